@@ -1,0 +1,74 @@
+//! `zoorank`: rank a zoo of pre-trained models for a target dataset.
+//!
+//! A thin `main` over [`run`]: every command lives in its own module under `cmd/`, returns
+//! `anyhow::Result`, and errors are printed as a chain (`{:#}`) with a documented exit code.
+
+mod cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  error (bad input, failed import, unknown model or dataset, ...)
+  2  wrong command-line usage";
+
+/// zoorank — which of these models should I fine-tune on my data, and how well will it do?
+///
+/// zoorank keeps a zoo (models, datasets, past fine-tuning results, transferability scores,
+/// dataset distances) in one SQLite file and ranks every model for a target dataset.
+#[derive(Debug, Parser)]
+#[command(name = "zoorank", version, after_long_help = EXIT_CODES)]
+pub struct Cli {
+    /// The zoo store (an SQLite file; created on first use).
+    #[arg(long, global = true, env = "ZOORANK_DB", default_value = "zoorank.db")]
+    pub db: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options every command may read.
+#[derive(Debug, Clone)]
+pub struct Global {
+    /// Path of the zoo store.
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Import zoo data (TransferGraph layouts, two-phase matrices, any CSV of results).
+    #[command(subcommand)]
+    Import(cmd::import::ImportCommand),
+    /// Inspect the zoo: counts, models, datasets, records.
+    #[command(subcommand)]
+    Zoo(cmd::zoo::ZooCommand),
+    /// Import the shipped image zoo into the store and show what zoorank knows about it.
+    Quickstart(cmd::quickstart::QuickstartArgs),
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = Global { db: cli.db };
+    match cli.command {
+        Command::Import(c) => cmd::import::run(c, &global),
+        Command::Zoo(c) => cmd::zoo::run(c, &global),
+        Command::Quickstart(a) => cmd::quickstart::run(a, &global),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if output::is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! # zoorank-core
+//!
+//! The first stage of zoorank's pipeline (`store → features → scores → graph → predict →
+//! evaluate`): the value types every other stage shares. A [`Zoo`] is a read-only snapshot of
+//! what the store holds — models with their metadata, datasets, fine-tuning records,
+//! feature-based scores and dataset distances — as plain vectors indexed by [`ModelIdx`] and
+//! [`DatasetIdx`]. Numeric crates take a `&Zoo` (or plain matrices), never a database handle.
+//!
+//! ```
+//! use zoorank_core::{Zoo, Model, Dataset, Record};
+//! let mut zoo = Zoo::default();
+//! let m = zoo.add_model(Model::named("google/vit-base-patch16-224"));
+//! let d = zoo.add_dataset(Dataset::named("cifar100"));
+//! zoo.records.push(Record::new(m, d, 0.91));
+//! assert_eq!(zoo.ground_truth(d, false), vec![(m, 0.91)]);
+//! ```
+#![warn(missing_docs)]
+
+pub mod zoo;
+
+pub use zoo::{
+    Dataset, DatasetIdx, Distance, Model, ModelIdx, Modality, Record, ScoreRecord, Zoo,
+};

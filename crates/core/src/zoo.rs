@@ -1,0 +1,327 @@
+//! The zoo as plain data: models, datasets, fine-tuning records, scores and distances.
+//!
+//! Indices ([`ModelIdx`], [`DatasetIdx`]) are positions in [`Zoo::models`] and
+//! [`Zoo::datasets`]; names are the stable, user-facing identifiers (Hugging Face ids for
+//! models, dataset names as the zoo's files spell them).
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Position of a model in [`Zoo::models`].
+pub type ModelIdx = usize;
+/// Position of a dataset in [`Zoo::datasets`].
+pub type DatasetIdx = usize;
+
+/// What kind of data a dataset holds or a model consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    /// Images (image classification).
+    Image,
+    /// Text (sequence classification).
+    Text,
+}
+
+impl Modality {
+    /// The stable string id used in the store, the CLI and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Modality::Image => "image",
+            Modality::Text => "text",
+        }
+    }
+
+    /// Parses `image` or `text` (case-insensitive).
+    pub fn parse(s: &str) -> Option<Modality> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "image" | "images" | "vision" | "cv" => Some(Modality::Image),
+            "text" | "nlp" | "language" => Some(Modality::Text),
+            _ => None,
+        }
+    }
+}
+
+/// A pre-trained model and its metadata. Every metadata field is optional: a zoo imported
+/// from a bare CSV of results knows only the name.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// Stable id, e.g. `google/vit-base-patch16-224`.
+    pub name: String,
+    /// Modality the model consumes, when known.
+    pub modality: Option<Modality>,
+    /// Architecture class, e.g. `ViTForImageClassification`.
+    pub architecture: Option<String>,
+    /// Model family, e.g. `vit`, `bert`.
+    pub model_type: Option<String>,
+    /// Number of parameters.
+    pub num_parameters: Option<f64>,
+    /// Memory consumption in bytes.
+    pub memory_bytes: Option<f64>,
+    /// Input size (image side in pixels).
+    pub input_size: Option<f64>,
+    /// Width of the penultimate feature.
+    pub feature_dim: Option<f64>,
+    /// Dataset the model was pre-trained or last fine-tuned on, as the zoo names it in its
+    /// distance files (see the importer for how scraped collections are resolved).
+    pub source_dataset: Option<String>,
+    /// Accuracy the model reports on its source dataset.
+    pub upstream_accuracy: Option<f64>,
+    /// Number of output labels of the classifier head.
+    pub num_labels: Option<f64>,
+}
+
+impl Model {
+    /// A model with a name and no metadata.
+    pub fn named(name: impl Into<String>) -> Model {
+        Model {
+            name: name.into(),
+            ..Model::default()
+        }
+    }
+}
+
+/// A dataset: a fine-tuning target or a model's source dataset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    /// Stable name, e.g. `cifar100`, `glue/cola`.
+    pub name: String,
+    /// Image or text, when known.
+    pub modality: Option<Modality>,
+    /// Number of labelled samples.
+    pub num_samples: Option<f64>,
+    /// Number of classes.
+    pub num_classes: Option<f64>,
+}
+
+impl Dataset {
+    /// A dataset with a name and no metadata.
+    pub fn named(name: impl Into<String>) -> Dataset {
+        Dataset {
+            name: name.into(),
+            ..Dataset::default()
+        }
+    }
+}
+
+/// One fine-tuning run of a model on a dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The fine-tuned model.
+    pub model: ModelIdx,
+    /// The dataset it was fine-tuned on.
+    pub dataset: DatasetIdx,
+    /// Evaluation accuracy (or the dataset's metric; may be negative, e.g. Matthews
+    /// correlation).
+    pub accuracy: f64,
+    /// Learning rate, when recorded.
+    pub learning_rate: Option<f64>,
+    /// Epochs, when recorded.
+    pub epochs: Option<f64>,
+    /// Batch size, when recorded.
+    pub batch_size: Option<f64>,
+    /// Training time in seconds, when recorded.
+    pub train_runtime: Option<f64>,
+    /// Parameter-efficient fine-tuning method (e.g. `lora`); `None` for full fine-tuning.
+    pub peft_method: Option<String>,
+    /// Per-epoch validation accuracy, when recorded.
+    pub curve: Option<Vec<f64>>,
+}
+
+impl Record {
+    /// A full fine-tuning record with only the accuracy known.
+    pub fn new(model: ModelIdx, dataset: DatasetIdx, accuracy: f64) -> Record {
+        Record {
+            model,
+            dataset,
+            accuracy,
+            learning_rate: None,
+            epochs: None,
+            batch_size: None,
+            train_runtime: None,
+            peft_method: None,
+            curve: None,
+        }
+    }
+}
+
+/// A feature-based transferability score of a model on a dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRecord {
+    /// The scored model.
+    pub model: ModelIdx,
+    /// The target dataset.
+    pub dataset: DatasetIdx,
+    /// Stable method id, e.g. `logme`, `reg-h-score`, `leep`.
+    pub method: String,
+    /// Score value; higher means better expected transfer.
+    pub value: f64,
+    /// Seconds it took to compute (forward pass + score), when known.
+    pub runtime: Option<f64>,
+}
+
+/// A distance between two datasets' embeddings (smaller = more similar).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distance {
+    /// First dataset.
+    pub a: DatasetIdx,
+    /// Second dataset.
+    pub b: DatasetIdx,
+    /// How the distance was computed, e.g. `domain-similarity:google/vit-base-patch16-224`.
+    pub method: String,
+    /// The distance.
+    pub value: f64,
+}
+
+/// A read-only snapshot of a zoo.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Zoo {
+    /// All models; [`ModelIdx`] indexes this.
+    pub models: Vec<Model>,
+    /// All datasets; [`DatasetIdx`] indexes this.
+    pub datasets: Vec<Dataset>,
+    /// Fine-tuning records.
+    pub records: Vec<Record>,
+    /// Feature-based scores.
+    pub scores: Vec<ScoreRecord>,
+    /// Dataset distances (each unordered pair stored once or twice; use
+    /// [`Zoo::distance_matrix`] for a symmetric view).
+    pub distances: Vec<Distance>,
+}
+
+impl Zoo {
+    /// Appends a model and returns its index.
+    pub fn add_model(&mut self, model: Model) -> ModelIdx {
+        self.models.push(model);
+        self.models.len() - 1
+    }
+
+    /// Appends a dataset and returns its index.
+    pub fn add_dataset(&mut self, dataset: Dataset) -> DatasetIdx {
+        self.datasets.push(dataset);
+        self.datasets.len() - 1
+    }
+
+    /// Index of the model called `name`.
+    pub fn model_index(&self, name: &str) -> Option<ModelIdx> {
+        self.models.iter().position(|m| m.name == name)
+    }
+
+    /// Index of the dataset called `name`.
+    pub fn dataset_index(&self, name: &str) -> Option<DatasetIdx> {
+        self.datasets.iter().position(|d| d.name == name)
+    }
+
+    /// Ground truth of a target: for every model with at least one record on `dataset`, the
+    /// **maximum** accuracy over its records (PEFT records only when `include_peft`), sorted by
+    /// model index. This is the evaluation protocol's T(m, t).
+    pub fn ground_truth(&self, dataset: DatasetIdx, include_peft: bool) -> Vec<(ModelIdx, f64)> {
+        let mut best: HashMap<ModelIdx, f64> = HashMap::new();
+        for r in &self.records {
+            if r.dataset != dataset || (!include_peft && r.peft_method.is_some()) {
+                continue;
+            }
+            if !r.accuracy.is_finite() {
+                continue;
+            }
+            best.entry(r.model)
+                .and_modify(|v| *v = v.max(r.accuracy))
+                .or_insert(r.accuracy);
+        }
+        let mut out: Vec<(ModelIdx, f64)> = best.into_iter().collect();
+        out.sort_by_key(|&(m, _)| m);
+        out
+    }
+
+    /// Datasets that have at least one record (full fine-tuning unless `include_peft`), in
+    /// index order.
+    pub fn datasets_with_records(&self, include_peft: bool) -> Vec<DatasetIdx> {
+        let mut seen = vec![false; self.datasets.len()];
+        for r in &self.records {
+            if include_peft || r.peft_method.is_none() {
+                seen[r.dataset] = true;
+            }
+        }
+        (0..self.datasets.len()).filter(|&d| seen[d]).collect()
+    }
+
+    /// Stored score `method` of (model, dataset), if any.
+    pub fn score(&self, model: ModelIdx, dataset: DatasetIdx, method: &str) -> Option<f64> {
+        self.scores
+            .iter()
+            .find(|s| s.model == model && s.dataset == dataset && s.method == method)
+            .map(|s| s.value)
+    }
+
+    /// Distinct score method ids present, sorted.
+    pub fn score_methods(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.scores.iter().map(|s| s.method.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Distinct distance method ids present, sorted.
+    pub fn distance_methods(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.distances.iter().map(|s| s.method.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Symmetric `datasets × datasets` matrix of distances of one method (`None` where
+    /// unknown; `Some(0.0)` on the diagonal of datasets that have any distance).
+    pub fn distance_matrix(&self, method: &str) -> Vec<Vec<Option<f64>>> {
+        let n = self.datasets.len();
+        let mut m = vec![vec![None; n]; n];
+        for d in self.distances.iter().filter(|d| d.method == method) {
+            m[d.a][d.b] = Some(d.value);
+            m[d.b][d.a] = Some(d.value);
+            m[d.a][d.a] = Some(0.0);
+            m[d.b][d.b] = Some(0.0);
+        }
+        m
+    }
+
+    /// A copy of this zoo without any record, score on `dataset`: what a predictor may see when
+    /// `dataset` is the held-out target. Metadata and distances of `dataset` stay (the protocol
+    /// allows them).
+    pub fn without_target_history(&self, dataset: DatasetIdx) -> Zoo {
+        let mut z = self.clone();
+        z.records.retain(|r| r.dataset != dataset);
+        z.scores.retain(|s| s.dataset != dataset);
+        z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ground_truth_takes_the_maximum_and_skips_peft() {
+        let mut zoo = Zoo::default();
+        let m = zoo.add_model(Model::named("m"));
+        let d = zoo.add_dataset(Dataset::named("d"));
+        zoo.records.push(Record::new(m, d, 0.5));
+        zoo.records.push(Record::new(m, d, 0.7));
+        let mut lora = Record::new(m, d, 0.9);
+        lora.peft_method = Some("lora".into());
+        zoo.records.push(lora);
+        assert_eq!(zoo.ground_truth(d, false), vec![(m, 0.7)]);
+        assert_eq!(zoo.ground_truth(d, true), vec![(m, 0.9)]);
+    }
+
+    #[test]
+    fn without_target_history_removes_only_that_target() {
+        let mut zoo = Zoo::default();
+        let m = zoo.add_model(Model::named("m"));
+        let a = zoo.add_dataset(Dataset::named("a"));
+        let b = zoo.add_dataset(Dataset::named("b"));
+        zoo.records.push(Record::new(m, a, 0.5));
+        zoo.records.push(Record::new(m, b, 0.6));
+        let held = zoo.without_target_history(a);
+        assert_eq!(held.records.len(), 1);
+        assert_eq!(held.records[0].dataset, b);
+        assert_eq!(held.datasets.len(), 2);
+    }
+}

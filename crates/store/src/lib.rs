@@ -1,0 +1,1 @@
+//! zoorank store (work in progress).
