@@ -1,0 +1,13 @@
+//! # zoorank-select
+//!
+//! WIP
+#![warn(missing_docs)]
+
+pub mod cluster;
+pub mod error;
+pub mod matrix;
+pub mod similarity;
+pub mod twophase;
+
+pub use error::{Result, SelectError};
+pub use matrix::PerformanceMatrix;
