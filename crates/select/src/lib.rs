@@ -12,3 +12,4 @@ pub mod twophase;
 pub use error::{Result, SelectError};
 pub use matrix::PerformanceMatrix;
 pub mod recall;
+pub mod trainer;
