@@ -18,6 +18,4 @@
 
 pub mod zoo;
 
-pub use zoo::{
-    Dataset, DatasetIdx, Distance, Model, ModelIdx, Modality, Record, ScoreRecord, Zoo,
-};
+pub use zoo::{Dataset, DatasetIdx, Distance, Modality, Model, ModelIdx, Record, ScoreRecord, Zoo};

@@ -1,1 +1,38 @@
-//! zoorank store (work in progress).
+//! # zoorank-store
+//!
+//! The zoo store: one embedded SQLite file (WAL, foreign keys on, versioned migrations applied
+//! on open) holding models, datasets, fine-tuning records, feature-based scores, dataset
+//! distances, embeddings and a cache of computed blobs; and the importers that fill it.
+//!
+//! Every write is one transaction, so the file is never half written: an import either lands
+//! whole or leaves the store exactly as it was, even when the process is killed.
+//!
+//! ```
+//! use zoorank_store::{Store, RecordRow};
+//! let mut store = Store::open_in_memory().unwrap();
+//! let row = RecordRow {
+//!     model: "google/vit-base-patch16-224".into(), dataset: "cifar100".into(),
+//!     run_key: String::new(), accuracy: 0.917, learning_rate: Some(0.01), epochs: Some(30.0),
+//!     batch_size: None, train_runtime: None, peft_method: None, curve: None,
+//!     source: "example".into(),
+//! };
+//! let counts = store.upsert_records(&[row.clone()]).unwrap();
+//! assert_eq!(counts.new, 1);
+//! assert_eq!(store.upsert_records(&[row]).unwrap().unchanged, 1);
+//! let zoo = store.load_zoo().unwrap();
+//! assert_eq!(zoo.records.len(), 1);
+//! ```
+#![warn(missing_docs)]
+
+mod error;
+pub mod import;
+mod schema;
+mod store;
+
+pub use error::{ImportError, Location, RowProblem, StoreError};
+pub use import::{ImportOptions, ImportReport};
+pub use schema::SCHEMA_VERSION;
+pub use store::{
+    run_key, Batch, BatchCounts, DatasetRow, DistanceRow, ModalityStats, ModelRow, RecordRow,
+    ScoreRow, Stats, Store, UpsertCounts,
+};

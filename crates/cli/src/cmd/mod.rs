@@ -1,0 +1,5 @@
+//! One module per command.
+
+pub mod import;
+pub mod quickstart;
+pub mod zoo;

@@ -1,0 +1,326 @@
+//! `zoorank zoo ...`: look at what the store holds.
+
+use crate::cmd::import::{open_store, parse_modality};
+use crate::output::{self, opt_num};
+use crate::Global;
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use zoorank_core::{Modality, Zoo};
+
+/// What to show.
+#[derive(Debug, Subcommand)]
+pub enum ZooCommand {
+    /// Counts of models, datasets, records, scores and distances, overall and per modality.
+    ///
+    /// Example: zoorank zoo stats --json
+    Stats {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List models with their metadata and number of records.
+    ///
+    /// Example: zoorank zoo models --with-records --name vit
+    Models(ListArgs),
+    /// List datasets with their metadata and number of records.
+    ///
+    /// Example: zoorank zoo datasets --with-records
+    Datasets(ListArgs),
+    /// List fine-tuning records.
+    ///
+    /// Example: zoorank zoo records --dataset cifar100 --limit 10
+    Records(RecordArgs),
+}
+
+/// Filters for `zoo models` / `zoo datasets`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this modality (image or text).
+    #[arg(long, value_parser = parse_modality)]
+    pub modality: Option<Modality>,
+    /// Only those with at least one fine-tuning record.
+    #[arg(long)]
+    pub with_records: bool,
+    /// Only names containing this text (case-insensitive).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// At most this many rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+/// Filters for `zoo records`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+    /// Only this model (exact id).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Only this dataset (exact name).
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Only parameter-efficient (e.g. LoRA) runs, or only full fine-tuning with `--peft false`.
+    #[arg(long)]
+    pub peft: Option<bool>,
+    /// At most this many rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+/// Runs a `zoo` command.
+pub fn run(cmd: ZooCommand, global: &Global) -> anyhow::Result<()> {
+    let store = open_store(&global.db)?;
+    match cmd {
+        ZooCommand::Stats { json } => {
+            let s = store.stats()?;
+            if json {
+                return output::print_json(&s);
+            }
+            let mut rows = vec![
+                vec!["models".into(), s.models.to_string()],
+                vec!["  with metadata".into(), s.models_with_metadata.to_string()],
+                vec!["  with records".into(), s.models_with_records.to_string()],
+                vec!["datasets".into(), s.datasets.to_string()],
+                vec!["  with records".into(), s.datasets_with_records.to_string()],
+                vec![
+                    "  with #samples/#classes".into(),
+                    s.datasets_with_features.to_string(),
+                ],
+                vec!["fine-tuning records".into(), s.records.to_string()],
+                vec![
+                    "  of which PEFT (LoRA, ...)".into(),
+                    s.records_peft.to_string(),
+                ],
+                vec!["scores".into(), s.scores.to_string()],
+            ];
+            for (m, n) in &s.scores_by_method {
+                rows.push(vec![format!("  {m}"), n.to_string()]);
+            }
+            rows.push(vec!["dataset distances".into(), s.distances.to_string()]);
+            for (m, n) in &s.distances_by_method {
+                rows.push(vec![format!("  {m}"), n.to_string()]);
+            }
+            rows.push(vec!["embeddings".into(), s.embeddings.to_string()]);
+            output::println(format!("zoo store {}", global.db.display()))?;
+            output::println(output::table(&["what", "count"], rows))?;
+            let rows: Vec<Vec<String>> = s
+                .by_modality
+                .iter()
+                .map(|(k, v)| {
+                    vec![
+                        k.clone(),
+                        v.models.to_string(),
+                        v.datasets.to_string(),
+                        v.records.to_string(),
+                    ]
+                })
+                .collect();
+            output::println(output::table(
+                &["modality", "models", "datasets", "records"],
+                rows,
+            ))
+        }
+        ZooCommand::Models(a) => list_models(&store.load_zoo()?, &a),
+        ZooCommand::Datasets(a) => list_datasets(&store.load_zoo()?, &a),
+        ZooCommand::Records(a) => list_records(&store.load_zoo()?, &a),
+    }
+}
+
+fn name_matches(name: &str, filter: &Option<String>) -> bool {
+    filter
+        .as_ref()
+        .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
+}
+
+#[derive(Serialize)]
+struct ModelOut<'a> {
+    #[serde(flatten)]
+    model: &'a zoorank_core::Model,
+    records: usize,
+}
+
+fn list_models(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
+    let mut counts = vec![0usize; zoo.models.len()];
+    for r in &zoo.records {
+        counts[r.model] += 1;
+    }
+    let sel: Vec<ModelOut> = zoo
+        .models
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            (!a.with_records || counts[*i] > 0)
+                && a.modality.is_none_or(|x| m.modality == Some(x))
+                && name_matches(&m.name, &a.name)
+        })
+        .map(|(i, m)| ModelOut {
+            model: m,
+            records: counts[i],
+        })
+        .take(a.limit.unwrap_or(usize::MAX))
+        .collect();
+    if a.json {
+        return output::print_json(&sel);
+    }
+    let rows = sel
+        .iter()
+        .map(|o| {
+            let m = o.model;
+            vec![
+                m.name.clone(),
+                m.model_type.clone().unwrap_or("-".into()),
+                opt_num(m.num_parameters.map(|p| (p / 1e6).round())),
+                opt_num(m.input_size),
+                m.source_dataset.clone().unwrap_or("-".into()),
+                opt_num(m.upstream_accuracy),
+                o.records.to_string(),
+            ]
+        })
+        .collect();
+    output::println(output::table(
+        &[
+            "model",
+            "type",
+            "params (M)",
+            "input",
+            "source dataset",
+            "upstream acc",
+            "records",
+        ],
+        rows,
+    ))?;
+    output::println(format!("{} model(s)", sel.len()))
+}
+
+#[derive(Serialize)]
+struct DatasetOut<'a> {
+    #[serde(flatten)]
+    dataset: &'a zoorank_core::Dataset,
+    records: usize,
+    models: usize,
+}
+
+fn list_datasets(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
+    let mut counts = vec![0usize; zoo.datasets.len()];
+    let mut models = vec![std::collections::HashSet::new(); zoo.datasets.len()];
+    for r in &zoo.records {
+        counts[r.dataset] += 1;
+        models[r.dataset].insert(r.model);
+    }
+    let sel: Vec<DatasetOut> = zoo
+        .datasets
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| {
+            (!a.with_records || counts[*i] > 0)
+                && a.modality.is_none_or(|x| d.modality == Some(x))
+                && name_matches(&d.name, &a.name)
+        })
+        .map(|(i, d)| DatasetOut {
+            dataset: d,
+            records: counts[i],
+            models: models[i].len(),
+        })
+        .take(a.limit.unwrap_or(usize::MAX))
+        .collect();
+    if a.json {
+        return output::print_json(&sel);
+    }
+    let rows = sel
+        .iter()
+        .map(|o| {
+            vec![
+                o.dataset.name.clone(),
+                o.dataset.modality.map(|m| m.as_str()).unwrap_or("-").into(),
+                opt_num(o.dataset.num_samples),
+                opt_num(o.dataset.num_classes),
+                o.records.to_string(),
+                o.models.to_string(),
+            ]
+        })
+        .collect();
+    output::println(output::table(
+        &[
+            "dataset", "modality", "samples", "classes", "records", "models",
+        ],
+        rows,
+    ))?;
+    output::println(format!("{} dataset(s)", sel.len()))
+}
+
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    model: &'a str,
+    dataset: &'a str,
+    accuracy: f64,
+    learning_rate: Option<f64>,
+    epochs: Option<f64>,
+    batch_size: Option<f64>,
+    train_runtime: Option<f64>,
+    peft_method: Option<&'a str>,
+}
+
+fn list_records(zoo: &Zoo, a: &RecordArgs) -> anyhow::Result<()> {
+    if let Some(m) = &a.model {
+        anyhow::ensure!(zoo.model_index(m).is_some(), "no model '{m}' in the store");
+    }
+    if let Some(d) = &a.dataset {
+        anyhow::ensure!(
+            zoo.dataset_index(d).is_some(),
+            "no dataset '{d}' in the store"
+        );
+    }
+    let sel: Vec<RecordOut> = zoo
+        .records
+        .iter()
+        .filter(|r| {
+            a.model
+                .as_ref()
+                .is_none_or(|m| &zoo.models[r.model].name == m)
+                && a.dataset
+                    .as_ref()
+                    .is_none_or(|d| &zoo.datasets[r.dataset].name == d)
+                && a.peft.is_none_or(|p| p == r.peft_method.is_some())
+        })
+        .map(|r| RecordOut {
+            model: &zoo.models[r.model].name,
+            dataset: &zoo.datasets[r.dataset].name,
+            accuracy: r.accuracy,
+            learning_rate: r.learning_rate,
+            epochs: r.epochs,
+            batch_size: r.batch_size,
+            train_runtime: r.train_runtime,
+            peft_method: r.peft_method.as_deref(),
+        })
+        .take(a.limit.unwrap_or(usize::MAX))
+        .collect();
+    if a.json {
+        return output::print_json(&sel);
+    }
+    let rows = sel
+        .iter()
+        .map(|r| {
+            vec![
+                r.model.to_string(),
+                r.dataset.to_string(),
+                format!("{:.4}", r.accuracy),
+                opt_num(r.learning_rate),
+                opt_num(r.epochs),
+                opt_num(r.batch_size),
+                r.peft_method.unwrap_or("-").to_string(),
+            ]
+        })
+        .collect();
+    output::println(output::table(
+        &[
+            "model", "dataset", "accuracy", "lr", "epochs", "batch", "peft",
+        ],
+        rows,
+    ))?;
+    output::println(format!("{} record(s)", sel.len()))
+}

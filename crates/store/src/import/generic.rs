@@ -1,0 +1,286 @@
+//! Any CSV of fine-tuning results or model metadata: how a user brings a zoo zoorank has never
+//! seen. The caller names the columns; nothing else about the file is assumed.
+
+use super::table::{dedup_last, Problems, Table};
+use super::transfergraph::merge_datasets;
+use super::{parse_python_list, ImportOptions, ImportReport};
+use crate::{run_key, Batch, DatasetRow, ImportError, ModelRow, RecordRow, RowProblem, Store};
+use std::collections::HashSet;
+use std::path::Path;
+use zoorank_core::{Modality, Model};
+
+/// Which columns of a results CSV hold what. Only model, dataset and accuracy are required.
+#[derive(Debug, Clone, Default)]
+pub struct RecordsCsvSpec {
+    /// Column with the model id.
+    pub model_col: String,
+    /// Column with the dataset name.
+    pub dataset_col: String,
+    /// Column with the accuracy.
+    pub accuracy_col: String,
+    /// Learning-rate column.
+    pub lr_col: Option<String>,
+    /// Epochs column.
+    pub epochs_col: Option<String>,
+    /// Batch-size column.
+    pub batch_size_col: Option<String>,
+    /// Training-seconds column.
+    pub runtime_col: Option<String>,
+    /// PEFT-method column (empty cell = full fine-tuning).
+    pub peft_col: Option<String>,
+    /// Seed column (part of the run key).
+    pub seed_col: Option<String>,
+    /// Column with a per-epoch validation curve as a list (`[0.5, 0.6]` or `0.5;0.6`).
+    pub curve_col: Option<String>,
+    /// Modality of the models and datasets, when known.
+    pub modality: Option<Modality>,
+    /// Field delimiter (`,` by default; `\t` for TSV).
+    pub delimiter: Option<u8>,
+}
+
+/// Imports a results CSV described by `spec`. Models and datasets it names are created.
+/// Natural key of a record: (model, dataset, the hyper-parameter columns given).
+pub fn import_records(
+    store: &mut Store,
+    path: &Path,
+    spec: &RecordsCsvSpec,
+    opts: ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let t = Table::read(path, spec.delimiter.unwrap_or(b','))?;
+    let col = |name: &str| t.col(&[name]);
+    let opt = |name: &Option<String>| -> Result<Option<usize>, ImportError> {
+        name.as_deref().map(|n| t.col(&[n])).transpose()
+    };
+    let c_model = col(&spec.model_col)?;
+    let c_ds = col(&spec.dataset_col)?;
+    let c_acc = col(&spec.accuracy_col)?;
+    let c_lr = opt(&spec.lr_col)?;
+    let c_ep = opt(&spec.epochs_col)?;
+    let c_bs = opt(&spec.batch_size_col)?;
+    let c_rt = opt(&spec.runtime_col)?;
+    let c_peft = opt(&spec.peft_col)?;
+    let c_seed = opt(&spec.seed_col)?;
+    let c_curve = opt(&spec.curve_col)?;
+    let mut problems = Problems::default();
+    let mut recs = Vec::new();
+    for row in &t.rows {
+        let parsed = (|| -> Result<RecordRow, RowProblem> {
+            t.check_width(row)?;
+            let learning_rate = t.opt_f64(row, c_lr)?;
+            let epochs = t.opt_f64(row, c_ep)?;
+            let batch_size = t.opt_f64(row, c_bs)?;
+            let seed = t.opt_f64(row, c_seed)?;
+            let peft_method = t.text(row, c_peft).map(|s| s.to_ascii_lowercase());
+            let curve = match t.text(row, c_curve) {
+                None => None,
+                Some(s) => {
+                    let items = if s.starts_with('[') {
+                        parse_python_list(s)
+                    } else {
+                        Some(s.split(';').map(str::to_string).collect())
+                    };
+                    let vals: Option<Vec<f64>> = items.and_then(|v| {
+                        v.iter()
+                            .map(|x| x.trim().parse::<f64>().ok().filter(|f| f.is_finite()))
+                            .collect()
+                    });
+                    Some(vals.ok_or_else(|| {
+                        t.problem(row, c_curve, format!("'{s}' is not a list of numbers"))
+                    })?)
+                }
+            };
+            Ok(RecordRow {
+                model: t.req_text(row, c_model)?.to_string(),
+                dataset: t.req_text(row, c_ds)?.to_string(),
+                run_key: run_key(&[
+                    ("lr", learning_rate.map(|v| v.to_string())),
+                    ("epochs", epochs.map(|v| v.to_string())),
+                    ("batch_size", batch_size.map(|v| v.to_string())),
+                    ("seed", seed.map(|v| v.to_string())),
+                    ("peft", peft_method.clone()),
+                ]),
+                accuracy: t.req_f64(row, c_acc)?,
+                learning_rate,
+                epochs,
+                batch_size,
+                train_runtime: t.opt_f64(row, c_rt)?,
+                peft_method,
+                curve,
+                source: t.file_name(),
+            })
+        })();
+        match parsed {
+            Ok(r) => recs.push(r),
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut report = ImportReport {
+        layout: "records-csv".into(),
+        files: vec![t.file_name()],
+        ..ImportReport::default()
+    };
+    report.rows_read.insert(t.file_name(), t.rows.len());
+    report.skipped = problems.finish(opts.skip_bad_rows)?;
+    let (recs, dups) = dedup_last(recs, |r: &RecordRow| {
+        (r.model.clone(), r.dataset.clone(), r.run_key.clone())
+    });
+    if dups > 0 {
+        report.duplicates.insert(t.file_name(), dups);
+        report.notes.push(format!(
+            "{dups} rows repeat an earlier (model, dataset, hyper-parameters); the last row was kept \
+             (name a --seed-col or other hyper-parameter column if they are distinct runs)"
+        ));
+    }
+    let mut batch = Batch::default();
+    let mut models: Vec<String> = recs.iter().map(|r| r.model.clone()).collect();
+    models.sort();
+    models.dedup();
+    if spec.modality.is_some() {
+        for m in models {
+            batch.models.push(ModelRow {
+                model: Model {
+                    modality: spec.modality,
+                    ..Model::named(m)
+                },
+                extra: serde_json::json!({}),
+                metadata: false,
+            });
+        }
+    }
+    batch.datasets = merge_datasets(
+        recs.iter()
+            .map(|r| DatasetRow {
+                name: r.dataset.clone(),
+                modality: spec.modality,
+                num_samples: None,
+                num_classes: None,
+            })
+            .collect(),
+    );
+    report.rows_imported.insert("records".into(), recs.len());
+    batch.records = recs;
+    if recs_empty(&batch) && report.skipped.is_empty() {
+        return Err(ImportError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    if !opts.dry_run {
+        report.counts = Some(store.apply(&batch)?);
+    }
+    Ok(report)
+}
+
+fn recs_empty(b: &Batch) -> bool {
+    b.records.is_empty()
+}
+
+/// Which columns of a model-metadata CSV hold what. Typed fields are also recognised by their
+/// usual header names (`architectures`, `model_type`, `number_of_parameters`,
+/// `memory_consumption`, `input_shape`, `dataset`, `accuracy`, `#labels`/`number_of_labels`);
+/// every other non-empty cell is kept in the model's JSON `extra`.
+#[derive(Debug, Clone, Default)]
+pub struct ModelsCsvSpec {
+    /// Column with the model id.
+    pub id_col: String,
+    /// Modality of the models, when known.
+    pub modality: Option<Modality>,
+    /// Field delimiter (`,` by default).
+    pub delimiter: Option<u8>,
+}
+
+/// Imports a model-metadata CSV.
+pub fn import_models(
+    store: &mut Store,
+    path: &Path,
+    spec: &ModelsCsvSpec,
+    opts: ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let t = Table::read(path, spec.delimiter.unwrap_or(b','))?;
+    let c_id = t.col(&[spec.id_col.as_str()])?;
+    let c_arch = t.opt_col(&["architectures", "architecture"]);
+    let c_type = t.opt_col(&["model_type"]);
+    let c_params = t.opt_col(&["number_of_parameters", "num_parameters", "parameters"]);
+    let c_mem = t.opt_col(&["memory_consumption", "memory", "memory_bytes"]);
+    let c_input = t.opt_col(&["input_shape", "input_size"]);
+    let c_src = t.opt_col(&["dataset", "source_dataset"]);
+    let c_acc = t.opt_col(&["accuracy", "upstream_accuracy"]);
+    let c_nl = t.opt_col(&["#labels", "number_of_labels", "num_labels"]);
+    let typed: HashSet<usize> = [
+        Some(c_id),
+        c_arch,
+        c_type,
+        c_params,
+        c_mem,
+        c_input,
+        c_src,
+        c_acc,
+        c_nl,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut problems = Problems::default();
+    let mut rows = Vec::new();
+    for row in &t.rows {
+        let parsed = (|| -> Result<ModelRow, RowProblem> {
+            t.check_width(row)?;
+            let architecture = match t.text(row, c_arch) {
+                None => None,
+                Some(s) => parse_python_list(s)
+                    .ok_or_else(|| t.problem(row, c_arch, format!("malformed list '{s}'")))?
+                    .into_iter()
+                    .next(),
+            };
+            let mut extra = serde_json::Map::new();
+            for (i, h) in t.header.iter().enumerate() {
+                if typed.contains(&i) || h.is_empty() {
+                    continue;
+                }
+                if let Some(v) = t.text(row, Some(i)) {
+                    extra.insert(h.clone(), serde_json::Value::String(v.to_string()));
+                }
+            }
+            Ok(ModelRow {
+                model: Model {
+                    name: t.req_text(row, c_id)?.to_string(),
+                    modality: spec.modality,
+                    architecture,
+                    model_type: t.text(row, c_type).map(str::to_string),
+                    num_parameters: t.opt_f64(row, c_params)?,
+                    memory_bytes: t.opt_f64(row, c_mem)?,
+                    input_size: t.opt_f64(row, c_input)?,
+                    feature_dim: None,
+                    source_dataset: t.text(row, c_src).map(str::to_string),
+                    upstream_accuracy: t.opt_f64(row, c_acc)?,
+                    num_labels: t.opt_f64(row, c_nl)?,
+                },
+                extra: serde_json::Value::Object(extra),
+                metadata: true,
+            })
+        })();
+        match parsed {
+            Ok(m) => rows.push(m),
+            Err(p) => problems.push(p),
+        }
+    }
+    let mut report = ImportReport {
+        layout: "models-csv".into(),
+        files: vec![t.file_name()],
+        ..ImportReport::default()
+    };
+    report.rows_read.insert(t.file_name(), t.rows.len());
+    report.skipped = problems.finish(opts.skip_bad_rows)?;
+    let (rows, dups) = dedup_last(rows, |m: &ModelRow| m.model.name.clone());
+    if dups > 0 {
+        report.duplicates.insert(t.file_name(), dups);
+    }
+    report.rows_imported.insert("models".into(), rows.len());
+    if !opts.dry_run {
+        let batch = Batch {
+            models: rows,
+            ..Batch::default()
+        };
+        report.counts = Some(store.apply(&batch)?);
+    }
+    Ok(report)
+}
