@@ -13,3 +13,5 @@ pub use error::{Result, SelectError};
 pub use matrix::PerformanceMatrix;
 pub mod recall;
 pub mod trainer;
+pub mod trends;
+pub mod fine;
