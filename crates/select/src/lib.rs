@@ -15,3 +15,4 @@ pub mod recall;
 pub mod trainer;
 pub mod trends;
 pub mod fine;
+pub mod bench;
