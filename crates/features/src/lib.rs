@@ -1,0 +1,228 @@
+//! # zoorank-features: forward passes of local Hugging Face models on the CPU
+//!
+//! The `features` stage of zoorank's pipeline (sources → store → **features** → scores → graph →
+//! predict → evaluate). It reads a model directory in the Hugging Face layout exactly as a
+//! practitioner keeps it (`config.json`, `model.safetensors` or shards, `tokenizer.json` or just
+//! `vocab.txt`, `preprocessor_config.json`), runs it with [candle](https://github.com/huggingface/candle)
+//! on the CPU, and returns per-sample penultimate features `(n_samples, n_features)` plus, when
+//! the checkpoint has a classifier head, its class probabilities `(n_samples, n_classes)` (what
+//! LEEP and NCE need). No network and no Python are involved.
+//!
+//! Supported `model_type`s: see [`SUPPORTED_MODEL_TYPES`].
+//!
+//! ```no_run
+//! use zoorank_features::{Model, ModelDir, LoadOptions};
+//! let dir = ModelDir::open("path/to/all-MiniLM-L6-v2")?;
+//! let model = Model::load(&dir, &LoadOptions::default())?;
+//! let out = model.forward_texts(&["a sentence", "another one"])?;
+//! assert_eq!(out.features.len(), 2 * out.dim);
+//! # Ok::<(), zoorank_features::FeaturesError>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod cache;
+mod error;
+mod model_dir;
+pub mod text;
+pub mod vision;
+
+use std::path::Path;
+
+pub use error::{FeaturesError, Result};
+pub use model_dir::{ModelDir, Weights};
+pub use text::{Pooling, TextEncoder, TextOptions, TokenizerSource};
+pub use vision::{ImageProcessor, ResizeTo, VisionEncoder};
+
+/// Every `model_type` this crate can load.
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &["bert", "vit", "resnet"];
+
+/// What a model reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputKind {
+    /// Text (a tokenizer and a text encoder).
+    Text,
+    /// RGB images.
+    Image,
+}
+
+impl InputKind {
+    /// `"text"` or `"image"`.
+    pub fn id(self) -> &'static str {
+        match self {
+            InputKind::Text => "text",
+            InputKind::Image => "image",
+        }
+    }
+}
+
+/// Options for [`Model::load`].
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Options of text models.
+    pub text: TextOptions,
+}
+
+/// A model loaded from a Hugging Face directory, dispatched on `config.json`'s `model_type`.
+#[non_exhaustive]
+pub enum Model {
+    /// A BERT-family text encoder.
+    Text(Box<TextEncoder>),
+    /// A ViT or ResNet image model.
+    Vision(Box<VisionEncoder>),
+}
+
+impl Model {
+    /// Loads the model in `dir`.
+    ///
+    /// # Errors
+    /// [`FeaturesError::UnsupportedModelType`] (listing [`SUPPORTED_MODEL_TYPES`]) and the
+    /// loading errors of [`TextEncoder::load`] and [`VisionEncoder::load`].
+    pub fn load(dir: &ModelDir, options: &LoadOptions) -> Result<Self> {
+        match dir.model_type() {
+            Some(t) if text::TEXT_MODEL_TYPES.contains(&t) => Ok(Model::Text(Box::new(
+                TextEncoder::load(dir, &options.text)?,
+            ))),
+            Some(t) if vision::VISION_MODEL_TYPES.contains(&t) => {
+                Ok(Model::Vision(Box::new(VisionEncoder::load(dir)?)))
+            }
+            other => Err(FeaturesError::UnsupportedModelType {
+                dir: dir.path().to_path_buf(),
+                model_type: other.unwrap_or("<none>").to_string(),
+                supported: SUPPORTED_MODEL_TYPES.to_vec(),
+            }),
+        }
+    }
+
+    /// What the model reads.
+    pub fn input_kind(&self) -> InputKind {
+        match self {
+            Model::Text(_) => InputKind::Text,
+            Model::Vision(_) => InputKind::Image,
+        }
+    }
+
+    /// Feature dimension.
+    pub fn feature_dim(&self) -> usize {
+        match self {
+            Model::Text(m) => m.feature_dim(),
+            Model::Vision(m) => m.feature_dim(),
+        }
+    }
+
+    /// Number of classes of the classifier head, if any.
+    pub fn num_classes(&self) -> Option<usize> {
+        match self {
+            Model::Text(m) => m.num_classes(),
+            Model::Vision(m) => m.num_classes(),
+        }
+    }
+
+    /// Encodes texts (text models only).
+    pub fn forward_texts(&self, texts: &[&str]) -> Result<Extracted> {
+        match self {
+            Model::Text(m) => m.forward(texts),
+            Model::Vision(m) => Err(FeaturesError::InvalidArgument(format!(
+                "{} is an image model; it cannot encode text",
+                m.dir().display()
+            ))),
+        }
+    }
+
+    /// Encodes images (image models only).
+    pub fn forward_images(&self, images: &[image::DynamicImage]) -> Result<Extracted> {
+        match self {
+            Model::Vision(m) => m.forward_images(images),
+            Model::Text(_) => Err(FeaturesError::InvalidArgument(
+                "a text model cannot encode images".into(),
+            )),
+        }
+    }
+}
+
+/// The output of a forward pass over a batch: row-major features and optional probabilities.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extracted {
+    /// Number of samples.
+    pub n: usize,
+    /// Feature dimension.
+    pub dim: usize,
+    /// Features, `n × dim`, row-major.
+    pub features: Vec<f32>,
+    /// Number of classes of the classifier head (0 when there is none).
+    pub num_classes: usize,
+    /// Class probabilities, `n × num_classes`, row-major (empty when there is no head).
+    pub probabilities: Vec<f32>,
+}
+
+impl Extracted {
+    pub(crate) fn empty(dim: usize, classes: Option<usize>) -> Self {
+        Self {
+            n: 0,
+            dim,
+            features: Vec::new(),
+            num_classes: classes.unwrap_or(0),
+            probabilities: Vec::new(),
+        }
+    }
+
+    pub(crate) fn from_tensors(
+        model: &Path,
+        features: &candle_core::Tensor,
+        probabilities: Option<&candle_core::Tensor>,
+    ) -> Result<Self> {
+        let (n, dim) = features.dims2()?;
+        let features: Vec<f32> = features.flatten_all()?.to_vec1()?;
+        if let Some(i) = features.iter().position(|v| !v.is_finite()) {
+            return Err(FeaturesError::NonFinite {
+                model: model.to_path_buf(),
+                what: "features",
+                sample: i / dim.max(1),
+            });
+        }
+        let (num_classes, probabilities) = match probabilities {
+            Some(p) => {
+                let (_, c) = p.dims2()?;
+                let v: Vec<f32> = p.flatten_all()?.to_vec1()?;
+                if let Some(i) = v.iter().position(|v| !v.is_finite()) {
+                    return Err(FeaturesError::NonFinite {
+                        model: model.to_path_buf(),
+                        what: "probabilities",
+                        sample: i / c.max(1),
+                    });
+                }
+                (c, v)
+            }
+            None => (0, Vec::new()),
+        };
+        Ok(Self {
+            n,
+            dim,
+            features,
+            num_classes,
+            probabilities,
+        })
+    }
+
+    /// Feature row `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.features[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Appends another batch with the same dimensions.
+    pub fn append(&mut self, other: Extracted) -> Result<()> {
+        if self.n > 0 && (other.dim != self.dim || other.num_classes != self.num_classes) {
+            return Err(FeaturesError::InvalidArgument(format!(
+                "cannot append a batch of dim {}×{} classes to {}×{}",
+                other.dim, other.num_classes, self.dim, self.num_classes
+            )));
+        }
+        if self.n == 0 {
+            self.dim = other.dim;
+            self.num_classes = other.num_classes;
+        }
+        self.n += other.n;
+        self.features.extend(other.features);
+        self.probabilities.extend(other.probabilities);
+        Ok(())
+    }
+}

@@ -1,0 +1,503 @@
+//! BERT-family text encoders from a local Hugging Face directory.
+//!
+//! The tokenizer is `tokenizer.json` when present; otherwise a WordPiece tokenizer is built from
+//! `vocab.txt` the way BERT's reference tokenizer works (Devlin et al., NAACL 2019): clean text,
+//! split CJK characters, lower-case (unless `tokenizer_config.json` says `do_lower_case: false`),
+//! strip accents when lower-casing, split on whitespace and punctuation, greedy longest-match-first
+//! WordPiece with `##` continuations, `[CLS] … [SEP]` around each text.
+//!
+//! The sentence feature is a pooling of the last hidden states `H ∈ R^{L×d}` with attention mask
+//! `m ∈ {0,1}^L`:
+//! * mean: `Σ_t m_t H_t / Σ_t m_t` (Reimers & Gurevych, EMNLP 2019, sentence-transformers);
+//! * max: `max_t {H_t : m_t = 1}` per dimension; mean-sqrt-len: `Σ_t m_t H_t / √(Σ_t m_t)`;
+//! * cls: `H_0`; pooler: `tanh(W H_0 + b)`, BERT's pooler, which is what a sequence-classification
+//!   head reads.
+//!
+//! The pooling is taken from sentence-transformers' `modules.json` → `1_Pooling/config.json` when
+//! present, else the pooler when its weights exist, else CLS. When `modules.json` lists a
+//! `Normalize` module the feature is L2-normalised, as sentence-transformers does. A
+//! `classifier.{weight,bias}` head (BERT for sequence classification) yields class probabilities
+//! `softmax(W_c · pooler(H) + b_c)`.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor, D};
+use candle_nn::{Linear, Module};
+use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::processors::bert::BertProcessing;
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+use crate::error::{FeaturesError, Result};
+use crate::model_dir::{ModelDir, Weights};
+
+/// How token states become one feature vector per text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Pooling {
+    /// Masked mean over tokens.
+    Mean,
+    /// Masked maximum over tokens, per dimension.
+    Max,
+    /// Masked sum divided by the square root of the token count.
+    MeanSqrtLen,
+    /// The first (`[CLS]`) token's state.
+    Cls,
+    /// BERT's pooler: `tanh(dense(H_cls))`.
+    Pooler,
+}
+
+impl Pooling {
+    /// Stable id: `mean`, `max`, `mean-sqrt-len`, `cls`, `pooler`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Pooling::Mean => "mean",
+            Pooling::Max => "max",
+            Pooling::MeanSqrtLen => "mean-sqrt-len",
+            Pooling::Cls => "cls",
+            Pooling::Pooler => "pooler",
+        }
+    }
+}
+
+/// Which tokenizer file to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TokenizerSource {
+    /// `tokenizer.json` when present, else `vocab.txt`.
+    #[default]
+    Auto,
+    /// `tokenizer.json` only.
+    TokenizerJson,
+    /// `vocab.txt` only (WordPiece built here).
+    VocabTxt,
+}
+
+/// Options for [`TextEncoder::load`].
+#[derive(Debug, Clone, Default)]
+pub struct TextOptions {
+    /// Tokenizer file choice.
+    pub tokenizer: TokenizerSource,
+    /// Overrides the pooling found in the directory.
+    pub pooling: Option<Pooling>,
+    /// Overrides the maximum number of tokens per text (special tokens included).
+    pub max_length: Option<usize>,
+}
+
+/// A loaded BERT-family encoder with its tokenizer.
+pub struct TextEncoder {
+    dir: PathBuf,
+    tokenizer: Tokenizer,
+    tokenizer_path: PathBuf,
+    model: BertModel,
+    pooler: Option<Linear>,
+    classifier: Option<Linear>,
+    pooling: Pooling,
+    normalize: bool,
+    hidden_size: usize,
+}
+
+/// Model types [`TextEncoder`] runs.
+pub const TEXT_MODEL_TYPES: &[&str] = &["bert"];
+
+impl TextEncoder {
+    /// Loads the encoder, its tokenizer, the pooling and the optional classifier head.
+    ///
+    /// # Errors
+    /// Missing `config.json`/weights/tokenizer files, a `model_type` other than
+    /// [`TEXT_MODEL_TYPES`], missing tensors or shapes that disagree with `config.json`.
+    pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
+        let mt = dir.model_type().unwrap_or("<none>");
+        if !TEXT_MODEL_TYPES.contains(&mt) {
+            return Err(FeaturesError::UnsupportedModelType {
+                dir: dir.path().to_path_buf(),
+                model_type: mt.to_string(),
+                supported: crate::SUPPORTED_MODEL_TYPES.to_vec(),
+            });
+        }
+        let config: BertConfig = dir.typed_config()?;
+        if config.num_attention_heads == 0
+            || !config
+                .hidden_size
+                .is_multiple_of(config.num_attention_heads)
+        {
+            return Err(FeaturesError::InvalidConfig {
+                path: dir.path().join("config.json"),
+                message: format!(
+                    "hidden_size {} is not a multiple of num_attention_heads {}",
+                    config.hidden_size, config.num_attention_heads
+                ),
+            });
+        }
+        let weights = dir.load_weights()?;
+        let wrap = |e| FeaturesError::from_weights(dir.path(), e);
+        let prefix = if weights.has_prefix("bert") {
+            "bert."
+        } else {
+            ""
+        };
+        let vb = if prefix.is_empty() {
+            weights.vb.clone()
+        } else {
+            weights.vb.pp("bert")
+        };
+        let model = BertModel::load(vb.clone(), &config).map_err(wrap)?;
+        let h = config.hidden_size;
+        let pooler = if weights.has(&format!("{prefix}pooler.dense.weight")) {
+            Some(candle_nn::linear(h, h, vb.pp("pooler").pp("dense")).map_err(wrap)?)
+        } else {
+            None
+        };
+        let classifier = load_classifier(dir, &weights, h, "classifier")?;
+        let (st_pooling, normalize) = sentence_transformers_pooling(dir)?;
+        let pooling = match options.pooling.or(st_pooling) {
+            Some(p) => p,
+            None if pooler.is_some() => Pooling::Pooler,
+            None => Pooling::Cls,
+        };
+        if pooling == Pooling::Pooler && pooler.is_none() {
+            return Err(FeaturesError::MissingTensor {
+                dir: dir.path().to_path_buf(),
+                tensor: format!("{prefix}pooler.dense.weight"),
+            });
+        }
+        if classifier.is_some() && pooler.is_none() {
+            return Err(FeaturesError::MissingTensor {
+                dir: dir.path().to_path_buf(),
+                tensor: format!("{prefix}pooler.dense.weight (the classifier reads the pooler)"),
+            });
+        }
+        let max_length = match options.max_length {
+            Some(0) => {
+                return Err(FeaturesError::InvalidArgument(
+                    "max_length must be at least 1".into(),
+                ))
+            }
+            Some(n) => n,
+            None => default_max_length(dir, config.max_position_embeddings)?,
+        };
+        let (tokenizer, tokenizer_path) =
+            load_tokenizer(dir, options.tokenizer, max_length, config.pad_token_id)?;
+        Ok(Self {
+            dir: dir.path().to_path_buf(),
+            tokenizer,
+            tokenizer_path,
+            model,
+            pooler,
+            classifier,
+            pooling,
+            normalize,
+            hidden_size: h,
+        })
+    }
+
+    /// The pooling in use.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// Whether features are L2-normalised (sentence-transformers `Normalize` module).
+    pub fn normalizes(&self) -> bool {
+        self.normalize
+    }
+
+    /// Feature dimension.
+    pub fn feature_dim(&self) -> usize {
+        self.hidden_size
+    }
+
+    /// Number of classes of the classifier head, if the checkpoint has one.
+    pub fn num_classes(&self) -> Option<usize> {
+        self.classifier.as_ref().map(|c| c.weight().dims()[0])
+    }
+
+    /// The tokenizer file in use.
+    pub fn tokenizer_path(&self) -> &Path {
+        &self.tokenizer_path
+    }
+
+    /// Token ids of each text (with special tokens, truncated, not padded).
+    pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for t in texts {
+            let enc = self
+                .tokenizer
+                .encode(*t, true)
+                .map_err(|e| self.tok_err(e.to_string()))?;
+            let n = enc.get_attention_mask().iter().filter(|&&m| m == 1).count();
+            out.push(enc.get_ids()[..n].to_vec());
+        }
+        Ok(out)
+    }
+
+    fn tok_err(&self, message: String) -> FeaturesError {
+        FeaturesError::Tokenizer {
+            path: self.tokenizer_path.clone(),
+            message,
+        }
+    }
+
+    /// Features `(texts.len(), feature_dim)` and, with a classifier head, probabilities
+    /// `(texts.len(), num_classes)`, row-major.
+    pub fn forward(&self, texts: &[&str]) -> Result<crate::Extracted> {
+        if texts.is_empty() {
+            return Ok(crate::Extracted::empty(
+                self.hidden_size,
+                self.num_classes(),
+            ));
+        }
+        let ids = self.token_ids(texts)?;
+        let len = ids.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let b = ids.len();
+        let mut flat = vec![0u32; b * len];
+        let mut mask = vec![0u32; b * len];
+        for (i, row) in ids.iter().enumerate() {
+            flat[i * len..i * len + row.len()].copy_from_slice(row);
+            mask[i * len..i * len + row.len()].fill(1);
+        }
+        let dev = Device::Cpu;
+        let input = Tensor::from_vec(flat, (b, len), &dev)?;
+        let mask = Tensor::from_vec(mask, (b, len), &dev)?;
+        let types = input.zeros_like()?;
+        let hidden = self.model.forward(&input, &types, Some(&mask))?; // (b, len, h)
+        let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
+        let pooled_head = match &self.pooler {
+            Some(p) => Some(p.forward(&cls)?.tanh()?),
+            None => None,
+        };
+        let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (b, len, 1)
+        let counts = maskf.sum(1)?; // (b, 1)
+        let features = match self.pooling {
+            Pooling::Mean => hidden
+                .broadcast_mul(&maskf)?
+                .sum(1)?
+                .broadcast_div(&counts)?,
+            Pooling::MeanSqrtLen => hidden
+                .broadcast_mul(&maskf)?
+                .sum(1)?
+                .broadcast_div(&counts.sqrt()?)?,
+            Pooling::Max => {
+                // Padded positions get -inf-like values so they never win.
+                let neg = ((maskf.ones_like()? - &maskf)? * -1e30)?;
+                hidden.broadcast_add(&neg)?.max(1)?
+            }
+            Pooling::Cls => cls.clone(),
+            Pooling::Pooler => pooled_head
+                .clone()
+                .ok_or_else(|| FeaturesError::MissingTensor {
+                    dir: self.dir.clone(),
+                    tensor: "pooler.dense.weight".into(),
+                })?,
+        };
+        let features = if self.normalize {
+            let norm = features
+                .sqr()?
+                .sum_keepdim(D::Minus1)?
+                .sqrt()?
+                .clamp(1e-12, f64::MAX)?;
+            features.broadcast_div(&norm)?
+        } else {
+            features
+        };
+        let probabilities = match (&self.classifier, &pooled_head) {
+            (Some(c), Some(p)) => Some(candle_nn::ops::softmax_last_dim(&c.forward(p)?)?),
+            _ => None,
+        };
+        crate::Extracted::from_tensors(&self.dir, &features, probabilities.as_ref())
+    }
+}
+
+/// Loads `<name>.{weight,bias}` when present (its row count is the number of classes).
+pub(crate) fn load_classifier(
+    dir: &ModelDir,
+    weights: &Weights,
+    in_dim: usize,
+    name: &str,
+) -> Result<Option<Linear>> {
+    let wname = format!("{name}.weight");
+    if !weights.has(&wname) {
+        return Ok(None);
+    }
+    let w = weights
+        .vb
+        .get_unchecked(&wname)
+        .map_err(|e| FeaturesError::from_weights(dir.path(), e))?;
+    let dims = w.dims().to_vec();
+    if dims.len() != 2 || dims[1] != in_dim {
+        return Err(FeaturesError::ShapeMismatch {
+            dir: dir.path().to_path_buf(),
+            tensor: wname,
+            expected: vec![dims.first().copied().unwrap_or(0), in_dim],
+            got: dims,
+        });
+    }
+    let b = weights
+        .vb
+        .get(dims[0], &format!("{name}.bias"))
+        .map_err(|e| FeaturesError::from_weights(dir.path(), e))?;
+    Ok(Some(Linear::new(w, Some(b))))
+}
+
+/// Reads sentence-transformers' `modules.json` (pooling and normalisation), if any.
+fn sentence_transformers_pooling(dir: &ModelDir) -> Result<(Option<Pooling>, bool)> {
+    let Some(modules) = dir.optional_json("modules.json")? else {
+        return Ok((None, false));
+    };
+    let list = modules.as_array().cloned().unwrap_or_default();
+    let mut pooling = None;
+    let mut normalize = false;
+    for m in list {
+        let kind = m.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let sub = m.get("path").and_then(|t| t.as_str()).unwrap_or("");
+        if kind.ends_with(".Pooling") {
+            let cfg = dir
+                .optional_json(&format!("{sub}/config.json"))?
+                .unwrap_or(serde_json::Value::Null);
+            let on = |k: &str| cfg.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+            pooling = Some(if on("pooling_mode_cls_token") {
+                Pooling::Cls
+            } else if on("pooling_mode_max_tokens") {
+                Pooling::Max
+            } else if on("pooling_mode_mean_sqrt_len_tokens") {
+                Pooling::MeanSqrtLen
+            } else {
+                // sentence-transformers' default pooling is the mean.
+                Pooling::Mean
+            });
+        } else if kind.ends_with(".Normalize") {
+            normalize = true;
+        }
+    }
+    Ok((pooling, normalize))
+}
+
+/// sentence-transformers' `max_seq_length`, else the tokenizer's `model_max_length`, capped by
+/// the position table.
+fn default_max_length(dir: &ModelDir, max_positions: usize) -> Result<usize> {
+    let st = dir
+        .optional_json("sentence_bert_config.json")?
+        .and_then(|v| v.get("max_seq_length").and_then(|x| x.as_u64()));
+    let tc = dir
+        .optional_json("tokenizer_config.json")?
+        .and_then(|v| v.get("model_max_length").and_then(|x| x.as_u64()));
+    let n = st.or(tc).map(|n| n as usize).unwrap_or(max_positions);
+    Ok(n.clamp(1, max_positions.max(1)))
+}
+
+fn load_tokenizer(
+    dir: &ModelDir,
+    source: TokenizerSource,
+    max_length: usize,
+    pad_id: usize,
+) -> Result<(Tokenizer, PathBuf)> {
+    let json = dir.path().join("tokenizer.json");
+    let vocab = dir.path().join("vocab.txt");
+    let use_json = match source {
+        TokenizerSource::Auto => json.is_file(),
+        TokenizerSource::TokenizerJson => true,
+        TokenizerSource::VocabTxt => false,
+    };
+    let (mut tok, path) = if use_json {
+        if !json.is_file() {
+            return Err(FeaturesError::MissingFile {
+                dir: dir.path().to_path_buf(),
+                what: "tokenizer.json".into(),
+            });
+        }
+        let t = Tokenizer::from_file(&json).map_err(|e| FeaturesError::Tokenizer {
+            path: json.clone(),
+            message: e.to_string(),
+        })?;
+        (t, json)
+    } else {
+        if !vocab.is_file() {
+            return Err(FeaturesError::MissingFile {
+                dir: dir.path().to_path_buf(),
+                what: if source == TokenizerSource::Auto {
+                    "tokenizer (tokenizer.json or vocab.txt)".into()
+                } else {
+                    "vocab.txt".into()
+                },
+            });
+        }
+        (wordpiece_from_vocab(dir, &vocab)?, vocab)
+    };
+    let err = |e: tokenizers::Error| FeaturesError::Tokenizer {
+        path: path.clone(),
+        message: e.to_string(),
+    };
+    tok.with_truncation(Some(TruncationParams {
+        max_length,
+        ..Default::default()
+    }))
+    .map_err(err)?;
+    let pad_token = tok
+        .id_to_token(pad_id as u32)
+        .unwrap_or_else(|| "[PAD]".to_string());
+    tok.with_padding(Some(PaddingParams {
+        strategy: PaddingStrategy::BatchLongest,
+        pad_id: pad_id as u32,
+        pad_token,
+        ..Default::default()
+    }));
+    Ok((tok, path))
+}
+
+/// Builds BERT's WordPiece tokenizer from `vocab.txt` (and `tokenizer_config.json` for casing).
+fn wordpiece_from_vocab(dir: &ModelDir, vocab: &Path) -> Result<Tokenizer> {
+    let err = |message: String| FeaturesError::Tokenizer {
+        path: vocab.to_path_buf(),
+        message,
+    };
+    let cfg = dir
+        .optional_json("tokenizer_config.json")?
+        .unwrap_or(serde_json::Value::Null);
+    let lowercase = cfg
+        .get("do_lower_case")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true);
+    let strip_accents = cfg.get("strip_accents").and_then(|v| v.as_bool());
+    let chinese = cfg
+        .get("tokenize_chinese_chars")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(true);
+    let token = |key: &str, default: &str| {
+        cfg.get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or(default)
+            .to_string()
+    };
+    let (unk, cls, sep) = (
+        token("unk_token", "[UNK]"),
+        token("cls_token", "[CLS]"),
+        token("sep_token", "[SEP]"),
+    );
+    let vocab_str = vocab
+        .to_str()
+        .ok_or_else(|| err("path is not valid UTF-8".into()))?;
+    let model = WordPiece::from_file(vocab_str)
+        .unk_token(unk.clone())
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let mut tok = Tokenizer::new(model);
+    let id = |t: &str| {
+        tok.token_to_id(t)
+            .ok_or_else(|| err(format!("special token {t} is not in the vocabulary")))
+    };
+    let (cls_id, sep_id) = (id(&cls)?, id(&sep)?);
+    id(&unk)?;
+    tok.with_normalizer(Some(BertNormalizer::new(
+        true,
+        chinese,
+        strip_accents,
+        lowercase,
+    )))
+    .map_err(|e| err(e.to_string()))?;
+    tok.with_pre_tokenizer(Some(BertPreTokenizer));
+    tok.with_post_processor(Some(BertProcessing::new((sep, sep_id), (cls, cls_id))));
+    tok.with_decoder(Some(WordPieceDecoder::default()));
+    Ok(tok)
+}

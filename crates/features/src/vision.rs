@@ -1,0 +1,668 @@
+//! Image models from a local Hugging Face directory: ViT and ResNet, with the image
+//! preprocessing their `preprocessor_config.json` describes.
+//!
+//! * **ViT** (Dosovitskiy et al., ICLR 2021): the feature is the final-layer-normalised `[CLS]`
+//!   token, `LN(H_L)[0]`, which is what `ViTForImageClassification`'s linear head reads.
+//! * **ResNet** (He et al., CVPR 2016) in Hugging Face's `ResNetModel` layout (`model_type:
+//!   "resnet"`, `embedder`/`encoder.stages` names, basic or bottleneck blocks): the feature is the
+//!   global average of the last stage's activation map, `(1/HW) Σ_{h,w} A[:, h, w]`, what the
+//!   `classifier.1` head reads.
+//!
+//! Class probabilities are `softmax(W f + b)` when the checkpoint has the classifier head.
+//!
+//! Preprocessing (Hugging Face image processors): convert to RGB, resize (bilinear or bicubic as
+//! `resample` says; `size` either `{height, width}` or `{shortest_edge}` keeping the aspect
+//! ratio), optional centre crop, `x · rescale_factor`, then `(x − mean_c) / std_c` per channel.
+//! Resizing uses the `image` crate's separable filters, which are close to but not bit-identical
+//! with Pillow's.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Module, ModuleT, Tensor, D};
+use candle_nn::{BatchNorm, Conv2d, Conv2dConfig, Linear, VarBuilder};
+use candle_transformers::models::vit;
+use image::{imageops::FilterType, DynamicImage, RgbImage};
+use serde::Deserialize;
+
+use crate::error::{FeaturesError, Result};
+use crate::model_dir::ModelDir;
+use crate::text::load_classifier;
+
+/// Model types [`VisionEncoder`] runs.
+pub const VISION_MODEL_TYPES: &[&str] = &["vit", "resnet"];
+
+/// Image preprocessing as a Hugging Face `preprocessor_config.json` describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageProcessor {
+    /// Target size after resizing: `Exact(h, w)` or `ShortestEdge(s)`; `None` = no resize.
+    pub resize: Option<ResizeTo>,
+    /// Resampling filter.
+    pub filter: FilterType,
+    /// Centre crop `(height, width)` after resizing.
+    pub crop: Option<(usize, usize)>,
+    /// Multiplier applied to 0..255 pixel values.
+    pub rescale: f32,
+    /// Per-channel mean subtracted after rescaling.
+    pub mean: [f32; 3],
+    /// Per-channel standard deviation divided by after subtracting the mean.
+    pub std: [f32; 3],
+}
+
+/// A resize target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResizeTo {
+    /// Exactly `(height, width)`.
+    Exact(usize, usize),
+    /// The shorter side becomes this, keeping the aspect ratio.
+    ShortestEdge(usize),
+}
+
+impl ImageProcessor {
+    /// Reads `preprocessor_config.json`; when absent, resizes to `default_size` (the model's
+    /// `image_size`) with ImageNet's mean and standard deviation.
+    pub fn from_dir(dir: &ModelDir, default_size: usize) -> Result<Self> {
+        let path = dir.path().join("preprocessor_config.json");
+        let Some(cfg) = dir.optional_json("preprocessor_config.json")? else {
+            return Ok(Self {
+                resize: Some(ResizeTo::Exact(default_size, default_size)),
+                filter: FilterType::Triangle,
+                crop: None,
+                rescale: 1.0 / 255.0,
+                mean: [0.485, 0.456, 0.406],
+                std: [0.229, 0.224, 0.225],
+            });
+        };
+        let bad = |message: String| FeaturesError::InvalidConfig {
+            path: path.clone(),
+            message,
+        };
+        let flag = |k: &str, d: bool| cfg.get(k).and_then(|v| v.as_bool()).unwrap_or(d);
+        let size_of = |v: &serde_json::Value| -> Result<Option<ResizeTo>> {
+            if let Some(n) = v.as_u64() {
+                return Ok(Some(ResizeTo::Exact(n as usize, n as usize)));
+            }
+            let get = |k: &str| v.get(k).and_then(|x| x.as_u64()).map(|x| x as usize);
+            match (get("height"), get("width"), get("shortest_edge")) {
+                (Some(h), Some(w), _) => Ok(Some(ResizeTo::Exact(h, w))),
+                (_, _, Some(s)) => Ok(Some(ResizeTo::ShortestEdge(s))),
+                _ => Err(bad(format!("unrecognised size {v}"))),
+            }
+        };
+        let resize = if flag("do_resize", true) {
+            match cfg.get("size") {
+                Some(v) => size_of(v)?,
+                None => Some(ResizeTo::Exact(default_size, default_size)),
+            }
+        } else {
+            None
+        };
+        let crop = if flag("do_center_crop", false) {
+            match cfg.get("crop_size").map(size_of).transpose()?.flatten() {
+                Some(ResizeTo::Exact(h, w)) => Some((h, w)),
+                Some(ResizeTo::ShortestEdge(s)) => Some((s, s)),
+                None => return Err(bad("do_center_crop without crop_size".into())),
+            }
+        } else {
+            None
+        };
+        // PIL resample codes: 0 nearest, 2 bilinear, 3 bicubic, 1 lanczos.
+        let filter = match cfg.get("resample").and_then(|v| v.as_u64()).unwrap_or(2) {
+            0 => FilterType::Nearest,
+            1 => FilterType::Lanczos3,
+            3 => FilterType::CatmullRom,
+            _ => FilterType::Triangle,
+        };
+        let rescale = if flag("do_rescale", true) {
+            cfg.get("rescale_factor")
+                .and_then(|v| v.as_f64())
+                .unwrap_or(1.0 / 255.0) as f32
+        } else {
+            1.0
+        };
+        let triple = |k: &str, d: [f32; 3]| -> Result<[f32; 3]> {
+            match cfg.get(k) {
+                None => Ok(d),
+                Some(v) => {
+                    let xs: Vec<f32> = v
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_f64())
+                                .map(|x| x as f32)
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    match xs.len() {
+                        1 => Ok([xs[0]; 3]),
+                        3 => Ok([xs[0], xs[1], xs[2]]),
+                        _ => Err(bad(format!("{k} must have 1 or 3 numbers"))),
+                    }
+                }
+            }
+        };
+        let (mean, std) = if flag("do_normalize", true) {
+            (
+                triple("image_mean", [0.485, 0.456, 0.406])?,
+                triple("image_std", [0.229, 0.224, 0.225])?,
+            )
+        } else {
+            ([0.0; 3], [1.0; 3])
+        };
+        if std.iter().any(|s| *s == 0.0 || !s.is_finite()) {
+            return Err(bad("image_std has a zero or non-finite entry".into()));
+        }
+        Ok(Self {
+            resize,
+            filter,
+            crop,
+            rescale,
+            mean,
+            std,
+        })
+    }
+
+    /// The `(height, width)` an image of `(h, w)` has after resizing and cropping.
+    pub fn output_size(&self, h: usize, w: usize) -> (usize, usize) {
+        let (h, w) = self.resized(h, w);
+        self.crop.unwrap_or((h, w))
+    }
+
+    fn resized(&self, h: usize, w: usize) -> (usize, usize) {
+        match self.resize {
+            None => (h, w),
+            Some(ResizeTo::Exact(rh, rw)) => (rh, rw),
+            Some(ResizeTo::ShortestEdge(s)) => {
+                if h <= w {
+                    (s, ((w * s) as f64 / h.max(1) as f64).round() as usize)
+                } else {
+                    (((h * s) as f64 / w.max(1) as f64).round() as usize, s)
+                }
+            }
+        }
+    }
+
+    /// Preprocesses one image into a `(3, H, W)` channel-first `f32` buffer.
+    pub fn pixels(&self, img: &DynamicImage) -> Vec<f32> {
+        let rgb: RgbImage = img.to_rgb8();
+        let (h, w) = (rgb.height() as usize, rgb.width() as usize);
+        let (rh, rw) = self.resized(h, w);
+        let rgb = if (rh, rw) != (h, w) && rh > 0 && rw > 0 {
+            image::imageops::resize(&rgb, rw as u32, rh as u32, self.filter)
+        } else {
+            rgb
+        };
+        let (h, w) = (rgb.height() as usize, rgb.width() as usize);
+        let (ch, cw) = self.crop.unwrap_or((h, w));
+        // Centre crop; pad with zeros where the crop is larger than the image (as HF does).
+        let top = (h as isize - ch as isize) / 2;
+        let left = (w as isize - cw as isize) / 2;
+        let mut out = vec![0f32; 3 * ch * cw];
+        for c in 0..3 {
+            for y in 0..ch {
+                for x in 0..cw {
+                    let sy = y as isize + top;
+                    let sx = x as isize + left;
+                    let v = if sy >= 0 && sx >= 0 && (sy as usize) < h && (sx as usize) < w {
+                        rgb.get_pixel(sx as u32, sy as u32)[c] as f32
+                    } else {
+                        0.0
+                    };
+                    out[(c * ch + y) * cw + x] = (v * self.rescale - self.mean[c]) / self.std[c];
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct VitJson {
+    #[serde(default = "d768")]
+    hidden_size: usize,
+    #[serde(default = "d12")]
+    num_hidden_layers: usize,
+    #[serde(default = "d12")]
+    num_attention_heads: usize,
+    #[serde(default = "d3072")]
+    intermediate_size: usize,
+    #[serde(default = "gelu")]
+    hidden_act: candle_nn::Activation,
+    #[serde(default = "eps12")]
+    layer_norm_eps: f64,
+    #[serde(default = "d224")]
+    image_size: usize,
+    #[serde(default = "d16")]
+    patch_size: usize,
+    #[serde(default = "d3")]
+    num_channels: usize,
+    #[serde(default = "yes")]
+    qkv_bias: bool,
+}
+fn d768() -> usize {
+    768
+}
+fn d12() -> usize {
+    12
+}
+fn d3072() -> usize {
+    3072
+}
+fn d224() -> usize {
+    224
+}
+fn d16() -> usize {
+    16
+}
+fn d3() -> usize {
+    3
+}
+fn gelu() -> candle_nn::Activation {
+    candle_nn::Activation::Gelu
+}
+fn eps12() -> f64 {
+    1e-12
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ResNetJson {
+    #[serde(default = "d3")]
+    num_channels: usize,
+    #[serde(default = "d64")]
+    embedding_size: usize,
+    #[serde(default = "resnet50_sizes")]
+    hidden_sizes: Vec<usize>,
+    #[serde(default = "resnet50_depths")]
+    depths: Vec<usize>,
+    #[serde(default = "bottleneck")]
+    layer_type: String,
+    #[serde(default = "relu")]
+    hidden_act: String,
+    #[serde(default)]
+    downsample_in_first_stage: bool,
+    #[serde(default)]
+    downsample_in_bottleneck: bool,
+    #[serde(default = "d224")]
+    image_size: usize,
+}
+fn d64() -> usize {
+    64
+}
+fn resnet50_sizes() -> Vec<usize> {
+    vec![256, 512, 1024, 2048]
+}
+fn resnet50_depths() -> Vec<usize> {
+    vec![3, 4, 6, 3]
+}
+fn bottleneck() -> String {
+    "bottleneck".into()
+}
+fn relu() -> String {
+    "relu".into()
+}
+
+enum Net {
+    Vit {
+        embeddings: vit::Embeddings,
+        encoder: vit::Encoder,
+        layernorm: candle_nn::LayerNorm,
+    },
+    ResNet(ResNet),
+}
+
+/// A loaded image model with its preprocessing.
+pub struct VisionEncoder {
+    dir: PathBuf,
+    processor: ImageProcessor,
+    net: Net,
+    classifier: Option<Linear>,
+    dim: usize,
+    input_size: (usize, usize),
+    channels: usize,
+}
+
+impl VisionEncoder {
+    /// Loads a ViT or ResNet directory.
+    ///
+    /// # Errors
+    /// Missing files, an unsupported `model_type`, missing tensors or shape mismatches.
+    pub fn load(dir: &ModelDir) -> Result<Self> {
+        let mt = dir.model_type().unwrap_or("<none>").to_string();
+        let cfg_path = dir.path().join("config.json");
+        let invalid = |message: String| FeaturesError::InvalidConfig {
+            path: cfg_path.clone(),
+            message,
+        };
+        let weights = dir.load_weights()?;
+        let wrap = |e| FeaturesError::from_weights(dir.path(), e);
+        let (net, dim, size, channels, head_name) = match mt.as_str() {
+            "vit" => {
+                let c: VitJson = dir.typed_config()?;
+                if c.num_attention_heads == 0
+                    || !c.hidden_size.is_multiple_of(c.num_attention_heads)
+                    || c.patch_size == 0
+                    || !c.image_size.is_multiple_of(c.patch_size)
+                {
+                    return Err(invalid(
+                        "hidden_size must be a multiple of num_attention_heads and image_size of patch_size".into(),
+                    ));
+                }
+                let cfg = vit::Config {
+                    hidden_size: c.hidden_size,
+                    num_hidden_layers: c.num_hidden_layers,
+                    num_attention_heads: c.num_attention_heads,
+                    intermediate_size: c.intermediate_size,
+                    hidden_act: c.hidden_act,
+                    layer_norm_eps: c.layer_norm_eps,
+                    image_size: c.image_size,
+                    patch_size: c.patch_size,
+                    num_channels: c.num_channels,
+                    qkv_bias: c.qkv_bias,
+                };
+                let vb = if weights.has_prefix("vit") {
+                    weights.vb.pp("vit")
+                } else {
+                    weights.vb.clone()
+                };
+                let embeddings =
+                    vit::Embeddings::new(&cfg, false, vb.pp("embeddings")).map_err(wrap)?;
+                let encoder = vit::Encoder::new(&cfg, vb.pp("encoder")).map_err(wrap)?;
+                let layernorm =
+                    candle_nn::layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("layernorm"))
+                        .map_err(wrap)?;
+                (
+                    Net::Vit {
+                        embeddings,
+                        encoder,
+                        layernorm,
+                    },
+                    c.hidden_size,
+                    c.image_size,
+                    c.num_channels,
+                    "classifier",
+                )
+            }
+            "resnet" => {
+                let c: ResNetJson = dir.typed_config()?;
+                if c.hidden_sizes.is_empty() || c.hidden_sizes.len() != c.depths.len() {
+                    return Err(invalid(
+                        "hidden_sizes and depths must be non-empty and of equal length".into(),
+                    ));
+                }
+                if c.hidden_act != "relu" {
+                    return Err(invalid(format!(
+                        "hidden_act {:?} is not supported (relu only)",
+                        c.hidden_act
+                    )));
+                }
+                if c.layer_type != "basic" && c.layer_type != "bottleneck" {
+                    return Err(invalid(format!(
+                        "layer_type {:?} (expected basic or bottleneck)",
+                        c.layer_type
+                    )));
+                }
+                if c.layer_type == "bottleneck" && c.hidden_sizes.iter().any(|h| h % 4 != 0) {
+                    return Err(invalid(
+                        "bottleneck hidden_sizes must be multiples of 4".into(),
+                    ));
+                }
+                let vb = if weights.has_prefix("resnet") {
+                    weights.vb.pp("resnet")
+                } else {
+                    weights.vb.clone()
+                };
+                let net = ResNet::load(&c, vb).map_err(wrap)?;
+                let dim = *c.hidden_sizes.last().unwrap_or(&0);
+                (
+                    Net::ResNet(net),
+                    dim,
+                    c.image_size,
+                    c.num_channels,
+                    "classifier.1",
+                )
+            }
+            other => {
+                return Err(FeaturesError::UnsupportedModelType {
+                    dir: dir.path().to_path_buf(),
+                    model_type: other.to_string(),
+                    supported: crate::SUPPORTED_MODEL_TYPES.to_vec(),
+                })
+            }
+        };
+        if channels != 3 {
+            return Err(invalid(format!(
+                "num_channels {channels}: only RGB (3) image models are supported"
+            )));
+        }
+        let classifier = load_classifier(dir, &weights, dim, head_name)?;
+        let processor = ImageProcessor::from_dir(dir, size)?;
+        let input_size = if mt == "vit" {
+            (size, size)
+        } else {
+            processor.output_size(size, size)
+        };
+        Ok(Self {
+            dir: dir.path().to_path_buf(),
+            processor,
+            net,
+            classifier,
+            dim,
+            input_size,
+            channels,
+        })
+    }
+
+    /// The preprocessing in use.
+    pub fn processor(&self) -> &ImageProcessor {
+        &self.processor
+    }
+
+    /// Feature dimension.
+    pub fn feature_dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of classes of the classifier head, if any.
+    pub fn num_classes(&self) -> Option<usize> {
+        self.classifier.as_ref().map(|c| c.weight().dims()[0])
+    }
+
+    /// The model directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Preprocesses and encodes a batch of images.
+    pub fn forward_images(&self, images: &[DynamicImage]) -> Result<crate::Extracted> {
+        if images.is_empty() {
+            return Ok(crate::Extracted::empty(self.dim, self.num_classes()));
+        }
+        let mut buf = Vec::new();
+        let mut shape = None;
+        for img in images {
+            let (h, w) = self
+                .processor
+                .output_size(img.height() as usize, img.width() as usize);
+            match shape {
+                None => shape = Some((h, w)),
+                Some(s) if s != (h, w) => {
+                    return Err(FeaturesError::InvalidArgument(format!(
+                        "preprocessed images of one batch differ in size ({s:?} vs {:?}); give the model a preprocessor_config.json with a fixed size",
+                        (h, w)
+                    )))
+                }
+                _ => {}
+            }
+            buf.extend(self.processor.pixels(img));
+        }
+        let (h, w) = shape.unwrap_or(self.input_size);
+        let pixels = Tensor::from_vec(buf, (images.len(), 3, h, w), &Device::Cpu)?;
+        self.forward_pixels(&pixels)
+    }
+
+    /// Encodes already preprocessed pixels `(batch, 3, H, W)`.
+    pub fn forward_pixels(&self, pixels: &Tensor) -> Result<crate::Extracted> {
+        let (_, c, h, w) = pixels.dims4()?;
+        if c != self.channels {
+            return Err(FeaturesError::InvalidArgument(format!(
+                "pixels have {c} channels, the model takes {}",
+                self.channels
+            )));
+        }
+        let features = match &self.net {
+            Net::Vit {
+                embeddings,
+                encoder,
+                layernorm,
+            } => {
+                if (h, w) != self.input_size {
+                    return Err(FeaturesError::InvalidArgument(format!(
+                        "ViT {} takes {:?} images, got {:?}",
+                        self.dir.display(),
+                        self.input_size,
+                        (h, w)
+                    )));
+                }
+                let x = embeddings.forward(pixels, None, false)?;
+                let x = encoder.forward(&x)?;
+                layernorm.forward(&x.narrow(1, 0, 1)?.squeeze(1)?)?
+            }
+            Net::ResNet(net) => net.forward(pixels)?,
+        };
+        let probabilities = match &self.classifier {
+            Some(head) => Some(candle_nn::ops::softmax(
+                &head.forward(&features)?,
+                D::Minus1,
+            )?),
+            None => None,
+        };
+        crate::Extracted::from_tensors(&self.dir, &features, probabilities.as_ref())
+    }
+}
+
+/// One convolution + batch norm (+ ReLU), Hugging Face's `ResNetConvLayer`.
+struct ConvBn {
+    conv: Conv2d,
+    bn: BatchNorm,
+    relu: bool,
+}
+
+impl ConvBn {
+    fn load(
+        cin: usize,
+        cout: usize,
+        k: usize,
+        stride: usize,
+        relu: bool,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        let cfg = Conv2dConfig {
+            padding: k / 2,
+            stride,
+            ..Default::default()
+        };
+        let conv = candle_nn::conv2d_no_bias(cin, cout, k, cfg, vb.pp("convolution"))?;
+        let bn = candle_nn::batch_norm(cout, 1e-5, vb.pp("normalization"))?;
+        Ok(Self { conv, bn, relu })
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let y = self.bn.forward_t(&self.conv.forward(x)?, false)?;
+        if self.relu {
+            y.relu()
+        } else {
+            Ok(y)
+        }
+    }
+}
+
+/// A residual block: `relu(F(x) + shortcut(x))`.
+struct Block {
+    layers: Vec<ConvBn>,
+    shortcut: Option<ConvBn>,
+}
+
+/// Hugging Face's ResNet backbone followed by global average pooling.
+struct ResNet {
+    stem: ConvBn,
+    blocks: Vec<Block>,
+}
+
+impl ResNet {
+    fn load(c: &ResNetJson, vb: VarBuilder) -> candle_core::Result<Self> {
+        let stem = ConvBn::load(
+            c.num_channels,
+            c.embedding_size,
+            7,
+            2,
+            true,
+            vb.pp("embedder").pp("embedder"),
+        )?;
+        let mut blocks = Vec::new();
+        let mut cin = c.embedding_size;
+        for (s, (&cout, &depth)) in c.hidden_sizes.iter().zip(&c.depths).enumerate() {
+            let vs = vb.pp("encoder").pp("stages").pp(s).pp("layers");
+            for l in 0..depth {
+                let downsample = l == 0 && (s > 0 || c.downsample_in_first_stage);
+                let stride = if downsample { 2 } else { 1 };
+                let vl = vs.pp(l);
+                let shortcut = if cin != cout || stride != 1 {
+                    Some(ConvBn::load(
+                        cin,
+                        cout,
+                        1,
+                        stride,
+                        false,
+                        vl.pp("shortcut"),
+                    )?)
+                } else {
+                    None
+                };
+                let vl = vl.pp("layer");
+                let layers = if c.layer_type == "basic" {
+                    vec![
+                        ConvBn::load(cin, cout, 3, stride, true, vl.pp(0))?,
+                        ConvBn::load(cout, cout, 3, 1, false, vl.pp(1))?,
+                    ]
+                } else {
+                    let mid = cout / 4;
+                    let (s1, s3) = if c.downsample_in_bottleneck {
+                        (stride, 1)
+                    } else {
+                        (1, stride)
+                    };
+                    vec![
+                        ConvBn::load(cin, mid, 1, s1, true, vl.pp(0))?,
+                        ConvBn::load(mid, mid, 3, s3, true, vl.pp(1))?,
+                        ConvBn::load(mid, cout, 1, 1, false, vl.pp(2))?,
+                    ]
+                };
+                blocks.push(Block { layers, shortcut });
+                cin = cout;
+            }
+        }
+        Ok(Self { stem, blocks })
+    }
+
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let x = self.stem.forward(x)?;
+        // Max pool 3×3, stride 2, padding 1. The input is post-ReLU (≥ 0), so zero padding is
+        // equivalent to PyTorch's −∞ padding.
+        let x = x.pad_with_zeros(2, 1, 1)?.pad_with_zeros(3, 1, 1)?;
+        let mut x = x.max_pool2d_with_stride(3, 2)?;
+        for b in &self.blocks {
+            let mut y = x.clone();
+            for l in &b.layers {
+                y = l.forward(&y)?;
+            }
+            let skip = match &b.shortcut {
+                Some(s) => s.forward(&x)?,
+                None => x.clone(),
+            };
+            x = (y + skip)?.relu()?;
+        }
+        x.mean(D::Minus1)?.mean(D::Minus1)
+    }
+}
