@@ -88,7 +88,7 @@ impl ImageProcessor {
                 _ => Err(bad(format!("unrecognised size {v}"))),
             }
         };
-        let resize = if flag("do_resize", true) {
+        let mut resize = if flag("do_resize", true) {
             match cfg.get("size") {
                 Some(v) => size_of(v)?,
                 None => Some(ResizeTo::Exact(default_size, default_size)),
@@ -96,7 +96,7 @@ impl ImageProcessor {
         } else {
             None
         };
-        let crop = if flag("do_center_crop", false) {
+        let mut crop = if flag("do_center_crop", false) {
             match cfg.get("crop_size").map(size_of).transpose()?.flatten() {
                 Some(ResizeTo::Exact(h, w)) => Some((h, w)),
                 Some(ResizeTo::ShortestEdge(s)) => Some((s, s)),
@@ -105,6 +105,24 @@ impl ImageProcessor {
         } else {
             None
         };
+        // ConvNeXt-style processors (also used by Hugging Face's ResNets) carry `crop_pct`:
+        // below 384 pixels the shortest edge is resized to `size / crop_pct` (truncated) and
+        // centre-cropped to `size × size`; from 384 up the image is resized to `size × size`.
+        if let (Some(pct), Some(r)) = (cfg.get("crop_pct").and_then(|v| v.as_f64()), resize) {
+            let s = match r {
+                ResizeTo::Exact(h, _) | ResizeTo::ShortestEdge(h) => h,
+            };
+            if !(pct > 0.0 && pct <= 1.0) {
+                return Err(bad(format!("crop_pct {pct} must be in (0, 1]")));
+            }
+            if s < 384 {
+                resize = Some(ResizeTo::ShortestEdge((s as f64 / pct) as usize));
+                crop = Some((s, s));
+            } else {
+                resize = Some(ResizeTo::Exact(s, s));
+                crop = None;
+            }
+        }
         // PIL resample codes: 0 nearest, 2 bilinear, 3 bicubic, 1 lanczos.
         let filter = match cfg.get("resample").and_then(|v| v.as_u64()).unwrap_or(2) {
             0 => FilterType::Nearest,
@@ -173,9 +191,9 @@ impl ImageProcessor {
             Some(ResizeTo::Exact(rh, rw)) => (rh, rw),
             Some(ResizeTo::ShortestEdge(s)) => {
                 if h <= w {
-                    (s, ((w * s) as f64 / h.max(1) as f64).round() as usize)
+                    (s, (w * s) / h.max(1))
                 } else {
-                    (((h * s) as f64 / w.max(1) as f64).round() as usize, s)
+                    ((h * s) / w.max(1), s)
                 }
             }
         }
