@@ -9,14 +9,19 @@ use zoorank_select::trainer::ReplayTrainer;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().cloned().unwrap_or_else(|| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/probe_curves.jsonl").to_string()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/reference/probe_curves.jsonl"
+        )
+        .to_string()
     });
     let epochs: usize = args.get(1).map_or(Ok(20), |s| s.parse())?;
     let replay = ReplayTrainer::from_path(std::path::Path::new(&path))?;
     let rows = compare_on_replay(&replay, epochs, 0.0)?;
     println!("| target | models | best test | brute force: test / epochs | SH: test / epochs | trends: test / epochs | trends (ref. halving): test / epochs |");
     println!("|---|---|---|---|---|---|---|");
-    let t = |o: &zoorank_select::fine::SelectionOutcome| o.selected_test_accuracy.unwrap_or(f64::NAN);
+    let t =
+        |o: &zoorank_select::fine::SelectionOutcome| o.selected_test_accuracy.unwrap_or(f64::NAN);
     let mut sums = [0.0f64; 8];
     for r in &rows {
         println!(
@@ -37,7 +42,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.trends_reference.selected,
             r.trends_reference.epochs,
         );
-        for (i, o) in [&r.brute_force, &r.successive_halving, &r.trends, &r.trends_reference].iter().enumerate() {
+        for (i, o) in [
+            &r.brute_force,
+            &r.successive_halving,
+            &r.trends,
+            &r.trends_reference,
+        ]
+        .iter()
+        .enumerate()
+        {
             sums[2 * i] += r.best_test - t(o);
             sums[2 * i + 1] += o.epochs as f64;
         }

@@ -31,7 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let km = kmeans(&matrix.imputed_rows(), KMeansParams::new(k))?;
             println!(
                 "| {} {}x{} | {} | {} ({}) | {:.3} | {:.3} | {:.3} | {:.3} |",
-                if modality == Modality::Text { "NLP" } else { "CV" },
+                if modality == Modality::Text {
+                    "NLP"
+                } else {
+                    "CV"
+                },
                 matrix.n_models(),
                 matrix.n_datasets(),
                 variant,

@@ -75,3 +75,132 @@ pub fn compare_on_replay(
     }
     Ok(out)
 }
+
+/// Recall on one target of a zoo, evaluated against the target's ground truth.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetRecall {
+    /// The target dataset.
+    pub target: String,
+    /// Models with a ground truth on the target (the ones ranked).
+    pub models: usize,
+    /// Benchmark datasets in the leave-one-target-out matrix.
+    pub benchmark_datasets: usize,
+    /// The model with the best ground truth (when several tie, the one recall ranks
+    /// highest).
+    pub best_model: String,
+    /// How many models share the best ground truth.
+    pub best_tied: usize,
+    /// Its ground truth.
+    pub best_accuracy: f64,
+    /// Clusters / non-singleton clusters.
+    pub clusters: usize,
+    /// Non-singleton clusters.
+    pub non_singleton_clusters: usize,
+    /// Rank of the best model in the recall ranking (1-based; the highest-ranked of tied
+    /// best models).
+    pub rank_of_best: usize,
+    /// Rank of the best model when every model is ranked by the stored proxy alone (models
+    /// without a proxy last), for comparison.
+    pub rank_of_best_by_proxy_alone: Option<usize>,
+    /// Proxy computations the recall made.
+    pub proxy_computations: usize,
+    /// Models with a stored proxy value (what scoring every model would cost).
+    pub proxy_available: usize,
+}
+
+impl TargetRecall {
+    /// Whether the best model is among the top `k` recalled.
+    pub fn survives(&self, k: usize) -> bool {
+        self.rank_of_best <= k
+    }
+}
+
+/// Recall on `target` of `zoo` with a stored proxy score `method`: builds the
+/// leave-one-target-out performance matrix of the models that have a ground truth on the
+/// target (datasets of the target's modality), clusters it, recalls with the stored proxy
+/// (`None` where not stored), and reports where the truly best model landed.
+///
+/// # Errors
+/// [`crate::SelectError::NotEnoughData`] when the target has no ground truth or no
+/// non-singleton cluster has a proxy; errors of the clustering and recall.
+pub fn recall_on_zoo(
+    zoo: &zoorank_core::Zoo,
+    target: zoorank_core::DatasetIdx,
+    method: &str,
+    threshold: f64,
+    params: crate::recall::RecallParams,
+) -> Result<TargetRecall> {
+    use crate::error::SelectError;
+    let truth = zoo.ground_truth(target, false);
+    let best_acc = truth
+        .iter()
+        .map(|&(_, a)| a)
+        .max_by(f64::total_cmp)
+        .ok_or_else(|| {
+            SelectError::NotEnoughData(format!("no ground truth on {}", zoo.datasets[target].name))
+        })?;
+    let best_set: Vec<String> = truth
+        .iter()
+        .filter(|&&(_, a)| a == best_acc)
+        .map(|&(m, _)| zoo.models[m].name.clone())
+        .collect();
+    let full = crate::matrix::PerformanceMatrix::from_zoo(
+        zoo,
+        Some(target),
+        zoo.datasets[target].modality,
+    );
+    let keep: Vec<usize> = truth
+        .iter()
+        .filter_map(|&(m, _)| full.model_index(&zoo.models[m].name))
+        .collect();
+    let matrix = full.select_models(&keep);
+    let dist = crate::similarity::model_distances(&matrix, crate::similarity::DEFAULT_K)?;
+    let clustering = crate::cluster::hierarchical(&dist, threshold)?;
+    let proxy_of = |name: &str| {
+        zoo.model_index(name)
+            .and_then(|m| zoo.score(m, target, method))
+    };
+    let out = crate::recall::recall(&matrix, &dist, &clustering, params, |m| {
+        Ok(proxy_of(&matrix.models()[m]))
+    })?;
+    let (rank_of_best, best_name) = best_set
+        .iter()
+        .filter_map(|n| Some((out.rank_of(n)?, n.clone())))
+        .min()
+        .ok_or_else(|| {
+            SelectError::NotEnoughData(format!("best models {best_set:?} have no benchmark record"))
+        })?;
+    let mut by_proxy: Vec<(String, Option<f64>)> = matrix
+        .models()
+        .iter()
+        .map(|n| (n.clone(), proxy_of(n)))
+        .collect();
+    by_proxy.sort_by(|a, b| match (a.1, b.1) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    let rank_of_best_by_proxy_alone = by_proxy
+        .iter()
+        .position(|(n, p)| best_set.contains(n) && p.is_some())
+        .map(|i| i + 1);
+    Ok(TargetRecall {
+        target: zoo.datasets[target].name.clone(),
+        models: matrix.n_models(),
+        benchmark_datasets: matrix.n_datasets(),
+        best_model: best_name,
+        best_tied: best_set.len(),
+        best_accuracy: best_acc,
+        clusters: clustering.n_clusters(),
+        non_singleton_clusters: clustering.non_singleton().len(),
+        rank_of_best,
+        rank_of_best_by_proxy_alone,
+        proxy_computations: out.proxy_computations,
+        proxy_available: matrix
+            .models()
+            .iter()
+            .filter(|n| proxy_of(n).is_some())
+            .count(),
+    })
+}

@@ -70,7 +70,10 @@ impl Clustering {
 
     /// Clusters with at least two members.
     pub fn non_singleton(&self) -> Vec<Vec<usize>> {
-        self.clusters().into_iter().filter(|c| c.len() > 1).collect()
+        self.clusters()
+            .into_iter()
+            .filter(|c| c.len() > 1)
+            .collect()
     }
 }
 
@@ -209,7 +212,9 @@ pub fn kmeans_from_centers(
     max_iter: usize,
 ) -> Result<FittedKMeans> {
     if points.is_empty() || centers.is_empty() {
-        return Err(SelectError::NotEnoughData("k-means needs points and centres".into()));
+        return Err(SelectError::NotEnoughData(
+            "k-means needs points and centres".into(),
+        ));
     }
     let dim = points[0].len();
     for c in centers.iter().chain(points.iter()) {
@@ -300,7 +305,12 @@ pub fn kmeans(points: &[Vec<f64>], params: KMeansParams) -> Result<FittedKMeans>
         while centers.len() < params.k {
             let d2: Vec<f64> = points
                 .iter()
-                .map(|p| centers.iter().map(|c| sq(p, c)).fold(f64::INFINITY, f64::min))
+                .map(|p| {
+                    centers
+                        .iter()
+                        .map(|c| sq(p, c))
+                        .fold(f64::INFINITY, f64::min)
+                })
                 .collect();
             let total: f64 = d2.iter().sum();
             let pick = if total > 0.0 {
@@ -408,7 +418,8 @@ pub fn silhouette_cui(dist: &ModelDistances, clustering: &Clustering) -> Result<
             break;
         }
         for &i in &members {
-            let a = members.iter().map(|&j| dist.get(i, j)).sum::<f64>() / (members.len() - 1) as f64;
+            let a =
+                members.iter().map(|&j| dist.get(i, j)).sum::<f64>() / (members.len() - 1) as f64;
             let own = clustering.labels[i];
             let (s, c) = (0..n)
                 .filter(|&j| clustering.labels[j] != own)

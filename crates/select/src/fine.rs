@@ -178,7 +178,13 @@ struct State {
 }
 
 impl State {
-    fn train(&mut self, t: &mut dyn Trainer, model: &str, dataset: &str, to: usize) -> Result<Option<EpochRecord>> {
+    fn train(
+        &mut self,
+        t: &mut dyn Trainer,
+        model: &str,
+        dataset: &str,
+        to: usize,
+    ) -> Result<Option<EpochRecord>> {
         let new = t.train_to(model, dataset, to)?;
         self.epochs += new.len();
         self.seconds += new.iter().filter_map(|r| r.seconds).sum::<f64>();
@@ -196,7 +202,9 @@ impl State {
 
 fn check_candidates(candidates: &[String]) -> Result<()> {
     if candidates.is_empty() {
-        return Err(SelectError::NotEnoughData("no candidate model to select from".into()));
+        return Err(SelectError::NotEnoughData(
+            "no candidate model to select from".into(),
+        ));
     }
     Ok(())
 }
@@ -249,7 +257,9 @@ pub fn select(
         let to = (epoch + params.epochs_per_round).min(params.max_epochs);
         let mut val = Vec::with_capacity(alive.len());
         for m in &alive {
-            let r = state.train(trainer, m, dataset, to)?.ok_or_else(|| missing(m, to))?;
+            let r = state
+                .train(trainer, m, dataset, to)?
+                .ok_or_else(|| missing(m, to))?;
             val.push(r.val_accuracy);
         }
         epoch = to;
@@ -370,7 +380,12 @@ pub fn brute_force(
         );
     }
     let best = (0..finals.len())
-        .max_by(|&a, &b| finals[a].val_accuracy.total_cmp(&finals[b].val_accuracy).then(b.cmp(&a)))
+        .max_by(|&a, &b| {
+            finals[a]
+                .val_accuracy
+                .total_cmp(&finals[b].val_accuracy)
+                .then(b.cmp(&a))
+        })
         .expect("non-empty");
     let eliminations = (0..finals.len())
         .filter(|&i| i != best)
@@ -429,8 +444,14 @@ mod tests {
             ("c", &[0.3, 0.4, 0.5, 0.6]),
             ("d", &[0.4, 0.5, 0.6, 0.9]),
         ]);
-        let out = select(&mut t, "t", &names(&["a", "b", "c", "d"]), SelectParams::successive_halving(4), None)
-            .unwrap();
+        let out = select(
+            &mut t,
+            "t",
+            &names(&["a", "b", "c", "d"]),
+            SelectParams::successive_halving(4),
+            None,
+        )
+        .unwrap();
         // Round 1: 4 epochs, keep c, d; round 2: 2 epochs, keep d; finish d: 2 more.
         assert_eq!(out.selected, "d");
         assert_eq!(out.epochs, 8);
@@ -459,7 +480,14 @@ mod tests {
         };
         let oracle = |m: &str, _e: usize, _v: f64| Some(finals(m));
         let cands = names(&["early", "mid", "late", "bad"]);
-        let out = select(&mut t, "t", &cands, SelectParams::convergence_trends(3), Some(&oracle)).unwrap();
+        let out = select(
+            &mut t,
+            "t",
+            &cands,
+            SelectParams::convergence_trends(3),
+            Some(&oracle),
+        )
+        .unwrap();
         assert_eq!(out.selected, "late");
         let trend: Vec<&str> = out
             .eliminations
@@ -470,7 +498,14 @@ mod tests {
         assert_eq!(trend, ["mid", "bad"]);
         // Plain successive halving by validation loses the late bloomer.
         t.reset();
-        let sh = select(&mut t, "t", &cands, SelectParams::successive_halving(3), None).unwrap();
+        let sh = select(
+            &mut t,
+            "t",
+            &cands,
+            SelectParams::successive_halving(3),
+            None,
+        )
+        .unwrap();
         assert_eq!(sh.selected, "early");
     }
 

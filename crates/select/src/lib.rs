@@ -11,8 +11,8 @@ pub mod twophase;
 
 pub use error::{Result, SelectError};
 pub use matrix::PerformanceMatrix;
+pub mod bench;
+pub mod fine;
 pub mod recall;
 pub mod trainer;
 pub mod trends;
-pub mod fine;
-pub mod bench;

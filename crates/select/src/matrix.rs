@@ -217,11 +217,7 @@ impl PerformanceMatrix {
         PerformanceMatrix {
             models: self.models.clone(),
             datasets: self.datasets.clone(),
-            values: self
-                .values
-                .iter()
-                .map(|v| v.filter(|&x| x > 0.0))
-                .collect(),
+            values: self.values.iter().map(|v| v.filter(|&x| x > 0.0)).collect(),
         }
     }
 
@@ -242,7 +238,11 @@ impl PerformanceMatrix {
             })
             .collect();
         (0..self.n_models())
-            .map(|m| (0..nd).map(|d| self.get(m, d).unwrap_or(means[d])).collect())
+            .map(|m| {
+                (0..nd)
+                    .map(|d| self.get(m, d).unwrap_or(means[d]))
+                    .collect()
+            })
             .collect()
     }
 }
@@ -260,7 +260,8 @@ mod tests {
             vec![vec![0.1]],
         );
         assert!(matches!(e, Err(SelectError::Shape { .. })));
-        let e = PerformanceMatrix::from_dense(vec!["a".into()], vec!["x".into()], vec![vec![f64::NAN]]);
+        let e =
+            PerformanceMatrix::from_dense(vec!["a".into()], vec!["x".into()], vec![vec![f64::NAN]]);
         assert!(matches!(e, Err(SelectError::NonFinite { .. })));
     }
 

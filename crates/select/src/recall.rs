@@ -205,7 +205,10 @@ where
     F: FnMut(usize) -> Result<Option<f64>>,
 {
     let n = matrix.n_models();
-    for (what, got) in [("distance matrix", dist.len()), ("clustering", clustering.labels.len())] {
+    for (what, got) in [
+        ("distance matrix", dist.len()),
+        ("clustering", clustering.labels.len()),
+    ] {
         if got != n {
             return Err(SelectError::Shape {
                 what: format!("{what} vs performance matrix models"),
@@ -221,10 +224,17 @@ where
             reason: "recall must keep at least one model",
         });
     }
-    let mean: Vec<f64> = (0..n).map(|m| matrix.mean_accuracy(m).unwrap_or(0.0)).collect();
+    let mean: Vec<f64> = (0..n)
+        .map(|m| matrix.mean_accuracy(m).unwrap_or(0.0))
+        .collect();
     let mut calls = 0usize;
     let mut raw: Vec<Option<f64>> = vec![None; n];
+    let mut asked = vec![false; n];
     let mut ask = |m: usize, raw: &mut Vec<Option<f64>>| -> Result<Option<f64>> {
+        if asked[m] {
+            return Ok(raw[m]);
+        }
+        asked[m] = true;
         calls += 1;
         let v = proxy(m)?;
         if let Some(x) = v {
@@ -259,9 +269,7 @@ where
     if params.variant == RecallVariant::MemberProxy {
         for members in clusters.iter().filter(|c| c.len() > 1) {
             for &m in members {
-                if raw[m].is_none() && !rep_of_cluster.contains(&Some(m)) {
-                    ask(m, &mut raw)?;
-                }
+                ask(m, &mut raw)?;
             }
         }
     }
@@ -275,9 +283,12 @@ where
     }
     // Scale every computed proxy together.
     let computed: Vec<usize> = (0..n).filter(|&m| raw[m].is_some()).collect();
-    let scaled_values = params
-        .scale
-        .apply(&computed.iter().map(|&m| raw[m].unwrap()).collect::<Vec<_>>());
+    let scaled_values = params.scale.apply(
+        &computed
+            .iter()
+            .map(|&m| raw[m].unwrap())
+            .collect::<Vec<_>>(),
+    );
     let mut scaled = vec![None; n];
     for (&m, v) in computed.iter().zip(scaled_values) {
         scaled[m] = Some(v);
@@ -363,15 +374,27 @@ mod tests {
         let d = model_distances(&m, 5).unwrap();
         let c = hierarchical(&d, 0.05).unwrap();
         let mut asked = Vec::new();
-        let out = recall(&m, &d, &c, RecallParams { top: 2, ..Default::default() }, |i| {
-            asked.push(i);
-            Ok(Some(-0.5))
-        })
+        let out = recall(
+            &m,
+            &d,
+            &c,
+            RecallParams {
+                top: 2,
+                ..Default::default()
+            },
+            |i| {
+                asked.push(i);
+                Ok(Some(-0.5))
+            },
+        )
         .unwrap();
         assert_eq!(asked, vec![0, 3]);
         assert_eq!(out.proxy_computations, 2);
         assert_eq!(out.proxy_computations_saved, 3);
-        assert_eq!(out.recalled().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            out.recalled().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
     }
 
     #[test]
@@ -426,14 +449,29 @@ mod tests {
         assert!(matches!(e, SelectError::NotEnoughData(_)));
         let e = recall(&m, &d, &c, RecallParams::default(), |_| Ok(Some(f64::NAN))).unwrap_err();
         assert!(matches!(e, SelectError::NonFinite { .. }));
-        let e = recall(&m, &d, &c, RecallParams { top: 0, ..Default::default() }, |_| Ok(Some(1.0)));
-        assert!(matches!(e, Err(SelectError::InvalidParameter { name: "top", .. })));
+        let e = recall(
+            &m,
+            &d,
+            &c,
+            RecallParams {
+                top: 0,
+                ..Default::default()
+            },
+            |_| Ok(Some(1.0)),
+        );
+        assert!(matches!(
+            e,
+            Err(SelectError::InvalidParameter { name: "top", .. })
+        ));
     }
 
     #[test]
     fn min_max_scale_is_positive_and_handles_ties() {
         assert_eq!(ProxyScale::MinMax.apply(&[2.0, 2.0]), vec![1.0, 1.0]);
-        assert_eq!(ProxyScale::MinMax.apply(&[-1.0, 1.0, 0.0]), vec![0.0, 1.0, 0.5]);
+        assert_eq!(
+            ProxyScale::MinMax.apply(&[-1.0, 1.0, 0.0]),
+            vec![0.0, 1.0, 0.5]
+        );
         assert_eq!(ProxyScale::for_method("LEEP"), ProxyScale::Exp);
         assert_eq!(ProxyScale::for_method("logme"), ProxyScale::MinMax);
     }

@@ -172,7 +172,11 @@ mod tests {
         let m = PerformanceMatrix::new(
             vec!["a".into(), "b".into(), "c".into()],
             vec!["x".into(), "y".into()],
-            vec![vec![Some(0.1), None], vec![None, Some(0.2)], vec![Some(0.9), Some(0.2)]],
+            vec![
+                vec![Some(0.1), None],
+                vec![None, Some(0.2)],
+                vec![Some(0.9), Some(0.2)],
+            ],
         )
         .unwrap();
         let d = model_distances(&m, 5).unwrap();

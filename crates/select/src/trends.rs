@@ -63,10 +63,12 @@ impl ConvergenceTrends {
             if last.dataset == target {
                 continue;
             }
-            runs.entry(last.model.clone()).or_default().push(BenchmarkRun {
-                val: c.iter().map(|r| r.val_accuracy).collect(),
-                final_accuracy: last.test_accuracy.unwrap_or(last.val_accuracy),
-            });
+            runs.entry(last.model.clone())
+                .or_default()
+                .push(BenchmarkRun {
+                    val: c.iter().map(|r| r.val_accuracy).collect(),
+                    final_accuracy: last.test_accuracy.unwrap_or(last.val_accuracy),
+                });
         }
         ConvergenceTrends { runs, k: k.max(1) }
     }
@@ -86,7 +88,11 @@ pub fn kmeans_1d(x: &[f64], k: usize) -> (Vec<f64>, Vec<usize>) {
     let k = k.min(sorted.len()).max(1);
     let mut centres: Vec<f64> = (0..k)
         .map(|i| {
-            let q = if k == 1 { 0.5 } else { i as f64 / (k - 1) as f64 };
+            let q = if k == 1 {
+                0.5
+            } else {
+                i as f64 / (k - 1) as f64
+            };
             sorted[((sorted.len() - 1) as f64 * q).round() as usize]
         })
         .collect();
@@ -131,7 +137,11 @@ impl FinalPredictor for ConvergenceTrends {
         let (centres, labels) = kmeans_1d(&x, self.k);
         let matched = (0..centres.len())
             .filter(|&c| labels.contains(&c))
-            .min_by(|&a, &b| (centres[a] - val).abs().total_cmp(&(centres[b] - val).abs()))?;
+            .min_by(|&a, &b| {
+                (centres[a] - val)
+                    .abs()
+                    .total_cmp(&(centres[b] - val).abs())
+            })?;
         let finals: Vec<f64> = runs
             .iter()
             .zip(&labels)

@@ -43,7 +43,10 @@ pub fn parse_performance_matrix(
     matrix_tsv: &str,
     datasets: Vec<String>,
 ) -> Result<PerformanceMatrix> {
-    let mut lines = matrix_tsv.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = matrix_tsv
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let (_, header) = lines.next().ok_or_else(|| SelectError::Parse {
         what: what.into(),
         line: 1,
@@ -153,7 +156,8 @@ pub fn load(dir: &Path, modality: Modality) -> Result<TwoPhaseZoo> {
     let m_path = dir.join(format!("{prefix}_performance_matrix.tsv"));
     let l_path = dir.join(format!("{prefix}_leep_{target}.tsv"));
     let datasets = parse_dataset_list(&read(&ds_path)?);
-    let matrix = parse_performance_matrix(&m_path.display().to_string(), &read(&m_path)?, datasets)?;
+    let matrix =
+        parse_performance_matrix(&m_path.display().to_string(), &read(&m_path)?, datasets)?;
     let leep = parse_score_row(&l_path.display().to_string(), &read(&l_path)?)?;
     Ok(TwoPhaseZoo {
         modality,

@@ -19,7 +19,11 @@ fn fixture() -> Value {
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn same_partition(a: &[usize], b: &[usize]) -> bool {
@@ -39,7 +43,12 @@ fn check(modality: Modality, key: &str) {
 
     // 1 - sim against numpy.
     let d = model_distances(&zoo.matrix, DEFAULT_K).unwrap();
-    let want: Vec<Vec<f64>> = fx["distance"].as_array().unwrap().iter().map(floats).collect();
+    let want: Vec<Vec<f64>> = fx["distance"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(floats)
+        .collect();
     for (i, row) in want.iter().enumerate() {
         for (j, w) in row.iter().enumerate() {
             assert!((d.get(i, j) - w).abs() < 1e-12, "distance ({i},{j})");
@@ -48,7 +57,12 @@ fn check(modality: Modality, key: &str) {
 
     // Average linkage against scipy: same merge heights and sizes, step by step.
     let merges = average_linkage(&d);
-    let z: Vec<Vec<f64>> = fx["linkage"].as_array().unwrap().iter().map(floats).collect();
+    let z: Vec<Vec<f64>> = fx["linkage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(floats)
+        .collect();
     assert_eq!(merges.len(), z.len());
     let mut ours: Vec<(f64, usize)> = merges.iter().map(|m| (m.distance, m.size)).collect();
     let mut theirs: Vec<(f64, usize)> = z.iter().map(|r| (r[2], r[3] as usize)).collect();
@@ -80,7 +94,12 @@ fn check(modality: Modality, key: &str) {
     }
 
     // Lloyd from fixed centres against KMeans(init=..., n_init=1).
-    let init: Vec<Vec<f64>> = fx["kmeans_init"].as_array().unwrap().iter().map(floats).collect();
+    let init: Vec<Vec<f64>> = fx["kmeans_init"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(floats)
+        .collect();
     let km = kmeans_from_centers(&zoo.matrix.imputed_rows(), init, 300).unwrap();
     let km_labels: Vec<usize> = fx["kmeans_labels"]
         .as_array()

@@ -18,9 +18,17 @@ fn trends_match_brute_force_quality_at_a_fraction_of_the_epochs() {
         let bf = r.brute_force.selected_test_accuracy.unwrap();
         let tr = r.trends.selected_test_accuracy.unwrap();
         // Within 1 accuracy point of brute force's pick, at most half its epochs.
-        assert!(tr >= bf - 0.01, "{}: trends {tr} vs brute force {bf}", r.target);
+        assert!(
+            tr >= bf - 0.01,
+            "{}: trends {tr} vs brute force {bf}",
+            r.target
+        );
         assert!(2 * r.trends.epochs <= r.brute_force.epochs, "{}", r.target);
-        assert!(r.trends.epochs <= r.successive_halving.epochs, "{}", r.target);
+        assert!(
+            r.trends.epochs <= r.successive_halving.epochs,
+            "{}",
+            r.target
+        );
         assert_eq!(r.brute_force.epochs, 12 * 20);
         trends_epochs += r.trends.epochs;
         sh_epochs += r.successive_halving.epochs;

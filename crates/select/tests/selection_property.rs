@@ -58,7 +58,11 @@ fn check(curves: &[Vec<f64>], per_round: usize, exact_by_benchmarks: bool) {
         select(&mut trainer, "target", &names, params, Some(&oracle)).unwrap()
     };
     let chosen: usize = out.selected[1..].parse().unwrap();
-    assert_eq!(finals[chosen], best, "selected {} with {:?}", out.selected, out.eliminations);
+    assert_eq!(
+        finals[chosen], best,
+        "selected {} with {:?}",
+        out.selected, out.eliminations
+    );
     for e in &out.eliminations {
         let i: usize = e.model[1..].parse().unwrap();
         assert!(finals[i] <= best);

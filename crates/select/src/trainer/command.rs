@@ -56,7 +56,9 @@ impl CommandTrainer {
             if p.exists() {
                 let text = std::fs::read_to_string(p).map_err(|e| SelectError::io(p, e))?;
                 for r in super::parse_records(&p.display().to_string(), &text)? {
-                    let run = runs.entry((r.model.clone(), r.dataset.clone())).or_default();
+                    let run = runs
+                        .entry((r.model.clone(), r.dataset.clone()))
+                        .or_default();
                     if run.len() + 1 == r.epoch {
                         run.push(r);
                     }
@@ -89,7 +91,13 @@ impl CommandTrainer {
         Ok(())
     }
 
-    fn run(&self, model: &str, dataset: &str, from: usize, epochs: usize) -> Result<Vec<EpochRecord>> {
+    fn run(
+        &self,
+        model: &str,
+        dataset: &str,
+        from: usize,
+        epochs: usize,
+    ) -> Result<Vec<EpochRecord>> {
         let cmd = self
             .template
             .replace("{model}", &shell_quote(model))
@@ -217,9 +225,19 @@ mod tests {
         assert_eq!(n_calls, 2);
         // Failures are reported with the model.
         let mut bad = CommandTrainer::new("false {model}", None).unwrap();
-        assert!(matches!(bad.train_to("m", "d", 1), Err(SelectError::Command { .. })));
-        let mut short = CommandTrainer::new("true {model}; echo '{\"epoch\":1,\"val_accuracy\":0.5}'", None).unwrap();
-        assert!(matches!(short.train_to("m", "d", 2), Err(SelectError::Command { .. })));
+        assert!(matches!(
+            bad.train_to("m", "d", 1),
+            Err(SelectError::Command { .. })
+        ));
+        let mut short = CommandTrainer::new(
+            "true {model}; echo '{\"epoch\":1,\"val_accuracy\":0.5}'",
+            None,
+        )
+        .unwrap();
+        assert!(matches!(
+            short.train_to("m", "d", 2),
+            Err(SelectError::Command { .. })
+        ));
         assert!(CommandTrainer::new("train.sh", None).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

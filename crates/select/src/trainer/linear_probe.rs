@@ -65,7 +65,11 @@ impl LinearProbeParams {
             })
         };
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", self.learning_rate, "must be finite and > 0");
+            return bad(
+                "learning_rate",
+                self.learning_rate,
+                "must be finite and > 0",
+            );
         }
         if self.batch_size == 0 {
             return bad("batch_size", 0.0, "must be at least 1");
@@ -75,7 +79,11 @@ impl LinearProbeParams {
         }
         let (t, v) = (self.train_fraction, self.val_fraction);
         if !(t > 0.0 && v > 0.0 && t + v < 1.0) {
-            return bad("train_fraction", t, "train and validation fractions must be > 0 and sum to < 1");
+            return bad(
+                "train_fraction",
+                t,
+                "train and validation fractions must be > 0 and sum to < 1",
+            );
         }
         Ok(())
     }
@@ -119,10 +127,16 @@ pub fn read_matrix_npy(path: &Path) -> Result<(usize, usize, Vec<f64>)> {
     let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| bad_npy(path, e.to_string()))?;
     let shape = npy.shape().to_vec();
     if shape.len() != 2 {
-        return Err(bad_npy(path, format!("expected a 2-D array, got shape {shape:?}")));
+        return Err(bad_npy(
+            path,
+            format!("expected a 2-D array, got shape {shape:?}"),
+        ));
     }
     if npy.order() != npyz::Order::C {
-        return Err(bad_npy(path, "Fortran-order arrays are not supported".into()));
+        return Err(bad_npy(
+            path,
+            "Fortran-order arrays are not supported".into(),
+        ));
     }
     let values: Vec<f64> = match npy.clone().into_vec::<f64>() {
         Ok(v) => v,
@@ -136,7 +150,11 @@ pub fn read_matrix_npy(path: &Path) -> Result<(usize, usize, Vec<f64>)> {
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
         return Err(SelectError::NonFinite {
             what: path.display().to_string(),
-            location: format!("row {}, column {}", i / shape[1] as usize, i % shape[1] as usize),
+            location: format!(
+                "row {}, column {}",
+                i / shape[1] as usize,
+                i % shape[1] as usize
+            ),
         });
     }
     Ok((shape[0] as usize, shape[1] as usize, values))
@@ -151,7 +169,10 @@ pub fn read_labels_npy(path: &Path) -> Result<Vec<usize>> {
     let open = || npyz::NpyFile::new(&bytes[..]).map_err(|e| bad_npy(path, e.to_string()));
     let npy = open()?;
     if npy.shape().len() != 1 {
-        return Err(bad_npy(path, format!("expected 1-D labels, got shape {:?}", npy.shape())));
+        return Err(bad_npy(
+            path,
+            format!("expected 1-D labels, got shape {:?}", npy.shape()),
+        ));
     }
     let as_f64: Vec<f64> = if let Ok(v) = open()?.into_vec::<i64>() {
         v.into_iter().map(|x| x as f64).collect()
@@ -162,7 +183,10 @@ pub fn read_labels_npy(path: &Path) -> Result<Vec<usize>> {
     } else if let Ok(v) = open()?.into_vec::<f64>() {
         v
     } else {
-        return Err(bad_npy(path, "labels must be int64, int32, uint8 or float64".into()));
+        return Err(bad_npy(
+            path,
+            "labels must be int64, int32, uint8 or float64".into(),
+        ));
     };
     as_f64
         .into_iter()
@@ -171,7 +195,10 @@ pub fn read_labels_npy(path: &Path) -> Result<Vec<usize>> {
             if v >= 0.0 && v.fract() == 0.0 && v.is_finite() {
                 Ok(v as usize)
             } else {
-                Err(bad_npy(path, format!("label {i} = {v} is not a class index")))
+                Err(bad_npy(
+                    path,
+                    format!("label {i} = {v} is not a class index"),
+                ))
             }
         })
         .collect()
@@ -188,7 +215,14 @@ fn run_seed(seed: u64, model: &str, dataset: &str) -> u64 {
 }
 
 impl Run {
-    fn new(x: Vec<f64>, n: usize, d: usize, y: Vec<usize>, p: &LinearProbeParams, seed: u64) -> Result<Run> {
+    fn new(
+        x: Vec<f64>,
+        n: usize,
+        d: usize,
+        y: Vec<usize>,
+        p: &LinearProbeParams,
+        seed: u64,
+    ) -> Result<Run> {
         let classes = y.iter().max().map_or(0, |m| m + 1);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut idx: Vec<usize> = (0..n).collect();
@@ -207,7 +241,11 @@ impl Run {
         let mut x = x;
         for j in 0..d {
             let mean = train.iter().map(|&i| x[i * d + j]).sum::<f64>() / train.len() as f64;
-            let var = train.iter().map(|&i| (x[i * d + j] - mean).powi(2)).sum::<f64>() / train.len() as f64;
+            let var = train
+                .iter()
+                .map(|&i| (x[i * d + j] - mean).powi(2))
+                .sum::<f64>()
+                / train.len() as f64;
             let sd = if var > 1e-24 { var.sqrt() } else { 1.0 };
             for i in 0..n {
                 x[i * d + j] = (x[i * d + j] - mean) / sd;
@@ -348,7 +386,14 @@ impl LinearProbeTrainer {
                 got: y.len(),
             });
         }
-        Run::new(x, n, d, y, &self.params, run_seed(self.params.seed, model, dataset))
+        Run::new(
+            x,
+            n,
+            d,
+            y,
+            &self.params,
+            run_seed(self.params.seed, model, dataset),
+        )
     }
 }
 
@@ -451,9 +496,26 @@ mod tests {
         let va: Vec<f64> = a.iter().map(|r| r.val_accuracy).collect();
         let vb: Vec<f64> = b.iter().map(|r| r.val_accuracy).collect();
         assert_eq!(va, vb);
-        assert!(matches!(t2.train_to("nope", "toy", 1), Err(SelectError::Io { .. })));
-        assert!(LinearProbeTrainer::new(&dir, LinearProbeParams { batch_size: 0, ..params }).is_err());
-        assert!(LinearProbeTrainer::new(&dir, LinearProbeParams { learning_rate: f64::NAN, ..params }).is_err());
+        assert!(matches!(
+            t2.train_to("nope", "toy", 1),
+            Err(SelectError::Io { .. })
+        ));
+        assert!(LinearProbeTrainer::new(
+            &dir,
+            LinearProbeParams {
+                batch_size: 0,
+                ..params
+            }
+        )
+        .is_err());
+        assert!(LinearProbeTrainer::new(
+            &dir,
+            LinearProbeParams {
+                learning_rate: f64::NAN,
+                ..params
+            }
+        )
+        .is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

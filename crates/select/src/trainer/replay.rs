@@ -110,10 +110,13 @@ impl Trainer for ReplayTrainer {
 
     fn train_to(&mut self, model: &str, dataset: &str, epochs: usize) -> Result<Vec<EpochRecord>> {
         let key = (model.to_string(), dataset.to_string());
-        let curve = self.curves.get(&key).ok_or_else(|| SelectError::UnknownModel {
-            model: model.into(),
-            context: format!(" (no recorded curve on {dataset})"),
-        })?;
+        let curve = self
+            .curves
+            .get(&key)
+            .ok_or_else(|| SelectError::UnknownModel {
+                model: model.into(),
+                context: format!(" (no recorded curve on {dataset})"),
+            })?;
         if epochs > curve.len() {
             return Err(SelectError::CurveTooShort {
                 model: model.into(),
@@ -147,8 +150,14 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].val_accuracy, 0.6);
         assert!(t.train_to("m", "d", 2).unwrap().is_empty());
-        assert!(matches!(t.train_to("m", "d", 3), Err(SelectError::CurveTooShort { .. })));
-        assert!(matches!(t.train_to("x", "d", 1), Err(SelectError::UnknownModel { .. })));
+        assert!(matches!(
+            t.train_to("m", "d", 3),
+            Err(SelectError::CurveTooShort { .. })
+        ));
+        assert!(matches!(
+            t.train_to("x", "d", 1),
+            Err(SelectError::UnknownModel { .. })
+        ));
         let gap = r#"{"model":"m","dataset":"d","epoch":2,"val_accuracy":0.6}"#;
         assert!(ReplayTrainer::from_jsonl("t", gap).is_err());
         let nan = r#"{"model":"m","dataset":"d","epoch":1,"val_accuracy":NaN}"#;
