@@ -75,9 +75,10 @@ pub fn parse_python_list(s: &str) -> Option<Vec<String>> {
     if t.is_empty() {
         return Some(vec![]);
     }
-    let Some(inner) = t.strip_prefix('[').and_then(|x| x.strip_suffix(']')) else {
+    let Some(open) = t.strip_prefix('[') else {
         return Some(vec![t.to_string()]);
     };
+    let inner = open.strip_suffix(']')?;
     let mut out = Vec::new();
     let mut chars = inner.chars().peekable();
     loop {

@@ -1,0 +1,246 @@
+//! The `zoorank` binary: imports, stats, errors, and a SIGKILL in the middle of an import.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("ZOORANK_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
+fn zoorank(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("zoorank").unwrap();
+    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
+    c
+}
+
+fn stats_json(db: &Path) -> Vec<u8> {
+    let out = zoorank(db).args(["zoo", "stats", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn image_zoo_import_then_stats_json_reports_the_bar_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let dir = data_dir().join("transfergraph-image");
+    // Strict import refuses the two broken score lines, names them, exits 1.
+    zoorank(&db)
+        .args(["import", "transfergraph"])
+        .arg(&dir)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("transferability_score_records.csv:1052"))
+        .stderr(predicate::str::contains("transferability_score_records.csv:2309"))
+        .stderr(predicate::str::contains("--skip-bad-rows"));
+    zoorank(&db)
+        .args(["import", "transfergraph", "--skip-bad-rows"])
+        .arg(&dir)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("skipped 2 bad row(s)"))
+        .stdout(predicate::str::contains("records.csv"));
+    let v: serde_json::Value = serde_json::from_slice(&stats_json(&db)).unwrap();
+    assert_eq!(v["records"], 2254);
+    assert_eq!(v["models_with_metadata"], 185);
+    assert_eq!(v["models_with_records"], 180);
+    assert_eq!(v["datasets_with_records"], 13);
+    assert_eq!(v["datasets_with_features"], 12);
+    assert_eq!(v["scores_by_method"]["logme"], 1173);
+    // Re-import: "0 new, 0 updated".
+    let out = zoorank(&db)
+        .args(["import", "transfergraph", "--skip-bad-rows", "--json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["counts"]["records"]["new"], 0);
+    assert_eq!(r["counts"]["records"]["updated"], 0);
+    assert_eq!(r["counts"]["records"]["unchanged"], 2254);
+    assert_eq!(r["skipped"][0]["line"], 1052);
+}
+
+#[test]
+fn a_failed_import_leaves_stats_byte_identical() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    zoorank(&db)
+        .args(["import", "two-phase"])
+        .arg(data_dir().join("two-phase"))
+        .assert()
+        .success();
+    let before = stats_json(&db);
+    let dir = tmp.path().join("corrupt");
+    copy_dir(&data_dir().join("transfergraph-image"), &dir);
+    let p = dir.join("records.csv");
+    let t = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, t.replacen("0.9138000011444092", "0.91380OOO11", 1)).unwrap();
+    for extra in [&[][..], &["--skip-bad-rows"][..]] {
+        let assert = zoorank(&db)
+            .args(["import", "transfergraph"])
+            .args(extra)
+            .arg(&dir)
+            .assert();
+        if extra.is_empty() {
+            assert
+                .code(1)
+                .stderr(predicate::str::contains("records.csv:2, column 'eval_accuracy'"))
+                .stderr(predicate::str::contains("nothing was written"));
+            assert_eq!(stats_json(&db), before);
+        } else {
+            assert
+                .success()
+                .stdout(predicate::str::contains("records.csv:2, column 'eval_accuracy'"));
+        }
+    }
+}
+
+#[test]
+fn generic_records_import_and_listing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let csv = tmp.path().join("runs.csv");
+    std::fs::write(&csv, "m,d,acc\na/b,x,0.5\nc/d,x,0.75\n").unwrap();
+    zoorank(&db)
+        .args(["import", "records"])
+        .arg(&csv)
+        .args(["--model-col", "m", "--dataset-col", "d", "--accuracy-col", "acc"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("records"));
+    zoorank(&db)
+        .args(["zoo", "records", "--dataset", "x", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"accuracy\": 0.75"));
+    zoorank(&db)
+        .args(["zoo", "records", "--dataset", "nope"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no dataset 'nope'"));
+    zoorank(&db)
+        .args(["import", "records"])
+        .arg(&csv)
+        .args(["--model-col", "model", "--dataset-col", "d", "--accuracy-col", "acc"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing column 'model'"));
+    zoorank(&db)
+        .args(["import", "records"])
+        .arg(tmp.path().join("absent.csv"))
+        .args(["--model-col", "m", "--dataset-col", "d", "--accuracy-col", "acc"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("absent.csv"));
+}
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    for args in [
+        &["import", "transfergraph", "--help"][..],
+        &["import", "two-phase", "--help"],
+        &["import", "records", "--help"],
+        &["import", "models", "--help"],
+        &["zoo", "stats", "--help"],
+        &["zoo", "models", "--help"],
+        &["zoo", "datasets", "--help"],
+        &["zoo", "records", "--help"],
+    ] {
+        Command::cargo_bin("zoorank")
+            .unwrap()
+            .args(args)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Example"));
+    }
+    Command::cargo_bin("zoorank")
+        .unwrap()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes"));
+    Command::cargo_bin("zoorank")
+        .unwrap()
+        .arg("frobnicate")
+        .assert()
+        .code(2);
+}
+
+/// SIGKILL while the import transaction is being written: the store must be exactly as before.
+#[cfg(unix)]
+#[test]
+fn sigkill_during_an_import_leaves_the_store_as_before() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    zoorank(&db)
+        .args(["import", "two-phase"])
+        .arg(data_dir().join("two-phase"))
+        .assert()
+        .success();
+    let before = stats_json(&db);
+
+    // A results file big enough that its transaction spills pages into the WAL before it
+    // commits.
+    let csv = tmp.path().join("big.csv");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
+        writeln!(f, "model,dataset,acc,seed").unwrap();
+        for i in 0..300_000u32 {
+            writeln!(f, "org/model-{},task-{},0.{:04},{}", i % 997, i % 101, i % 9973, i).unwrap();
+        }
+    }
+    let bin = assert_cmd::cargo::cargo_bin("zoorank");
+    let wal = tmp.path().join("zoo.db-wal");
+    let mut child = std::process::Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .args(["import", "records"])
+        .arg(&csv)
+        .args(["--model-col", "model", "--dataset-col", "dataset", "--accuracy-col", "acc"])
+        .args(["--seed-col", "seed"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut killed_mid_write = false;
+    while start.elapsed() < std::time::Duration::from_secs(120) {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("import finished ({status}) before the WAL grew: make the file bigger");
+        }
+        let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if wal_len > 4 << 20 {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            killed_mid_write = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(killed_mid_write, "the import never started writing");
+    assert_eq!(stats_json(&db), before, "a killed import changed the store");
+    // The store still works: the same import completes.
+    zoorank(&db)
+        .args(["import", "records"])
+        .arg(&csv)
+        .args(["--model-col", "model", "--dataset-col", "dataset", "--accuracy-col", "acc"])
+        .args(["--seed-col", "seed"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&stats_json(&db)).unwrap();
+    assert_eq!(v["records"], 999 + 300_000);
+}

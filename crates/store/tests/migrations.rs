@@ -1,0 +1,77 @@
+//! Schema migrations: from an empty file and from the previous version.
+
+use zoorank_store::{RecordRow, Store, SCHEMA_VERSION};
+
+fn record() -> RecordRow {
+    RecordRow {
+        model: "m".into(),
+        dataset: "d".into(),
+        run_key: "lr=0.01".into(),
+        accuracy: 0.8,
+        learning_rate: Some(0.01),
+        epochs: None,
+        batch_size: None,
+        train_runtime: None,
+        peft_method: None,
+        curve: Some(vec![0.5, 0.7, 0.8]),
+        source: "test".into(),
+    }
+}
+
+#[test]
+fn an_empty_file_is_migrated_to_the_current_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("new.db");
+    std::fs::write(&path, b"").unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 2);
+}
+
+#[test]
+fn a_version_1_store_keeps_its_data_and_gains_the_new_tables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("old.db");
+    {
+        let mut v1 = Store::open_at_version(&path, 1).unwrap();
+        assert_eq!(v1.schema_version().unwrap(), 1);
+        v1.upsert_records(&[record()]).unwrap();
+        // Version 1 has no embeddings table.
+        assert!(v1.put_embedding("d", "probe", &[1.0]).is_err());
+    }
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let zoo = store.load_zoo().unwrap();
+    assert_eq!(zoo.records.len(), 1);
+    assert_eq!(zoo.records[0].curve, Some(vec![0.5, 0.7, 0.8]));
+    store.put_embedding("d", "probe", &[1.0, -2.5]).unwrap();
+    assert_eq!(store.get_embedding("d", "probe").unwrap(), Some(vec![1.0, -2.5]));
+    store.put_blob("k", b"bytes").unwrap();
+    assert_eq!(store.get_blob("k").unwrap().as_deref(), Some(&b"bytes"[..]));
+    // Re-opening an up-to-date file is a no-op.
+    drop(store);
+    assert_eq!(Store::open(&path).unwrap().load_zoo().unwrap().records.len(), 1);
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("future.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Store::open(&path).unwrap_err().to_string();
+    assert!(err.contains("99 is newer"), "{err}");
+}
+
+#[test]
+fn non_finite_values_are_refused() {
+    let mut store = Store::open_in_memory().unwrap();
+    let mut r = record();
+    r.accuracy = f64::NAN;
+    assert!(store.upsert_records(&[r]).is_err());
+    assert!(store.put_embedding("x", "m", &[f32::INFINITY]).is_err());
+    assert_eq!(store.stats().unwrap().records, 0);
+    assert_eq!(store.stats().unwrap().models, 0);
+}
