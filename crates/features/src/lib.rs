@@ -21,14 +21,20 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+pub mod dataset;
+pub mod domain;
 mod error;
+pub mod extract;
 mod model_dir;
 pub mod text;
 pub mod vision;
 
 use std::path::Path;
 
+pub use cache::{DirCache, FeatureCache};
+pub use dataset::{Dataset, DatasetOptions};
 pub use error::{FeaturesError, Result};
+pub use extract::{extract, extract_cached, CacheOutcome, ExtractOptions, FeatureSet};
 pub use model_dir::{ModelDir, Weights};
 pub use text::{Pooling, TextEncoder, TextOptions, TokenizerSource};
 pub use vision::{ImageProcessor, ResizeTo, VisionEncoder};

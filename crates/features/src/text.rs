@@ -194,6 +194,11 @@ impl TextEncoder {
         })
     }
 
+    /// The model directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The pooling in use.
     pub fn pooling(&self) -> Pooling {
         self.pooling

