@@ -20,4 +20,5 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod rank;
 pub mod regress;

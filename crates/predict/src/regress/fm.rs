@@ -458,6 +458,7 @@ mod tests {
             assert!(denom > 1e-4, "component {j} too small to test: {denom}");
             worst = worst.max((fd - analytic).abs() / denom);
         }
+        println!("FM gradient: max relative error {worst:.2e} over {d} parameters");
         assert!(worst < 1e-6, "max relative error {worst}");
     }
 

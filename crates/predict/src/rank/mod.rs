@@ -1,0 +1,125 @@
+//! Rankers: the one thing the evaluation harness calls. A ranker takes a [`TargetView`] (the zoo
+//! with the target's fine-tuning history removed) and scores every candidate model; higher =
+//! better expected fine-tuning accuracy.
+//!
+//! | id | what |
+//! |---|---|
+//! | `random` | constant score: the expected value of picking at random |
+//! | `popularity` | mean min-max-normalised accuracy of the model on the other datasets |
+//! | any stored score method (`logme`, `reg-h-score`, …) | that score on the target, as it is |
+//! | `lr`, `rf`, `xgb` | history regressors over [`table`]'s feature table (ridge, random forest, gradient boosting) |
+//! | `amazon-lr`, `amazon-fm` | guided recommendation (Li et al., CVPR 2023): one-hot model/dataset ids + meta features + scores, linear regression / factorization machine |
+
+pub mod baseline;
+pub mod guided;
+pub mod history;
+pub mod table;
+
+use crate::regress::RegressError;
+use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
+
+/// What a ranker may see for one target: the zoo **without any fine-tuning record of the
+/// target** (its metadata, distances and feature-based scores stay), the target, and the models
+/// to score. Built by the evaluation harness (`zoorank_eval::leave_one_out`) or, for a new
+/// target, by `recommend`.
+#[derive(Debug, Clone)]
+pub struct TargetView {
+    /// The zoo minus the target's records.
+    pub zoo: Zoo,
+    /// The target dataset.
+    pub target: DatasetIdx,
+    /// Models to score.
+    pub candidates: Vec<ModelIdx>,
+    /// Seed for anything random (forests, boosting subsampling, FM initialisation).
+    pub seed: u64,
+}
+
+/// A model's score for the target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelScore {
+    /// The model.
+    pub model: ModelIdx,
+    /// Ranking score, higher = better.
+    pub score: f64,
+    /// Predicted fine-tuning accuracy on the target, for rankers that predict one.
+    pub predicted_accuracy: Option<f64>,
+}
+
+/// Errors of rankers.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PredictError {
+    /// The regressor failed.
+    #[error("regressor: {0}")]
+    Regress(#[from] RegressError),
+    /// Nothing to learn from (no other dataset has records).
+    #[error("no training data for target '{target}': no other dataset has fine-tuning records")]
+    NoTrainingData {
+        /// The target's name.
+        target: String,
+    },
+    /// A score baseline was asked for a target without that score.
+    #[error("no '{method}' scores stored for target '{target}'")]
+    NoScores {
+        /// Method id.
+        method: String,
+        /// Target name.
+        target: String,
+    },
+    /// Unknown ranker id.
+    #[error("unknown method '{id}' (known: {known})")]
+    UnknownMethod {
+        /// What was asked for.
+        id: String,
+        /// What exists.
+        known: String,
+    },
+}
+
+/// A ranker: scores the candidate models of a [`TargetView`].
+pub trait Ranker: Send + Sync {
+    /// Stable id (CLI, JSON).
+    fn id(&self) -> String;
+    /// Scores candidates. May leave out candidates it cannot score (e.g. a stored-score
+    /// baseline for models without that score); the harness reports coverage.
+    fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError>;
+}
+
+/// Ids of the learned rankers.
+pub const LEARNED_IDS: [&str; 5] = ["lr", "rf", "xgb", "amazon-lr", "amazon-fm"];
+
+/// Builds the ranker called `id`. `score_methods` are the stored score method ids of the zoo,
+/// each usable as a baseline.
+pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker>, PredictError> {
+    Ok(match id {
+        "random" => Box::new(baseline::Random),
+        "popularity" => Box::new(baseline::Popularity),
+        "lr" | "rf" | "xgb" => Box::new(history::HistoryRegressor::new(id)),
+        "amazon-lr" => Box::new(guided::Guided::linear()),
+        "amazon-fm" => Box::new(guided::Guided::factorization_machine()),
+        m if score_methods.iter().any(|s| s == m) => Box::new(baseline::StoredScore {
+            method: m.to_string(),
+        }),
+        _ => {
+            let mut known: Vec<String> = ["random", "popularity"]
+                .iter()
+                .chain(LEARNED_IDS.iter())
+                .map(|s| s.to_string())
+                .collect();
+            known.extend(score_methods.iter().cloned());
+            return Err(PredictError::UnknownMethod {
+                id: id.to_string(),
+                known: known.join(", "),
+            });
+        }
+    })
+}
+
+/// Every ranker id available on a zoo with these stored score methods: baselines, stored
+/// scores, learned methods.
+pub fn all_ids(score_methods: &[String]) -> Vec<String> {
+    let mut v = vec!["random".to_string(), "popularity".to_string()];
+    v.extend(score_methods.iter().cloned());
+    v.extend(LEARNED_IDS.iter().map(|s| s.to_string()));
+    v
+}

@@ -1,0 +1,411 @@
+//! The feature table of (model, dataset) pairs that history regressors learn from.
+//!
+//! [`History`] summarises the fine-tuning records a ranker may see (the target's are already
+//! gone): per dataset, each model's best accuracy, min-max normalised and z-scored within the
+//! dataset, and a similarity weight between datasets from Domain-Similarity distances.
+//!
+//! A row for (model m, dataset d) holds, with **d's own records left out** of every history
+//! feature (so training rows look exactly like the held-out target's row, which has none):
+//! - *history*: m's mean normalised accuracy on other datasets (popularity), its mean z-score,
+//!   how many datasets that averages, its similarity-weighted mean normalised accuracy
+//!   (weights = softmax of −distance/σ over the datasets with a distance to d), its normalised
+//!   accuracy on the most similar dataset it was fine-tuned on;
+//! - *source*: distance from d to m's source dataset, standardised within d's distances;
+//! - *model metadata*: log₁₀ #parameters, log₁₀ memory, input size, upstream accuracy,
+//!   log #labels, one-hot model type; a missing-value indicator for each numeric one;
+//! - *dataset metadata*: log₁₀ #samples, log₁₀ #classes;
+//! - *scores*: every stored score method's percentile among d's models (0.5 and an indicator
+//!   when absent).
+//!
+//! The regression target is m's accuracy on d as a z-score within d: rankings only depend on
+//! the order within a target, so learning per-dataset offsets would be wasted capacity.
+
+use std::collections::BTreeMap;
+use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
+
+/// Summaries of the visible fine-tuning history.
+#[derive(Debug, Clone)]
+pub struct History {
+    /// `best[d][m]`: best full fine-tuning accuracy of m on d.
+    pub best: Vec<Vec<Option<f64>>>,
+    /// Min-max normalised `best` within each dataset (1 = best model).
+    pub norm: Vec<Vec<Option<f64>>>,
+    /// z-scores of `best` within each dataset.
+    pub z: Vec<Vec<Option<f64>>>,
+    /// Mean and standard deviation of `best` per dataset (None without ≥ 2 models).
+    pub moments: Vec<Option<(f64, f64)>>,
+    /// Datasets with at least two models' records (usable as training targets).
+    pub train_datasets: Vec<DatasetIdx>,
+    /// Symmetric distance matrix (first distance method of the zoo; `None` where unknown).
+    pub distance: Vec<Vec<Option<f64>>>,
+}
+
+impl History {
+    /// Summarises `zoo`'s (non-PEFT) records.
+    pub fn new(zoo: &Zoo) -> History {
+        let nd = zoo.datasets.len();
+        let nm = zoo.models.len();
+        let mut best = vec![vec![None; nm]; nd];
+        for r in &zoo.records {
+            if r.peft_method.is_some() || !r.accuracy.is_finite() {
+                continue;
+            }
+            let b: &mut Option<f64> = &mut best[r.dataset][r.model];
+            *b = Some(b.map_or(r.accuracy, |v: f64| v.max(r.accuracy)));
+        }
+        let mut norm = vec![vec![None; nm]; nd];
+        let mut z = vec![vec![None; nm]; nd];
+        let mut moments = vec![None; nd];
+        let mut train_datasets = Vec::new();
+        for d in 0..nd {
+            let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
+            if vals.len() < 2 {
+                continue;
+            }
+            let (lo, hi) = vals
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+            let sd = (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / vals.len() as f64).sqrt();
+            moments[d] = Some((mean, sd));
+            train_datasets.push(d);
+            for m in 0..nm {
+                if let Some(v) = best[d][m] {
+                    norm[d][m] = Some(if hi > lo { (v - lo) / (hi - lo) } else { 0.5 });
+                    z[d][m] = Some(if sd > 0.0 { (v - mean) / sd } else { 0.0 });
+                }
+            }
+        }
+        let distance = match zoo.distance_methods().first() {
+            Some(method) => zoo.distance_matrix(method),
+            None => vec![vec![None; nd]; nd],
+        };
+        History {
+            best,
+            norm,
+            z,
+            moments,
+            train_datasets,
+            distance,
+        }
+    }
+
+    /// Mean normalised accuracy of `m` over the datasets with its records, leaving out
+    /// `exclude`.
+    pub fn popularity(&self, m: ModelIdx, exclude: Option<DatasetIdx>) -> Option<f64> {
+        mean(
+            self.train_datasets
+                .iter()
+                .filter(|&&d| Some(d) != exclude)
+                .filter_map(|&d| self.norm[d][m]),
+        )
+    }
+
+    /// Similarity weights of the other training datasets seen from `d`: softmax of
+    /// −distance/σ (σ = spread of d's distances), over datasets with a known distance; `None`
+    /// when d has no distances to them.
+    pub fn weights(&self, d: DatasetIdx) -> Option<BTreeMap<DatasetIdx, f64>> {
+        let ds: Vec<(DatasetIdx, f64)> = self
+            .train_datasets
+            .iter()
+            .filter(|&&e| e != d)
+            .filter_map(|&e| self.distance[d][e].map(|x| (e, x)))
+            .collect();
+        if ds.is_empty() {
+            return None;
+        }
+        let m = ds.iter().map(|x| x.1).sum::<f64>() / ds.len() as f64;
+        let sd = (ds.iter().map(|x| (x.1 - m).powi(2)).sum::<f64>() / ds.len() as f64).sqrt();
+        let scale = if sd > 0.0 { sd } else { 1.0 };
+        let lo = ds.iter().map(|x| x.1).fold(f64::INFINITY, f64::min);
+        Some(ds.into_iter().map(|(e, x)| (e, (-(x - lo) / scale).exp())).collect())
+    }
+
+    /// Predicted mean and spread of accuracies on `d` from the other datasets' moments,
+    /// similarity-weighted when distances exist.
+    pub fn expected_moments(&self, d: DatasetIdx) -> Option<(f64, f64)> {
+        let w = self.weights(d);
+        let (mut sw, mut sm, mut ss) = (0.0, 0.0, 0.0);
+        for &e in &self.train_datasets {
+            if e == d {
+                continue;
+            }
+            let Some((mu, sd)) = self.moments[e] else { continue };
+            let we = match &w {
+                Some(w) => *w.get(&e).unwrap_or(&0.0),
+                None => 1.0,
+            };
+            sw += we;
+            sm += we * mu;
+            ss += we * sd;
+        }
+        (sw > 0.0).then(|| (sm / sw, ss / sw))
+    }
+}
+
+fn mean(it: impl Iterator<Item = f64>) -> Option<f64> {
+    let (s, n) = it.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| s / n as f64)
+}
+
+/// Which groups of columns a table has.
+#[derive(Debug, Clone, Copy)]
+pub struct TableSpec {
+    /// History features (popularity, similarity-weighted accuracy, nearest dataset).
+    pub history: bool,
+    /// One-hot model id and dataset id (guided recommendation).
+    pub one_hot_ids: bool,
+}
+
+/// A built feature table: column names and a row builder.
+#[derive(Debug, Clone)]
+pub struct FeatureTable {
+    /// Column names.
+    pub columns: Vec<String>,
+    model_types: Vec<String>,
+    score_methods: Vec<String>,
+    n_models: usize,
+    n_datasets: usize,
+    spec: TableSpec,
+    score_pct: BTreeMap<(usize, usize, usize), f64>,
+}
+
+fn log10_or(v: Option<f64>) -> (f64, f64) {
+    match v {
+        Some(x) if x > 0.0 => (x.log10(), 0.0),
+        _ => (0.0, 1.0),
+    }
+}
+
+impl FeatureTable {
+    /// Prepares the columns for `zoo`.
+    pub fn new(zoo: &Zoo, spec: TableSpec) -> FeatureTable {
+        let mut type_counts: BTreeMap<String, usize> = BTreeMap::new();
+        for m in &zoo.models {
+            if let Some(t) = &m.model_type {
+                *type_counts.entry(t.clone()).or_default() += 1;
+            }
+        }
+        let mut model_types: Vec<(String, usize)> =
+            type_counts.into_iter().filter(|(_, c)| *c >= 2).collect();
+        model_types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        model_types.truncate(16);
+        let model_types: Vec<String> = model_types.into_iter().map(|x| x.0).collect();
+        let score_methods = zoo.score_methods();
+        // Percentile of each score within its (dataset, method).
+        let mut groups: BTreeMap<(usize, usize), Vec<(usize, f64)>> = BTreeMap::new();
+        for s in &zoo.scores {
+            let k = score_methods.iter().position(|x| x == &s.method).unwrap();
+            groups.entry((s.dataset, k)).or_default().push((s.model, s.value));
+        }
+        let mut score_pct = BTreeMap::new();
+        for ((d, k), mut v) in groups {
+            v.sort_by(|a, b| a.1.total_cmp(&b.1));
+            let n = v.len();
+            for (i, (m, _)) in v.into_iter().enumerate() {
+                let p = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.5 };
+                score_pct.insert((d, m, k), p);
+            }
+        }
+        let mut columns: Vec<String> = Vec::new();
+        if spec.history {
+            for c in ["pop", "pop_z", "pop_count", "knn", "nearest", "has_history"] {
+                columns.push(c.into());
+            }
+        }
+        for c in [
+            "src_dist", "src_dist_missing", "log_params", "params_missing", "log_memory",
+            "memory_missing", "input_size", "input_missing", "upstream_acc", "upstream_missing",
+            "log_labels", "labels_missing", "log_samples", "samples_missing", "log_classes",
+            "classes_missing",
+        ] {
+            columns.push(c.into());
+        }
+        for t in &model_types {
+            columns.push(format!("type={t}"));
+        }
+        for m in &score_methods {
+            columns.push(format!("score_pct={m}"));
+            columns.push(format!("score_missing={m}"));
+        }
+        if spec.one_hot_ids {
+            for m in &zoo.models {
+                columns.push(format!("model={}", m.name));
+            }
+            for d in &zoo.datasets {
+                columns.push(format!("dataset={}", d.name));
+            }
+        }
+        FeatureTable {
+            columns,
+            model_types,
+            score_methods,
+            n_models: zoo.models.len(),
+            n_datasets: zoo.datasets.len(),
+            spec,
+            score_pct,
+        }
+    }
+
+    /// Appends the row of (m, d) to `out`; d's own records are left out of history features.
+    pub fn push_row(&self, zoo: &Zoo, h: &History, m: ModelIdx, d: DatasetIdx, out: &mut Vec<f64>) {
+        let model = &zoo.models[m];
+        let ds = &zoo.datasets[d];
+        if self.spec.history {
+            let others: Vec<DatasetIdx> = h
+                .train_datasets
+                .iter()
+                .copied()
+                .filter(|&e| e != d && h.norm[e][m].is_some())
+                .collect();
+            let pop = mean(others.iter().map(|&e| h.norm[e][m].unwrap()));
+            let pop_z = mean(others.iter().map(|&e| h.z[e][m].unwrap()));
+            let w = h.weights(d);
+            let (knn, nearest) = match &w {
+                Some(w) => {
+                    let (mut sw, mut s) = (0.0, 0.0);
+                    let mut best: Option<(f64, f64)> = None;
+                    for &e in &others {
+                        let we = *w.get(&e).unwrap_or(&0.0);
+                        let v = h.norm[e][m].unwrap();
+                        sw += we;
+                        s += we * v;
+                        if best.is_none_or(|(bw, _)| we > bw) {
+                            best = Some((we, v));
+                        }
+                    }
+                    (if sw > 0.0 { Some(s / sw) } else { pop }, best.map(|b| b.1).or(pop))
+                }
+                None => (pop, pop),
+            };
+            let has = pop.is_some();
+            out.push(pop.unwrap_or(0.5));
+            out.push(pop_z.unwrap_or(0.0));
+            out.push((others.len() as f64).ln_1p());
+            out.push(knn.unwrap_or(0.5));
+            out.push(nearest.unwrap_or(0.5));
+            out.push(if has { 1.0 } else { 0.0 });
+        }
+        // Distance from d to the model's source dataset, standardised within d's row.
+        let src = model
+            .source_dataset
+            .as_ref()
+            .and_then(|s| zoo.dataset_index(s))
+            .and_then(|s| h.distance[d][s].map(|x| (s, x)));
+        match src {
+            Some((s, x)) => {
+                let row: Vec<f64> = (0..self.n_datasets)
+                    .filter(|&e| e != d)
+                    .filter_map(|e| h.distance[d][e])
+                    .collect();
+                let mu = row.iter().sum::<f64>() / row.len().max(1) as f64;
+                let sd = (row.iter().map(|v| (v - mu).powi(2)).sum::<f64>() / row.len().max(1) as f64)
+                    .sqrt();
+                let zx = if s == d { -3.0 } else if sd > 0.0 { (x - mu) / sd } else { 0.0 };
+                out.push(zx);
+                out.push(0.0);
+            }
+            None => {
+                out.push(0.0);
+                out.push(1.0);
+            }
+        }
+        for v in [model.num_parameters, model.memory_bytes] {
+            let (a, b) = log10_or(v);
+            out.push(a);
+            out.push(b);
+        }
+        match model.input_size {
+            Some(x) => {
+                out.push(x / 100.0);
+                out.push(0.0);
+            }
+            None => {
+                out.push(0.0);
+                out.push(1.0);
+            }
+        }
+        match model.upstream_accuracy {
+            Some(x) => {
+                out.push(x);
+                out.push(0.0);
+            }
+            None => {
+                out.push(0.0);
+                out.push(1.0);
+            }
+        }
+        for v in [model.num_labels, ds.num_samples, ds.num_classes] {
+            let (a, b) = log10_or(v);
+            out.push(a);
+            out.push(b);
+        }
+        for t in &self.model_types {
+            out.push(if model.model_type.as_ref() == Some(t) { 1.0 } else { 0.0 });
+        }
+        for k in 0..self.score_methods.len() {
+            match self.score_pct.get(&(d, m, k)) {
+                Some(&p) => {
+                    out.push(p);
+                    out.push(0.0);
+                }
+                None => {
+                    out.push(0.5);
+                    out.push(1.0);
+                }
+            }
+        }
+        if self.spec.one_hot_ids {
+            let base = out.len();
+            out.resize(base + self.n_models + self.n_datasets, 0.0);
+            out[base + m] = 1.0;
+            out[base + self.n_models + d] = 1.0;
+        }
+    }
+}
+
+/// Training rows (every visible (model, dataset) record pair, y = z-score within the dataset)
+/// and the target's rows for `candidates`.
+pub struct Design {
+    /// Row-major training features.
+    pub x_train: Vec<f64>,
+    /// Training targets.
+    pub y_train: Vec<f64>,
+    /// Row-major features of the candidates on the target.
+    pub x_target: Vec<f64>,
+    /// Number of columns.
+    pub n_cols: usize,
+}
+
+/// Builds the [`Design`] for `target`.
+pub fn design(
+    zoo: &Zoo,
+    h: &History,
+    table: &FeatureTable,
+    target: DatasetIdx,
+    candidates: &[ModelIdx],
+) -> Design {
+    let mut x_train = Vec::new();
+    let mut y_train = Vec::new();
+    for &d in &h.train_datasets {
+        if d == target {
+            continue;
+        }
+        for m in 0..zoo.models.len() {
+            if let Some(zv) = h.z[d][m] {
+                table.push_row(zoo, h, m, d, &mut x_train);
+                y_train.push(zv);
+            }
+        }
+    }
+    let mut x_target = Vec::new();
+    for &m in candidates {
+        table.push_row(zoo, h, m, target, &mut x_target);
+    }
+    Design {
+        x_train,
+        y_train,
+        x_target,
+        n_cols: table.columns.len(),
+    }
+}
