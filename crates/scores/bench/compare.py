@@ -1,0 +1,90 @@
+"""Side-by-side speed benchmark: zoorank's Rust scores vs the numpy/scikit-learn references.
+
+Generates one data set (Gaussian class means + isotropic noise; source-model probabilities
+as a softmax of noisy label-correlated logits), times every reference implementation from
+tests/reference/reference_scores.py and the Rust example `bench_scores` on the same files,
+method by method (interleaved, so machine load hits both sides alike), and prints
+
+    method,n,d,c,zoorank_s,reference_s,ratio      (ratio = reference_s / zoorank_s)
+
+Run from the workspace root:
+
+    cargo build --release -p zoorank-scores --example bench_scores
+    python3 crates/scores/bench/compare.py --n 10000 --d 768 --c 100
+
+Times are the best of --repeat runs (1 for the methods that take many seconds).
+Tested with Python 3.11, numpy 2.4.6, scipy 1.17.1, scikit-learn 1.9.1.
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
+import reference_scores as ref  # noqa: E402
+
+REFERENCES = {
+    "logme": lambda x, y, p: ref.logme_authors(x, y),
+    "h-score": lambda x, y, p: ref.h_score(x, y),
+    "reg-h-score": lambda x, y, p: ref.reg_h_score(x, y),
+    "leep": lambda x, y, p: ref.leep(p, y),
+    "nleep": lambda x, y, p: ref.nleep(x, y),
+    "nce": lambda x, y, p: ref.nce(p, y),
+    "parc": lambda x, y, p: ref.parc(x, y),
+    "gbc": lambda x, y, p: ref.gbc(x, y),
+    "transrate": lambda x, y, p: ref.transrate(x, y),
+    "sfda": lambda x, y, p: ref.sfda(x, y),
+    "lfc": lambda x, y, p: ref.lfc(x, y),
+    "knn": lambda x, y, p: ref.knn(x, y),
+    "logistic": lambda x, y, p: ref.logistic(x, y),
+}
+SLOW = {"nleep", "parc", "logistic", "knn", "lfc", "sfda"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=10000)
+    ap.add_argument("--d", type=int, default=768)
+    ap.add_argument("--c", type=int, default=100)
+    ap.add_argument("--cs", type=int, default=1000, help="source classes for LEEP/NCE")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--methods", default=",".join(REFERENCES))
+    ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"),
+                                                  "release", "examples", "bench_scores"))
+    a = ap.parse_args()
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, a.c, a.n)
+    means = rng.normal(size=(a.c, a.d)) * 0.3
+    x = means[y] + rng.normal(size=(a.n, a.d))
+    proj = rng.normal(size=(a.c, a.cs)) * 2.0
+    logits = proj[y] + rng.normal(size=(a.n, a.cs))
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fx, fy, fp = (os.path.join(tmp, f) for f in ("x.npy", "y.npy", "p.npy"))
+        np.save(fx, x)
+        np.save(fy, y)
+        np.save(fp, p)
+        print("method,n,d,c,zoorank_s,reference_s,ratio,zoorank_value,reference_value", flush=True)
+        for m in a.methods.split(","):
+            reps = 1 if m in SLOW else a.repeat
+            out = subprocess.run([a.bin, fx, fy, fp, "--methods", m, "--repeat", str(reps)],
+                                 check=True, capture_output=True, text=True).stdout.strip().splitlines()
+            _, zval, zsec = out[-1].split(",")
+            best, rval = float("inf"), None
+            for _ in range(reps):
+                t = time.perf_counter()
+                rval = REFERENCES[m](x, y, p)
+                best = min(best, time.perf_counter() - t)
+            zsec = float(zsec)
+            print(f"{m},{a.n},{a.d},{a.c},{zsec:.3f},{best:.3f},{best / zsec:.2f},{float(zval):.6g},{rval:.6g}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+//! # zoorank-scores
+//!
+//! The `scores` stage of zoorank's pipeline (`store → features → scores → graph → predict →
+//! evaluate`): feature-based transferability scores. Plain matrices in, a number or a typed
+//! [`ScoreError`] out — no database handle, no model loading.
+//!
+//! A score looks at what a candidate pre-trained model does on the target data (its
+//! penultimate features, or its source-class probabilities) together with the target labels
+//! and returns one number: higher = the model is expected to transfer better.
+//!
+//! Every method implements the object-safe [`TransferabilityScore`] trait; [`by_id`] and
+//! [`all`] pick implementations by their stable ids (the ids the store, CLI and JSON use):
+//!
+//! | id | method | needs |
+//! |---|---|---|
+//! | `logme` | [`LogMe`] — You et al., ICML 2021 | features |
+//! | `h-score` | [`HScore`] — Bao et al., ICIP 2019 | features |
+//! | `reg-h-score` | [`RegHScore`] — Ibrahim et al., 2022 | features |
+//! | `leep` | [`Leep`] — Nguyen et al., ICML 2020 | source probabilities |
+//! | `nleep` | [`NLeep`] — Li et al., CVPR 2021 | features |
+//! | `nce` | [`Nce`] — Tran et al., ICCV 2019 | source probabilities |
+//! | `parc` | [`Parc`] — Bolya et al., NeurIPS 2021 | features |
+//! | `gbc` | [`Gbc`] — Pándy et al., CVPR 2022 | features |
+//! | `transrate` | [`TransRate`] — Huang et al., ICML 2022 | features |
+//! | `sfda` | [`Sfda`] — Shao et al., ECCV 2022 | features |
+//! | `lfc` | [`Lfc`] — Deshpande et al., 2021 | features |
+//! | `knn` | [`Knn`] — leave-one-out k-NN accuracy | features |
+//! | `logistic` | [`Logistic`] — cross-validated linear probe | features |
+//!
+//! Inputs: features `(n_samples, n_features)` as a row-major [`Matrix`] of `f64`, labels as
+//! any `i64` values (remapped to `0..c` in sorted order), source probabilities
+//! `(n_samples, n_source_classes)`. Every method rejects NaN/∞, mismatched lengths, empty
+//! input and fewer than two classes with a typed error, and never returns NaN.
+//!
+//! ```
+//! use zoorank_scores::{by_id, Matrix, ScoreInput};
+//! // 6 samples, 2 features, two well separated classes.
+//! let x = [0.0, 0.1, 0.2, 0.0, 0.1, 0.2, 5.0, 5.1, 5.2, 5.0, 5.1, 4.9];
+//! let y = [7, 7, 7, 9, 9, 9];
+//! let input = ScoreInput::features(Matrix::new(&x, 6, 2)?, &y);
+//! let h = by_id("hscore")?.score(&input)?;
+//! assert!(h > 0.9 && h <= 1.0 + 1e-12); // H-Score lies in [0, c − 1]
+//! # Ok::<(), zoorank_scores::ScoreError>(())
+//! ```
+#![warn(missing_docs)]
+// `!(x > 0.0)` is deliberate throughout: it is true for NaN as well, which is what a guard
+// against degenerate numbers needs.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+mod error;
+mod input;
+pub mod io;
+mod linalg;
+mod methods;
+
+pub use error::ScoreError;
+pub use input::{Matrix, Needs, ScoreInput};
+pub use methods::{
+    gbc::Gbc, h_score::HScore, knn::Knn, leep::Leep, lfc::Lfc, logistic::Logistic, logme::LogMe,
+    nce::Nce, nleep::NLeep, parc::Parc, reg_h_score::RegHScore, sfda::Sfda, transrate::TransRate,
+};
+
+/// A feature-based transferability score: higher = better expected transfer.
+///
+/// Object safe, so callers can hold a `Vec<Box<dyn TransferabilityScore>>` picked by id.
+pub trait TransferabilityScore: Send + Sync {
+    /// The stable id (`logme`, `reg-h-score`, …) used by the store, the CLI and JSON.
+    fn id(&self) -> &'static str;
+    /// Which input besides the labels the method reads.
+    fn needs(&self) -> Needs;
+    /// Computes the score.
+    ///
+    /// # Errors
+    /// A [`ScoreError`] naming what is wrong with the input, or a numerical failure; never a
+    /// NaN value.
+    fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError>;
+}
+
+/// The ids of all methods, in the order of [`all`].
+pub const IDS: [&str; 13] = [
+    "logme",
+    "h-score",
+    "reg-h-score",
+    "leep",
+    "nleep",
+    "nce",
+    "parc",
+    "gbc",
+    "transrate",
+    "sfda",
+    "lfc",
+    "knn",
+    "logistic",
+];
+
+/// Every method with its default parameters, in the order of [`IDS`].
+pub fn all() -> Vec<Box<dyn TransferabilityScore>> {
+    IDS.iter()
+        .map(|id| by_id(id).expect("every listed id resolves"))
+        .collect()
+}
+
+/// Normalises an id: lower case, without `-`, `_` or spaces (`Reg_H-Score` → `reghscore`).
+fn normalise(id: &str) -> String {
+    id.chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The canonical id for `id`, accepted case-insensitively with or without hyphens
+/// (`hscore`, `H-Score`, `RegHScore`).
+///
+/// # Errors
+/// [`ScoreError::UnknownMethod`] listing the known ids.
+pub fn canonical_id(id: &str) -> Result<&'static str, ScoreError> {
+    let key = normalise(id);
+    IDS.iter()
+        .copied()
+        .find(|known| normalise(known) == key)
+        .ok_or_else(|| ScoreError::UnknownMethod {
+            id: id.to_string(),
+            known: IDS.join(", "),
+        })
+}
+
+/// The method for `id` with default parameters (see [`canonical_id`] for accepted spellings).
+///
+/// # Errors
+/// [`ScoreError::UnknownMethod`].
+pub fn by_id(id: &str) -> Result<Box<dyn TransferabilityScore>, ScoreError> {
+    Ok(match canonical_id(id)? {
+        "logme" => Box::new(LogMe::default()),
+        "h-score" => Box::new(HScore),
+        "reg-h-score" => Box::new(RegHScore),
+        "leep" => Box::new(Leep),
+        "nleep" => Box::new(NLeep::default()),
+        "nce" => Box::new(Nce),
+        "parc" => Box::new(Parc::default()),
+        "gbc" => Box::new(Gbc::default()),
+        "transrate" => Box::new(TransRate::default()),
+        "sfda" => Box::new(Sfda::default()),
+        "lfc" => Box::new(Lfc),
+        "knn" => Box::new(Knn::default()),
+        _ => Box::new(Logistic::default()),
+    })
+}

@@ -1,0 +1,236 @@
+//! Dense kernels shared by the scores (faer underneath).
+
+use crate::error::ScoreError;
+use crate::input::{Labels, Matrix};
+use faer::linalg::matmul::triangular::{self, BlockStructure};
+use faer::{Accum, Mat, MatRef, Par, Side};
+
+/// Parallelism for the heavy kernels: every core rayon gives us.
+pub(crate) fn par() -> Par {
+    Par::rayon(0)
+}
+
+/// `XᵀX` for `x` of shape `(n, d)`: only the lower triangle is multiplied (half the work of a
+/// general product), then mirrored.
+pub(crate) fn gram_cols(x: MatRef<'_, f64>) -> Mat<f64> {
+    let d = x.ncols();
+    let mut g = Mat::<f64>::zeros(d, d);
+    triangular::matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        x.transpose(),
+        BlockStructure::Rectangular,
+        x,
+        BlockStructure::Rectangular,
+        1.0,
+        par(),
+    );
+    symmetrize_lower(&mut g);
+    g
+}
+
+/// `XXᵀ` for `x` of shape `(n, d)`.
+pub(crate) fn gram_rows(x: MatRef<'_, f64>) -> Mat<f64> {
+    gram_cols(x.transpose())
+}
+
+fn symmetrize_lower(g: &mut Mat<f64>) {
+    let d = g.nrows();
+    for j in 0..d {
+        for i in 0..j {
+            g[(i, j)] = g[(j, i)];
+        }
+    }
+}
+
+/// Column means of `f`.
+pub(crate) fn column_means(f: &Matrix<'_>) -> Vec<f64> {
+    let (n, d) = (f.rows(), f.cols());
+    let mut mean = vec![0.0; d];
+    for i in 0..n {
+        for (m, v) in mean.iter_mut().zip(f.row(i)) {
+            *m += v;
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    mean
+}
+
+/// A column-major copy of `f` with its column means removed, and the means.
+pub(crate) fn centered(f: &Matrix<'_>) -> (Mat<f64>, Vec<f64>) {
+    let mean = column_means(f);
+    (col_major(f, Some(&mean)), mean)
+}
+
+/// A column-major copy of `f`, minus `shift` per column if given. Copied in tiles so both
+/// the row-major reads and the column-major writes stay in cache.
+pub(crate) fn col_major(f: &Matrix<'_>, shift: Option<&[f64]>) -> Mat<f64> {
+    const TILE: usize = 64;
+    let (n, d) = (f.rows(), f.cols());
+    let data = f.data();
+    let mut x = Mat::<f64>::zeros(n, d);
+    for i0 in (0..n).step_by(TILE) {
+        let i1 = (i0 + TILE).min(n);
+        for j0 in (0..d).step_by(TILE) {
+            let j1 = (j0 + TILE).min(d);
+            for j in j0..j1 {
+                let s = shift.map_or(0.0, |m| m[j]);
+                let col = x.col_mut(j);
+                let col = col
+                    .try_as_col_major_mut()
+                    .expect("fresh matrices are column-major")
+                    .as_slice_mut();
+                for i in i0..i1 {
+                    col[i] = data[i * d + j] - s;
+                }
+            }
+        }
+    }
+    x
+}
+
+/// Per-class sums of the rows of `x` (shape `(n, d)`), as a `(d, c)` matrix.
+pub(crate) fn class_sums(x: MatRef<'_, f64>, labels: &Labels) -> Mat<f64> {
+    let (n, d) = (x.nrows(), x.ncols());
+    let mut s = Mat::<f64>::zeros(d, labels.n_classes());
+    for j in 0..d {
+        let col = x.col(j);
+        for i in 0..n {
+            s[(j, labels.idx[i])] += col[i];
+        }
+    }
+    s
+}
+
+/// Eigendecomposition of a symmetric matrix: eigenvalues ascending and eigenvectors.
+pub(crate) fn eigh(g: &Mat<f64>, method: &'static str) -> Result<(Vec<f64>, Mat<f64>), ScoreError> {
+    let evd = g
+        .self_adjoint_eigen(Side::Lower)
+        .map_err(|e| ScoreError::Numerical {
+            method,
+            reason: format!("symmetric eigendecomposition failed: {e:?}"),
+        })?;
+    let s = evd.S();
+    let vals: Vec<f64> = (0..g.nrows()).map(|i| s[i]).collect();
+    Ok((vals, evd.U().to_owned()))
+}
+
+/// Numerical-rank threshold for eigenvalues of a Gram matrix of an `(n, d)` matrix: below
+/// `max(n, d) · ε · λ_max` an eigenvalue is indistinguishable from rounding noise, so it is
+/// treated as an exact zero.
+pub(crate) fn gram_rank_tol(lambda_max: f64, n: usize, d: usize) -> f64 {
+    lambda_max.max(0.0) * (n.max(d) as f64) * f64::EPSILON
+}
+
+/// log-sum-exp of a slice (−∞ for an empty slice or all −∞).
+pub(crate) fn log_sum_exp(v: &[f64]) -> f64 {
+    let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+}
+
+/// Per-class sums of the rows of a row-major matrix, as a `(d, c)` matrix.
+pub(crate) fn class_sums_rows(f: &Matrix<'_>, labels: &Labels) -> Mat<f64> {
+    let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
+    let mut acc = vec![0.0; c * d];
+    for i in 0..n {
+        let k = labels.idx[i];
+        for (a, v) in acc[k * d..(k + 1) * d].iter_mut().zip(f.row(i)) {
+            *a += v;
+        }
+    }
+    Mat::from_fn(d, c, |j, k| acc[k * d + j])
+}
+
+/// How many principal components to keep.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Keep {
+    /// At most this many (fewer if the rank is smaller).
+    Count(usize),
+    /// The fewest components whose explained variance ratio reaches this fraction
+    /// (scikit-learn's `PCA(n_components=0.8)` rule).
+    Variance(f64),
+}
+
+/// PCA scores `(n, k)` of `f`: centred, projected on the leading eigenvectors of the
+/// covariance, each axis signed so that its largest-magnitude loading is positive
+/// (scikit-learn's `svd_flip(u_based_decision=False)` convention).
+pub(crate) fn pca(
+    f: &Matrix<'_>,
+    keep: Keep,
+    method: &'static str,
+) -> Result<Mat<f64>, ScoreError> {
+    let (n, d) = (f.rows(), f.cols());
+    let (x, _) = centered(f);
+    // Eigenpairs of XᵀX, descending, as (value, loading vector of length d).
+    let (vals, vecs) = if n >= d {
+        let (vals, v) = eigh(&gram_cols(x.as_ref()), method)?;
+        (vals, v)
+    } else {
+        let (vals, u) = eigh(&gram_rows(x.as_ref()), method)?;
+        // v = Xᵀu / √λ; zero eigenvalues give zero vectors and are never kept.
+        let mut v = Mat::<f64>::zeros(d, n);
+        faer::linalg::matmul::matmul(
+            v.as_mut(),
+            Accum::Replace,
+            x.transpose(),
+            u.as_ref(),
+            1.0,
+            par(),
+        );
+        for (i, &l) in vals.iter().enumerate() {
+            let s = if l > 0.0 { 1.0 / l.sqrt() } else { 0.0 };
+            v.col_mut(i).iter_mut().for_each(|e| *e *= s);
+        }
+        (vals, v)
+    };
+    let total: f64 = vals.iter().map(|v| v.max(0.0)).sum();
+    if !(total > 0.0) {
+        return Err(ScoreError::ZeroVariance { method });
+    }
+    let order: Vec<usize> = (0..vals.len()).rev().collect();
+    let tol = gram_rank_tol(vals[order[0]], n, d);
+    let rank = order.iter().take_while(|&&i| vals[i] > tol).count().max(1);
+    let k = match keep {
+        Keep::Count(k) => k.min(rank).max(1),
+        Keep::Variance(frac) => {
+            let mut acc = 0.0;
+            let mut k = 0;
+            for &i in &order {
+                acc += vals[i].max(0.0) / total;
+                k += 1;
+                if acc > frac {
+                    break;
+                }
+            }
+            k.min(rank)
+        }
+    };
+    let mut comps = Mat::<f64>::zeros(d, k);
+    for (c, &i) in order.iter().take(k).enumerate() {
+        let col = vecs.col(i);
+        let mut best = 0;
+        for j in 0..d {
+            if col[j].abs() > col[best].abs() {
+                best = j;
+            }
+        }
+        let sign = if col[best] < 0.0 { -1.0 } else { 1.0 };
+        for j in 0..d {
+            comps[(j, c)] = sign * col[j];
+        }
+    }
+    let mut scores = Mat::<f64>::zeros(n, k);
+    faer::linalg::matmul::matmul(
+        scores.as_mut(),
+        Accum::Replace,
+        x.as_ref(),
+        comps.as_ref(),
+        1.0,
+        par(),
+    );
+    Ok(scores)
+}

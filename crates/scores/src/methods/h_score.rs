@@ -1,0 +1,102 @@
+//! H-Score: how much of the feature covariance is explained by the class means.
+//!
+//! ```text
+//! H(f) = tr( cov(f)⁺ · cov(E[f | y]) )
+//! ```
+//!
+//! where `cov(f)` is the `d × d` feature covariance, `E[f | y]` replaces every sample by the
+//! mean feature of its class, and `⁺` is the Moore–Penrose pseudo-inverse. Higher is better;
+//! the value lies in `[0, c − 1]`.
+//!
+//! zoorank never forms the between-class covariance: with `X` the centred features,
+//! `m_k` the centred class means and `n_k` the class sizes,
+//! `H = Σ_k n_k m_kᵀ (XᵀX)⁺ m_k` (the `1/(n−1)` factors cancel). With `XᵀX = V Λ Vᵀ` this is
+//! `Σᵢ λᵢ⁻¹ Σ_k n_k (vᵢᵀ m_k)²` over the eigenvalues above the cut-off. When `n < d` the
+//! `n × n` matrix `XXᵀ = U Λ Uᵀ` is decomposed instead and `H = Σᵢ Σ_k (uᵢᵀ y_k)² / n_k`.
+//!
+//! Pseudo-inverse cut-off: eigenvalues below `max(n, d) · ε · λ_max` count as zero (numpy's
+//! `matrix_rank` convention), so collinear and constant features are legal and simply do not
+//! contribute. All-constant features are [`ScoreError::ZeroVariance`].
+//!
+//! Inputs: features `(n_samples, n_features)`, labels.
+//! Complexity: `O(n·d·min(n,d) + min(n,d)³)`.
+//!
+//! Reference: Y. Bao, Y. Li, S.-L. Huang, L. Zhang, L. Zheng, A. Zamir, L. Guibas,
+//! "An Information-Theoretic Approach to Transferability in Task Transfer Learning", ICIP 2019.
+
+use crate::error::{finite, ScoreError};
+use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::linalg::{centered, class_sums, eigh, gram_cols, gram_rank_tol, gram_rows, par};
+use crate::TransferabilityScore;
+use faer::{Accum, Mat};
+
+const ID: &str = "h-score";
+
+/// H-Score (Bao et al., ICIP 2019). See the [module docs](self).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HScore;
+
+impl TransferabilityScore for HScore {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn needs(&self) -> Needs {
+        Needs::Features
+    }
+
+    fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
+        let (f, labels) = features_and_labels(ID, input)?;
+        let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
+        let (x, _) = centered(&f);
+        let mut h = 0.0;
+        if n >= d {
+            let (vals, v) = eigh(&gram_cols(x.as_ref()), ID)?;
+            let lmax = vals.last().copied().unwrap_or(0.0);
+            if lmax <= 0.0 {
+                return Err(ScoreError::ZeroVariance { method: ID });
+            }
+            let tol = gram_rank_tol(lmax, n, d);
+            let sums = class_sums(x.as_ref(), &labels);
+            let mut proj = Mat::<f64>::zeros(d, c);
+            faer::linalg::matmul::matmul(
+                proj.as_mut(),
+                Accum::Replace,
+                v.transpose(),
+                sums.as_ref(),
+                1.0,
+                par(),
+            );
+            for (i, &l) in vals.iter().enumerate() {
+                if l > tol {
+                    // n_k (vᵢᵀ m_k)² = (vᵢᵀ s_k)² / n_k with s_k the class sum.
+                    let s: f64 = (0..c)
+                        .map(|k| proj[(i, k)].powi(2) / labels.counts[k] as f64)
+                        .sum();
+                    h += s / l;
+                }
+            }
+        } else {
+            let (vals, u) = eigh(&gram_rows(x.as_ref()), ID)?;
+            let lmax = vals.last().copied().unwrap_or(0.0);
+            if lmax <= 0.0 {
+                return Err(ScoreError::ZeroVariance { method: ID });
+            }
+            let tol = gram_rank_tol(lmax, n, d);
+            let mut sums = vec![0.0; c];
+            for (i, &l) in vals.iter().enumerate() {
+                if l > tol {
+                    sums.iter_mut().for_each(|s| *s = 0.0);
+                    let col = u.col(i);
+                    for s in 0..n {
+                        sums[labels.idx[s]] += col[s];
+                    }
+                    h += (0..c)
+                        .map(|k| sums[k] * sums[k] / labels.counts[k] as f64)
+                        .sum::<f64>();
+                }
+            }
+        }
+        finite(ID, h)
+    }
+}
