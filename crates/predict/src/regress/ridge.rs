@@ -16,6 +16,10 @@
 //! ties). Default grid: 41 values `10^(−3 + 0.2 j)`, from 1e-3 to 1e5 (on the standardised scale
 //! the data term grows like `n`, so this spans "almost least squares" to "almost the mean").
 //!
+//! [`Ridge::fit_grouped`] instead picks α by leave-one-group-out cross-validation (one SVD per
+//! group), for tables whose rows come in correlated groups such as the training targets of a
+//! leave-one-target-out evaluation.
+//!
 //! Complexity: one thin SVD, O(n p min(n, p)), then O(n · min(n, p)) per grid value.
 //! The seed is ignored (the method is deterministic).
 //!
@@ -69,8 +73,105 @@ pub struct FittedRidge {
     pub coef: Vec<f64>,
     /// Intercept on the original scale.
     pub intercept: f64,
-    /// Mean squared leave-one-out residual of every candidate α, in grid order.
-    pub loo_mse: Vec<f64>,
+    /// Mean squared cross-validation error of every candidate α, in grid order: leave-one-out
+    /// for [`Ridge::fit_ridge`], leave-one-group-out for [`Ridge::fit_grouped`].
+    pub cv_mse: Vec<f64>,
+}
+
+/// The SVD of one standardised training table, from which every α is cheap.
+struct SvdSystem {
+    standardizer: Standardizer,
+    y_mean: f64,
+    /// `y − ȳ`.
+    yc: Vec<f64>,
+    u: faer::Mat<f64>,
+    v: faer::Mat<f64>,
+    sv: Vec<f64>,
+    /// `Uᵀ(y − ȳ)`.
+    uty: Vec<f64>,
+}
+
+impl SvdSystem {
+    fn new(x: &Features<'_>, y: &[f64]) -> Result<Self, RegressError> {
+        let (n, p) = (x.n_rows, x.n_cols);
+        let standardizer = Standardizer::fit(x);
+        let z = standardizer.transform(x);
+        let y_mean = y.iter().sum::<f64>() / n as f64;
+        let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        let zm = faer::Mat::<f64>::from_fn(n, p, |i, j| z[i * p + j]);
+        let svd = zm.thin_svd().map_err(|e| RegressError::Numerical {
+            regressor: ID,
+            detail: format!("SVD of the standardised features: {e:?}"),
+        })?;
+        let s = svd.S().column_vector();
+        let r = n.min(p);
+        let sv: Vec<f64> = (0..r).map(|k| s[k]).collect();
+        let u = svd.U().to_owned();
+        let uty: Vec<f64> = (0..r)
+            .map(|k| (0..n).map(|i| u[(i, k)] * yc[i]).sum())
+            .collect();
+        Ok(SvdSystem {
+            standardizer,
+            y_mean,
+            yc,
+            u,
+            v: svd.V().to_owned(),
+            sv,
+            uty,
+        })
+    }
+
+    /// Mean squared leave-one-out residual at `alpha` (infinite if a row is interpolated).
+    fn loo_mse(&self, alpha: f64) -> f64 {
+        let n = self.yc.len();
+        let shrink: Vec<f64> = self.sv.iter().map(|s| s * s / (s * s + alpha)).collect();
+        let mut sse = 0.0;
+        for i in 0..n {
+            let (mut fit, mut h) = (0.0, 1.0 / n as f64);
+            for (k, sh) in shrink.iter().enumerate() {
+                let uik = self.u[(i, k)];
+                fit += uik * sh * self.uty[k];
+                h += uik * uik * sh;
+            }
+            let denom = 1.0 - h;
+            if denom <= 1e-12 {
+                // The row is interpolated: its LOO residual is unbounded at this α.
+                return f64::INFINITY;
+            }
+            let e = (self.yc[i] - fit) / denom;
+            sse += e * e;
+        }
+        sse / n as f64
+    }
+
+    /// Coefficients and intercept on the original feature scale at `alpha`.
+    fn coefficients(&self, alpha: f64) -> (Vec<f64>, f64) {
+        let p = self.standardizer.mean.len();
+        let mut coef = vec![0.0; p];
+        for (k, s) in self.sv.iter().enumerate() {
+            let g = s / (s * s + alpha) * self.uty[k];
+            for (j, c) in coef.iter_mut().enumerate() {
+                *c += self.v[(j, k)] * g;
+            }
+        }
+        for (c, sc) in coef.iter_mut().zip(&self.standardizer.scale) {
+            *c /= sc;
+        }
+        let intercept = self.y_mean
+            - coef
+                .iter()
+                .zip(&self.standardizer.mean)
+                .map(|(c, m)| c * m)
+                .sum::<f64>();
+        (coef, intercept)
+    }
+}
+
+/// Index of the smallest value (the first on ties).
+fn argmin(v: &[f64]) -> usize {
+    v.iter()
+        .enumerate()
+        .fold(0, |b, (k, m)| if *m < v[b] { k } else { b })
 }
 
 impl Ridge {
@@ -79,13 +180,7 @@ impl Ridge {
         Ridge { params }
     }
 
-    /// Fits and returns the concrete model (coefficients, chosen α, leave-one-out errors).
-    ///
-    /// # Errors
-    /// Invalid input (see [`RegressError`]), fewer than [`RIDGE_MIN_ROWS`] rows, an empty or
-    /// non-positive α grid, or an SVD that fails to converge.
-    pub fn fit_ridge(&self, x: Features<'_>, y: &[f64]) -> Result<FittedRidge, RegressError> {
-        validate_training(ID, &x, y, RIDGE_MIN_ROWS)?;
+    fn validate_alphas(&self) -> Result<(), RegressError> {
         if self.params.alphas.is_empty() {
             return Err(RegressError::InvalidParameter {
                 regressor: ID,
@@ -105,81 +200,116 @@ impl Ridge {
                 value: a.to_string(),
             });
         }
-        let (n, p) = (x.n_rows, x.n_cols);
-        let standardizer = Standardizer::fit(&x);
-        let z = standardizer.transform(&x);
-        let y_mean = y.iter().sum::<f64>() / n as f64;
-        let yc: Vec<f64> = y.iter().map(|v| v - y_mean).collect();
+        Ok(())
+    }
 
-        let zm = faer::Mat::<f64>::from_fn(n, p, |i, j| z[i * p + j]);
-        let svd = zm.thin_svd().map_err(|e| RegressError::Numerical {
-            regressor: ID,
-            detail: format!("SVD of the standardised features: {e:?}"),
-        })?;
-        let (u, v) = (svd.U(), svd.V());
-        let s = svd.S().column_vector();
-        let r = n.min(p);
-        let sv: Vec<f64> = (0..r).map(|k| s[k]).collect();
-        // Uᵀ(y − ȳ)
-        let uty: Vec<f64> = (0..r)
-            .map(|k| (0..n).map(|i| u[(i, k)] * yc[i]).sum())
-            .collect();
-
-        let mut loo_mse = Vec::with_capacity(self.params.alphas.len());
-        for &alpha in &self.params.alphas {
-            let shrink: Vec<f64> = sv.iter().map(|s| s * s / (s * s + alpha)).collect();
-            let mut sse = 0.0;
-            for i in 0..n {
-                let (mut fit, mut h) = (0.0, 1.0 / n as f64);
-                for k in 0..r {
-                    let uik = u[(i, k)];
-                    fit += uik * shrink[k] * uty[k];
-                    h += uik * uik * shrink[k];
-                }
-                let denom = 1.0 - h;
-                if denom <= 1e-12 {
-                    // The row is interpolated: its LOO residual is unbounded at this α.
-                    sse = f64::INFINITY;
-                    break;
-                }
-                let e = (yc[i] - fit) / denom;
-                sse += e * e;
-            }
-            loo_mse.push(sse / n as f64);
-        }
-        let best = loo_mse
-            .iter()
-            .enumerate()
-            .fold(0, |b, (k, m)| if *m < loo_mse[b] { k } else { b });
-        if !loo_mse[best].is_finite() {
+    fn finish(&self, system: &SvdSystem, cv_mse: Vec<f64>) -> Result<FittedRidge, RegressError> {
+        let best = argmin(&cv_mse);
+        if !cv_mse[best].is_finite() {
             return Err(RegressError::Numerical {
                 regressor: ID,
-                detail: "no α in the grid gives a finite leave-one-out error".into(),
+                detail: "no α in the grid gives a finite cross-validation error".into(),
             });
         }
         let alpha = self.params.alphas[best];
-        let mut coef = vec![0.0; p];
-        for k in 0..r {
-            let g = sv[k] / (sv[k] * sv[k] + alpha) * uty[k];
-            for (j, c) in coef.iter_mut().enumerate() {
-                *c += v[(j, k)] * g;
-            }
-        }
-        for (c, sc) in coef.iter_mut().zip(&standardizer.scale) {
-            *c /= sc;
-        }
-        let intercept = y_mean
-            - coef
-                .iter()
-                .zip(&standardizer.mean)
-                .map(|(c, m)| c * m)
-                .sum::<f64>();
+        let (coef, intercept) = system.coefficients(alpha);
         Ok(FittedRidge {
             alpha,
             coef,
             intercept,
-            loo_mse,
+            cv_mse,
         })
+    }
+
+    /// Fits with α chosen by exact leave-one-out error and returns the concrete model.
+    ///
+    /// # Errors
+    /// Invalid input (see [`RegressError`]), fewer than [`RIDGE_MIN_ROWS`] rows, an empty or
+    /// non-positive α grid, or an SVD that fails to converge.
+    pub fn fit_ridge(&self, x: Features<'_>, y: &[f64]) -> Result<FittedRidge, RegressError> {
+        validate_training(ID, &x, y, RIDGE_MIN_ROWS)?;
+        self.validate_alphas()?;
+        let system = SvdSystem::new(&x, y)?;
+        let cv_mse = self
+            .params
+            .alphas
+            .iter()
+            .map(|&a| system.loo_mse(a))
+            .collect();
+        self.finish(&system, cv_mse)
+    }
+
+    /// Fits with α chosen by **leave-one-group-out** cross-validation: for each distinct value
+    /// of `groups` (e.g. the training target of each row), the ridge is fitted on the other
+    /// groups' rows (standardised with their own statistics, one SVD per fold) and scored on
+    /// the group's rows; α minimises the mean squared error over all rows. The final model is
+    /// fitted on every row. Use this when rows of one group are correlated (rows of the same
+    /// target dataset), where row-wise leave-one-out favours too little shrinkage.
+    ///
+    /// Complexity: one thin SVD per group plus one for the final fit.
+    ///
+    /// # Errors
+    /// As [`Ridge::fit_ridge`], plus [`RegressError::ShapeMismatch`] when `groups` does not
+    /// have one entry per row, and [`RegressError::InvalidParameter`] (`groups`) when there are
+    /// fewer than two groups or a fold would train on fewer than two rows.
+    pub fn fit_grouped(
+        &self,
+        x: Features<'_>,
+        y: &[f64],
+        groups: &[usize],
+    ) -> Result<FittedRidge, RegressError> {
+        validate_training(ID, &x, y, RIDGE_MIN_ROWS)?;
+        self.validate_alphas()?;
+        if groups.len() != x.n_rows {
+            return Err(RegressError::ShapeMismatch {
+                what: "groups length (n_rows)",
+                expected: x.n_rows,
+                got: groups.len(),
+            });
+        }
+        let mut distinct = groups.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let bad_groups = |value: String| RegressError::InvalidParameter {
+            regressor: ID,
+            name: "groups",
+            value,
+        };
+        if distinct.len() < 2 {
+            return Err(bad_groups(format!("{} distinct group(s)", distinct.len())));
+        }
+        let p = x.n_cols;
+        let mut sse = vec![0.0; self.params.alphas.len()];
+        for &g in &distinct {
+            let (mut train, mut train_y) = (Vec::new(), Vec::new());
+            for i in (0..x.n_rows).filter(|&i| groups[i] != g) {
+                train.extend_from_slice(x.row(i));
+                train_y.push(y[i]);
+            }
+            if train_y.len() < 2 {
+                return Err(bad_groups(format!(
+                    "holding out group {g} leaves {} training row(s)",
+                    train_y.len()
+                )));
+            }
+            let fold = Features {
+                data: &train,
+                n_rows: train_y.len(),
+                n_cols: p,
+            };
+            let system = SvdSystem::new(&fold, &train_y)?;
+            for (k, &alpha) in self.params.alphas.iter().enumerate() {
+                let (coef, intercept) = system.coefficients(alpha);
+                for i in (0..x.n_rows).filter(|&i| groups[i] == g) {
+                    let pred =
+                        intercept + x.row(i).iter().zip(&coef).map(|(a, c)| a * c).sum::<f64>();
+                    sse[k] += (y[i] - pred) * (y[i] - pred);
+                }
+            }
+        }
+        let cv_mse = sse.iter().map(|s| s / x.n_rows as f64).collect();
+        let system = SvdSystem::new(&x, y)?;
+        self.finish(&system, cv_mse)
     }
 }
 
@@ -249,7 +379,7 @@ mod tests {
             n_cols: p,
         };
         let f = Ridge::default().fit_ridge(x, &y).unwrap();
-        assert!(f.loo_mse.iter().all(|m| m.is_finite()));
+        assert!(f.cv_mse.iter().all(|m| m.is_finite()));
         assert!(f.predict(x).unwrap().iter().all(|v| v.is_finite()));
     }
 }

@@ -66,6 +66,38 @@ def case(name, X, y, X_test):
     }
 
 
+def grouped_case(name, X, y, groups):
+    """Leave-one-group-out choice of alpha, each fold standardised by its own training rows."""
+    sse = np.zeros(len(ALPHAS))
+    for g in np.unique(groups):
+        tr, te = groups != g, groups == g
+        mean, scale = standardise(X[tr])
+        Ztr = (X[tr] - mean) / scale
+        for k, a in enumerate(ALPHAS):
+            b0, beta = ridge(Ztr, y[tr], a)
+            coef = beta / scale
+            pred = X[te] @ coef + (b0 - coef @ mean)
+            sse[k] += np.sum(np.square(y[te] - pred))
+    cv = sse / len(y)
+    best = int(np.argmin(cv))
+    mean, scale = standardise(X)
+    b0, beta = ridge((X - mean) / scale, y, ALPHAS[best])
+    coef = beta / scale
+    return {
+        "name": name,
+        "n_rows": int(X.shape[0]),
+        "n_cols": int(X.shape[1]),
+        "x": X.ravel().tolist(),
+        "y": y.tolist(),
+        "groups": groups.tolist(),
+        "alphas": ALPHAS,
+        "cv_mse": cv.tolist(),
+        "alpha": ALPHAS[best],
+        "coef": coef.tolist(),
+        "intercept": float(b0 - coef @ mean),
+    }
+
+
 def main():
     rng = np.random.default_rng(4)
     cases = []
@@ -86,6 +118,13 @@ def main():
     X = rng.normal(size=(n, p))
     y = rng.normal(size=n)
     cases.append(case("noise", X, y, rng.normal(size=(3, p))))
+    # Grouped rows (a per-group offset the features do not explain), 5 groups of unequal size.
+    n, p = 36, 5
+    groups = np.repeat(np.arange(5), [4, 9, 6, 10, 7])
+    X = rng.normal(size=(n, p))
+    y = X @ [0.5, -1.0, 0.0, 0.3, 0.0] + rng.normal(scale=0.8, size=5)[groups] \
+        + rng.normal(scale=0.3, size=n)
+    grouped = [grouped_case("grouped", X, y, groups)]
     out = {
         "provenance": {
             "script": "crates/predict/tests/reference/make_fixtures.py",
@@ -93,6 +132,7 @@ def main():
             "numpy": np.__version__,
         },
         "cases": cases,
+        "grouped_cases": grouped,
     }
     with open("ridge_fixtures.json", "w") as f:
         json.dump(out, f)
