@@ -10,7 +10,8 @@
 //! ```
 //!
 //! (scikit-learn's `LogisticRegression(C)` objective divided by the `m` training samples; the
-//! intercept is not penalised). The score is the mean accuracy over folds, in `[0, 1]`;
+//! intercept is not penalised; for two classes the penalty is doubled, which makes the
+//! softmax model identical to scikit-learn's single-vector binary model). The score is the mean accuracy over folds, in `[0, 1]`;
 //! higher is better. Because the fold assignment follows input order, this score is not
 //! invariant to reordering the samples (every other score is).
 //!
@@ -252,7 +253,9 @@ impl TransferabilityScore for Logistic {
                 x: xtr.as_ref(),
                 y: &ytr,
                 c,
-                l2: 1.0 / (self.c * m),
+                // Two classes: scikit-learn fits one weight vector w with ½‖w‖²; the softmax
+                // optimum splits it as ±w/2, so the same model needs twice the penalty here.
+                l2: if c == 2 { 2.0 } else { 1.0 } / (self.c * m),
             };
             let w = lbfgs(&problem, (d + 1) * c, self.max_iter, self.tol);
             let xte = std_of(&test);

@@ -314,7 +314,10 @@ def parc(f, y, dims=32):
     onehot = np.eye(c)[yi]
     tri = np.tril_indices(len(yi), -1)
     df = (1 - np.corrcoef(f))[tri]
-    dy = (1 - np.corrcoef(onehot))[tri]
+    # The label dissimilarity is exactly 0 (same class) or 1 + 1/(c-1); np.corrcoef leaves
+    # rounding residue (2e-16) on some same-class pairs, which would split that tie group.
+    dy = np.where(yi[:, None] == yi[None, :], 0.0, 1.0 + 1.0 / (c - 1))[tri]
+    del onehot
     return float(scipy.stats.spearmanr(df, dy)[0] * 100)
 
 

@@ -1,0 +1,125 @@
+//! Test data shared by the integration tests: the fixture generator of
+//! `reference/make_fixtures.py` (SplitMix64 + Box–Muller), re-implemented so the matrices need
+//! not be committed.
+#![allow(dead_code)]
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Generator parameters of one fixture case.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseParams {
+    pub seed: u64,
+    pub n: usize,
+    pub d: usize,
+    pub c: usize,
+    pub cs: usize,
+    pub sep: f64,
+    #[serde(default)]
+    pub collinear: usize,
+    #[serde(default)]
+    pub counts: Option<Vec<usize>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Case {
+    pub params: Option<CaseParams>,
+    pub expected: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Fixtures {
+    pub cases: BTreeMap<String, Case>,
+}
+
+pub fn fixtures() -> Fixtures {
+    let text = include_str!("../reference/fixtures.json");
+    serde_json::from_str(text).expect("fixtures.json parses")
+}
+
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// In (0, 1].
+    pub fn uniform(&mut self) -> f64 {
+        ((self.next_u64() >> 11) + 1) as f64 * (1.0 / 9007199254740992.0)
+    }
+    pub fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.uniform(), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+}
+
+/// Features `(n, d)` row-major, labels, source probabilities `(n, cs)` row-major.
+pub struct Data {
+    pub x: Vec<f64>,
+    pub y: Vec<i64>,
+    pub p: Vec<f64>,
+    pub n: usize,
+    pub d: usize,
+    pub cs: usize,
+}
+
+pub fn generate(c: &CaseParams) -> Data {
+    let mut rng = SplitMix64::new(c.seed);
+    let y: Vec<i64> = match &c.counts {
+        Some(counts) => counts
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &m)| std::iter::repeat(k as i64).take(m))
+            .collect(),
+        None => (0..c.n).map(|i| (i % c.c) as i64).collect(),
+    };
+    let means: Vec<Vec<f64>> = (0..c.c)
+        .map(|_| (0..c.d).map(|_| rng.normal() * c.sep).collect())
+        .collect();
+    let mut x = vec![0.0; c.n * c.d];
+    for i in 0..c.n {
+        for j in 0..c.d {
+            x[i * c.d + j] = means[y[i] as usize][j] + rng.normal();
+        }
+    }
+    for t in 0..c.collinear {
+        for i in 0..c.n {
+            x[i * c.d + c.d - 1 - t] = x[i * c.d + t] + x[i * c.d + t + 1];
+        }
+    }
+    let proj: Vec<Vec<f64>> = (0..c.c)
+        .map(|_| (0..c.cs).map(|_| rng.normal() * 2.0).collect())
+        .collect();
+    let mut p = vec![0.0; c.n * c.cs];
+    for i in 0..c.n {
+        let logits: Vec<f64> = (0..c.cs)
+            .map(|z| proj[y[i] as usize][z] + rng.normal())
+            .collect();
+        let m = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = logits.iter().map(|v| (v - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        for z in 0..c.cs {
+            p[i * c.cs + z] = e[z] / s;
+        }
+    }
+    Data {
+        x,
+        y,
+        p,
+        n: c.n,
+        d: c.d,
+        cs: c.cs,
+    }
+}
+
+/// Relative closeness with a tiny absolute floor.
+pub fn close(got: f64, want: f64, rel: f64) -> bool {
+    (got - want).abs() <= rel * want.abs().max(1e-12)
+}

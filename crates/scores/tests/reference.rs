@@ -1,0 +1,75 @@
+//! Every score against the independent numpy/scipy/scikit-learn reference values of
+//! `reference/fixtures.json` (made by `reference/make_fixtures.py`; versions recorded there).
+//! Tolerance: 1e-6 relative, 1e-4 for LogME's iterative solver.
+
+mod common;
+
+use common::{close, fixtures, generate};
+use zoorank_scores::{by_id, Logistic, Matrix, ScoreInput, TransferabilityScore};
+
+fn method(id: &str) -> Box<dyn TransferabilityScore> {
+    if id == "logistic" {
+        // The fixtures fit scikit-learn to convergence (max_iter 1000, tol 1e-10).
+        Box::new(Logistic {
+            max_iter: 1000,
+            tol: 1e-10,
+            ..Logistic::default()
+        })
+    } else {
+        by_id(id).unwrap()
+    }
+}
+
+fn tolerance(id: &str) -> f64 {
+    if id == "logme" {
+        1e-4
+    } else {
+        1e-6
+    }
+}
+
+#[test]
+fn synthetic_cases_match_reference() {
+    let fx = fixtures();
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (name, case) in &fx.cases {
+        let Some(params) = &case.params else { continue };
+        let data = generate(params);
+        let x = Matrix::new(&data.x, data.n, data.d).unwrap();
+        let p = Matrix::new(&data.p, data.n, data.cs).unwrap();
+        let input = ScoreInput::features(x, &data.y).with_source_probs(p);
+        for (id, &want) in &case.expected {
+            let got = method(id).score(&input).unwrap();
+            if !close(got, want, tolerance(id)) {
+                failures.push(format!("{name}/{id}: got {got}, reference {want}"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(failures.is_empty(), "mismatches:\n{}", failures.join("\n"));
+    assert!(checked >= 6 * 12, "only {checked} values checked");
+}
+
+#[test]
+fn iris_matches_reference_and_published_values() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/data");
+    let x = zoorank_scores::io::read_matrix(std::path::Path::new(&format!("{dir}/iris_x.npy"))).unwrap();
+    let y = zoorank_scores::io::read_labels(std::path::Path::new(&format!("{dir}/iris_y.npy"))).unwrap();
+    let input = ScoreInput::features(x.view().unwrap(), &y);
+    let fx = fixtures();
+    for (id, &want) in &fx.cases["iris"].expected {
+        let got = method(id).score(&input).unwrap();
+        assert!(close(got, want, tolerance(id)), "iris/{id}: got {got}, reference {want}");
+    }
+    // Values published in shared/DEPENDENCIES.md (numpy/sklearn on iris, float64).
+    let published = [
+        ("logme", -0.1600602436621256, 1e-4),
+        ("h-score", 1.1918988250416636, 1e-9),
+        ("reg-h-score", 1.177842499331281, 1e-9),
+    ];
+    for (id, want, tol) in published {
+        let got = by_id(id).unwrap().score(&input).unwrap();
+        assert!(close(got, want, tol), "iris/{id}: got {got}, published {want}");
+    }
+}

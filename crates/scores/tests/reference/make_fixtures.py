@@ -1,0 +1,135 @@
+"""Reference values for zoorank-scores' tests.
+
+Regenerate (from the workspace root):
+
+    pip install numpy==2.4.6 scipy==1.17.1 scikit-learn==1.9.1
+    python3 crates/scores/tests/reference/make_fixtures.py
+
+Produced with Python 3.11, numpy 2.4.6, scipy 1.17.1, scikit-learn 1.9.1 (recorded in the
+JSON). Writes
+  * fixtures.json: for every case, the generator parameters and the reference value of each
+    score (reference_scores.py, an independent numpy/scipy/sklearn implementation);
+  * data/<case>_{x,y,p}.npy for the cases the CLI tests read (gaussian, n_lt_d, collinear);
+  * data/iris_{x,y}.npy: scikit-learn's iris (150 x 4, 3 classes), a real data set.
+
+The data are not stored for the other cases: tests/common/mod.rs re-implements the tiny
+generator below (SplitMix64 + Box-Muller), so the test rebuilds identical matrices.
+"""
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import scipy
+import sklearn
+from sklearn.datasets import load_iris
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import reference_scores as ref  # noqa: E402
+
+MASK = (1 << 64) - 1
+
+
+class SplitMix64:
+    def __init__(self, seed):
+        self.state = seed & MASK
+
+    def next_u64(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def uniform(self):
+        """In (0, 1]."""
+        return ((self.next_u64() >> 11) + 1) * (1.0 / 9007199254740992.0)
+
+    def normal(self):
+        u1, u2 = self.uniform(), self.uniform()
+        return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def generate(case):
+    """Features x (n, d), labels y (n,), source probabilities p (n, cs); mirrors Rust."""
+    rng = SplitMix64(case["seed"])
+    n, d, c, cs = case["n"], case["d"], case["c"], case["cs"]
+    counts = case.get("counts")
+    if counts:
+        y = [k for k, m in enumerate(counts) for _ in range(m)]
+    else:
+        y = [i % c for i in range(n)]
+    means = [[rng.normal() * case["sep"] for _ in range(d)] for _ in range(c)]
+    x = [[means[y[i]][j] + rng.normal() for j in range(d)] for i in range(n)]
+    for t in range(case.get("collinear", 0)):
+        # Column d - 1 - t is an exact copy-sum of two earlier columns.
+        for i in range(n):
+            x[i][d - 1 - t] = x[i][t] + x[i][t + 1]
+    proj = [[rng.normal() * 2.0 for _ in range(cs)] for _ in range(c)]
+    p = []
+    for i in range(n):
+        logits = [proj[y[i]][z] + rng.normal() for z in range(cs)]
+        m = max(logits)
+        e = [math.exp(v - m) for v in logits]
+        s = sum(e)
+        p.append([v / s for v in e])
+    return np.array(x), np.array(y, dtype=np.int64), np.array(p)
+
+
+CASES = {
+    "gaussian": dict(seed=1, n=300, d=20, c=5, cs=8, sep=0.5),
+    "n_lt_d": dict(seed=2, n=40, d=100, c=4, cs=8, sep=0.5),
+    "collinear": dict(seed=3, n=200, d=30, c=5, cs=8, sep=0.5, collinear=8),
+    "c2": dict(seed=4, n=200, d=16, c=2, cs=6, sep=0.3),
+    "c100": dict(seed=5, n=1000, d=32, c=100, cs=50, sep=0.7),
+    "unequal": dict(seed=6, n=400, d=12, c=4, cs=8, sep=0.6, counts=[340, 40, 15, 5]),
+}
+CLI_CASES = ["gaussian", "n_lt_d", "collinear"]
+LOGISTIC = dict(folds=5, C=1.0, max_iter=1000, tol=1e-10)
+
+
+def scores(x, y, p):
+    out = {
+        "logme": ref.logme(x, y),
+        "h-score": ref.h_score(x, y),
+        "reg-h-score": ref.reg_h_score(x, y),
+        "leep": ref.leep(p, y) if p is not None else None,
+        "nce": ref.nce(p, y) if p is not None else None,
+        "gbc": ref.gbc(x, y),
+        "transrate": ref.transrate(x, y),
+        "lfc": ref.lfc(x, y),
+        "sfda": ref.sfda(x, y),
+        "knn": ref.knn(x, y),
+        "logistic": ref.logistic(x, y, **LOGISTIC),
+        "parc": ref.parc(x, y),
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def main():
+    os.makedirs(os.path.join(HERE, "data"), exist_ok=True)
+    fixtures = {
+        "versions": {"python": sys.version.split()[0], "numpy": np.__version__,
+                     "scipy": scipy.__version__, "scikit-learn": sklearn.__version__},
+        "logistic_params": LOGISTIC,
+        "cases": {},
+    }
+    for name, case in CASES.items():
+        x, y, p = generate(case)
+        fixtures["cases"][name] = {"params": case, "expected": scores(x, y, p)}
+        if name in CLI_CASES:
+            for suffix, arr in (("x", x), ("y", y), ("p", p)):
+                np.save(os.path.join(HERE, "data", f"{name}_{suffix}.npy"), arr)
+        print(name, fixtures["cases"][name]["expected"], flush=True)
+    xi, yi = load_iris(return_X_y=True)
+    np.save(os.path.join(HERE, "data", "iris_x.npy"), xi)
+    np.save(os.path.join(HERE, "data", "iris_y.npy"), yi.astype(np.int64))
+    fixtures["cases"]["iris"] = {"params": None, "expected": scores(xi, yi, None)}
+    with open(os.path.join(HERE, "fixtures.json"), "w") as fh:
+        json.dump(fixtures, fh, indent=1)
+
+
+if __name__ == "__main__":
+    main()
