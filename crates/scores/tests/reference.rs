@@ -54,13 +54,18 @@ fn synthetic_cases_match_reference() {
 #[test]
 fn iris_matches_reference_and_published_values() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/data");
-    let x = zoorank_scores::io::read_matrix(std::path::Path::new(&format!("{dir}/iris_x.npy"))).unwrap();
-    let y = zoorank_scores::io::read_labels(std::path::Path::new(&format!("{dir}/iris_y.npy"))).unwrap();
+    let x = zoorank_scores::io::read_matrix(std::path::Path::new(&format!("{dir}/iris_x.npy")))
+        .unwrap();
+    let y = zoorank_scores::io::read_labels(std::path::Path::new(&format!("{dir}/iris_y.npy")))
+        .unwrap();
     let input = ScoreInput::features(x.view().unwrap(), &y);
     let fx = fixtures();
     for (id, &want) in &fx.cases["iris"].expected {
         let got = method(id).score(&input).unwrap();
-        assert!(close(got, want, tolerance(id)), "iris/{id}: got {got}, reference {want}");
+        assert!(
+            close(got, want, tolerance(id)),
+            "iris/{id}: got {got}, reference {want}"
+        );
     }
     // Values published in shared/DEPENDENCIES.md (numpy/sklearn on iris, float64).
     let published = [
@@ -70,6 +75,9 @@ fn iris_matches_reference_and_published_values() {
     ];
     for (id, want, tol) in published {
         let got = by_id(id).unwrap().score(&input).unwrap();
-        assert!(close(got, want, tol), "iris/{id}: got {got}, published {want}");
+        assert!(
+            close(got, want, tol),
+            "iris/{id}: got {got}, published {want}"
+        );
     }
 }

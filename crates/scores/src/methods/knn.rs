@@ -1,8 +1,9 @@
 //! kNN: leave-one-out k-nearest-neighbour accuracy of the features.
 //!
 //! Every sample is classified by the majority label of its `k` nearest other samples
-//! (Euclidean distance; ties in the vote go to the smallest label, as scikit-learn's
-//! `KNeighborsClassifier`; ties in distance to the lower sample index). The score is the
+//! (Euclidean distance; a tie in the vote goes to the tied class of the nearest neighbour —
+//! scikit-learn's `KNeighborsClassifier` picks the smallest label instead, which makes the
+//! score depend on label names; ties in distance go to the lower sample index). The score is the
 //! fraction classified correctly, in `[0, 1]`; higher is better.
 //!
 //! Memory stays `O(b·n)`: squared distances `‖a‖² + ‖b‖² − 2aᵀb` are computed for a block of
@@ -103,12 +104,14 @@ impl TransferabilityScore for Knn {
                 for &(_, j) in &best {
                     votes[labels.idx[j]] += 1;
                 }
-                let mut pred = 0;
-                for (l, &v) in votes.iter().enumerate() {
-                    if v > votes[pred] {
-                        pred = l;
-                    }
-                }
+                // Ties in the vote go to the tied class of the nearest neighbour, a rule
+                // that does not depend on how the labels are named.
+                let top = votes.iter().copied().max().unwrap_or(0);
+                let pred = best
+                    .iter()
+                    .map(|&(_, j)| labels.idx[j])
+                    .find(|&l| votes[l] == top)
+                    .unwrap_or(0);
                 if pred == labels.idx[i] {
                     correct += 1;
                 }

@@ -277,7 +277,9 @@ def knn(f, y, k=5):
     for i in range(len(yi)):
         neigh = [j for j in idx[i] if j != i][:k]
         votes = np.bincount(yi[neigh], minlength=c)
-        correct += int(np.argmax(votes) == yi[i])
+        top = votes.max()
+        pred = next(yi[j] for j in neigh if votes[yi[j]] == top)  # tie: nearest tied class
+        correct += int(pred == yi[i])
     return correct / len(yi)
 
 
