@@ -76,7 +76,7 @@ pub fn generate(c: &CaseParams) -> Data {
         Some(counts) => counts
             .iter()
             .enumerate()
-            .flat_map(|(k, &m)| std::iter::repeat(k as i64).take(m))
+            .flat_map(|(k, &m)| std::iter::repeat_n(k as i64, m))
             .collect(),
         None => (0..c.n).map(|i| (i % c.c) as i64).collect(),
     };
