@@ -1,0 +1,113 @@
+//! # zoorank-graph
+//!
+//! The graph stage of zoorank's pipeline (`store → features → scores → graph → predict →
+//! evaluate`), after TransferGraph (Li et al., ICDE 2024): a graph whose nodes are the zoo's
+//! models and datasets ([`build_graph`]), and node embedders ([`GraphEmbedder`]) that turn it
+//! into one vector per node for the regressors of `zoorank-predict`.
+//!
+//! - [`build`]: nodes and edges from a (held-out) [`zoorank_core::Zoo`]: dataset–dataset
+//!   similarity (Domain-Similarity distances and fine-tuning history), model–dataset links
+//!   (fine-tuning accuracy) and model–source-dataset links.
+//! - [`graph`]: the undirected weighted graph ([`Graph`], compressed sparse rows).
+//! - [`node2vec`]: Node2Vec (Grover & Leskovec, KDD 2016) and Node2Vec+ (Liu, Hirn & Krishnan,
+//!   Bioinformatics 2023): second-order biased random walks and skip-gram with negative
+//!   sampling, single-threaded and seeded.
+//!
+//! ```
+//! use zoorank_graph::{Graph, GraphEmbedder, Node2Vec, Node2VecParams, NodeKind};
+//! // Two triangles joined by one edge.
+//! let edges = [(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0), (3, 4, 1.0), (4, 5, 1.0), (3, 5, 1.0), (2, 3, 0.1)];
+//! let g = Graph::from_edges(vec![NodeKind::Other; 6], &edges).unwrap();
+//! let n2v = Node2Vec::new(Node2VecParams { dim: 16, ..Node2VecParams::default() }).unwrap();
+//! let emb = n2v.embed(&g, 7).unwrap();
+//! assert_eq!((emb.n_nodes, emb.dim), (6, 16));
+//! assert_eq!(emb, n2v.embed(&g, 7).unwrap()); // deterministic for a seed
+//! ```
+#![warn(missing_docs)]
+
+pub mod build;
+pub mod graph;
+pub mod node2vec;
+
+pub use build::{build_graph, GraphParams};
+pub use graph::{Graph, NodeKind};
+pub use node2vec::{Node2Vec, Node2VecParams};
+
+/// Errors of the graph stage.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// A parameter is out of its valid range.
+    #[error("invalid parameter {name} = {value}: {reason}")]
+    InvalidParam {
+        /// Parameter name.
+        name: &'static str,
+        /// The value given.
+        value: f64,
+        /// What is expected.
+        reason: &'static str,
+    },
+    /// An edge refers to a node that does not exist.
+    #[error("edge ({a}, {b}) refers to a node outside 0..{n_nodes}")]
+    NodeOutOfRange {
+        /// First end.
+        a: usize,
+        /// Second end.
+        b: usize,
+        /// Number of nodes.
+        n_nodes: usize,
+    },
+    /// An edge weight is not a finite positive number.
+    #[error("edge ({a}, {b}) has weight {weight}; weights must be finite and > 0")]
+    BadWeight {
+        /// First end.
+        a: usize,
+        /// Second end.
+        b: usize,
+        /// The weight.
+        weight: f64,
+    },
+}
+
+/// Node embeddings: row `i` is node `i`'s vector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    /// Number of nodes (rows).
+    pub n_nodes: usize,
+    /// Dimension (columns).
+    pub dim: usize,
+    /// Row-major `n_nodes × dim` values.
+    pub data: Vec<f64>,
+}
+
+impl Embeddings {
+    /// The vector of node `i`.
+    ///
+    /// # Panics
+    /// When `i >= n_nodes`.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// Cosine similarity of nodes `a` and `b` (0 when either vector is zero).
+    pub fn cosine(&self, a: usize, b: usize) -> f64 {
+        let (x, y) = (self.row(a), self.row(b));
+        let dot: f64 = x.iter().zip(y).map(|(u, v)| u * v).sum();
+        let nx = x.iter().map(|u| u * u).sum::<f64>().sqrt();
+        let ny = y.iter().map(|u| u * u).sum::<f64>().sqrt();
+        if nx > 0.0 && ny > 0.0 {
+            dot / (nx * ny)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A graph embedder: graph + seed → node embeddings (`n_nodes × dim`). The same graph and
+/// seed give the same embeddings.
+pub trait GraphEmbedder: Send + Sync {
+    /// Stable id (`node2vec`, `node2vec+`).
+    fn id(&self) -> &'static str;
+    /// Embeds every node of `graph`.
+    fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError>;
+}

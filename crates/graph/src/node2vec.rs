@@ -1,0 +1,535 @@
+//! Node2Vec and Node2Vec+: second-order biased random walks, then skip-gram with negative
+//! sampling over the walks, one thread, seeded.
+//!
+//! **Walks** (Grover & Leskovec 2016, §3.2). A walk that came from `t` to `v` moves to a
+//! neighbour `x` of `v` with probability ∝ `α(t, x) · w(v, x)`, where for Node2Vec
+//!
+//! ```text
+//! α = 1/p   if x = t          (return)
+//! α = 1     if x ~ t          (x is also a neighbour of t: stay close, BFS-like)
+//! α = 1/q   otherwise         (move out, DFS-like)
+//! ```
+//!
+//! **Node2Vec+** (Liu, Hirn & Krishnan, Bioinformatics 2023) makes "x ~ t" graded for weighted
+//! graphs. With `d̃(u)` the mean weight of u's edges and `w̃(t, x) = w(t, x) / d̃(x)`
+//! (0 when there is no edge), for x ≠ t:
+//!
+//! ```text
+//! α = 1                                if w̃(t, x) ≥ 1          (x tightly linked to t)
+//! α = min(1, 1/q)                      if w(v, t) < d̃(v)        (the last step was on a loose edge)
+//! α = 1/q + (1 − 1/q) · w̃(t, x)        otherwise                (interpolates between out and in)
+//! ```
+//!
+//! so a weak edge between t and x no longer counts as fully "close". On an unweighted graph
+//! (all weights equal) both walks are the same process.
+//!
+//! **Skip-gram with negative sampling** (Mikolov et al., NeurIPS 2013): for each node `u` of a
+//! walk and each `c` within `b` steps (`b` uniform in `1..=window` per position, word2vec's
+//! shrunk window), maximise `log σ(e_u · o_c) + Σ_k log σ(−e_u · o_k)`
+//! over `negatives` nodes `k` drawn ∝ frequency^0.75, by SGD with a learning rate decaying
+//! linearly to 0.01 % of its start. Input vectors `e` start uniform in ±0.5/dim, output vectors
+//! `o` at 0 (word2vec's initialisation); the embeddings are the `e`.
+//!
+//! Cost: walks O(N · r · L · (deg)) and training O(N · r · L · 2·window · (1 + negatives) ·
+//! dim); the image-zoo graph (≈ 255 nodes, ≈ 2 000 edges) takes ≈ 0.1–0.3 s in release with
+//! the defaults (see `examples/embed_speed.rs`).
+
+use crate::graph::Graph;
+use crate::{Embeddings, GraphEmbedder, GraphError};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Node2Vec / Node2Vec+ parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Node2VecParams {
+    /// Embedding dimension (≥ 1).
+    pub dim: usize,
+    /// Nodes per walk, the start included (≥ 2).
+    pub walk_length: usize,
+    /// Walks started from each node (≥ 1).
+    pub walks_per_node: usize,
+    /// Skip-gram context window (≥ 1).
+    pub window: usize,
+    /// Negative samples per positive pair (≥ 1).
+    pub negatives: usize,
+    /// Passes over the walks (≥ 1).
+    pub epochs: usize,
+    /// Initial SGD learning rate (> 0).
+    pub learning_rate: f64,
+    /// Return parameter p (> 0).
+    pub p: f64,
+    /// In-out parameter q (> 0).
+    pub q: f64,
+    /// Node2Vec+ bias (weighted "in" test) instead of Node2Vec's.
+    pub plus: bool,
+}
+
+impl Default for Node2VecParams {
+    /// 128 dimensions, 10 walks of 20 nodes per node, window 5, 5 negatives, 1 epoch,
+    /// learning rate 0.025, p = 1, q = 0.5 (outward walks: with q = 1 Node2Vec+ equals
+    /// Node2Vec).
+    fn default() -> Self {
+        Node2VecParams {
+            dim: 128,
+            walk_length: 20,
+            walks_per_node: 10,
+            window: 5,
+            negatives: 5,
+            epochs: 1,
+            learning_rate: 0.025,
+            p: 1.0,
+            q: 0.5,
+            plus: false,
+        }
+    }
+}
+
+/// The Node2Vec (or, with `plus`, Node2Vec+) embedder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Node2Vec {
+    params: Node2VecParams,
+}
+
+impl Node2Vec {
+    /// Validates `params`.
+    ///
+    /// # Errors
+    /// [`GraphError::InvalidParam`] naming the first parameter out of range.
+    pub fn new(params: Node2VecParams) -> Result<Node2Vec, GraphError> {
+        let bad = |name, value: f64, reason| {
+            Err(GraphError::InvalidParam {
+                name,
+                value,
+                reason,
+            })
+        };
+        let p = &params;
+        if p.dim == 0 {
+            return bad("dim", 0.0, "must be ≥ 1");
+        }
+        if p.walk_length < 2 {
+            return bad("walk_length", p.walk_length as f64, "must be ≥ 2");
+        }
+        for (name, v) in [
+            ("walks_per_node", p.walks_per_node),
+            ("window", p.window),
+            ("negatives", p.negatives),
+            ("epochs", p.epochs),
+        ] {
+            if v == 0 {
+                return bad(name, 0.0, "must be ≥ 1");
+            }
+        }
+        for (name, v) in [("learning_rate", p.learning_rate), ("p", p.p), ("q", p.q)] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(name, v, "must be finite and > 0");
+            }
+        }
+        Ok(Node2Vec { params })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &Node2VecParams {
+        &self.params
+    }
+
+    /// The random walks on `graph` for `seed`: `walks_per_node` rounds, each starting one walk
+    /// from every node with a neighbour, in a seeded shuffled order. A walk stops early only at
+    /// a node without neighbours (never, on an undirected graph, after its first step).
+    pub fn walks(&self, graph: &Graph, seed: u64) -> Vec<Vec<usize>> {
+        let n = graph.n_nodes();
+        let p = &self.params;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        // d̃(u): mean edge weight of u (Node2Vec+'s noise threshold with γ = 0).
+        let mean_w: Vec<f64> = (0..n)
+            .map(|u| {
+                let w = graph.neighbor_weights(u);
+                if w.is_empty() {
+                    0.0
+                } else {
+                    w.iter().sum::<f64>() / w.len() as f64
+                }
+            })
+            .collect();
+        let mut stamp = vec![usize::MAX; n];
+        let mut w_prev = vec![0.0f64; n];
+        let mut probs: Vec<f64> = Vec::new();
+        let mut step_id = 0usize;
+        let mut order: Vec<usize> = (0..n).filter(|&u| graph.degree(u) > 0).collect();
+        let mut walks = Vec::with_capacity(order.len() * p.walks_per_node);
+        for _ in 0..p.walks_per_node {
+            // Fisher–Yates with our own RNG (rand's shuffle is fine too, but this pins the order).
+            for i in (1..order.len()).rev() {
+                let j = rng.gen_range(0..=i);
+                order.swap(i, j);
+            }
+            for &start in &order {
+                let mut walk = Vec::with_capacity(p.walk_length);
+                walk.push(start);
+                while walk.len() < p.walk_length {
+                    let v = *walk.last().unwrap();
+                    let nb = graph.neighbors(v);
+                    if nb.is_empty() {
+                        break;
+                    }
+                    let wv = graph.neighbor_weights(v);
+                    probs.clear();
+                    if walk.len() == 1 {
+                        probs.extend_from_slice(wv);
+                    } else {
+                        let t = walk[walk.len() - 2];
+                        step_id += 1;
+                        for (&y, &w) in graph.neighbors(t).iter().zip(graph.neighbor_weights(t)) {
+                            stamp[y] = step_id;
+                            w_prev[y] = w;
+                        }
+                        let w_vt = graph.weight(v, t).unwrap_or(0.0);
+                        let loose_last = w_vt < mean_w[v];
+                        for (&x, &w) in nb.iter().zip(wv) {
+                            let alpha = if x == t {
+                                1.0 / p.p
+                            } else if !p.plus {
+                                if stamp[x] == step_id {
+                                    1.0
+                                } else {
+                                    1.0 / p.q
+                                }
+                            } else {
+                                let wt = if stamp[x] == step_id && mean_w[x] > 0.0 {
+                                    w_prev[x] / mean_w[x]
+                                } else {
+                                    0.0
+                                };
+                                if wt >= 1.0 {
+                                    1.0
+                                } else if loose_last {
+                                    (1.0 / p.q).min(1.0)
+                                } else {
+                                    1.0 / p.q + (1.0 - 1.0 / p.q) * wt
+                                }
+                            };
+                            probs.push(alpha * w);
+                        }
+                    }
+                    walk.push(nb[sample(&probs, &mut rng)]);
+                }
+                walks.push(walk);
+            }
+        }
+        walks
+    }
+}
+
+/// Index drawn ∝ `weights` (all > 0, at least one).
+fn sample(weights: &[f64], rng: &mut ChaCha8Rng) -> usize {
+    let total: f64 = weights.iter().sum();
+    let mut u = rng.gen::<f64>() * total;
+    for (i, &w) in weights.iter().enumerate() {
+        if u < w {
+            return i;
+        }
+        u -= w;
+    }
+    weights.len() - 1
+}
+
+/// Dot product with 8 independent partial sums, so the compiler can vectorise it (a plain
+/// float `sum` must keep its sequential order and does not).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+fn sigmoid(x: f32) -> f32 {
+    if x > 8.0 {
+        1.0
+    } else if x < -8.0 {
+        0.0
+    } else {
+        1.0 / (1.0 + (-x).exp())
+    }
+}
+
+impl GraphEmbedder for Node2Vec {
+    fn id(&self) -> &'static str {
+        if self.params.plus {
+            "node2vec+"
+        } else {
+            "node2vec"
+        }
+    }
+
+    /// Walks, then skip-gram; see the module docs. Nodes without edges keep their random
+    /// initial vector (small, seeded).
+    fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError> {
+        let n = graph.n_nodes();
+        let p = &self.params;
+        let dim = p.dim;
+        let walks = self.walks(graph, seed);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(1);
+        let mut emb: Vec<f32> = (0..n * dim)
+            .map(|_| (rng.gen::<f32>() - 0.5) / dim as f32)
+            .collect();
+        let mut out = vec![0.0f32; n * dim];
+        // Negative-sampling distribution: frequency^0.75, as a cumulative table.
+        let mut freq = vec![0.0f64; n];
+        for w in &walks {
+            for &u in w {
+                freq[u] += 1.0;
+            }
+        }
+        let mut cum = Vec::with_capacity(n);
+        let mut acc = 0.0;
+        for f in &freq {
+            acc += f.powf(0.75);
+            cum.push(acc);
+        }
+        if acc > 0.0 {
+            let total_steps = (p.epochs * walks.iter().map(Vec::len).sum::<usize>()).max(1) as f64;
+            let mut done = 0usize;
+            let mut grad = vec![0.0f32; dim];
+            for _ in 0..p.epochs {
+                for walk in &walks {
+                    for (i, &u) in walk.iter().enumerate() {
+                        let lr =
+                            (p.learning_rate * (1.0 - done as f64 / total_steps).max(1e-4)) as f32;
+                        done += 1;
+                        // word2vec's shrunk window: uniform in 1..=window, so near
+                        // neighbours count more on average.
+                        let win = rng.gen_range(1..=p.window);
+                        let lo = i.saturating_sub(win);
+                        let hi = (i + win + 1).min(walk.len());
+                        for (j, &c) in walk.iter().enumerate().take(hi).skip(lo) {
+                            if j == i {
+                                continue;
+                            }
+                            grad.iter_mut().for_each(|g| *g = 0.0);
+                            let eu = &emb[u * dim..(u + 1) * dim];
+                            for k in 0..=p.negatives {
+                                let (target, label) = if k == 0 {
+                                    (c, 1.0f32)
+                                } else {
+                                    let r = rng.gen::<f64>() * acc;
+                                    let s = cum.partition_point(|&x| x <= r).min(n - 1);
+                                    if s == c {
+                                        continue;
+                                    }
+                                    (s, 0.0f32)
+                                };
+                                let o = &mut out[target * dim..(target + 1) * dim];
+                                let dot = dot(eu, o);
+                                let g = (label - sigmoid(dot)) * lr;
+                                for ((gr, ov), ev) in grad.iter_mut().zip(o.iter_mut()).zip(eu) {
+                                    *gr += g * *ov;
+                                    *ov += g * ev;
+                                }
+                            }
+                            let eu = &mut emb[u * dim..(u + 1) * dim];
+                            for (e, g) in eu.iter_mut().zip(&grad) {
+                                *e += g;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let data: Vec<f64> = emb.iter().map(|&x| x as f64).collect();
+        if data.iter().any(|x| !x.is_finite()) {
+            return Err(GraphError::InvalidParam {
+                name: "learning_rate",
+                value: p.learning_rate,
+                reason: "training diverged (non-finite embedding); lower it",
+            });
+        }
+        Ok(Embeddings {
+            n_nodes: n,
+            dim,
+            data,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NodeKind;
+
+    /// Two 12-node cliques joined by one weak edge (5–12).
+    fn two_communities() -> Graph {
+        let mut e = Vec::new();
+        for c in 0..2 {
+            for i in 0..12 {
+                for j in i + 1..12 {
+                    e.push((c * 12 + i, c * 12 + j, 1.0));
+                }
+            }
+        }
+        e.push((5, 12, 0.2));
+        Graph::from_edges(vec![NodeKind::Other; 24], &e).unwrap()
+    }
+
+    fn small(plus: bool) -> Node2Vec {
+        Node2Vec::new(Node2VecParams {
+            dim: 32,
+            plus,
+            ..Node2VecParams::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn same_seed_same_embedding_other_seed_other_embedding() {
+        let g = two_communities();
+        for plus in [false, true] {
+            let n = small(plus);
+            let a = n.embed(&g, 3).unwrap();
+            assert_eq!(a, n.embed(&g, 3).unwrap());
+            assert_ne!(a, n.embed(&g, 4).unwrap());
+            assert!(a.data.iter().all(|x| x.is_finite()));
+        }
+    }
+
+    #[test]
+    fn communities_are_closer_inside_than_across() {
+        let g = two_communities();
+        for plus in [false, true] {
+            let e = small(plus).embed(&g, 11).unwrap();
+            let (mut inside, mut ni, mut across, mut na) = (0.0, 0, 0.0, 0);
+            for a in 0..24 {
+                for b in a + 1..24 {
+                    if (a < 12) == (b < 12) {
+                        inside += e.cosine(a, b);
+                        ni += 1;
+                    } else {
+                        across += e.cosine(a, b);
+                        na += 1;
+                    }
+                }
+            }
+            let (inside, across) = (inside / ni as f64, across / na as f64);
+            assert!(
+                inside > across + 0.2,
+                "plus={plus}: inside {inside:.3}, across {across:.3}"
+            );
+        }
+    }
+
+    #[test]
+    fn walks_follow_edges_and_have_full_length() {
+        // A path 0-1-2-3 plus a star 4-{5,6,7} and an isolated node 8.
+        let g = Graph::from_edges(
+            vec![NodeKind::Other; 9],
+            &[
+                (0, 1, 1.0),
+                (1, 2, 0.5),
+                (2, 3, 2.0),
+                (4, 5, 1.0),
+                (4, 6, 1.0),
+                (4, 7, 0.1),
+            ],
+        )
+        .unwrap();
+        for plus in [false, true] {
+            for (p, q) in [(1.0, 1.0), (0.25, 4.0), (4.0, 0.25)] {
+                let n = Node2Vec::new(Node2VecParams {
+                    p,
+                    q,
+                    plus,
+                    ..Node2VecParams::default()
+                })
+                .unwrap();
+                let walks = n.walks(&g, 5);
+                assert_eq!(
+                    walks.len(),
+                    8 * 10,
+                    "every node with an edge starts 10 walks"
+                );
+                for w in &walks {
+                    assert_eq!(w.len(), 20);
+                    for s in w.windows(2) {
+                        assert!(g.weight(s[0], s[1]).is_some(), "step {s:?} has no edge");
+                    }
+                    assert!(!w.contains(&8));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn return_parameter_controls_backtracking() {
+        // On a path, the only choices are back or forward: a small p makes walks turn back.
+        let edges: Vec<(usize, usize, f64)> = (0..29).map(|i| (i, i + 1, 1.0)).collect();
+        let g = Graph::from_edges(vec![NodeKind::Other; 30], &edges).unwrap();
+        let back_rate = |p: f64| {
+            let n = Node2Vec::new(Node2VecParams {
+                p,
+                q: 1.0,
+                ..Node2VecParams::default()
+            })
+            .unwrap();
+            let (mut back, mut all) = (0usize, 0usize);
+            for w in n.walks(&g, 1) {
+                for s in w.windows(3) {
+                    if g.degree(s[1]) == 2 {
+                        all += 1;
+                        back += usize::from(s[0] == s[2]);
+                    }
+                }
+            }
+            back as f64 / all as f64
+        };
+        // Exact probabilities: (1/p) / (1/p + 1).
+        assert!((back_rate(0.25) - 0.8).abs() < 0.03);
+        assert!((back_rate(4.0) - 0.2).abs() < 0.03);
+    }
+
+    #[test]
+    fn invalid_parameters_are_rejected() {
+        let d = Node2VecParams::default();
+        for p in [
+            Node2VecParams { dim: 0, ..d },
+            Node2VecParams {
+                walk_length: 1,
+                ..d
+            },
+            Node2VecParams {
+                walks_per_node: 0,
+                ..d
+            },
+            Node2VecParams { window: 0, ..d },
+            Node2VecParams { negatives: 0, ..d },
+            Node2VecParams { epochs: 0, ..d },
+            Node2VecParams {
+                learning_rate: 0.0,
+                ..d
+            },
+            Node2VecParams { p: -1.0, ..d },
+            Node2VecParams { q: f64::NAN, ..d },
+        ] {
+            assert!(
+                matches!(Node2Vec::new(p), Err(GraphError::InvalidParam { .. })),
+                "{p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn isolated_nodes_get_their_seeded_initial_vector() {
+        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0)]).unwrap();
+        let e = small(false).embed(&g, 9).unwrap();
+        assert!(e.row(2).iter().all(|x| x.abs() <= 0.5 / 32.0 + 1e-9));
+    }
+}
