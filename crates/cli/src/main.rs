@@ -48,6 +48,19 @@ enum Command {
     Zoo(cmd::zoo::ZooCommand),
     /// Import the shipped image zoo into the store and show what zoorank knows about it.
     Quickstart(cmd::quickstart::QuickstartArgs),
+    /// Cluster models by benchmark performance (two-phase recall, step 1): clusters,
+    /// representatives, silhouettes.
+    ///
+    /// Example: zoorank cluster --from two-phase --json
+    Cluster(cmd::cluster::ClusterArgs),
+    /// Two-phase coarse recall: a proxy score on cluster representatives only, top K models.
+    ///
+    /// Example: zoorank recall --target multirc --top 10
+    Recall(cmd::recall::RecallArgs),
+    /// Fine selection: successive halving with convergence trends over the recalled models.
+    ///
+    /// Example: zoorank select --target iris --trainer replay --curves curves.jsonl
+    Select(cmd::select::SelectArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -56,6 +69,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(c) => cmd::import::run(c, &global),
         Command::Zoo(c) => cmd::zoo::run(c, &global),
         Command::Quickstart(a) => cmd::quickstart::run(a, &global),
+        Command::Cluster(a) => cmd::cluster::run(a, &global),
+        Command::Recall(a) => cmd::recall::run(a, &global),
+        Command::Select(a) => cmd::select::run(a, &global),
     }
 }
 

@@ -353,6 +353,23 @@ pub fn select(
     })
 }
 
+/// Epochs plain successive halving spends on `n` candidates: its cost does not depend on the
+/// accuracies (each round keeps `⌊n/2⌋`, the winner is then trained to `max_epochs`), so it
+/// can be stated without training — what `zoorank select` compares against.
+pub fn successive_halving_epochs(n: usize, epochs_per_round: usize, max_epochs: usize) -> usize {
+    let (mut alive, mut epoch, mut total) = (n, 0usize, 0usize);
+    if n == 0 || epochs_per_round == 0 {
+        return 0;
+    }
+    while alive > 1 && epoch < max_epochs {
+        let to = (epoch + epochs_per_round).min(max_epochs);
+        total += alive * (to - epoch);
+        epoch = to;
+        alive = (alive / 2).max(1);
+    }
+    total + (max_epochs - epoch)
+}
+
 /// Brute force: fine-tune every candidate for `max_epochs` and take the best final
 /// validation accuracy (the reference point of the selection bars).
 ///
@@ -458,6 +475,9 @@ mod tests {
         assert_eq!(out.seconds, 8.0);
         assert_eq!(out.selected_test_accuracy, Some(0.9));
         assert_eq!(out.eliminations.len(), 3);
+        assert_eq!(successive_halving_epochs(4, 1, 4), 8);
+        assert_eq!(successive_halving_epochs(12, 1, 20), 38);
+        assert_eq!(successive_halving_epochs(1, 1, 20), 20);
         t.reset();
         let bf = brute_force(&mut t, "t", &names(&["a", "b", "c", "d"]), 4).unwrap();
         assert_eq!((bf.selected.as_str(), bf.epochs), ("d", 16));

@@ -3,3 +3,6 @@
 pub mod import;
 pub mod quickstart;
 pub mod zoo;
+pub mod cluster;
+pub mod recall;
+pub mod select;

@@ -1,0 +1,365 @@
+//! `zoorank select`: fine selection — train the candidate models a few epochs at a time,
+//! stop the losers early (successive halving with convergence trends), report the winner.
+
+use crate::cmd::import::open_store;
+use crate::cmd::recall::{recall_in_zoo, RecallOptions};
+use crate::output;
+use crate::Global;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::path::PathBuf;
+use zoorank_core::Zoo;
+use zoorank_select::fine::{
+    select, successive_halving_epochs, HalvingKey, SelectParams, SelectionOutcome, PROXY_EPOCH_COST,
+};
+use zoorank_select::trainer::{
+    CommandTrainer, EpochRecord, LinearProbeParams, LinearProbeTrainer, ReplayTrainer, Trainer,
+};
+use zoorank_select::trends::ConvergenceTrends;
+
+/// Which trainer runs the epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrainerKind {
+    /// Replay recorded curves (--curves, JSON lines).
+    Replay,
+    /// Run your fine-tuning command (--command, per-epoch JSON lines on stdout).
+    Command,
+    /// Linear probe on extracted features (--features DIR).
+    LinearProbe,
+}
+
+/// Halving order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Halving {
+    /// Predicted final accuracy (zoorank's default with trends).
+    Prediction,
+    /// Validation accuracy (plain successive halving; the reference code).
+    Validation,
+}
+
+/// `zoorank select` arguments.
+///
+/// Epoch record (one JSON object per line, per epoch): {"model": .., "dataset": ..,
+/// "epoch": 1, "val_accuracy": 0.81, "test_accuracy": 0.80, "seconds": 35.2}; test_accuracy
+/// and seconds are optional; a training command may omit model and dataset.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Target dataset.
+    #[arg(long)]
+    pub target: String,
+    /// Trainer.
+    #[arg(long, value_enum)]
+    pub trainer: TrainerKind,
+    /// Recorded curves (JSON lines) to replay; their other datasets also give convergence
+    /// trends.
+    #[arg(long)]
+    pub curves: Option<PathBuf>,
+    /// Training command template, run with `sh -c`; placeholders {model}, {dataset},
+    /// {epochs} (to reach), {from_epoch} (already done). Example:
+    /// 'python train.py --model {model} --data {dataset} --resume-from {from_epoch} --epochs {epochs}'
+    #[arg(long)]
+    pub command: Option<String>,
+    /// State file of the command trainer (JSON lines; resuming reruns nothing recorded there).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Feature directory of the linear probe: <dataset>/labels.npy and <dataset>/<model>.npy
+    /// (model with / written --).
+    #[arg(long)]
+    pub features: Option<PathBuf>,
+    /// Linear-probe learning rate.
+    #[arg(long, default_value_t = 0.01)]
+    pub lr: f64,
+    /// Linear-probe seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Benchmark curves (JSON lines) for convergence trends, besides --curves and the store's
+    /// recorded curves.
+    #[arg(long)]
+    pub benchmark_curves: Option<PathBuf>,
+    /// Candidates, comma-separated (default: recall from the store, or with --trainer replay
+    /// and no store records, every model with a curve on the target).
+    #[arg(long, value_delimiter = ',')]
+    pub models: Option<Vec<String>>,
+    /// Epochs of a full fine-tuning.
+    #[arg(long, default_value_t = 20)]
+    pub max_epochs: usize,
+    /// Epochs per round.
+    #[arg(long, default_value_t = 1)]
+    pub epochs_per_round: usize,
+    /// Relative threshold of the convergence-trend filter.
+    #[arg(long, default_value_t = 0.0)]
+    pub threshold: f64,
+    /// Plain successive halving (no convergence trends).
+    #[arg(long)]
+    pub no_trends: bool,
+    /// Halving order (default: prediction with trends, validation without).
+    #[arg(long, value_enum)]
+    pub halving: Option<Halving>,
+    /// Store the selected model's completed run as a fine-tuning record with its curve.
+    #[arg(long)]
+    pub save: bool,
+    #[command(flatten)]
+    pub recall: RecallOptions,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct SelectReport {
+    target: String,
+    trainer: &'static str,
+    candidates: Vec<String>,
+    candidates_from: &'static str,
+    proxy_computations: usize,
+    trends: bool,
+    benchmark_runs: usize,
+    #[serde(flatten)]
+    outcome: SelectionOutcome,
+    total_epochs_with_proxy: f64,
+    brute_force_epochs: usize,
+    successive_halving_epochs: usize,
+    speedup_vs_brute_force: f64,
+    speedup_vs_successive_halving: f64,
+}
+
+fn curves_of_store(zoo: &Zoo) -> Vec<Vec<EpochRecord>> {
+    zoo.records
+        .iter()
+        .filter_map(|r| {
+            let c = r.curve.as_ref().filter(|c| !c.is_empty())?;
+            let n = c.len();
+            Some(
+                c.iter()
+                    .enumerate()
+                    .map(|(i, &v)| EpochRecord {
+                        model: zoo.models[r.model].name.clone(),
+                        dataset: zoo.datasets[r.dataset].name.clone(),
+                        epoch: i + 1,
+                        val_accuracy: v,
+                        test_accuracy: (i + 1 == n).then_some(r.accuracy),
+                        seconds: None,
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Runs `zoorank select`.
+pub fn run(args: SelectArgs, global: &Global) -> anyhow::Result<()> {
+    let replay = match &args.curves {
+        Some(p) => Some(
+            ReplayTrainer::from_path(p)
+                .with_context(|| format!("reading curves {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let need_store = args.models.is_none() && args.trainer != TrainerKind::Replay
+        || args.save
+        || global.db.exists();
+    let zoo = if need_store {
+        Some(open_store(&global.db)?.load_zoo()?)
+    } else {
+        None
+    };
+
+    // Candidates.
+    let (candidates, from, proxy_computations) = if let Some(m) = &args.models {
+        (m.clone(), "--models", 0)
+    } else if let Some(z) = zoo
+        .as_ref()
+        .filter(|z| z.dataset_index(&args.target).is_some() && !z.records.is_empty())
+    {
+        let r = recall_in_zoo(z, &args.target, &args.recall)?;
+        let c = r.outcome.recalled().map(|m| m.name.clone()).collect();
+        (c, "recall", r.outcome.proxy_computations)
+    } else if let Some(r) = &replay {
+        (
+            r.models_on(&args.target),
+            "every model with a curve on the target",
+            0,
+        )
+    } else {
+        anyhow::bail!("no candidates: give --models, or import a zoo for recall")
+    };
+    anyhow::ensure!(
+        !candidates.is_empty(),
+        "no candidate model for '{}'",
+        args.target
+    );
+
+    // Convergence trends from every benchmark curve known, the target left out.
+    let mut bench: Vec<Vec<EpochRecord>> = Vec::new();
+    if let Some(r) = &replay {
+        bench.extend(r.curves().map(<[EpochRecord]>::to_vec));
+    }
+    if let Some(p) = &args.benchmark_curves {
+        let r = ReplayTrainer::from_path(p).with_context(|| format!("reading {}", p.display()))?;
+        bench.extend(r.curves().map(<[EpochRecord]>::to_vec));
+    }
+    if let Some(z) = &zoo {
+        bench.extend(curves_of_store(z));
+    }
+    let trends = ConvergenceTrends::from_curves(bench.iter().map(Vec::as_slice), &args.target, 3);
+    let benchmark_runs: usize = candidates.iter().map(|m| trends.n_runs(m)).sum();
+
+    let mut trainer: Box<dyn Trainer> = match args.trainer {
+        TrainerKind::Replay => Box::new(
+            replay
+                .clone()
+                .context("--trainer replay needs --curves FILE")?,
+        ),
+        TrainerKind::Command => Box::new(CommandTrainer::new(
+            args.command
+                .clone()
+                .context("--trainer command needs --command TEMPLATE")?,
+            args.state.clone(),
+        )?),
+        TrainerKind::LinearProbe => Box::new(LinearProbeTrainer::new(
+            args.features
+                .clone()
+                .context("--trainer linear-probe needs --features DIR")?,
+            LinearProbeParams {
+                learning_rate: args.lr,
+                seed: args.seed,
+                ..LinearProbeParams::default()
+            },
+        )?),
+    };
+    let mut params = if args.no_trends {
+        SelectParams::successive_halving(args.max_epochs)
+    } else {
+        SelectParams::convergence_trends(args.max_epochs)
+    };
+    params.epochs_per_round = args.epochs_per_round;
+    params.threshold = args.threshold;
+    if let Some(h) = args.halving {
+        params.halving_key = match h {
+            Halving::Prediction => HalvingKey::Prediction,
+            Halving::Validation => HalvingKey::Validation,
+        };
+    }
+    let pb = output::spinner(format!("selecting among {} models", candidates.len()));
+    let outcome = select(
+        trainer.as_mut(),
+        &args.target,
+        &candidates,
+        params,
+        (!args.no_trends).then_some(&trends as &dyn zoorank_select::trends::FinalPredictor),
+    );
+    pb.finish_and_clear();
+    let outcome = outcome.with_context(|| format!("fine selection on '{}'", args.target))?;
+
+    if args.save {
+        let mut store = open_store(&global.db)?;
+        let curve: Vec<f64> = outcome
+            .records
+            .iter()
+            .filter(|r| r.model == outcome.selected)
+            .map(|r| r.val_accuracy)
+            .collect();
+        store.upsert_records(&[zoorank_store::RecordRow {
+            model: outcome.selected.clone(),
+            dataset: args.target.clone(),
+            run_key: format!(
+                "zoorank-select;trainer={};epochs={}",
+                trainer.name(),
+                args.max_epochs
+            ),
+            accuracy: outcome
+                .selected_test_accuracy
+                .unwrap_or(outcome.selected_val_accuracy),
+            learning_rate: None,
+            epochs: Some(args.max_epochs as f64),
+            batch_size: None,
+            train_runtime: Some(
+                outcome
+                    .records
+                    .iter()
+                    .filter(|r| r.model == outcome.selected)
+                    .filter_map(|r| r.seconds)
+                    .sum(),
+            ),
+            peft_method: None,
+            curve: Some(curve),
+            source: format!("zoorank select --trainer {}", trainer.name()),
+        }])?;
+    }
+
+    let bf = candidates.len() * args.max_epochs;
+    let sh = successive_halving_epochs(candidates.len(), args.epochs_per_round, args.max_epochs);
+    let report = SelectReport {
+        target: args.target.clone(),
+        trainer: trainer.name(),
+        candidates_from: from,
+        proxy_computations,
+        trends: !args.no_trends,
+        benchmark_runs,
+        total_epochs_with_proxy: outcome.total_epochs(proxy_computations),
+        brute_force_epochs: bf,
+        successive_halving_epochs: sh,
+        speedup_vs_brute_force: bf as f64 / outcome.epochs.max(1) as f64,
+        speedup_vs_successive_halving: sh as f64 / outcome.epochs.max(1) as f64,
+        candidates,
+        outcome,
+    };
+    if args.json {
+        return output::print_json(&report);
+    }
+    let o = &report.outcome;
+    output::println(format!(
+        "selected {} for {}: val {:.4}{} after {} epochs",
+        o.selected,
+        report.target,
+        o.selected_val_accuracy,
+        o.selected_test_accuracy
+            .map_or(String::new(), |t| format!(", test {t:.4}")),
+        args.max_epochs
+    ))?;
+    output::println(format!(
+        "{} candidates ({}), trainer {}, trends {} ({} benchmark runs)",
+        report.candidates.len(),
+        report.candidates_from,
+        report.trainer,
+        if report.trends { "on" } else { "off" },
+        report.benchmark_runs
+    ))?;
+    output::println(format!(
+        "epochs: {} (+{:.1} for {} proxy computations) vs brute force {} ({:.2}x) and plain successive halving {} ({:.2}x); {:.2} s",
+        o.epochs,
+        PROXY_EPOCH_COST * report.proxy_computations as f64,
+        report.proxy_computations,
+        report.brute_force_epochs,
+        report.speedup_vs_brute_force,
+        report.successive_halving_epochs,
+        report.speedup_vs_successive_halving,
+        o.seconds
+    ))?;
+    let rows = o
+        .eliminations
+        .iter()
+        .map(|e| {
+            vec![
+                e.epoch.to_string(),
+                e.model.clone(),
+                format!("{:?}", e.reason).to_lowercase(),
+                format!("{:.4}", e.val_accuracy),
+                output::opt_num(e.prediction),
+                e.dominated_by.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    output::println(output::table(
+        &[
+            "epoch",
+            "stopped",
+            "why",
+            "val acc",
+            "predicted final",
+            "dominated by",
+        ],
+        rows,
+    ))
+}
