@@ -2,9 +2,10 @@
 //! the [`table`](super::table) features of every visible (model, dataset) record, predict the
 //! target's row for each candidate.
 
-use super::table::{design, FeatureTable, History, TableSpec};
+use super::table::{design, Design, FeatureTable, History, TableSpec};
 use super::{ModelScore, PredictError, Ranker, TargetView};
 use crate::regress::{regressor_by_id, Features};
+use zoorank_core::{DatasetIdx, ModelIdx};
 
 /// A history regressor by regressor id (`lr` ridge, `rf` random forest, `xgb` gradient
 /// boosting).
@@ -29,10 +30,28 @@ pub(crate) fn fit_and_rank(
     spec: TableSpec,
     view: &TargetView,
 ) -> Result<Vec<ModelScore>, PredictError> {
+    fit_and_rank_with(regressor, spec, view, None)
+}
+
+/// Extra columns appended to every row of a design: `(n_columns, push)` where
+/// `push(model, dataset, row)` appends exactly `n_columns` values (e.g. graph embeddings).
+pub(crate) type ExtraColumns<'a> = (usize, &'a dyn Fn(ModelIdx, DatasetIdx, &mut Vec<f64>));
+
+/// [`fit_and_rank`] with optional extra columns after the table's; without them the design is
+/// exactly [`design`]'s.
+pub(crate) fn fit_and_rank_with(
+    regressor: &str,
+    spec: TableSpec,
+    view: &TargetView,
+    extra: Option<ExtraColumns<'_>>,
+) -> Result<Vec<ModelScore>, PredictError> {
     let zoo = &view.zoo;
     let h = History::new(zoo);
     let table = FeatureTable::new(zoo, spec);
-    let d = design(zoo, &h, &table, view.target, &view.candidates);
+    let d = match extra {
+        None => design(zoo, &h, &table, view.target, &view.candidates),
+        Some((n_extra, push)) => design_with(zoo, &h, &table, view, n_extra, push),
+    };
     if d.y_train.len() < 2 {
         return Err(PredictError::NoTrainingData {
             target: zoo.datasets[view.target].name.clone(),
@@ -64,6 +83,45 @@ pub(crate) fn fit_and_rank(
             predicted_accuracy: moments.map(|(mu, sd)| mu + sd * zv),
         })
         .collect())
+}
+
+/// [`design`] with `n_extra` columns from `push` after each row's table columns (same rows,
+/// same order).
+fn design_with(
+    zoo: &zoorank_core::Zoo,
+    h: &History,
+    table: &FeatureTable,
+    view: &TargetView,
+    n_extra: usize,
+    push: &dyn Fn(ModelIdx, DatasetIdx, &mut Vec<f64>),
+) -> Design {
+    let mut x_train = Vec::new();
+    let mut y_train = Vec::new();
+    for &d in &h.train_datasets {
+        if d == view.target {
+            continue;
+        }
+        for m in 0..zoo.models.len() {
+            if let Some(zv) = h.y[d][m] {
+                table.push_row(zoo, h, m, d, &mut x_train);
+                push(m, d, &mut x_train);
+                y_train.push(zv);
+            }
+        }
+    }
+    let mut x_target = Vec::new();
+    for &m in &view.candidates {
+        table.push_row(zoo, h, m, view.target, &mut x_target);
+        push(m, view.target, &mut x_target);
+    }
+    let n_cols = table.columns.len() + n_extra;
+    debug_assert_eq!(x_train.len(), y_train.len() * n_cols);
+    Design {
+        x_train,
+        y_train,
+        x_target,
+        n_cols,
+    }
 }
 
 impl super::Ranker for HistoryRegressor {

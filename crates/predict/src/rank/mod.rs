@@ -8,9 +8,12 @@
 //! | `popularity` | mean min-max-normalised accuracy of the model on the other datasets |
 //! | any stored score method (`logme`, `reg-h-score`, …) | that score on the target, as it is |
 //! | `lr`, `rf`, `xgb` | history regressors over [`table`]'s feature table (ridge, random forest, gradient boosting) |
+//! | `pop+<id>` | a learned ranker shrunk toward popularity: equal-weight mean of both standardised scores |
 //! | `amazon-lr`, `amazon-fm` | guided recommendation (Li et al., CVPR 2023): one-hot model/dataset ids + meta features + scores, linear regression / factorization machine |
+//! | `lr+node2vec`, …, `xgb+node2vec+` | TransferGraph ([`graph`]): Node2Vec / Node2Vec+ embeddings of the model–dataset graph + history features, lr / rf / xgb |
 
 pub mod baseline;
+pub mod graph;
 pub mod guided;
 pub mod history;
 pub mod table;
@@ -52,6 +55,9 @@ pub enum PredictError {
     /// The regressor failed.
     #[error("regressor: {0}")]
     Regress(#[from] RegressError),
+    /// Graph construction or embedding failed.
+    #[error("graph: {0}")]
+    Graph(#[from] zoorank_graph::GraphError),
     /// Nothing to learn from (no other dataset has records).
     #[error("no training data for target '{target}': no other dataset has fine-tuning records")]
     NoTrainingData {
@@ -88,6 +94,16 @@ pub trait Ranker: Send + Sync {
 /// Ids of the learned rankers.
 pub const LEARNED_IDS: [&str; 5] = ["lr", "rf", "xgb", "amazon-lr", "amazon-fm"];
 
+/// Ids of the graph rankers (`<regressor>+<learner>`).
+pub const GRAPH_IDS: [&str; 6] = [
+    "lr+node2vec",
+    "rf+node2vec",
+    "xgb+node2vec",
+    "lr+node2vec+",
+    "rf+node2vec+",
+    "xgb+node2vec+",
+];
+
 /// Builds the ranker called `id`. `score_methods` are the stored score method ids of the zoo,
 /// each usable as a baseline.
 pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker>, PredictError> {
@@ -97,6 +113,14 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
         "lr" | "rf" | "xgb" => Box::new(history::HistoryRegressor::new(id)),
         "amazon-lr" => Box::new(guided::Guided::linear()),
         "amazon-fm" => Box::new(guided::Guided::factorization_machine()),
+        b if b.starts_with("pop+") && b != "pop+" && !b[4..].starts_with("pop+") => {
+            Box::new(baseline::Blend {
+                learned: ranker_by_id(&b[4..], score_methods)?,
+            })
+        }
+        g if GRAPH_IDS.contains(&g) => {
+            Box::new(graph::GraphRanker::from_id(g).expect("GRAPH_IDS parse"))
+        }
         m if score_methods.iter().any(|s| s == m) => Box::new(baseline::StoredScore {
             method: m.to_string(),
         }),
@@ -104,6 +128,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
             let mut known: Vec<String> = ["random", "popularity"]
                 .iter()
                 .chain(LEARNED_IDS.iter())
+                .chain(GRAPH_IDS.iter())
                 .map(|s| s.to_string())
                 .collect();
             known.extend(score_methods.iter().cloned());
@@ -121,5 +146,7 @@ pub fn all_ids(score_methods: &[String]) -> Vec<String> {
     let mut v = vec!["random".to_string(), "popularity".to_string()];
     v.extend(score_methods.iter().cloned());
     v.extend(LEARNED_IDS.iter().map(|s| s.to_string()));
+    v.push("pop+amazon-fm".to_string());
+    v.extend(GRAPH_IDS.iter().map(|s| s.to_string()));
     v
 }

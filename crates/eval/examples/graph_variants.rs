@@ -1,0 +1,84 @@
+//! The graph rankers against `xgb` and `popularity` on the real TransferGraph image zoo, the 8
+//! published targets, leave-one-target-out: weighted-average Pearson, weighted Kendall τ, Rel@1
+//! and mean ranking seconds per target.
+//!
+//! `CARGO_TARGET_DIR=/work/target-graph cargo run --release -p zoorank-eval --example graph_variants [threads] [method ...]`
+//!
+//! Data from `$ZOORANK_DATA` (default `../shared/data` next to the workspace).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use zoorank_eval::{evaluate, EvalOptions};
+use zoorank_store::{import, ImportOptions, Store};
+
+const PUBLISHED_TARGETS: [&str; 8] = [
+    "stanfordcars",
+    "svhn",
+    "caltech101",
+    "pets",
+    "cifar100",
+    "flowers",
+    "smallnorb_label_elevation",
+    "dtd",
+];
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("ZOORANK_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let threads: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1);
+    let mut methods: Vec<String> = args.iter().skip(1).cloned().collect();
+    if methods.is_empty() {
+        methods = ["popularity", "xgb"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(
+                zoorank_predict::rank::GRAPH_IDS
+                    .iter()
+                    .map(|s| s.to_string()),
+            )
+            .collect();
+    }
+    let mut store = Store::open_in_memory()?;
+    import::import_transfergraph(
+        &mut store,
+        &data_dir().join("transfergraph-image"),
+        ImportOptions {
+            skip_bad_rows: true,
+            dry_run: false,
+        },
+    )?;
+    let zoo = store.load_zoo()?;
+    let opts = EvalOptions {
+        targets: Some(PUBLISHED_TARGETS.iter().map(|s| s.to_string()).collect()),
+        threads,
+        ..EvalOptions::default()
+    };
+    let t0 = Instant::now();
+    let rep = evaluate(&zoo, &methods, &opts)?;
+    println!(
+        "image zoo: {} models, {} datasets, {} records; {} targets, {threads} thread(s), {:.1} s total",
+        zoo.models.len(),
+        zoo.datasets.len(),
+        zoo.records.len(),
+        PUBLISHED_TARGETS.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!("| method | Pearson | w-Kendall τ | Rel@1 | s / target |");
+    println!("|---|---|---|---|---|");
+    for m in &methods {
+        let r = &rep.methods[m];
+        let w = &r.weighted_average;
+        let secs =
+            r.seconds_per_target.values().sum::<f64>() / r.seconds_per_target.len().max(1) as f64;
+        println!(
+            "| `{m}` | {:.3} | {:.3} | {:.3} | {secs:.2} |",
+            w["pearson"], w["w-kendall"], w["rel@1"]
+        );
+    }
+    Ok(())
+}

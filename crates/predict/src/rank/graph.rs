@@ -1,0 +1,200 @@
+//! Graph rankers (`lr+node2vec`, `rf+node2vec`, `xgb+node2vec`, `lr+node2vec+`, `rf+node2vec+`,
+//! `xgb+node2vec+`): TransferGraph (Li et al., ICDE 2024) with zoorank's history features.
+//!
+//! For one held-out view: build the graph of `view.zoo` with `zoorank_graph::build_graph`
+//! (the target is `hold_out`, so it keeps only its dataset–dataset edges), embed it with
+//! Node2Vec or Node2Vec+ seeded with `view.seed`, and fit the regressor on each visible
+//! (model m, dataset d) record with the columns
+//!
+//! ```text
+//! [ table features of (m, d) | e_m (dim) | e_d (dim) | cos(e_m, e_d) ]  →  z-score of m's accuracy on d
+//! ```
+//!
+//! where the table features are [`super::table::FeatureTable`]'s with history and without
+//! one-hot ids (what `lr`/`rf`/`xgb` use), then predict the target's rows. Nothing of the
+//! target's fine-tuning history reaches the graph: the view has none, and `hold_out` keeps
+//! model edges off the target node even when a model names it as its source dataset.
+
+use super::history::fit_and_rank_with;
+use super::table::TableSpec;
+use super::{ModelScore, PredictError, Ranker, TargetView};
+use zoorank_core::{DatasetIdx, ModelIdx};
+use zoorank_graph::build::{dataset_node, model_node};
+use zoorank_graph::{build_graph, GraphEmbedder, GraphParams, Node2Vec, Node2VecParams};
+
+/// Which node embedder a [`GraphRanker`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Learner {
+    /// Node2Vec (Grover & Leskovec 2016).
+    Node2Vec,
+    /// Node2Vec+ (Liu et al. 2023).
+    Node2VecPlus,
+}
+
+impl Learner {
+    /// Stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Learner::Node2Vec => "node2vec",
+            Learner::Node2VecPlus => "node2vec+",
+        }
+    }
+}
+
+/// A graph ranker: learner × regressor (see the module docs).
+#[derive(Debug, Clone)]
+pub struct GraphRanker {
+    learner: Learner,
+    regressor: String,
+    graph: GraphParams,
+    embed: Node2VecParams,
+}
+
+impl GraphRanker {
+    /// Default graph and embedding parameters; `regressor` is `lr`, `rf` or `xgb`.
+    pub fn new(learner: Learner, regressor: &str) -> GraphRanker {
+        GraphRanker {
+            learner,
+            regressor: regressor.to_string(),
+            graph: GraphParams::default(),
+            embed: Node2VecParams {
+                plus: learner == Learner::Node2VecPlus,
+                ..Node2VecParams::default()
+            },
+        }
+    }
+
+    /// Parses an id `<regressor>+<learner>` (`xgb+node2vec+`, …).
+    pub fn from_id(id: &str) -> Option<GraphRanker> {
+        let (reg, learner) = id.split_once('+')?;
+        let learner = match learner {
+            "node2vec" => Learner::Node2Vec,
+            "node2vec+" => Learner::Node2VecPlus,
+            _ => return None,
+        };
+        matches!(reg, "lr" | "rf" | "xgb").then(|| GraphRanker::new(learner, reg))
+    }
+}
+
+impl Ranker for GraphRanker {
+    fn id(&self) -> String {
+        format!("{}+{}", self.regressor, self.learner.id())
+    }
+
+    fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
+        let zoo = &view.zoo;
+        let graph = build_graph(
+            zoo,
+            &GraphParams {
+                hold_out: Some(view.target),
+                ..self.graph
+            },
+        )?;
+        let emb = Node2Vec::new(self.embed)?.embed(&graph, view.seed)?;
+        let dim = emb.dim;
+        let push = |m: ModelIdx, d: DatasetIdx, row: &mut Vec<f64>| {
+            let (a, b) = (model_node(m), dataset_node(zoo, d));
+            row.extend_from_slice(emb.row(a));
+            row.extend_from_slice(emb.row(b));
+            row.push(emb.cosine(a, b));
+        };
+        fit_and_rank_with(
+            &self.regressor,
+            TableSpec {
+                history: true,
+                one_hot_ids: false,
+            },
+            view,
+            Some((2 * dim + 1, &push)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zoorank_core::{Dataset, Distance, Model, Record, Zoo};
+
+    /// 12 models whose quality ranks the same on 5 related datasets; target `t` has records
+    /// (to be held out) and distances.
+    fn zoo() -> Zoo {
+        let mut z = Zoo::default();
+        for i in 0..12 {
+            z.add_model(Model::named(format!("m{i}")));
+        }
+        for n in ["a", "b", "c", "d", "e", "t"] {
+            z.add_dataset(Dataset::named(n));
+        }
+        for d in 0..6 {
+            for m in 0..12 {
+                let acc = 0.4 + 0.04 * m as f64 + 0.01 * ((m * 7 + d * 3) % 5) as f64;
+                z.records.push(Record::new(m, d, acc));
+            }
+        }
+        for a in 0..6 {
+            for b in a + 1..6 {
+                z.distances.push(Distance {
+                    a,
+                    b,
+                    method: "ds".into(),
+                    value: 1.0 + ((a + b) % 3) as f64,
+                });
+            }
+        }
+        z
+    }
+
+    fn view(z: &Zoo, seed: u64) -> TargetView {
+        let t = 5;
+        TargetView {
+            zoo: z.without_target_history(t),
+            target: t,
+            candidates: (0..12).collect(),
+            seed,
+        }
+    }
+
+    #[test]
+    fn ids_round_trip() {
+        for id in [
+            "lr+node2vec",
+            "rf+node2vec",
+            "xgb+node2vec",
+            "lr+node2vec+",
+            "rf+node2vec+",
+            "xgb+node2vec+",
+        ] {
+            assert_eq!(GraphRanker::from_id(id).unwrap().id(), id);
+        }
+        for bad in ["node2vec", "fm+node2vec", "lr+gat", "lr+"] {
+            assert!(GraphRanker::from_id(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ranks_deterministically_and_learns_the_shared_order() {
+        let z = zoo();
+        for id in ["lr+node2vec", "xgb+node2vec+"] {
+            let r = GraphRanker::from_id(id).unwrap();
+            let a = r.rank(&view(&z, 1)).unwrap();
+            assert_eq!(a, r.rank(&view(&z, 1)).unwrap(), "{id} not deterministic");
+            assert_eq!(a.len(), 12);
+            // The best model everywhere (m11) is ranked above the worst (m0).
+            assert!(a[11].score > a[0].score, "{id}: {a:?}");
+        }
+    }
+
+    #[test]
+    fn the_target_history_does_not_matter() {
+        let z = zoo();
+        let mut poisoned = z.clone();
+        for r in poisoned.records.iter_mut().filter(|r| r.dataset == 5) {
+            r.accuracy = 1.0 - r.accuracy;
+        }
+        let r = GraphRanker::from_id("lr+node2vec+").unwrap();
+        assert_eq!(
+            r.rank(&view(&z, 2)).unwrap(),
+            r.rank(&view(&poisoned, 2)).unwrap()
+        );
+    }
+}
