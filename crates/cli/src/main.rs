@@ -40,6 +40,18 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Features of a local dataset from a local Hugging Face model directory (cached in the store).
+    ///
+    /// Example: zoorank embed --model models/all-MiniLM-L6-v2 --dataset reviews.csv --out f.npy
+    Embed(cmd::embed::EmbedArgs),
+    /// Register local datasets (metadata, probe embedding, Domain-Similarity distances).
+    #[command(subcommand)]
+    Dataset(cmd::dataset::DatasetCommand),
+    /// Score every model of a local zoo (a directory of model directories) on a local dataset;
+    /// resumable, results into the store with --store.
+    ///
+    /// Example: zoorank score-zoo --models zoo/ --dataset reviews.csv --methods logme,leep --store
+    ScoreZoo(cmd::score_zoo::ScoreZooArgs),
     /// Import zoo data (TransferGraph layouts, two-phase matrices, any CSV of results).
     #[command(subcommand)]
     Import(cmd::import::ImportCommand),
@@ -66,6 +78,9 @@ enum Command {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let global = Global { db: cli.db };
     match cli.command {
+        Command::Embed(a) => cmd::embed::run(a, &global),
+        Command::Dataset(c) => cmd::dataset::run(c, &global),
+        Command::ScoreZoo(a) => cmd::score_zoo::run(a, &global),
         Command::Import(c) => cmd::import::run(c, &global),
         Command::Zoo(c) => cmd::zoo::run(c, &global),
         Command::Quickstart(a) => cmd::quickstart::run(a, &global),

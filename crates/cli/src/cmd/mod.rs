@@ -6,3 +6,6 @@ pub mod zoo;
 pub mod cluster;
 pub mod recall;
 pub mod select;
+pub mod dataset;
+pub mod embed;
+pub mod score_zoo;

@@ -1,0 +1,283 @@
+//! `zoorank embed`: features of a local dataset from a local Hugging Face model directory.
+//!
+//! Extraction results are cached in the zoo store (`blobs` table) under a key made of the
+//! model directory's and the dataset's content hashes and the sampling, so a second run with the
+//! same inputs does no forward pass (`--no-cache` skips the store).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use zoorank_features::{
+    extract_cached, CacheOutcome, Dataset, DatasetOptions, ExtractOptions, FeatureCache,
+    FeatureSet, FeaturesError, LoadOptions, ModelDir, Pooling, TextOptions, TokenizerSource,
+};
+use zoorank_store::Store;
+
+use crate::cmd::import::open_store;
+use crate::output;
+use crate::Global;
+
+/// Tokenizer file choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenizerArg {
+    /// tokenizer.json when present, else vocab.txt.
+    Auto,
+    /// tokenizer.json.
+    Json,
+    /// vocab.txt (WordPiece built by zoorank).
+    Vocab,
+}
+
+/// Pooling override for text models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolingArg {
+    /// Masked mean of the token states.
+    Mean,
+    /// Masked maximum.
+    Max,
+    /// The [CLS] token's state.
+    Cls,
+    /// BERT's pooler (tanh(dense(CLS))).
+    Pooler,
+}
+
+/// Options shared by every command that runs a model over a dataset.
+#[derive(Debug, Args, Clone)]
+pub struct ExtractArgs {
+    /// Samples per forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Use at most N samples (seeded, stratified by label).
+    #[arg(long, value_name = "N")]
+    pub max_samples: Option<usize>,
+    /// Seed of the sampling.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Label column of CSV / JSON-lines datasets.
+    #[arg(long, default_value = "label")]
+    pub label_column: String,
+    /// Text column of CSV / JSON-lines datasets (default: text, sentence, sentence1, content, review or question).
+    #[arg(long)]
+    pub text_column: Option<String>,
+    /// Tokenizer file of text models.
+    #[arg(long, value_enum, default_value_t = TokenizerArg::Auto)]
+    pub tokenizer: TokenizerArg,
+    /// Pooling of text models (default: as the model directory says).
+    #[arg(long, value_enum)]
+    pub pooling: Option<PoolingArg>,
+    /// Do not read or write the feature cache in the store.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl ExtractArgs {
+    /// The library's extraction options (progress bar on).
+    pub fn extract_options(&self) -> ExtractOptions {
+        ExtractOptions {
+            batch_size: self.batch_size,
+            max_samples: self.max_samples,
+            seed: self.seed,
+            progress: true,
+        }
+    }
+
+    /// The library's model-loading options.
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            text: TextOptions {
+                tokenizer: match self.tokenizer {
+                    TokenizerArg::Auto => TokenizerSource::Auto,
+                    TokenizerArg::Json => TokenizerSource::TokenizerJson,
+                    TokenizerArg::Vocab => TokenizerSource::VocabTxt,
+                },
+                pooling: self.pooling.map(|p| match p {
+                    PoolingArg::Mean => Pooling::Mean,
+                    PoolingArg::Max => Pooling::Max,
+                    PoolingArg::Cls => Pooling::Cls,
+                    PoolingArg::Pooler => Pooling::Pooler,
+                }),
+                max_length: None,
+            },
+        }
+    }
+
+    /// The dataset reader's options.
+    pub fn dataset_options(&self) -> DatasetOptions {
+        DatasetOptions {
+            label_column: Some(self.label_column.clone()),
+            text_column: self.text_column.clone(),
+        }
+    }
+}
+
+/// `zoorank embed` arguments.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// Model directory in the Hugging Face layout (config.json, *.safetensors, tokenizer or
+    /// preprocessor files).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Dataset: a folder of class folders of images, a .csv/.tsv/.jsonl of texts with a label
+    /// column, or .npy/.npz arrays.
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Write the features `(n_samples, n_features)` here as float32 .npy; labels go to
+    /// `<stem>.labels.npy` and, for models with a classifier head, class probabilities to
+    /// `<stem>.probs.npy`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub extract: ExtractArgs,
+}
+
+/// The feature cache in the zoo store's blob table.
+pub struct StoreCache<'a>(pub &'a mut Store);
+
+impl FeatureCache for StoreCache<'_> {
+    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, FeaturesError> {
+        self.0
+            .get_blob(key)
+            .map_err(|e| FeaturesError::InvalidArgument(format!("feature cache: {e}")))
+    }
+
+    fn put(&mut self, key: &str, bytes: &[u8]) -> Result<(), FeaturesError> {
+        self.0
+            .put_blob(key, bytes)
+            .map_err(|e| FeaturesError::InvalidArgument(format!("feature cache: {e}")))
+    }
+}
+
+/// A cache that never hits and stores nothing.
+struct NoCache;
+
+impl FeatureCache for NoCache {
+    fn get(&mut self, _: &str) -> Result<Option<Vec<u8>>, FeaturesError> {
+        Ok(None)
+    }
+    fn put(&mut self, _: &str, _: &[u8]) -> Result<(), FeaturesError> {
+        Ok(())
+    }
+}
+
+/// Features of `dataset` by the model in `model`, through the store's cache unless disabled.
+pub fn features_for(
+    model: &Path,
+    dataset: &Dataset,
+    args: &ExtractArgs,
+    store: Option<&mut Store>,
+) -> anyhow::Result<(FeatureSet, CacheOutcome)> {
+    let dir =
+        ModelDir::open(model).with_context(|| format!("opening model {}", model.display()))?;
+    let load = args.load_options();
+    let opts = args.extract_options();
+    let r = match store {
+        Some(s) if !args.no_cache => {
+            extract_cached(&dir, &load, dataset, &opts, &mut StoreCache(s))
+        }
+        _ => extract_cached(&dir, &load, dataset, &opts, &mut NoCache),
+    };
+    r.with_context(|| {
+        format!(
+            "extracting features of {} with {}",
+            dataset.path().display(),
+            model.display()
+        )
+    })
+}
+
+/// Opens a dataset with the command's reader options.
+pub fn open_dataset(path: &Path, args: &ExtractArgs) -> anyhow::Result<Dataset> {
+    Dataset::open(path, &args.dataset_options())
+        .with_context(|| format!("reading dataset {}", path.display()))
+}
+
+#[derive(Serialize)]
+struct Summary {
+    model: String,
+    dataset: String,
+    samples: usize,
+    feature_dim: usize,
+    classes: usize,
+    head_classes: usize,
+    cache: &'static str,
+    seconds: f64,
+    samples_per_second: f64,
+    out: Option<String>,
+}
+
+/// Runs `zoorank embed`.
+pub fn run(args: EmbedArgs, global: &Global) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dataset = open_dataset(&args.dataset, &args.extract)?;
+    let mut store = if args.extract.no_cache {
+        None
+    } else {
+        Some(open_store(&global.db)?)
+    };
+    let (fs, outcome) = features_for(&args.model, &dataset, &args.extract, store.as_mut())?;
+    let seconds = started.elapsed().as_secs_f64();
+    if let Some(out) = &args.out {
+        let e = &fs.extracted;
+        zoorank_features::extract::write_npy(out, e.n, e.dim, &e.features)
+            .with_context(|| format!("writing {}", out.display()))?;
+        let labels = sibling(out, "labels");
+        zoorank_features::extract::write_labels_npy(&labels, &fs.labels)
+            .with_context(|| format!("writing {}", labels.display()))?;
+        if e.num_classes > 0 {
+            let probs = sibling(out, "probs");
+            zoorank_features::extract::write_npy(&probs, e.n, e.num_classes, &e.probabilities)
+                .with_context(|| format!("writing {}", probs.display()))?;
+        }
+    }
+    let s = Summary {
+        model: args.model.display().to_string(),
+        dataset: args.dataset.display().to_string(),
+        samples: fs.extracted.n,
+        feature_dim: fs.extracted.dim,
+        classes: fs.class_names.len(),
+        head_classes: fs.extracted.num_classes,
+        cache: match outcome {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+        },
+        seconds,
+        samples_per_second: fs.extracted.n as f64 / seconds.max(1e-9),
+        out: args.out.as_ref().map(|p| p.display().to_string()),
+    };
+    if args.json {
+        return output::print_json(&s);
+    }
+    output::println(format!(
+        "{} samples × {} features ({} classes{}) in {:.2} s ({:.1} samples/s, cache {}){}",
+        s.samples,
+        s.feature_dim,
+        s.classes,
+        if s.head_classes > 0 {
+            format!(", head with {} classes", s.head_classes)
+        } else {
+            String::new()
+        },
+        s.seconds,
+        s.samples_per_second,
+        s.cache,
+        s.out
+            .as_ref()
+            .map(|o| format!(" → {o}"))
+            .unwrap_or_default()
+    ))
+}
+
+/// `dir/stem.<what>.npy` beside `out`.
+fn sibling(out: &Path, what: &str) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "features".into());
+    out.with_file_name(format!("{stem}.{what}.npy"))
+}

@@ -1,0 +1,253 @@
+//! `zoorank score-zoo`: every model of a local zoo (a directory of Hugging Face model
+//! directories) scored on a local dataset with feature-based transferability scores.
+//!
+//! Per model: a forward pass over the dataset (cached in the store, so reruns skip it), then
+//! each requested score from `zoorank-scores`. With `--store` the scores are written per model
+//! as soon as they are computed, and models whose requested scores are all stored already are
+//! skipped, so an interrupted run resumes where it stopped.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use zoorank_features::{CacheOutcome, FeatureSet};
+use zoorank_scores::{Matrix, Needs, ScoreInput};
+use zoorank_store::ScoreRow;
+
+use crate::cmd::dataset::default_name;
+use crate::cmd::embed::{features_for, open_dataset, ExtractArgs};
+use crate::cmd::import::open_store;
+use crate::output;
+use crate::Global;
+
+/// `zoorank score-zoo` arguments.
+#[derive(Debug, Args)]
+pub struct ScoreZooArgs {
+    /// Directory whose sub-directories are model directories (Hugging Face layout).
+    #[arg(long)]
+    pub models: PathBuf,
+    /// The target dataset.
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Score methods (comma-separated ids of zoorank-scores: logme, h-score, reg-h-score, leep,
+    /// nleep, nce, parc, gbc, transrate, sfda, lfc, knn, logistic). Methods that need the
+    /// model's classifier probabilities (leep, nce) are skipped for models without a head.
+    #[arg(long, value_delimiter = ',', default_value = "logme")]
+    pub methods: Vec<String>,
+    /// Write the scores into the store (and skip models already fully scored there).
+    #[arg(long)]
+    pub store: bool,
+    /// Dataset name in the store (default: the file or directory name without extension).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub extract: ExtractArgs,
+}
+
+/// One (model, method) result.
+#[derive(Debug, Serialize)]
+pub struct ScoreLine {
+    /// Model name (its directory name).
+    pub model: String,
+    /// Method id.
+    pub method: String,
+    /// The score, or `None` when skipped.
+    pub value: Option<f64>,
+    /// Why it was skipped, if it was.
+    pub note: Option<String>,
+    /// Feature cache outcome for the model ("hit", "miss", "stored" when skipped as done).
+    pub cache: &'static str,
+    /// Seconds for the forward pass (or cache read) plus this score.
+    pub seconds: f64,
+}
+
+/// The model directories of a zoo directory: sub-directories with a `config.json`, by name.
+pub fn zoo_models(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let p = e?.path();
+        if p.join("config.json").is_file() {
+            out.push((default_name(&p), p));
+        }
+    }
+    out.sort();
+    anyhow::ensure!(
+        !out.is_empty(),
+        "{} has no model directories (sub-directories with a config.json)",
+        dir.display()
+    );
+    Ok(out)
+}
+
+/// One method's outcome on one feature set.
+pub struct MethodOutcome {
+    /// Method id.
+    pub method: String,
+    /// The score, or why it could not be computed.
+    pub value: Result<f64, String>,
+    /// Seconds the score took.
+    pub seconds: f64,
+}
+
+/// Computes the requested scores on one feature set.
+pub fn score_feature_set(
+    fs: &FeatureSet,
+    methods: &[String],
+) -> anyhow::Result<Vec<MethodOutcome>> {
+    let e = &fs.extracted;
+    let x: Vec<f64> = e.features.iter().map(|&v| v as f64).collect();
+    let p: Vec<f64> = e.probabilities.iter().map(|&v| v as f64).collect();
+    let y: Vec<i64> = fs.labels.iter().map(|&l| l as i64).collect();
+    let feats = Matrix::new(&x, e.n, e.dim)?;
+    let mut out = Vec::new();
+    for m in methods {
+        let method = zoorank_scores::by_id(m)?;
+        let id = method.id().to_string();
+        let started = Instant::now();
+        let input = if e.num_classes > 0 {
+            ScoreInput::features(feats, &y).with_source_probs(Matrix::new(&p, e.n, e.num_classes)?)
+        } else {
+            ScoreInput::features(feats, &y)
+        };
+        let r = if method.needs() == Needs::SourceProbs && e.num_classes == 0 {
+            Err("the model has no classifier head".to_string())
+        } else {
+            method.score(&input).map_err(|err| err.to_string())
+        };
+        out.push(MethodOutcome {
+            method: id,
+            value: r,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(out)
+}
+
+/// Runs `zoorank score-zoo`.
+pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
+    let models = zoo_models(&args.models)?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&args.dataset));
+    let methods: Vec<String> = args
+        .methods
+        .iter()
+        .map(|m| zoorank_scores::canonical_id(m).map(str::to_string))
+        .collect::<Result<_, _>>()?;
+    let dataset = open_dataset(&args.dataset, &args.extract)?;
+    let needs_store = args.store || !args.extract.no_cache;
+    let mut store = if needs_store {
+        Some(open_store(&global.db)?)
+    } else {
+        None
+    };
+    // (model, method) pairs already stored for this dataset, for resuming.
+    let done: BTreeSet<(String, String)> = match (&store, args.store) {
+        (Some(s), true) => {
+            let zoo = s.load_zoo()?;
+            zoo.scores
+                .iter()
+                .filter(|r| zoo.datasets[r.dataset].name == name)
+                .map(|r| (zoo.models[r.model].name.clone(), r.method.clone()))
+                .collect()
+        }
+        _ => BTreeSet::new(),
+    };
+    let mut lines = Vec::new();
+    for (model, dir) in &models {
+        if args.store
+            && methods
+                .iter()
+                .all(|m| done.contains(&(model.clone(), m.clone())))
+        {
+            for m in &methods {
+                lines.push(ScoreLine {
+                    model: model.clone(),
+                    method: m.clone(),
+                    value: None,
+                    note: Some("already stored".into()),
+                    cache: "stored",
+                    seconds: 0.0,
+                });
+            }
+            continue;
+        }
+        let started = Instant::now();
+        let (fs, outcome) = features_for(dir, &dataset, &args.extract, store.as_mut())?;
+        let forward = started.elapsed().as_secs_f64();
+        let cache = match outcome {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+        };
+        let mut rows = Vec::new();
+        for MethodOutcome {
+            method,
+            value: r,
+            seconds: secs,
+        } in score_feature_set(&fs, &methods)
+            .with_context(|| format!("scoring {model} on {name}"))?
+        {
+            let (value, note) = match r {
+                Ok(v) => (Some(v), None),
+                Err(e) => (None, Some(e)),
+            };
+            if let (Some(v), true) = (value, args.store) {
+                rows.push(ScoreRow {
+                    model: model.clone(),
+                    dataset: name.clone(),
+                    method: method.clone(),
+                    value: v,
+                    runtime: Some(forward + secs),
+                });
+            }
+            lines.push(ScoreLine {
+                model: model.clone(),
+                method,
+                value,
+                note,
+                cache,
+                seconds: forward + secs,
+            });
+        }
+        if let (Some(s), false) = (store.as_mut(), rows.is_empty()) {
+            s.upsert_scores(&rows)
+                .with_context(|| format!("storing the scores of {model} on {name}"))?;
+        }
+    }
+    if args.json {
+        return output::print_json(&lines);
+    }
+    let table = output::table(
+        &["model", "method", "score", "cache", "seconds", "note"],
+        lines
+            .iter()
+            .map(|l| {
+                vec![
+                    l.model.clone(),
+                    l.method.clone(),
+                    l.value
+                        .map(|v| format!("{v:.6}"))
+                        .unwrap_or_else(|| "-".into()),
+                    l.cache.to_string(),
+                    format!("{:.2}", l.seconds),
+                    l.note.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
+    output::println(table)?;
+    if args.store {
+        output::println(format!(
+            "scores stored for dataset {name} in {}",
+            global.db.display()
+        ))?;
+    }
+    Ok(())
+}

