@@ -179,3 +179,23 @@ fn resnet_without_a_tensor_names_it() {
         Ok(_) => panic!("expected an error"),
     }
 }
+
+#[test]
+fn bare_vit_model_without_prefix_or_head_gives_the_same_features() {
+    let with_head = Model::load(
+        &ModelDir::open(fixtures().join("tiny-vit")).unwrap(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    let bare = Model::load(
+        &ModelDir::open(fixtures().join("tiny-vit-headless")).unwrap(),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(bare.num_classes(), None);
+    let img = image::open(fixtures().join("digits/4/1.png")).unwrap();
+    let a = with_head.forward_images(std::slice::from_ref(&img)).unwrap();
+    let b = bare.forward_images(&[img]).unwrap();
+    assert_eq!(a.features, b.features);
+    assert!(b.probabilities.is_empty() && b.num_classes == 0);
+}

@@ -2,6 +2,7 @@
 
 Writes, under ../fixtures/:
   tiny-vit/     config.json, preprocessor_config.json, model.safetensors  (ViTForImageClassification layout)
+  tiny-vit-headless/  the same ViT as a bare ViTModel (no prefix, no classifier head)
   tiny-resnet/  config.json, preprocessor_config.json, model.safetensors  (ResNetForImageClassification layout,
                 bottleneck blocks, crop_pct preprocessing as microsoft/resnet-50 has it)
   digits/       PNGs of scikit-learn's `digits` (8×8, 0..16) upscaled ×4 by pixel repetition to 32×32
@@ -251,6 +252,17 @@ def main():
         "pillow_preprocessed_rgb_40x48": r.reshape(-1).tolist(),
     }
     json.dump(doc, open(os.path.join(FIX, "vision_reference.json"), "w"))
+
+    # The same ViT saved as a bare ViTModel: no "vit." prefix, no classifier, with the (unused)
+    # pooler ViTModel has. Its features must equal tiny-vit's.
+    bare = {k.removeprefix("vit."): v for k, v in vit.items() if not k.startswith("classifier")}
+    bare["pooler.dense.weight"] = randn(VIT["hidden_size"], VIT["hidden_size"])
+    bare["pooler.dense.bias"] = randn(VIT["hidden_size"])
+    d = os.path.join(FIX, "tiny-vit-headless")
+    os.makedirs(d, exist_ok=True)
+    json.dump(dict(VIT, model_type="vit", architectures=["ViTModel"]), open(os.path.join(d, "config.json"), "w"), indent=1)
+    shutil.copy(os.path.join(FIX, "tiny-vit", "preprocessor_config.json"), d)
+    save_file(bare, os.path.join(d, "model.safetensors"))
     print("ok", vf.shape, rf.shape)
 
 
