@@ -282,13 +282,13 @@ impl Zoo {
         m
     }
 
-    /// A copy of this zoo without any record, score on `dataset`: what a predictor may see when
-    /// `dataset` is the held-out target. Metadata and distances of `dataset` stay (the protocol
-    /// allows them).
+    /// A copy of this zoo without any fine-tuning record on `dataset`: what a predictor may
+    /// see when `dataset` is the held-out target. Metadata, distances and feature-based scores
+    /// of `dataset` stay: they are computed from the target's data, not from fine-tuning on it,
+    /// and the protocol allows them.
     pub fn without_target_history(&self, dataset: DatasetIdx) -> Zoo {
         let mut z = self.clone();
         z.records.retain(|r| r.dataset != dataset);
-        z.scores.retain(|s| s.dataset != dataset);
         z
     }
 }

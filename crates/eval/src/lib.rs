@@ -15,4 +15,9 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod harness;
 pub mod metrics;
+
+pub use harness::{
+    evaluate, leave_one_out, EvalError, EvalOptions, EvalReport, MethodReport, METRICS,
+};

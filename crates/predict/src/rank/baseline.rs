@@ -1,7 +1,7 @@
 //! Baselines: random, zoo popularity, and stored feature-based scores used as they are.
 
-use super::{ModelScore, PredictError, Ranker, TargetView};
 use super::table::History;
+use super::{ModelScore, PredictError, Ranker, TargetView};
 
 /// Picking at random: every model gets the same score. The harness reports the expected
 /// metrics of a random pick for it (Rel@k = mean/max accuracy, correlations 0).
@@ -94,6 +94,53 @@ impl Ranker for StoredScore {
                     score: v,
                     predicted_accuracy: None,
                 })
+            })
+            .collect())
+    }
+}
+
+/// Shrinks a learned ranker toward the zoo's popularity prior: both score vectors are
+/// standardised over the candidates and averaged with equal weight (fixed a priori, not tuned).
+/// The learned part brings target-specific evidence (distances, metadata, scores); the prior
+/// keeps the top of the ranking where a model that is good everywhere usually is.
+/// Ids `pop+<learned>`, e.g. `pop+xgb`.
+pub struct Blend {
+    /// The learned ranker.
+    pub learned: Box<dyn Ranker>,
+}
+
+fn standardise(v: &[f64]) -> Vec<f64> {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+    v.iter()
+        .map(|x| if sd > 0.0 { (x - m) / sd } else { 0.0 })
+        .collect()
+}
+
+impl Ranker for Blend {
+    fn id(&self) -> String {
+        format!("pop+{}", self.learned.id())
+    }
+    fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
+        let learned = self.learned.rank(view)?;
+        let pop = Popularity.rank(view)?;
+        let by_model: std::collections::HashMap<usize, f64> =
+            pop.iter().map(|s| (s.model, s.score)).collect();
+        let a = standardise(&learned.iter().map(|s| s.score).collect::<Vec<_>>());
+        let b = standardise(
+            &learned
+                .iter()
+                .map(|s| by_model.get(&s.model).copied().unwrap_or(0.0))
+                .collect::<Vec<_>>(),
+        );
+        Ok(learned
+            .iter()
+            .zip(a.iter().zip(&b))
+            .map(|(s, (x, y))| ModelScore {
+                model: s.model,
+                score: 0.5 * x + 0.5 * y,
+                predicted_accuracy: s.predicted_accuracy,
             })
             .collect())
     }

@@ -1,0 +1,255 @@
+//! `zoorank recommend`: rank every model of the zoo for a target dataset.
+
+use crate::cmd::import::open_store;
+use crate::output;
+use crate::Global;
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
+use zoorank_predict::rank::table::History;
+use zoorank_predict::rank::{ranker_by_id, TargetView};
+
+/// The method `recommend` uses unless told otherwise (see BENCHMARKS.md for why).
+pub const DEFAULT_METHOD: &str = "pop+amazon-fm";
+
+/// Arguments of `recommend`.
+///
+/// Predicts, for every model of the zoo, its fine-tuning accuracy on the target and ranks the
+/// models by it. The target's own fine-tuning records (if any) are hidden from the method — the
+/// prediction is what zoorank would say for a new dataset — and shown beside the prediction
+/// for comparison. Works for a target without any record as long as the store has its
+/// metadata, distances or scores.
+///
+/// Example: zoorank recommend --target cifar100 --top 10
+#[derive(Debug, Args)]
+pub struct RecommendArgs {
+    /// The target dataset (as `zoorank zoo datasets` lists it).
+    #[arg(long)]
+    pub target: String,
+    /// How many models to show.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Ranking method id (see `zoorank eval --help`).
+    #[arg(long, default_value = DEFAULT_METHOD)]
+    pub method: String,
+    /// Seed for the learner.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Nearest {
+    dataset: String,
+    distance: Option<f64>,
+    accuracy: f64,
+}
+
+#[derive(Serialize)]
+struct Recommended {
+    rank: usize,
+    model: String,
+    score: f64,
+    predicted_accuracy: Option<f64>,
+    recorded_accuracy: Option<f64>,
+    nearest_records: Vec<Nearest>,
+    scores: BTreeMap<String, f64>,
+}
+
+#[derive(Serialize)]
+struct Out {
+    target: String,
+    method: String,
+    evidence_used: Vec<String>,
+    candidates: usize,
+    models: Vec<Recommended>,
+}
+
+/// Models worth ranking for `target`: those with any visible fine-tuning record or a stored
+/// score on the target, of the target's modality when both are known.
+fn candidates(zoo: &Zoo, view_zoo: &Zoo, target: DatasetIdx) -> Vec<ModelIdx> {
+    let tmod = zoo.datasets[target].modality;
+    let mut has = vec![false; zoo.models.len()];
+    for r in &view_zoo.records {
+        has[r.model] = true;
+    }
+    for s in &zoo.scores {
+        if s.dataset == target {
+            has[s.model] = true;
+        }
+    }
+    (0..zoo.models.len())
+        .filter(|&m| has[m])
+        .filter(|&m| match (tmod, zoo.models[m].modality) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        })
+        .collect()
+}
+
+/// Runs `recommend`.
+pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
+    let store = open_store(&global.db)?;
+    let zoo = store.load_zoo()?;
+    let target = zoo.dataset_index(&a.target).with_context(|| {
+        format!(
+            "no dataset '{}' in {} (list them with `zoorank zoo datasets`)",
+            a.target,
+            global.db.display()
+        )
+    })?;
+    let ranker = ranker_by_id(&a.method, &zoo.score_methods())?;
+    let held = zoo.without_target_history(target);
+    let cands = candidates(&zoo, &held, target);
+    anyhow::ensure!(
+        !cands.is_empty(),
+        "no model to rank: the store has no fine-tuning records or scores besides the target's"
+    );
+    let view = TargetView {
+        zoo: held,
+        target,
+        candidates: cands.clone(),
+        seed: a.seed,
+    };
+    let mut scores = ranker
+        .rank(&view)
+        .with_context(|| format!("ranking models for '{}' with {}", a.target, a.method))?;
+    scores.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.model.cmp(&y.model)));
+
+    // Evidence.
+    let h = History::new(&view.zoo);
+    let dist = &h.distance[target];
+    let mut evidence = Vec::new();
+    let n_hist = h.train_datasets.len();
+    evidence.push(format!("fine-tuning history on {n_hist} other dataset(s)"));
+    let n_dist = dist.iter().filter(|d| d.is_some()).count();
+    if n_dist > 0 {
+        evidence.push(format!(
+            "distances from '{}' to {} dataset(s) ({})",
+            a.target,
+            n_dist.saturating_sub(1),
+            zoo.distance_methods().first().cloned().unwrap_or_default()
+        ));
+    } else {
+        evidence.push(
+            "no dataset distances for the target (history treated as equally relevant)".into(),
+        );
+    }
+    let ds = &zoo.datasets[target];
+    if ds.num_samples.is_some() || ds.num_classes.is_some() {
+        evidence.push("target metadata (#samples, #classes)".into());
+    }
+    let target_scores: Vec<String> = zoo
+        .scores
+        .iter()
+        .filter(|s| s.dataset == target)
+        .map(|s| s.method.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !target_scores.is_empty() {
+        evidence.push(format!(
+            "stored scores on the target: {}",
+            target_scores.join(", ")
+        ));
+    }
+    let gt: BTreeMap<ModelIdx, f64> = zoo.ground_truth(target, false).into_iter().collect();
+    let mut by_dist: Vec<(DatasetIdx, Option<f64>)> =
+        h.train_datasets.iter().map(|&e| (e, dist[e])).collect();
+    by_dist.sort_by(|x, y| match (x.1, y.1) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        _ => x.0.cmp(&y.0),
+    });
+    let models: Vec<Recommended> = scores
+        .iter()
+        .take(a.top)
+        .enumerate()
+        .map(|(i, s)| {
+            let nearest = by_dist
+                .iter()
+                .filter_map(|&(e, d)| {
+                    h.best[e][s.model].map(|acc| Nearest {
+                        dataset: zoo.datasets[e].name.clone(),
+                        distance: d,
+                        accuracy: acc,
+                    })
+                })
+                .take(2)
+                .collect();
+            let sc = zoo
+                .scores
+                .iter()
+                .filter(|x| x.dataset == target && x.model == s.model)
+                .map(|x| (x.method.clone(), x.value))
+                .collect();
+            Recommended {
+                rank: i + 1,
+                model: zoo.models[s.model].name.clone(),
+                score: s.score,
+                predicted_accuracy: s.predicted_accuracy,
+                recorded_accuracy: gt.get(&s.model).copied(),
+                nearest_records: nearest,
+                scores: sc,
+            }
+        })
+        .collect();
+    let out = Out {
+        target: a.target.clone(),
+        method: a.method.clone(),
+        evidence_used: evidence,
+        candidates: cands.len(),
+        models,
+    };
+    if a.json {
+        return output::print_json(&out);
+    }
+    output::println(format!(
+        "top {} of {} models for '{}' by {} (the target's own records are hidden from the method):",
+        out.models.len(),
+        out.candidates,
+        out.target,
+        out.method
+    ))?;
+    let rows = out
+        .models
+        .iter()
+        .map(|r| {
+            let near = r
+                .nearest_records
+                .iter()
+                .map(|n| format!("{} {:.3}", n.dataset, n.accuracy))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                r.rank.to_string(),
+                r.model.clone(),
+                r.predicted_accuracy
+                    .map_or("-".into(), |v| format!("{v:.3}")),
+                r.recorded_accuracy
+                    .map_or("-".into(), |v| format!("{v:.3}")),
+                if near.is_empty() { "-".into() } else { near },
+            ]
+        })
+        .collect();
+    output::println(output::table(
+        &[
+            "#",
+            "model",
+            "predicted",
+            "recorded",
+            "its accuracy on the nearest datasets",
+        ],
+        rows,
+    ))?;
+    output::println("evidence used:")?;
+    for e in &out.evidence_used {
+        output::println(format!("  - {e}"))?;
+    }
+    Ok(())
+}

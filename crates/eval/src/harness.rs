@@ -1,0 +1,365 @@
+//! The leave-one-dataset-out evaluation protocol (DESIGN.md), the only place that builds a
+//! held-out view of a zoo.
+//!
+//! For each target t:
+//! 1. ground truth T(m, t) = the maximum accuracy over m's records on t (PEFT runs excluded
+//!    unless asked for);
+//! 2. [`leave_one_out`] removes every record of t from the zoo (metadata, distances and
+//!    feature-based scores of t stay) — nothing learned can see t's results;
+//! 3. each method scores the models that have a ground truth on t;
+//! 4. metrics per target (Pearson, Spearman, Kendall τ-b, weighted τ, Rel@1..5, Top@1..5) on
+//!    the models the method scored, then a weighted average over targets with weight
+//!    max_m T(m,t) − mean_m T(m,t).
+//!
+//! Rel@k divides by the best ground truth among the models the method scored (all of them for
+//! every method but stored-score baselines, which cover the models with that score), as the
+//! published TransferGraph tables do.
+//!
+//! Conventions where a number must be chosen: the `random` baseline reports the expected value
+//! of a random pick (correlations 0, Top@k = mean T, Rel@k = mean T / max T); a method whose
+//! scores are constant on a target gets correlation 0 there (what a random order gets in
+//! expectation); a method that scored fewer than two models of a target has no entry for it and
+//! its average is over the targets it has.
+
+use crate::metrics::{self, MetricError};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Instant;
+use zoorank_core::{DatasetIdx, Zoo};
+use zoorank_predict::rank::{ranker_by_id, ModelScore, PredictError, TargetView};
+
+/// Metric names, in table order.
+pub const METRICS: [&str; 14] = [
+    "pearson",
+    "spearman",
+    "kendall",
+    "w-kendall",
+    "rel@1",
+    "rel@2",
+    "rel@3",
+    "rel@4",
+    "rel@5",
+    "top@1",
+    "top@2",
+    "top@3",
+    "top@4",
+    "top@5",
+];
+
+/// Errors of the harness.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvalError {
+    /// A `--targets` name is not a dataset of the zoo, or has no ground truth.
+    #[error("target '{0}' has no fine-tuning records in this zoo (see `zoorank zoo datasets --with-records`)")]
+    UnknownTarget(String),
+    /// No target to evaluate.
+    #[error("no target dataset with fine-tuning records of at least two models")]
+    NoTargets,
+    /// A method failed on a target.
+    #[error("method '{method}' on target '{target}': {source}")]
+    Method {
+        /// Method id.
+        method: String,
+        /// Target name.
+        target: String,
+        /// Cause.
+        source: PredictError,
+    },
+    /// A method id is unknown.
+    #[error(transparent)]
+    UnknownMethod(PredictError),
+    /// A metric could not be computed.
+    #[error("metric on target '{target}': {source}")]
+    Metric {
+        /// Target name.
+        target: String,
+        /// Cause.
+        source: MetricError,
+    },
+}
+
+/// Options of an evaluation run.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// Target names; `None` = every dataset with records of at least two models.
+    pub targets: Option<Vec<String>>,
+    /// Count PEFT (e.g. LoRA) runs in the ground truth and the visible history.
+    pub include_peft: bool,
+    /// Seed handed to every ranker.
+    pub seed: u64,
+    /// Worker threads (targets × methods run in parallel; results do not depend on it).
+    pub threads: usize,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            targets: None,
+            include_peft: false,
+            seed: 0,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// One method's results (the JSON shape scripts depend on).
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct MethodReport {
+    /// Metrics per target.
+    pub per_target: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Weighted average per metric.
+    pub weighted_average: BTreeMap<String, f64>,
+    /// Wall-clock seconds per target (ranking only).
+    pub seconds_per_target: BTreeMap<String, f64>,
+}
+
+/// Facts about one target.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TargetInfo {
+    /// Models with a ground truth.
+    pub models: usize,
+    /// Weight in the average: max − mean ground truth.
+    pub weight: f64,
+    /// Best ground truth.
+    pub max_accuracy: f64,
+    /// Models each method scored (coverage), when fewer than all.
+    pub scored: BTreeMap<String, usize>,
+}
+
+/// A whole evaluation.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct EvalReport {
+    /// Per method id.
+    pub methods: BTreeMap<String, MethodReport>,
+    /// Per target.
+    pub targets: BTreeMap<String, TargetInfo>,
+}
+
+/// The held-out view of `zoo` for `target`: every record of the target removed; the
+/// candidates are the models with a ground truth on it.
+pub fn leave_one_out(zoo: &Zoo, target: DatasetIdx, include_peft: bool, seed: u64) -> TargetView {
+    let candidates = zoo
+        .ground_truth(target, include_peft)
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let mut held = zoo.without_target_history(target);
+    if !include_peft {
+        held.records.retain(|r| r.peft_method.is_none());
+    }
+    TargetView {
+        zoo: held,
+        target,
+        candidates,
+        seed,
+    }
+}
+
+/// Resolves target names (or picks every dataset with ≥ 2 models' records).
+pub fn resolve_targets(zoo: &Zoo, opts: &EvalOptions) -> Result<Vec<DatasetIdx>, EvalError> {
+    let targets: Vec<DatasetIdx> = match &opts.targets {
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                zoo.dataset_index(n)
+                    .filter(|&d| zoo.ground_truth(d, opts.include_peft).len() >= 2)
+                    .ok_or_else(|| EvalError::UnknownTarget(n.clone()))
+            })
+            .collect::<Result<_, _>>()?,
+        None => zoo
+            .datasets_with_records(opts.include_peft)
+            .into_iter()
+            .filter(|&d| zoo.ground_truth(d, opts.include_peft).len() >= 2)
+            .collect(),
+    };
+    if targets.is_empty() {
+        return Err(EvalError::NoTargets);
+    }
+    Ok(targets)
+}
+
+/// Metrics of `scores` against `truth` (aligned by model; models without a score ignored).
+pub fn target_metrics(
+    scores: &[ModelScore],
+    truth: &BTreeMap<usize, f64>,
+) -> Result<Option<BTreeMap<String, f64>>, MetricError> {
+    let mut s = Vec::new();
+    let mut t = Vec::new();
+    for ms in scores {
+        if let Some(&v) = truth.get(&ms.model) {
+            s.push(ms.score);
+            t.push(v);
+        }
+    }
+    if s.len() < 2 {
+        return Ok(None);
+    }
+    let corr = |r: Result<f64, MetricError>| match r {
+        Err(MetricError::Constant { .. }) => Ok(0.0),
+        other => other,
+    };
+    let mut out = BTreeMap::new();
+    out.insert("pearson".into(), corr(metrics::pearson(&s, &t))?);
+    out.insert("spearman".into(), corr(metrics::spearman(&s, &t))?);
+    out.insert("kendall".into(), corr(metrics::kendall_tau(&s, &t))?);
+    out.insert("w-kendall".into(), corr(metrics::weighted_tau(&s, &t))?);
+    // Rel@k is relative to the best model among those the method scored (for methods that
+    // score every model, the best of the target), as the published tables compute it.
+    let max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for k in 1..=5 {
+        let top = metrics::top_at_k(&s, &t, k)?;
+        out.insert(format!("top@{k}"), top);
+        out.insert(format!("rel@{k}"), if max > 0.0 { top / max } else { 0.0 });
+    }
+    Ok(Some(out))
+}
+
+fn random_metrics(truth: &BTreeMap<usize, f64>) -> BTreeMap<String, f64> {
+    let v: Vec<f64> = truth.values().copied().collect();
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    let max = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut out = BTreeMap::new();
+    for m in ["pearson", "spearman", "kendall", "w-kendall"] {
+        out.insert(m.to_string(), 0.0);
+    }
+    for k in 1..=5 {
+        out.insert(format!("top@{k}"), mean);
+        out.insert(format!("rel@{k}"), if max > 0.0 { mean / max } else { 0.0 });
+    }
+    out
+}
+
+struct Job {
+    method: usize,
+    target: usize,
+}
+
+/// Runs `methods` on every target of `zoo` under the protocol.
+pub fn evaluate(
+    zoo: &Zoo,
+    methods: &[String],
+    opts: &EvalOptions,
+) -> Result<EvalReport, EvalError> {
+    let targets = resolve_targets(zoo, opts)?;
+    let score_methods = zoo.score_methods();
+    let rankers = methods
+        .iter()
+        .map(|m| ranker_by_id(m, &score_methods).map_err(EvalError::UnknownMethod))
+        .collect::<Result<Vec<_>, _>>()?;
+    let views: Vec<TargetView> = targets
+        .iter()
+        .map(|&t| leave_one_out(zoo, t, opts.include_peft, opts.seed))
+        .collect();
+    let truths: Vec<BTreeMap<usize, f64>> = targets
+        .iter()
+        .map(|&t| zoo.ground_truth(t, opts.include_peft).into_iter().collect())
+        .collect();
+
+    let jobs: Vec<Job> = (0..targets.len())
+        .flat_map(|t| {
+            (0..rankers.len()).map(move |m| Job {
+                method: m,
+                target: t,
+            })
+        })
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    type Out = (usize, Result<(Vec<ModelScore>, f64), PredictError>);
+    let results: Vec<Out> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..opts.threads.max(1))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break };
+                        let start = Instant::now();
+                        let r = rankers[job.method].rank(&views[job.target]);
+                        let secs = start.elapsed().as_secs_f64();
+                        mine.push((i, r.map(|v| (v, secs))));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("worker panicked"))
+            .collect()
+    });
+    let mut by_job: Vec<Option<Result<(Vec<ModelScore>, f64), PredictError>>> =
+        (0..jobs.len()).map(|_| None).collect();
+    for (i, r) in results {
+        by_job[i] = Some(r);
+    }
+
+    let mut report = EvalReport::default();
+    for (ti, &t) in targets.iter().enumerate() {
+        let v: Vec<f64> = truths[ti].values().copied().collect();
+        let name = zoo.datasets[t].name.clone();
+        report.targets.insert(
+            name.clone(),
+            TargetInfo {
+                models: v.len(),
+                weight: metrics::target_weight(&v).map_err(|e| EvalError::Metric {
+                    target: name.clone(),
+                    source: e,
+                })?,
+                max_accuracy: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                scored: BTreeMap::new(),
+            },
+        );
+    }
+    for (i, job) in jobs.iter().enumerate() {
+        let method = &methods[job.method];
+        let t = targets[job.target];
+        let tname = zoo.datasets[t].name.clone();
+        let (scores, secs) = match by_job[i].take().expect("every job ran") {
+            Ok(x) => x,
+            // A stored-score baseline on a target without that score: no entry.
+            Err(PredictError::NoScores { .. }) => continue,
+            Err(e) => {
+                return Err(EvalError::Method {
+                    method: method.clone(),
+                    target: tname,
+                    source: e,
+                })
+            }
+        };
+        let truth = &truths[job.target];
+        let m = if method == "random" {
+            Some(random_metrics(truth))
+        } else {
+            target_metrics(&scores, truth).map_err(|e| EvalError::Metric {
+                target: tname.clone(),
+                source: e,
+            })?
+        };
+        let info = report.targets.get_mut(&tname).expect("inserted above");
+        let scored = scores
+            .iter()
+            .filter(|s| truth.contains_key(&s.model))
+            .count();
+        if scored < info.models {
+            info.scored.insert(method.clone(), scored);
+        }
+        let Some(m) = m else { continue };
+        let mr = report.methods.entry(method.clone()).or_default();
+        mr.per_target.insert(tname.clone(), m);
+        mr.seconds_per_target.insert(tname, secs);
+    }
+    for mr in report.methods.values_mut() {
+        for metric in METRICS {
+            let (vals, ws): (Vec<f64>, Vec<f64>) = mr
+                .per_target
+                .iter()
+                .map(|(t, m)| (m[metric], report.targets[t].weight))
+                .unzip();
+            if let Ok(avg) = metrics::weighted_average(&vals, &ws) {
+                mr.weighted_average.insert(metric.to_string(), avg);
+            }
+        }
+    }
+    Ok(report)
+}

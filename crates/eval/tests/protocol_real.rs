@@ -1,0 +1,168 @@
+//! The protocol on the real TransferGraph image zoo: no leak of the held-out target, the LogME
+//! baseline reproduces the published row, popularity matches its measured values.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use zoorank_core::Zoo;
+use zoorank_eval::harness::target_metrics;
+use zoorank_eval::{evaluate, leave_one_out, EvalOptions};
+use zoorank_predict::rank::{all_ids, ranker_by_id, ModelScore};
+use zoorank_store::{import, ImportOptions, Store};
+
+const PUBLISHED_TARGETS: [&str; 8] = [
+    "stanfordcars",
+    "svhn",
+    "caltech101",
+    "pets",
+    "cifar100",
+    "flowers",
+    "smallnorb_label_elevation",
+    "dtd",
+];
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("ZOORANK_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
+fn image_zoo() -> Zoo {
+    let mut store = Store::open_in_memory().unwrap();
+    import::import_transfergraph(
+        &mut store,
+        &data_dir().join("transfergraph-image"),
+        ImportOptions {
+            skip_bad_rows: true,
+            dry_run: false,
+        },
+    )
+    .unwrap();
+    store.load_zoo().unwrap()
+}
+
+/// The `average` column of a published table, for one method row.
+fn published(metric: &str, row: &str) -> f64 {
+    let p = data_dir().join(format!("transfergraph-image/published/{metric}.csv"));
+    let text = std::fs::read_to_string(p).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "average").unwrap();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[0] == row {
+            return f[col].parse().unwrap();
+        }
+    }
+    panic!("no row {row} in {metric}");
+}
+
+fn opts() -> EvalOptions {
+    EvalOptions {
+        targets: Some(PUBLISHED_TARGETS.iter().map(|s| s.to_string()).collect()),
+        ..EvalOptions::default()
+    }
+}
+
+#[test]
+fn changing_every_accuracy_of_the_held_out_target_changes_no_prediction() {
+    let zoo = image_zoo();
+    let methods = all_ids(&zoo.score_methods());
+    for name in ["dtd", "svhn"] {
+        let t = zoo.dataset_index(name).unwrap();
+        let mut poisoned = zoo.clone();
+        for r in poisoned.records.iter_mut().filter(|r| r.dataset == t) {
+            r.accuracy = 1.0 - r.accuracy;
+            r.train_runtime = Some(1e9);
+            r.learning_rate = Some(123.0);
+        }
+        let a = leave_one_out(&zoo, t, false, 7);
+        let b = leave_one_out(&poisoned, t, false, 7);
+        for m in &methods {
+            let r = ranker_by_id(m, &zoo.score_methods()).unwrap();
+            let pa: Vec<ModelScore> = r.rank(&a).unwrap();
+            let pb: Vec<ModelScore> = r.rank(&b).unwrap();
+            assert_eq!(pa, pb, "method {m} on {name} saw the held-out accuracies");
+        }
+        // And the view really holds nothing of the target's history.
+        assert!(a.zoo.records.iter().all(|r| r.dataset != t));
+    }
+}
+
+#[test]
+fn logme_baseline_reproduces_the_published_row() {
+    let zoo = image_zoo();
+    let rep = evaluate(
+        &zoo,
+        &["logme".to_string(), "reg-h-score".to_string()],
+        &opts(),
+    )
+    .unwrap();
+    for (ours, theirs) in [("logme", "LogME"), ("reg-h-score", "Reg-H-Score")] {
+        let w = &rep.methods[ours].weighted_average;
+        let rel1 = published("rel@1", theirs);
+        let pearson = published("pearson", theirs);
+        let wk = published("w-kendall", theirs);
+        eprintln!(
+            "{ours}: rel@1 {:.4} (published {rel1:.4}), pearson {:.4} ({pearson:.4}), w-kendall {:.4} ({wk:.4})",
+            w["rel@1"], w["pearson"], w["w-kendall"]
+        );
+        if ours == "logme" {
+            assert!((w["rel@1"] - rel1).abs() <= 0.005);
+            assert!((w["pearson"] - pearson).abs() <= 0.015);
+            assert!((w["w-kendall"] - wk).abs() <= 0.015);
+        }
+    }
+}
+
+#[test]
+fn popularity_blended_with_guided_fm_beats_popularity_where_it_is_weak() {
+    let zoo = image_zoo();
+    let methods: Vec<String> = ["popularity", "amazon-fm", "pop+amazon-fm"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let rep = evaluate(&zoo, &methods, &opts()).unwrap();
+    for m in &methods {
+        let w = &rep.methods[m].weighted_average;
+        eprintln!(
+            "{m:>13}: rel@1 {:.3} pearson {:.3} w-kendall {:.3}",
+            w["rel@1"], w["pearson"], w["w-kendall"]
+        );
+    }
+    let pop = &rep.methods["popularity"].weighted_average;
+    // Measured before the project started: 0.993 / 0.758 / 0.635.
+    assert!((pop["rel@1"] - 0.993).abs() < 0.005, "{pop:?}");
+    assert!((pop["pearson"] - 0.758).abs() < 0.01, "{pop:?}");
+    assert!((pop["w-kendall"] - 0.635).abs() < 0.01, "{pop:?}");
+    let w = &rep.methods["pop+amazon-fm"].weighted_average;
+    assert!(w["pearson"] >= 0.76, "{w:?}");
+    assert!(w["w-kendall"] >= 0.64, "{w:?}");
+    assert!(w["rel@1"] >= 0.95, "{w:?}");
+    assert!(w["pearson"] > pop["pearson"] && w["w-kendall"] > pop["w-kendall"]);
+}
+
+#[test]
+fn a_perfect_ranking_scores_one() {
+    let truth: BTreeMap<usize, f64> = [(0, 0.5), (1, 0.9), (2, 0.7), (3, 0.6)]
+        .into_iter()
+        .collect();
+    let scores: Vec<ModelScore> = truth
+        .iter()
+        .map(|(&m, &v)| ModelScore {
+            model: m,
+            score: v,
+            predicted_accuracy: None,
+        })
+        .collect();
+    let m = target_metrics(&scores, &truth).unwrap().unwrap();
+    for k in [
+        "pearson",
+        "spearman",
+        "kendall",
+        "w-kendall",
+        "rel@1",
+        "rel@5",
+    ] {
+        assert!((m[k] - 1.0).abs() < 1e-12, "{k} = {}", m[k]);
+    }
+}
