@@ -17,8 +17,15 @@ fn zoorank(db: &Path) -> Command {
 }
 
 fn stats_json(db: &Path) -> Vec<u8> {
-    let out = zoorank(db).args(["zoo", "stats", "--json"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = zoorank(db)
+        .args(["zoo", "stats", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -43,8 +50,12 @@ fn image_zoo_import_then_stats_json_reports_the_bar_counts() {
         .arg(&dir)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("transferability_score_records.csv:1052"))
-        .stderr(predicate::str::contains("transferability_score_records.csv:2309"))
+        .stderr(predicate::str::contains(
+            "transferability_score_records.csv:1052",
+        ))
+        .stderr(predicate::str::contains(
+            "transferability_score_records.csv:2309",
+        ))
         .stderr(predicate::str::contains("--skip-bad-rows"));
     zoorank(&db)
         .args(["import", "transfergraph", "--skip-bad-rows"])
@@ -97,13 +108,15 @@ fn a_failed_import_leaves_stats_byte_identical() {
         if extra.is_empty() {
             assert
                 .code(1)
-                .stderr(predicate::str::contains("records.csv:2, column 'eval_accuracy'"))
+                .stderr(predicate::str::contains(
+                    "records.csv:2, column 'eval_accuracy'",
+                ))
                 .stderr(predicate::str::contains("nothing was written"));
             assert_eq!(stats_json(&db), before);
         } else {
-            assert
-                .success()
-                .stdout(predicate::str::contains("records.csv:2, column 'eval_accuracy'"));
+            assert.success().stdout(predicate::str::contains(
+                "records.csv:2, column 'eval_accuracy'",
+            ));
         }
     }
 }
@@ -117,7 +130,14 @@ fn generic_records_import_and_listing() {
     zoorank(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args(["--model-col", "m", "--dataset-col", "d", "--accuracy-col", "acc"])
+        .args([
+            "--model-col",
+            "m",
+            "--dataset-col",
+            "d",
+            "--accuracy-col",
+            "acc",
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("records"));
@@ -134,14 +154,28 @@ fn generic_records_import_and_listing() {
     zoorank(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args(["--model-col", "model", "--dataset-col", "d", "--accuracy-col", "acc"])
+        .args([
+            "--model-col",
+            "model",
+            "--dataset-col",
+            "d",
+            "--accuracy-col",
+            "acc",
+        ])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("missing column 'model'"));
     zoorank(&db)
         .args(["import", "records"])
         .arg(tmp.path().join("absent.csv"))
-        .args(["--model-col", "m", "--dataset-col", "d", "--accuracy-col", "acc"])
+        .args([
+            "--model-col",
+            "m",
+            "--dataset-col",
+            "d",
+            "--accuracy-col",
+            "acc",
+        ])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("absent.csv"));
@@ -200,7 +234,15 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
         writeln!(f, "model,dataset,acc,seed").unwrap();
         for i in 0..300_000u32 {
-            writeln!(f, "org/model-{},task-{},0.{:04},{}", i % 997, i % 101, i % 9973, i).unwrap();
+            writeln!(
+                f,
+                "org/model-{},task-{},0.{:04},{}",
+                i % 997,
+                i % 101,
+                i % 9973,
+                i
+            )
+            .unwrap();
         }
     }
     let bin = assert_cmd::cargo::cargo_bin("zoorank");
@@ -210,7 +252,14 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
         .arg(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args(["--model-col", "model", "--dataset-col", "dataset", "--accuracy-col", "acc"])
+        .args([
+            "--model-col",
+            "model",
+            "--dataset-col",
+            "dataset",
+            "--accuracy-col",
+            "acc",
+        ])
         .args(["--seed-col", "seed"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -237,7 +286,14 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
     zoorank(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args(["--model-col", "model", "--dataset-col", "dataset", "--accuracy-col", "acc"])
+        .args([
+            "--model-col",
+            "model",
+            "--dataset-col",
+            "dataset",
+            "--accuracy-col",
+            "acc",
+        ])
         .args(["--seed-col", "seed"])
         .assert()
         .success();
