@@ -80,10 +80,16 @@ fn check_embeddings(enc: &TextEncoder, r: &Reference) {
     // One padded batch: masking must make padding invisible.
     let out = enc.forward(&texts).unwrap();
     assert_eq!((out.n, out.dim), (texts.len(), 384));
+    let mut worst = 0f32;
     for (i, want) in r.normalized.iter().enumerate() {
         let d = max_abs_diff(out.row(i), want);
         assert!(d < TOL, "sentence {i} ({:?}): max |Δ| = {d:e}", r.texts[i]);
+        worst = worst.max(d);
     }
+    eprintln!(
+        "{}: max |Δ| vs float64 reference = {worst:e}",
+        enc.tokenizer_path().display()
+    );
 }
 
 #[test]
