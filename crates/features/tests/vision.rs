@@ -194,7 +194,9 @@ fn bare_vit_model_without_prefix_or_head_gives_the_same_features() {
     .unwrap();
     assert_eq!(bare.num_classes(), None);
     let img = image::open(fixtures().join("digits/4/1.png")).unwrap();
-    let a = with_head.forward_images(std::slice::from_ref(&img)).unwrap();
+    let a = with_head
+        .forward_images(std::slice::from_ref(&img))
+        .unwrap();
     let b = bare.forward_images(&[img]).unwrap();
     assert_eq!(a.features, b.features);
     assert!(b.probabilities.is_empty() && b.num_classes == 0);
