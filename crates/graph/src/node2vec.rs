@@ -31,8 +31,8 @@
 //! `o` at 0 (word2vec's initialisation); the embeddings are the `e`.
 //!
 //! Cost: walks O(N · r · L · (deg)) and training O(N · r · L · 2·window · (1 + negatives) ·
-//! dim); the image-zoo graph (≈ 255 nodes, ≈ 2 000 edges) takes ≈ 0.1–0.3 s in release with
-//! the defaults (see `examples/embed_speed.rs`).
+//! dim); a graph the size of the image zoo's (250 nodes, ≈ 2 900 edges) takes ≈ 0.2 s of CPU
+//! in release with the defaults (see `examples/embed_speed.rs`).
 
 use crate::graph::Graph;
 use crate::{Embeddings, GraphEmbedder, GraphError};

@@ -22,6 +22,9 @@ use zoorank_core::{DatasetIdx, ModelIdx};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{build_graph, GraphEmbedder, GraphParams, Node2Vec, Node2VecParams};
 
+/// Embedding dimension the graph rankers use.
+pub const RANKER_DIM: usize = 32;
+
 /// Which node embedder a [`GraphRanker`] uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Learner {
@@ -57,7 +60,11 @@ impl GraphRanker {
             learner,
             regressor: regressor.to_string(),
             graph: GraphParams::default(),
+            // 32 dimensions, not the embedder's 128: the regressors see ≈ 2 000 rows, their
+            // cost grows with the columns (xgb took ≈ 25 s per target with 2 × 128 + 1
+            // graph columns on the loaded 2-core machine) and the issue asks < 1 s.
             embed: Node2VecParams {
+                dim: RANKER_DIM,
                 plus: learner == Learner::Node2VecPlus,
                 ..Node2VecParams::default()
             },
