@@ -496,6 +496,61 @@ mod tests {
         assert!((back_rate(4.0) - 0.2).abs() < 0.03);
     }
 
+    /// Empirical frequencies of the step after t → v, over many walks.
+    fn next_after(g: &Graph, plus: bool, t: usize, v: usize) -> Vec<f64> {
+        let n = Node2Vec::new(Node2VecParams {
+            walks_per_node: 400,
+            p: 1.0,
+            q: 0.5,
+            plus,
+            ..Node2VecParams::default()
+        })
+        .unwrap();
+        let mut counts = vec![0.0; g.n_nodes()];
+        for w in n.walks(g, 13) {
+            for s in w.windows(3) {
+                if s[0] == t && s[1] == v {
+                    counts[s[2]] += 1.0;
+                }
+            }
+        }
+        let total: f64 = counts.iter().sum();
+        counts.iter().map(|c| c / total).collect()
+    }
+
+    #[test]
+    fn node2vec_plus_grades_a_weak_common_neighbour_as_outward() {
+        // t = 0, v = 1; x1 = 2 tightly and x2 = 3 weakly linked to t.
+        let g = Graph::from_edges(
+            vec![NodeKind::Other; 4],
+            &[
+                (0, 1, 1.0),
+                (1, 2, 1.0),
+                (1, 3, 1.0),
+                (0, 2, 1.0),
+                (0, 3, 0.1),
+            ],
+        )
+        .unwrap();
+        // Node2Vec: x1 and x2 are both neighbours of t, so α = 1/p = 1 = 1 for all three.
+        let plain = next_after(&g, false, 0, 1);
+        for x in [0, 2, 3] {
+            assert!((plain[x] - 1.0 / 3.0).abs() < 0.03, "{plain:?}");
+        }
+        // Node2Vec+: d̃(x2) = 0.55, w̃(t, x2) = 0.1 / 0.55, α(x2) = 1/q + (1 − 1/q)·w̃ = 2 − 0.1818
+        // (hand-computed), α(t) = α(x1) = 1: probabilities 1, 1, 1.818 over 3.818.
+        let plus = next_after(&g, true, 0, 1);
+        let a2 = 2.0 - 0.1 / 0.55;
+        let z = 2.0 + a2;
+        for (x, want) in [(0, 1.0 / z), (2, 1.0 / z), (3, a2 / z)] {
+            assert!(
+                (plus[x] - want).abs() < 0.03,
+                "x{x}: {} vs {want} ({plus:?})",
+                plus[x]
+            );
+        }
+    }
+
     #[test]
     fn invalid_parameters_are_rejected() {
         let d = Node2VecParams::default();
