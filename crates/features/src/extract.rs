@@ -11,7 +11,7 @@ use std::path::Path;
 use npyz::WriterBuilder;
 
 use crate::cache::FeatureCache;
-use crate::dataset::{stratified_sample, Batch, Dataset};
+use crate::dataset::{stratified_sample, Batch, Dataset, Items};
 use crate::error::{FeaturesError, Result};
 use crate::{Extracted, InputKind, LoadOptions, Model, ModelDir};
 
@@ -202,25 +202,31 @@ pub fn extract(
         model.map_or(0, Model::feature_dim),
         model.and_then(Model::num_classes),
     );
-    for chunk in indices.chunks(options.batch_size) {
-        let batch = dataset.batch(chunk)?;
-        let out = match (model, batch) {
-            (Some(m), Batch::Texts(t)) => {
-                let refs: Vec<&str> = t.iter().map(String::as_str).collect();
-                m.forward_texts(&refs)?
-            }
-            (Some(m), Batch::Images(imgs)) => m.forward_images(&imgs)?,
-            (_, Batch::Features(rows, dim)) => Extracted {
-                n: chunk.len(),
-                dim,
-                features: rows,
-                num_classes: 0,
-                probabilities: Vec::new(),
-            },
-            (None, _) => unreachable!("checked above: without a model the dataset holds features"),
-        };
-        all.append(out)?;
-        bar.inc(chunk.len() as u64);
+    if let (Some(m), Items::Texts(texts)) = (model, dataset.items()) {
+        extract_texts(m, texts, &indices, options.batch_size, &bar, &mut all)?;
+    } else {
+        for chunk in indices.chunks(options.batch_size) {
+            let batch = dataset.batch(chunk)?;
+            let out = match (model, batch) {
+                (Some(m), Batch::Texts(t)) => {
+                    let refs: Vec<&str> = t.iter().map(String::as_str).collect();
+                    m.forward_texts(&refs)?
+                }
+                (Some(m), Batch::Images(imgs)) => m.forward_images(&imgs)?,
+                (_, Batch::Features(rows, dim)) => Extracted {
+                    n: chunk.len(),
+                    dim,
+                    features: rows,
+                    num_classes: 0,
+                    probabilities: Vec::new(),
+                },
+                (None, _) => {
+                    unreachable!("checked above: without a model the dataset holds features")
+                }
+            };
+            all.append(out)?;
+            bar.inc(chunk.len() as u64);
+        }
     }
     bar.finish_and_clear();
     Ok(FeatureSet {
@@ -229,6 +235,56 @@ pub fn extract(
         indices,
         extracted: all,
     })
+}
+
+/// Batches of a text window are formed after sorting the window by length (longest first), so
+/// each batch pads to texts of similar length; sentence-transformers' `encode` sorts the same
+/// way. Results go back to dataset order. A window is this many batches.
+const SORT_WINDOW_BATCHES: usize = 8;
+
+fn extract_texts(
+    m: &Model,
+    texts: &[String],
+    indices: &[usize],
+    batch_size: usize,
+    bar: &indicatif::ProgressBar,
+    all: &mut Extracted,
+) -> Result<()> {
+    let dim = m.feature_dim();
+    let nc = m.num_classes().unwrap_or(0);
+    for window in indices.chunks(batch_size.saturating_mul(SORT_WINDOW_BATCHES)) {
+        let mut order: Vec<usize> = (0..window.len()).collect();
+        order.sort_by_key(|&k| std::cmp::Reverse(texts[window[k]].len()));
+        let mut features = vec![0f32; window.len() * dim];
+        let mut probabilities = vec![0f32; window.len() * nc];
+        for part in order.chunks(batch_size) {
+            let refs: Vec<&str> = part.iter().map(|&k| texts[window[k]].as_str()).collect();
+            let out = m.forward_texts(&refs)?;
+            if out.dim != dim || out.num_classes != nc || out.n != part.len() {
+                return Err(FeaturesError::InvalidArgument(format!(
+                    "model returned {}×{} features and {} classes, expected {}×{dim} and {nc}",
+                    out.n,
+                    out.dim,
+                    out.num_classes,
+                    part.len()
+                )));
+            }
+            for (j, &k) in part.iter().enumerate() {
+                features[k * dim..(k + 1) * dim].copy_from_slice(out.row(j));
+                probabilities[k * nc..(k + 1) * nc]
+                    .copy_from_slice(&out.probabilities[j * nc..(j + 1) * nc]);
+            }
+            bar.inc(part.len() as u64);
+        }
+        all.append(Extracted {
+            n: window.len(),
+            dim,
+            features,
+            num_classes: nc,
+            probabilities,
+        })?;
+    }
+    Ok(())
 }
 
 fn model_path(m: &Model) -> std::path::PathBuf {

@@ -311,3 +311,41 @@ fn domain_similarity_embeddings_and_distances() {
     assert!((d1 + d2 - d).abs() < 1e-4 * d.max(1.0));
     assert!(domain::distance(&lo, &lo[..3]).is_err());
 }
+
+#[test]
+fn length_sorted_text_batches_return_rows_in_dataset_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut jsonl = String::new();
+    let texts: Vec<String> = (0..19)
+        .map(|i| {
+            let words = ["model", "zoo", "transfer", "ranking", "features", "label"];
+            (0..(1 + (i * 7) % 23))
+                .map(|j| words[(i + j) % words.len()])
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    for (i, t) in texts.iter().enumerate() {
+        jsonl.push_str(&serde_json::json!({"sentence": t, "label": i % 3}).to_string());
+        jsonl.push('\n');
+    }
+    std::fs::write(tmp.path().join("t.jsonl"), jsonl).unwrap();
+    let ds = Dataset::open(tmp.path().join("t.jsonl"), &DatasetOptions::default()).unwrap();
+    let model = load(&minilm_dir());
+    let fs = extract(
+        Some(&model),
+        &ds,
+        &ExtractOptions {
+            batch_size: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(fs.indices, (0..19).collect::<Vec<_>>());
+    for (i, t) in texts.iter().enumerate() {
+        let one = model.forward_texts(&[t.as_str()]).unwrap();
+        for (x, y) in one.features.iter().zip(fs.extracted.row(i)) {
+            assert!((x - y).abs() < 1e-5, "row {i}");
+        }
+    }
+}
