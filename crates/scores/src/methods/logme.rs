@@ -34,8 +34,8 @@
 //! can only fit the class proportions); all-zero features make every `σᵢ = 0`, which is also
 //! legal. The result is checked to be finite.
 //!
-//! Complexity: `O(n·min(n,d)·max(n,d) + min(n,d)³ + c·min(n,d))` time, `O(min(n,d)²)` extra
-//! memory beyond a copy of nothing (the Gram product reads the caller's buffer).
+//! Complexity: `O(n·min(n,d)·max(n,d) + min(n,d)³ + c·min(n,d))` time; memory: one
+//! column-major copy of the features (the Gram product is fastest on it) plus `O(min(n,d)²)`.
 //!
 //! Reference: K. You, Y. Liu, J. Wang, M. Long, "LogME: Practical Assessment of Pre-trained
 //! Models for Transfer Learning", ICML 2021.

@@ -38,10 +38,10 @@ impl TransferabilityScore for Nce {
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (p, labels) = probs_and_labels(ID, input)?;
         let (n, cs, c) = (p.rows(), p.cols(), labels.n_classes());
-        // One pass per row: validation statistics and the hard prediction (first maximum).
-        let mut z = vec![0usize; n];
-        for (i, zi) in z.iter_mut().enumerate() {
-            let row = p.row(i);
+        // One pass per row, rows in parallel: validation statistics and the hard prediction
+        // (first maximum). A bad row is reported as the first bad row in input order.
+        use rayon::prelude::*;
+        let scan = |row: &[f64]| {
             let (mut sum, mut min, mut best, mut arg) = (0.0, f64::INFINITY, f64::NEG_INFINITY, 0);
             for (j, &v) in row.iter().enumerate() {
                 sum += v;
@@ -51,8 +51,18 @@ impl TransferabilityScore for Nce {
                     arg = j;
                 }
             }
-            check_prob_row(i, row, sum, min)?;
-            *zi = arg;
+            (sum, min, arg)
+        };
+        let stats: Vec<(f64, f64, usize)> = p
+            .data()
+            .par_chunks(cs)
+            .with_min_len(256)
+            .map(scan)
+            .collect();
+        let mut z = vec![0usize; n];
+        for (i, &(sum, min, arg)) in stats.iter().enumerate() {
+            check_prob_row(i, p.row(i), sum, min)?;
+            z[i] = arg;
         }
         let mut joint = vec![0usize; c * cs];
         for i in 0..n {
