@@ -73,6 +73,11 @@ enum Command {
     ///
     /// Example: zoorank select --target iris --trainer replay --curves curves.jsonl
     Select(cmd::select::SelectArgs),
+    /// Feature-based transferability scores (LogME, H-Score, LEEP, …) of one model's features
+    /// or source-class probabilities on a labelled target, from .npy/.npz/CSV files.
+    ///
+    /// Example: zoorank score --features X.npy --labels y.npy --method logme,hscore --json
+    Score(cmd::score::ScoreArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -87,6 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cluster(a) => cmd::cluster::run(a, &global),
         Command::Recall(a) => cmd::recall::run(a, &global),
         Command::Select(a) => cmd::select::run(a, &global),
+        Command::Score(a) => cmd::score::run(a, &global),
     }
 }
 

@@ -8,4 +8,5 @@ pub mod recall;
 pub mod select;
 pub mod dataset;
 pub mod embed;
+pub mod score;
 pub mod score_zoo;
