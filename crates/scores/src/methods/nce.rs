@@ -17,7 +17,7 @@
 //! Supervised Classification Tasks", ICCV 2019.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{check_prob_row, probs_and_labels, Needs, ScoreInput};
+use crate::input::{check_prob_row, probs_and_labels, row_sum_min, Needs, ScoreInput};
 use crate::TransferabilityScore;
 
 const ID: &str = "nce";
@@ -41,16 +41,21 @@ impl TransferabilityScore for Nce {
         // One pass per row, rows in parallel: validation statistics and the hard prediction
         // (first maximum). A bad row is reported as the first bad row in input order.
         use rayon::prelude::*;
+        // Each row sits in L1 after the first (vectorised) pass, so the argmax passes are cheap.
         let scan = |row: &[f64]| {
-            let (mut sum, mut min, mut best, mut arg) = (0.0, f64::INFINITY, f64::NEG_INFINITY, 0);
-            for (j, &v) in row.iter().enumerate() {
-                sum += v;
-                min = if v < min { v } else { min };
-                if v > best {
-                    best = v;
-                    arg = j;
+            let (sum, min) = row_sum_min(row);
+            let mut lanes = [f64::NEG_INFINITY; 4];
+            for ch in row.chunks_exact(4) {
+                for l in 0..4 {
+                    lanes[l] = if ch[l] > lanes[l] { ch[l] } else { lanes[l] };
                 }
             }
+            let mut best = lanes[0].max(lanes[1]).max(lanes[2].max(lanes[3]));
+            for &v in row.chunks_exact(4).remainder() {
+                best = best.max(v);
+            }
+            // First maximum; NaN rows (no match) are rejected by the validation anyway.
+            let arg = row.iter().position(|&v| v == best).unwrap_or(0);
             (sum, min, arg)
         };
         let stats: Vec<(f64, f64, usize)> = p
