@@ -1,7 +1,6 @@
 //! Inputs of a score: a row-major matrix view, labels, and their validation.
 
 use crate::error::ScoreError;
-use faer::MatRef;
 
 /// A read-only, row-major `(rows, cols)` view of `f64` values: row `i` is sample `i`.
 #[derive(Debug, Clone, Copy)]
@@ -46,11 +45,6 @@ impl<'a> Matrix<'a> {
     /// Row `i`.
     pub fn row(&self, i: usize) -> &'a [f64] {
         &self.data[i * self.cols..(i + 1) * self.cols]
-    }
-
-    /// The same values as a faer view (no copy).
-    pub(crate) fn as_faer(&self) -> MatRef<'a, f64> {
-        MatRef::from_row_major_slice(self.data, self.rows, self.cols)
     }
 }
 

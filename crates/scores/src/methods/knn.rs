@@ -6,11 +6,13 @@
 //! score depend on label names; ties in distance go to the lower sample index). The score is the
 //! fraction classified correctly, in `[0, 1]`; higher is better.
 //!
-//! Memory stays `O(b·n)`: squared distances `‖a‖² + ‖b‖² − 2aᵀb` are computed for a block of
-//! `b` query rows at a time with one matrix product, never as an `n × n` matrix.
+//! Memory stays `O(b² + n·k)`: squared distances `‖a‖² + ‖b‖² − 2aᵀb` are computed one
+//! `b × b` block at a time with a matrix product, never as an `n × n` matrix, and only for
+//! blocks on or below the diagonal (distances are symmetric, so each product serves both
+//! blocks' samples).
 //!
 //! Inputs: features `(n_samples, n_features)` with `n > k`, labels.
-//! Complexity: `O(n²·d)` time (blocked GEMM), `O(b·n)` memory.
+//! Complexity: `O(n²·d/2)` time (blocked GEMM), `O(b² + n·k)` memory.
 //!
 //! Reference: T. Cover, P. Hart, "Nearest neighbor pattern classification", IEEE Trans.
 //! Information Theory, 1967; used as a transferability baseline e.g. by C. Renggli et al.,
@@ -18,7 +20,7 @@
 
 use crate::error::{finite, ScoreError};
 use crate::input::{features_and_labels, Needs, ScoreInput};
-use crate::linalg::par;
+use crate::linalg::{col_major, par};
 use crate::TransferabilityScore;
 use faer::{Accum, Mat};
 
@@ -64,57 +66,72 @@ impl TransferabilityScore for Knn {
                 got: n,
             });
         }
-        let x = f.as_faer();
+        // Column-major copy: the blocked products run markedly faster on it than on the
+        // caller's row-major buffer.
+        let xc = col_major(&f, None);
+        let x = xc.as_ref();
         let norms: Vec<f64> = (0..n)
             .map(|i| f.row(i).iter().map(|v| v * v).sum())
             .collect();
         let k = self.k;
+        // Per-sample k nearest (distance, index), ascending in that lexicographic order, so the
+        // result does not depend on the order in which candidates arrive.
+        let mut best: Vec<Vec<(f64, usize)>> = vec![Vec::with_capacity(k + 1); n];
+        let offer = |list: &mut Vec<(f64, usize)>, cand: (f64, usize)| {
+            let less = |a: &(f64, usize), b: &(f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+            if list.len() < k || less(&cand, &list[list.len() - 1]) {
+                let pos = list.partition_point(|e| less(e, &cand));
+                list.insert(pos, cand);
+                list.truncate(k);
+            }
+        };
+        // Distances are symmetric: only blocks (I, J) with J ≤ I are multiplied, and each
+        // product updates the lists of both blocks' samples (half the floating-point work).
+        let mut prod = Mat::<f64>::zeros(BLOCK.min(n), BLOCK.min(n));
+        for bi in (0..n).step_by(BLOCK) {
+            let hi = BLOCK.min(n - bi);
+            for bj in (0..=bi).step_by(BLOCK) {
+                let hj = BLOCK.min(n - bj);
+                let mut p = prod.as_mut().submatrix_mut(0, 0, hi, hj);
+                faer::linalg::matmul::matmul(
+                    p.as_mut(),
+                    Accum::Replace,
+                    x.subrows(bi, hi),
+                    x.subrows(bj, hj).transpose(),
+                    1.0,
+                    par(),
+                );
+                for r in 0..hi {
+                    let i = bi + r;
+                    for s in 0..hj {
+                        let j = bj + s;
+                        if bi == bj && j >= i {
+                            break;
+                        }
+                        let dist = norms[i] + norms[j] - 2.0 * p[(r, s)];
+                        offer(&mut best[i], (dist, j));
+                        offer(&mut best[j], (dist, i));
+                    }
+                }
+            }
+        }
         let mut correct = 0usize;
-        let mut prod = Mat::<f64>::zeros(BLOCK.min(n), n);
-        let mut best: Vec<(f64, usize)> = Vec::with_capacity(k + 1);
         let mut votes = vec![0usize; c];
-        for start in (0..n).step_by(BLOCK) {
-            let b = BLOCK.min(n - start);
-            let mut p = prod.as_mut().subrows_mut(0, b);
-            faer::linalg::matmul::matmul(
-                p.as_mut(),
-                Accum::Replace,
-                x.subrows(start, b),
-                x.transpose(),
-                1.0,
-                par(),
-            );
-            for r in 0..b {
-                let i = start + r;
-                best.clear();
-                for j in 0..n {
-                    if j == i {
-                        continue;
-                    }
-                    let dist = norms[i] + norms[j] - 2.0 * p[(r, j)];
-                    if best.len() < k || dist < best[best.len() - 1].0 {
-                        // Insert keeping (distance, index) order; equal distances keep the
-                        // lower index first because j increases.
-                        let pos = best.partition_point(|&(bd, _)| bd <= dist);
-                        best.insert(pos, (dist, j));
-                        best.truncate(k);
-                    }
-                }
-                votes.iter_mut().for_each(|v| *v = 0);
-                for &(_, j) in &best {
-                    votes[labels.idx[j]] += 1;
-                }
-                // Ties in the vote go to the tied class of the nearest neighbour, a rule
-                // that does not depend on how the labels are named.
-                let top = votes.iter().copied().max().unwrap_or(0);
-                let pred = best
-                    .iter()
-                    .map(|&(_, j)| labels.idx[j])
-                    .find(|&l| votes[l] == top)
-                    .unwrap_or(0);
-                if pred == labels.idx[i] {
-                    correct += 1;
-                }
+        for (i, near) in best.iter().enumerate() {
+            votes.iter_mut().for_each(|v| *v = 0);
+            for &(_, j) in near {
+                votes[labels.idx[j]] += 1;
+            }
+            // Ties in the vote go to the tied class of the nearest neighbour, a rule that
+            // does not depend on how the labels are named.
+            let top = votes.iter().copied().max().unwrap_or(0);
+            let pred = near
+                .iter()
+                .map(|&(_, j)| labels.idx[j])
+                .find(|&l| votes[l] == top)
+                .unwrap_or(0);
+            if pred == labels.idx[i] {
+                correct += 1;
             }
         }
         finite(ID, correct as f64 / n as f64)
