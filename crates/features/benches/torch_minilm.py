@@ -1,8 +1,8 @@
 """PyTorch CPU side of the MiniLM throughput benchmark (see scripts/bench-features.sh).
 
 Encodes the `text` column of a CSV with all-MiniLM-L6-v2 exactly as zoorank does: the
-tokenizer.json tokenizer (truncation at sentence-transformers' max_seq_length), batches of
---batch-size padded to the longest text of the batch, BERT forward pass in float32, masked mean
+tokenizer.json tokenizer (truncation at sentence-transformers' max_seq_length), windows of 8 batches sorted by
+text length, batches of --batch-size padded to the longest text of the batch, BERT forward pass in float32, masked mean
 pooling, L2 normalisation. BERT is written with torch.nn.functional from model.safetensors, so
 no `transformers` package is needed. Prints one JSON line: samples, seconds, samples_per_second,
 and the max |Δ| against the features zoorank wrote (--compare features.npy) as a sanity check.
@@ -49,6 +49,8 @@ def main():
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--compare")
+    ap.add_argument("--sort-window", type=int, default=8,
+                    help="sort each window of this many batches by text length, as zoorank and sentence-transformers do (0: no sorting)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = json.load(open(os.path.join(a.model, "config.json")))
@@ -59,18 +61,23 @@ def main():
     tok = Tokenizer.from_file(os.path.join(a.model, "tokenizer.json"))
     tok.enable_truncation(max_len)
     tok.enable_padding(pad_id=0, pad_token="[PAD]")
-    out = []
+    win = a.batch_size * a.sort_window if a.sort_window > 0 else len(texts)
+    feats = np.zeros((len(texts), cfg["hidden_size"]), dtype=np.float32)
     with torch.inference_mode():
-        for s in range(0, len(texts), a.batch_size):
-            enc = tok.encode_batch(texts[s : s + a.batch_size])
-            ids = torch.tensor([e.ids for e in enc])
-            mask = torch.tensor([e.attention_mask for e in enc])
-            hs = bert(ids, mask, t, cfg)
-            m = mask[:, :, None].float()
-            mean = (hs * m).sum(1) / m.sum(1)
-            out.append(F.normalize(mean, dim=-1))
+        for w in range(0, len(texts), win):
+            idx = list(range(w, min(w + win, len(texts))))
+            if a.sort_window > 0:
+                idx.sort(key=lambda i: -len(texts[i].encode()))
+            for s in range(0, len(idx), a.batch_size):
+                part = idx[s : s + a.batch_size]
+                enc = tok.encode_batch([texts[i] for i in part])
+                ids = torch.tensor([e.ids for e in enc])
+                mask = torch.tensor([e.attention_mask for e in enc])
+                hs = bert(ids, mask, t, cfg)
+                m = mask[:, :, None].float()
+                mean = (hs * m).sum(1) / m.sum(1)
+                feats[part] = F.normalize(mean, dim=-1).numpy()
     seconds = time.perf_counter() - started
-    feats = torch.cat(out).numpy()
     res = {"framework": f"pytorch {torch.__version__}", "threads": a.threads, "samples": len(texts),
            "seconds": seconds, "samples_per_second": len(texts) / seconds}
     if a.compare:
