@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
-use zoorank_features::{CacheOutcome, FeatureSet};
+use zoorank_features::{CacheOutcome, FeatureSet, FeaturesError};
 use zoorank_scores::{Matrix, Needs, ScoreInput};
 use zoorank_store::ScoreRow;
 
@@ -180,7 +180,34 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             continue;
         }
         let started = Instant::now();
-        let (fs, outcome) = features_for(dir, &dataset, &args.extract, store.as_mut())?;
+        let (fs, outcome) = match features_for(dir, &dataset, &args.extract, store.as_mut()) {
+            Ok(r) => r,
+            // A mixed zoo (text and image models): skip the models that cannot read this
+            // dataset instead of aborting the run.
+            Err(e)
+                if matches!(
+                    e.downcast_ref::<FeaturesError>(),
+                    Some(FeaturesError::ModalityMismatch { .. })
+                ) =>
+            {
+                let why = e
+                    .downcast_ref::<FeaturesError>()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                for m in &methods {
+                    lines.push(ScoreLine {
+                        model: model.clone(),
+                        method: m.clone(),
+                        value: None,
+                        note: Some(why.clone()),
+                        cache: "skipped",
+                        seconds: 0.0,
+                    });
+                }
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let forward = started.elapsed().as_secs_f64();
         let cache = match outcome {
             CacheOutcome::Hit => "hit",
