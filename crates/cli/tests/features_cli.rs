@@ -85,7 +85,7 @@ fn embed_writes_npy_and_second_run_hits_the_cache() {
     }
     // 20 × 32 float32 after the .npy header.
     let len = std::fs::metadata(&out).unwrap().len();
-    assert!(len >= 20 * 32 * 4 && len < 20 * 32 * 4 + 256, "{len}");
+    assert!((20 * 32 * 4..20 * 32 * 4 + 256).contains(&len), "{len}");
     assert_eq!(run(&db)["cache"], "hit");
 }
 
@@ -253,6 +253,8 @@ fn score_zoo_on_a_text_csv_with_minilm() {
         text.push_str(&format!("\"{t}\",{}\n", if i < 6 { "pos" } else { "neg" }));
     }
     std::fs::write(&csv, text).unwrap();
+    // An image model in the same zoo is skipped with a note, not an abort.
+    copy_dir(&fixtures().join("tiny-vit"), &zoo.join("tiny-vit"));
     let mut c = zoorank(&tmp.path().join("zoo.db"));
     c.args([
         "score-zoo",
@@ -267,6 +269,16 @@ fn score_zoo_on_a_text_csv_with_minilm() {
     .arg(&csv);
     let j = json(&mut c);
     let lines = j.as_array().unwrap();
-    assert_eq!(lines.len(), 2);
-    assert!(lines.iter().all(|l| l["value"].as_f64().is_some()), "{j}");
+    assert_eq!(lines.len(), 4);
+    for l in lines {
+        if l["model"] == "tiny-vit" {
+            assert_eq!(l["cache"], "skipped", "{l}");
+            assert!(
+                l["note"].as_str().unwrap().contains("takes image input"),
+                "{l}"
+            );
+        } else {
+            assert!(l["value"].as_f64().is_some(), "{l}");
+        }
+    }
 }
