@@ -60,6 +60,10 @@ enum Command {
     Zoo(cmd::zoo::ZooCommand),
     /// Import the shipped image zoo into the store and show what zoorank knows about it.
     Quickstart(cmd::quickstart::QuickstartArgs),
+    /// Evaluate ranking methods leave-one-dataset-out on the zoo's real fine-tuning results.
+    Eval(cmd::eval::EvalArgs),
+    /// Rank every model of the zoo for a target dataset by predicted fine-tuning accuracy.
+    Recommend(cmd::recommend::RecommendArgs),
     /// Cluster models by benchmark performance (two-phase recall, step 1): clusters,
     /// representatives, silhouettes.
     ///
@@ -89,6 +93,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(c) => cmd::import::run(c, &global),
         Command::Zoo(c) => cmd::zoo::run(c, &global),
         Command::Quickstart(a) => cmd::quickstart::run(a, &global),
+        Command::Eval(a) => cmd::eval::run(a, &global),
+        Command::Recommend(a) => cmd::recommend::run(a, &global),
         Command::Cluster(a) => cmd::cluster::run(a, &global),
         Command::Recall(a) => cmd::recall::run(a, &global),
         Command::Select(a) => cmd::select::run(a, &global),

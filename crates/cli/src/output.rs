@@ -23,7 +23,7 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_BORDERS_ONLY)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header.iter().map(|h| Cell::new(h)));
+        .set_header(header.iter().map(Cell::new));
     for r in rows {
         t.add_row(r.into_iter().map(|c| {
             let numeric = c.parse::<f64>().is_ok();

@@ -267,19 +267,28 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
         .unwrap();
     let start = std::time::Instant::now();
     let mut killed_mid_write = false;
+    let mut finished_early = false;
     while start.elapsed() < std::time::Duration::from_secs(120) {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("import finished ({status}) before the WAL grew: make the file bigger");
+        if child.try_wait().unwrap().is_some() {
+            finished_early = true;
+            break;
         }
         let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
         if wal_len > 4 << 20 {
             child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
             killed_mid_write = true;
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
+    if !finished_early {
+        let _ = child.kill();
+    }
+    child.wait().unwrap();
+    assert!(
+        !finished_early,
+        "the import finished before the WAL grew: make the file bigger"
+    );
     assert!(killed_mid_write, "the import never started writing");
     assert_eq!(stats_json(&db), before, "a killed import changed the store");
     // The store still works: the same import completes.

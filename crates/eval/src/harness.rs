@@ -235,6 +235,9 @@ struct Job {
     target: usize,
 }
 
+/// A job's outcome: the scores and the seconds they took.
+type JobResult = Result<(Vec<ModelScore>, f64), PredictError>;
+
 /// Runs `methods` on every target of `zoo` under the protocol.
 pub fn evaluate(
     zoo: &Zoo,
@@ -265,7 +268,7 @@ pub fn evaluate(
         })
         .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    type Out = (usize, Result<(Vec<ModelScore>, f64), PredictError>);
+    type Out = (usize, JobResult);
     let results: Vec<Out> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..opts.threads.max(1))
             .map(|_| {
@@ -288,8 +291,7 @@ pub fn evaluate(
             .flat_map(|h| h.join().expect("worker panicked"))
             .collect()
     });
-    let mut by_job: Vec<Option<Result<(Vec<ModelScore>, f64), PredictError>>> =
-        (0..jobs.len()).map(|_| None).collect();
+    let mut by_job: Vec<Option<JobResult>> = (0..jobs.len()).map(|_| None).collect();
     for (i, r) in results {
         by_job[i] = Some(r);
     }

@@ -34,19 +34,24 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn image_zoo_strict_import_refuses_the_two_broken_score_lines_and_writes_nothing() {
     let mut store = Store::open_in_memory().unwrap();
-    let err = import::import_transfergraph(&mut store, &data_dir().join("transfergraph-image"), STRICT)
-        .unwrap_err();
+    let err =
+        import::import_transfergraph(&mut store, &data_dir().join("transfergraph-image"), STRICT)
+            .unwrap_err();
     let ImportError::BadRows { problems } = &err else {
         panic!("expected BadRows, got {err}");
     };
     let lines: Vec<u64> = problems.iter().map(|p| p.location.line).collect();
     assert_eq!(lines, vec![1052, 2309]);
-    assert!(problems
-        .iter()
-        .all(|p| p.location.file.ends_with("transferability_score_records.csv")));
+    assert!(problems.iter().all(|p| p
+        .location
+        .file
+        .ends_with("transferability_score_records.csv")));
     assert!(err.to_string().contains("--skip-bad-rows"));
     let s = store.stats().unwrap();
-    assert_eq!((s.models, s.datasets, s.records, s.scores, s.distances), (0, 0, 0, 0, 0));
+    assert_eq!(
+        (s.models, s.datasets, s.records, s.scores, s.distances),
+        (0, 0, 0, 0, 0)
+    );
 }
 
 #[test]
@@ -96,11 +101,16 @@ fn image_zoo_imports_with_exact_counts_and_reimport_changes_nothing() {
     // The loaded zoo agrees, and metadata was parsed from list strings and float integers.
     let zoo = store.load_zoo().unwrap();
     assert_eq!(zoo.records.len(), 2254);
-    let m = &zoo.models[zoo.model_index("Aftabhussain/Tomato_Leaf_Classifier").unwrap()];
+    let m = &zoo.models[zoo
+        .model_index("Aftabhussain/Tomato_Leaf_Classifier")
+        .unwrap()];
     assert_eq!(m.architecture.as_deref(), Some("ViTForImageClassification"));
     assert_eq!(m.input_size, Some(224.0));
     assert_eq!(m.num_labels, Some(2.0));
-    assert_eq!(m.source_dataset.as_deref(), Some("['Bacterial_spot', 'Healthy']"));
+    assert_eq!(
+        m.source_dataset.as_deref(),
+        Some("['Bacterial_spot', 'Healthy']")
+    );
     let cifar = zoo.dataset_index("cifar100").unwrap();
     assert_eq!(zoo.datasets[cifar].num_samples, Some(50000.0));
     assert_eq!(zoo.datasets[cifar].num_classes, Some(100.0));
@@ -126,13 +136,14 @@ fn a_corrupted_accuracy_cell_is_named_and_nothing_is_written() {
     let mut store = Store::open_in_memory().unwrap();
     import::import_two_phase(&mut store, &data_dir().join("two-phase"), STRICT).unwrap();
     let before = store.stats().unwrap();
-    for opts in [STRICT] {
-        let err = import::import_transfergraph(&mut store, &dir, opts).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("records.csv:11, column 'eval_accuracy'"), "{msg}");
-        assert!(msg.contains("'0.9x1' is not a finite number"), "{msg}");
-        assert_eq!(store.stats().unwrap(), before);
-    }
+    let err = import::import_transfergraph(&mut store, &dir, STRICT).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("records.csv:11, column 'eval_accuracy'"),
+        "{msg}"
+    );
+    assert!(msg.contains("'0.9x1' is not a finite number"), "{msg}");
+    assert_eq!(store.stats().unwrap(), before);
     // Lenient: everything else goes in, the bad record is reported.
     let r = import::import_transfergraph(&mut store, &dir, LENIENT).unwrap();
     assert_eq!(r.skipped.len(), 3);
@@ -148,7 +159,10 @@ fn text_sample_is_refused_strictly_and_imports_leniently() {
     // The sample is cut from the full files: its distance matrix is not square and its last
     // record names a model whose metadata row was cut.
     assert!(msg.contains("not square"), "{msg}");
-    assert!(msg.contains("unknown model 'cambridgeltl/guardian_news_distilbert-base-uncased'"), "{msg}");
+    assert!(
+        msg.contains("unknown model 'cambridgeltl/guardian_news_distilbert-base-uncased'"),
+        "{msg}"
+    );
     assert_eq!(store.stats().unwrap().records, 0);
 
     let r = import::import_transfergraph(&mut store, &dir, LENIENT).unwrap();
@@ -164,10 +178,15 @@ fn text_sample_is_refused_strictly_and_imports_leniently() {
     assert_eq!(s.distances, 3 * 22 - 3);
     let zoo = store.load_zoo().unwrap();
     // A short metadata row (trailing accuracy cell absent) is read as an empty cell.
-    let tiny = &zoo.models[zoo.model_index("philschmid/tiny-distilbert-classification").unwrap()];
+    let tiny = &zoo.models[zoo
+        .model_index("philschmid/tiny-distilbert-classification")
+        .unwrap()];
     assert_eq!(tiny.upstream_accuracy, None);
     assert_eq!(tiny.source_dataset.as_deref(), Some("glue/sst2"));
-    assert_eq!(tiny.architecture.as_deref(), Some("DistilBertForSequenceClassification"));
+    assert_eq!(
+        tiny.architecture.as_deref(),
+        Some("DistilBertForSequenceClassification")
+    );
 }
 
 /// Writes a full-size text zoo in the TransferGraph text layout: `n_models` models, `n_targets`
@@ -180,8 +199,16 @@ fn write_text_zoo(dir: &Path, n_models: usize, n_targets: usize) -> (usize, usiz
         ",model,architectures,number_of_labels,labels,model_type,number_of_parameters,memory_consumption,dataset,accuracy\n",
     );
     for m in 0..n_models {
-        let acc = if m % 3 == 0 { String::new() } else { format!("0.{}", 700 + m) };
-        let src = if m % 5 == 0 { String::new() } else { targets[m % n_targets].clone() };
+        let acc = if m % 3 == 0 {
+            String::new()
+        } else {
+            format!("0.{}", 700 + m)
+        };
+        let src = if m % 5 == 0 {
+            String::new()
+        } else {
+            targets[m % n_targets].clone()
+        };
         writeln!(
             models,
             "{m},org/model-{m},BertForSequenceClassification,2,\"['LABEL_0', 'LABEL_1']\",bert,{},{},{src},{acc}",
@@ -199,7 +226,11 @@ fn write_text_zoo(dir: &Path, n_models: usize, n_targets: usize) -> (usize, usiz
     for (t, target) in targets.iter().enumerate() {
         for m in 0..n_models {
             let acc = 0.5 + ((m * 7 + t * 13) % 40) as f64 / 100.0;
-            let rt = if (m + t) % 4 == 0 { String::new() } else { format!("{}.5", 200 + m) };
+            let rt = if (m + t) % 4 == 0 {
+                String::new()
+            } else {
+                format!("{}.5", 200 + m)
+            };
             writeln!(recs, "{i},org/model-{m},{target},org/model-{m},task_{t},sequence_classification,16.0,linear,2e-05,1.0,5.0,42.0,bench,{rt},{acc},True,,TransferGraph,,,,,,").unwrap();
             i += 1;
             full += 1;
@@ -232,7 +263,11 @@ fn write_text_zoo(dir: &Path, n_models: usize, n_targets: usize) -> (usize, usiz
     for (a, ta) in targets.iter().enumerate() {
         write!(dist, "{ta}").unwrap();
         for b in 0..n_targets {
-            let v = if a == b { 0.0 } else { 10.0 + (a.abs_diff(b) as f64) };
+            let v = if a == b {
+                0.0
+            } else {
+                10.0 + (a.abs_diff(b) as f64)
+            };
             write!(dist, ",{v}").unwrap();
         }
         dist.push('\n');
@@ -259,7 +294,10 @@ fn full_size_text_zoo_imports_strictly_with_lora_rows() {
     assert!(s.records > 2000);
     assert_eq!(s.records_peft, lora);
     assert_eq!(s.scores, 3 * 167 * 2);
-    assert_eq!(s.distances_by_method["domain-similarity:EleutherAI_gpt-neo-125m"], 14 * 13 / 2);
+    assert_eq!(
+        s.distances_by_method["domain-similarity:EleutherAI_gpt-neo-125m"],
+        14 * 13 / 2
+    );
     let zoo = store.load_zoo().unwrap();
     let t0 = zoo.dataset_index("bench/task_0").unwrap();
     // Ground truth excludes LoRA runs unless asked for.
@@ -292,10 +330,13 @@ fn two_phase_imports_matrices_as_records_and_leep_rows_as_scores() {
     assert_eq!(s.by_modality["image"].records, 30 * 6);
     let zoo = store.load_zoo().unwrap();
     assert!(zoo.model_index("albert-base-v2").is_some());
-    assert!(zoo.model_index("18811449050/bert_finetuning_test").is_some());
+    assert!(zoo
+        .model_index("18811449050/bert_finetuning_test")
+        .is_some());
     // Negative values (Matthews correlation on CoLA) are legal.
     assert!(zoo.records.iter().any(|r| r.accuracy < 0.0));
-    let again = import::import_two_phase(&mut store, &data_dir().join("two-phase"), STRICT).unwrap();
+    let again =
+        import::import_two_phase(&mut store, &data_dir().join("two-phase"), STRICT).unwrap();
     assert_eq!(again.counts.unwrap().records.unchanged, 999);
 }
 
@@ -340,7 +381,9 @@ fn unknown_model_in_scores_is_named() {
         .unwrap_err()
         .to_string();
     assert!(
-        msg.contains("transferability_score_records.csv:3, column 'model': unknown model 'nobody/unknown'"),
+        msg.contains(
+            "transferability_score_records.csv:3, column 'model': unknown model 'nobody/unknown'"
+        ),
         "{msg}"
     );
     assert_eq!(store.stats().unwrap().models, 0);
@@ -358,7 +401,13 @@ fn non_square_and_asymmetric_distance_matrices_are_refused() {
     });
     let mut store = Store::open_in_memory().unwrap();
     let msg = import::import_transfergraph(&mut store, &dir, LENIENT)
-        .map(|r| r.skipped.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))
+        .map(|r| {
+            r.skipped
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
         .unwrap();
     assert!(msg.contains("not square: 69 columns but 68 rows"), "{msg}");
 
@@ -373,7 +422,10 @@ fn non_square_and_asymmetric_distance_matrices_are_refused() {
     let msg = import::import_transfergraph(&mut store, &dir, STRICT)
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("asymmetric distance: 5.5 here but 5.329507827758789"), "{msg}");
+    assert!(
+        msg.contains("asymmetric distance: 5.5 here but 5.329507827758789"),
+        "{msg}"
+    );
     assert_eq!(store.stats().unwrap().distances, 0);
 }
 
@@ -389,13 +441,19 @@ fn missing_column_and_missing_records_file_are_named() {
     let msg = import::import_transfergraph(&mut store, &dir, LENIENT)
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("records.csv:1: missing column 'finetuned_dataset' or 'dataset_name'"), "{msg}");
+    assert!(
+        msg.contains("records.csv:1: missing column 'finetuned_dataset' or 'dataset_name'"),
+        "{msg}"
+    );
 
     let empty = tempfile::tempdir().unwrap();
     let msg = import::import_transfergraph(&mut store, empty.path(), STRICT)
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("missing fine-tuning records (expected records.csv)"), "{msg}");
+    assert!(
+        msg.contains("missing fine-tuning records (expected records.csv)"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -422,7 +480,10 @@ fn generic_records_and_models_import() {
     assert_eq!(zoo.records[0].curve, Some(vec![0.3, 0.4]));
     assert_eq!(zoo.records[2].curve, Some(vec![0.5, 0.6]));
     let t2 = zoo.dataset_index("t2").unwrap();
-    assert_eq!(zoo.ground_truth(t2, false), vec![(zoo.model_index("m1").unwrap(), 0.65)]);
+    assert_eq!(
+        zoo.ground_truth(t2, false),
+        vec![(zoo.model_index("m1").unwrap(), 0.65)]
+    );
     let again = import::import_records(&mut store, &p, &spec, STRICT).unwrap();
     assert_eq!(again.counts.unwrap().records.unchanged, 4);
 
@@ -431,11 +492,21 @@ fn generic_records_and_models_import() {
         accuracy_col: "accuracy".into(),
         ..spec.clone()
     };
-    let msg = import::import_records(&mut store, &p, &bad, STRICT).unwrap_err().to_string();
-    assert!(msg.contains("runs.csv:1: missing column 'accuracy'"), "{msg}");
+    let msg = import::import_records(&mut store, &p, &bad, STRICT)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("runs.csv:1: missing column 'accuracy'"),
+        "{msg}"
+    );
     std::fs::write(&p, "who,task,acc,lr,curve\nm3,t1,abc,0.1,\n").unwrap();
-    let msg = import::import_records(&mut store, &p, &spec, STRICT).unwrap_err().to_string();
-    assert!(msg.contains("runs.csv:2, column 'acc': 'abc' is not a finite number"), "{msg}");
+    let msg = import::import_records(&mut store, &p, &spec, STRICT)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("runs.csv:2, column 'acc': 'abc' is not a finite number"),
+        "{msg}"
+    );
     assert_eq!(store.stats().unwrap().records, 4);
 
     let mp = tmp.path().join("models.csv");

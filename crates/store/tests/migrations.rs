@@ -45,12 +45,23 @@ fn a_version_1_store_keeps_its_data_and_gains_the_new_tables() {
     assert_eq!(zoo.records.len(), 1);
     assert_eq!(zoo.records[0].curve, Some(vec![0.5, 0.7, 0.8]));
     store.put_embedding("d", "probe", &[1.0, -2.5]).unwrap();
-    assert_eq!(store.get_embedding("d", "probe").unwrap(), Some(vec![1.0, -2.5]));
+    assert_eq!(
+        store.get_embedding("d", "probe").unwrap(),
+        Some(vec![1.0, -2.5])
+    );
     store.put_blob("k", b"bytes").unwrap();
     assert_eq!(store.get_blob("k").unwrap().as_deref(), Some(&b"bytes"[..]));
     // Re-opening an up-to-date file is a no-op.
     drop(store);
-    assert_eq!(Store::open(&path).unwrap().load_zoo().unwrap().records.len(), 1);
+    assert_eq!(
+        Store::open(&path)
+            .unwrap()
+            .load_zoo()
+            .unwrap()
+            .records
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -67,7 +67,7 @@ pub enum ImportCommand {
     /// re-importing the same file changes nothing.
     ///
     /// Example: zoorank import records runs.csv --model-col model --dataset-col task --accuracy-col acc --lr-col lr
-    Records(RecordsArgs),
+    Records(Box<RecordsArgs>),
     /// Import any CSV of model metadata; you name the id column, usual column names
     /// (architectures, model_type, number_of_parameters, memory_consumption, input_shape,
     /// dataset, accuracy, #labels) are recognised, everything else is kept as JSON.
