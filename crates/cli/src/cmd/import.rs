@@ -240,38 +240,23 @@ pub fn print_report(what: &str, r: &ImportReport, dry_run: bool) -> anyhow::Resu
         rows,
     ))?;
     if let Some(c) = &r.counts {
-        let rows = vec![
+        let rows = [
+            ("models", c.models),
+            ("datasets", c.datasets),
+            ("records", c.records),
+            ("scores", c.scores),
+            ("distances", c.distances),
+        ]
+        .into_iter()
+        .map(|(name, u)| {
             vec![
-                "models".to_string(),
-                c.models.new.to_string(),
-                c.models.updated.to_string(),
-                c.models.unchanged.to_string(),
-            ],
-            vec![
-                "datasets".to_string(),
-                c.datasets.new.to_string(),
-                c.datasets.updated.to_string(),
-                c.datasets.unchanged.to_string(),
-            ],
-            vec![
-                "records".to_string(),
-                c.records.new.to_string(),
-                c.records.updated.to_string(),
-                c.records.unchanged.to_string(),
-            ],
-            vec![
-                "scores".to_string(),
-                c.scores.new.to_string(),
-                c.scores.updated.to_string(),
-                c.scores.unchanged.to_string(),
-            ],
-            vec![
-                "distances".to_string(),
-                c.distances.new.to_string(),
-                c.distances.updated.to_string(),
-                c.distances.unchanged.to_string(),
-            ],
-        ];
+                name.to_string(),
+                u.new.to_string(),
+                u.updated.to_string(),
+                u.unchanged.to_string(),
+            ]
+        })
+        .collect();
         output::println(output::table(
             &["table", "new", "updated", "unchanged"],
             rows,

@@ -120,36 +120,27 @@ impl Table {
     /// The row has no more fields than the header. A shorter row is read as pandas reads it:
     /// the missing trailing cells are empty (a required one then fails in [`Table::req_text`]).
     pub fn check_width(&self, row: &Row) -> Result<(), RowProblem> {
-        if row.fields.len() <= self.header.len() {
-            Ok(())
-        } else {
-            Err(self.problem(
-                row,
-                None,
-                format!(
-                    "expected {} fields as in the header, found {}",
-                    self.header.len(),
-                    row.fields.len()
-                ),
-            ))
-        }
+        self.width_problem(row, row.fields.len() <= self.header.len())
     }
 
     /// Exactly as many fields as the header (for matrices).
     pub fn check_exact_width(&self, row: &Row) -> Result<(), RowProblem> {
-        if row.fields.len() == self.header.len() {
-            Ok(())
-        } else {
-            Err(self.problem(
-                row,
-                None,
-                format!(
-                    "expected {} fields as in the header, found {}",
-                    self.header.len(),
-                    row.fields.len()
-                ),
-            ))
+        self.width_problem(row, row.fields.len() == self.header.len())
+    }
+
+    fn width_problem(&self, row: &Row, ok: bool) -> Result<(), RowProblem> {
+        if ok {
+            return Ok(());
         }
+        Err(self.problem(
+            row,
+            None,
+            format!(
+                "expected {} fields as in the header, found {}",
+                self.header.len(),
+                row.fields.len()
+            ),
+        ))
     }
 
     /// The trimmed cell, `None` when empty (or column absent).
