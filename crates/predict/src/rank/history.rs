@@ -3,7 +3,7 @@
 //! target's row for each candidate.
 
 use super::table::{design, Design, FeatureTable, History, TableSpec};
-use super::{ModelScore, PredictError, Ranker, TargetView};
+use super::{ModelScore, PredictError, TargetView};
 use crate::regress::{regressor_by_id, Features};
 use zoorank_core::{DatasetIdx, ModelIdx};
 
@@ -139,6 +139,3 @@ impl super::Ranker for HistoryRegressor {
         )
     }
 }
-
-#[allow(unused)]
-fn _assert_object_safe(_: &dyn Ranker) {}

@@ -231,7 +231,7 @@ pub(crate) fn parse_dir(
     report
         .rows_read
         .insert(records.file_name(), records.rows.len());
-    let recs = parse_records(&records, layout, known_models.as_ref(), &mut problems)?;
+    let recs = parse_records(&records, known_models.as_ref(), &mut problems)?;
     let (recs, dups) = dedup_last(recs, |r: &RecordRow| {
         (r.model.clone(), r.dataset.clone(), r.run_key.clone())
     });
@@ -564,7 +564,6 @@ fn check_model(
 
 fn parse_records(
     t: &Table,
-    layout: TransferGraphLayout,
     known: Option<&HashSet<String>>,
     problems: &mut Problems,
 ) -> Result<Vec<RecordRow>, ImportError> {
@@ -584,7 +583,6 @@ fn parse_records(
         .filter(|(_, h)| h.starts_with("lora_"))
         .map(|(i, h)| (i, h.clone()))
         .collect();
-    let _ = layout;
     let mut out = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<RecordRow, RowProblem> {
