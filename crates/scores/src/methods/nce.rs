@@ -11,13 +11,14 @@
 //! Higher (closer to 0) is better; 0 means the source predictions determine the label.
 //!
 //! Inputs: source-model probabilities `(n_samples, n_source_classes)`, labels.
-//! Complexity: `O(n · C_s)`.
+//! Complexity: `O(n · C_s)` time, one read of the probabilities (rows in parallel), a
+//! `c × C_s` table of counts.
 //!
 //! Reference: A. T. Tran, C. V. Nguyen, T. Hassner, "Transferability and Hardness of
 //! Supervised Classification Tasks", ICCV 2019.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{check_prob_row, probs_and_labels, row_sum_min, Needs, ScoreInput};
+use crate::input::{check_prob_row, probs_and_labels, Needs, ScoreInput};
 use crate::TransferabilityScore;
 
 const ID: &str = "nce";
@@ -37,58 +38,103 @@ impl TransferabilityScore for Nce {
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (p, labels) = probs_and_labels(ID, input)?;
-        let (n, cs, c) = (p.rows(), p.cols(), labels.n_classes());
-        // One pass per row, rows in parallel: validation statistics and the hard prediction
-        // (first maximum). A bad row is reported as the first bad row in input order.
+        let (cs, c) = (p.cols(), labels.n_classes());
+        // One read of the probability matrix, rows in parallel: each row's sum, minimum and
+        // maximum in one vectorised pass, then the first position of the maximum (the row is
+        // in L1 by then). Only the hard prediction is kept, as a `u32` per row (a row of 2³²
+        // values would take 32 GiB); the first bad row in input order is reported.
         use rayon::prelude::*;
-        // Each row sits in L1 after the first (vectorised) pass, so the argmax passes are cheap.
-        let scan = |row: &[f64]| {
-            let (sum, min) = row_sum_min(row);
-            let mut lanes = [f64::NEG_INFINITY; 4];
-            for ch in row.chunks_exact(4) {
-                for l in 0..4 {
-                    lanes[l] = if ch[l] > lanes[l] { ch[l] } else { lanes[l] };
+        let mut z = vec![0u32; p.rows()];
+        let first_bad = z
+            .par_chunks_mut(ROWS_PER_TASK)
+            .enumerate()
+            .filter_map(|(t, zs)| {
+                let i0 = t * ROWS_PER_TASK;
+                for (r, zi) in zs.iter_mut().enumerate() {
+                    let row = p.row(i0 + r);
+                    let (sum, min, max) = sum_min_max(row);
+                    if check_prob_row(i0 + r, row, sum, min).is_err() {
+                        return Some(i0 + r);
+                    }
+                    *zi = first_position(row, max) as u32;
                 }
-            }
-            let mut best = lanes[0].max(lanes[1]).max(lanes[2].max(lanes[3]));
-            for &v in row.chunks_exact(4).remainder() {
-                best = best.max(v);
-            }
-            // First maximum; NaN rows (no match) are rejected by the validation anyway.
-            let arg = row.iter().position(|&v| v == best).unwrap_or(0);
-            (sum, min, arg)
-        };
-        let stats: Vec<(f64, f64, usize)> = p
-            .data()
-            .par_chunks(cs)
-            .with_min_len(256)
-            .map(scan)
-            .collect();
-        let mut z = vec![0usize; n];
-        for (i, &(sum, min, arg)) in stats.iter().enumerate() {
-            check_prob_row(i, p.row(i), sum, min)?;
-            z[i] = arg;
+                None
+            })
+            .min();
+        if let Some(i) = first_bad {
+            let row = p.row(i);
+            let (sum, min, _) = sum_min_max(row);
+            check_prob_row(i, row, sum, min)?;
         }
+        // Joint counts over (class, prediction), then Σ_{y,z} (n_yz/n) log(n_yz / n_z).
         let mut joint = vec![0usize; c * cs];
-        for i in 0..n {
-            joint[labels.idx[i] * cs + z[i]] += 1;
+        let mut nz = vec![0usize; cs];
+        for (&k, &zi) in labels.idx.iter().zip(&z) {
+            joint[k * cs + zi as usize] += 1;
+            nz[zi as usize] += 1;
         }
-        let mut pz = vec![0usize; cs];
-        for k in 0..c {
-            for z in 0..cs {
-                pz[z] += joint[k * cs + z];
-            }
-        }
-        let nf = n as f64;
-        let mut total = 0.0;
-        for k in 0..c {
-            for z in 0..cs {
-                let j = joint[k * cs + z];
-                if j > 0 {
-                    total += j as f64 / nf * (j as f64 / pz[z] as f64).ln();
-                }
-            }
-        }
-        finite(ID, total)
+        let total: f64 = joint
+            .chunks_exact(cs)
+            .map(|row| {
+                row.iter()
+                    .zip(&nz)
+                    .filter(|(&j, _)| j > 0)
+                    .map(|(&j, &m)| j as f64 * (j as f64 / m as f64).ln())
+                    .sum::<f64>()
+            })
+            .sum();
+        finite(ID, total / p.rows() as f64)
     }
+}
+
+/// Rows per parallel task: enough work (½ MB of a 1,000-column matrix) to amortise the
+/// scheduling, small enough that a descheduled worker holds up little on a loaded machine.
+const ROWS_PER_TASK: usize = 64;
+
+/// Accumulator lanes: 8 independent sums, minima and maxima are 12 SSE2 registers (the
+/// baseline x86-64 target), so the loop neither spills nor waits on one dependency chain.
+const LANES: usize = 8;
+
+/// Sum, minimum and maximum of a row in one pass (NaN compares false, so a NaN entry shows
+/// up in the sum and is caught by the row check).
+fn sum_min_max(row: &[f64]) -> (f64, f64, f64) {
+    let mut s = [0.0f64; LANES];
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for ch in chunks {
+        for l in 0..LANES {
+            let v = ch[l];
+            s[l] += v;
+            lo[l] = if v < lo[l] { v } else { lo[l] };
+            hi[l] = if v > hi[l] { v } else { hi[l] };
+        }
+    }
+    let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+    for l in 0..LANES {
+        sum += s[l];
+        min = min.min(lo[l]);
+        max = max.max(hi[l]);
+    }
+    for &v in rest {
+        sum += v;
+        min = min.min(v);
+        max = max.max(v);
+    }
+    (sum, min, max)
+}
+
+/// First index of `value` in `row` (`value` is the row's maximum, so it is present), eight
+/// entries at a time.
+fn first_position(row: &[f64], value: f64) -> usize {
+    let chunks = row.chunks_exact(8);
+    let rest = chunks.remainder();
+    for (k, ch) in chunks.enumerate() {
+        if ch.iter().fold(false, |hit, &v| hit | (v == value)) {
+            return k * 8 + ch.iter().position(|&v| v == value).unwrap_or(0);
+        }
+    }
+    let base = row.len() - rest.len();
+    base + rest.iter().position(|&v| v == value).unwrap_or(0)
 }

@@ -247,16 +247,8 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize) -> Vec<f64
     out
 }
 
-impl TransferabilityScore for NLeep {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
-
-    fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
+impl NLeep {
+    fn check_params(&self) -> Result<(), ScoreError> {
         if !(self.variance > 0.0 && self.variance <= 1.0)
             || self.components_per_class == 0
             || self.max_iter == 0
@@ -267,6 +259,33 @@ impl TransferabilityScore for NLeep {
                 reason: "variance must lie in (0, 1], the others be ≥ 1".into(),
             });
         }
+        Ok(())
+    }
+
+    /// The number of principal components step 1 keeps for these features: the fewest whose
+    /// explained variance exceeds [`NLeep::variance`] (scikit-learn's `PCA(n_components=0.8)`
+    /// rule), at most the numerical rank.
+    ///
+    /// # Errors
+    /// As [`TransferabilityScore::score`] for invalid parameters and bad features.
+    pub fn pca_dims(&self, input: &ScoreInput<'_>) -> Result<usize, ScoreError> {
+        self.check_params()?;
+        let (f, _) = features_and_labels(ID, input)?;
+        Ok(pca(&f, Keep::Variance(self.variance), ID)?.ncols())
+    }
+}
+
+impl TransferabilityScore for NLeep {
+    fn id(&self) -> &'static str {
+        ID
+    }
+
+    fn needs(&self) -> Needs {
+        Needs::Features
+    }
+
+    fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
+        self.check_params()?;
         let (f, labels) = features_and_labels(ID, input)?;
         let n = f.rows();
         let k = self.components_per_class * labels.n_classes();

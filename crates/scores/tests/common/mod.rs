@@ -25,11 +25,25 @@ pub struct CaseParams {
 pub struct Case {
     pub params: Option<CaseParams>,
     pub expected: BTreeMap<String, f64>,
+    /// Components scikit-learn's `PCA(n_components=0.8)` keeps (= the numpy SVD rule).
+    #[serde(default)]
+    pub pca_dims_80: Option<usize>,
+}
+
+/// The NLEEP case whose mixture is determined by the data (see make_fixtures.py).
+#[derive(Debug, Deserialize)]
+pub struct NLeepSeparated {
+    pub pca_dims_80: usize,
+    /// LEEP of the one-hot true cluster assignment (numpy).
+    pub leep_on_clusters: f64,
+    /// scikit-learn's PCA + GaussianMixture NLEEP on the same data.
+    pub nleep_sklearn: f64,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Fixtures {
     pub cases: BTreeMap<String, Case>,
+    pub nleep_separated: NLeepSeparated,
 }
 
 pub fn fixtures() -> Fixtures {

@@ -10,7 +10,19 @@ JSON). Writes
   * fixtures.json: for every case, the generator parameters and the reference value of each
     score (reference_scores.py, an independent numpy/scipy/sklearn implementation);
   * data/<case>_{x,y,p}.npy for the cases the CLI tests read (gaussian, n_lt_d, collinear);
-  * data/iris_{x,y}.npy: scikit-learn's iris (150 x 4, 3 classes), a real data set.
+  * data/iris_{x,y}.npy: scikit-learn's iris (150 x 4, 3 classes), a real data set;
+  * data/nleep_separated_{x,y,z}.npy: the NLEEP case below (features, labels, true clusters);
+  * data/gaussian.npz: the gaussian case as one compressed archive written by numpy
+    (`x` float64, `y` int32, `p` float64), for the .npz read path (`FILE.npz:NAME`).
+
+NLEEP (PCA 80 % + a Gaussian mixture started from k-means) cannot be matched value for value
+on general data: scikit-learn's k-means initialisation draws from numpy's RNG, zoorank's from
+ChaCha8, so the mixtures converge to different local optima. What can be checked exactly:
+  * `pca_dims_80` of every case: the number of components PCA(n_components=0.8) keeps, by
+    scikit-learn and by the numpy SVD rule (asserted equal here);
+  * case `nleep_separated`: 10 clusters so far apart that any k-means start finds them and the
+    posteriors are one-hot to machine precision, so NLEEP must equal LEEP on the one-hot true
+    cluster assignment (`leep_on_clusters`); scikit-learn's full NLEEP is recorded too.
 
 The data are not stored for the other cases: tests/common/mod.rs re-implements the tiny
 generator below (SplitMix64 + Box-Muller), so the test rebuilds identical matrices.
@@ -24,6 +36,7 @@ import numpy as np
 import scipy
 import sklearn
 from sklearn.datasets import load_iris
+from sklearn.decomposition import PCA
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -87,6 +100,11 @@ CASES = {
     "unequal": dict(seed=6, n=400, d=12, c=4, cs=8, sep=0.6, counts=[340, 40, 15, 5]),
 }
 CLI_CASES = ["gaussian", "n_lt_d", "collinear"]
+# Two classes, 10 clusters (= 5 x 2 mixture components) of 30 points on a circle of radius
+# 1000 in the first two of 6 dimensions, unit Gaussian noise in all 6; cluster z holds
+# round(30 z / 9) samples of class 0 and the rest of class 1 (so labels are mixed within
+# clusters and NLEEP is not trivially 0). Rows shuffled.
+NLEEP_SEPARATED = dict(seed=7, clusters=10, per_cluster=30, radius=1000.0, d=6)
 LOGISTIC = dict(folds=5, C=1.0, max_iter=1000, tol=1e-10)
 
 
@@ -108,6 +126,33 @@ def scores(x, y, p):
     return {k: v for k, v in out.items() if v is not None}
 
 
+def pca_dims_80(x):
+    """Components kept by PCA(n_components=0.8): by scikit-learn, checked against numpy."""
+    sk = int(PCA(n_components=0.8, svd_solver="full").fit(x).n_components_)
+    s = np.linalg.svd(x - x.mean(axis=0), compute_uv=False)
+    ratio = np.cumsum(s**2) / np.sum(s**2)
+    npy = int(np.searchsorted(ratio, 0.8, side="right") + 1)
+    assert sk == npy, (sk, npy)
+    return sk
+
+
+def nleep_separated(case):
+    rng = np.random.default_rng(case["seed"])
+    k, m, r, d = case["clusters"], case["per_cluster"], case["radius"], case["d"]
+    angles = 2.0 * np.pi * np.arange(k) / k
+    centers = np.zeros((k, d))
+    centers[:, 0], centers[:, 1] = r * np.cos(angles), r * np.sin(angles)
+    z = np.repeat(np.arange(k), m)
+    y = np.concatenate([(np.arange(m) >= round(m * j / (k - 1))).astype(np.int64) for j in range(k)])
+    x = centers[z] + rng.normal(size=(k * m, d))
+    perm = rng.permutation(k * m)
+    return x[perm], y[perm], z[perm].astype(np.int64)
+
+
+def write_npz(x, y, p):
+    np.savez_compressed(os.path.join(HERE, "data", "gaussian.npz"), x=x, y=y.astype(np.int32), p=p)
+
+
 def main():
     os.makedirs(os.path.join(HERE, "data"), exist_ok=True)
     fixtures = {
@@ -118,15 +163,30 @@ def main():
     }
     for name, case in CASES.items():
         x, y, p = generate(case)
-        fixtures["cases"][name] = {"params": case, "expected": scores(x, y, p)}
+        fixtures["cases"][name] = {"params": case, "expected": scores(x, y, p),
+                                   "pca_dims_80": pca_dims_80(x)}
         if name in CLI_CASES:
             for suffix, arr in (("x", x), ("y", y), ("p", p)):
                 np.save(os.path.join(HERE, "data", f"{name}_{suffix}.npy"), arr)
+        if name == "gaussian":
+            write_npz(x, y, p)
         print(name, fixtures["cases"][name]["expected"], flush=True)
     xi, yi = load_iris(return_X_y=True)
     np.save(os.path.join(HERE, "data", "iris_x.npy"), xi)
     np.save(os.path.join(HERE, "data", "iris_y.npy"), yi.astype(np.int64))
-    fixtures["cases"]["iris"] = {"params": None, "expected": scores(xi, yi, None)}
+    fixtures["cases"]["iris"] = {"params": None, "expected": scores(xi, yi, None),
+                                 "pca_dims_80": pca_dims_80(xi)}
+    x, y, z = nleep_separated(NLEEP_SEPARATED)
+    for suffix, arr in (("x", x), ("y", y), ("z", z)):
+        np.save(os.path.join(HERE, "data", f"nleep_separated_{suffix}.npy"), arr)
+    onehot = np.eye(NLEEP_SEPARATED["clusters"])[z]
+    fixtures["nleep_separated"] = {
+        "params": NLEEP_SEPARATED,
+        "pca_dims_80": pca_dims_80(x),
+        "leep_on_clusters": ref.leep(onehot, y),
+        "nleep_sklearn": ref.nleep(x, y),
+    }
+    print("nleep_separated", fixtures["nleep_separated"], flush=True)
     with open(os.path.join(HERE, "fixtures.json"), "w") as fh:
         json.dump(fixtures, fh, indent=1)
 
