@@ -1,6 +1,8 @@
 //! Reading feature matrices and label vectors from `.npy`, `.npz` and CSV files.
 //!
-//! * `.npy`: float32/float64 or (unsigned) integer arrays, C or Fortran order.
+//! * `.npy`: float32/float64 or (unsigned) 8- to 64-bit integer arrays, either byte order,
+//!   C or Fortran order. Anything else (complex, bool, strings, structured or object arrays)
+//!   is refused with [`ReadError::DType`] naming the dtype.
 //! * `.npz`: `file.npz` when the archive holds one array, else `file.npz:NAME`.
 //! * `.csv`: comma-separated numbers, one row per sample; a first line that does not parse as
 //!   numbers is taken as a header.
@@ -73,6 +75,16 @@ pub enum ReadError {
         index: usize,
         /// Value found.
         value: f64,
+    },
+    /// An unsigned 64-bit value does not fit in `i64`.
+    #[error("{path}: value {value} at index {index} does not fit in a signed 64-bit integer")]
+    OutOfRange {
+        /// File.
+        path: PathBuf,
+        /// Position (row-major).
+        index: usize,
+        /// Value found.
+        value: u64,
     },
     /// The extension is none of `.npy`, `.npz`, `.csv`.
     #[error("{path}: unknown file type (use .npy, .npz or .csv)")]
@@ -183,6 +195,21 @@ fn read_npy<R: Read>(npy: NpyFile<R>, path: &Path) -> Result<Raw, ReadError> {
                 .map(i64::from)
                 .collect(),
         ),
+        (TypeChar::Uint, 8) => {
+            let v = npy.into_vec::<u64>().map_err(e)?;
+            let ints = v
+                .iter()
+                .enumerate()
+                .map(|(index, &x)| {
+                    i64::try_from(x).map_err(|_| ReadError::OutOfRange {
+                        path: path.to_path_buf(),
+                        index,
+                        value: x,
+                    })
+                })
+                .collect::<Result<Vec<i64>, _>>()?;
+            Values::Int(ints)
+        }
         _ => {
             return Err(ReadError::DType {
                 path: path.to_path_buf(),
@@ -358,5 +385,376 @@ pub fn read_labels(path: &Path) -> Result<Vec<i64>, ReadError> {
                 }
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Read paths: every supported dtype and layout, and a clear error for everything else.
+    //! The `.npy` files are written byte by byte here (format version 1.0), so the exotic
+    //! dtypes need no numpy; the `.npz` archive is one numpy wrote (`make_fixtures.py`).
+
+    use super::*;
+    use crate::{by_id, ScoreError, ScoreInput};
+    use std::io::Write;
+
+    /// A `.npy` (format 1.0) with this header and raw little-/big-endian payload.
+    fn npy_bytes(descr: &str, fortran: bool, shape: &[usize], payload: &[u8]) -> Vec<u8> {
+        let shape = match shape {
+            [n] => format!("({n},)"),
+            s => format!(
+                "({})",
+                s.iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let fortran = if fortran { "True" } else { "False" };
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
+        // Magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64.
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header.as_bytes());
+        out.extend(payload);
+        out
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
+        path
+    }
+
+    fn le<T: Copy, const N: usize>(values: &[T], to: fn(T) -> [u8; N]) -> Vec<u8> {
+        values.iter().flat_map(|&v| to(v)).collect()
+    }
+
+    /// A scratch directory, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl std::ops::Deref for Scratch {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn tmp() -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "zoorank-scores-io-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn reference(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/reference/data")
+            .join(name)
+    }
+
+    #[test]
+    fn float32_features_are_widened_exactly() {
+        let dir = tmp();
+        let v = [1.5f32, -0.1, 3.0e-8, 7.0, 1.0e30, 0.0];
+        let path = write(
+            &dir,
+            "f32.npy",
+            &npy_bytes("<f4", false, &[3, 2], &le(&v, f32::to_le_bytes)),
+        );
+        let m = read_matrix(&path).unwrap();
+        assert_eq!((m.rows, m.cols), (3, 2));
+        let want: Vec<f64> = v.iter().map(|&x| f64::from(x)).collect();
+        assert_eq!(m.data, want);
+    }
+
+    #[test]
+    fn fortran_order_is_transposed_to_rows() {
+        let dir = tmp();
+        // The 2 x 3 matrix [[1, 2, 3], [4, 5, 6]] stored column by column.
+        let col_major = [1.0f64, 4.0, 2.0, 5.0, 3.0, 6.0];
+        let path = write(
+            &dir,
+            "fortran.npy",
+            &npy_bytes("<f8", true, &[2, 3], &le(&col_major, f64::to_le_bytes)),
+        );
+        let m = read_matrix(&path).unwrap();
+        assert_eq!((m.rows, m.cols), (2, 3));
+        assert_eq!(m.data, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        // Integer features in Fortran order, and big-endian floats.
+        let ints = [1i32, 4, 2, 5, 3, 6];
+        let path = write(
+            &dir,
+            "fortran_i4.npy",
+            &npy_bytes("<i4", true, &[2, 3], &le(&ints, i32::to_le_bytes)),
+        );
+        assert_eq!(read_matrix(&path).unwrap().data, m.data);
+        let path = write(
+            &dir,
+            "big.npy",
+            &npy_bytes(">f8", false, &[2, 3], &le(&m.data, f64::to_be_bytes)),
+        );
+        assert_eq!(read_matrix(&path).unwrap().data, m.data);
+    }
+
+    #[test]
+    fn integer_labels_of_every_width_are_read() {
+        let dir = tmp();
+        let want = vec![3i64, 0, 255, 7];
+        let files = [
+            ("<i4", le(&[3i32, 0, 255, 7], i32::to_le_bytes)),
+            ("<i8", le(&[3i64, 0, 255, 7], i64::to_le_bytes)),
+            ("|u1", vec![3u8, 0, 255, 7]),
+            ("<i2", le(&[3i16, 0, 255, 7], i16::to_le_bytes)),
+            ("<u4", le(&[3u32, 0, 255, 7], u32::to_le_bytes)),
+            ("<u8", le(&[3u64, 0, 255, 7], u64::to_le_bytes)),
+            (">i8", le(&[3i64, 0, 255, 7], i64::to_be_bytes)),
+            ("<f8", le(&[3.0f64, 0.0, 255.0, 7.0], f64::to_le_bytes)),
+        ];
+        for (descr, payload) in &files {
+            let path = write(&dir, "y.npy", &npy_bytes(descr, false, &[4], payload));
+            assert_eq!(read_labels(&path).unwrap(), want, "{descr}");
+            // A column vector (n, 1) is a label vector too.
+            let path = write(&dir, "y1.npy", &npy_bytes(descr, false, &[4, 1], payload));
+            assert_eq!(read_labels(&path).unwrap(), want, "{descr} (n, 1)");
+        }
+        let i8s = write(&dir, "i1.npy", &npy_bytes("|i1", false, &[2], &[0xff, 5]));
+        assert_eq!(read_labels(&i8s).unwrap(), [-1, 5]);
+    }
+
+    #[test]
+    fn labels_that_are_not_integers_are_refused() {
+        let dir = tmp();
+        let path = write(
+            &dir,
+            "y.npy",
+            &npy_bytes("<f8", false, &[3], &le(&[0.0, 1.5, 2.0], f64::to_le_bytes)),
+        );
+        let err = read_labels(&path).unwrap_err();
+        assert!(
+            matches!(err, ReadError::NotInteger { index: 1, value, .. } if value == 1.5),
+            "{err}"
+        );
+        let path = write(
+            &dir,
+            "big.npy",
+            &npy_bytes("<u8", false, &[2], &le(&[1u64, u64::MAX], u64::to_le_bytes)),
+        );
+        let err = read_labels(&path).unwrap_err();
+        assert!(
+            matches!(err, ReadError::OutOfRange { index: 1, .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("does not fit"), "{err}");
+    }
+
+    #[test]
+    fn unsupported_dtypes_are_named() {
+        let dir = tmp();
+        let cases: [(&str, usize); 5] = [
+            ("<c16", 16), // complex128
+            ("<c8", 8),   // complex64
+            ("<U3", 12),  // unicode strings
+            ("|S4", 4),   // byte strings
+            ("|b1", 1),   // bool
+        ];
+        for (descr, size) in cases {
+            let path = write(
+                &dir,
+                "bad.npy",
+                &npy_bytes(descr, false, &[2, 2], &vec![0u8; 4 * size]),
+            );
+            for err in [
+                read_matrix(&path).unwrap_err(),
+                read_labels(&path).map(|_| ()).unwrap_err(),
+            ] {
+                assert!(matches!(err, ReadError::DType { .. }), "{descr}: {err}");
+                let msg = err.to_string();
+                assert!(
+                    msg.contains("unsupported dtype") && msg.contains("bad.npy"),
+                    "{descr}: {msg}"
+                );
+            }
+        }
+        // Float16 is a float, but not one we read.
+        let path = write(&dir, "f2.npy", &npy_bytes("<f2", false, &[2], &[0; 4]));
+        assert!(matches!(
+            read_matrix(&path).unwrap_err(),
+            ReadError::DType { .. }
+        ));
+    }
+
+    #[test]
+    fn wrong_rank_is_refused_with_the_shape() {
+        let dir = tmp();
+        let zeros = vec![0u8; 8 * 8];
+        let cube = write(
+            &dir,
+            "cube.npy",
+            &npy_bytes("<f8", false, &[2, 2, 2], &zeros),
+        );
+        let err = read_matrix(&cube).unwrap_err();
+        assert!(
+            matches!(&err, ReadError::Shape { shape, .. } if shape == &[2, 2, 2]),
+            "{err}"
+        );
+        assert!(err.to_string().contains("expected a 2-D"), "{err}");
+        let scalar = write(
+            &dir,
+            "scalar.npy",
+            &npy_bytes("<f8", false, &[], &zeros[..8]),
+        );
+        assert!(matches!(
+            read_matrix(&scalar).unwrap_err(),
+            ReadError::Shape { .. }
+        ));
+        let wide = write(
+            &dir,
+            "wide.npy",
+            &npy_bytes("<i8", false, &[2, 3], &zeros[..48]),
+        );
+        let err = read_labels(&wide).unwrap_err();
+        assert!(
+            err.to_string().contains("expected a 1-D label vector"),
+            "{err}"
+        );
+        // A 1-D array of features is one column.
+        let col = write(
+            &dir,
+            "col.npy",
+            &npy_bytes("<f8", false, &[4], &zeros[..32]),
+        );
+        let m = read_matrix(&col).unwrap();
+        assert_eq!((m.rows, m.cols), (4, 1));
+    }
+
+    #[test]
+    fn truncated_and_garbled_files_are_errors_not_panics() {
+        let dir = tmp();
+        let full = npy_bytes("<f8", false, &[3, 2], &[0u8; 48]);
+        let cut = write(&dir, "cut.npy", &full[..full.len() - 5]);
+        assert!(matches!(
+            read_matrix(&cut).unwrap_err(),
+            ReadError::Io { .. }
+        ));
+        let junk = write(&dir, "junk.npy", b"not an array at all");
+        assert!(matches!(
+            read_matrix(&junk).unwrap_err(),
+            ReadError::Io { .. }
+        ));
+        let err = read_matrix(&dir.join("absent.npy")).unwrap_err();
+        assert!(err.to_string().contains("absent.npy"), "{err}");
+        let err = read_matrix(&write(&dir, "x.txt", b"1,2")).unwrap_err();
+        assert!(matches!(err, ReadError::Extension { .. }), "{err}");
+    }
+
+    #[test]
+    fn npz_members_are_picked_by_name() {
+        // numpy's `savez_compressed(x=float64 (300, 20), y=int32 (300,), p=float64 (300, 8))`.
+        let npz = reference("gaussian.npz");
+        let spec = |name: &str| PathBuf::from(format!("{}:{name}", npz.display()));
+        let x = read_matrix(&spec("x")).unwrap();
+        let y = read_labels(&spec("y")).unwrap();
+        let p = read_matrix(&spec("p")).unwrap();
+        assert_eq!((x.rows, x.cols, y.len(), p.cols), (300, 20, 300, 8));
+        // The same values as the separate .npy files.
+        assert_eq!(x, read_matrix(&reference("gaussian_x.npy")).unwrap());
+        assert_eq!(y, read_labels(&reference("gaussian_y.npy")).unwrap());
+        assert_eq!(p, read_matrix(&reference("gaussian_p.npy")).unwrap());
+        // Several arrays and none named: the error lists them.
+        let err = read_matrix(&npz).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, ReadError::Npz { .. }), "{msg}");
+        assert!(
+            msg.contains("3 arrays and none named") && msg.contains("\"x\""),
+            "{msg}"
+        );
+        let err = read_matrix(&spec("features")).unwrap_err();
+        assert!(
+            err.to_string().contains("no array named `features`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_single_array_npz_needs_no_name() {
+        let dir = tmp();
+        let path = dir.join("one.npz");
+        let mut w = npyz::npz::NpzWriter::create(&path).unwrap();
+        w.zip_writer()
+            .start_file("labels.npy", Default::default())
+            .unwrap();
+        w.zip_writer()
+            .write_all(&npy_bytes("|u1", false, &[3], &[2, 0, 1]))
+            .unwrap();
+        drop(w);
+        assert_eq!(read_labels(&path).unwrap(), [2, 0, 1]);
+    }
+
+    #[test]
+    fn csv_headers_and_ragged_rows() {
+        let dir = tmp();
+        let ok = write(&dir, "x.csv", b"f0, f1\n1, 2\n\n3.5, -4e-3\n");
+        let m = read_matrix(&ok).unwrap();
+        assert_eq!(
+            (m.rows, m.cols, m.data.clone()),
+            (2, 2, vec![1.0, 2.0, 3.5, -4e-3])
+        );
+        let ragged = write(&dir, "r.csv", b"1,2\n3\n");
+        let err = read_matrix(&ragged).unwrap_err();
+        assert!(
+            err.to_string().contains("r.csv:2: 1 fields, expected 2"),
+            "{err}"
+        );
+        let text = write(&dir, "t.csv", b"1,2\n3,abc\n");
+        assert!(read_matrix(&text)
+            .unwrap_err()
+            .to_string()
+            .contains("t.csv:2"));
+    }
+
+    #[test]
+    fn mismatched_lengths_are_refused_when_scoring() {
+        let dir = tmp();
+        let x = write(
+            &dir,
+            "x.npy",
+            &npy_bytes("<f4", false, &[4, 2], &le(&[0.0f32; 8], f32::to_le_bytes)),
+        );
+        let y = write(&dir, "y.npy", &npy_bytes("|u1", false, &[3], &[0, 1, 1]));
+        let (x, y) = (read_matrix(&x).unwrap(), read_labels(&y).unwrap());
+        let err = by_id("logme")
+            .unwrap()
+            .score(&ScoreInput::features(x.view().unwrap(), &y))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ScoreError::LengthMismatch {
+                what: "features",
+                expected: 3,
+                got: 4
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "features has 4 rows but there are 3 labels"
+        );
     }
 }
