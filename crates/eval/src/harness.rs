@@ -112,6 +112,11 @@ pub struct MethodReport {
     pub weighted_average: BTreeMap<String, f64>,
     /// Wall-clock seconds per target (ranking only).
     pub seconds_per_target: BTreeMap<String, f64>,
+    /// What the metrics were computed from: per target, (model name, the method's score, the
+    /// true accuracy) for each scored model with a ground truth. For plots; not in the JSON,
+    /// whose shape scripts depend on.
+    #[serde(skip)]
+    pub predictions: BTreeMap<String, Vec<(String, f64, f64)>>,
 }
 
 /// Facts about one target.
@@ -348,6 +353,14 @@ pub fn evaluate(
         }
         let Some(m) = m else { continue };
         let mr = report.methods.entry(method.clone()).or_default();
+        let pairs = scores
+            .iter()
+            .filter_map(|s| {
+                let t = *truth.get(&s.model)?;
+                Some((zoo.models[s.model].name.clone(), s.score, t))
+            })
+            .collect();
+        mr.predictions.insert(tname.clone(), pairs);
         mr.per_target.insert(tname.clone(), m);
         mr.seconds_per_target.insert(tname, secs);
     }

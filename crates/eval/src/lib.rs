@@ -17,6 +17,7 @@
 
 pub mod harness;
 pub mod metrics;
+pub mod plot;
 
 pub use harness::{
     evaluate, leave_one_out, EvalError, EvalOptions, EvalReport, MethodReport, METRICS,

@@ -45,6 +45,11 @@ pub struct EvalArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Write figures into this directory (created if missing), each as SVG and PNG:
+    /// score-vs-truth scatter per method and target, Rel@k and correlations per method,
+    /// per-target bars.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<std::path::PathBuf>,
     /// JSON output: {"methods": {"<id>": {"per_target", "weighted_average", "seconds_per_target"}}, ...}.
     #[arg(long)]
     pub json: bool,
@@ -141,6 +146,15 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         );
     }
     pb.finish_and_clear();
+    if let Some(dir) = &a.plot {
+        let files = zoorank_eval::plot::write_plots(&report, dir)
+            .with_context(|| format!("writing figures into {}", dir.display()))?;
+        eprintln!(
+            "wrote {} files (SVG + PNG) into {}",
+            files.len(),
+            dir.display()
+        );
+    }
     if a.json {
         return output::print_json(&JsonOut {
             methods: &report.methods,

@@ -1,0 +1,510 @@
+//! Figures of an evaluation (`zoorank eval --plot DIR`), each written as SVG and PNG with
+//! plotters:
+//!
+//! - `scatter-<method>.svg|png`: one panel per target, the method's score (x) against the
+//!   true fine-tuning accuracy (y) of every model it scored, with the target's Pearson r and
+//!   weighted τ in the panel title. A good ranker draws a rising cloud; the top-right point
+//!   is what Rel@1 rewards.
+//! - `rel-at-k.svg|png`: weighted-average Rel@k for k = 1..5, one line per method.
+//! - `correlations.svg|png`: weighted-average Pearson, Spearman, Kendall τ and weighted τ,
+//!   grouped bars per method.
+//! - `per-target-<metric>.svg|png` for Pearson, weighted τ and Rel@1: one group of bars per
+//!   target, one bar per method.
+//!
+//! SVG is written before PNG: PNG needs a system font for its text (found through
+//! fontconfig), SVG does not, so a machine without fonts still gets the SVG files and an error
+//! naming the PNG that failed.
+
+use crate::harness::EvalReport;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Errors while writing figures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlotError {
+    /// The output directory could not be created.
+    #[error("cannot create the plot directory {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Drawing or encoding one figure failed.
+    #[error("cannot draw {path}: {message}")]
+    Draw {
+        /// The file being written.
+        path: PathBuf,
+        /// What plotters reported.
+        message: String,
+    },
+    /// Nothing to plot.
+    #[error("the evaluation has no method with results: nothing to plot")]
+    Empty,
+}
+
+const SIZE: (u32, u32) = (1200, 800);
+
+/// Writes every figure of `report` into `dir` (created if missing); returns the files written.
+pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    if report.methods.is_empty() {
+        return Err(PlotError::Empty);
+    }
+    std::fs::create_dir_all(dir).map_err(|source| PlotError::Dir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    type Draw<'r> = Box<dyn Fn(&mut Canvas) -> DrawResult + 'r>;
+    let mut figures: Vec<(String, (u32, u32), Draw)> = Vec::new();
+    for (method, mr) in &report.methods {
+        if mr.predictions.is_empty() {
+            continue;
+        }
+        let n = mr.predictions.len();
+        let cols = (n as f64).sqrt().ceil() as usize;
+        let rows = n.div_ceil(cols);
+        let size = (380 * cols as u32, 300 * rows as u32 + 40);
+        figures.push((
+            format!("scatter-{}", file_safe(method)),
+            size,
+            Box::new(move |c| c.scatter(report, method, rows, cols)),
+        ));
+    }
+    figures.push(("rel-at-k".into(), SIZE, Box::new(|c| c.rel_at_k(report))));
+    figures.push((
+        "correlations".into(),
+        SIZE,
+        Box::new(|c| c.correlations(report)),
+    ));
+    for metric in ["pearson", "w-kendall", "rel@1"] {
+        figures.push((
+            format!("per-target-{}", file_safe(metric)),
+            SIZE,
+            Box::new(move |c| c.per_target(report, metric)),
+        ));
+    }
+    // Every SVG first: they need no font, so they exist even where PNG text cannot render.
+    let mut written = Vec::new();
+    for ext in ["svg", "png"] {
+        for (stem, size, draw) in &figures {
+            let path = dir.join(format!("{stem}.{ext}"));
+            let res = if ext == "svg" {
+                let root = SVGBackend::new(&path, *size).into_drawing_area();
+                draw(&mut Canvas::Svg(root.clone())).and_then(|()| root.present().map_err(err))
+            } else {
+                let root = BitMapBackend::new(&path, *size).into_drawing_area();
+                draw(&mut Canvas::Png(root.clone())).and_then(|()| root.present().map_err(err))
+            };
+            res.map_err(|message| PlotError::Draw {
+                path: path.clone(),
+                message,
+            })?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Method ids may hold `+` and `@`; keep file names to letters, digits, `-`, `_` and `.`.
+fn file_safe(id: &str) -> String {
+    id.chars()
+        .map(|c| match c {
+            '+' => 'p',
+            '@' => '-',
+            c if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' => c,
+            _ => '_',
+        })
+        .collect()
+}
+
+type DrawResult = Result<(), String>;
+
+fn err<E: std::fmt::Debug>(e: E) -> String {
+    format!("{e:?}")
+}
+
+/// The two backends behind one drawing API (plotters' chart types are generic over the
+/// backend, so each figure is written once as a generic function and called for both).
+enum Canvas<'a> {
+    Svg(DrawingArea<SVGBackend<'a>, Shift>),
+    Png(DrawingArea<BitMapBackend<'a>, Shift>),
+}
+
+impl Canvas<'_> {
+    fn scatter(&mut self, r: &EvalReport, method: &str, rows: usize, cols: usize) -> DrawResult {
+        match self {
+            Canvas::Svg(a) => scatter(a, r, method, rows, cols),
+            Canvas::Png(a) => scatter(a, r, method, rows, cols),
+        }
+    }
+    fn rel_at_k(&mut self, r: &EvalReport) -> DrawResult {
+        match self {
+            Canvas::Svg(a) => rel_at_k(a, r),
+            Canvas::Png(a) => rel_at_k(a, r),
+        }
+    }
+    fn correlations(&mut self, r: &EvalReport) -> DrawResult {
+        match self {
+            Canvas::Svg(a) => correlations(a, r),
+            Canvas::Png(a) => correlations(a, r),
+        }
+    }
+    fn per_target(&mut self, r: &EvalReport, metric: &str) -> DrawResult {
+        match self {
+            Canvas::Svg(a) => per_target(a, r, metric),
+            Canvas::Png(a) => per_target(a, r, metric),
+        }
+    }
+}
+
+fn color(i: usize) -> RGBColor {
+    // Tableau-10: distinguishable, colour-blind-friendlier than the default palette.
+    const C: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    let (r, g, b) = C[i % C.len()];
+    RGBColor(r, g, b)
+}
+
+/// `[lo, hi]` widened by 5 % (and to a unit interval around a constant).
+fn padded(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = vals
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi - lo < 1e-12 {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = 0.05 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+fn scatter<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &EvalReport,
+    method: &str,
+    rows: usize,
+    cols: usize,
+) -> DrawResult {
+    let mr = &report.methods[method];
+    area.fill(&WHITE).map_err(err)?;
+    let area = area
+        .titled(
+            &format!("{method}: score (x) vs true fine-tuning accuracy (y), per target"),
+            ("sans-serif", 22),
+        )
+        .map_err(err)?;
+    let panels = area.split_evenly((rows, cols));
+    for ((target, pairs), panel) in mr.predictions.iter().zip(panels.iter()) {
+        let m = &mr.per_target[target];
+        let (x0, x1) = padded(pairs.iter().map(|p| p.1));
+        let (y0, y1) = padded(pairs.iter().map(|p| p.2));
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!(
+                    "{target}  r={:.2} wτ={:.2} rel@1={:.2}",
+                    m["pearson"], m["w-kendall"], m["rel@1"]
+                ),
+                ("sans-serif", 15),
+            )
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(4)
+            .y_labels(5)
+            .x_label_formatter(&|v| format!("{v:.2}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(
+                pairs
+                    .iter()
+                    .map(|p| Circle::new((p.1, p.2), 3, color(0).mix(0.6).filled())),
+            )
+            .map_err(err)?;
+        // The method's top pick, so Rel@1 can be read off the figure.
+        if let Some(best) = pairs.iter().max_by(|a, b| a.1.total_cmp(&b.1)) {
+            chart
+                .draw_series(std::iter::once(Circle::new(
+                    (best.1, best.2),
+                    6,
+                    color(3).stroke_width(2),
+                )))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+fn rel_at_k<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, report: &EvalReport) -> DrawResult {
+    area.fill(&WHITE).map_err(err)?;
+    let vals = report.methods.values().flat_map(|mr| {
+        (1..=5).filter_map(|k| mr.weighted_average.get(&format!("rel@{k}")).copied())
+    });
+    let (lo, _) = padded(vals);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "Rel@k (weighted average over targets): best true accuracy among the top k / best overall",
+            ("sans-serif", 22),
+        )
+        .margin(16)
+        .x_label_area_size(36)
+        .y_label_area_size(52)
+        .build_cartesian_2d(0.8f64..5.2f64, lo.min(1.0)..1.0f64.max(lo + 0.01))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("k")
+        .y_desc("Rel@k")
+        .x_labels(5)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.3}"))
+        .draw()
+        .map_err(err)?;
+    for (i, (method, mr)) in report.methods.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = (1..=5)
+            .filter_map(|k| Some((k as f64, *mr.weighted_average.get(&format!("rel@{k}"))?)))
+            .collect();
+        let c = color(i);
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+            .map_err(err)?
+            .label(method.as_str())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        chart
+            .draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Grouped bars: `groups` along x, one bar per series in each group, heights `value(g, s)`.
+fn grouped_bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    groups: &[String],
+    series: &[String],
+    value: &dyn Fn(usize, usize) -> Option<f64>,
+) -> DrawResult {
+    area.fill(&WHITE).map_err(err)?;
+    let all = (0..groups.len()).flat_map(|g| (0..series.len()).filter_map(move |s| value(g, s)));
+    let (lo, hi) = padded(all.chain([0.0]));
+    // Head room for the legend in the upper right.
+    let hi = hi + 0.2 * (hi - lo);
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(70)
+        .y_label_area_size(52)
+        .build_cartesian_2d(-0.5f64..groups.len() as f64 - 0.5, lo..hi.max(1e-9))
+        .map_err(err)?;
+    let names = groups.to_vec();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(groups.len().max(1))
+        .x_label_formatter(&move |v| {
+            let i = v.round();
+            if (v - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                names[i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .draw()
+        .map_err(err)?;
+    let width = 0.8 / series.len().max(1) as f64;
+    for (s, name) in series.iter().enumerate() {
+        let c = color(s);
+        let bars: Vec<Rectangle<(f64, f64)>> = (0..groups.len())
+            .filter_map(|g| {
+                let v = value(g, s)?;
+                let x0 = g as f64 - 0.4 + s as f64 * width;
+                Some(Rectangle::new(
+                    [(x0, 0.0), (x0 + width * 0.9, v)],
+                    c.filled(),
+                ))
+            })
+            .collect();
+        chart
+            .draw_series(bars)
+            .map_err(err)?
+            .label(name.as_str())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn correlations<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &EvalReport,
+) -> DrawResult {
+    let methods: Vec<String> = report.methods.keys().cloned().collect();
+    let metrics: Vec<String> = ["pearson", "spearman", "kendall", "w-kendall"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    grouped_bars(
+        area,
+        "Correlation with the true accuracies (weighted average over targets)",
+        &methods,
+        &metrics,
+        &|g, s| {
+            report.methods[&methods[g]]
+                .weighted_average
+                .get(&metrics[s])
+                .copied()
+        },
+    )
+}
+
+fn per_target<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &EvalReport,
+    metric: &str,
+) -> DrawResult {
+    let targets: Vec<String> = report.targets.keys().cloned().collect();
+    let methods: Vec<String> = report.methods.keys().cloned().collect();
+    grouped_bars(
+        area,
+        &format!("{metric} per target"),
+        &targets,
+        &methods,
+        &|g, s| {
+            report.methods[&methods[s]]
+                .per_target
+                .get(&targets[g])
+                .and_then(|m| m.get(metric))
+                .copied()
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::{MethodReport, TargetInfo};
+    use std::collections::BTreeMap;
+
+    fn report() -> EvalReport {
+        let mut r = EvalReport::default();
+        for (t, w) in [("a", 0.1), ("b", 0.2)] {
+            r.targets.insert(
+                t.into(),
+                TargetInfo {
+                    models: 3,
+                    weight: w,
+                    max_accuracy: 0.9,
+                    scored: BTreeMap::new(),
+                },
+            );
+        }
+        for (m, q) in [("popularity", 0.8), ("lr+node2vec", 0.6)] {
+            let mut mr = MethodReport::default();
+            for t in ["a", "b"] {
+                let mut metrics = BTreeMap::new();
+                for k in crate::METRICS {
+                    metrics.insert(k.to_string(), q);
+                }
+                mr.per_target.insert(t.into(), metrics);
+                mr.predictions.insert(
+                    t.into(),
+                    vec![
+                        ("m1".into(), 0.1, 0.5),
+                        ("m2".into(), 0.4, 0.7),
+                        ("m3".into(), 0.9, 0.9),
+                    ],
+                );
+                mr.seconds_per_target.insert(t.into(), 0.01);
+            }
+            for k in crate::METRICS {
+                mr.weighted_average.insert(k.to_string(), q);
+            }
+            r.methods.insert(m.into(), mr);
+        }
+        r
+    }
+
+    #[test]
+    fn writes_every_figure_as_svg_with_the_data_in_it() {
+        let dir = std::env::temp_dir().join(format!("zoorank-plot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        // PNG needs a system font: accept a PNG failure only when every SVG was written.
+        let res = write_plots(&report(), &dir);
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        for stem in [
+            "scatter-popularity",
+            "scatter-lrpnode2vec",
+            "rel-at-k",
+            "correlations",
+            "per-target-pearson",
+            "per-target-w-kendall",
+            "per-target-rel-1",
+        ] {
+            assert!(
+                names.contains(&format!("{stem}.svg")),
+                "{stem}.svg in {names:?}"
+            );
+        }
+        let svg = std::fs::read_to_string(dir.join("rel-at-k.svg")).unwrap();
+        assert!(svg.contains("popularity") && svg.contains("lr+node2vec"));
+        let scatter = std::fs::read_to_string(dir.join("scatter-popularity.svg")).unwrap();
+        assert!(
+            scatter.contains("r=0.80"),
+            "panel title with the target's metrics"
+        );
+        if let Ok(files) = res {
+            assert_eq!(files.len(), 14);
+            let png = std::fs::read(dir.join("correlations.png")).unwrap();
+            assert_eq!(&png[..4], b"\x89PNG");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn empty_report_is_an_error() {
+        let dir = std::env::temp_dir().join("zoorank-plot-empty");
+        assert!(matches!(
+            write_plots(&EvalReport::default(), &dir),
+            Err(PlotError::Empty)
+        ));
+    }
+}
