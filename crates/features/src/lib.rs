@@ -21,7 +21,9 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+mod convnext;
 pub mod dataset;
+mod distilbert;
 pub mod domain;
 mod error;
 pub mod extract;
@@ -40,7 +42,8 @@ pub use text::{Pooling, TextEncoder, TextOptions, TokenizerSource};
 pub use vision::{ImageProcessor, ResizeTo, VisionEncoder};
 
 /// Every `model_type` this crate can load.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &["bert", "vit", "resnet"];
+pub const SUPPORTED_MODEL_TYPES: &[&str] =
+    &["bert", "distilbert", "roberta", "vit", "resnet", "convnext"];
 
 /// What a model reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,9 +74,9 @@ pub struct LoadOptions {
 /// A model loaded from a Hugging Face directory, dispatched on `config.json`'s `model_type`.
 #[non_exhaustive]
 pub enum Model {
-    /// A BERT-family text encoder.
+    /// A BERT-family text encoder (BERT, DistilBERT, RoBERTa).
     Text(Box<TextEncoder>),
-    /// A ViT or ResNet image model.
+    /// A ViT, ResNet or ConvNeXt image model.
     Vision(Box<VisionEncoder>),
 }
 

@@ -1,4 +1,9 @@
-//! BERT-family text encoders from a local Hugging Face directory.
+//! BERT-family text encoders from a local Hugging Face directory: BERT (candle-transformers'
+//! `bert`), DistilBERT ([`crate::distilbert`]) and RoBERTa (Liu et al., 2019; candle-transformers'
+//! `xlm_roberta`, the same architecture: position ids count from `pad_token_id + 1` over the
+//! non-padding tokens, so at most `max_position_embeddings − pad_token_id − 1` tokens per text),
+//! bare or with their sequence-classification heads (`bert.`/`distilbert.`/`roberta.` prefixes).
+//! RoBERTa's byte-level BPE tokenizer is read from `tokenizer.json`.
 //!
 //! The tokenizer is `tokenizer.json` when present; otherwise a WordPiece tokenizer is built from
 //! `vocab.txt` the way BERT's reference tokenizer works (Devlin et al., NAACL 2019): clean text,
@@ -15,15 +20,18 @@
 //!
 //! The pooling is taken from sentence-transformers' `modules.json` → `1_Pooling/config.json` when
 //! present, else the pooler when its weights exist, else CLS. When `modules.json` lists a
-//! `Normalize` module the feature is L2-normalised, as sentence-transformers does. A
-//! `classifier.{weight,bias}` head (BERT for sequence classification) yields class probabilities
-//! `softmax(W_c · pooler(H) + b_c)`.
+//! `Normalize` module the feature is L2-normalised, as sentence-transformers does. Class
+//! probabilities come from the checkpoint's sequence-classification head when it has one:
+//! BERT `softmax(W_c · pooler(H) + b_c)` (`classifier.*`), DistilBERT
+//! `softmax(W_c · relu(W_p H_0 + b_p) + b_c)` (`pre_classifier.*`, `classifier.*`), RoBERTa
+//! `softmax(W_o · tanh(W_d H_0 + b_d) + b_o)` (`classifier.dense.*`, `classifier.out_proj.*`).
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{Linear, Module};
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::xlm_roberta::{Config as RobertaConfig, XLMRobertaModel};
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::bert::BertNormalizer;
@@ -31,6 +39,7 @@ use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+use crate::distilbert::{self, DistilBert};
 use crate::error::{FeaturesError, Result};
 use crate::model_dir::{ModelDir, Weights};
 
@@ -87,21 +96,70 @@ pub struct TextOptions {
     pub max_length: Option<usize>,
 }
 
+/// The transformer under the pooling.
+enum Backbone {
+    /// candle-transformers' BERT.
+    Bert(BertModel),
+    /// DistilBERT ([`crate::distilbert`]).
+    DistilBert(DistilBert),
+    /// RoBERTa (candle-transformers' `xlm_roberta`, the same architecture).
+    Roberta(XLMRobertaModel),
+}
+
+impl Backbone {
+    /// Last hidden states `(b, L, h)`.
+    fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Backbone::Bert(m) => m.forward(ids, &ids.zeros_like()?, Some(mask)),
+            Backbone::DistilBert(m) => m.forward(ids, mask),
+            Backbone::Roberta(m) => m.forward(ids, mask, &ids.zeros_like()?, None, None, None),
+        }
+    }
+}
+
+/// A sequence-classification head, read from the first token's final state `H_0`.
+enum Head {
+    /// BERT: `classifier(pooler(H_0))`.
+    Bert(Linear),
+    /// DistilBERT: `classifier(relu(pre_classifier(H_0)))`.
+    DistilBert { pre: Linear, out: Linear },
+    /// RoBERTa: `out_proj(tanh(dense(H_0)))`.
+    Roberta { dense: Linear, out: Linear },
+}
+
+impl Head {
+    fn num_classes(&self) -> usize {
+        match self {
+            Head::Bert(l) | Head::DistilBert { out: l, .. } | Head::Roberta { out: l, .. } => {
+                l.weight().dims()[0]
+            }
+        }
+    }
+}
+
 /// A loaded BERT-family encoder with its tokenizer.
 pub struct TextEncoder {
     dir: PathBuf,
     tokenizer: Tokenizer,
     tokenizer_path: PathBuf,
-    model: BertModel,
+    model: Backbone,
     pooler: Option<Linear>,
-    classifier: Option<Linear>,
+    classifier: Option<Head>,
     pooling: Pooling,
     normalize: bool,
     hidden_size: usize,
 }
 
 /// Model types [`TextEncoder`] runs.
-pub const TEXT_MODEL_TYPES: &[&str] = &["bert"];
+pub const TEXT_MODEL_TYPES: &[&str] = &["bert", "distilbert", "roberta"];
+
+/// What the loader needs to know of a family's configuration.
+struct Shape {
+    hidden: usize,
+    heads: usize,
+    max_positions: usize,
+    pad_id: usize,
+}
 
 impl TextEncoder {
     /// Loads the encoder, its tokenizer, the pooling and the optional classifier head.
@@ -118,40 +176,134 @@ impl TextEncoder {
                 supported: crate::SUPPORTED_MODEL_TYPES.to_vec(),
             });
         }
-        let config: BertConfig = dir.typed_config()?;
-        if config.num_attention_heads == 0
-            || !config
-                .hidden_size
-                .is_multiple_of(config.num_attention_heads)
-        {
+        let mut roberta_cfg = None;
+        let (bert_cfg, distil_cfg, shape) = match mt {
+            "roberta" => {
+                let c = roberta_config(dir)?;
+                // Positions start at pad_token_id + 1, so that many rows of the table are unused.
+                let offset = c.pad_token_id as usize + 1;
+                let shape = Shape {
+                    hidden: c.hidden_size,
+                    heads: c.num_attention_heads,
+                    max_positions: c.max_position_embeddings.saturating_sub(offset),
+                    pad_id: c.pad_token_id as usize,
+                };
+                roberta_cfg = Some(c);
+                (None, None, shape)
+            }
+            "distilbert" => {
+                let c: distilbert::Config = dir.typed_config()?;
+                if c.activation != "gelu" && c.activation != "relu" {
+                    return Err(FeaturesError::InvalidConfig {
+                        path: dir.path().join("config.json"),
+                        message: format!(
+                            "activation {:?} is not supported (gelu or relu)",
+                            c.activation
+                        ),
+                    });
+                }
+                let shape = Shape {
+                    hidden: c.dim,
+                    heads: c.n_heads,
+                    max_positions: c.max_position_embeddings,
+                    pad_id: c.pad_token_id,
+                };
+                (None, Some(c), shape)
+            }
+            _ => {
+                let c: BertConfig = dir.typed_config()?;
+                let shape = Shape {
+                    hidden: c.hidden_size,
+                    heads: c.num_attention_heads,
+                    max_positions: c.max_position_embeddings,
+                    pad_id: c.pad_token_id,
+                };
+                (Some(c), None, shape)
+            }
+        };
+        if shape.heads == 0 || !shape.hidden.is_multiple_of(shape.heads) {
             return Err(FeaturesError::InvalidConfig {
                 path: dir.path().join("config.json"),
                 message: format!(
-                    "hidden_size {} is not a multiple of num_attention_heads {}",
-                    config.hidden_size, config.num_attention_heads
+                    "hidden size {} is not a multiple of the number of attention heads {}",
+                    shape.hidden, shape.heads
                 ),
             });
         }
         let weights = dir.load_weights()?;
         let wrap = |e| FeaturesError::from_weights(dir.path(), e);
-        let prefix = if weights.has_prefix("bert") {
-            "bert."
+        let base = match mt {
+            "distilbert" => "distilbert",
+            "roberta" => "roberta",
+            _ => "bert",
+        };
+        let prefix = if weights.has_prefix(base) {
+            format!("{base}.")
         } else {
-            ""
+            String::new()
         };
         let vb = if prefix.is_empty() {
             weights.vb.clone()
         } else {
-            weights.vb.pp("bert")
+            weights.vb.pp(base)
         };
-        let model = BertModel::load(vb.clone(), &config).map_err(wrap)?;
-        let h = config.hidden_size;
+        let h = shape.hidden;
+        let model = match (&bert_cfg, &distil_cfg, &roberta_cfg) {
+            (Some(c), _, _) => Backbone::Bert(BertModel::load(vb.clone(), c).map_err(wrap)?),
+            (_, Some(c), _) => Backbone::DistilBert(DistilBert::load(c, vb.clone()).map_err(wrap)?),
+            (_, _, Some(c)) => {
+                Backbone::Roberta(XLMRobertaModel::new(c, vb.clone()).map_err(wrap)?)
+            }
+            _ => unreachable!("one configuration is parsed above"),
+        };
         let pooler = if weights.has(&format!("{prefix}pooler.dense.weight")) {
             Some(candle_nn::linear(h, h, vb.pp("pooler").pp("dense")).map_err(wrap)?)
         } else {
             None
         };
-        let classifier = load_classifier(dir, &weights, h, "classifier")?;
+        let classifier =
+            match mt {
+                "distilbert" => match load_classifier(dir, &weights, h, "classifier")? {
+                    Some(out) => {
+                        let pre = load_classifier(dir, &weights, h, "pre_classifier")?.ok_or_else(
+                            || FeaturesError::MissingTensor {
+                                dir: dir.path().to_path_buf(),
+                                tensor: "pre_classifier.weight (the classifier reads it)".into(),
+                            },
+                        )?;
+                        if pre.weight().dims()[0] != h {
+                            return Err(FeaturesError::ShapeMismatch {
+                                dir: dir.path().to_path_buf(),
+                                tensor: "pre_classifier.weight".into(),
+                                expected: vec![h, h],
+                                got: pre.weight().dims().to_vec(),
+                            });
+                        }
+                        Some(Head::DistilBert { pre, out })
+                    }
+                    None => None,
+                },
+                "roberta" => match load_classifier(dir, &weights, h, "classifier.out_proj")? {
+                    Some(out) => {
+                        let dense = load_classifier(dir, &weights, h, "classifier.dense")?
+                            .ok_or_else(|| FeaturesError::MissingTensor {
+                                dir: dir.path().to_path_buf(),
+                                tensor: "classifier.dense.weight (the classifier reads it)".into(),
+                            })?;
+                        if dense.weight().dims()[0] != h {
+                            return Err(FeaturesError::ShapeMismatch {
+                                dir: dir.path().to_path_buf(),
+                                tensor: "classifier.dense.weight".into(),
+                                expected: vec![h, h],
+                                got: dense.weight().dims().to_vec(),
+                            });
+                        }
+                        Some(Head::Roberta { dense, out })
+                    }
+                    None => None,
+                },
+                _ => load_classifier(dir, &weights, h, "classifier")?.map(Head::Bert),
+            };
         let (st_pooling, normalize) = sentence_transformers_pooling(dir)?;
         let pooling = match options.pooling.or(st_pooling) {
             Some(p) => p,
@@ -164,7 +316,7 @@ impl TextEncoder {
                 tensor: format!("{prefix}pooler.dense.weight"),
             });
         }
-        if classifier.is_some() && pooler.is_none() {
+        if matches!(classifier, Some(Head::Bert(_))) && pooler.is_none() {
             return Err(FeaturesError::MissingTensor {
                 dir: dir.path().to_path_buf(),
                 tensor: format!("{prefix}pooler.dense.weight (the classifier reads the pooler)"),
@@ -176,11 +328,11 @@ impl TextEncoder {
                     "max_length must be at least 1".into(),
                 ))
             }
-            Some(n) => n,
-            None => default_max_length(dir, config.max_position_embeddings)?,
+            Some(n) => n.min(shape.max_positions.max(1)),
+            None => default_max_length(dir, shape.max_positions)?,
         };
         let (tokenizer, tokenizer_path) =
-            load_tokenizer(dir, options.tokenizer, max_length, config.pad_token_id)?;
+            load_tokenizer(dir, options.tokenizer, max_length, shape.pad_id)?;
         Ok(Self {
             dir: dir.path().to_path_buf(),
             tokenizer,
@@ -216,7 +368,7 @@ impl TextEncoder {
 
     /// Number of classes of the classifier head, if the checkpoint has one.
     pub fn num_classes(&self) -> Option<usize> {
-        self.classifier.as_ref().map(|c| c.weight().dims()[0])
+        self.classifier.as_ref().map(Head::num_classes)
     }
 
     /// The tokenizer file in use.
@@ -266,8 +418,7 @@ impl TextEncoder {
         let dev = Device::Cpu;
         let input = Tensor::from_vec(flat, (b, len), &dev)?;
         let mask = Tensor::from_vec(mask, (b, len), &dev)?;
-        let types = input.zeros_like()?;
-        let hidden = self.model.forward(&input, &types, Some(&mask))?; // (b, len, h)
+        let hidden = self.model.forward(&input, &mask)?; // (b, len, h)
         let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
         let pooled_head = match &self.pooler {
             Some(p) => Some(p.forward(&cls)?.tanh()?),
@@ -307,12 +458,59 @@ impl TextEncoder {
         } else {
             features
         };
-        let probabilities = match (&self.classifier, &pooled_head) {
-            (Some(c), Some(p)) => Some(candle_nn::ops::softmax_last_dim(&c.forward(p)?)?),
+        let logits = match (&self.classifier, &pooled_head) {
+            (Some(Head::Bert(c)), Some(p)) => Some(c.forward(p)?),
+            (Some(Head::DistilBert { pre, out }), _) => {
+                Some(out.forward(&pre.forward(&cls)?.relu()?)?)
+            }
+            (Some(Head::Roberta { dense, out }), _) => {
+                Some(out.forward(&dense.forward(&cls)?.tanh()?)?)
+            }
             _ => None,
+        };
+        let probabilities = match logits {
+            Some(l) => Some(candle_nn::ops::softmax_last_dim(&l)?),
+            None => None,
         };
         crate::Extracted::from_tensors(&self.dir, &features, probabilities.as_ref())
     }
+}
+
+/// A RoBERTa `config.json` as candle's `xlm_roberta::Config`, with the defaults of Hugging
+/// Face's `RobertaConfig` for the fields a checkpoint may omit.
+fn roberta_config(dir: &ModelDir) -> Result<RobertaConfig> {
+    let mut v = dir.config().clone();
+    let defaults = [
+        ("hidden_act", serde_json::json!("gelu")),
+        ("layer_norm_eps", serde_json::json!(1e-12)),
+        ("attention_probs_dropout_prob", serde_json::json!(0.1)),
+        ("hidden_dropout_prob", serde_json::json!(0.1)),
+        ("position_embedding_type", serde_json::json!("absolute")),
+        ("type_vocab_size", serde_json::json!(2)),
+        ("pad_token_id", serde_json::json!(1)),
+    ];
+    if let Some(obj) = v.as_object_mut() {
+        for (k, d) in defaults {
+            if obj.get(k).is_none_or(serde_json::Value::is_null) {
+                obj.insert(k.to_string(), d);
+            }
+        }
+    }
+    let path = dir.path().join("config.json");
+    let c: RobertaConfig = serde_json::from_value(v).map_err(|e| FeaturesError::InvalidConfig {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    if c.position_embedding_type != "absolute" {
+        return Err(FeaturesError::InvalidConfig {
+            path,
+            message: format!(
+                "position_embedding_type {:?} is not supported (absolute only)",
+                c.position_embedding_type
+            ),
+        });
+    }
+    Ok(c)
 }
 
 /// Loads `<name>.{weight,bias}` when present (its row count is the number of classes).

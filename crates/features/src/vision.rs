@@ -1,4 +1,4 @@
-//! Image models from a local Hugging Face directory: ViT and ResNet, with the image
+//! Image models from a local Hugging Face directory: ViT, ResNet and ConvNeXt, with the image
 //! preprocessing their `preprocessor_config.json` describes.
 //!
 //! * **ViT** (Dosovitskiy et al., ICLR 2021): the feature is the final-layer-normalised `[CLS]`
@@ -7,6 +7,9 @@
 //!   "resnet"`, `embedder`/`encoder.stages` names, basic or bottleneck blocks): the feature is the
 //!   global average of the last stage's activation map, `(1/HW) Σ_{h,w} A[:, h, w]`, what the
 //!   `classifier.1` head reads.
+//! * **ConvNeXt** (Liu et al., CVPR 2022) in Hugging Face's `ConvNextModel` layout
+//!   ([`crate::convnext`]): the feature is the layer-normalised global average of the last
+//!   stage, what `ConvNextForImageClassification`'s `classifier` reads.
 //!
 //! Class probabilities are `softmax(W f + b)` when the checkpoint has the classifier head.
 //!
@@ -24,12 +27,13 @@ use candle_transformers::models::vit;
 use image::{imageops::FilterType, DynamicImage, RgbImage};
 use serde::Deserialize;
 
+use crate::convnext::{self, ConvNext};
 use crate::error::{FeaturesError, Result};
 use crate::model_dir::ModelDir;
 use crate::text::load_classifier;
 
 /// Model types [`VisionEncoder`] runs.
-pub const VISION_MODEL_TYPES: &[&str] = &["vit", "resnet"];
+pub const VISION_MODEL_TYPES: &[&str] = &["vit", "resnet", "convnext"];
 
 /// Image preprocessing as a Hugging Face `preprocessor_config.json` describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -328,6 +332,7 @@ enum Net {
         layernorm: candle_nn::LayerNorm,
     },
     ResNet(ResNet),
+    ConvNext(ConvNext),
 }
 
 /// A loaded image model with its preprocessing.
@@ -342,7 +347,7 @@ pub struct VisionEncoder {
 }
 
 impl VisionEncoder {
-    /// Loads a ViT or ResNet directory.
+    /// Loads a ViT, ResNet or ConvNeXt directory.
     ///
     /// # Errors
     /// Missing files, an unsupported `model_type`, missing tensors or shape mismatches.
@@ -439,6 +444,37 @@ impl VisionEncoder {
                     c.image_size,
                     c.num_channels,
                     "classifier.1",
+                )
+            }
+            "convnext" => {
+                let c: convnext::Config = dir.typed_config()?;
+                if c.hidden_sizes.is_empty() || c.hidden_sizes.len() != c.depths.len() {
+                    return Err(invalid(
+                        "hidden_sizes and depths must be non-empty and of equal length".into(),
+                    ));
+                }
+                if c.hidden_act != "gelu" {
+                    return Err(invalid(format!(
+                        "hidden_act {:?} is not supported (gelu only)",
+                        c.hidden_act
+                    )));
+                }
+                if c.patch_size == 0 {
+                    return Err(invalid("patch_size must be at least 1".into()));
+                }
+                let vb = if weights.has_prefix("convnext") {
+                    weights.vb.pp("convnext")
+                } else {
+                    weights.vb.clone()
+                };
+                let net = ConvNext::load(&c, vb).map_err(wrap)?;
+                let dim = *c.hidden_sizes.last().unwrap_or(&0);
+                (
+                    Net::ConvNext(net),
+                    dim,
+                    c.image_size,
+                    c.num_channels,
+                    "classifier",
                 )
             }
             other => {
@@ -548,6 +584,7 @@ impl VisionEncoder {
                 layernorm.forward(&x.narrow(1, 0, 1)?.squeeze(1)?)?
             }
             Net::ResNet(net) => net.forward(pixels)?,
+            Net::ConvNext(net) => net.forward(pixels)?,
         };
         let probabilities = match &self.classifier {
             Some(head) => Some(candle_nn::ops::softmax(

@@ -1,0 +1,274 @@
+"""Tiny real-format text checkpoints and independent float64 NumPy reference forward passes.
+
+Writes, under ../fixtures/:
+  tiny-distilbert/  config.json, model.safetensors, vocab.txt, tokenizer_config.json
+                    (DistilBertForSequenceClassification layout: `distilbert.` prefix,
+                    pre_classifier + classifier head, 3 labels; WordPiece from vocab.txt only)
+  tiny-roberta/     config.json, model.safetensors, tokenizer.json (RobertaForSequenceClassification
+                    layout: `roberta.` prefix, classifier.dense + classifier.out_proj head, 3 labels;
+                    a byte-level BPE tokenizer trained here on a small corpus with `tokenizers`)
+  text_reference.json  per sentence: token ids (Python `tokenizers`), and for each model the
+                    CLS and mean-pooled last hidden states and the head's class probabilities,
+                    computed here in float64 one sentence at a time (no padding).
+Weights are random (seeded per model), so only the architecture and file format are real.
+The forward passes follow Hugging Face transformers' modeling_distilbert.py (exact (erf) GELU,
+post-norm blocks, every LayerNorm with eps 1e-12) and modeling_roberta.py (BERT blocks; position
+ids start at pad_token_id + 1; token type 0; head out_proj(tanh(dense(h_0)))).
+
+Made with Python 3.11, numpy 2.4.6, safetensors 0.8.0, tokenizers 0.23.3:
+    pip install numpy safetensors tokenizers
+    python3 crates/features/tests/reference/text_reference.py
+"""
+import json
+import math
+import os
+import string
+import sys
+
+import numpy as np
+from safetensors.numpy import save_file
+from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer, Tokenizer
+from tokenizers.processors import RobertaProcessing
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "..", "fixtures")
+erf = np.vectorize(math.erf)
+
+SENTENCES = [
+    "The model zoo is great!",
+    "I love this film, it runs fast.",
+    "a boring, slow dog",
+    "Café 北京 walking?",
+    "cats",
+]
+
+WORDS = ["the", "a", "model", "zoo", "cat", "dog", "runs", "fast", "slow", "is", "good", "bad",
+         "film", "great", "boring", "i", "love", "hate", "it", "this", "walk"]
+PIECES = ["##s", "##ing", "##ed", "##ly"]
+
+
+def vocab():
+    v = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "!", "?"]
+    v += WORDS + PIECES
+    v += [c for c in string.ascii_lowercase if c not in v] + ["##" + c for c in string.ascii_lowercase]
+    return v
+
+
+def layer_norm(x, w, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def softmax(z):
+    z = z - z.max(-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(-1, keepdims=True)
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+# ---------------------------------------------------------------- DistilBERT
+DISTIL = dict(model_type="distilbert", architectures=["DistilBertForSequenceClassification"],
+              vocab_size=None, dim=32, n_layers=2, n_heads=4, hidden_dim=64, activation="gelu",
+              max_position_embeddings=40, pad_token_id=0, initializer_range=0.02,
+              sinusoidal_pos_embds=False, dropout=0.1, attention_dropout=0.1,
+              seq_classif_dropout=0.2, qa_dropout=0.1, tie_weights_=True,
+              id2label={"0": "neg", "1": "neu", "2": "pos"},
+              label2id={"neg": 0, "neu": 1, "pos": 2})
+
+
+def make_distilbert(nv, rng):
+    def randn(*shape, scale=0.2):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    d, hd = DISTIL["dim"], DISTIL["hidden_dim"]
+    p = "distilbert."
+    t = {
+        p + "embeddings.word_embeddings.weight": randn(nv, d, scale=0.5),
+        p + "embeddings.position_embeddings.weight": randn(DISTIL["max_position_embeddings"], d, scale=0.5),
+        p + "embeddings.LayerNorm.weight": 1 + randn(d, scale=0.1),
+        p + "embeddings.LayerNorm.bias": randn(d, scale=0.1),
+        "pre_classifier.weight": randn(d, d), "pre_classifier.bias": randn(d),
+        "classifier.weight": randn(3, d), "classifier.bias": randn(3),
+    }
+    for i in range(DISTIL["n_layers"]):
+        q = f"{p}transformer.layer.{i}."
+        for name, (o, k) in {
+            "attention.q_lin": (d, d), "attention.k_lin": (d, d), "attention.v_lin": (d, d),
+            "attention.out_lin": (d, d), "ffn.lin1": (hd, d), "ffn.lin2": (d, hd),
+        }.items():
+            t[q + name + ".weight"] = randn(o, k)
+            t[q + name + ".bias"] = randn(o)
+        for ln in ("sa_layer_norm", "output_layer_norm"):
+            t[q + ln + ".weight"] = 1 + randn(d, scale=0.1)
+            t[q + ln + ".bias"] = randn(d, scale=0.1)
+    return t
+
+
+def distilbert_forward(ids, t):
+    f = {k: v.astype(np.float64) for k, v in t.items()}
+    d, nh = DISTIL["dim"], DISTIL["n_heads"]
+    dh, eps, n = d // nh, 1e-12, len(ids)
+    p = "distilbert."
+    lin = lambda y, name: y @ f[name + ".weight"].T + f[name + ".bias"]
+    x = f[p + "embeddings.word_embeddings.weight"][ids] + f[p + "embeddings.position_embeddings.weight"][:n]
+    x = layer_norm(x, f[p + "embeddings.LayerNorm.weight"], f[p + "embeddings.LayerNorm.bias"], eps)
+    for i in range(DISTIL["n_layers"]):
+        q = f"{p}transformer.layer.{i}."
+        heads = lambda name: lin(x, q + name).reshape(n, nh, dh).transpose(1, 0, 2)
+        qq = heads("attention.q_lin") / math.sqrt(dh)
+        kk, vv = heads("attention.k_lin"), heads("attention.v_lin")
+        a = softmax(qq @ kk.transpose(0, 2, 1))
+        ctx = (a @ vv).transpose(1, 0, 2).reshape(n, d)
+        s = layer_norm(lin(ctx, q + "attention.out_lin") + x,
+                       f[q + "sa_layer_norm.weight"], f[q + "sa_layer_norm.bias"], eps)
+        h = gelu(lin(s, q + "ffn.lin1"))
+        x = layer_norm(lin(h, q + "ffn.lin2") + s,
+                       f[q + "output_layer_norm.weight"], f[q + "output_layer_norm.bias"], eps)
+    pre = np.maximum(lin(x[0], "pre_classifier"), 0.0)
+    return x, softmax(lin(pre, "classifier"))
+
+
+# ---------------------------------------------------------------- RoBERTa
+ROBERTA = dict(model_type="roberta", architectures=["RobertaForSequenceClassification"],
+               vocab_size=None, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+               intermediate_size=64, hidden_act="gelu", hidden_dropout_prob=0.1,
+               attention_probs_dropout_prob=0.1, max_position_embeddings=42, type_vocab_size=1,
+               initializer_range=0.02, layer_norm_eps=1e-05, pad_token_id=1, bos_token_id=0,
+               eos_token_id=2, position_embedding_type="absolute",
+               id2label={"0": "neg", "1": "neu", "2": "pos"},
+               label2id={"neg": 0, "neu": 1, "pos": 2})
+CORPUS = [
+    "the model zoo is great and the film is good",
+    "i love this film it runs fast and walks slowly",
+    "a boring slow dog walking in the zoo",
+    "cats and dogs are models of patience",
+    "transferability ranks pre-trained models without fine-tuning",
+] * 4
+
+
+def make_roberta(nv, rng):
+    def randn(*shape, scale=0.2):
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    h, it = ROBERTA["hidden_size"], ROBERTA["intermediate_size"]
+    p = "roberta."
+    t = {
+        p + "embeddings.word_embeddings.weight": randn(nv, h, scale=0.5),
+        p + "embeddings.position_embeddings.weight": randn(ROBERTA["max_position_embeddings"], h, scale=0.5),
+        p + "embeddings.token_type_embeddings.weight": randn(1, h, scale=0.5),
+        p + "embeddings.LayerNorm.weight": 1 + randn(h, scale=0.1),
+        p + "embeddings.LayerNorm.bias": randn(h, scale=0.1),
+        "classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
+        "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3),
+    }
+    for i in range(ROBERTA["num_hidden_layers"]):
+        q = f"{p}encoder.layer.{i}."
+        for name, (o, k) in {
+            "attention.self.query": (h, h), "attention.self.key": (h, h), "attention.self.value": (h, h),
+            "attention.output.dense": (h, h), "intermediate.dense": (it, h), "output.dense": (h, it),
+        }.items():
+            t[q + name + ".weight"] = randn(o, k)
+            t[q + name + ".bias"] = randn(o)
+        for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
+            t[q + ln + ".weight"] = 1 + randn(h, scale=0.1)
+            t[q + ln + ".bias"] = randn(h, scale=0.1)
+    return t
+
+
+def roberta_forward(ids, t):
+    f = {k: v.astype(np.float64) for k, v in t.items()}
+    h, nh = ROBERTA["hidden_size"], ROBERTA["num_attention_heads"]
+    dh, eps, n = h // nh, ROBERTA["layer_norm_eps"], len(ids)
+    p = "roberta."
+    lin = lambda y, name: y @ f[name + ".weight"].T + f[name + ".bias"]
+    positions = ROBERTA["pad_token_id"] + 1 + np.arange(n)  # no padding inside one sentence
+    x = (f[p + "embeddings.word_embeddings.weight"][ids]
+         + f[p + "embeddings.position_embeddings.weight"][positions]
+         + f[p + "embeddings.token_type_embeddings.weight"][0])
+    x = layer_norm(x, f[p + "embeddings.LayerNorm.weight"], f[p + "embeddings.LayerNorm.bias"], eps)
+    for i in range(ROBERTA["num_hidden_layers"]):
+        q = f"{p}encoder.layer.{i}."
+        heads = lambda name: lin(x, q + name).reshape(n, nh, dh).transpose(1, 0, 2)
+        qq, kk, vv = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
+        a = softmax(qq @ kk.transpose(0, 2, 1) / math.sqrt(dh))
+        ctx = (a @ vv).transpose(1, 0, 2).reshape(n, h)
+        x = layer_norm(lin(ctx, q + "attention.output.dense") + x,
+                       f[q + "attention.output.LayerNorm.weight"], f[q + "attention.output.LayerNorm.bias"], eps)
+        inter = gelu(lin(x, q + "intermediate.dense"))
+        x = layer_norm(lin(inter, q + "output.dense") + x,
+                       f[q + "output.LayerNorm.weight"], f[q + "output.LayerNorm.bias"], eps)
+    head = np.tanh(lin(x[0], "classifier.dense"))
+    return x, softmax(lin(head, "classifier.out_proj"))
+
+
+def write_dir(name, config, tensors, files):
+    out = os.path.join(FIX, name)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "config.json"), "w") as fh:
+        json.dump(config, fh, indent=2)
+    save_file(tensors, os.path.join(out, "model.safetensors"), metadata={"format": "pt"})
+    for fname, text in files.items():
+        with open(os.path.join(out, fname), "w") as fh:
+            fh.write(text)
+    return out
+
+
+def main():
+    v = vocab()
+    cfg = dict(DISTIL, vocab_size=len(v))
+    t = make_distilbert(len(v), np.random.default_rng(6_0001))
+    out = write_dir("tiny-distilbert", cfg, t, {
+        "vocab.txt": "\n".join(v) + "\n",
+        "tokenizer_config.json": json.dumps({"do_lower_case": True, "model_max_length": 40,
+                                             "tokenizer_class": "DistilBertTokenizer"}, indent=2),
+    })
+    tok = BertWordPieceTokenizer(os.path.join(out, "vocab.txt"), lowercase=True)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(CORPUS, vocab_size=300, min_frequency=2,
+                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe.post_processor = RobertaProcessing(("</s>", 2), ("<s>", 0))
+    rcfg = dict(ROBERTA, vocab_size=bpe.get_vocab_size())
+    rt = make_roberta(rcfg["vocab_size"], np.random.default_rng(6_0002))
+    rout = write_dir("tiny-roberta", rcfg, rt, {
+        "tokenizer.json": bpe._tokenizer.to_str(pretty=True),
+        "tokenizer_config.json": json.dumps({"model_max_length": 40,
+                                             "tokenizer_class": "RobertaTokenizer"}, indent=2),
+    })
+    rtok = Tokenizer.from_file(os.path.join(rout, "tokenizer.json"))
+    sentences = []
+    for s in SENTENCES:
+        ids = tok.encode(s).ids
+        hs, probs = distilbert_forward(np.array(ids), t)
+        rids = rtok.encode(s).ids
+        rhs, rprobs = roberta_forward(np.array(rids), rt)
+        sentences.append({
+            "text": s,
+            "ids": ids,
+            "distilbert": {
+                "cls": [float(x) for x in hs[0]],
+                "mean": [float(x) for x in hs.mean(0)],
+                "probabilities": [float(x) for x in probs],
+            },
+            "roberta": {
+                "ids": rids,
+                "cls": [float(x) for x in rhs[0]],
+                "mean": [float(x) for x in rhs.mean(0)],
+                "probabilities": [float(x) for x in rprobs],
+            },
+        })
+    doc = {
+        "provenance": "crates/features/tests/reference/text_reference.py (float64 NumPy forward passes)",
+        "versions": {"numpy": np.__version__, "python": sys.version.split()[0]},
+        "sentences": sentences,
+    }
+    with open(os.path.join(FIX, "text_reference.json"), "w") as fh:
+        json.dump(doc, fh, indent=1)
+    print("wrote", out, "and text_reference.json")
+
+
+if __name__ == "__main__":
+    main()
