@@ -103,7 +103,10 @@ fn embed_reports_unsupported_model_type() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported model_type \"gpt2\""), "{err}");
-    assert!(err.contains("bert, vit, resnet"), "{err}");
+    assert!(
+        err.contains("bert, distilbert, roberta, vit, resnet, convnext"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -281,4 +284,162 @@ fn score_zoo_on_a_text_csv_with_minilm() {
             assert!(l["value"].as_f64().is_some(), "{l}");
         }
     }
+}
+
+/// A small two-class text CSV (12 reviews) at `dir/reviews.csv`.
+fn reviews_csv(dir: &Path) -> PathBuf {
+    let csv = dir.join("reviews.csv");
+    let mut text = String::from("text,label\n");
+    for (i, t) in [
+        "a wonderful, moving film",
+        "brilliant acting and a great story",
+        "I loved every minute of it",
+        "a delightful surprise",
+        "the best movie this year",
+        "beautifully shot and scored",
+        "dull and far too long",
+        "a boring, lifeless plot",
+        "terrible acting throughout",
+        "I walked out halfway",
+        "a complete waste of time",
+        "clumsy writing and flat jokes",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!("\"{t}\",{}\n", if i < 6 { "pos" } else { "neg" }));
+    }
+    std::fs::write(&csv, text).unwrap();
+    csv
+}
+
+#[test]
+fn score_extracts_minilm_features_like_embed_then_score_and_reruns_from_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let model = tmp.path().join("all-MiniLM-L6-v2");
+    std::os::unix::fs::symlink(minilm_dir(), &model).unwrap();
+    let csv = reviews_csv(tmp.path());
+    let score = |db: &Path| {
+        let mut c = zoorank(db);
+        c.args(["score", "--method", "logme", "--json", "--store", "--model"])
+            .arg(&model)
+            .arg("--dataset")
+            .arg(&csv);
+        json(&mut c)
+    };
+    let first = score(&db);
+    assert_eq!(first["cache"], "miss", "{first}");
+    assert_eq!(first["samples"], 12);
+    assert_eq!(first["feature_dim"], 384);
+    assert_eq!(first["model"], "all-MiniLM-L6-v2");
+    assert_eq!(first["dataset"], "reviews");
+    let logme = first["scores"]["logme"]["value"].as_f64().unwrap();
+    assert!(logme.is_finite(), "{first}");
+
+    // `cache: hit` is reported only when the feature set was read from the store's blob table,
+    // the branch of `extract_cached` that neither loads the model nor runs a forward pass.
+    let second = score(&db);
+    assert_eq!(second["cache"], "hit", "{second}");
+    assert_eq!(
+        second["scores"]["logme"]["value"],
+        first["scores"]["logme"]["value"]
+    );
+
+    // The same features through `embed` + array mode give the same LogME.
+    let out = tmp.path().join("f.npy");
+    let mut c = zoorank(&tmp.path().join("other.db"));
+    c.args(["embed", "--json", "--no-cache", "--model"])
+        .arg(&model)
+        .arg("--dataset")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out);
+    assert_eq!(json(&mut c)["cache"], "miss");
+    let mut c = zoorank(&tmp.path().join("other.db"));
+    c.args(["score", "--method", "logme", "--json", "--features"])
+        .arg(&out)
+        .arg("--labels")
+        .arg(tmp.path().join("f.labels.npy"));
+    let arrays = json(&mut c);
+    let v = arrays["logme"]["value"].as_f64().unwrap();
+    assert!(
+        (v - logme).abs() <= 1e-9 * logme.abs().max(1.0),
+        "extraction mode {logme} vs embed + array mode {v}"
+    );
+
+    // --store wrote one score under the directory's and the file's names.
+    let zoo = zoorank_store::Store::open(&db).unwrap().load_zoo().unwrap();
+    assert_eq!(zoo.scores.len(), 1, "{:?}", zoo.scores);
+    let s = &zoo.scores[0];
+    assert_eq!(zoo.models[s.model].name, "all-MiniLM-L6-v2");
+    assert_eq!(zoo.datasets[s.dataset].name, "reviews");
+    assert_eq!((s.method.as_str(), s.value), ("logme", logme));
+}
+
+#[test]
+fn score_extraction_mode_feeds_the_head_probabilities_to_leep_and_nce() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = zoorank(&tmp.path().join("zoo.db"));
+    c.args([
+        "score",
+        "--json",
+        "--max-samples",
+        "20",
+        "--method",
+        "leep,nce,logme",
+        "--model",
+    ])
+    .arg(fixtures().join("tiny-vit"))
+    .arg("--dataset")
+    .arg(fixtures().join("digits"));
+    let j = json(&mut c);
+    assert_eq!(j["head_classes"], 10);
+    assert_eq!(j["samples"], 20);
+    for m in ["leep", "nce", "logme"] {
+        assert!(j["scores"][m]["value"].as_f64().unwrap().is_finite(), "{j}");
+    }
+    // LEEP is a mean log-likelihood: negative; NCE is a negative conditional entropy.
+    assert!(j["scores"]["leep"]["value"].as_f64().unwrap() < 0.0);
+    assert!(j["scores"]["nce"]["value"].as_f64().unwrap() <= 0.0);
+
+    // Without a head, leep is refused by name before any score runs.
+    let out = zoorank(&tmp.path().join("zoo.db"))
+        .args(["score", "--method", "leep", "--model"])
+        .arg(fixtures().join("tiny-vit-headless"))
+        .arg("--dataset")
+        .arg(fixtures().join("digits"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("has no classifier head"), "{err}");
+}
+
+#[test]
+fn score_modes_are_exclusive_with_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let usage = |args: &[&str]| {
+        let out = zoorank(&db).arg("score").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // Neither mode.
+    let e = usage(&[]);
+    assert!(e.contains("--model") && e.contains("--dataset"), "{e}");
+    // Extraction mode without a dataset.
+    assert!(usage(&["--model", "m"]).contains("--dataset"));
+    // Array inputs without labels (they select array mode).
+    assert!(usage(&["--model", "m", "--dataset", "d", "--features", "x.npy"]).contains("--labels"));
+    // Extraction options in array mode.
+    let e = usage(&[
+        "--labels",
+        "y.npy",
+        "--features",
+        "x.npy",
+        "--max-samples",
+        "5",
+    ]);
+    assert!(e.contains("--max-samples"), "{e}");
 }

@@ -1,59 +1,89 @@
 //! `zoorank score`: feature-based transferability scores of one model on one labelled data
-//! set, from arrays on disk.
+//! set, in one of two exclusive modes.
 //!
-//! Reads features `(n_samples, n_features)`, labels `(n_samples,)` and optionally the source
-//! model's class probabilities `(n_samples, n_source_classes)` from `.npy` (float32, float64
-//! or integers), `.npz` (`FILE.npz` or `FILE.npz:NAME`) or CSV, runs the requested methods of
-//! `zoorank-scores`, prints one value per method (or JSON) and with `--store` writes them into
-//! the zoo store.
+//! * **Extraction mode** (`--model DIR --dataset PATH`): runs the Hugging Face model directory
+//!   over the local dataset (image class folders, a text CSV/JSON-lines table, `.npy`/`.npz`
+//!   arrays) through the store's feature cache (a second run with the same model files, dataset
+//!   file and sampling does no forward pass), takes the penultimate features and, when the
+//!   checkpoint has a classifier head, its class probabilities (what LEEP and NCE read), then
+//!   runs the requested methods. `--store` records the scores under the model directory's name
+//!   and the dataset's name (file or directory name without extension, or `--name`).
+//! * **Array mode** (`--labels` with `--features` and/or `--source-probs`): reads features
+//!   `(n_samples, n_features)`, labels `(n_samples,)` and optionally the source model's class
+//!   probabilities `(n_samples, n_source_classes)` from `.npy` (float32, float64 or integers),
+//!   `.npz` (`FILE.npz` or `FILE.npz:NAME`) or CSV; here `--model`/`--dataset` are only the
+//!   names `--store` records the scores under.
+//!
+//! Both print one value per method (or JSON) and with `--store` write them into the zoo store.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Args;
 use serde::Serialize;
+use zoorank_features::CacheOutcome;
 use zoorank_scores::io::{read_labels, read_matrix, Array2};
-use zoorank_scores::{by_id, canonical_id, Needs, ScoreInput, TransferabilityScore, IDS};
+use zoorank_scores::{by_id, canonical_id, Matrix, Needs, ScoreInput, TransferabilityScore, IDS};
 use zoorank_store::ScoreRow;
 
+use crate::cmd::dataset::default_name;
+use crate::cmd::embed::{features_for, open_dataset, ExtractArgs};
 use crate::cmd::import::open_store;
 use crate::output;
 use crate::Global;
 
 /// `zoorank score` arguments.
 ///
-/// Example: zoorank score --features X.npy --labels y.npy --source-probs P.npy --method logme,hscore,leep,nce --json
+/// Extraction mode: zoorank score --model models/all-MiniLM-L6-v2 --dataset reviews.csv --method logme --store
+///
+/// Array mode: zoorank score --features X.npy --labels y.npy --source-probs P.npy --method logme,hscore,leep,nce --json
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
-    /// Target features of the model, (n_samples, n_features): .npy, .npz[:NAME] or .csv.
-    #[arg(long)]
+    /// Extraction mode: the model directory (Hugging Face layout). Array mode (with --labels):
+    /// the model name under which --store records the scores.
+    #[arg(long, value_name = "DIR|NAME", required_unless_present = "labels")]
+    pub model: Option<String>,
+    /// Extraction mode: the dataset (image class folders, .csv/.tsv/.jsonl texts with a label
+    /// column, .npy/.npz arrays). Array mode (with --labels): the dataset name under which
+    /// --store records the scores.
+    #[arg(long, value_name = "PATH|NAME", required_unless_present = "labels")]
+    pub dataset: Option<String>,
+    /// Array mode: target features of the model, (n_samples, n_features): .npy, .npz[:NAME] or .csv.
+    #[arg(long, requires = "labels")]
     pub features: Option<PathBuf>,
-    /// Target labels, (n_samples,) integers: .npy, .npz[:NAME] or .csv.
-    #[arg(long)]
-    pub labels: PathBuf,
-    /// The model's source-class probabilities on the target samples, (n_samples, n_source_classes),
-    /// rows summing to 1 (needed by leep and nce).
-    #[arg(long)]
+    /// Array mode: target labels, (n_samples,) integers: .npy, .npz[:NAME] or .csv. Selects
+    /// array mode; the extraction options (--max-samples, --batch-size, --name, ...) do not apply.
+    #[arg(long, conflicts_with_all = [
+        "name", "batch_size", "max_samples", "seed", "label_column", "text_column",
+        "tokenizer", "pooling", "no_cache",
+    ])]
+    pub labels: Option<PathBuf>,
+    /// Array mode: the model's source-class probabilities on the target samples,
+    /// (n_samples, n_source_classes), rows summing to 1 (needed by leep and nce).
+    #[arg(long, requires = "labels")]
     pub source_probs: Option<PathBuf>,
     /// Comma-separated method ids (case-insensitive, hyphens optional, e.g. logme,hscore,leep),
     /// or `all` for every method whose inputs are given. Ids: logme, h-score, reg-h-score, leep,
-    /// nleep, nce, parc, gbc, transrate, sfda, lfc, knn, logistic.
+    /// nleep, nce, parc, gbc, transrate, sfda, lfc, knn, logistic. In extraction mode leep and
+    /// nce read the classifier head's probabilities, so the checkpoint must have a head.
     #[arg(long, default_value = "all")]
     pub method: String,
-    /// Print JSON: an object keyed by method id, each value {"value": …, "seconds": …}.
+    /// Print JSON. Array mode: an object keyed by method id, each value {"value": …, "seconds": …}.
+    /// Extraction mode: {"model", "dataset", "samples", "feature_dim", "head_classes", "cache",
+    /// "extract_seconds", "scores": <the same object>}.
     #[arg(long)]
     pub json: bool,
-    /// Write the scores into the zoo store (needs --model and --dataset).
+    /// Write the scores into the zoo store (array mode needs --model and --dataset as names).
     #[arg(long, requires_all = ["model", "dataset"])]
     pub store: bool,
-    /// Model name under which --store records the scores.
+    /// Extraction mode: dataset name for --store (default: the file or directory name without
+    /// extension).
     #[arg(long)]
-    pub model: Option<String>,
-    /// Dataset name under which --store records the scores.
-    #[arg(long)]
-    pub dataset: Option<String>,
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub extract: ExtractArgs,
 }
 
 /// One method's result.
@@ -63,10 +93,12 @@ struct Scored {
     seconds: f64,
 }
 
-/// The methods asked for, in the order of [`IDS`] for `all`, else as given (deduplicated).
+/// The methods asked for, in the order of [`IDS`] for `all`, else as given (deduplicated);
+/// `missing` says what a method lacks when its input is absent.
 fn methods(
     spec: &str,
     have: impl Fn(Needs) -> bool,
+    missing: impl Fn(&str, Needs) -> String,
 ) -> anyhow::Result<Vec<Box<dyn TransferabilityScore>>> {
     let spec = spec.trim();
     if spec.eq_ignore_ascii_case("all") {
@@ -90,11 +122,7 @@ fn methods(
         seen.push(id);
         let m = by_id(id)?;
         if !have(m.needs()) {
-            let flag = match m.needs() {
-                Needs::Features => "--features",
-                Needs::SourceProbs => "--source-probs",
-            };
-            bail!("method {id} needs {flag}");
+            bail!("{}", missing(id, m.needs()));
         }
         chosen.push(m);
     }
@@ -110,26 +138,16 @@ fn read_opt(path: &Option<PathBuf>, what: &str) -> anyhow::Result<Option<Array2>
         .transpose()
 }
 
-/// Runs `zoorank score`.
-pub fn run(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
-    let features = read_opt(&args.features, "features")?;
-    let probs = read_opt(&args.source_probs, "source-model probabilities")?;
-    let labels = read_labels(&args.labels)
-        .with_context(|| format!("reading labels {}", args.labels.display()))?;
-    let chosen = methods(&args.method, |needs| match needs {
-        Needs::Features => features.is_some(),
-        Needs::SourceProbs => probs.is_some(),
-    })?;
-    let input = ScoreInput {
-        features: features.as_ref().map(Array2::view).transpose()?,
-        source_probs: probs.as_ref().map(Array2::view).transpose()?,
-        labels: &labels,
-    };
-    let mut results: Vec<(&'static str, Scored)> = Vec::new();
-    for m in &chosen {
+/// Runs each method on `input`, timing it.
+fn compute(
+    chosen: &[Box<dyn TransferabilityScore>],
+    input: &ScoreInput<'_>,
+) -> anyhow::Result<Vec<(&'static str, Scored)>> {
+    let mut results = Vec::new();
+    for m in chosen {
         let t = Instant::now();
         let value = m
-            .score(&input)
+            .score(input)
             .with_context(|| format!("computing {}", m.id()))?;
         results.push((
             m.id(),
@@ -139,38 +157,43 @@ pub fn run(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
             },
         ));
     }
-    if args.store {
-        // clap's `requires_all` guarantees both names.
-        let (model, dataset) = (
-            args.model.clone().unwrap_or_default(),
-            args.dataset.clone().unwrap_or_default(),
-        );
-        let rows: Vec<ScoreRow> = results
-            .iter()
-            .map(|(id, s)| ScoreRow {
-                model: model.clone(),
-                dataset: dataset.clone(),
-                method: id.to_string(),
-                value: s.value,
-                runtime: Some(s.seconds),
-            })
-            .collect();
-        let mut store = open_store(&global.db)?;
-        let counts = store
-            .upsert_scores(&rows)
-            .with_context(|| format!("storing scores of {model} on {dataset}"))?;
-        eprintln!(
-            "stored {} score(s) for {model} on {dataset}: {} new, {} updated, {} unchanged",
-            rows.len(),
-            counts.new,
-            counts.updated,
-            counts.unchanged
-        );
-    }
-    if args.json {
-        let map: BTreeMap<&str, &Scored> = results.iter().map(|(id, s)| (*id, s)).collect();
-        return output::print_json(&map);
-    }
+    Ok(results)
+}
+
+/// Writes the results into the store under (model, dataset), with `extra_seconds` (the
+/// feature extraction) added to each method's runtime.
+fn store_results(
+    global: &Global,
+    model: &str,
+    dataset: &str,
+    results: &[(&'static str, Scored)],
+    extra_seconds: f64,
+) -> anyhow::Result<()> {
+    let rows: Vec<ScoreRow> = results
+        .iter()
+        .map(|(id, s)| ScoreRow {
+            model: model.to_string(),
+            dataset: dataset.to_string(),
+            method: id.to_string(),
+            value: s.value,
+            runtime: Some(s.seconds + extra_seconds),
+        })
+        .collect();
+    let mut store = open_store(&global.db)?;
+    let counts = store
+        .upsert_scores(&rows)
+        .with_context(|| format!("storing scores of {model} on {dataset}"))?;
+    eprintln!(
+        "stored {} score(s) for {model} on {dataset}: {} new, {} updated, {} unchanged",
+        rows.len(),
+        counts.new,
+        counts.updated,
+        counts.unchanged
+    );
+    Ok(())
+}
+
+fn results_table(results: &[(&'static str, Scored)]) -> String {
     let rows = results
         .iter()
         .map(|(id, s)| {
@@ -181,5 +204,170 @@ pub fn run(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    output::println(output::table(&["method", "value", "seconds"], rows))
+    output::table(&["method", "value", "seconds"], rows)
+}
+
+/// Runs `zoorank score`.
+pub fn run(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
+    match args.labels.clone() {
+        Some(labels) => run_arrays(args, &labels, global),
+        None => run_extraction(args, global),
+    }
+}
+
+/// Array mode: features / probabilities / labels from files.
+fn run_arrays(args: ScoreArgs, labels_path: &Path, global: &Global) -> anyhow::Result<()> {
+    let features = read_opt(&args.features, "features")?;
+    let probs = read_opt(&args.source_probs, "source-model probabilities")?;
+    let labels = read_labels(labels_path)
+        .with_context(|| format!("reading labels {}", labels_path.display()))?;
+    let chosen = methods(
+        &args.method,
+        |needs| match needs {
+            Needs::Features => features.is_some(),
+            Needs::SourceProbs => probs.is_some(),
+        },
+        |id, needs| {
+            let flag = match needs {
+                Needs::Features => "--features",
+                Needs::SourceProbs => "--source-probs",
+            };
+            format!("method {id} needs {flag}")
+        },
+    )?;
+    let input = ScoreInput {
+        features: features.as_ref().map(Array2::view).transpose()?,
+        source_probs: probs.as_ref().map(Array2::view).transpose()?,
+        labels: &labels,
+    };
+    let results = compute(&chosen, &input)?;
+    if args.store {
+        // clap's `requires_all` guarantees both names.
+        let (model, dataset) = (
+            args.model.clone().unwrap_or_default(),
+            args.dataset.clone().unwrap_or_default(),
+        );
+        store_results(global, &model, &dataset, &results, 0.0)?;
+    }
+    if args.json {
+        let map: BTreeMap<&str, &Scored> = results.iter().map(|(id, s)| (*id, s)).collect();
+        return output::print_json(&map);
+    }
+    output::println(results_table(&results))
+}
+
+/// The JSON of extraction mode.
+#[derive(Serialize)]
+struct ExtractionReport<'a> {
+    model: String,
+    model_dir: String,
+    dataset: String,
+    dataset_path: String,
+    samples: usize,
+    feature_dim: usize,
+    head_classes: usize,
+    cache: &'static str,
+    extract_seconds: f64,
+    scores: BTreeMap<&'static str, &'a Scored>,
+}
+
+/// Extraction mode: model directory and dataset, features through the cache.
+fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
+    // clap's `required_unless_present = "labels"` guarantees both.
+    let (Some(model_dir), Some(dataset_path)) = (&args.model, &args.dataset) else {
+        bail!("extraction mode needs --model DIR and --dataset PATH");
+    };
+    let (model_dir, dataset_path) = (PathBuf::from(model_dir), PathBuf::from(dataset_path));
+    // Refuse unknown ids before the (possibly long) forward pass.
+    if !args.method.trim().eq_ignore_ascii_case("all") {
+        for part in args
+            .method
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            canonical_id(part)?;
+        }
+    }
+    let model_name = default_name(&model_dir);
+    let dataset_name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| default_name(&dataset_path));
+    let started = Instant::now();
+    let dataset = open_dataset(&dataset_path, &args.extract)?;
+    let mut store = if args.extract.no_cache {
+        None
+    } else {
+        Some(open_store(&global.db)?)
+    };
+    let (fs, outcome) = features_for(&model_dir, &dataset, &args.extract, store.as_mut())?;
+    drop(store);
+    let extract_seconds = started.elapsed().as_secs_f64();
+    let e = &fs.extracted;
+    let chosen = methods(
+        &args.method,
+        |needs| match needs {
+            Needs::Features => true,
+            Needs::SourceProbs => e.num_classes > 0,
+        },
+        |id, _| {
+            format!(
+                "method {id} needs the model's class probabilities, and {} has no classifier head",
+                model_dir.display()
+            )
+        },
+    )?;
+    let x: Vec<f64> = e.features.iter().map(|&v| f64::from(v)).collect();
+    let p: Vec<f64> = e.probabilities.iter().map(|&v| f64::from(v)).collect();
+    let y: Vec<i64> = fs.labels.iter().map(|&l| l as i64).collect();
+    let mut input = ScoreInput::features(Matrix::new(&x, e.n, e.dim)?, &y);
+    if e.num_classes > 0 {
+        input = input.with_source_probs(Matrix::new(&p, e.n, e.num_classes)?);
+    }
+    let results = compute(&chosen, &input)
+        .with_context(|| format!("scoring {model_name} on {dataset_name}"))?;
+    if args.store {
+        store_results(
+            global,
+            &model_name,
+            &dataset_name,
+            &results,
+            extract_seconds,
+        )?;
+    }
+    let cache = match outcome {
+        CacheOutcome::Hit => "hit",
+        CacheOutcome::Miss => "miss",
+    };
+    if args.json {
+        return output::print_json(&ExtractionReport {
+            model: model_name,
+            model_dir: model_dir.display().to_string(),
+            dataset: dataset_name,
+            dataset_path: dataset_path.display().to_string(),
+            samples: e.n,
+            feature_dim: e.dim,
+            head_classes: e.num_classes,
+            cache,
+            extract_seconds,
+            scores: results.iter().map(|(id, s)| (*id, s)).collect(),
+        });
+    }
+    output::println(format!(
+        "{model_name} on {dataset_name}: {} samples × {} features{} in {extract_seconds:.2} s (feature cache {cache}{})",
+        e.n,
+        e.dim,
+        if e.num_classes > 0 {
+            format!(", head with {} classes", e.num_classes)
+        } else {
+            String::new()
+        },
+        if outcome == CacheOutcome::Hit {
+            ": no forward pass"
+        } else {
+            ""
+        }
+    ))?;
+    output::println(results_table(&results))
 }
