@@ -1,13 +1,16 @@
 //! Embedding speed on a graph the size of the image zoo's (250 nodes, ≈ 3 000 edges: a
-//! seeded random bipartite "model–dataset" part plus dataset–dataset edges), both learners,
-//! 128 dimensions, one thread.
+//! seeded random bipartite "model–dataset" part plus dataset–dataset edges): Node2Vec and
+//! Node2Vec+ at 128 dimensions, one thread; GraphSAGE and GAT (structural features) at the
+//! default 128 dimensions and at the rankers' setting (32 out, 64 hidden, 150 epochs).
 //!
 //! `CARGO_TARGET_DIR=/work/target-graph cargo run --release -p zoorank-graph --example embed_speed`
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
-use zoorank_graph::{Graph, GraphEmbedder, Node2Vec, Node2VecParams, NodeKind};
+use zoorank_graph::{
+    Gat, GnnParams, Graph, GraphEmbedder, GraphSage, Node2Vec, Node2VecParams, NodeKind,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (n_models, n_datasets) = (185, 65);
@@ -52,6 +55,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             e.n_nodes,
             e.dim
         );
+    }
+    for (label, p) in [
+        ("default", GnnParams::default()),
+        (
+            "ranker",
+            GnnParams {
+                dim: 32,
+                hidden: 64,
+                heads: 4,
+                epochs: 150,
+                ..GnnParams::default()
+            },
+        ),
+    ] {
+        let gnns: [Box<dyn GraphEmbedder>; 2] =
+            [Box::new(GraphSage::new(p)?), Box::new(Gat::new(p)?)];
+        for e in gnns {
+            let t = Instant::now();
+            let emb = e.embed(&g, 0)?;
+            println!(
+                "{:>9} ({label}: {} epochs, hidden {}): {:.3} s, {}×{}",
+                e.id(),
+                p.epochs,
+                p.hidden,
+                t.elapsed().as_secs_f64(),
+                emb.n_nodes,
+                emb.dim
+            );
+        }
     }
     Ok(())
 }

@@ -12,6 +12,9 @@
 //! - [`node2vec`]: Node2Vec (Grover & Leskovec, KDD 2016) and Node2Vec+ (Liu, Hirn & Krishnan,
 //!   Bioinformatics 2023): second-order biased random walks and skip-gram with negative
 //!   sampling, single-threaded and seeded.
+//! - [`sage`] and [`gat`]: GraphSAGE (mean aggregator; Hamilton et al., NeurIPS 2017) and GAT
+//!   (Veličković et al., ICLR 2018), two layers each, on candle, trained for link prediction
+//!   over node features from metadata ([`gnn`]: [`NodeFeatures`], [`GnnParams`]).
 //!
 //! ```
 //! use zoorank_graph::{Graph, GraphEmbedder, Node2Vec, Node2VecParams, NodeKind};
@@ -26,12 +29,18 @@
 #![warn(missing_docs)]
 
 pub mod build;
+pub mod gat;
+pub mod gnn;
 pub mod graph;
 pub mod node2vec;
+pub mod sage;
 
 pub use build::{build_graph, GraphParams};
+pub use gat::Gat;
+pub use gnn::{GnnParams, NodeFeatures};
 pub use graph::{Graph, NodeKind};
 pub use node2vec::{Node2Vec, Node2VecParams};
+pub use sage::GraphSage;
 
 /// Errors of the graph stage.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -66,6 +75,50 @@ pub enum GraphError {
         b: usize,
         /// The weight.
         weight: f64,
+    },
+    /// Node features have a different number of rows than the graph has nodes.
+    #[error("node features have {got} rows, the graph has {expected} nodes")]
+    FeatureRows {
+        /// Nodes of the graph.
+        expected: usize,
+        /// Rows of the features.
+        got: usize,
+    },
+    /// Explicit node features whose length is not `n_nodes × n_columns`.
+    #[error("node features hold {got} values, expected {expected}")]
+    FeatureShape {
+        /// `n_nodes × n_columns`.
+        expected: usize,
+        /// Values given.
+        got: usize,
+    },
+    /// A node feature is NaN or infinite.
+    #[error("node feature {column} of node {node} is not finite")]
+    NonFiniteFeature {
+        /// The node.
+        node: usize,
+        /// The column name.
+        column: String,
+    },
+    /// A node refers to a model or dataset that the zoo does not have.
+    #[error("node {node} refers to a model or dataset outside the zoo")]
+    UnknownNode {
+        /// The node.
+        node: usize,
+    },
+    /// GNN training produced a non-finite loss or embedding (learning rate too large).
+    #[error("GNN training diverged at epoch {epoch} (value {loss}); lower the learning rate")]
+    Diverged {
+        /// The epoch (the number of epochs for the final embeddings).
+        epoch: usize,
+        /// The non-finite value.
+        loss: f64,
+    },
+    /// A tensor operation failed (candle's message).
+    #[error("tensor operation failed: {message}")]
+    Tensor {
+        /// candle's error, as text.
+        message: String,
     },
 }
 
@@ -106,7 +159,7 @@ impl Embeddings {
 /// A graph embedder: graph + seed → node embeddings (`n_nodes × dim`). The same graph and
 /// seed give the same embeddings.
 pub trait GraphEmbedder: Send + Sync {
-    /// Stable id (`node2vec`, `node2vec+`).
+    /// Stable id (`node2vec`, `node2vec+`, `graphsage`, `gat`).
     fn id(&self) -> &'static str;
     /// Embeds every node of `graph`.
     fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError>;

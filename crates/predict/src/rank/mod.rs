@@ -95,13 +95,19 @@ pub trait Ranker: Send + Sync {
 pub const LEARNED_IDS: [&str; 5] = ["lr", "rf", "xgb", "amazon-lr", "amazon-fm"];
 
 /// Ids of the graph rankers (`<regressor>+<learner>`).
-pub const GRAPH_IDS: [&str; 6] = [
+pub const GRAPH_IDS: [&str; 12] = [
     "lr+node2vec",
     "rf+node2vec",
     "xgb+node2vec",
     "lr+node2vec+",
     "rf+node2vec+",
     "xgb+node2vec+",
+    "lr+graphsage",
+    "rf+graphsage",
+    "xgb+graphsage",
+    "lr+gat",
+    "rf+gat",
+    "xgb+gat",
 ];
 
 /// Builds the ranker called `id`. `score_methods` are the stored score method ids of the zoo,
