@@ -197,3 +197,244 @@ fn store_writes_the_scores_into_the_zoo() {
         .iter()
         .any(|s| s.method == "logme" && (s.value - want).abs() <= 1e-4 * want.abs()));
 }
+
+/// A `.npy` file (format 1.0) with this dtype, layout and raw payload, written byte by byte
+/// so the tests can produce dtypes and layouts numpy would (complex, strings, Fortran order).
+fn write_npy(path: &Path, descr: &str, fortran: bool, shape: &[usize], payload: &[u8]) {
+    let shape = match shape {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let fortran = if fortran { "True" } else { "False" };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((header.len() as u16).to_le_bytes());
+    out.extend(header.as_bytes());
+    out.extend(payload);
+    std::fs::write(path, out).unwrap();
+}
+
+/// `zoorank score --json` on these files; the parsed output.
+fn score_json(
+    db: &Path,
+    features: &Path,
+    labels: &Path,
+    probs: Option<&Path>,
+    methods: &str,
+) -> serde_json::Value {
+    let mut cmd = zoorank(db);
+    cmd.arg("score")
+        .arg("--features")
+        .arg(features)
+        .arg("--labels")
+        .arg(labels);
+    if let Some(p) = probs {
+        cmd.arg("--source-probs").arg(p);
+    }
+    let out = cmd.args(["--method", methods, "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn assert_matches_reference(case: &str, got: &serde_json::Value) {
+    let want = expected(case);
+    for (id, tol) in [
+        ("logme", 1e-4),
+        ("h-score", 1e-6),
+        ("leep", 1e-6),
+        ("nce", 1e-6),
+    ] {
+        let g = got[id]["value"].as_f64().unwrap();
+        let w = want[id].as_f64().unwrap();
+        assert!(
+            (g - w).abs() <= tol * w.abs(),
+            "{case}/{id}: got {g}, reference {w}"
+        );
+    }
+}
+
+#[test]
+fn npz_members_named_file_colon_name_match_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    // numpy's savez_compressed of the gaussian case: x float64, y int32, p float64.
+    let npz = reference_dir().join("data/gaussian.npz");
+    let member = |name: &str| PathBuf::from(format!("{}:{name}", npz.display()));
+    let got = score_json(
+        &tmp.path().join("zoo.db"),
+        &member("x"),
+        &member("y"),
+        Some(&member("p")),
+        "logme,hscore,leep,nce",
+    );
+    assert_matches_reference("gaussian", &got);
+    // Without a name the archive's arrays are listed.
+    zoorank(&tmp.path().join("zoo.db"))
+        .arg("score")
+        .arg("--features")
+        .arg(&npz)
+        .arg("--labels")
+        .arg(member("y"))
+        .args(["--method", "logme"])
+        .assert()
+        .failure()
+        .stderr(
+            predicate::str::contains("3 arrays and none named")
+                .and(predicate::str::contains("FILE.npz:NAME")),
+        );
+}
+
+#[test]
+fn fortran_order_and_integer_dtypes_give_the_reference_scores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let x = zoorank_scores::io::read_matrix(&data("gaussian", "x")).unwrap();
+    let y = zoorank_scores::io::read_labels(&data("gaussian", "y")).unwrap();
+    let (n, d) = (x.rows, x.cols);
+    // Features stored column by column (numpy's Fortran order).
+    let col_major: Vec<u8> = (0..d)
+        .flat_map(|j| (0..n).map(move |i| (i, j)))
+        .flat_map(|(i, j)| x.data[i * d + j].to_le_bytes())
+        .collect();
+    let xf = tmp.path().join("x_fortran.npy");
+    write_npy(&xf, "<f8", true, &[n, d], &col_major);
+    // Labels as int32, uint8 and int64.
+    let label_files = [
+        (
+            "<i4",
+            y.iter()
+                .flat_map(|&v| (v as i32).to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ),
+        ("|u1", y.iter().map(|&v| v as u8).collect()),
+        ("<i8", y.iter().flat_map(|&v| v.to_le_bytes()).collect()),
+    ];
+    for (descr, payload) in label_files {
+        let yf = tmp.path().join("y.npy");
+        write_npy(&yf, descr, false, &[n], &payload);
+        let got = score_json(
+            &db,
+            &xf,
+            &yf,
+            Some(&data("gaussian", "p")),
+            "logme,hscore,leep,nce",
+        );
+        assert_matches_reference("gaussian", &got);
+    }
+    // float32 features: the scores of the float32-rounded values, computed by the library.
+    let x32: Vec<f32> = x.data.iter().map(|&v| v as f32).collect();
+    let xs = tmp.path().join("x_f32.npy");
+    write_npy(
+        &xs,
+        "<f4",
+        false,
+        &[n, d],
+        &x32.iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    let got = score_json(&db, &xs, &data("gaussian", "y"), None, "logme,hscore");
+    let widened: Vec<f64> = x32.iter().map(|&v| f64::from(v)).collect();
+    let input = zoorank_scores::ScoreInput::features(
+        zoorank_scores::Matrix::new(&widened, n, d).unwrap(),
+        &y,
+    );
+    for id in ["logme", "h-score"] {
+        let want = zoorank_scores::by_id(id).unwrap().score(&input).unwrap();
+        let g = got[id]["value"].as_f64().unwrap();
+        assert!((g - want).abs() <= 1e-9 * want.abs(), "{id}: {g} vs {want}");
+    }
+}
+
+#[test]
+fn wrong_dtype_rank_or_length_fails_with_what_and_where() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let run = |features: &Path, labels: &Path, probs: Option<&Path>, method: &str| {
+        let mut cmd = zoorank(&db);
+        cmd.arg("score")
+            .arg("--features")
+            .arg(features)
+            .arg("--labels")
+            .arg(labels);
+        if let Some(p) = probs {
+            cmd.arg("--source-probs").arg(p);
+        }
+        cmd.args(["--method", method]).assert().failure().code(1)
+    };
+    let (x, y) = (data("gaussian", "x"), data("gaussian", "y"));
+    // Complex features.
+    let complex = tmp.path().join("complex.npy");
+    write_npy(&complex, "<c16", false, &[3, 2], &[0u8; 96]);
+    run(&complex, &y, None, "logme").stderr(
+        predicate::str::contains("unsupported dtype `<c16`")
+            .and(predicate::str::contains("complex.npy")),
+    );
+    // String labels.
+    let strings = tmp.path().join("labels_str.npy");
+    write_npy(&strings, "<U1", false, &[3], &[0u8; 12]);
+    run(&x, &strings, None, "logme").stderr(
+        predicate::str::contains("unsupported dtype `<U1`")
+            .and(predicate::str::contains("labels_str.npy")),
+    );
+    // A 3-D feature array and a 2-D label array.
+    let cube = tmp.path().join("cube.npy");
+    write_npy(&cube, "<f8", false, &[2, 2, 2], &[0u8; 64]);
+    run(&cube, &y, None, "logme").stderr(predicate::str::contains(
+        "expected a 2-D (samples x features) array, got shape [2, 2, 2]",
+    ));
+    let wide = tmp.path().join("y2.npy");
+    write_npy(&wide, "<i8", false, &[2, 3], &[0u8; 48]);
+    run(&x, &wide, None, "logme").stderr(predicate::str::contains(
+        "expected a 1-D label vector, got shape [2, 3]",
+    ));
+    // Probabilities of another length than the labels.
+    run(&x, &y, Some(&data("n_lt_d", "p")), "nce").stderr(predicate::str::contains(
+        "source-model probabilities has 40 rows but there are 300 labels",
+    ));
+}
+
+#[test]
+fn nan_in_npy_features_is_refused_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut x = zoorank_scores::io::read_matrix(&data("gaussian", "x")).unwrap();
+    x.data[7 * x.cols + 3] = f64::NAN;
+    let xf = tmp.path().join("x_nan.npy");
+    write_npy(
+        &xf,
+        "<f8",
+        false,
+        &[x.rows, x.cols],
+        &x.data
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    );
+    zoorank(&tmp.path().join("zoo.db"))
+        .arg("score")
+        .arg("--features")
+        .arg(&xf)
+        .arg("--labels")
+        .arg(data("gaussian", "y"))
+        .args(["--method", "logme,hscore"])
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(
+            predicate::str::contains("not finite").and(predicate::str::contains("row 7, column 3")),
+        );
+}

@@ -132,6 +132,11 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ReadError + '_ {
     }
 }
 
+/// The dtype as numpy writes it (`<c16`, `<U3`), without the quotes of the header.
+fn descr(dtype: &DType) -> String {
+    dtype.descr().trim_matches('\'').to_string()
+}
+
 fn read_npy<R: Read>(npy: NpyFile<R>, path: &Path) -> Result<Raw, ReadError> {
     let shape = npy.shape().to_vec();
     let order = npy.order();
@@ -139,7 +144,7 @@ fn read_npy<R: Read>(npy: NpyFile<R>, path: &Path) -> Result<Raw, ReadError> {
     let DType::Plain(ts) = &dtype else {
         return Err(ReadError::DType {
             path: path.to_path_buf(),
-            dtype: dtype.descr(),
+            dtype: descr(&dtype),
         });
     };
     let e = io_err(path);
@@ -213,7 +218,7 @@ fn read_npy<R: Read>(npy: NpyFile<R>, path: &Path) -> Result<Raw, ReadError> {
         _ => {
             return Err(ReadError::DType {
                 path: path.to_path_buf(),
-                dtype: dtype.descr(),
+                dtype: descr(&dtype),
             })
         }
     };
@@ -588,7 +593,8 @@ mod tests {
                 assert!(matches!(err, ReadError::DType { .. }), "{descr}: {err}");
                 let msg = err.to_string();
                 assert!(
-                    msg.contains("unsupported dtype") && msg.contains("bad.npy"),
+                    msg.contains(&format!("unsupported dtype `{descr}`"))
+                        && msg.contains("bad.npy"),
                     "{descr}: {msg}"
                 );
             }

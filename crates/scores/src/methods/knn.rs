@@ -9,7 +9,8 @@
 //! Memory stays `O(b² + n·k)`: squared distances `‖a‖² + ‖b‖² − 2aᵀb` are computed one
 //! `b × b` block at a time with a matrix product, never as an `n × n` matrix, and only for
 //! blocks on or below the diagonal (distances are symmetric, so each product serves both
-//! blocks' samples).
+//! blocks' samples). Each block's neighbour lists are updated in parallel over disjoint
+//! samples (rows of the product for one block, its contiguous columns for the other).
 //!
 //! Inputs: features `(n_samples, n_features)` with `n > k`, labels.
 //! Complexity: `O(n²·d/2)` time (blocked GEMM), `O(b² + n·k)` memory.
@@ -23,9 +24,28 @@ use crate::input::{features_and_labels, Needs, ScoreInput};
 use crate::linalg::{col_major, par};
 use crate::TransferabilityScore;
 use faer::{Accum, Mat};
+use rayon::prelude::*;
 
 const ID: &str = "knn";
 const BLOCK: usize = 512;
+/// Samples per parallel scan task.
+const SCAN_ROWS: usize = 32;
+
+/// Offers `cand` to a list of at most `list.len()` nearest `(distance, index)` pairs, kept
+/// ascending in lexicographic order; `len` is how many are filled.
+#[inline]
+fn offer(list: &mut [(f64, usize)], len: &mut usize, cand: (f64, usize)) {
+    let less = |a: &(f64, usize), b: &(f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
+    let k = list.len();
+    if *len == k && !less(&cand, &list[k - 1]) {
+        return;
+    }
+    let pos = list[..*len].partition_point(|e| less(e, &cand));
+    let end = (*len + 1).min(k);
+    list.copy_within(pos..end - 1, pos + 1);
+    list[pos] = cand;
+    *len = end;
+}
 
 /// Leave-one-out k-NN accuracy. See the [module docs](self).
 #[derive(Debug, Clone, Copy)]
@@ -75,49 +95,76 @@ impl TransferabilityScore for Knn {
             .collect();
         let k = self.k;
         // Per-sample k nearest (distance, index), ascending in that lexicographic order, so the
-        // result does not depend on the order in which candidates arrive.
-        let mut best: Vec<Vec<(f64, usize)>> = vec![Vec::with_capacity(k + 1); n];
-        let offer = |list: &mut Vec<(f64, usize)>, cand: (f64, usize)| {
-            let less = |a: &(f64, usize), b: &(f64, usize)| a.0 < b.0 || (a.0 == b.0 && a.1 < b.1);
-            if list.len() < k || less(&cand, &list[list.len() - 1]) {
-                let pos = list.partition_point(|e| less(e, &cand));
-                list.insert(pos, cand);
-                list.truncate(k);
-            }
-        };
+        // result does not depend on the order in which candidates arrive: sample i's list is
+        // `near[i * k..][..len[i]]`, flat so disjoint samples can be updated in parallel.
+        let mut near = vec![(0.0f64, 0usize); n * k];
+        let mut len = vec![0usize; n];
+        let mut prod = Mat::<f64>::zeros(BLOCK.min(n), BLOCK.min(n));
         // Distances are symmetric: only blocks (I, J) with J ≤ I are multiplied, and each
         // product updates the lists of both blocks' samples (half the floating-point work).
-        let mut prod = Mat::<f64>::zeros(BLOCK.min(n), BLOCK.min(n));
+        // The scans run in parallel over disjoint samples: block I's samples read rows of the
+        // product, block J's samples its (contiguous) columns.
         for bi in (0..n).step_by(BLOCK) {
             let hi = BLOCK.min(n - bi);
             for bj in (0..=bi).step_by(BLOCK) {
                 let hj = BLOCK.min(n - bj);
-                let mut p = prod.as_mut().submatrix_mut(0, 0, hi, hj);
                 faer::linalg::matmul::matmul(
-                    p.as_mut(),
+                    prod.as_mut().submatrix_mut(0, 0, hi, hj),
                     Accum::Replace,
                     x.subrows(bi, hi),
                     x.subrows(bj, hj).transpose(),
                     1.0,
                     par(),
                 );
-                for r in 0..hi {
-                    let i = bi + r;
-                    for s in 0..hj {
-                        let j = bj + s;
-                        if bi == bj && j >= i {
-                            break;
+                let prod = &prod;
+                let norms = &norms;
+                // Block I's samples against every sample of block J (on the diagonal block:
+                // every other sample of the block).
+                near[bi * k..(bi + hi) * k]
+                    .par_chunks_mut(SCAN_ROWS * k)
+                    .zip(len[bi..bi + hi].par_chunks_mut(SCAN_ROWS))
+                    .enumerate()
+                    .for_each(|(t, (lists, lens))| {
+                        let r0 = t * SCAN_ROWS;
+                        for s in 0..hj {
+                            let j = bj + s;
+                            let col = &prod.col_as_slice(s)[r0..r0 + lens.len()];
+                            for (r, &dot) in col.iter().enumerate() {
+                                let i = bi + r0 + r;
+                                if i == j {
+                                    continue;
+                                }
+                                let dist = norms[i] + norms[j] - 2.0 * dot;
+                                offer(&mut lists[r * k..(r + 1) * k], &mut lens[r], (dist, j));
+                            }
                         }
-                        let dist = norms[i] + norms[j] - 2.0 * p[(r, s)];
-                        offer(&mut best[i], (dist, j));
-                        offer(&mut best[j], (dist, i));
-                    }
+                    });
+                if bi == bj {
+                    continue;
                 }
+                // Block J's samples against every sample of block I.
+                near[bj * k..(bj + hj) * k]
+                    .par_chunks_mut(SCAN_ROWS * k)
+                    .zip(len[bj..bj + hj].par_chunks_mut(SCAN_ROWS))
+                    .enumerate()
+                    .for_each(|(t, (lists, lens))| {
+                        let s0 = t * SCAN_ROWS;
+                        for (q, lq) in lens.iter_mut().enumerate() {
+                            let j = bj + s0 + q;
+                            let col = &prod.col_as_slice(s0 + q)[..hi];
+                            let list = &mut lists[q * k..(q + 1) * k];
+                            for (r, &dot) in col.iter().enumerate() {
+                                let i = bi + r;
+                                let dist = norms[i] + norms[j] - 2.0 * dot;
+                                offer(list, lq, (dist, i));
+                            }
+                        }
+                    });
             }
         }
         let mut correct = 0usize;
         let mut votes = vec![0usize; c];
-        for (i, near) in best.iter().enumerate() {
+        for (i, near) in near.chunks_exact(k).enumerate() {
             votes.iter_mut().for_each(|v| *v = 0);
             for &(_, j) in near {
                 votes[labels.idx[j]] += 1;

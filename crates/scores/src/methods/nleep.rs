@@ -57,24 +57,43 @@ impl Default for NLeep {
 }
 
 const REG_COVAR: f64 = 1e-6;
+/// Samples per parallel task of the k-means++ distance updates.
+const KMEANS_ROWS: usize = 256;
 const TOL: f64 = 1e-3;
 
 /// Hard k-means labels: seeded k-means++ then Lloyd iterations.
 fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
     let (n, d) = (x.nrows(), x.ncols());
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let norms: Vec<f64> = (0..n)
-        .map(|i| (0..d).map(|j| x[(i, j)].powi(2)).sum())
-        .collect();
     let mut centers = Mat::<f64>::zeros(k, d);
     let first = rng.gen_range(0..n);
-    let dist2 = |i: usize, c: &Mat<f64>, r: usize| -> f64 {
-        (0..d).map(|j| (x[(i, j)] - c[(r, j)]).powi(2)).sum()
-    };
     for j in 0..d {
         centers[(0, j)] = x[(first, j)];
     }
-    let mut mind: Vec<f64> = (0..n).map(|i| dist2(i, &centers, 0)).collect();
+    let mut mind = vec![f64::INFINITY; n];
+    // mind[i] = min(mind[i], ‖xᵢ − c‖²), column by column over the column-major `x` (contiguous,
+    // vectorised), samples in parallel: the O(n·k·d) part of the initialisation.
+    let update = |mind: &mut [f64], c: &[f64]| {
+        use rayon::prelude::*;
+        mind.par_chunks_mut(KMEANS_ROWS)
+            .enumerate()
+            .for_each(|(t, m)| {
+                let i0 = t * KMEANS_ROWS;
+                let mut acc = vec![0.0; m.len()];
+                for (j, &cj) in c.iter().enumerate() {
+                    let col = &x.col_as_slice(j)[i0..i0 + m.len()];
+                    for (a, &v) in acc.iter_mut().zip(col) {
+                        *a += (v - cj) * (v - cj);
+                    }
+                }
+                for (mi, a) in m.iter_mut().zip(acc) {
+                    *mi = mi.min(a);
+                }
+            });
+    };
+    let row_of =
+        |centers: &Mat<f64>, r: usize| -> Vec<f64> { (0..d).map(|j| centers[(r, j)]).collect() };
+    update(&mut mind, &row_of(&centers, 0));
     for r in 1..k {
         let total: f64 = mind.iter().sum();
         let pick = if total > 0.0 {
@@ -94,10 +113,11 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
         for j in 0..d {
             centers[(r, j)] = x[(pick, j)];
         }
-        for (i, m) in mind.iter_mut().enumerate() {
-            *m = m.min(dist2(i, &centers, r));
-        }
+        update(&mut mind, &row_of(&centers, r));
     }
+    let norms: Vec<f64> = (0..n)
+        .map(|i| (0..d).map(|j| x[(i, j)].powi(2)).sum())
+        .collect();
     let mut assign = vec![usize::MAX; n];
     let mut prod = Mat::<f64>::zeros(n, k);
     for _ in 0..20 {
@@ -167,6 +187,10 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize) -> Vec<f64
     let mut sx = Mat::<f64>::zeros(k, d);
     let mut sx2 = Mat::<f64>::zeros(k, d);
     let log2pi = (2.0 * std::f64::consts::PI).ln();
+    // log p(xᵢ, z), component-major, and the posteriors, sample-major (the result).
+    let mut logp = vec![0.0; n * k];
+    let mut post = vec![0.0; n * k];
+    let mut lse = vec![0.0; n];
     for it in 0..=max_iter {
         // M-step from the current responsibilities.
         let nk: Vec<f64> = (0..k)
@@ -220,16 +244,34 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize) -> Vec<f64
             1.0,
             par(),
         );
-        let mut ll = 0.0;
-        let mut row = vec![0.0; k];
-        for i in 0..n {
-            for r in 0..k {
-                row[r] = consts[r] - 0.5 * a[(i, r)] + b[(i, r)];
+        // log p(xᵢ, z) column by column (contiguous), then per sample the log-sum-exp and
+        // the posteriors, samples in parallel.
+        for r in 0..k {
+            let (ac, bc) = (a.col_as_slice(r), b.col_as_slice(r));
+            for (lv, (&av, &bv)) in logp[r * n..(r + 1) * n].iter_mut().zip(ac.iter().zip(bc)) {
+                *lv = consts[r] - 0.5 * av + bv;
             }
-            let lse = crate::linalg::log_sum_exp(&row);
-            ll += lse;
-            for r in 0..k {
-                resp[(i, r)] = (row[r] - lse).exp();
+        }
+        {
+            use rayon::prelude::*;
+            let logp = &logp;
+            post.par_chunks_mut(k)
+                .zip(lse.par_iter_mut())
+                .enumerate()
+                .for_each(|(i, (out, l))| {
+                    for (r, o) in out.iter_mut().enumerate() {
+                        *o = logp[r * n + i];
+                    }
+                    *l = crate::linalg::log_sum_exp(out);
+                    out.iter_mut().for_each(|o| *o = (*o - *l).exp());
+                });
+        }
+        // Summed in sample order, so the stopping test (and the result) is the same on any
+        // number of threads.
+        let ll: f64 = lse.iter().sum();
+        for r in 0..k {
+            for (i, v) in resp.col_as_slice_mut(r).iter_mut().enumerate() {
+                *v = post[i * k + r];
             }
         }
         let ll = ll / nf;
@@ -238,13 +280,7 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize) -> Vec<f64
         }
         lower = ll;
     }
-    let mut out = vec![0.0; n * k];
-    for i in 0..n {
-        for r in 0..k {
-            out[i * k + r] = resp[(i, r)];
-        }
-    }
-    out
+    post
 }
 
 impl NLeep {
