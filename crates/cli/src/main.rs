@@ -77,8 +77,11 @@ enum Command {
     ///
     /// Example: zoorank select --target iris --trainer replay --curves curves.jsonl
     Select(cmd::select::SelectArgs),
-    /// Feature-based transferability scores (LogME, H-Score, LEEP, …) of one model's features
-    /// or source-class probabilities on a labelled target, from .npy/.npz/CSV files.
+    /// Feature-based transferability scores (LogME, H-Score, LEEP, …) of one model on a labelled
+    /// target: extracted from a local model directory and dataset (through the feature cache), or
+    /// read from .npy/.npz/CSV files of features, source-class probabilities and labels.
+    ///
+    /// Example: zoorank score --model models/all-MiniLM-L6-v2 --dataset reviews.csv --method logme --store
     ///
     /// Example: zoorank score --features X.npy --labels y.npy --method logme,hscore --json
     Score(cmd::score::ScoreArgs),

@@ -3,7 +3,8 @@
 //! `xlm_roberta`, the same architecture: position ids count from `pad_token_id + 1` over the
 //! non-padding tokens, so at most `max_position_embeddings − pad_token_id − 1` tokens per text),
 //! bare or with their sequence-classification heads (`bert.`/`distilbert.`/`roberta.` prefixes).
-//! RoBERTa's byte-level BPE tokenizer is read from `tokenizer.json`.
+//! RoBERTa's byte-level BPE tokenizer is read from `tokenizer.json`, else built from `vocab.json`
+//! + `merges.txt` (GPT-2 byte-level pre-tokenisation, `<s> … </s>`; Radford et al., 2019).
 //!
 //! The tokenizer is `tokenizer.json` when present; otherwise a WordPiece tokenizer is built from
 //! `vocab.txt` the way BERT's reference tokenizer works (Devlin et al., NAACL 2019): clean text,
@@ -33,10 +34,13 @@ use candle_nn::{Linear, Module};
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
 use candle_transformers::models::xlm_roberta::{Config as RobertaConfig, XLMRobertaModel};
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::bpe::BPE;
 use tokenizers::models::wordpiece::WordPiece;
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::processors::bert::BertProcessing;
+use tokenizers::processors::roberta::RobertaProcessing;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use crate::distilbert::{self, DistilBert};
@@ -81,7 +85,8 @@ pub enum TokenizerSource {
     Auto,
     /// `tokenizer.json` only.
     TokenizerJson,
-    /// `vocab.txt` only (WordPiece built here).
+    /// The vocabulary files only, tokenizer built here: `vocab.txt` (WordPiece; BERT,
+    /// DistilBERT) or `vocab.json` + `merges.txt` (byte-level BPE; RoBERTa).
     VocabTxt,
 }
 
@@ -331,8 +336,13 @@ impl TextEncoder {
             Some(n) => n.min(shape.max_positions.max(1)),
             None => default_max_length(dir, shape.max_positions)?,
         };
-        let (tokenizer, tokenizer_path) =
-            load_tokenizer(dir, options.tokenizer, max_length, shape.pad_id)?;
+        let (tokenizer, tokenizer_path) = load_tokenizer(
+            dir,
+            options.tokenizer,
+            max_length,
+            shape.pad_id,
+            mt == "roberta",
+        )?;
         Ok(Self {
             dir: dir.path().to_path_buf(),
             tokenizer,
@@ -595,9 +605,9 @@ fn load_tokenizer(
     source: TokenizerSource,
     max_length: usize,
     pad_id: usize,
+    byte_level_bpe: bool,
 ) -> Result<(Tokenizer, PathBuf)> {
     let json = dir.path().join("tokenizer.json");
-    let vocab = dir.path().join("vocab.txt");
     let use_json = match source {
         TokenizerSource::Auto => json.is_file(),
         TokenizerSource::TokenizerJson => true,
@@ -615,7 +625,21 @@ fn load_tokenizer(
             message: e.to_string(),
         })?;
         (t, json)
+    } else if byte_level_bpe {
+        let (vocab, merges) = (dir.path().join("vocab.json"), dir.path().join("merges.txt"));
+        if !vocab.is_file() || !merges.is_file() {
+            return Err(FeaturesError::MissingFile {
+                dir: dir.path().to_path_buf(),
+                what: if source == TokenizerSource::Auto {
+                    "tokenizer (tokenizer.json, or vocab.json and merges.txt)".into()
+                } else {
+                    "vocab.json and merges.txt".into()
+                },
+            });
+        }
+        (byte_level_bpe_from_files(dir, &vocab, &merges)?, vocab)
     } else {
+        let vocab = dir.path().join("vocab.txt");
         if !vocab.is_file() {
             return Err(FeaturesError::MissingFile {
                 dir: dir.path().to_path_buf(),
@@ -647,6 +671,57 @@ fn load_tokenizer(
         ..Default::default()
     }));
     Ok((tok, path))
+}
+
+/// Builds RoBERTa's tokenizer from `vocab.json` + `merges.txt`: byte-level pre-tokenisation
+/// (GPT-2's regex, no prefix space), BPE with the merges in rank order, `<s> … </s>` around each
+/// text (special tokens from `tokenizer_config.json` when it names them).
+fn byte_level_bpe_from_files(dir: &ModelDir, vocab: &Path, merges: &Path) -> Result<Tokenizer> {
+    let err = |message: String| FeaturesError::Tokenizer {
+        path: vocab.to_path_buf(),
+        message,
+    };
+    let cfg = dir
+        .optional_json("tokenizer_config.json")?
+        .unwrap_or(serde_json::Value::Null);
+    // Special tokens are plain strings or AddedToken objects ({"content": ...}).
+    let token = |key: &str, default: &str| {
+        let v = cfg.get(key);
+        v.and_then(|v| v.as_str())
+            .or_else(|| v.and_then(|v| v.get("content")).and_then(|c| c.as_str()))
+            .unwrap_or(default)
+            .to_string()
+    };
+    let (bos, eos, unk) = (
+        token("bos_token", "<s>"),
+        token("eos_token", "</s>"),
+        token("unk_token", "<unk>"),
+    );
+    let prefix_space = cfg
+        .get("add_prefix_space")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    let (Some(v), Some(m)) = (vocab.to_str(), merges.to_str()) else {
+        return Err(err("path is not valid UTF-8".into()));
+    };
+    let model = BPE::from_file(v, m)
+        .unk_token(unk)
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let mut tok = Tokenizer::new(model);
+    let id = |t: &str| {
+        tok.token_to_id(t)
+            .ok_or_else(|| err(format!("special token {t} is not in the vocabulary")))
+    };
+    let (bos_id, eos_id) = (id(&bos)?, id(&eos)?);
+    tok.with_pre_tokenizer(Some(ByteLevel::new(prefix_space, true, true)));
+    tok.with_post_processor(Some(
+        RobertaProcessing::new((eos, eos_id), (bos, bos_id))
+            .trim_offsets(true)
+            .add_prefix_space(prefix_space),
+    ));
+    tok.with_decoder(Some(ByteLevel::default()));
+    Ok(tok)
 }
 
 /// Builds BERT's WordPiece tokenizer from `vocab.txt` (and `tokenizer_config.json` for casing).

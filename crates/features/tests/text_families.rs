@@ -164,18 +164,58 @@ fn roberta_mean_pooling_matches_the_numpy_reference() {
 }
 
 #[test]
-fn roberta_needs_tokenizer_json_and_caps_length_by_the_position_offset() {
-    let dir = ModelDir::open(fixtures().join("tiny-roberta")).unwrap();
+fn roberta_from_vocab_json_and_merges_gives_the_same_ids_and_features() {
+    let src = fixtures().join("tiny-roberta");
+    let tmp = tempfile::tempdir().unwrap();
+    for f in [
+        "config.json",
+        "model.safetensors",
+        "vocab.json",
+        "merges.txt",
+    ] {
+        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
+    }
+    let r = reference();
+    let sentences = r["sentences"].as_array().unwrap();
+    let texts: Vec<&str> = sentences
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    let with_json =
+        TextEncoder::load(&ModelDir::open(&src).unwrap(), &TextOptions::default()).unwrap();
+    let files_only = TextEncoder::load(
+        &ModelDir::open(tmp.path()).unwrap(),
+        &TextOptions::default(),
+    )
+    .unwrap();
+    assert!(files_only.tokenizer_path().ends_with("vocab.json"));
+    assert_eq!(
+        files_only.token_ids(&texts).unwrap(),
+        with_json.token_ids(&texts).unwrap()
+    );
+    let (a, b) = (
+        with_json.forward(&texts).unwrap(),
+        files_only.forward(&texts).unwrap(),
+    );
+    assert_eq!(a.features, b.features);
+    // Without merges.txt the error names both files.
+    std::fs::remove_file(tmp.path().join("merges.txt")).unwrap();
     let err = TextEncoder::load(
-        &dir,
-        &TextOptions {
-            tokenizer: zoorank_features::TokenizerSource::VocabTxt,
-            ..Default::default()
-        },
+        &ModelDir::open(tmp.path()).unwrap(),
+        &TextOptions::default(),
     )
     .err()
     .unwrap();
-    assert!(err.to_string().contains("missing vocab.txt"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("missing tokenizer (tokenizer.json, or vocab.json and merges.txt)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn roberta_caps_length_by_the_position_offset() {
+    let dir = ModelDir::open(fixtures().join("tiny-roberta")).unwrap();
     // 42 position rows, positions start at pad (1) + 1: at most 40 tokens per text.
     let enc = TextEncoder::load(
         &dir,

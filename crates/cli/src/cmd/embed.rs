@@ -23,11 +23,12 @@ use crate::Global;
 /// Tokenizer file choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TokenizerArg {
-    /// tokenizer.json when present, else vocab.txt.
+    /// tokenizer.json when present, else the vocabulary files.
     Auto,
     /// tokenizer.json.
     Json,
-    /// vocab.txt (WordPiece built by zoorank).
+    /// Vocabulary files only, tokenizer built by zoorank: vocab.txt (WordPiece) or
+    /// vocab.json + merges.txt (RoBERTa's byte-level BPE).
     Vocab,
 }
 

@@ -4,7 +4,7 @@ Writes, under ../fixtures/:
   tiny-distilbert/  config.json, model.safetensors, vocab.txt, tokenizer_config.json
                     (DistilBertForSequenceClassification layout: `distilbert.` prefix,
                     pre_classifier + classifier head, 3 labels; WordPiece from vocab.txt only)
-  tiny-roberta/     config.json, model.safetensors, tokenizer.json (RobertaForSequenceClassification
+  tiny-roberta/     config.json, model.safetensors, tokenizer.json, vocab.json + merges.txt (RobertaForSequenceClassification
                     layout: `roberta.` prefix, classifier.dense + classifier.out_proj head, 3 labels;
                     a byte-level BPE tokenizer trained here on a small corpus with `tokenizers`)
   text_reference.json  per sentence: token ids (Python `tokenizers`), and for each model the
@@ -238,6 +238,7 @@ def main():
         "tokenizer_config.json": json.dumps({"model_max_length": 40,
                                              "tokenizer_class": "RobertaTokenizer"}, indent=2),
     })
+    bpe.save_model(rout)  # vocab.json + merges.txt, the files older RoBERTa checkpoints ship
     rtok = Tokenizer.from_file(os.path.join(rout, "tokenizer.json"))
     sentences = []
     for s in SENTENCES:
