@@ -41,6 +41,9 @@ pub struct History {
     pub train_datasets: Vec<DatasetIdx>,
     /// Symmetric distance matrix (first distance method of the zoo; `None` where unknown).
     pub distance: Vec<Vec<Option<f64>>>,
+    /// Per dataset, `[log₁₀ #classes, log₁₀ #samples]` when both are known (for the level of
+    /// accuracy to expect on a new dataset).
+    pub size: Vec<Option<[f64; 2]>>,
 }
 
 impl History {
@@ -91,6 +94,14 @@ impl History {
             Some(method) => zoo.distance_matrix(method),
             None => vec![vec![None; nd]; nd],
         };
+        let size = zoo
+            .datasets
+            .iter()
+            .map(|d| match (d.num_classes, d.num_samples) {
+                (Some(c), Some(n)) if c >= 1.0 && n >= 1.0 => Some([c.log10(), n.log10()]),
+                _ => None,
+            })
+            .collect();
         History {
             best,
             norm,
@@ -99,6 +110,7 @@ impl History {
             moments,
             train_datasets,
             distance,
+            size,
         }
     }
 
@@ -137,28 +149,158 @@ impl History {
         )
     }
 
-    /// Predicted mean and spread of accuracies on `d` from the other datasets' moments,
-    /// similarity-weighted when distances exist.
+    /// Predicted mean and spread of the accuracies on `d` (which has no records in view):
+    /// the estimator of [`LevelEstimator`] that best predicts the other training datasets'
+    /// means, each left out in turn (so the choice is cross-validated over training datasets
+    /// only), applied to `d`. `None` without at least one other training dataset.
     pub fn expected_moments(&self, d: DatasetIdx) -> Option<(f64, f64)> {
-        let w = self.weights(d);
-        let (mut sw, mut sm, mut ss) = (0.0, 0.0, 0.0);
-        for &e in &self.train_datasets {
-            if e == d {
-                continue;
+        let pool: Vec<DatasetIdx> = self
+            .train_datasets
+            .iter()
+            .copied()
+            .filter(|&e| e != d)
+            .collect();
+        let mut best: Option<(f64, LevelEstimator)> = None;
+        if pool.len() >= 3 {
+            for est in LevelEstimator::ALL {
+                let mut err = 0.0;
+                let mut ok = true;
+                for &e in &pool {
+                    let rest: Vec<DatasetIdx> = pool.iter().copied().filter(|&x| x != e).collect();
+                    match self.level(est, e, &rest) {
+                        Some((mu, _)) => err += (mu - self.moments[e].expect("training").0).abs(),
+                        None => {
+                            ok = false;
+                            break;
+                        }
+                    }
+                }
+                if ok && best.is_none_or(|(b, _)| err < b) {
+                    best = Some((err, est));
+                }
             }
-            let Some((mu, sd)) = self.moments[e] else {
-                continue;
-            };
-            let we = match &w {
-                Some(w) => *w.get(&e).unwrap_or(&0.0),
-                None => 1.0,
-            };
-            sw += we;
-            sm += we * mu;
-            ss += we * sd;
         }
-        (sw > 0.0).then(|| (sm / sw, ss / sw))
+        let est = best.map_or(LevelEstimator::WeightedMean, |(_, e)| e);
+        self.level(est, d, &pool)
+            .or_else(|| self.level(LevelEstimator::WeightedMean, d, &pool))
     }
+
+    /// `est`'s prediction of the mean and spread of accuracies on `d` from the datasets in
+    /// `pool` (all training datasets with moments, not `d`).
+    pub fn level(
+        &self,
+        est: LevelEstimator,
+        d: DatasetIdx,
+        pool: &[DatasetIdx],
+    ) -> Option<(f64, f64)> {
+        let moments: Vec<(DatasetIdx, f64, f64)> = pool
+            .iter()
+            .filter_map(|&e| self.moments[e].map(|(mu, sd)| (e, mu, sd)))
+            .collect();
+        if moments.is_empty() {
+            return None;
+        }
+        match est {
+            LevelEstimator::WeightedMean => {
+                let w = self.weights(d);
+                let (mut sw, mut sm, mut ss) = (0.0, 0.0, 0.0);
+                for &(e, mu, sd) in &moments {
+                    let we = match &w {
+                        Some(w) => *w.get(&e).unwrap_or(&0.0),
+                        None => 1.0,
+                    };
+                    sw += we;
+                    sm += we * mu;
+                    ss += we * sd;
+                }
+                (sw > 0.0).then(|| (sm / sw, ss / sw))
+            }
+            LevelEstimator::Median => Some((
+                median(moments.iter().map(|m| m.1).collect()),
+                median(moments.iter().map(|m| m.2).collect()),
+            )),
+            LevelEstimator::Size => {
+                // Least squares of the mean on [log #classes, log #samples] (ridge 1e-3 on
+                // standardised columns), spread by the median.
+                let x0 = self.size[d]?;
+                let rows: Vec<([f64; 2], f64)> = moments
+                    .iter()
+                    .filter_map(|&(e, mu, _)| Some((self.size[e]?, mu)))
+                    .collect();
+                if rows.len() < 4 {
+                    return None;
+                }
+                let mu = fit_two_feature_ridge(&rows, x0)?;
+                // No extrapolation beyond the levels seen.
+                let (lo, hi) = rows
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| {
+                        (a.min(r.1), b.max(r.1))
+                    });
+                Some((
+                    mu.clamp(lo, hi),
+                    median(moments.iter().map(|m| m.2).collect()),
+                ))
+            }
+        }
+    }
+}
+
+/// How [`History::expected_moments`] predicts the level of accuracies on a new dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelEstimator {
+    /// Mean of the other datasets' means, weighted by similarity where distances exist.
+    WeightedMean,
+    /// Median of the other datasets' means (robust to a dataset whose runs mostly failed).
+    Median,
+    /// Linear in log #classes and log #samples (harder with more classes, fewer samples).
+    Size,
+}
+
+impl LevelEstimator {
+    /// Every estimator, in the order ties are broken.
+    pub const ALL: [LevelEstimator; 3] = [
+        LevelEstimator::WeightedMean,
+        LevelEstimator::Median,
+        LevelEstimator::Size,
+    ];
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// Prediction at `x0` of a ridge fit (α = 1e-3, standardised columns, free intercept) of
+/// `rows` = (features, value); `None` when a column is constant.
+fn fit_two_feature_ridge(rows: &[([f64; 2], f64)], x0: [f64; 2]) -> Option<f64> {
+    let n = rows.len() as f64;
+    let mean = |f: &dyn Fn(&([f64; 2], f64)) -> f64| rows.iter().map(f).sum::<f64>() / n;
+    let (m0, m1, my) = (mean(&|r| r.0[0]), mean(&|r| r.0[1]), mean(&|r| r.1));
+    let sd = |m: f64, k: usize| (rows.iter().map(|r| (r.0[k] - m).powi(2)).sum::<f64>() / n).sqrt();
+    let (s0, s1) = (sd(m0, 0), sd(m1, 1));
+    if s0 < 1e-12 || s1 < 1e-12 {
+        return None;
+    }
+    // Normal equations of the standardised 2-column problem.
+    let (mut a00, mut a01, mut a11, mut b0, mut b1) = (1e-3, 0.0, 1e-3, 0.0, 0.0);
+    for (x, y) in rows {
+        let (u, v) = ((x[0] - m0) / s0, (x[1] - m1) / s1);
+        a00 += u * u;
+        a01 += u * v;
+        a11 += v * v;
+        b0 += u * (y - my);
+        b1 += v * (y - my);
+    }
+    let det = a00 * a11 - a01 * a01;
+    let c0 = (a11 * b0 - a01 * b1) / det;
+    let c1 = (a00 * b1 - a01 * b0) / det;
+    Some(my + c0 * (x0[0] - m0) / s0 + c1 * (x0[1] - m1) / s1)
 }
 
 fn mean(it: impl Iterator<Item = f64>) -> Option<f64> {
@@ -422,41 +564,57 @@ pub struct Design {
     pub x_train: Vec<f64>,
     /// Training targets.
     pub y_train: Vec<f64>,
+    /// The training dataset of each training row (for cross-validation over datasets).
+    pub groups: Vec<DatasetIdx>,
     /// Row-major features of the candidates on the target.
     pub x_target: Vec<f64>,
     /// Number of columns.
     pub n_cols: usize,
 }
 
-/// Builds the [`Design`] for `target`.
+/// Builds the [`Design`] for `target`: one training row per visible (model, training dataset)
+/// record, one target row per candidate; with `extra = Some((n, push))`, `push(m, d, row)`
+/// appends `n` more columns to every row (e.g. graph embeddings).
 pub fn design(
     zoo: &Zoo,
     h: &History,
     table: &FeatureTable,
     target: DatasetIdx,
     candidates: &[ModelIdx],
+    extra: Option<(usize, &dyn Fn(ModelIdx, DatasetIdx, &mut Vec<f64>))>,
 ) -> Design {
     let mut x_train = Vec::new();
     let mut y_train = Vec::new();
+    let mut groups = Vec::new();
+    let row = |m: ModelIdx, d: DatasetIdx, out: &mut Vec<f64>| {
+        table.push_row(zoo, h, m, d, out);
+        if let Some((_, push)) = extra {
+            push(m, d, out);
+        }
+    };
     for &d in &h.train_datasets {
         if d == target {
             continue;
         }
         for m in 0..zoo.models.len() {
             if let Some(zv) = h.y[d][m] {
-                table.push_row(zoo, h, m, d, &mut x_train);
+                row(m, d, &mut x_train);
                 y_train.push(zv);
+                groups.push(d);
             }
         }
     }
     let mut x_target = Vec::new();
     for &m in candidates {
-        table.push_row(zoo, h, m, target, &mut x_target);
+        row(m, target, &mut x_target);
     }
+    let n_cols = table.columns.len() + extra.map_or(0, |(n, _)| n);
+    debug_assert_eq!(x_train.len(), y_train.len() * n_cols);
     Design {
         x_train,
         y_train,
+        groups,
         x_target,
-        n_cols: table.columns.len(),
+        n_cols,
     }
 }

@@ -1,0 +1,75 @@
+//! The level of accuracy `History::expected_moments` predicts for a dataset without records:
+//! the estimator is chosen by leaving training datasets out, so it follows what the history
+//! shows (a robust median when one dataset's runs failed, a size law when the means follow
+//! #classes).
+
+use zoorank_core::{Dataset, Model, Record, Zoo};
+use zoorank_predict::rank::table::{History, LevelEstimator};
+
+/// `means[d]` ± 0.05 over four models on each dataset; `classes[d]` classes, 1000 samples.
+fn zoo(means: &[f64], classes: &[f64]) -> Zoo {
+    let mut z = Zoo::default();
+    for m in 0..4 {
+        z.add_model(Model::named(format!("m{m}")));
+    }
+    for (d, (&mu, &c)) in means.iter().zip(classes).enumerate() {
+        let mut ds = Dataset::named(format!("d{d}"));
+        ds.num_classes = Some(c);
+        ds.num_samples = Some(1000.0);
+        let di = z.add_dataset(ds);
+        for m in 0..4 {
+            z.records
+                .push(Record::new(m, di, mu + 0.05 * (m as f64 - 1.5) / 1.5));
+        }
+    }
+    z
+}
+
+#[test]
+fn one_failed_dataset_does_not_drag_the_level_down() {
+    // Eight datasets near 0.9 and one whose runs failed (0.01).
+    let mut means = vec![0.9, 0.88, 0.92, 0.91, 0.89, 0.9, 0.87, 0.93];
+    means.push(0.01);
+    let classes = vec![10.0; means.len() + 1];
+    let mut z = zoo(&means, &classes);
+    let new = z.add_dataset(Dataset::named("new"));
+    let h = History::new(&z);
+    let (mu, sd) = h.expected_moments(new).unwrap();
+    assert!((mu - 0.9).abs() < 0.015, "median-like level, got {mu}");
+    assert!(sd > 0.0 && sd < 0.1, "{sd}");
+    // The plain mean would have been pulled to ≈ 0.80.
+    let pool: Vec<usize> = (0..means.len()).collect();
+    let (plain, _) = h.level(LevelEstimator::WeightedMean, new, &pool).unwrap();
+    assert!(plain < 0.82, "{plain}");
+}
+
+#[test]
+fn means_that_follow_the_class_count_are_predicted_from_it() {
+    // mean = 1.1 − 0.2 · log10(classes): 10 → 0.9, 100 → 0.7, 1000 → 0.5.
+    let classes = [5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+    let means: Vec<f64> = classes
+        .iter()
+        .map(|c: &f64| 1.1 - 0.2 * c.log10())
+        .collect();
+    let mut z = zoo(&means, &classes);
+    let mut ds = Dataset::named("new");
+    ds.num_classes = Some(300.0);
+    ds.num_samples = Some(1000.0);
+    // Samples must vary for the two-column fit: give the training datasets different sizes.
+    for (i, d) in z.datasets.iter_mut().enumerate() {
+        d.num_samples = Some(1000.0 * (1.0 + (i % 3) as f64));
+    }
+    let new = z.add_dataset(ds);
+    let h = History::new(&z);
+    let (mu, _) = h.expected_moments(new).unwrap();
+    let want = 1.1 - 0.2 * 300f64.log10();
+    assert!((mu - want).abs() < 0.01, "{mu} vs {want}");
+}
+
+#[test]
+fn no_training_dataset_gives_no_level() {
+    let mut z = Zoo::default();
+    z.add_model(Model::named("m"));
+    let d = z.add_dataset(Dataset::named("only"));
+    assert_eq!(History::new(&z).expected_moments(d), None);
+}
