@@ -1,0 +1,111 @@
+//! `zoorank recommend` for a dataset that has no fine-tuning record at all: registered with
+//! `zoorank dataset add` (real forward passes of the features crate's tiny ResNet over
+//! scikit-learn `digits` PNGs), ranked from the history of the datasets it is near.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/tests/fixtures")
+}
+
+fn zoorank(db: &Path) -> Command {
+    let mut c = Command::cargo_bin("zoorank").unwrap();
+    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
+    c
+}
+
+fn json(c: &mut Command) -> serde_json::Value {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn copy_class(class: usize, dst: &Path) {
+    let src = fixtures().join("digits").join(class.to_string());
+    let dst = dst.join(class.to_string());
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
+    }
+}
+
+#[test]
+fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    // Three labelled image sets: two with history, one new.
+    for (name, classes) in [("low", 0..5), ("high", 5..10), ("new", 3..8)] {
+        for c in classes {
+            copy_class(c, &tmp.path().join(name));
+        }
+    }
+    // Fine-tuning history on `low` and `high` only: m0..m2 good on low, m3..m5 on high.
+    let csv = tmp.path().join("runs.csv");
+    let mut rows = String::from("model,dataset,acc\n");
+    for m in 0..6 {
+        let on_low = if m < 3 { 0.9 - 0.05 * m as f64 } else { 0.5 };
+        let on_high = if m >= 3 { 0.9 - 0.05 * (m - 3) as f64 } else { 0.6 };
+        rows.push_str(&format!("m{m},low,{on_low}\nm{m},high,{on_high}\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let imported = zoorank(&db)
+        .args(["import", "records", "--model-col", "model", "--dataset-col"])
+        .args(["dataset", "--accuracy-col", "acc"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    for name in ["low", "high", "new"] {
+        let mut c = zoorank(&db);
+        c.args(["dataset", "add", "--json", "--probe"])
+            .arg(fixtures().join("tiny-resnet"))
+            .arg(tmp.path().join(name));
+        let added = json(&mut c);
+        assert_eq!(added["num_samples"], 20, "{added}");
+    }
+
+    let out = json(zoorank(&db).args(["recommend", "--target", "new", "--json", "--top", "10"]));
+    assert_eq!(out["target"], "new");
+    let models = out["models"].as_array().unwrap();
+    assert_eq!(models.len(), 6, "every model with history is ranked: {out}");
+    let names: std::collections::BTreeSet<&str> =
+        models.iter().map(|m| m["model"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 6);
+    for m in models {
+        assert!(m["recorded_accuracy"].is_null(), "the new dataset has no record: {m}");
+        let p = m["predicted_accuracy"].as_f64().expect("a predicted accuracy");
+        assert!(p.is_finite() && (0.0..=1.0).contains(&p), "{m}");
+        assert_eq!(m["nearest_records"].as_array().unwrap().len(), 2, "{m}");
+    }
+    let evidence: Vec<&str> = out["evidence_used"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    let joined = evidence.join(" | ");
+    assert!(joined.contains("fine-tuning history on 2 other dataset(s)"), "{joined}");
+    assert!(
+        joined.contains("distances from 'new' to 2 dataset(s) (domain-similarity:tiny-resnet)"),
+        "{joined}"
+    );
+    assert!(joined.contains("target metadata"), "{joined}");
+
+    // The human table names the evidence too.
+    let table = zoorank(&db)
+        .args(["recommend", "--target", "new"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(table.status.success() && text.contains("evidence used:"), "{text}");
+}
