@@ -20,14 +20,16 @@
 //! "Which Model to Transfer? Finding the Needle in the Growing Haystack", CVPR 2022.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, Matrix, Needs, ScoreInput};
 use crate::linalg::{col_major, par};
 use crate::TransferabilityScore;
 use faer::{Accum, Mat};
 use rayon::prelude::*;
 
 const ID: &str = "knn";
-const BLOCK: usize = 512;
+/// Block edge of the distance products: 2048 × 2048 × 8 B = 32 MiB at most. Large blocks
+/// matter: at n = 10,000, d = 768 the products ran 2–3× faster than with 512-blocks.
+const BLOCK: usize = 2048;
 /// Samples per parallel scan task.
 const SCAN_ROWS: usize = 32;
 
@@ -86,82 +88,8 @@ impl TransferabilityScore for Knn {
                 got: n,
             });
         }
-        // Column-major copy: the blocked products run markedly faster on it than on the
-        // caller's row-major buffer.
-        let xc = col_major(&f, None);
-        let x = xc.as_ref();
-        let norms: Vec<f64> = (0..n)
-            .map(|i| f.row(i).iter().map(|v| v * v).sum())
-            .collect();
         let k = self.k;
-        // Per-sample k nearest (distance, index), ascending in that lexicographic order, so the
-        // result does not depend on the order in which candidates arrive: sample i's list is
-        // `near[i * k..][..len[i]]`, flat so disjoint samples can be updated in parallel.
-        let mut near = vec![(0.0f64, 0usize); n * k];
-        let mut len = vec![0usize; n];
-        let mut prod = Mat::<f64>::zeros(BLOCK.min(n), BLOCK.min(n));
-        // Distances are symmetric: only blocks (I, J) with J ≤ I are multiplied, and each
-        // product updates the lists of both blocks' samples (half the floating-point work).
-        // The scans run in parallel over disjoint samples: block I's samples read rows of the
-        // product, block J's samples its (contiguous) columns.
-        for bi in (0..n).step_by(BLOCK) {
-            let hi = BLOCK.min(n - bi);
-            for bj in (0..=bi).step_by(BLOCK) {
-                let hj = BLOCK.min(n - bj);
-                faer::linalg::matmul::matmul(
-                    prod.as_mut().submatrix_mut(0, 0, hi, hj),
-                    Accum::Replace,
-                    x.subrows(bi, hi),
-                    x.subrows(bj, hj).transpose(),
-                    1.0,
-                    par(),
-                );
-                let prod = &prod;
-                let norms = &norms;
-                // Block I's samples against every sample of block J (on the diagonal block:
-                // every other sample of the block).
-                near[bi * k..(bi + hi) * k]
-                    .par_chunks_mut(SCAN_ROWS * k)
-                    .zip(len[bi..bi + hi].par_chunks_mut(SCAN_ROWS))
-                    .enumerate()
-                    .for_each(|(t, (lists, lens))| {
-                        let r0 = t * SCAN_ROWS;
-                        for s in 0..hj {
-                            let j = bj + s;
-                            let col = &prod.col_as_slice(s)[r0..r0 + lens.len()];
-                            for (r, &dot) in col.iter().enumerate() {
-                                let i = bi + r0 + r;
-                                if i == j {
-                                    continue;
-                                }
-                                let dist = norms[i] + norms[j] - 2.0 * dot;
-                                offer(&mut lists[r * k..(r + 1) * k], &mut lens[r], (dist, j));
-                            }
-                        }
-                    });
-                if bi == bj {
-                    continue;
-                }
-                // Block J's samples against every sample of block I.
-                near[bj * k..(bj + hj) * k]
-                    .par_chunks_mut(SCAN_ROWS * k)
-                    .zip(len[bj..bj + hj].par_chunks_mut(SCAN_ROWS))
-                    .enumerate()
-                    .for_each(|(t, (lists, lens))| {
-                        let s0 = t * SCAN_ROWS;
-                        for (q, lq) in lens.iter_mut().enumerate() {
-                            let j = bj + s0 + q;
-                            let col = &prod.col_as_slice(s0 + q)[..hi];
-                            let list = &mut lists[q * k..(q + 1) * k];
-                            for (r, &dot) in col.iter().enumerate() {
-                                let i = bi + r;
-                                let dist = norms[i] + norms[j] - 2.0 * dot;
-                                offer(list, lq, (dist, i));
-                            }
-                        }
-                    });
-            }
-        }
+        let near = nearest(&f, k, BLOCK);
         let mut correct = 0usize;
         let mut votes = vec![0usize; c];
         for (i, near) in near.chunks_exact(k).enumerate() {
@@ -182,5 +110,124 @@ impl TransferabilityScore for Knn {
             }
         }
         finite(ID, correct as f64 / n as f64)
+    }
+}
+
+/// The `k` nearest other samples of every sample, as `(squared distance, index)` ascending in
+/// that lexicographic order: sample `i`'s list is `[i * k..(i + 1) * k]`. Needs `n > k`.
+fn nearest(f: &Matrix<'_>, k: usize, block: usize) -> Vec<(f64, usize)> {
+    let n = f.rows();
+    // Column-major copy: the blocked products run markedly faster on it than on the
+    // caller's row-major buffer.
+    let xc = col_major(&f, None);
+    let x = xc.as_ref();
+    let norms: Vec<f64> = (0..n)
+        .map(|i| f.row(i).iter().map(|v| v * v).sum())
+        .collect();
+    // Per-sample k nearest (distance, index), ascending in that lexicographic order, so the
+    // result does not depend on the order in which candidates arrive: sample i's list is
+    // `near[i * k..][..len[i]]`, flat so disjoint samples can be updated in parallel.
+    let mut near = vec![(0.0f64, 0usize); n * k];
+    let mut len = vec![0usize; n];
+    let mut prod = Mat::<f64>::zeros(block.min(n), block.min(n));
+    // Distances are symmetric: only blocks (I, J) with J ≤ I are multiplied, and each
+    // product updates the lists of both blocks' samples (half the floating-point work).
+    // The scans run in parallel over disjoint samples: block I's samples read rows of the
+    // product, block J's samples its (contiguous) columns.
+    for bi in (0..n).step_by(block) {
+        let hi = block.min(n - bi);
+        for bj in (0..=bi).step_by(block) {
+            let hj = block.min(n - bj);
+            faer::linalg::matmul::matmul(
+                prod.as_mut().submatrix_mut(0, 0, hi, hj),
+                Accum::Replace,
+                x.subrows(bi, hi),
+                x.subrows(bj, hj).transpose(),
+                1.0,
+                par(),
+            );
+            let prod = &prod;
+            let norms = &norms;
+            // Block I's samples against every sample of block J (on the diagonal block:
+            // every other sample of the block).
+            near[bi * k..(bi + hi) * k]
+                .par_chunks_mut(SCAN_ROWS * k)
+                .zip(len[bi..bi + hi].par_chunks_mut(SCAN_ROWS))
+                .enumerate()
+                .for_each(|(t, (lists, lens))| {
+                    let r0 = t * SCAN_ROWS;
+                    for s in 0..hj {
+                        let j = bj + s;
+                        let col = &prod.col_as_slice(s)[r0..r0 + lens.len()];
+                        for (r, &dot) in col.iter().enumerate() {
+                            let i = bi + r0 + r;
+                            if i == j {
+                                continue;
+                            }
+                            let dist = norms[i] + norms[j] - 2.0 * dot;
+                            offer(&mut lists[r * k..(r + 1) * k], &mut lens[r], (dist, j));
+                        }
+                    }
+                });
+            if bi == bj {
+                continue;
+            }
+            // Block J's samples against every sample of block I.
+            near[bj * k..(bj + hj) * k]
+                .par_chunks_mut(SCAN_ROWS * k)
+                .zip(len[bj..bj + hj].par_chunks_mut(SCAN_ROWS))
+                .enumerate()
+                .for_each(|(t, (lists, lens))| {
+                    let s0 = t * SCAN_ROWS;
+                    for (q, lq) in lens.iter_mut().enumerate() {
+                        let j = bj + s0 + q;
+                        let col = &prod.col_as_slice(s0 + q)[..hi];
+                        let list = &mut lists[q * k..(q + 1) * k];
+                        for (r, &dot) in col.iter().enumerate() {
+                            let i = bi + r;
+                            let dist = norms[i] + norms[j] - 2.0 * dot;
+                            offer(list, lq, (dist, i));
+                        }
+                    }
+                });
+        }
+    }
+    near
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The blocked, parallel, symmetric search against brute force, for block sizes that
+    /// split the samples into many blocks (the default block is larger than the fixtures).
+    #[test]
+    fn blocked_search_equals_brute_force_for_any_block_size() {
+        let (n, d, k) = (157, 5, 4);
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let x: Vec<f64> = (0..n * d).map(|_| uniform()).collect();
+        let f = Matrix::new(&x, n, d).unwrap();
+        let mut brute = Vec::new();
+        for i in 0..n {
+            let mut cand: Vec<(f64, usize)> = (0..n)
+                .filter(|&j| j != i)
+                .map(|j| {
+                    let d2 = (0..d).map(|t| (x[i * d + t] - x[j * d + t]).powi(2)).sum();
+                    (d2, j)
+                })
+                .collect();
+            cand.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            brute.extend(cand[..k].iter().map(|&(_, j)| j));
+        }
+        for block in [1, 3, 16, 50, 156, 157, 2048] {
+            let got: Vec<usize> = nearest(&f, k, block).iter().map(|&(_, j)| j).collect();
+            assert_eq!(got, brute, "block {block}");
+        }
     }
 }
