@@ -119,7 +119,7 @@ fn nearest(f: &Matrix<'_>, k: usize, block: usize) -> Vec<(f64, usize)> {
     let n = f.rows();
     // Column-major copy: the blocked products run markedly faster on it than on the
     // caller's row-major buffer.
-    let xc = col_major(&f, None);
+    let xc = col_major(f, None);
     let x = xc.as_ref();
     let norms: Vec<f64> = (0..n)
         .map(|i| f.row(i).iter().map(|v| v * v).sum())
