@@ -50,7 +50,11 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
     let mut rows = String::from("model,dataset,acc\n");
     for m in 0..6 {
         let on_low = if m < 3 { 0.9 - 0.05 * m as f64 } else { 0.5 };
-        let on_high = if m >= 3 { 0.9 - 0.05 * (m - 3) as f64 } else { 0.6 };
+        let on_high = if m >= 3 {
+            0.9 - 0.05 * (m - 3) as f64
+        } else {
+            0.6
+        };
         rows.push_str(&format!("m{m},low,{on_low}\nm{m},high,{on_high}\n"));
     }
     std::fs::write(&csv, rows).unwrap();
@@ -78,12 +82,19 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
     assert_eq!(out["target"], "new");
     let models = out["models"].as_array().unwrap();
     assert_eq!(models.len(), 6, "every model with history is ranked: {out}");
-    let names: std::collections::BTreeSet<&str> =
-        models.iter().map(|m| m["model"].as_str().unwrap()).collect();
+    let names: std::collections::BTreeSet<&str> = models
+        .iter()
+        .map(|m| m["model"].as_str().unwrap())
+        .collect();
     assert_eq!(names.len(), 6);
     for m in models {
-        assert!(m["recorded_accuracy"].is_null(), "the new dataset has no record: {m}");
-        let p = m["predicted_accuracy"].as_f64().expect("a predicted accuracy");
+        assert!(
+            m["recorded_accuracy"].is_null(),
+            "the new dataset has no record: {m}"
+        );
+        let p = m["predicted_accuracy"]
+            .as_f64()
+            .expect("a predicted accuracy");
         assert!(p.is_finite() && (0.0..=1.0).contains(&p), "{m}");
         assert_eq!(m["nearest_records"].as_array().unwrap().len(), 2, "{m}");
     }
@@ -94,12 +105,47 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
         .map(|e| e.as_str().unwrap())
         .collect();
     let joined = evidence.join(" | ");
-    assert!(joined.contains("fine-tuning history on 2 other dataset(s)"), "{joined}");
+    assert!(
+        joined.contains("fine-tuning history on 2 other dataset(s)"),
+        "{joined}"
+    );
     assert!(
         joined.contains("distances from 'new' to 2 dataset(s) (domain-similarity:tiny-resnet)"),
         "{joined}"
     );
     assert!(joined.contains("target metadata"), "{joined}");
+
+    // --explain: each model's paths through the new dataset's graph neighbours carry the
+    // model's real records on them.
+    let ex = json(zoorank(&db).args(["recommend", "--target", "new", "--json", "--explain"]));
+    for m in ex["models"].as_array().unwrap() {
+        let name = m["model"].as_str().unwrap();
+        let i: usize = name[1..].parse().unwrap();
+        let paths = m["explain"]["paths"].as_array().unwrap();
+        assert!(!paths.is_empty(), "{m}");
+        for p in paths {
+            let sim = p["similarity"].as_f64().unwrap();
+            assert!(sim > 0.0 && sim <= 1.0, "{p}");
+            let acc = p["accuracy"].as_f64().unwrap();
+            let want = match p["via"].as_str().unwrap() {
+                "low" if i < 3 => 0.9 - 0.05 * i as f64,
+                "low" => 0.5,
+                "high" if i >= 3 => 0.9 - 0.05 * (i - 3) as f64,
+                "high" => 0.6,
+                other => panic!("path via {other}"),
+            };
+            assert!((acc - want).abs() < 1e-9, "{p} vs {want}");
+        }
+        assert!(
+            m["explain"]["linked_datasets"].as_u64().unwrap() >= 1,
+            "{m}"
+        );
+    }
+    let plain = json(zoorank(&db).args(["recommend", "--target", "new", "--json"]));
+    assert!(
+        plain["models"][0].get("explain").is_none(),
+        "explain only when asked"
+    );
 
     // The human table names the evidence too.
     let table = zoorank(&db)
@@ -107,5 +153,8 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
-    assert!(table.status.success() && text.contains("evidence used:"), "{text}");
+    assert!(
+        table.status.success() && text.contains("evidence used:"),
+        "{text}"
+    );
 }

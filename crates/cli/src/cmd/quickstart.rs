@@ -49,6 +49,7 @@ pub fn run(a: QuickstartArgs, global: &Global) -> anyhow::Result<()> {
             top: 10,
             method: crate::cmd::recommend::DEFAULT_METHOD.to_string(),
             seed: 0,
+            explain: true,
             json: false,
         },
         global,

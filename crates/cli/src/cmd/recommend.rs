@@ -8,6 +8,8 @@ use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
+use zoorank_graph::build::{dataset_node, model_node};
+use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
 use zoorank_predict::rank::table::History;
 use zoorank_predict::rank::{ranker_by_id, TargetView};
 
@@ -37,9 +39,36 @@ pub struct RecommendArgs {
     /// Seed for the learner.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// For each recommended model, show the graph neighbourhood that carries its evidence:
+    /// the target's most similar datasets (TransferGraph dataset–dataset edges: Domain
+    /// Similarity or shared-history correlation) joined to the model by its accuracy links,
+    /// its source-dataset link, and its popularity over the other datasets.
+    #[arg(long)]
+    pub explain: bool,
     /// JSON output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// One path target —similarity— dataset —accuracy— model of the TransferGraph graph.
+#[derive(Serialize)]
+struct Path {
+    via: String,
+    similarity: f64,
+    accuracy: f64,
+}
+
+/// Why a model ranks where it does (see `--explain`).
+#[derive(Serialize)]
+struct Explanation {
+    /// Paths through the target's neighbours, strongest (similarity × accuracy) first.
+    paths: Vec<Path>,
+    /// The model's source dataset and its similarity to the target, when both are linked.
+    source: Option<Path>,
+    /// Mean min-max normalised accuracy of the model over the other datasets.
+    popularity: Option<f64>,
+    /// Datasets the model has accuracy links to (its degree in the graph).
+    linked_datasets: usize,
 }
 
 #[derive(Serialize)]
@@ -58,6 +87,8 @@ struct Recommended {
     recorded_accuracy: Option<f64>,
     nearest_records: Vec<Nearest>,
     scores: BTreeMap<String, f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<Explanation>,
 }
 
 #[derive(Serialize)]
@@ -89,6 +120,57 @@ fn candidates(zoo: &Zoo, view_zoo: &Zoo, target: DatasetIdx) -> Vec<ModelIdx> {
             _ => true,
         })
         .collect()
+}
+
+/// The TransferGraph neighbourhood of `model` seen from `target` in `g` (built on the
+/// held-out view, so the target has only its dataset–dataset edges).
+fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelIdx) -> Explanation {
+    let t = dataset_node(zoo, target);
+    let m = model_node(model);
+    let weight_to_model = |node: usize| g.weight(node, m);
+    let mut paths: Vec<Path> = g
+        .neighbors(t)
+        .iter()
+        .zip(g.neighbor_weights(t))
+        .filter_map(|(&e, &sim)| {
+            let NodeKind::Dataset(d) = g.kind(e) else {
+                return None;
+            };
+            // Accuracy links carry the accuracy as weight; the source link is reported apart.
+            let acc = h.best[d][model]?;
+            weight_to_model(e)?;
+            Some(Path {
+                via: zoo.datasets[d].name.clone(),
+                similarity: sim,
+                accuracy: acc,
+            })
+        })
+        .collect();
+    paths.sort_by(|x, y| (y.similarity * y.accuracy).total_cmp(&(x.similarity * x.accuracy)));
+    paths.truncate(3);
+    let source = zoo.models[model]
+        .source_dataset
+        .as_deref()
+        .and_then(|name| zoo.dataset_index(name))
+        .and_then(|sd| {
+            let sim = g.weight(t, dataset_node(zoo, sd))?;
+            Some(Path {
+                via: zoo.datasets[sd].name.clone(),
+                similarity: sim,
+                accuracy: h.best[sd][model].unwrap_or(f64::NAN),
+            })
+        });
+    let linked_datasets = g
+        .neighbors(m)
+        .iter()
+        .filter(|&&n| matches!(g.kind(n), NodeKind::Dataset(d) if h.best[d][model].is_some()))
+        .count();
+    Explanation {
+        paths,
+        source,
+        popularity: h.popularity(model, Some(target)),
+        linked_datasets,
+    }
 }
 
 /// Runs `recommend`.
@@ -166,6 +248,15 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         _ => x.0.cmp(&y.0),
     });
+    let graph = if a.explain {
+        let params = GraphParams {
+            hold_out: Some(target),
+            ..GraphParams::default()
+        };
+        Some(build_graph(&view.zoo, &params).context("building the graph for --explain")?)
+    } else {
+        None
+    };
     let models: Vec<Recommended> = scores
         .iter()
         .take(a.top)
@@ -196,6 +287,9 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
                 recorded_accuracy: gt.get(&s.model).copied(),
                 nearest_records: nearest,
                 scores: sc,
+                explain: graph
+                    .as_ref()
+                    .map(|g| explain(g, &zoo, &h, target, s.model)),
             }
         })
         .collect();
@@ -247,6 +341,31 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         ],
         rows,
     ))?;
+    if a.explain {
+        output::println("why (target —similarity— dataset —accuracy— model; strongest first):")?;
+        for r in &out.models {
+            let Some(e) = &r.explain else { continue };
+            let mut parts: Vec<String> = e
+                .paths
+                .iter()
+                .map(|p| format!("{} (sim {:.2}, acc {:.3})", p.via, p.similarity, p.accuracy))
+                .collect();
+            if parts.is_empty() {
+                parts.push("no path through the target's neighbours".into());
+            }
+            if let Some(src) = &e.source {
+                parts.push(format!("source {} (sim {:.2})", src.via, src.similarity));
+            }
+            output::println(format!(
+                "  {:>2}. {}: {}; popularity {} over {} linked dataset(s)",
+                r.rank,
+                r.model,
+                parts.join(", "),
+                e.popularity.map_or("-".into(), |v| format!("{v:.3}")),
+                e.linked_datasets
+            ))?;
+        }
+    }
     output::println("evidence used:")?;
     for e in &out.evidence_used {
         output::println(format!("  - {e}"))?;

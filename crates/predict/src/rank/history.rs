@@ -5,7 +5,6 @@
 use super::table::{design, FeatureTable, History, TableSpec};
 use super::{ModelScore, PredictError, TargetView};
 use crate::regress::{regressor_by_id, Features, FittedRegressor, Ridge};
-use zoorank_core::{DatasetIdx, ModelIdx};
 
 /// A history regressor by regressor id (`lr` ridge, `rf` random forest, `xgb` gradient
 /// boosting).
@@ -33,9 +32,7 @@ pub(crate) fn fit_and_rank(
     fit_and_rank_with(regressor, spec, view, None)
 }
 
-/// Extra columns appended to every row of a design: `(n_columns, push)` where
-/// `push(model, dataset, row)` appends exactly `n_columns` values (e.g. graph embeddings).
-pub(crate) type ExtraColumns<'a> = (usize, &'a dyn Fn(ModelIdx, DatasetIdx, &mut Vec<f64>));
+pub(crate) use super::table::ExtraColumns;
 
 /// [`fit_and_rank`] with optional extra columns after the table's; without them the design is
 /// exactly [`design`]'s.

@@ -280,8 +280,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// `rows` = (features, value); `None` when a column is constant.
 fn fit_two_feature_ridge(rows: &[([f64; 2], f64)], x0: [f64; 2]) -> Option<f64> {
     let n = rows.len() as f64;
-    let mean = |f: &dyn Fn(&([f64; 2], f64)) -> f64| rows.iter().map(f).sum::<f64>() / n;
-    let (m0, m1, my) = (mean(&|r| r.0[0]), mean(&|r| r.0[1]), mean(&|r| r.1));
+    let (m0, m1, my) = rows.iter().fold((0.0, 0.0, 0.0), |(a, b, c), r| {
+        (a + r.0[0] / n, b + r.0[1] / n, c + r.1 / n)
+    });
     let sd = |m: f64, k: usize| (rows.iter().map(|r| (r.0[k] - m).powi(2)).sum::<f64>() / n).sqrt();
     let (s0, s1) = (sd(m0, 0), sd(m1, 1));
     if s0 < 1e-12 || s1 < 1e-12 {
@@ -572,6 +573,10 @@ pub struct Design {
     pub n_cols: usize,
 }
 
+/// Extra columns appended to every row of a design: `(n_columns, push)` where
+/// `push(model, dataset, row)` appends exactly `n_columns` values (e.g. graph embeddings).
+pub type ExtraColumns<'a> = (usize, &'a dyn Fn(ModelIdx, DatasetIdx, &mut Vec<f64>));
+
 /// Builds the [`Design`] for `target`: one training row per visible (model, training dataset)
 /// record, one target row per candidate; with `extra = Some((n, push))`, `push(m, d, row)`
 /// appends `n` more columns to every row (e.g. graph embeddings).
@@ -581,7 +586,7 @@ pub fn design(
     table: &FeatureTable,
     target: DatasetIdx,
     candidates: &[ModelIdx],
-    extra: Option<(usize, &dyn Fn(ModelIdx, DatasetIdx, &mut Vec<f64>))>,
+    extra: Option<ExtraColumns<'_>>,
 ) -> Design {
     let mut x_train = Vec::new();
     let mut y_train = Vec::new();
