@@ -1,8 +1,9 @@
 //! Content hashes and the feature cache.
 //!
-//! A cache key is `features/v1/<model hash>/<dataset hash>/<sampling>/<options>`, where the
-//! hashes are SHA-256 digests over file names, sizes and bytes (so a moved or copied directory
-//! keeps its key, and any edited file changes it). [`FeatureCache`] is a two-method trait so the
+//! A cache key is `features/v2/<model hash>/<dataset hash>/<view hash>/<sampling>/<options>`,
+//! where the first two are SHA-256 digests over file names, sizes and bytes (so a moved or
+//! copied directory keeps its key, and any edited file changes it) and the view hash covers what
+//! was read from the dataset (class names, labels, texts: another column is another entry). [`FeatureCache`] is a two-method trait so the
 //! caller decides where blobs live: [`DirCache`] keeps them as files; the CLI stores them in the
 //! zoo's SQLite store.
 

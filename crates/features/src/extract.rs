@@ -295,23 +295,57 @@ fn model_path(m: &Model) -> std::path::PathBuf {
 }
 
 /// The cache key of (model directory, dataset, sampling, load options).
+///
+/// The dataset part is the content hash of its files plus a hash of what was read from them
+/// (class names, labels and, for tables, the texts), so reading another text or label column
+/// of the same file is a different entry.
 pub fn cache_key(
     model_dir: &ModelDir,
-    dataset_path: &Path,
+    dataset: &Dataset,
     options: &ExtractOptions,
     load: &LoadOptions,
 ) -> Result<String> {
     let m = model_dir.content_hash()?;
-    let d = crate::cache::hash_path(dataset_path)?;
+    let d = crate::cache::hash_path(dataset.path())?;
+    let v = dataset_view_hash(dataset);
     let sampling = match options.max_samples {
         Some(k) => format!("stratified-{k}-seed-{}", options.seed),
         None => "all".to_string(),
     };
     let t = &load.text;
     Ok(format!(
-        "features/v1/{m}/{d}/{sampling}/tok={:?},pool={:?},len={:?}",
+        "features/v2/{m}/{d}/{v}/{sampling}/tok={:?},pool={:?},len={:?}",
         t.tokenizer, t.pooling, t.max_length
     ))
+}
+
+/// SHA-256 (hex, first 16 bytes) of a dataset's class names, labels and texts, each
+/// length-prefixed.
+fn dataset_view_hash(dataset: &Dataset) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut put = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    for c in dataset.class_names() {
+        put(c.as_bytes());
+    }
+    let labels: Vec<u8> = dataset
+        .labels()
+        .iter()
+        .flat_map(|&l| (l as u64).to_le_bytes())
+        .collect();
+    put(&labels);
+    if let Items::Texts(texts) = dataset.items() {
+        for t in texts {
+            put(t.as_bytes());
+        }
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Whether [`extract_cached`] ran the model or read the cache.
@@ -332,7 +366,7 @@ pub fn extract_cached(
     options: &ExtractOptions,
     cache: &mut dyn FeatureCache,
 ) -> Result<(FeatureSet, CacheOutcome)> {
-    let key = cache_key(model_dir, dataset.path(), options, load)?;
+    let key = cache_key(model_dir, dataset, options, load)?;
     if let Some(bytes) = cache.get(&key)? {
         if let Ok(fs) = FeatureSet::from_bytes(&bytes) {
             return Ok((fs, CacheOutcome::Hit));

@@ -349,3 +349,44 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
         }
     }
 }
+
+#[test]
+fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("two.csv");
+    std::fs::write(
+        &csv,
+        "text,title,label,topic\nthe dog runs,a cat,pos,x\na boring film,the zoo,neg,x\ngreat model,slow dog,pos,y\nbad cats,good film,neg,y\n",
+    )
+    .unwrap();
+    let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
+    let (lo, opts) = (LoadOptions::default(), ExtractOptions::default());
+    let mut cache = DirCache::new(tmp.path().join("cache"));
+    let open = |text: &str, label: &str| {
+        Dataset::open(
+            &csv,
+            &DatasetOptions {
+                label_column: Some(label.into()),
+                text_column: Some(text.into()),
+            },
+        )
+        .unwrap()
+    };
+    let mut run = |ds: &Dataset| extract_cached(&dir, &lo, ds, &opts, &mut cache).unwrap();
+    let (a, o1) = run(&open("text", "label"));
+    let (_, o2) = run(&open("text", "label"));
+    let (b, o3) = run(&open("title", "label"));
+    let (c, o4) = run(&open("text", "topic"));
+    assert_eq!(
+        (o1, o2, o3, o4),
+        (
+            CacheOutcome::Miss,
+            CacheOutcome::Hit,
+            CacheOutcome::Miss,
+            CacheOutcome::Miss
+        )
+    );
+    assert_ne!(a.extracted.features, b.extracted.features);
+    assert_eq!(a.extracted.features, c.extracted.features);
+    assert_eq!(c.class_names, vec!["x".to_string(), "y".to_string()]);
+}
