@@ -1,20 +1,11 @@
 //! The `zoorank` binary: imports, stats, errors, and a SIGKILL in the middle of an import.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{copy_dir, data_dir, zoorank};
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
-fn zoorank(db: &Path) -> Command {
-    let mut c = Command::cargo_bin("zoorank").unwrap();
-    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
-    c
-}
+use std::path::Path;
 
 fn stats_json(db: &Path) -> Vec<u8> {
     let out = zoorank(db)
@@ -27,16 +18,6 @@ fn stats_json(db: &Path) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() {
-            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
 }
 
 #[test]

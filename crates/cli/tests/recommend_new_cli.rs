@@ -2,37 +2,16 @@
 //! `zoorank dataset add` (real forward passes of the features crate's tiny ResNet over
 //! scikit-learn `digits` PNGs), ranked from the history of the datasets it is near.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/tests/fixtures")
-}
-
-fn zoorank(db: &Path) -> Command {
-    let mut c = Command::cargo_bin("zoorank").unwrap();
-    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
-    c
-}
-
-fn json(c: &mut Command) -> serde_json::Value {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use common::{copy_dir, fixtures, json, zoorank};
+use std::path::Path;
 
 fn copy_class(class: usize, dst: &Path) {
-    let src = fixtures().join("digits").join(class.to_string());
-    let dst = dst.join(class.to_string());
-    std::fs::create_dir_all(&dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-    }
+    copy_dir(
+        &fixtures().join("digits").join(class.to_string()),
+        &dst.join(class.to_string()),
+    );
 }
 
 #[test]

@@ -1,33 +1,13 @@
 //! `zoorank cluster`, `zoorank recall`, `zoorank select` end to end.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{data_dir, json, zoorank};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
 fn curves() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../select/tests/reference/probe_curves.jsonl")
-}
-
-fn zoorank(db: &Path) -> Command {
-    let mut c = Command::cargo_bin("zoorank").unwrap();
-    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
-    c
-}
-
-fn json(c: &mut Command) -> serde_json::Value {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
