@@ -15,6 +15,12 @@
 //! soft clustering in feature space — at `O(n·c·k)` per EM step, computed as two matrix
 //! products. Deterministic for a given `seed`.
 //!
+//! Checked against references (`tests/nleep.rs`): the PCA dimension count against
+//! scikit-learn/numpy on seven data sets, and the whole pipeline on data whose mixture is
+//! determined (far-apart clusters, one-hot posteriors: NLEEP = LEEP of the true clusters).
+//! On general data the value is not comparable with scikit-learn's, whose k-means starts from
+//! numpy's RNG.
+//!
 //! Inputs: features `(n_samples, n_features)` with `n ≥ 5·c`, labels.
 //! Complexity: `O(n·d·min(n,d) + iterations · n·c·k)`.
 //!
