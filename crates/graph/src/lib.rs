@@ -25,6 +25,13 @@
 //! let emb = n2v.embed(&g, 7).unwrap();
 //! assert_eq!((emb.n_nodes, emb.dim), (6, 16));
 //! assert_eq!(emb, n2v.embed(&g, 7).unwrap()); // deterministic for a seed
+//!
+//! // GraphSAGE on the same graph, structural node features (kind, degree), 30 epochs.
+//! use zoorank_graph::{GnnParams, GraphSage};
+//! let sage = GraphSage::new(GnnParams { dim: 8, hidden: 16, epochs: 30, ..GnnParams::default() }).unwrap();
+//! let z = sage.embed(&g, 7).unwrap();
+//! assert_eq!((z.n_nodes, z.dim), (6, 8));
+//! assert!(GraphSage::new(GnnParams { epochs: 0, ..GnnParams::default() }).is_err());
 //! ```
 #![warn(missing_docs)]
 
