@@ -20,8 +20,8 @@
 //!   head reads.
 //!
 //! The pooling is taken from sentence-transformers' `modules.json` → `1_Pooling/config.json` when
-//! present, else the pooler when its weights exist, else CLS. When `modules.json` lists a
-//! `Normalize` module the feature is L2-normalised, as sentence-transformers does. Class
+//! present, else (BERT only) the pooler when its weights exist, else CLS. When `modules.json`
+//! lists a `Normalize` module the feature is L2-normalised, as sentence-transformers does. Class
 //! probabilities come from the checkpoint's sequence-classification head when it has one:
 //! BERT `softmax(W_c · pooler(H) + b_c)` (`classifier.*`), DistilBERT
 //! `softmax(W_c · relu(W_p H_0 + b_p) + b_c)` (`pre_classifier.*`, `classifier.*`), RoBERTa
@@ -312,7 +312,10 @@ impl TextEncoder {
         let (st_pooling, normalize) = sentence_transformers_pooling(dir)?;
         let pooling = match options.pooling.or(st_pooling) {
             Some(p) => p,
-            None if pooler.is_some() => Pooling::Pooler,
+            // BERT's sequence classifier reads the pooler; RoBERTa (trained without a
+            // next-sentence task) classifies from H_0 through its own head, so a pooler that a
+            // RoBERTa checkpoint happens to carry is not its feature.
+            None if pooler.is_some() && mt == "bert" => Pooling::Pooler,
             None => Pooling::Cls,
         };
         if pooling == Pooling::Pooler && pooler.is_none() {

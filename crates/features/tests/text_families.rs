@@ -231,3 +231,44 @@ fn roberta_caps_length_by_the_position_offset() {
     let out = enc.forward(&[long.as_str(), "cats"]).unwrap();
     assert_eq!((out.n, out.dim, out.num_classes), (2, 32, 3));
 }
+
+#[test]
+fn roberta_with_pooler_weights_still_defaults_to_cls() {
+    let src = fixtures().join("tiny-roberta");
+    let tmp = tempfile::tempdir().unwrap();
+    for f in ["config.json", "tokenizer.json"] {
+        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
+    }
+    let mut t =
+        candle_core::safetensors::load(src.join("model.safetensors"), &candle_core::Device::Cpu)
+            .unwrap();
+    let dev = candle_core::Device::Cpu;
+    t.insert(
+        "roberta.pooler.dense.weight".into(),
+        candle_core::Tensor::eye(32, candle_core::DType::F32, &dev).unwrap(),
+    );
+    t.insert(
+        "roberta.pooler.dense.bias".into(),
+        candle_core::Tensor::zeros(32, candle_core::DType::F32, &dev).unwrap(),
+    );
+    candle_core::safetensors::save(&t, tmp.path().join("model.safetensors")).unwrap();
+    let dir = ModelDir::open(tmp.path()).unwrap();
+    let enc = TextEncoder::load(&dir, &TextOptions::default()).unwrap();
+    assert_eq!(enc.pooling(), Pooling::Cls);
+    let pooled = TextEncoder::load(
+        &dir,
+        &TextOptions {
+            pooling: Some(Pooling::Pooler),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Identity pooler: tanh of the CLS state.
+    let (a, b) = (
+        enc.forward(&["a cat"]).unwrap(),
+        pooled.forward(&["a cat"]).unwrap(),
+    );
+    for (x, y) in a.features.iter().zip(&b.features) {
+        assert!((x.tanh() - y).abs() < 1e-6);
+    }
+}
