@@ -234,28 +234,7 @@ fn score_zoo_on_a_text_csv_with_minilm() {
     let zoo = tmp.path().join("zoo");
     std::fs::create_dir_all(&zoo).unwrap();
     std::os::unix::fs::symlink(minilm_dir(), zoo.join("all-MiniLM-L6-v2")).unwrap();
-    let csv = tmp.path().join("reviews.csv");
-    let mut text = String::from("text,label\n");
-    for (i, t) in [
-        "a wonderful, moving film",
-        "brilliant acting and a great story",
-        "I loved every minute of it",
-        "a delightful surprise",
-        "the best movie this year",
-        "beautifully shot and scored",
-        "dull and far too long",
-        "a boring, lifeless plot",
-        "terrible acting throughout",
-        "I walked out halfway",
-        "a complete waste of time",
-        "clumsy writing and flat jokes",
-    ]
-    .iter()
-    .enumerate()
-    {
-        text.push_str(&format!("\"{t}\",{}\n", if i < 6 { "pos" } else { "neg" }));
-    }
-    std::fs::write(&csv, text).unwrap();
+    let csv = reviews_csv(tmp.path());
     // An image model in the same zoo is skipped with a note, not an abort.
     copy_dir(&fixtures().join("tiny-vit"), &zoo.join("tiny-vit"));
     let mut c = zoorank(&tmp.path().join("zoo.db"));
