@@ -16,6 +16,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod metrics;
 pub mod zoo;
 
 pub use zoo::{Dataset, DatasetIdx, Distance, Modality, Model, ModelIdx, Record, ScoreRecord, Zoo};

@@ -16,7 +16,9 @@
 #![warn(missing_docs)]
 
 pub mod harness;
-pub mod metrics;
+/// The ranking metrics (defined in `zoorank-core`, where the learners' cross-validation
+/// uses them too).
+pub use zoorank_core::metrics;
 pub mod plot;
 
 pub use harness::{

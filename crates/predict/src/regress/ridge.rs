@@ -258,6 +258,21 @@ impl Ridge {
         y: &[f64],
         groups: &[usize],
     ) -> Result<FittedRidge, RegressError> {
+        Ok(self.fit_grouped_oof(x, y, groups)?.0)
+    }
+
+    /// [`Ridge::fit_grouped`], also returning each row's out-of-group prediction at the chosen
+    /// α (the prediction of the fold that left the row's group out), for judging the fit by
+    /// another criterion than squared error (e.g. a ranking metric per group).
+    ///
+    /// # Errors
+    /// As [`Ridge::fit_grouped`].
+    pub fn fit_grouped_oof(
+        &self,
+        x: Features<'_>,
+        y: &[f64],
+        groups: &[usize],
+    ) -> Result<(FittedRidge, Vec<f64>), RegressError> {
         validate_training(ID, &x, y, RIDGE_MIN_ROWS)?;
         self.validate_alphas()?;
         if groups.len() != x.n_rows {
@@ -280,6 +295,8 @@ impl Ridge {
         }
         let p = x.n_cols;
         let mut sse = vec![0.0; self.params.alphas.len()];
+        // oof[k][i]: row i's out-of-group prediction at alphas[k].
+        let mut oof = vec![vec![0.0; x.n_rows]; self.params.alphas.len()];
         for &g in &distinct {
             let (mut train, mut train_y) = (Vec::new(), Vec::new());
             for i in (0..x.n_rows).filter(|&i| groups[i] != g) {
@@ -304,12 +321,15 @@ impl Ridge {
                     let pred =
                         intercept + x.row(i).iter().zip(&coef).map(|(a, c)| a * c).sum::<f64>();
                     sse[k] += (y[i] - pred) * (y[i] - pred);
+                    oof[k][i] = pred;
                 }
             }
         }
         let cv_mse = sse.iter().map(|s| s / x.n_rows as f64).collect();
         let system = SvdSystem::new(&x, y)?;
-        self.finish(&system, cv_mse)
+        let fitted = self.finish(&system, cv_mse)?;
+        let best = argmin(&fitted.cv_mse);
+        Ok((fitted, oof.swap_remove(best)))
     }
 }
 
@@ -381,5 +401,55 @@ mod tests {
         let f = Ridge::default().fit_ridge(x, &y).unwrap();
         assert!(f.cv_mse.iter().all(|m| m.is_finite()));
         assert!(f.predict(x).unwrap().iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn out_of_group_predictions_are_the_left_out_folds_fits() {
+        let (n, p) = (24, 3);
+        let data: Vec<f64> = (0..n * p)
+            .map(|k| ((k * 13 % 17) as f64 * 0.7).cos())
+            .collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| data[i * p] - 2.0 * data[i * p + 2] + 0.1 * ((i * 5 % 7) as f64))
+            .collect();
+        let groups: Vec<usize> = (0..n).map(|i| i % 4).collect();
+        let x = Features {
+            data: &data,
+            n_rows: n,
+            n_cols: p,
+        };
+        let (fit, oof) = Ridge::default().fit_grouped_oof(x, &y, &groups).unwrap();
+        assert_eq!(fit, Ridge::default().fit_grouped(x, &y, &groups).unwrap());
+        let at = Ridge::new(RidgeParams {
+            alphas: vec![fit.alpha],
+        });
+        for g in 0..4 {
+            let rows: Vec<usize> = (0..n).filter(|&i| groups[i] != g).collect();
+            let sub: Vec<f64> = rows.iter().flat_map(|&i| x.row(i).to_vec()).collect();
+            let sub_y: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+            let f = at
+                .fit_ridge(
+                    Features {
+                        data: &sub,
+                        n_rows: rows.len(),
+                        n_cols: p,
+                    },
+                    &sub_y,
+                )
+                .unwrap();
+            for i in (0..n).filter(|&i| groups[i] == g) {
+                let want = f.intercept
+                    + x.row(i)
+                        .iter()
+                        .zip(&f.coef)
+                        .map(|(a, c)| a * c)
+                        .sum::<f64>();
+                assert!(
+                    (oof[i] - want).abs() < 1e-9,
+                    "row {i}: {} vs {want}",
+                    oof[i]
+                );
+            }
+        }
     }
 }
