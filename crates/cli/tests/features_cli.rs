@@ -2,12 +2,10 @@
 //! (tiny ViT/ResNet checkpoints, scikit-learn `digits` PNGs) and all-MiniLM-L6-v2
 //! (`scripts/fetch-test-models.sh`; the text test fails when it is missing).
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/tests/fixtures")
-}
+use common::{copy_dir, fixtures, json, zoorank};
+use std::path::{Path, PathBuf};
 
 fn minilm_dir() -> PathBuf {
     let dir = std::env::var_os("ZOORANK_MINILM_DIR")
@@ -22,34 +20,6 @@ fn minilm_dir() -> PathBuf {
         dir.display()
     );
     dir
-}
-
-fn zoorank(db: &Path) -> Command {
-    let mut c = Command::cargo_bin("zoorank").unwrap();
-    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
-    c
-}
-
-fn json(c: &mut Command) -> serde_json::Value {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            copy_dir(&p, &dst.join(p.file_name().unwrap()));
-        } else {
-            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-        }
-    }
 }
 
 #[test]

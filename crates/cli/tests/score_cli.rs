@@ -2,18 +2,14 @@
 //! crates/scores/tests/reference (fixtures.json and the .npy files next to it, made by
 //! make_fixtures.py), plus refusals of bad input.
 
-use assert_cmd::Command;
+mod common;
+
+use common::zoorank;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
 fn reference_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scores/tests/reference")
-}
-
-fn zoorank(db: &Path) -> Command {
-    let mut c = Command::cargo_bin("zoorank").unwrap();
-    c.arg("--db").arg(db).env_remove("ZOORANK_DB");
-    c
 }
 
 fn expected(case: &str) -> serde_json::Value {
