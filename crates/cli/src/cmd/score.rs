@@ -134,7 +134,7 @@ fn methods(
 
 fn read_opt(path: &Option<PathBuf>, what: &str) -> anyhow::Result<Option<Array2>> {
     path.as_ref()
-        .map(|p| read_matrix(p).with_context(|| format!("reading {what} {}", p.display())))
+        .map(|p| read_matrix(p).with_context(|| format!("reading {what}")))
         .transpose()
 }
 
@@ -219,8 +219,7 @@ pub fn run(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
 fn run_arrays(args: ScoreArgs, labels_path: &Path, global: &Global) -> anyhow::Result<()> {
     let features = read_opt(&args.features, "features")?;
     let probs = read_opt(&args.source_probs, "source-model probabilities")?;
-    let labels = read_labels(labels_path)
-        .with_context(|| format!("reading labels {}", labels_path.display()))?;
+    let labels = read_labels(labels_path).context("reading labels")?;
     let chosen = methods(
         &args.method,
         |needs| match needs {
