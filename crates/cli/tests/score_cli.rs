@@ -12,6 +12,21 @@ fn reference_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scores/tests/reference")
 }
 
+/// `zoorank score --features FEATURES --labels LABELS` on the store `db`.
+fn score_cmd(
+    db: &Path,
+    features: impl AsRef<std::ffi::OsStr>,
+    labels: impl AsRef<std::ffi::OsStr>,
+) -> assert_cmd::Command {
+    let mut c = zoorank(db);
+    c.arg("score")
+        .arg("--features")
+        .arg(features)
+        .arg("--labels")
+        .arg(labels);
+    c
+}
+
 fn expected(case: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(reference_dir().join("fixtures.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -29,12 +44,7 @@ fn score_matches_reference_on_gaussian_n_below_d_and_collinear() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
     for case in ["gaussian", "n_lt_d", "collinear"] {
-        let out = zoorank(&db)
-            .arg("score")
-            .arg("--features")
-            .arg(data(case, "x"))
-            .arg("--labels")
-            .arg(data(case, "y"))
+        let out = score_cmd(&db, data(case, "x"), data(case, "y"))
             .arg("--source-probs")
             .arg(data(case, "p"))
             .args(["--method", "logme,hscore,leep,NCE", "--json"])
@@ -70,15 +80,14 @@ fn score_matches_reference_on_gaussian_n_below_d_and_collinear() {
 #[test]
 fn method_all_runs_every_method_whose_inputs_are_given() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = zoorank(&tmp.path().join("zoo.db"))
-        .arg("score")
-        .arg("--features")
-        .arg(data("gaussian", "x"))
-        .arg("--labels")
-        .arg(data("gaussian", "y"))
-        .args(["--method", "all", "--json"])
-        .output()
-        .unwrap();
+    let out = score_cmd(
+        &tmp.path().join("zoo.db"),
+        data("gaussian", "x"),
+        data("gaussian", "y"),
+    )
+    .args(["--method", "all", "--json"])
+    .output()
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -97,12 +106,7 @@ fn nan_features_are_refused_with_an_error() {
     std::fs::write(&csv, "a,b\n1.0,2.0\n3.0,nan\n0.5,0.1\n2.0,2.5\n").unwrap();
     let labels = tmp.path().join("y.csv");
     std::fs::write(&labels, "0\n0\n1\n1\n").unwrap();
-    zoorank(&tmp.path().join("zoo.db"))
-        .arg("score")
-        .arg("--features")
-        .arg(&csv)
-        .arg("--labels")
-        .arg(&labels)
+    score_cmd(&tmp.path().join("zoo.db"), &csv, &labels)
         .args(["--method", "logme"])
         .assert()
         .failure()
@@ -117,45 +121,25 @@ fn bad_requests_fail_clearly() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
     // Unknown method.
-    zoorank(&db)
-        .arg("score")
-        .arg("--features")
-        .arg(data("gaussian", "x"))
-        .arg("--labels")
-        .arg(data("gaussian", "y"))
+    score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
         .args(["--method", "logmee"])
         .assert()
         .failure()
         .stderr(predicate::str::contains("unknown score method `logmee`"));
     // LEEP without probabilities.
-    zoorank(&db)
-        .arg("score")
-        .arg("--features")
-        .arg(data("gaussian", "x"))
-        .arg("--labels")
-        .arg(data("gaussian", "y"))
+    score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
         .args(["--method", "leep"])
         .assert()
         .failure()
         .stderr(predicate::str::contains("needs --source-probs"));
     // Labels of another length.
-    zoorank(&db)
-        .arg("score")
-        .arg("--features")
-        .arg(data("gaussian", "x"))
-        .arg("--labels")
-        .arg(data("n_lt_d", "y"))
+    score_cmd(&db, data("gaussian", "x"), data("n_lt_d", "y"))
         .args(["--method", "logme"])
         .assert()
         .failure()
         .stderr(predicate::str::contains("300 rows but there are 40 labels"));
     // --store without --model.
-    zoorank(&db)
-        .arg("score")
-        .arg("--features")
-        .arg(data("gaussian", "x"))
-        .arg("--labels")
-        .arg(data("gaussian", "y"))
+    score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
         .args(["--store", "--dataset", "d"])
         .assert()
         .failure()
@@ -166,12 +150,7 @@ fn bad_requests_fail_clearly() {
 fn store_writes_the_scores_into_the_zoo() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    zoorank(&db)
-        .arg("score")
-        .arg("--features")
-        .arg(data("gaussian", "x"))
-        .arg("--labels")
-        .arg(data("gaussian", "y"))
+    score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
         .args([
             "--method",
             "logme,reg-h-score",
@@ -229,12 +208,7 @@ fn score_json(
     probs: Option<&Path>,
     methods: &str,
 ) -> serde_json::Value {
-    let mut cmd = zoorank(db);
-    cmd.arg("score")
-        .arg("--features")
-        .arg(features)
-        .arg("--labels")
-        .arg(labels);
+    let mut cmd = score_cmd(db, features, labels);
     if let Some(p) = probs {
         cmd.arg("--source-probs").arg(p);
     }
@@ -279,12 +253,7 @@ fn npz_members_named_file_colon_name_match_reference() {
     );
     assert_matches_reference("gaussian", &got);
     // Without a name the archive's arrays are listed.
-    zoorank(&tmp.path().join("zoo.db"))
-        .arg("score")
-        .arg("--features")
-        .arg(&npz)
-        .arg("--labels")
-        .arg(member("y"))
+    score_cmd(&tmp.path().join("zoo.db"), &npz, member("y"))
         .args(["--method", "logme"])
         .assert()
         .failure()
@@ -420,12 +389,7 @@ fn nan_in_npy_features_is_refused_with_its_position() {
             .flat_map(|v| v.to_le_bytes())
             .collect::<Vec<u8>>(),
     );
-    zoorank(&tmp.path().join("zoo.db"))
-        .arg("score")
-        .arg("--features")
-        .arg(&xf)
-        .arg("--labels")
-        .arg(data("gaussian", "y"))
+    score_cmd(&tmp.path().join("zoo.db"), &xf, data("gaussian", "y"))
         .args(["--method", "logme,hscore"])
         .assert()
         .failure()
