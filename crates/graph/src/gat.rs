@@ -25,11 +25,11 @@
 //! output layer.
 
 use crate::gnn::{
-    directed_edges, feature_tensor, floats, glorot, index, propagate, rng, single_threaded,
-    tensor_err, train, zeros, Encoder, GnnParams, NodeFeatures,
+    directed_edges, fit_gnn, floats, glorot, index, propagate, zeros, Arch, Encoder, FittedGnn,
+    GnnParams, NodeFeatures,
 };
 use crate::graph::Graph;
-use crate::{Embeddings, GraphEmbedder, GraphError};
+use crate::{Embeddings, FittedEmbedder, GraphEmbedder, GraphError, InductiveEmbedder};
 use candle_core::{DType, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
 
@@ -66,19 +66,31 @@ impl Gat {
         &self.params
     }
 
-    /// Embeds `graph` in `dtype` (F32 in production, F64 for gradient checks).
-    pub(crate) fn embed_dtype(
+    /// Trains on `graph` in `dtype` (F32 in production, F64 for gradient checks) and keeps
+    /// the weights.
+    pub(crate) fn fit_dtype(
         &self,
         graph: &Graph,
         seed: u64,
         dtype: DType,
-    ) -> Result<Embeddings, GraphError> {
-        single_threaded(|| {
-            let x = feature_tensor(graph, self.features.as_ref(), dtype)?;
-            let mut r = rng(seed);
-            let enc = GatEncoder::new(graph, x, &self.params, &mut r).map_err(tensor_err)?;
-            train(&enc, dtype, graph, &self.params, &mut r)
-        })
+    ) -> Result<FittedGnn, GraphError> {
+        fit_gnn(
+            Arch::Gat,
+            &self.params,
+            self.features.as_ref(),
+            graph,
+            seed,
+            dtype,
+        )
+    }
+
+    /// Trains on `graph` and keeps the weights for [`FittedGnn::forward`] and
+    /// [`FittedEmbedder::extend`]; its embeddings are [`GraphEmbedder::embed`]'s.
+    ///
+    /// # Errors
+    /// As [`GraphEmbedder::embed`].
+    pub fn fitted(&self, graph: &Graph, seed: u64) -> Result<FittedGnn, GraphError> {
+        self.fit_dtype(graph, seed, DType::F32)
     }
 }
 
@@ -88,7 +100,13 @@ impl GraphEmbedder for Gat {
     }
 
     fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError> {
-        self.embed_dtype(graph, seed, DType::F32)
+        Ok(self.fitted(graph, seed)?.embeddings().clone())
+    }
+}
+
+impl InductiveEmbedder for Gat {
+    fn fit(&self, graph: &Graph, seed: u64) -> Result<Box<dyn FittedEmbedder>, GraphError> {
+        Ok(Box::new(self.fitted(graph, seed)?))
     }
 }
 
@@ -232,6 +250,7 @@ impl Encoder for GatEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gnn::rng;
     use crate::gnn::tests_support::{check_gradients, tiny_graph};
     use crate::NodeKind;
     use candle_core::Device;

@@ -36,7 +36,8 @@
 //! image zoo's graph (≈ 250 nodes, ≈ 3 000 edges) trains in well under a second.
 
 use crate::graph::{Graph, NodeKind};
-use crate::{Embeddings, GraphError};
+use crate::inductive::{merge_rows, new_node_mask};
+use crate::{Embeddings, FittedEmbedder, GraphError};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::{Rng, SeedableRng};
@@ -586,10 +587,13 @@ pub(crate) fn train(
             opt.backward_step(&loss).map_err(tensor_err)?;
         }
     }
-    let z = enc
-        .forward()
-        .and_then(|z| z.to_dtype(DType::F64))
-        .map_err(tensor_err)?;
+    to_embeddings(&enc.forward().map_err(tensor_err)?, params.epochs)
+}
+
+/// `z` (`n × dim`) as [`Embeddings`]; a non-finite value is [`GraphError::Diverged`] at
+/// `epoch`.
+fn to_embeddings(z: &Tensor, epoch: usize) -> Result<Embeddings, GraphError> {
+    let z = z.to_dtype(DType::F64).map_err(tensor_err)?;
     let (n, dim) = z.dims2().map_err(tensor_err)?;
     let data: Vec<f64> = z
         .flatten_all()
@@ -597,7 +601,7 @@ pub(crate) fn train(
         .map_err(tensor_err)?;
     if let Some(k) = data.iter().position(|v| !v.is_finite()) {
         return Err(GraphError::Diverged {
-            epoch: params.epochs,
+            epoch,
             loss: data[k],
         });
     }
@@ -609,12 +613,12 @@ pub(crate) fn train(
 }
 
 /// The features to use for `graph`: `given` (checked against the node count) or the
-/// structural ones; as a `(n, f)` tensor of `dtype`.
+/// structural ones; as a `(n, f)` tensor of `dtype`, with the column names.
 pub(crate) fn feature_tensor(
     graph: &Graph,
     given: Option<&NodeFeatures>,
     dtype: DType,
-) -> Result<Tensor, GraphError> {
+) -> Result<(Tensor, Vec<String>), GraphError> {
     let own;
     let f = match given {
         Some(f) => {
@@ -631,7 +635,160 @@ pub(crate) fn feature_tensor(
             &own
         }
     };
-    floats(f.data.clone(), &[f.n_nodes, f.dim], dtype).map_err(tensor_err)
+    let x = floats(f.data.clone(), &[f.n_nodes, f.dim], dtype).map_err(tensor_err)?;
+    Ok((x, f.names.clone()))
+}
+
+/// The two GNN architectures, for rebuilding a trained encoder on another graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Arch {
+    /// [`crate::GraphSage`].
+    Sage,
+    /// [`crate::Gat`].
+    Gat,
+}
+
+impl Arch {
+    fn id(self) -> &'static str {
+        match self {
+            Arch::Sage => "graphsage",
+            Arch::Gat => "gat",
+        }
+    }
+
+    /// A freshly initialised encoder of this architecture on `graph` with inputs `x`.
+    fn encoder(
+        self,
+        graph: &Graph,
+        x: Tensor,
+        params: &GnnParams,
+        rng: &mut ChaCha8Rng,
+    ) -> candle_core::Result<Box<dyn Encoder>> {
+        Ok(match self {
+            Arch::Sage => Box::new(crate::sage::SageEncoder::new(graph, x, params, rng)?),
+            Arch::Gat => Box::new(crate::gat::GatEncoder::new(graph, x, params, rng)?),
+        })
+    }
+}
+
+/// Trains `arch` on `graph` (module docs) and keeps the trained weights.
+pub(crate) fn fit_gnn(
+    arch: Arch,
+    params: &GnnParams,
+    features: Option<&NodeFeatures>,
+    graph: &Graph,
+    seed: u64,
+    dtype: DType,
+) -> Result<FittedGnn, GraphError> {
+    single_threaded(|| {
+        let (x, feature_names) = feature_tensor(graph, features, dtype)?;
+        let mut r = rng(seed);
+        let enc = arch.encoder(graph, x, params, &mut r).map_err(tensor_err)?;
+        let embeddings = train(enc.as_ref(), dtype, graph, params, &mut r)?;
+        // Deep copies: a `Var` shares its storage with its tensor and `Var::set` writes in place.
+        let weights = enc
+            .vars()
+            .iter()
+            .map(|v| v.as_tensor().copy())
+            .collect::<candle_core::Result<Vec<Tensor>>>()
+            .map_err(tensor_err)?;
+        Ok(FittedGnn {
+            arch,
+            params: *params,
+            dtype,
+            kinds: graph.kinds().to_vec(),
+            feature_names,
+            explicit_features: features.is_some(),
+            weights,
+            embeddings,
+        })
+    })
+}
+
+/// A trained GraphSAGE or GAT: its weights, the node-feature columns it was trained on and
+/// the embeddings of its training graph. Being inductive, it embeds any graph with the same
+/// feature columns ([`FittedGnn::forward`]) and new nodes of a larger graph
+/// ([`FittedEmbedder::extend`]) by forward passes alone.
+#[derive(Debug, Clone)]
+pub struct FittedGnn {
+    arch: Arch,
+    params: GnnParams,
+    dtype: DType,
+    kinds: Vec<NodeKind>,
+    feature_names: Vec<String>,
+    explicit_features: bool,
+    /// Values of the encoder's parameters, in [`Encoder::vars`] order.
+    weights: Vec<Tensor>,
+    embeddings: Embeddings,
+}
+
+impl FittedGnn {
+    /// The node-feature columns the weights expect.
+    pub fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// The trained layers applied to every node of `graph` (one forward pass, no training),
+    /// with `features` of `graph` (`None` for an encoder trained on the structural features).
+    /// On the training graph with its features this returns the trained embeddings.
+    ///
+    /// # Errors
+    /// [`GraphError::MissingFeatures`], [`GraphError::FeatureColumns`],
+    /// [`GraphError::FeatureRows`]; [`GraphError::Diverged`] for a non-finite output.
+    pub fn forward(
+        &self,
+        graph: &Graph,
+        features: Option<&NodeFeatures>,
+    ) -> Result<Embeddings, GraphError> {
+        if features.is_none() && self.explicit_features {
+            return Err(GraphError::MissingFeatures);
+        }
+        single_threaded(|| {
+            let (x, names) = feature_tensor(graph, features, self.dtype)?;
+            if let Some(column) = (0..names.len().max(self.feature_names.len()))
+                .find(|&k| names.get(k) != self.feature_names.get(k))
+            {
+                let name = |v: &[String]| v.get(column).cloned().unwrap_or_default();
+                return Err(GraphError::FeatureColumns {
+                    column,
+                    expected: name(&self.feature_names),
+                    got: name(&names),
+                });
+            }
+            // The initial weights are overwritten; rng(0) only gives them their shapes.
+            let enc = self
+                .arch
+                .encoder(graph, x, &self.params, &mut rng(0))
+                .map_err(tensor_err)?;
+            for (v, w) in enc.vars().iter().zip(&self.weights) {
+                v.set(w).map_err(tensor_err)?;
+            }
+            to_embeddings(&enc.forward().map_err(tensor_err)?, self.params.epochs)
+        })
+    }
+}
+
+impl FittedEmbedder for FittedGnn {
+    fn id(&self) -> &'static str {
+        self.arch.id()
+    }
+
+    fn embeddings(&self) -> &Embeddings {
+        &self.embeddings
+    }
+
+    /// [`FittedGnn::forward`] on `graph`, keeping the old nodes' trained vectors.
+    fn extend(
+        &self,
+        graph: &Graph,
+        features: Option<&NodeFeatures>,
+        new_nodes: &[usize],
+        _seed: u64,
+    ) -> Result<Embeddings, GraphError> {
+        let mask = new_node_mask(&self.kinds, graph, new_nodes)?;
+        let z = self.forward(graph, features)?;
+        Ok(merge_rows(&self.embeddings, &mask, |u| z.row(u).to_vec()))
+    }
 }
 
 /// Runs `f` on a private one-thread rayon pool. candle's CPU kernels (gemm, element-wise

@@ -15,6 +15,9 @@
 //! - [`sage`] and [`gat`]: GraphSAGE (mean aggregator; Hamilton et al., NeurIPS 2017) and GAT
 //!   (Veličković et al., ICLR 2018), two layers each, on candle, trained for link prediction
 //!   over node features from metadata ([`gnn`]: [`NodeFeatures`], [`GnnParams`]).
+//! - [`inductive`]: embedding nodes added after training (a new target) without training the
+//!   whole graph again: [`InductiveEmbedder::fit`] keeps the trained state,
+//!   [`FittedEmbedder::extend`] embeds the new nodes against it.
 //!
 //! ```
 //! use zoorank_graph::{Graph, GraphEmbedder, Node2Vec, Node2VecParams, NodeKind};
@@ -39,14 +42,16 @@ pub mod build;
 pub mod gat;
 pub mod gnn;
 pub mod graph;
+pub mod inductive;
 pub mod node2vec;
 pub mod sage;
 
 pub use build::{build_graph, GraphParams};
 pub use gat::Gat;
-pub use gnn::{GnnParams, NodeFeatures};
+pub use gnn::{FittedGnn, GnnParams, NodeFeatures};
 pub use graph::{Graph, NodeKind};
-pub use node2vec::{Node2Vec, Node2VecParams};
+pub use inductive::{FittedEmbedder, InductiveEmbedder};
+pub use node2vec::{FittedNode2Vec, Node2Vec, Node2VecParams};
 pub use sage::GraphSage;
 
 /// Errors of the graph stage.
@@ -120,6 +125,57 @@ pub enum GraphError {
         epoch: usize,
         /// The non-finite value.
         loss: f64,
+    },
+    /// The graph to extend has fewer nodes than the graph the embedder was trained on.
+    #[error("the graph to extend has {got} nodes, fewer than the {trained} it was trained on")]
+    GraphShrank {
+        /// Nodes of the training graph.
+        trained: usize,
+        /// Nodes of the graph given.
+        got: usize,
+    },
+    /// A node of the training graph stands for another model or dataset in the graph to
+    /// extend (old node ids must keep their meaning).
+    #[error("node {node} stands for something else than in the training graph")]
+    NodeKindChanged {
+        /// The node.
+        node: usize,
+    },
+    /// A new node outside the graph to extend.
+    #[error("new node {node} is outside 0..{n_nodes}")]
+    NewNodeOutOfRange {
+        /// The node.
+        node: usize,
+        /// Nodes of the graph to extend.
+        n_nodes: usize,
+    },
+    /// A new node listed twice.
+    #[error("new node {node} is listed twice")]
+    DuplicateNewNode {
+        /// The node.
+        node: usize,
+    },
+    /// A node beyond the training graph that is not listed as new (it would have no vector).
+    #[error("node {node} is beyond the {trained} trained nodes but not listed as new")]
+    NewNodeNotListed {
+        /// The node.
+        node: usize,
+        /// Nodes of the training graph.
+        trained: usize,
+    },
+    /// A GNN trained on explicit node features was extended without features for the new
+    /// graph.
+    #[error("the embedder was trained on explicit node features; give the new graph's")]
+    MissingFeatures,
+    /// Node features whose columns differ from the ones the GNN was trained on.
+    #[error("node feature column {column} is {got:?}, the embedder was trained with {expected:?}")]
+    FeatureColumns {
+        /// Column index.
+        column: usize,
+        /// The trained column's name (empty past the last one).
+        expected: String,
+        /// The given column's name (empty past the last one).
+        got: String,
     },
     /// A tensor operation failed (candle's message).
     #[error("tensor operation failed: {message}")]

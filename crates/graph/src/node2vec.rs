@@ -34,8 +34,11 @@
 //! dim); a graph the size of the image zoo's (250 nodes, ≈ 2 900 edges) takes ≈ 0.2 s of CPU
 //! in release with the defaults (see `examples/embed_speed.rs`).
 
-use crate::graph::Graph;
-use crate::{Embeddings, GraphEmbedder, GraphError};
+use crate::graph::{Graph, NodeKind};
+use crate::inductive::{merge_rows, new_node_mask};
+use crate::{
+    Embeddings, FittedEmbedder, GraphEmbedder, GraphError, InductiveEmbedder, NodeFeatures,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -137,11 +140,86 @@ impl Node2Vec {
     /// from every node with a neighbour, in a seeded shuffled order. A walk stops early only at
     /// a node without neighbours (never, on an undirected graph, after its first step).
     pub fn walks(&self, graph: &Graph, seed: u64) -> Vec<Vec<usize>> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut walker = Walker::new(graph, &self.params);
+        let mut order: Vec<usize> = (0..graph.n_nodes())
+            .filter(|&u| graph.degree(u) > 0)
+            .collect();
+        let mut walks = Vec::with_capacity(order.len() * self.params.walks_per_node);
+        for _ in 0..self.params.walks_per_node {
+            shuffle(&mut order, &mut rng);
+            for &start in &order {
+                walks.push(walker.walk(start, &mut rng));
+            }
+        }
+        walks
+    }
+
+    /// Walks, then skip-gram over every node (module docs), keeping the trained input and
+    /// output vectors for [`FittedEmbedder::extend`].
+    ///
+    /// # Errors
+    /// [`GraphError::InvalidParam`] (`learning_rate`) when training diverges.
+    pub fn fitted(&self, graph: &Graph, seed: u64) -> Result<FittedNode2Vec, GraphError> {
         let n = graph.n_nodes();
         let p = &self.params;
+        let dim = p.dim;
+        let walks = self.walks(graph, seed);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        // d̃(u): mean edge weight of u (Node2Vec+'s noise threshold with γ = 0).
-        let mean_w: Vec<f64> = (0..n)
+        rng.set_stream(1);
+        let mut input: Vec<f32> = (0..n * dim)
+            .map(|_| (rng.gen::<f32>() - 0.5) / dim as f32)
+            .collect();
+        let mut output = vec![0.0f32; n * dim];
+        let mut freq = vec![0.0f64; n];
+        for w in &walks {
+            for &u in w {
+                freq[u] += 1.0;
+            }
+        }
+        skip_gram(p, &walks, &freq, &mut input, &mut output, None, &mut rng);
+        let embeddings = to_embeddings(&input, n, p)?;
+        Ok(FittedNode2Vec {
+            params: self.params,
+            id: self.id(),
+            kinds: graph.kinds().to_vec(),
+            input,
+            output,
+            freq,
+            total_weight: (0..n).map(|u| weighted_degree(graph, u)).sum(),
+            embeddings,
+        })
+    }
+}
+
+/// Fisher–Yates with our own RNG (rand's shuffle is fine too, but this pins the order).
+fn shuffle(order: &mut [usize], rng: &mut ChaCha8Rng) {
+    for i in (1..order.len()).rev() {
+        let j = rng.gen_range(0..=i);
+        order.swap(i, j);
+    }
+}
+
+fn weighted_degree(graph: &Graph, u: usize) -> f64 {
+    graph.neighbor_weights(u).iter().sum()
+}
+
+/// The second-order walk of the module docs on one graph, with its scratch space.
+struct Walker<'g> {
+    graph: &'g Graph,
+    params: &'g Node2VecParams,
+    /// d̃(u): mean edge weight of u (Node2Vec+'s noise threshold with γ = 0).
+    mean_w: Vec<f64>,
+    stamp: Vec<usize>,
+    w_prev: Vec<f64>,
+    probs: Vec<f64>,
+    step_id: usize,
+}
+
+impl<'g> Walker<'g> {
+    fn new(graph: &'g Graph, params: &'g Node2VecParams) -> Walker<'g> {
+        let n = graph.n_nodes();
+        let mean_w = (0..n)
             .map(|u| {
                 let w = graph.neighbor_weights(u);
                 if w.is_empty() {
@@ -151,72 +229,71 @@ impl Node2Vec {
                 }
             })
             .collect();
-        let mut stamp = vec![usize::MAX; n];
-        let mut w_prev = vec![0.0f64; n];
-        let mut probs: Vec<f64> = Vec::new();
-        let mut step_id = 0usize;
-        let mut order: Vec<usize> = (0..n).filter(|&u| graph.degree(u) > 0).collect();
-        let mut walks = Vec::with_capacity(order.len() * p.walks_per_node);
-        for _ in 0..p.walks_per_node {
-            // Fisher–Yates with our own RNG (rand's shuffle is fine too, but this pins the order).
-            for i in (1..order.len()).rev() {
-                let j = rng.gen_range(0..=i);
-                order.swap(i, j);
-            }
-            for &start in &order {
-                let mut walk = Vec::with_capacity(p.walk_length);
-                walk.push(start);
-                while walk.len() < p.walk_length {
-                    let v = *walk.last().unwrap();
-                    let nb = graph.neighbors(v);
-                    if nb.is_empty() {
-                        break;
-                    }
-                    let wv = graph.neighbor_weights(v);
-                    probs.clear();
-                    if walk.len() == 1 {
-                        probs.extend_from_slice(wv);
-                    } else {
-                        let t = walk[walk.len() - 2];
-                        step_id += 1;
-                        for (&y, &w) in graph.neighbors(t).iter().zip(graph.neighbor_weights(t)) {
-                            stamp[y] = step_id;
-                            w_prev[y] = w;
-                        }
-                        let w_vt = graph.weight(v, t).unwrap_or(0.0);
-                        let loose_last = w_vt < mean_w[v];
-                        for (&x, &w) in nb.iter().zip(wv) {
-                            let alpha = if x == t {
-                                1.0 / p.p
-                            } else if !p.plus {
-                                if stamp[x] == step_id {
-                                    1.0
-                                } else {
-                                    1.0 / p.q
-                                }
-                            } else {
-                                let wt = if stamp[x] == step_id && mean_w[x] > 0.0 {
-                                    w_prev[x] / mean_w[x]
-                                } else {
-                                    0.0
-                                };
-                                if wt >= 1.0 {
-                                    1.0
-                                } else if loose_last {
-                                    (1.0 / p.q).min(1.0)
-                                } else {
-                                    1.0 / p.q + (1.0 - 1.0 / p.q) * wt
-                                }
-                            };
-                            probs.push(alpha * w);
-                        }
-                    }
-                    walk.push(nb[sample(&probs, &mut rng)]);
-                }
-                walks.push(walk);
-            }
+        Walker {
+            graph,
+            params,
+            mean_w,
+            stamp: vec![usize::MAX; n],
+            w_prev: vec![0.0; n],
+            probs: Vec::new(),
+            step_id: 0,
         }
-        walks
+    }
+
+    /// One walk of `walk_length` nodes from `start`.
+    fn walk(&mut self, start: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        let (graph, p) = (self.graph, self.params);
+        let mut walk = Vec::with_capacity(p.walk_length);
+        walk.push(start);
+        while walk.len() < p.walk_length {
+            let v = walk[walk.len() - 1];
+            let nb = graph.neighbors(v);
+            if nb.is_empty() {
+                break;
+            }
+            let wv = graph.neighbor_weights(v);
+            self.probs.clear();
+            if walk.len() == 1 {
+                self.probs.extend_from_slice(wv);
+            } else {
+                let t = walk[walk.len() - 2];
+                self.step_id += 1;
+                let step_id = self.step_id;
+                for (&y, &w) in graph.neighbors(t).iter().zip(graph.neighbor_weights(t)) {
+                    self.stamp[y] = step_id;
+                    self.w_prev[y] = w;
+                }
+                let w_vt = graph.weight(v, t).unwrap_or(0.0);
+                let loose_last = w_vt < self.mean_w[v];
+                for (&x, &w) in nb.iter().zip(wv) {
+                    let alpha = if x == t {
+                        1.0 / p.p
+                    } else if !p.plus {
+                        if self.stamp[x] == step_id {
+                            1.0
+                        } else {
+                            1.0 / p.q
+                        }
+                    } else {
+                        let wt = if self.stamp[x] == step_id && self.mean_w[x] > 0.0 {
+                            self.w_prev[x] / self.mean_w[x]
+                        } else {
+                            0.0
+                        };
+                        if wt >= 1.0 {
+                            1.0
+                        } else if loose_last {
+                            (1.0 / p.q).min(1.0)
+                        } else {
+                            1.0 / p.q + (1.0 - 1.0 / p.q) * wt
+                        }
+                    };
+                    self.probs.push(alpha * w);
+                }
+            }
+            walk.push(nb[sample(&self.probs, rng)]);
+        }
+        walk
     }
 }
 
@@ -262,6 +339,105 @@ fn sigmoid(x: f32) -> f32 {
     }
 }
 
+/// Skip-gram with negative sampling over `walks` (module docs), negatives ∝ `freq`^0.75.
+/// With `trainable = None` every vector trains; with a mask only the masked nodes' input and
+/// output vectors do, and only the pairs with a masked centre or context are visited (the
+/// others have nothing to train but a rare masked negative).
+fn skip_gram(
+    p: &Node2VecParams,
+    walks: &[Vec<usize>],
+    freq: &[f64],
+    emb: &mut [f32],
+    out: &mut [f32],
+    trainable: Option<&[bool]>,
+    rng: &mut ChaCha8Rng,
+) {
+    let n = freq.len();
+    let dim = p.dim;
+    // Negative-sampling distribution: frequency^0.75, as a cumulative table.
+    let mut cum = Vec::with_capacity(n);
+    let mut acc = 0.0;
+    for f in freq {
+        acc += f.powf(0.75);
+        cum.push(acc);
+    }
+    if acc <= 0.0 {
+        return;
+    }
+    let trains = |u: usize| trainable.is_none_or(|m| m[u]);
+    let total_steps = (p.epochs * walks.iter().map(Vec::len).sum::<usize>()).max(1) as f64;
+    let mut done = 0usize;
+    let mut grad = vec![0.0f32; dim];
+    for _ in 0..p.epochs {
+        for walk in walks {
+            for (i, &u) in walk.iter().enumerate() {
+                let lr = (p.learning_rate * (1.0 - done as f64 / total_steps).max(1e-4)) as f32;
+                done += 1;
+                // word2vec's shrunk window: uniform in 1..=window, so near neighbours
+                // count more on average.
+                let win = rng.gen_range(1..=p.window);
+                let lo = i.saturating_sub(win);
+                let hi = (i + win + 1).min(walk.len());
+                let train_u = trains(u);
+                for (j, &c) in walk.iter().enumerate().take(hi).skip(lo) {
+                    if j == i || !(train_u || trains(c)) {
+                        continue;
+                    }
+                    grad.iter_mut().for_each(|g| *g = 0.0);
+                    let eu = &emb[u * dim..(u + 1) * dim];
+                    for k in 0..=p.negatives {
+                        let (target, label) = if k == 0 {
+                            (c, 1.0f32)
+                        } else {
+                            let r = rng.gen::<f64>() * acc;
+                            let s = cum.partition_point(|&x| x <= r).min(n - 1);
+                            if s == c {
+                                continue;
+                            }
+                            (s, 0.0f32)
+                        };
+                        let o = &mut out[target * dim..(target + 1) * dim];
+                        let g = (label - sigmoid(dot(eu, o))) * lr;
+                        if trains(target) {
+                            for ((gr, ov), ev) in grad.iter_mut().zip(o.iter_mut()).zip(eu) {
+                                *gr += g * *ov;
+                                *ov += g * ev;
+                            }
+                        } else {
+                            for (gr, ov) in grad.iter_mut().zip(o.iter()) {
+                                *gr += g * *ov;
+                            }
+                        }
+                    }
+                    if train_u {
+                        let eu = &mut emb[u * dim..(u + 1) * dim];
+                        for (e, g) in eu.iter_mut().zip(&grad) {
+                            *e += g;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The input vectors as [`Embeddings`], or an error when training diverged.
+fn to_embeddings(input: &[f32], n: usize, p: &Node2VecParams) -> Result<Embeddings, GraphError> {
+    let data: Vec<f64> = input.iter().map(|&x| x as f64).collect();
+    if data.iter().any(|x| !x.is_finite()) {
+        return Err(GraphError::InvalidParam {
+            name: "learning_rate",
+            value: p.learning_rate,
+            reason: "training diverged (non-finite embedding); lower it",
+        });
+    }
+    Ok(Embeddings {
+        n_nodes: n,
+        dim: p.dim,
+        data,
+    })
+}
+
 impl GraphEmbedder for Node2Vec {
     fn id(&self) -> &'static str {
         if self.params.plus {
@@ -274,91 +450,129 @@ impl GraphEmbedder for Node2Vec {
     /// Walks, then skip-gram; see the module docs. Nodes without edges keep their random
     /// initial vector (small, seeded).
     fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError> {
-        let n = graph.n_nodes();
+        Ok(self.fitted(graph, seed)?.embeddings)
+    }
+}
+
+impl InductiveEmbedder for Node2Vec {
+    fn fit(&self, graph: &Graph, seed: u64) -> Result<Box<dyn FittedEmbedder>, GraphError> {
+        Ok(Box::new(self.fitted(graph, seed)?))
+    }
+}
+
+/// A trained Node2Vec / Node2Vec+: the input (embedding) and output (context) vectors of
+/// skip-gram, and each node's visits in the training walks (the negative-sampling law).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedNode2Vec {
+    params: Node2VecParams,
+    id: &'static str,
+    kinds: Vec<NodeKind>,
+    input: Vec<f32>,
+    output: Vec<f32>,
+    freq: Vec<f64>,
+    /// Σ_u weighted degree of u in the training graph.
+    total_weight: f64,
+    embeddings: Embeddings,
+}
+
+impl FittedNode2Vec {
+    /// The output (context) vector of training node `u`.
+    ///
+    /// # Panics
+    /// When `u` is not a node of the training graph.
+    pub fn context(&self, u: usize) -> &[f32] {
+        &self.output[u * self.params.dim..(u + 1) * self.params.dim]
+    }
+
+    /// Most walk rounds an extension runs, per `walks_per_node` (bounds the cost for a new
+    /// node that the walks from it seldom revisit).
+    pub const MAX_ROUNDS_FACTOR: usize = 20;
+}
+
+impl FittedEmbedder for FittedNode2Vec {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn embeddings(&self) -> &Embeddings {
+        &self.embeddings
+    }
+
+    /// Frozen old vectors, walks from the new nodes, skip-gram on the new nodes' vectors
+    /// (module docs of [`crate::inductive`]). Walks run in rounds (one walk from every new
+    /// node with an edge, in a seeded shuffled order) for at least `walks_per_node` rounds
+    /// and until every new node `u` was visited `ŵ(u) · F / W` times (its weighted degree
+    /// `ŵ(u)` in `graph` times the training walks' visits per unit of weighted degree), at
+    /// most [`Self::MAX_ROUNDS_FACTOR`] · `walks_per_node` rounds. A new node without edges
+    /// keeps its seeded random initial vector, as in training.
+    fn extend(
+        &self,
+        graph: &Graph,
+        _features: Option<&NodeFeatures>,
+        new_nodes: &[usize],
+        seed: u64,
+    ) -> Result<Embeddings, GraphError> {
+        let mask = new_node_mask(&self.kinds, graph, new_nodes)?;
         let p = &self.params;
-        let dim = p.dim;
-        let walks = self.walks(graph, seed);
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        rng.set_stream(1);
-        let mut emb: Vec<f32> = (0..n * dim)
-            .map(|_| (rng.gen::<f32>() - 0.5) / dim as f32)
-            .collect();
-        let mut out = vec![0.0f32; n * dim];
-        // Negative-sampling distribution: frequency^0.75, as a cumulative table.
-        let mut freq = vec![0.0f64; n];
-        for w in &walks {
-            for &u in w {
-                freq[u] += 1.0;
-            }
-        }
-        let mut cum = Vec::with_capacity(n);
-        let mut acc = 0.0;
-        for f in &freq {
-            acc += f.powf(0.75);
-            cum.push(acc);
-        }
-        if acc > 0.0 {
-            let total_steps = (p.epochs * walks.iter().map(Vec::len).sum::<usize>()).max(1) as f64;
-            let mut done = 0usize;
-            let mut grad = vec![0.0f32; dim];
-            for _ in 0..p.epochs {
-                for walk in &walks {
-                    for (i, &u) in walk.iter().enumerate() {
-                        let lr =
-                            (p.learning_rate * (1.0 - done as f64 / total_steps).max(1e-4)) as f32;
-                        done += 1;
-                        // word2vec's shrunk window: uniform in 1..=window, so near
-                        // neighbours count more on average.
-                        let win = rng.gen_range(1..=p.window);
-                        let lo = i.saturating_sub(win);
-                        let hi = (i + win + 1).min(walk.len());
-                        for (j, &c) in walk.iter().enumerate().take(hi).skip(lo) {
-                            if j == i {
-                                continue;
-                            }
-                            grad.iter_mut().for_each(|g| *g = 0.0);
-                            let eu = &emb[u * dim..(u + 1) * dim];
-                            for k in 0..=p.negatives {
-                                let (target, label) = if k == 0 {
-                                    (c, 1.0f32)
-                                } else {
-                                    let r = rng.gen::<f64>() * acc;
-                                    let s = cum.partition_point(|&x| x <= r).min(n - 1);
-                                    if s == c {
-                                        continue;
-                                    }
-                                    (s, 0.0f32)
-                                };
-                                let o = &mut out[target * dim..(target + 1) * dim];
-                                let dot = dot(eu, o);
-                                let g = (label - sigmoid(dot)) * lr;
-                                for ((gr, ov), ev) in grad.iter_mut().zip(o.iter_mut()).zip(eu) {
-                                    *gr += g * *ov;
-                                    *ov += g * ev;
-                                }
-                            }
-                            let eu = &mut emb[u * dim..(u + 1) * dim];
-                            for (e, g) in eu.iter_mut().zip(&grad) {
-                                *e += g;
-                            }
-                        }
-                    }
+        let (n, n0, dim) = (graph.n_nodes(), self.kinds.len(), p.dim);
+        // Visits per unit of weighted degree in the training walks.
+        let per_weight = if self.total_weight > 0.0 {
+            self.freq.iter().sum::<f64>() / self.total_weight
+        } else {
+            0.0
+        };
+        let freq: Vec<f64> = (0..n)
+            .map(|u| {
+                if mask[u] {
+                    per_weight * weighted_degree(graph, u)
+                } else {
+                    self.freq[u]
                 }
+            })
+            .collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(2);
+        let mut walker = Walker::new(graph, p);
+        let mut order: Vec<usize> = (0..n).filter(|&u| mask[u] && graph.degree(u) > 0).collect();
+        let mut visits = vec![0.0f64; n];
+        let mut walks = Vec::new();
+        for round in 0..Self::MAX_ROUNDS_FACTOR * p.walks_per_node {
+            if round >= p.walks_per_node && order.iter().all(|&u| visits[u] >= freq[u]) {
+                break;
+            }
+            shuffle(&mut order, &mut rng);
+            for &start in &order {
+                let w = walker.walk(start, &mut rng);
+                for &x in &w {
+                    visits[x] += 1.0;
+                }
+                walks.push(w);
             }
         }
-        let data: Vec<f64> = emb.iter().map(|&x| x as f64).collect();
-        if data.iter().any(|x| !x.is_finite()) {
-            return Err(GraphError::InvalidParam {
-                name: "learning_rate",
-                value: p.learning_rate,
-                reason: "training diverged (non-finite embedding); lower it",
-            });
+        rng.set_stream(3);
+        let mut input = Vec::with_capacity(n * dim);
+        let mut output = Vec::with_capacity(n * dim);
+        for (u, &is_new) in mask.iter().enumerate() {
+            if is_new {
+                input.extend((0..dim).map(|_| (rng.gen::<f32>() - 0.5) / dim as f32));
+                output.extend(std::iter::repeat_n(0.0f32, dim));
+            } else {
+                debug_assert!(u < n0);
+                input.extend_from_slice(&self.input[u * dim..(u + 1) * dim]);
+                output.extend_from_slice(self.context(u));
+            }
         }
-        Ok(Embeddings {
-            n_nodes: n,
-            dim,
-            data,
-        })
+        skip_gram(
+            p,
+            &walks,
+            &freq,
+            &mut input,
+            &mut output,
+            Some(&mask),
+            &mut rng,
+        );
+        let all = to_embeddings(&input, n, p)?;
+        Ok(merge_rows(&self.embeddings, &mask, |u| all.row(u).to_vec()))
     }
 }
 
