@@ -177,6 +177,14 @@ pub enum GraphError {
         /// The given column's name (empty past the last one).
         got: String,
     },
+    /// Embeddings with another number of rows than the graph they should describe has nodes.
+    #[error("embeddings have {got} rows, the graph has {expected} nodes")]
+    EmbeddingRows {
+        /// Nodes of the graph.
+        expected: usize,
+        /// Rows of the embeddings.
+        got: usize,
+    },
     /// A tensor operation failed (candle's message).
     #[error("tensor operation failed: {message}")]
     Tensor {

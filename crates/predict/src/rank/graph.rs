@@ -32,8 +32,8 @@ use super::{ModelScore, PredictError, Ranker, TargetView};
 use zoorank_core::{DatasetIdx, ModelIdx};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{
-    build_graph, Embeddings, Gat, GnnParams, Graph, GraphEmbedder, GraphParams, GraphSage,
-    Node2Vec, Node2VecParams, NodeFeatures,
+    build_graph, Embeddings, Gat, GnnParams, Graph, GraphError, GraphParams, GraphSage,
+    InductiveEmbedder, Node2Vec, Node2VecParams, NodeFeatures,
 };
 
 /// Embedding dimension the graph rankers use.
@@ -119,16 +119,31 @@ impl GraphRanker {
         graph: &Graph,
         seed: u64,
     ) -> Result<Embeddings, PredictError> {
+        Ok(self.embedder(zoo, graph)?.embed(graph, seed)?)
+    }
+
+    /// The graph construction parameters.
+    pub fn graph_params(&self) -> GraphParams {
+        self.graph
+    }
+
+    /// This ranker's node embedder for `graph` built on `zoo` (the GNNs with
+    /// `NodeFeatures::from_zoo(zoo, graph)`): [`InductiveEmbedder::fit`] on a graph without a
+    /// new target, then `extend` with it, embeds the target without training the whole graph
+    /// again (`crates/eval/examples/inductive.rs`).
+    pub fn embedder(
+        &self,
+        zoo: &zoorank_core::Zoo,
+        graph: &Graph,
+    ) -> Result<Box<dyn InductiveEmbedder>, PredictError> {
         Ok(match self.learner {
-            Learner::Node2Vec | Learner::Node2VecPlus => {
-                Node2Vec::new(self.embed)?.embed(graph, seed)?
+            Learner::Node2Vec | Learner::Node2VecPlus => Box::new(Node2Vec::new(self.embed)?),
+            Learner::GraphSage => Box::new(
+                GraphSage::new(self.gnn)?.with_features(NodeFeatures::from_zoo(zoo, graph)?),
+            ),
+            Learner::Gat => {
+                Box::new(Gat::new(self.gnn)?.with_features(NodeFeatures::from_zoo(zoo, graph)?))
             }
-            Learner::GraphSage => GraphSage::new(self.gnn)?
-                .with_features(NodeFeatures::from_zoo(zoo, graph)?)
-                .embed(graph, seed)?,
-            Learner::Gat => Gat::new(self.gnn)?
-                .with_features(NodeFeatures::from_zoo(zoo, graph)?)
-                .embed(graph, seed)?,
         })
     }
 
@@ -155,6 +170,31 @@ impl Ranker for GraphRanker {
             },
         )?;
         let emb = self.embed(zoo, &graph, view.seed)?;
+        self.rank_with_embeddings(view, &emb)
+    }
+}
+
+impl GraphRanker {
+    /// [`Ranker::rank`] with the node embeddings of `view.zoo`'s graph given (node ids of
+    /// `build_graph` on `view.zoo`), e.g. a target embedded by `FittedEmbedder::extend`.
+    ///
+    /// # Errors
+    /// `GraphError::EmbeddingRows` when `emb` does not have one row per model and dataset;
+    /// the regressor's errors.
+    pub fn rank_with_embeddings(
+        &self,
+        view: &TargetView,
+        emb: &Embeddings,
+    ) -> Result<Vec<ModelScore>, PredictError> {
+        let zoo = &view.zoo;
+        let n_nodes = zoo.models.len() + zoo.datasets.len();
+        if emb.n_nodes != n_nodes {
+            return Err(GraphError::EmbeddingRows {
+                expected: n_nodes,
+                got: emb.n_nodes,
+            }
+            .into());
+        }
         let dim = emb.dim;
         let compact = self.regressor == "xgb";
         let push = |m: ModelIdx, d: DatasetIdx, row: &mut Vec<f64>| {
