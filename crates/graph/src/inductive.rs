@@ -39,6 +39,30 @@
 //! new neighbour changes their aggregation): whatever was fitted on the old embeddings (a
 //! regressor) stays valid.
 //!
+//! ```
+//! use zoorank_graph::{FittedEmbedder, Graph, InductiveEmbedder, Node2Vec, Node2VecParams, NodeKind};
+//! // Two triangles joined by one edge; then node 6 arrives, linked to the first triangle.
+//! let mut edges = vec![(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0), (3, 4, 1.0), (4, 5, 1.0), (3, 5, 1.0), (2, 3, 0.1)];
+//! let g0 = Graph::from_edges(vec![NodeKind::Other; 6], &edges).unwrap();
+//! edges.extend([(6, 0, 1.0), (6, 1, 1.0)]);
+//! let g1 = Graph::from_edges(vec![NodeKind::Other; 7], &edges).unwrap();
+//! let n2v = Node2Vec::new(Node2VecParams { dim: 16, ..Node2VecParams::default() }).unwrap();
+//! let fitted = n2v.fit(&g0, 7).unwrap();
+//! let e = fitted.extend(&g1, None, &[6], 7).unwrap();
+//! assert_eq!((e.n_nodes, e.dim), (7, 16));
+//! assert_eq!(e.row(4), fitted.embeddings().row(4)); // old nodes keep their vectors
+//! assert!(fitted.extend(&g1, None, &[], 7).is_err()); // node 6 must be listed as new
+//! ```
+//!
+//! **Measured** (`crates/eval/examples/inductive.rs`, real image zoo, 185 models, 69 datasets,
+//! rankers' settings: 32 dimensions; 2-core box, release, seeds 0, 1, 2): embedding a held-out
+//! target by `extend` takes 2 ms (Node2Vec, Node2Vec+, GraphSAGE) to 4 ms (GAT) per target,
+//! against 0.14 s, 0.15 s, 0.28 s and 0.55 s for retraining the embedder on the graph that
+//! contains the target. Ranked through `lr`, the two embeddings' weighted Pearson agree within
+//! 0.025 and their weighted Kendall τ within 0.05 on the 4 validation and the 8 published
+//! targets, neither side consistently ahead; Rel@1 on the published 8 is lower with `extend`
+//! for Node2Vec (0.890 → 0.836) and Node2Vec+ (0.836 → 0.785), the same for the GNNs.
+//!
 //! References: Grover & Leskovec, KDD 2016; Le & Mikolov, ICML 2014; Hamilton, Ying &
 //! Leskovec, NeurIPS 2017; Veličković et al., ICLR 2018.
 

@@ -17,8 +17,10 @@
 //! L2 normalisation (the weight decay bounds the scale instead).
 //!
 //! Being inductive, the trained weights apply to a node added later from its features and
-//! edges alone; here every embedding run trains on the held-out graph, whose target node only
-//! has dataset–dataset edges.
+//! edges alone: [`GraphSage::fitted`] keeps them ([`crate::FittedGnn`]) and
+//! [`crate::FittedEmbedder::extend`] embeds new nodes by one forward pass
+//! ([`crate::inductive`]). [`GraphEmbedder::embed`] trains on the graph it is given (for the
+//! graph rankers, the held-out graph, whose target node only has dataset–dataset edges).
 //!
 //! Cost per epoch: O(N · f · h + E · h + N · h · d + E · d) for N nodes, E edges, f input
 //! features, h hidden and d output dimensions.
