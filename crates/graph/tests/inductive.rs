@@ -359,3 +359,38 @@ fn a_new_target_dataset_is_embedded_from_its_dataset_edges() {
         assert!(e.row(target).iter().any(|&x| x != 0.0), "{}", l.id());
     }
 }
+
+#[test]
+fn several_new_nodes_are_embedded_together_whatever_their_listing_order() {
+    // Nodes 2C and 2C + 1 arrive linked to each other, the first to community one, the
+    // second to community two.
+    let g0 = communities(false);
+    let mut kinds = g0.kinds().to_vec();
+    kinds.extend([NodeKind::Other; 2]);
+    let mut edges = Vec::new();
+    for a in 0..2 * C {
+        for (&b, &w) in g0.neighbors(a).iter().zip(g0.neighbor_weights(a)) {
+            edges.push((a, b, w));
+        }
+    }
+    edges.extend((0..4).map(|i| (2 * C, i, 1.0)));
+    edges.extend((0..4).map(|i| (2 * C + 1, C + i, 1.0)));
+    edges.push((2 * C, 2 * C + 1, 0.2));
+    let g2 = Graph::from_edges(kinds, &edges).unwrap();
+    let f = features(2 * C + 2);
+    for (learner, gnn) in learners() {
+        let id = learner.id();
+        let fitted = learner.fit(&g0, 6).unwrap();
+        let feats = gnn.then_some(&f);
+        let e = fitted.extend(&g2, feats, &[2 * C, 2 * C + 1], 4).unwrap();
+        assert_eq!(
+            e,
+            fitted.extend(&g2, feats, &[2 * C + 1, 2 * C], 4).unwrap(),
+            "{id}"
+        );
+        for (u, own, other) in [(2 * C, 0..C, C..2 * C), (2 * C + 1, C..2 * C, 0..C)] {
+            let (near, far) = (mean_cosine(&e, u, own), mean_cosine(&e, u, other));
+            assert!(near > far + 0.2, "{id} node {u}: {near:.3} vs {far:.3}");
+        }
+    }
+}
