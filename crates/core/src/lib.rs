@@ -19,4 +19,7 @@
 pub mod metrics;
 pub mod zoo;
 
-pub use zoo::{Dataset, DatasetIdx, Distance, Modality, Model, ModelIdx, Record, ScoreRecord, Zoo};
+pub use zoo::{
+    collapse, Collapse, Dataset, DatasetIdx, Distance, Modality, Model, ModelIdx, Record,
+    ScoreRecord, Zoo,
+};

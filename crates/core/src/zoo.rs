@@ -282,6 +282,42 @@ impl Zoo {
         m
     }
 
+    /// Best full fine-tuning (non-PEFT, finite) accuracy per dataset and model:
+    /// `best[d][m]`, `None` where `m` has no such record on `d`. The protocol's ground truth of
+    /// every dataset at once, and the history every learned ranker starts from.
+    pub fn best_accuracies(&self) -> Vec<Vec<Option<f64>>> {
+        let (nd, nm) = (self.datasets.len(), self.models.len());
+        let mut best = vec![vec![None; nm]; nd];
+        for r in &self.records {
+            if r.peft_method.is_some()
+                || !r.accuracy.is_finite()
+                || r.model >= nm
+                || r.dataset >= nd
+            {
+                continue;
+            }
+            let b: &mut Option<f64> = &mut best[r.dataset][r.model];
+            *b = Some(b.map_or(r.accuracy, |v: f64| v.max(r.accuracy)));
+        }
+        best
+    }
+
+    /// Datasets whose fine-tuning history collapsed (see [`collapse`]), from
+    /// [`Zoo::best_accuracies`].
+    pub fn collapsed_datasets(&self) -> Vec<Collapse> {
+        self.best_accuracies()
+            .iter()
+            .enumerate()
+            .filter_map(|(d, row)| {
+                let vals: Vec<f64> = row.iter().flatten().copied().collect();
+                collapse(&vals).map(|mut c| {
+                    c.dataset = d;
+                    c
+                })
+            })
+            .collect()
+    }
+
     /// A copy of this zoo without any fine-tuning record on `dataset`: what a predictor may
     /// see when `dataset` is the held-out target. Metadata, distances and feature-based scores
     /// of `dataset` stay: they are computed from the target's data, not from fine-tuning on it,
@@ -293,9 +329,92 @@ impl Zoo {
     }
 }
 
+/// A dataset whose runs mostly ended at one identical lowest accuracy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Collapse {
+    /// The dataset ([`Zoo::collapsed_datasets`] fills it in; [`collapse`] leaves 0).
+    pub dataset: DatasetIdx,
+    /// Models with a result on it.
+    pub runs: usize,
+    /// Models whose best result is the shared lowest value.
+    pub collapsed: usize,
+    /// That value (typically the frequency of the majority class: chance).
+    pub value: f64,
+}
+
+/// Whether one dataset's best accuracies (one per model) **collapsed**: at least
+/// [`COLLAPSE_MIN_RUNS`] values and at least half of them equal to the minimum (within
+/// 10⁻⁶ + 10⁻⁴ · range). A fine-tuning run that diverges, or never leaves predicting one
+/// class, ends at the same chance-level accuracy whatever the model; when most of a dataset's
+/// runs did, the dataset says nothing about which model transfers better (in the image zoo,
+/// 110 of food101's 112 models sit at 0.0099 = 1/101), and treating its ties as a ranking
+/// would drag every model's history toward the few runs that worked. The rule is fixed a
+/// priori (half of the runs), not fitted on any target.
+pub fn collapse(values: &[f64]) -> Option<Collapse> {
+    if values.len() < COLLAPSE_MIN_RUNS {
+        return None;
+    }
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    let tol = 1e-6 + 1e-4 * (hi - lo);
+    let at_min = values.iter().filter(|&&v| v - lo <= tol).count();
+    (2 * at_min >= values.len()).then_some(Collapse {
+        dataset: 0,
+        runs: values.len(),
+        collapsed: at_min,
+        value: lo,
+    })
+}
+
+/// Fewest results on a dataset for [`collapse`] to judge it.
+pub const COLLAPSE_MIN_RUNS: usize = 4;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collapse_needs_half_of_the_runs_at_one_lowest_value() {
+        assert_eq!(
+            collapse(&[0.01, 0.01, 0.5, 0.6]).map(|c| c.collapsed),
+            Some(2)
+        );
+        assert!(collapse(&[0.01, 0.01, 0.5, 0.6, 0.7]).is_none());
+        assert!(
+            collapse(&[0.01, 0.01, 0.01]).is_none(),
+            "too few runs to judge"
+        );
+        let c = collapse(&[0.0099, 0.0099, 0.00990001, 0.65, 0.0099]).unwrap();
+        assert_eq!((c.runs, c.collapsed, c.value), (5, 4, 0.0099));
+        // Every run equal (a constant column) is a collapse too: no ranking in it.
+        assert!(collapse(&[0.3; 6]).is_some());
+    }
+
+    #[test]
+    fn collapsed_datasets_reads_best_non_peft_accuracies() {
+        let mut zoo = Zoo::default();
+        let a = zoo.add_dataset(Dataset::named("a"));
+        let b = zoo.add_dataset(Dataset::named("b"));
+        for i in 0..6 {
+            let m = zoo.add_model(Model::named(format!("m{i}")));
+            zoo.records.push(Record::new(m, a, 0.1 * i as f64));
+            // b: a failed run and a good one per model; the best counts.
+            zoo.records.push(Record::new(m, b, 0.01));
+            let mut lora = Record::new(m, b, 0.9);
+            lora.peft_method = Some("lora".into());
+            zoo.records.push(lora);
+            if i < 2 {
+                zoo.records.push(Record::new(m, b, 0.5 + 0.1 * i as f64));
+            }
+        }
+        let c = zoo.collapsed_datasets();
+        assert_eq!(c.len(), 1);
+        assert_eq!((c[0].dataset, c[0].runs, c[0].collapsed), (b, 6, 4));
+        assert_eq!(zoo.best_accuracies()[b][0], Some(0.5));
+    }
 
     #[test]
     fn ground_truth_takes_the_maximum_and_skips_peft() {

@@ -17,6 +17,9 @@
 //!   when `ã_md ≥ q_d`, the `link_quantile` quantile of d's `ã` (so each dataset links its
 //!   better models), with weight `max(a_md, 10⁻³)` (accuracy; metrics like Matthews correlation
 //!   may be ≤ 0).
+//! - A dataset whose runs mostly collapsed to one chance-level accuracy
+//!   ([`zoorank_core::collapse`]) gets neither accuracy links nor history edges: its ties carry
+//!   no ranking.
 //! - **model–source dataset**: `model.source_dataset` resolved by name, weight `source_weight`.
 //!
 //! The zoo handed in is the held-out view (the target's records already removed), so the target
@@ -134,19 +137,15 @@ pub fn build_graph(zoo: &Zoo, params: &GraphParams) -> Result<Graph, GraphError>
     kinds.extend((0..nd).map(NodeKind::Dataset));
     let held = |d: DatasetIdx| params.hold_out == Some(d);
 
-    // Best non-PEFT accuracy per (dataset, model).
-    let mut best: Vec<Vec<Option<f64>>> = vec![vec![None; nm]; nd];
-    for r in &zoo.records {
-        if r.peft_method.is_some() || !r.accuracy.is_finite() || r.model >= nm || r.dataset >= nd {
-            continue;
-        }
-        let b = &mut best[r.dataset][r.model];
-        *b = Some(b.map_or(r.accuracy, |v: f64| v.max(r.accuracy)));
-    }
+    // Best non-PEFT accuracy per (dataset, model); collapsed datasets give no links.
+    let best = zoo.best_accuracies();
     // Min-max normalised accuracies.
     let mut norm: Vec<Vec<Option<f64>>> = vec![vec![None; nm]; nd];
     for d in 0..nd {
         let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
+        if zoorank_core::collapse(&vals).is_some() {
+            continue;
+        }
         if vals.is_empty() {
             continue;
         }

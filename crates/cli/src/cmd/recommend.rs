@@ -13,8 +13,10 @@ use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
 use zoorank_predict::rank::table::History;
 use zoorank_predict::rank::{ranker_by_id, TargetView};
 
-/// The method `recommend` uses unless told otherwise (see BENCHMARKS.md for why).
-pub const DEFAULT_METHOD: &str = "pop+amazon-fm";
+/// The method `recommend` uses unless told otherwise: the learned method with the best
+/// Pearson + weighted τ + Rel@1 on the validation targets (eurosat, kitti,
+/// diabetic_retinopathy_detection, smallnorb_label_azimuth; BENCHMARKS.md).
+pub const DEFAULT_METHOD: &str = "lr";
 
 /// Arguments of `recommend`.
 ///

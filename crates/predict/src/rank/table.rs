@@ -37,8 +37,13 @@ pub struct History {
     pub y: Vec<Vec<Option<f64>>>,
     /// Mean and standard deviation of `best` per dataset (None without ≥ 2 models).
     pub moments: Vec<Option<(f64, f64)>>,
-    /// Datasets with at least two models' records (usable as training targets).
+    /// Datasets with at least two models' records (usable as training targets), except the
+    /// collapsed ones.
     pub train_datasets: Vec<DatasetIdx>,
+    /// Datasets left out of the history because most of their runs collapsed to one chance
+    /// level ([`zoorank_core::collapse`]): their `best` stays, nothing else is derived from
+    /// them.
+    pub collapsed: Vec<zoorank_core::Collapse>,
     /// Symmetric distance matrix (first distance method of the zoo; `None` where unknown).
     pub distance: Vec<Vec<Option<f64>>>,
     /// Per dataset, `[log₁₀ #classes, log₁₀ #samples]` when both are known (for the level of
@@ -51,14 +56,8 @@ impl History {
     pub fn new(zoo: &Zoo) -> History {
         let nd = zoo.datasets.len();
         let nm = zoo.models.len();
-        let mut best = vec![vec![None; nm]; nd];
-        for r in &zoo.records {
-            if r.peft_method.is_some() || !r.accuracy.is_finite() {
-                continue;
-            }
-            let b: &mut Option<f64> = &mut best[r.dataset][r.model];
-            *b = Some(b.map_or(r.accuracy, |v: f64| v.max(r.accuracy)));
-        }
+        let best = zoo.best_accuracies();
+        let mut collapsed = Vec::new();
         let mut norm = vec![vec![None; nm]; nd];
         let mut z = vec![vec![None; nm]; nd];
         let mut moments = vec![None; nd];
@@ -66,6 +65,10 @@ impl History {
         for d in 0..nd {
             let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
             if vals.len() < 2 {
+                continue;
+            }
+            if let Some(c) = zoorank_core::collapse(&vals) {
+                collapsed.push(zoorank_core::Collapse { dataset: d, ..c });
                 continue;
             }
             let (lo, hi) = vals
@@ -109,6 +112,7 @@ impl History {
             y,
             moments,
             train_datasets,
+            collapsed,
             distance,
             size,
         }
