@@ -139,6 +139,11 @@ pub struct EvalReport {
     pub methods: BTreeMap<String, MethodReport>,
     /// Per target.
     pub targets: BTreeMap<String, TargetInfo>,
+    /// (method, target, why) of every pair the method could not rank because there was
+    /// nothing to learn from (no other dataset with fine-tuning records); the method's average
+    /// is over the other targets. Not part of the JSON (its shape is fixed); the CLI warns.
+    #[serde(skip)]
+    pub skipped: Vec<(String, String, String)>,
 }
 
 /// The held-out view of `zoo` for `target`: every record of the target removed; the
@@ -326,6 +331,11 @@ pub fn evaluate(
             Ok(x) => x,
             // A stored-score baseline on a target without that score: no entry.
             Err(PredictError::NoScores { .. }) => continue,
+            // Nothing to learn from for this target (e.g. the only dataset with records).
+            Err(e @ PredictError::NoTrainingData { .. }) => {
+                report.skipped.push((method.clone(), tname, e.to_string()));
+                continue;
+            }
             Err(e) => {
                 return Err(EvalError::Method {
                     method: method.clone(),

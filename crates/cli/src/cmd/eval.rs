@@ -98,6 +98,9 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         methods.len()
     ));
     let report = evaluate(&zoo, &methods, &opts).context("evaluating")?;
+    for (method, target, why) in &report.skipped {
+        eprintln!("warning: {method} skipped {target}: {why}");
+    }
     let mut ratios: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>> = BTreeMap::new();
     for &r in a.model_ratio.as_deref().unwrap_or(&[]) {
         anyhow::ensure!(r > 0.0 && r <= 1.0, "--model-ratio {r}: must be in (0, 1]");

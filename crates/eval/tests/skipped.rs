@@ -1,0 +1,30 @@
+//! A zoo where a learned method has nothing to learn from (the schema sample of the text zoo
+//! has records on one dataset only): `evaluate` reports the pair as skipped instead of failing
+//! the whole evaluation, and the methods that can run still do.
+
+use zoorank_core::{Dataset, Model, Record, Zoo};
+use zoorank_eval::{evaluate, EvalOptions};
+
+#[test]
+fn a_method_without_training_data_is_skipped_not_fatal() {
+    let mut zoo = Zoo::default();
+    let t = zoo.add_dataset(Dataset::named("only"));
+    for i in 0..5 {
+        let m = zoo.add_model(Model::named(format!("m{i}")));
+        zoo.records.push(Record::new(m, t, 0.5 + 0.1 * i as f64));
+    }
+    let methods = vec!["popularity".to_string(), "lr".to_string()];
+    let rep = evaluate(&zoo, &methods, &EvalOptions::default()).unwrap();
+    assert_eq!(rep.skipped.len(), 1, "{:?}", rep.skipped);
+    let (method, target, why) = &rep.skipped[0];
+    assert_eq!((method.as_str(), target.as_str()), ("lr", "only"));
+    assert!(
+        why.contains("no other dataset has fine-tuning records"),
+        "{why}"
+    );
+    assert!(rep.methods["popularity"].per_target.contains_key("only"));
+    assert!(rep
+        .methods
+        .get("lr")
+        .is_none_or(|r| r.per_target.is_empty()));
+}
