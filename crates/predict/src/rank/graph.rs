@@ -137,6 +137,13 @@ impl GraphRanker {
         self.graph
     }
 
+    /// With other graph construction parameters (`hold_out` is always set to the view's
+    /// target when ranking). The id does not change.
+    pub fn with_graph_params(mut self, graph: GraphParams) -> GraphRanker {
+        self.graph = graph;
+        self
+    }
+
     /// This ranker's node embedder for `graph` built on `zoo` (the GNNs with
     /// `NodeFeatures::from_zoo(zoo, graph)`): [`InductiveEmbedder::fit`] on a graph without a
     /// new target, then `extend` with it, embeds the target without training the whole graph

@@ -10,9 +10,12 @@
 //! | `lr`, `rf`, `xgb` | history regressors over [`table`]'s feature table (ridge, random forest, gradient boosting) |
 //! | `pop+<id>` | a learned ranker shrunk toward popularity: equal-weight mean of both standardised scores |
 //! | `amazon-lr`, `amazon-fm` | guided recommendation (Li et al., CVPR 2023): one-hot model/dataset ids + meta features + scores, linear regression / factorization machine |
-//! | `lr+node2vec`, …, `xgb+node2vec+` | TransferGraph ([`graph`]): Node2Vec / Node2Vec+ embeddings of the model–dataset graph + history features, lr / rf / xgb |
+//! | `lr+node2vec`, …, `xgb+gat` | TransferGraph ([`graph`]): Node2Vec / Node2Vec+ / GraphSAGE / GAT embeddings of the model–dataset graph + history features, lr / rf / xgb |
+//! | `auto` | chosen per fit among `lr`, `pop+lr`, `popularity` by leave-one-dataset-out over the training datasets ([`cv`]) |
+//! | `<graph id>@cv` | the graph ranker with its link quantile (0.5, 0.25, 0.75) chosen the same way ([`cv`]) |
 
 pub mod baseline;
+pub mod cv;
 pub mod graph;
 pub mod guided;
 pub mod history;
@@ -110,6 +113,47 @@ pub const GRAPH_IDS: [&str; 12] = [
     "xgb+gat",
 ];
 
+/// Ids of the rankers that choose by cross-validation ([`cv`]) listed by [`all_ids`]; every
+/// graph id also takes the `@cv` suffix.
+pub const CV_IDS: [&str; 2] = ["auto", "lr+node2vec@cv"];
+
+/// Most fold datasets of `auto` (cheap candidates: every training dataset on the image zoo).
+const AUTO_FOLDS: usize = 16;
+/// Most fold datasets of `<graph id>@cv` (each fold trains an embedding).
+const GRAPH_CV_FOLDS: usize = 6;
+
+/// The cross-validated ranker called `id` (`auto` or `<graph id>@cv`), `None` for any other
+/// id. Separate from [`ranker_by_id`] so callers can ask it what it chose
+/// ([`cv::CvChoice::choose`]).
+pub fn cv_choice_by_id(id: &str, score_methods: &[String]) -> Option<cv::CvChoice> {
+    if id == "auto" {
+        return Some(cv::CvChoice::new(
+            "auto",
+            vec![
+                ("lr".to_string(), ranker_by_id("lr", score_methods).ok()?),
+                (
+                    "pop+lr".to_string(),
+                    ranker_by_id("pop+lr", score_methods).ok()?,
+                ),
+                ("popularity".to_string(), Box::new(baseline::Popularity)),
+            ],
+            AUTO_FOLDS,
+        ));
+    }
+    let base = graph::GraphRanker::from_id(id.strip_suffix("@cv")?)?;
+    let candidates = [0.5, 0.25, 0.75]
+        .into_iter()
+        .map(|q| {
+            let r = base.clone().with_graph_params(zoorank_graph::GraphParams {
+                link_quantile: q,
+                ..base.graph_params()
+            });
+            (format!("link_quantile={q}"), Box::new(r) as Box<dyn Ranker>)
+        })
+        .collect();
+    Some(cv::CvChoice::new(id, candidates, GRAPH_CV_FOLDS))
+}
+
 /// Builds the ranker called `id`. `score_methods` are the stored score method ids of the zoo,
 /// each usable as a baseline.
 pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker>, PredictError> {
@@ -124,6 +168,9 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
                 learned: ranker_by_id(&b[4..], score_methods)?,
             })
         }
+        c if cv_choice_by_id(c, score_methods).is_some() => {
+            Box::new(cv_choice_by_id(c, score_methods).expect("checked"))
+        }
         g if GRAPH_IDS.contains(&g) => {
             Box::new(graph::GraphRanker::from_id(g).expect("GRAPH_IDS parse"))
         }
@@ -135,6 +182,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
                 .iter()
                 .chain(LEARNED_IDS.iter())
                 .chain(GRAPH_IDS.iter())
+                .chain(CV_IDS.iter())
                 .map(|s| s.to_string())
                 .collect();
             known.extend(score_methods.iter().cloned());
@@ -154,5 +202,6 @@ pub fn all_ids(score_methods: &[String]) -> Vec<String> {
     v.extend(LEARNED_IDS.iter().map(|s| s.to_string()));
     v.push("pop+amazon-fm".to_string());
     v.extend(GRAPH_IDS.iter().map(|s| s.to_string()));
+    v.extend(CV_IDS.iter().map(|s| s.to_string()));
     v
 }
