@@ -41,13 +41,42 @@ impl Ranker for Guided {
         self.id.to_string()
     }
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-        fit_and_rank(
-            self.regressor,
-            TableSpec {
-                history: false,
-                one_hot_ids: true,
-            },
-            view,
-        )
+        let spec = TableSpec {
+            history: false,
+            one_hot_ids: true,
+        };
+        if self.regressor != "fm" {
+            return fit_and_rank(self.regressor, spec, view);
+        }
+        // The FM's fit depends on its seed (initial factors, the early-stopping split): average
+        // FM_BAG fits with seeds seed, seed + 1, ….
+        let mut runs = Vec::with_capacity(FM_BAG);
+        for i in 0..FM_BAG as u64 {
+            let v = TargetView {
+                seed: view.seed.wrapping_add(i),
+                ..view.clone()
+            };
+            runs.push(fit_and_rank(self.regressor, spec, &v)?);
+        }
+        Ok(average(runs))
     }
+}
+
+/// Fits averaged by `amazon-fm`.
+pub const FM_BAG: usize = 5;
+
+/// Mean score and mean predicted accuracy per model over runs that scored the same models in
+/// the same order (the same view under different seeds).
+fn average(runs: Vec<Vec<ModelScore>>) -> Vec<ModelScore> {
+    let n = runs.len() as f64;
+    let mut out = runs[0].clone();
+    for (j, s) in out.iter_mut().enumerate() {
+        s.score = runs.iter().map(|r| r[j].score).sum::<f64>() / n;
+        s.predicted_accuracy = runs
+            .iter()
+            .map(|r| r[j].predicted_accuracy)
+            .sum::<Option<f64>>()
+            .map(|v| v / n);
+    }
+    out
 }
