@@ -126,6 +126,21 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
         "explain only when asked"
     );
 
+    // A graph method embeds the new dataset inductively (trained graph + its dataset edges)
+    // and still ranks every model with a finite prediction.
+    for method in ["lr+node2vec", "lr+graphsage"] {
+        let g =
+            json(zoorank(&db).args(["recommend", "--target", "new", "--json", "--method", method]));
+        let models = g["models"].as_array().unwrap();
+        assert_eq!(models.len(), 6, "{method}: {g}");
+        assert!(
+            models
+                .iter()
+                .all(|m| m["predicted_accuracy"].as_f64().is_some_and(f64::is_finite)),
+            "{method}: {g}"
+        );
+    }
+
     // The human table names the evidence too.
     let table = zoorank(&db)
         .args(["recommend", "--target", "new"])

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
+use zoorank_predict::rank::graph::GraphRanker;
 use zoorank_predict::rank::table::History;
-use zoorank_predict::rank::{ranker_by_id, TargetView};
+use zoorank_predict::rank::{ranker_by_id, Ranker, TargetView};
 
 /// The method `recommend` uses unless told otherwise: the learned method with the best
 /// Pearson + weighted τ + Rel@1 on the validation targets (eurosat, kitti,
@@ -186,7 +187,14 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
             global.db.display()
         )
     })?;
-    let ranker = ranker_by_id(&a.method, &zoo.score_methods())?;
+    // A target without any record of its own is a new dataset: graph methods embed it into
+    // the zoo's trained graph from its dataset edges (GraphRanker::inductive) instead of
+    // training the embedding on a graph that contains it.
+    let new_target = zoo.ground_truth(target, true).is_empty();
+    let ranker: Box<dyn Ranker> = match GraphRanker::from_id(&a.method) {
+        Some(g) if new_target => Box::new(g.inductive(true)),
+        _ => ranker_by_id(&a.method, &zoo.score_methods())?,
+    };
     let held = zoo.without_target_history(target);
     let cands = candidates(&zoo, &held, target);
     anyhow::ensure!(
