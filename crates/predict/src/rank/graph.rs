@@ -202,7 +202,7 @@ impl GraphRanker {
     /// skip-gram on its vector against the frozen context vectors; GraphSAGE / GAT: a forward
     /// pass of the trained weights). Every other node keeps its trained vector, so a fitted
     /// embedder can be reused for any number of new targets (`embedder` + `fit` once, `extend`
-    /// per target: ≈ 2 ms against 0.14–0.6 s for retraining on the image zoo,
+    /// per target: 1–3 ms against 0.13–0.5 s for retraining on the image zoo,
     /// `crates/eval/examples/inductive.rs`).
     ///
     /// # Errors
