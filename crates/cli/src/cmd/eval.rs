@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use zoorank_core::Zoo;
 use zoorank_eval::{evaluate, EvalOptions, EvalReport, MethodReport};
-use zoorank_predict::rank::all_ids;
+use zoorank_predict::rank::{all_ids, CV_IDS};
 
 /// Arguments of `eval`.
 ///
@@ -23,8 +23,11 @@ use zoorank_predict::rank::all_ids;
 /// Example: zoorank eval --targets stanfordcars,svhn,caltech101,pets,cifar100,flowers,smallnorb_label_elevation,dtd
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Methods to evaluate (comma-separated ids); default: every baseline, stored score and
-    /// learned method (random, popularity, logme, ..., lr, rf, xgb, amazon-lr, amazon-fm).
+    /// Methods to evaluate (comma-separated ids); default: every baseline, stored score,
+    /// learned method and graph variant (random, popularity, logme, ..., lr, rf, xgb,
+    /// amazon-lr, amazon-fm, pop+amazon-fm, lr+node2vec, ..., xgb+gat). The cross-validated
+    /// `auto` and `<graph id>@cv` run only when named: they refit every candidate once per
+    /// training dataset (seconds per target).
     #[arg(long, value_delimiter = ',')]
     pub methods: Option<Vec<String>>,
     /// Targets (comma-separated dataset names); default: every dataset with records.
@@ -80,10 +83,12 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         "the store {} has no fine-tuning records: import a zoo first (zoorank import --help)",
         global.db.display()
     );
-    let methods = a
-        .methods
-        .clone()
-        .unwrap_or_else(|| all_ids(&zoo.score_methods()));
+    let methods = a.methods.clone().unwrap_or_else(|| {
+        all_ids(&zoo.score_methods())
+            .into_iter()
+            .filter(|id| !CV_IDS.contains(&id.as_str()))
+            .collect()
+    });
     let mut opts = EvalOptions {
         targets: a.targets.clone(),
         include_peft: a.include_peft,
