@@ -6,32 +6,17 @@
 //! `cargo run --release -p zoorank-eval --example calibration [method ...]`
 //! (default methods: pop+amazon-fm lr). Data from `$ZOORANK_DATA` (default `../shared/data`).
 
-use std::path::{Path, PathBuf};
 use zoorank_eval::leave_one_out;
 use zoorank_predict::rank::ranker_by_id;
-use zoorank_store::{import, ImportOptions, Store};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut methods: Vec<String> = std::env::args().skip(1).collect();
     if methods.is_empty() {
         methods = vec!["pop+amazon-fm".into(), "lr".into()];
     }
-    let mut store = Store::open_in_memory()?;
-    import::import_transfergraph(
-        &mut store,
-        &data_dir().join("transfergraph-image"),
-        ImportOptions {
-            skip_bad_rows: true,
-            dry_run: false,
-        },
-    )?;
-    let zoo = store.load_zoo()?;
+    let zoo = common::image_zoo()?;
     let targets: Vec<usize> = zoo
         .datasets_with_records(false)
         .into_iter()

@@ -20,34 +20,16 @@
 //! (default: the 8 published image targets). Data from `$ZOORANK_DATA` (default
 //! `../shared/data`).
 
-use std::path::{Path, PathBuf};
 use zoorank_core::metrics::{pearson, rel_at_k, target_weight, weighted_average, weighted_tau};
 use zoorank_predict::regress::{Features, Ridge, RidgeParams};
-use zoorank_store::{import, ImportOptions, Store};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
-const PUBLISHED: &str =
-    "stanfordcars,svhn,caltech101,pets,cifar100,flowers,smallnorb_label_elevation,dtd";
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let targets_arg = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| PUBLISHED.to_string());
-    let mut store = Store::open_in_memory()?;
-    import::import_transfergraph(
-        &mut store,
-        &data_dir().join("transfergraph-image"),
-        ImportOptions {
-            skip_bad_rows: true,
-            dry_run: false,
-        },
-    )?;
-    let zoo = store.load_zoo()?;
+        .unwrap_or_else(|| common::PUBLISHED.join(","));
+    let zoo = common::image_zoo()?;
     let best = zoo.best_accuracies();
     let collapsed: Vec<usize> = zoo.collapsed_datasets().iter().map(|c| c.dataset).collect();
     // Min-max normalised columns of every usable dataset.

@@ -7,16 +7,10 @@
 //! (default ids: auto lr+node2vec@cv; default targets: every dataset with records). Data from
 //! `$ZOORANK_DATA` (default `../shared/data`).
 
-use std::path::{Path, PathBuf};
 use zoorank_eval::leave_one_out;
 use zoorank_predict::rank::{ranker_by_id, CV_IDS};
-use zoorank_store::{import, ImportOptions, Store};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,16 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if ids.is_empty() {
         ids = CV_IDS.iter().map(|s| s.to_string()).collect();
     }
-    let mut store = Store::open_in_memory()?;
-    import::import_transfergraph(
-        &mut store,
-        &data_dir().join("transfergraph-image"),
-        ImportOptions {
-            skip_bad_rows: true,
-            dry_run: false,
-        },
-    )?;
-    let zoo = store.load_zoo()?;
+    let zoo = common::image_zoo()?;
     let targets: Vec<usize> = match split.and_then(|i| args.get(i + 1)) {
         Some(list) => list
             .split(',')

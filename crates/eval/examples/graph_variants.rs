@@ -9,27 +9,10 @@
 //! settings on validation targets: eurosat, kitti, diabetic_retinopathy_detection,
 //! smallnorb_label_azimuth).
 
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 use zoorank_eval::{evaluate, EvalOptions};
-use zoorank_store::{import, ImportOptions, Store};
 
-const PUBLISHED_TARGETS: [&str; 8] = [
-    "stanfordcars",
-    "svhn",
-    "caltech101",
-    "pets",
-    "cifar100",
-    "flowers",
-    "smallnorb_label_elevation",
-    "dtd",
-];
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
+mod common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,19 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .collect();
     }
-    let mut store = Store::open_in_memory()?;
-    import::import_transfergraph(
-        &mut store,
-        &data_dir().join("transfergraph-image"),
-        ImportOptions {
-            skip_bad_rows: true,
-            dry_run: false,
-        },
-    )?;
-    let zoo = store.load_zoo()?;
+    let zoo = common::image_zoo()?;
     let targets: Vec<String> = match std::env::var("GRAPH_VARIANTS_TARGETS") {
         Ok(t) => t.split(',').map(|s| s.trim().to_string()).collect(),
-        Err(_) => PUBLISHED_TARGETS.iter().map(|s| s.to_string()).collect(),
+        Err(_) => common::PUBLISHED.iter().map(|s| s.to_string()).collect(),
     };
     let n_targets = targets.len();
     let opts = EvalOptions {

@@ -18,14 +18,14 @@
 //! (b), fitting and extending in one call).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 use zoorank_eval::harness::target_metrics;
 use zoorank_eval::{leave_one_out, metrics};
 use zoorank_graph::{build_graph, GraphParams, NodeFeatures};
 use zoorank_predict::rank::graph::{drop_last_dataset, target_last, GraphRanker, Learner};
 use zoorank_predict::rank::{ModelScore, Ranker, TargetView};
-use zoorank_store::{import, ImportOptions, Store};
+
+mod common;
 
 const VALIDATION: [&str; 4] = [
     "eurosat",
@@ -33,23 +33,6 @@ const VALIDATION: [&str; 4] = [
     "diabetic_retinopathy_detection",
     "smallnorb_label_azimuth",
 ];
-const PUBLISHED: [&str; 8] = [
-    "stanfordcars",
-    "svhn",
-    "caltech101",
-    "pets",
-    "cifar100",
-    "flowers",
-    "smallnorb_label_elevation",
-    "dtd",
-];
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
 /// Weighted sums of the three headline metrics and their weight, per (row, group).
 #[derive(Default)]
 struct Acc {
@@ -71,16 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if regressors.is_empty() {
         regressors.push("lr".into());
     }
-    let mut store = Store::open_in_memory()?;
-    import::import_transfergraph(
-        &mut store,
-        &data_dir().join("transfergraph-image"),
-        ImportOptions {
-            skip_bad_rows: true,
-            dry_run: false,
-        },
-    )?;
-    let zoo = store.load_zoo()?;
+    let zoo = common::image_zoo()?;
     let seeds: Vec<u64> = match std::env::var("INDUCTIVE_SEEDS") {
         Ok(v) => v
             .split(',')
@@ -101,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for &seed in &seeds {
         for (group, names) in [
             ("validation", &VALIDATION[..]),
-            ("published", &PUBLISHED[..]),
+            ("published", &common::PUBLISHED[..]),
         ] {
             for name in names {
                 let t = zoo

@@ -36,7 +36,8 @@ fn zoo() -> Zoo {
         z.add_model(Model::named(format!("m{m}")));
         for d in 0..5 {
             let wiggle = 0.01 * (((m * 7 + d * 3) % 5) as f64);
-            z.records.push(Record::new(m, d, 0.4 + 0.06 * m as f64 + wiggle));
+            z.records
+                .push(Record::new(m, d, 0.4 + 0.06 * m as f64 + wiggle));
         }
     }
     z
