@@ -3,47 +3,20 @@
 //! the evaluation issue's bar.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use zoorank_core::Zoo;
 use zoorank_eval::harness::target_metrics;
 use zoorank_eval::{evaluate, leave_one_out, EvalOptions};
 use zoorank_predict::rank::{all_ids, ranker_by_id, ModelScore};
-use zoorank_store::{import, ImportOptions, Store};
-
-const PUBLISHED_TARGETS: [&str; 8] = [
-    "stanfordcars",
-    "svhn",
-    "caltech101",
-    "pets",
-    "cifar100",
-    "flowers",
-    "smallnorb_label_elevation",
-    "dtd",
-];
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
+#[path = "../examples/common/mod.rs"]
+mod common;
 
 fn image_zoo() -> Zoo {
-    let mut store = Store::open_in_memory().unwrap();
-    import::import_transfergraph(
-        &mut store,
-        &data_dir().join("transfergraph-image"),
-        ImportOptions {
-            skip_bad_rows: true,
-            dry_run: false,
-        },
-    )
-    .unwrap();
-    store.load_zoo().unwrap()
+    common::image_zoo().unwrap()
 }
 
 /// The `average` column of a published table, for one method row.
 fn published(metric: &str, row: &str) -> f64 {
-    let p = data_dir().join(format!("transfergraph-image/published/{metric}.csv"));
+    let p = common::data_dir().join(format!("transfergraph-image/published/{metric}.csv"));
     let text = std::fs::read_to_string(p).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -59,7 +32,7 @@ fn published(metric: &str, row: &str) -> f64 {
 
 fn opts() -> EvalOptions {
     EvalOptions {
-        targets: Some(PUBLISHED_TARGETS.iter().map(|s| s.to_string()).collect()),
+        targets: Some(common::PUBLISHED.iter().map(|s| s.to_string()).collect()),
         ..EvalOptions::default()
     }
 }

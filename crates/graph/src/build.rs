@@ -143,10 +143,7 @@ pub fn build_graph(zoo: &Zoo, params: &GraphParams) -> Result<Graph, GraphError>
     let mut norm: Vec<Vec<Option<f64>>> = vec![vec![None; nm]; nd];
     for d in 0..nd {
         let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
-        if zoorank_core::collapse(&vals).is_some() {
-            continue;
-        }
-        if vals.is_empty() {
+        if vals.is_empty() || zoorank_core::collapse(&vals).is_some() {
             continue;
         }
         let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);

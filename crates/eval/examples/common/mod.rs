@@ -1,7 +1,7 @@
-//! What the examples share: the real TransferGraph image zoo, read from `$ZOORANK_DATA`
+//! What the examples (and tests/protocol_real.rs) share: the real TransferGraph image zoo, read from `$ZOORANK_DATA`
 //! (default `../shared/data` beside the workspace), and the published targets.
 
-// Each example uses part of this module.
+// Each user takes part of this module.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

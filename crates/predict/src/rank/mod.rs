@@ -157,6 +157,9 @@ pub fn cv_choice_by_id(id: &str, score_methods: &[String]) -> Option<cv::CvChoic
 /// Builds the ranker called `id`. `score_methods` are the stored score method ids of the zoo,
 /// each usable as a baseline.
 pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker>, PredictError> {
+    if let Some(c) = cv_choice_by_id(id, score_methods) {
+        return Ok(Box::new(c));
+    }
     Ok(match id {
         "random" => Box::new(baseline::Random),
         "popularity" => Box::new(baseline::Popularity),
@@ -167,9 +170,6 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
             Box::new(baseline::Blend {
                 learned: ranker_by_id(&b[4..], score_methods)?,
             })
-        }
-        c if cv_choice_by_id(c, score_methods).is_some() => {
-            Box::new(cv_choice_by_id(c, score_methods).expect("checked"))
         }
         g if GRAPH_IDS.contains(&g) => {
             Box::new(graph::GraphRanker::from_id(g).expect("GRAPH_IDS parse"))

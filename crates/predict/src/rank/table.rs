@@ -38,12 +38,9 @@ pub struct History {
     /// Mean and standard deviation of `best` per dataset (None without ≥ 2 models).
     pub moments: Vec<Option<(f64, f64)>>,
     /// Datasets with at least two models' records (usable as training targets), except the
-    /// collapsed ones.
+    /// collapsed ones ([`zoorank_core::collapse`]: most runs at one chance level), whose
+    /// `best` stays but nothing else is derived from them.
     pub train_datasets: Vec<DatasetIdx>,
-    /// Datasets left out of the history because most of their runs collapsed to one chance
-    /// level ([`zoorank_core::collapse`]): their `best` stays, nothing else is derived from
-    /// them.
-    pub collapsed: Vec<zoorank_core::Collapse>,
     /// Symmetric distance matrix (first distance method of the zoo; `None` where unknown).
     pub distance: Vec<Vec<Option<f64>>>,
     /// Per dataset, `[log₁₀ #classes, log₁₀ #samples]` when both are known (for the level of
@@ -57,18 +54,13 @@ impl History {
         let nd = zoo.datasets.len();
         let nm = zoo.models.len();
         let best = zoo.best_accuracies();
-        let mut collapsed = Vec::new();
         let mut norm = vec![vec![None; nm]; nd];
         let mut z = vec![vec![None; nm]; nd];
         let mut moments = vec![None; nd];
         let mut train_datasets = Vec::new();
         for d in 0..nd {
             let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
-            if vals.len() < 2 {
-                continue;
-            }
-            if let Some(c) = zoorank_core::collapse(&vals) {
-                collapsed.push(zoorank_core::Collapse { dataset: d, ..c });
+            if vals.len() < 2 || zoorank_core::collapse(&vals).is_some() {
                 continue;
             }
             let (lo, hi) = vals
@@ -112,7 +104,6 @@ impl History {
             y,
             moments,
             train_datasets,
-            collapsed,
             distance,
             size,
         }
