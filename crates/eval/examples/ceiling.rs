@@ -9,18 +9,24 @@
 //!   computes);
 //! - `oracle-column`: the single other dataset whose column correlates best with t's truth;
 //! - `oracle-linear`: the least-squares combination of all columns fitted **on t's own
-//!   truth** (in-sample — it cheats on purpose).
+//!   truth** (in-sample — it cheats on purpose);
+//! - `oracle-features`: the same in-sample least squares over the columns **and** the whole
+//!   feature row `lr` learns from (model metadata, dataset metadata, score percentiles,
+//!   history summaries; `zoorank_predict::rank::table`), built on the leave-one-out view.
 //!
 //! No honest ranker that only weights and combines other datasets' results can beat
 //! `oracle-linear` on the metric it fits (Pearson); the other metrics show where even such a
-//! cheat stops. Any gain beyond it must come from information outside the accuracy matrix
-//! (model metadata, scores on the target).
+//! cheat stops. `oracle-features` bounds linear rankers over everything `lr` sees; a gain
+//! beyond it needs information the zoo does not store, or a nonlinear model that generalises
+//! better than an in-sample linear fit.
 //!
 //! `cargo run --release -p zoorank-eval --example ceiling [targets,comma,separated]`
 //! (default: the 8 published image targets). Data from `$ZOORANK_DATA` (default
 //! `../shared/data`).
 
 use zoorank_core::metrics::{pearson, rel_at_k, target_weight, weighted_average, weighted_tau};
+use zoorank_eval::leave_one_out;
+use zoorank_predict::rank::table::{FeatureTable, History, TableSpec};
 use zoorank_predict::regress::{Features, Ridge, RidgeParams};
 
 mod common;
@@ -45,8 +51,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|v| v.map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 }))
             .collect()
     };
-    let names = ["popularity", "oracle-column", "oracle-linear"];
-    let mut rows: Vec<[Vec<f64>; 3]> = vec![Default::default(); 3];
+    let names = [
+        "popularity",
+        "oracle-column",
+        "oracle-linear",
+        "oracle-features",
+    ];
+    let mut rows: Vec<[Vec<f64>; 3]> = vec![Default::default(); names.len()];
     let mut weights = Vec::new();
     println!("| target | ranker | Pearson | w-τ | Rel@1 |\n|---|---|---|---|---|");
     for name in targets_arg.split(',') {
@@ -94,26 +105,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..n {
             x.extend(cols.iter().map(|c| c[i]));
         }
-        let features = Features {
-            data: &x,
-            n_rows: n,
-            n_cols: cols.len(),
-        };
-        // A vanishing penalty: ordinary least squares, kept numerically safe.
-        let fitted = Ridge::new(RidgeParams { alphas: vec![1e-8] }).fit_ridge(features, &truth)?;
-        let linear: Vec<f64> = (0..n)
-            .map(|i| {
-                fitted.intercept
-                    + features
-                        .row(i)
-                        .iter()
-                        .zip(&fitted.coef)
-                        .map(|(a, b)| a * b)
-                        .sum::<f64>()
-            })
-            .collect();
+        let linear = in_sample_fit(&x, n, cols.len(), &truth)?;
+        // lr's feature rows for the target's models, on the view without the target's records.
+        let view = leave_one_out(&zoo, t, false, 0);
+        let h = History::new(&view.zoo);
+        let table = FeatureTable::new(
+            &view.zoo,
+            TableSpec {
+                history: true,
+                one_hot_ids: false,
+            },
+        );
+        let width = table.columns.len() + cols.len();
+        let mut xf = Vec::with_capacity(n * width);
+        for (i, &m) in models.iter().enumerate() {
+            table.push_row(&view.zoo, &h, m, t, &mut xf);
+            xf.extend(cols.iter().map(|c| c[i]));
+        }
+        let featured = in_sample_fit(&xf, n, width, &truth)?;
         weights.push(target_weight(&truth)?);
-        for (k, pred) in [pop, column, linear].iter().enumerate() {
+        for (k, pred) in [pop, column, linear, featured].iter().enumerate() {
             let m = [
                 pearson(pred, &truth)?,
                 weighted_tau(pred, &truth)?,
@@ -140,4 +151,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// Fitted values of a (nearly unpenalised) least-squares fit of `y` on the row-major `x`.
+fn in_sample_fit(
+    x: &[f64],
+    n_rows: usize,
+    n_cols: usize,
+    y: &[f64],
+) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    let features = Features {
+        data: x,
+        n_rows,
+        n_cols,
+    };
+    // A vanishing penalty: ordinary least squares, kept numerically safe.
+    let fitted = Ridge::new(RidgeParams { alphas: vec![1e-8] }).fit_ridge(features, y)?;
+    Ok((0..n_rows)
+        .map(|i| {
+            fitted.intercept
+                + features
+                    .row(i)
+                    .iter()
+                    .zip(&fitted.coef)
+                    .map(|(a, b)| a * b)
+                    .sum::<f64>()
+        })
+        .collect())
 }
