@@ -21,6 +21,14 @@
 //!   ([`zoorank_core::collapse`]) gets neither accuracy links nor history edges: its ties carry
 //!   no ranking.
 //! - **model–source dataset**: `model.source_dataset` resolved by name, weight `source_weight`.
+//! - **model–dataset, transferability scores** (optional, `score_weight > 0`; TransferGraph's
+//!   "with transfer" graph): the stored scores of one method — `logme` when the zoo has it,
+//!   else the first stored method by name — min-max normalised within each dataset to `s̃_md`;
+//!   a link is kept when `s̃_md` reaches the dataset's `link_quantile` quantile, with weight
+//!   `score_weight · max(s̃_md, 10⁻³)`. Scores are computed from the pre-trained model's
+//!   features on the dataset, not from fine-tuning, so the held-out target keeps these links:
+//!   they are the one model edge a new dataset can have. Where an accuracy link joins the
+//!   same pair, the larger weight is kept.
 //!
 //! The zoo handed in is the held-out view (the target's records already removed), so the target
 //! gets no accuracy link; `GraphParams::hold_out` additionally keeps **every** model edge
@@ -50,6 +58,9 @@ pub struct GraphParams {
     pub link_quantile: f64,
     /// Weight of model–source-dataset edges (> 0); 0 disables them.
     pub source_weight: f64,
+    /// Weight scale of model–dataset transferability-score edges; 0 (the default) disables
+    /// them.
+    pub score_weight: f64,
     /// A dataset that gets no model edge at all (the held-out target).
     pub hold_out: Option<DatasetIdx>,
 }
@@ -63,6 +74,7 @@ impl Default for GraphParams {
             history_min_shared: 5,
             link_quantile: 0.5,
             source_weight: 1.0,
+            score_weight: 0.0,
             hold_out: None,
         }
     }
@@ -110,6 +122,9 @@ impl GraphParams {
                 self.source_weight,
                 "must be finite and ≥ 0",
             );
+        }
+        if !(self.score_weight.is_finite() && self.score_weight >= 0.0) {
+            return bad("score_weight", self.score_weight, "must be finite and ≥ 0");
         }
         Ok(())
     }
@@ -187,6 +202,9 @@ pub fn build_graph(zoo: &Zoo, params: &GraphParams) -> Result<Graph, GraphError>
             }
         }
     }
+    if params.score_weight > 0.0 {
+        score_links(zoo, params, &mut edges);
+    }
     // Dataset–dataset: Domain Similarity and history, larger weight wins (Graph merges).
     if let Some(method) = zoo.distance_methods().first() {
         let dist = zoo.distance_matrix(method);
@@ -224,6 +242,52 @@ pub fn build_graph(zoo: &Zoo, params: &GraphParams) -> Result<Graph, GraphError>
         }
     }
     Graph::from_edges(kinds, &edges)
+}
+
+/// The method whose scores become edges: `logme` when stored, else the first by name.
+pub fn score_edge_method(zoo: &Zoo) -> Option<String> {
+    let methods = zoo.score_methods();
+    methods
+        .iter()
+        .find(|m| m.as_str() == "logme")
+        .or(methods.first())
+        .cloned()
+}
+
+/// Model–dataset links from transferability scores (module docs), the held-out dataset
+/// included. Non-finite scores are skipped; a model scored twice keeps its larger score.
+fn score_links(zoo: &Zoo, params: &GraphParams, edges: &mut Vec<(usize, usize, f64)>) {
+    let Some(method) = score_edge_method(zoo) else {
+        return;
+    };
+    let nm = zoo.models.len();
+    let mut by_dataset: Vec<Vec<Option<f64>>> = vec![vec![None; nm]; zoo.datasets.len()];
+    for s in zoo
+        .scores
+        .iter()
+        .filter(|s| s.method == method && s.value.is_finite())
+    {
+        let cell = &mut by_dataset[s.dataset][s.model];
+        *cell = Some(cell.map_or(s.value, |v: f64| v.max(s.value)));
+    }
+    for (d, row) in by_dataset.iter().enumerate() {
+        let mut vals: Vec<f64> = row.iter().flatten().copied().collect();
+        if vals.len() < 2 {
+            continue;
+        }
+        vals.sort_by(f64::total_cmp);
+        let (lo, hi) = (vals[0], vals[vals.len() - 1]);
+        if hi <= lo {
+            continue;
+        }
+        let norm = |v: f64| (v - lo) / (hi - lo);
+        let q = norm(quantile_sorted(&vals, params.link_quantile));
+        for (m, v) in row.iter().enumerate() {
+            if let Some(v) = v.map(norm).filter(|&v| v >= q) {
+                edges.push((model_node(m), nm + d, params.score_weight * v.max(1e-3)));
+            }
+        }
+    }
 }
 
 /// The `k` largest similarities ≥ `threshold`, ties broken by dataset index.
@@ -458,6 +522,10 @@ mod tests {
                 source_weight: -1.0,
                 ..GraphParams::default()
             },
+            GraphParams {
+                score_weight: f64::NAN,
+                ..GraphParams::default()
+            },
         ] {
             assert!(
                 matches!(build_graph(&z, &p), Err(GraphError::InvalidParam { .. })),
@@ -473,5 +541,90 @@ mod tests {
         for (q, want) in [(0.0, 0.0), (0.5, 1.5), (0.9, 7.6), (1.0, 10.0)] {
             assert!((quantile_sorted(&v, q) - want).abs() < 1e-12);
         }
+    }
+
+    /// `zoo()` with `method` scores of models 0..6 on the target t (model m scores `m`) and
+    /// on dataset a (reversed), plus an unusable NaN.
+    fn scored(method: &str) -> Zoo {
+        let mut z = zoo();
+        for m in 0..6 {
+            for (d, v) in [(3, m as f64), (0, 5.0 - m as f64)] {
+                z.scores.push(zoorank_core::ScoreRecord {
+                    model: m,
+                    dataset: d,
+                    method: method.into(),
+                    value: v,
+                    runtime: None,
+                });
+            }
+        }
+        z.scores.push(zoorank_core::ScoreRecord {
+            model: 0,
+            dataset: 2,
+            method: method.into(),
+            value: f64::NAN,
+            runtime: None,
+        });
+        z
+    }
+
+    #[test]
+    fn score_edges_link_the_held_out_target_to_its_best_scored_models_only() {
+        let z = scored("logme");
+        let t = 3;
+        let params = GraphParams {
+            hold_out: Some(t),
+            score_weight: 2.0,
+            ..GraphParams::default()
+        };
+        let g = build_graph(&z, &params).unwrap();
+        let tn = dataset_node(&z, t);
+        // Normalised scores m/5; the median (link_quantile 0.5) is 0.5: models 3, 4, 5 link,
+        // with weight 2 · m/5.
+        for m in 0..6 {
+            let w = g.weight(model_node(m), tn);
+            if m >= 3 {
+                let want = 2.0 * m as f64 / 5.0;
+                assert!((w.unwrap() - want).abs() < 1e-12, "model {m}: {w:?}");
+            } else {
+                assert_eq!(w, None, "model {m}");
+            }
+        }
+        // On a dataset with records, the larger of the accuracy and score weights stays:
+        // model 0 scores best on a (weight 2) and its accuracy link there is 0.3.
+        assert_eq!(g.weight(model_node(0), dataset_node(&z, 0)), Some(2.0));
+        // c's only score is NaN: skipped, not an error; model 0 keeps its accuracy link (0.9).
+        assert_eq!(g.weight(model_node(0), dataset_node(&z, 2)), Some(0.9));
+        // Off by default: the same zoo without score_weight is the zoo without scores.
+        let off = GraphParams {
+            hold_out: Some(t),
+            ..GraphParams::default()
+        };
+        assert_eq!(
+            build_graph(&z, &off).unwrap(),
+            build_graph(&zoo(), &off).unwrap()
+        );
+        // The target's accuracy records still stay out with score edges on.
+        let mut leaky = z.clone();
+        leaky.records.push(Record::new(0, t, 0.99));
+        assert_eq!(build_graph(&leaky, &params).unwrap(), g);
+    }
+
+    #[test]
+    fn score_edges_prefer_logme_then_the_first_method_by_name() {
+        let mut z = scored("reg-h-score");
+        assert_eq!(score_edge_method(&z).as_deref(), Some("reg-h-score"));
+        z.scores.extend(scored("logme").scores);
+        assert_eq!(score_edge_method(&z).as_deref(), Some("logme"));
+        assert_eq!(score_edge_method(&zoo()), None);
+        // Without stored scores, score_weight changes nothing.
+        let p = GraphParams {
+            score_weight: 1.0,
+            ..GraphParams::default()
+        };
+        assert_eq!(
+            build_graph(&zoo(), &p).unwrap(),
+            build_graph(&zoo(), &GraphParams::default()).unwrap()
+        );
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use zoorank_core::Zoo;
 use zoorank_eval::{evaluate, EvalOptions, EvalReport, MethodReport};
-use zoorank_predict::rank::{all_ids, CV_IDS};
+use zoorank_predict::rank::default_eval_ids;
 
 /// Arguments of `eval`.
 ///
@@ -27,7 +27,9 @@ pub struct EvalArgs {
     /// learned method and graph variant (random, popularity, logme, ..., lr, rf, xgb,
     /// amazon-lr, amazon-fm, pop+amazon-fm, lr+node2vec, ..., xgb+gat). The cross-validated
     /// `auto` and `<graph id>@cv` run only when named: they refit every candidate once per
-    /// training dataset (seconds per target).
+    /// training dataset (seconds per target). So do the `<graph id>@scores` variants (e.g.
+    /// lr+node2vec@scores), whose graph also links each dataset, the target included, to the
+    /// models with its best stored transferability scores (LogME first).
     #[arg(long, value_delimiter = ',')]
     pub methods: Option<Vec<String>>,
     /// Targets (comma-separated dataset names); default: every dataset with records.
@@ -83,12 +85,10 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         "the store {} has no fine-tuning records: import a zoo first (zoorank import --help)",
         global.db.display()
     );
-    let methods = a.methods.clone().unwrap_or_else(|| {
-        all_ids(&zoo.score_methods())
-            .into_iter()
-            .filter(|id| !CV_IDS.contains(&id.as_str()))
-            .collect()
-    });
+    let methods = a
+        .methods
+        .clone()
+        .unwrap_or_else(|| default_eval_ids(&zoo.score_methods()));
     let mut opts = EvalOptions {
         targets: a.targets.clone(),
         include_peft: a.include_peft,

@@ -72,6 +72,10 @@ struct Explanation {
     popularity: Option<f64>,
     /// Datasets the model has accuracy links to (its degree in the graph).
     linked_datasets: usize,
+    /// Weight of the model's direct link to the target from its transferability score
+    /// (`<graph id>@scores` methods only; absent when the score is below the link quantile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score_link: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -126,7 +130,8 @@ fn candidates(zoo: &Zoo, view_zoo: &Zoo, target: DatasetIdx) -> Vec<ModelIdx> {
 }
 
 /// The TransferGraph neighbourhood of `model` seen from `target` in `g` (built on the
-/// held-out view, so the target has only its dataset–dataset edges).
+/// held-out view, so the target has only its dataset–dataset edges and, for `@scores`
+/// methods, its score links).
 fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelIdx) -> Explanation {
     let t = dataset_node(zoo, target);
     let m = model_node(model);
@@ -173,6 +178,8 @@ fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelId
         source,
         popularity: h.popularity(model, Some(target)),
         linked_datasets,
+        // On the held-out view the only model edge a target can have is a score link.
+        score_link: g.weight(t, m),
     }
 }
 
@@ -259,9 +266,11 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         _ => x.0.cmp(&y.0),
     });
     let graph = if a.explain {
+        // The method's own graph when it is a graph method (score edges for `@scores`).
         let params = GraphParams {
             hold_out: Some(target),
-            ..GraphParams::default()
+            ..GraphRanker::from_id(&a.method)
+                .map_or_else(GraphParams::default, |g| g.graph_params())
         };
         Some(build_graph(&view.zoo, &params).context("building the graph for --explain")?)
     } else {
@@ -365,6 +374,9 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
             }
             if let Some(src) = &e.source {
                 parts.push(format!("source {} (sim {:.2})", src.via, src.similarity));
+            }
+            if let Some(w) = e.score_link {
+                parts.push(format!("score link to the target ({w:.2})"));
             }
             output::println(format!(
                 "  {:>2}. {}: {}; popularity {} over {} linked dataset(s)",

@@ -36,6 +36,13 @@ use zoorank_graph::{
     InductiveEmbedder, Node2Vec, Node2VecParams, NodeFeatures,
 };
 
+/// Suffix of the graph ids whose graph has transferability-score edges.
+pub const SCORES_SUFFIX: &str = "@scores";
+/// `GraphParams::score_weight` of the `@scores` ids: a score link weighs at most what an
+/// accuracy link of a perfect model does. Fixed a priori, not tuned (the validation targets
+/// of the image zoo have no stored scores to tune it on).
+pub const SCORE_WEIGHT: f64 = 1.0;
+
 /// Embedding dimension the graph rankers use.
 pub const RANKER_DIM: usize = 32;
 
@@ -138,7 +145,7 @@ impl GraphRanker {
     }
 
     /// With other graph construction parameters (`hold_out` is always set to the view's
-    /// target when ranking). The id does not change.
+    /// target when ranking). The id changes only with `score_weight` (the `@scores` suffix).
     pub fn with_graph_params(mut self, graph: GraphParams) -> GraphRanker {
         self.graph = graph;
         self
@@ -165,16 +172,32 @@ impl GraphRanker {
     }
 
     /// Parses an id `<regressor>+<learner>` (`xgb+node2vec+`, …).
+    ///
+    /// `<id>@scores` (e.g. `lr+node2vec@scores`) adds transferability-score edges to the graph
+    /// (`GraphParams::score_weight` = [`SCORE_WEIGHT`]), the target's included.
     pub fn from_id(id: &str) -> Option<GraphRanker> {
-        let (reg, learner) = id.split_once('+')?;
+        let (base, scores) = match id.strip_suffix(SCORES_SUFFIX) {
+            Some(b) => (b, true),
+            None => (id, false),
+        };
+        let (reg, learner) = base.split_once('+')?;
         let learner = Learner::ALL.into_iter().find(|l| l.id() == learner)?;
-        matches!(reg, "lr" | "rf" | "xgb").then(|| GraphRanker::new(learner, reg))
+        let mut r = matches!(reg, "lr" | "rf" | "xgb").then(|| GraphRanker::new(learner, reg))?;
+        if scores {
+            r.graph.score_weight = SCORE_WEIGHT;
+        }
+        Some(r)
     }
 }
 
 impl Ranker for GraphRanker {
     fn id(&self) -> String {
-        format!("{}+{}", self.regressor, self.learner.id())
+        let scores = if self.graph.score_weight > 0.0 {
+            SCORES_SUFFIX
+        } else {
+            ""
+        };
+        format!("{}+{}{scores}", self.regressor, self.learner.id())
     }
 
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
@@ -387,8 +410,20 @@ mod tests {
         }
         for id in super::super::GRAPH_IDS {
             assert_eq!(GraphRanker::from_id(id).unwrap().id(), id);
+            let scored = format!("{id}@scores");
+            let r = GraphRanker::from_id(&scored).unwrap();
+            assert_eq!(r.id(), scored);
+            assert_eq!(r.graph_params().score_weight, SCORE_WEIGHT);
         }
-        for bad in ["node2vec", "fm+node2vec", "lr+gcn", "lr+", "gat+lr"] {
+        for bad in [
+            "node2vec",
+            "fm+node2vec",
+            "lr+gcn",
+            "lr+",
+            "gat+lr",
+            "lr+gat@score",
+            "lr+gat@scores@scores",
+        ] {
             assert!(GraphRanker::from_id(bad).is_none(), "{bad}");
         }
     }
@@ -420,6 +455,53 @@ mod tests {
                 r.rank(&view(&poisoned, 2)).unwrap(),
                 "{id}"
             );
+        }
+    }
+
+    #[test]
+    fn score_edges_bring_the_targets_scores_in_and_still_none_of_its_records() {
+        // LogME-like scores on every dataset, the target's included; `flip` reverses the
+        // target's. The target has no records: as `recommend` sees a new dataset.
+        let scored = |flip: bool| {
+            let mut z = zoo();
+            for d in 0..6 {
+                for m in 0..12 {
+                    let v = if flip && d == 5 {
+                        -(m as f64)
+                    } else {
+                        m as f64
+                    };
+                    z.scores.push(zoorank_core::ScoreRecord {
+                        model: m,
+                        dataset: d,
+                        method: "logme".into(),
+                        value: v,
+                        runtime: None,
+                    });
+                }
+            }
+            z
+        };
+        let z = scored(false);
+        let mut poisoned = z.clone();
+        for r in poisoned.records.iter_mut().filter(|r| r.dataset == 5) {
+            r.accuracy = 1.0 - r.accuracy;
+        }
+        // (The table features hold score percentiles too, so flipping the target's scores moves
+        // the plain rankers as well; what the suffix adds is the graph's score edges.)
+        let flipped = scored(true);
+        for id in ["lr+node2vec", "lr+graphsage"] {
+            let plain = GraphRanker::from_id(id).unwrap();
+            let r = GraphRanker::from_id(&format!("{id}@scores")).unwrap();
+            for (r, plain) in [
+                (r.clone(), plain.clone()),
+                (r.inductive(true), plain.inductive(true)),
+            ] {
+                let a = r.rank(&view(&z, 2)).unwrap();
+                assert_eq!(a, r.rank(&view(&poisoned, 2)).unwrap(), "{id} leaks");
+                assert_ne!(a, plain.rank(&view(&z, 2)).unwrap(), "{id}: no score edges");
+                assert_ne!(a, r.rank(&view(&flipped, 2)).unwrap(), "{id}");
+            }
         }
     }
 

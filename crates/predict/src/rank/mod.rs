@@ -171,7 +171,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
                 learned: ranker_by_id(&b[4..], score_methods)?,
             })
         }
-        g if GRAPH_IDS.contains(&g) => {
+        g if GRAPH_IDS.contains(&g.strip_suffix(graph::SCORES_SUFFIX).unwrap_or(g)) => {
             Box::new(graph::GraphRanker::from_id(g).expect("GRAPH_IDS parse"))
         }
         m if score_methods.iter().any(|s| s == m) => Box::new(baseline::StoredScore {
@@ -185,6 +185,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
                 .chain(CV_IDS.iter())
                 .map(|s| s.to_string())
                 .collect();
+            known.push(format!("<graph id>{}", graph::SCORES_SUFFIX));
             known.extend(score_methods.iter().cloned());
             return Err(PredictError::UnknownMethod {
                 id: id.to_string(),
@@ -195,7 +196,8 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
 }
 
 /// Every ranker id available on a zoo with these stored score methods: baselines, stored
-/// scores, learned methods.
+/// scores, learned methods, graph variants, the cross-validated ids and, when the zoo stores
+/// scores, the graph variants with score edges (`<graph id>@scores`).
 pub fn all_ids(score_methods: &[String]) -> Vec<String> {
     let mut v = vec!["random".to_string(), "popularity".to_string()];
     v.extend(score_methods.iter().cloned());
@@ -203,5 +205,22 @@ pub fn all_ids(score_methods: &[String]) -> Vec<String> {
     v.push("pop+amazon-fm".to_string());
     v.extend(GRAPH_IDS.iter().map(|s| s.to_string()));
     v.extend(CV_IDS.iter().map(|s| s.to_string()));
+    if !score_methods.is_empty() {
+        v.extend(
+            GRAPH_IDS
+                .iter()
+                .map(|g| format!("{g}{}", graph::SCORES_SUFFIX)),
+        );
+    }
     v
+}
+
+/// The ids `zoorank eval` runs when none are named: [`all_ids`] without the cross-validated
+/// ones ([`CV_IDS`]; seconds per target) and without the `@scores` graph variants (they
+/// double the graph variants' time; name them to run them).
+pub fn default_eval_ids(score_methods: &[String]) -> Vec<String> {
+    all_ids(score_methods)
+        .into_iter()
+        .filter(|id| !CV_IDS.contains(&id.as_str()) && !id.ends_with(graph::SCORES_SUFFIX))
+        .collect()
 }
