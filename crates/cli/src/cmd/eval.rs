@@ -25,9 +25,12 @@ use zoorank_predict::rank::default_eval_ids;
 pub struct EvalArgs {
     /// Methods to evaluate (comma-separated ids); default: every baseline, stored score,
     /// learned method and graph variant (random, popularity, logme, ..., lr, rf, xgb,
-    /// amazon-lr, amazon-fm, pop+amazon-fm, lr+node2vec, ..., xgb+gat). The cross-validated
-    /// `auto` and `<graph id>@cv` run only when named: they refit every candidate once per
-    /// training dataset (seconds per target). So do the `<graph id>@scores` variants (e.g.
+    /// amazon-lr, amazon-fm, pop+amazon-fm, pop+lr, guard+lr, guard+pop+lr,
+    /// guard+lr+node2vec, lr+node2vec, ..., xgb+gat). `pop+<id>` (averaged with popularity)
+    /// and `guard+<id>` (the 10 most popular models kept on top) take any id. The
+    /// cross-validated `auto` and `<graph id>@cv` run only when named: they refit every
+    /// candidate once per training dataset (seconds per target). So do the `<graph id>@scores`
+    /// variants (e.g.
     /// lr+node2vec@scores), whose graph also links each dataset, the target included, to the
     /// models with its best stored transferability scores (LogME first).
     #[arg(long, value_delimiter = ',')]

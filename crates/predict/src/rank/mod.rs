@@ -97,6 +97,17 @@ pub trait Ranker: Send + Sync {
 /// Ids of the learned rankers.
 pub const LEARNED_IDS: [&str; 5] = ["lr", "rf", "xgb", "amazon-lr", "amazon-fm"];
 
+/// Blends and guards [`all_ids`] lists (each prefix takes any id): `pop+amazon-fm` and
+/// `pop+lr` ([`baseline::Blend`]), and the guarded `guard+lr`, `guard+pop+lr`,
+/// `guard+lr+node2vec` ([`baseline::Guard`]).
+pub const COMBINED_IDS: [&str; 5] = [
+    "pop+amazon-fm",
+    "pop+lr",
+    "guard+lr",
+    "guard+pop+lr",
+    "guard+lr+node2vec",
+];
+
 /// Ids of the graph rankers (`<regressor>+<learner>`).
 pub const GRAPH_IDS: [&str; 12] = [
     "lr+node2vec",
@@ -166,6 +177,12 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
         "lr" | "rf" | "xgb" => Box::new(history::HistoryRegressor::new(id)),
         "amazon-lr" => Box::new(guided::Guided::linear()),
         "amazon-fm" => Box::new(guided::Guided::factorization_machine()),
+        g if g.starts_with("guard+") && g != "guard+" && !g[6..].starts_with("guard+") => {
+            Box::new(baseline::Guard {
+                learned: ranker_by_id(&g[6..], score_methods)?,
+                k: baseline::GUARD_K,
+            })
+        }
         b if b.starts_with("pop+") && b != "pop+" && !b[4..].starts_with("pop+") => {
             Box::new(baseline::Blend {
                 learned: ranker_by_id(&b[4..], score_methods)?,
@@ -186,6 +203,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
                 .map(|s| s.to_string())
                 .collect();
             known.push(format!("<graph id>{}", graph::SCORES_SUFFIX));
+            known.extend(["pop+<id>".to_string(), "guard+<id>".to_string()]);
             known.extend(score_methods.iter().cloned());
             return Err(PredictError::UnknownMethod {
                 id: id.to_string(),
@@ -196,13 +214,14 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
 }
 
 /// Every ranker id available on a zoo with these stored score methods: baselines, stored
-/// scores, learned methods, graph variants, the cross-validated ids and, when the zoo stores
-/// scores, the graph variants with score edges (`<graph id>@scores`).
+/// scores, learned methods, a few blends and guards (`pop+<id>`, `guard+<id>` take any id),
+/// graph variants, the cross-validated ids and, when the zoo stores scores, the graph variants
+/// with score edges (`<graph id>@scores`).
 pub fn all_ids(score_methods: &[String]) -> Vec<String> {
     let mut v = vec!["random".to_string(), "popularity".to_string()];
     v.extend(score_methods.iter().cloned());
     v.extend(LEARNED_IDS.iter().map(|s| s.to_string()));
-    v.push("pop+amazon-fm".to_string());
+    v.extend(COMBINED_IDS.iter().map(|s| s.to_string()));
     v.extend(GRAPH_IDS.iter().map(|s| s.to_string()));
     v.extend(CV_IDS.iter().map(|s| s.to_string()));
     if !score_methods.is_empty() {
