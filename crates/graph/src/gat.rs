@@ -25,8 +25,8 @@
 //! output layer.
 
 use crate::gnn::{
-    directed_edges, fit_gnn, floats, glorot, index, propagate, zeros, Arch, Encoder, FittedGnn,
-    GnnParams, NodeFeatures,
+    directed_edges, fit_gnn, floats, glorot, gnn_embedder, index, propagate, zeros, Arch, Encoder,
+    FittedGnn, GnnParams, NodeFeatures,
 };
 use crate::graph::Graph;
 use crate::{Embeddings, FittedEmbedder, GraphEmbedder, GraphError, InductiveEmbedder};
@@ -40,75 +40,7 @@ pub struct Gat {
     features: Option<NodeFeatures>,
 }
 
-impl Gat {
-    /// Validates `params`; without [`Gat::with_features`] the node features are the
-    /// structural ones ([`NodeFeatures::structural`]).
-    ///
-    /// # Errors
-    /// [`GraphError::InvalidParam`] naming the first parameter out of range (including a
-    /// `hidden` that is not a multiple of `heads`).
-    pub fn new(params: GnnParams) -> Result<Gat, GraphError> {
-        params.validate(true)?;
-        Ok(Gat {
-            params,
-            features: None,
-        })
-    }
-
-    /// Uses `features` (one row per node of the graphs to embed) as input.
-    pub fn with_features(mut self, features: NodeFeatures) -> Gat {
-        self.features = Some(features);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &GnnParams {
-        &self.params
-    }
-
-    /// Trains on `graph` in `dtype` (F32 in production, F64 for gradient checks) and keeps
-    /// the weights.
-    pub(crate) fn fit_dtype(
-        &self,
-        graph: &Graph,
-        seed: u64,
-        dtype: DType,
-    ) -> Result<FittedGnn, GraphError> {
-        fit_gnn(
-            Arch::Gat,
-            &self.params,
-            self.features.as_ref(),
-            graph,
-            seed,
-            dtype,
-        )
-    }
-
-    /// Trains on `graph` and keeps the weights for [`FittedGnn::forward`] and
-    /// [`FittedEmbedder::extend`]; its embeddings are [`GraphEmbedder::embed`]'s.
-    ///
-    /// # Errors
-    /// As [`GraphEmbedder::embed`].
-    pub fn fitted(&self, graph: &Graph, seed: u64) -> Result<FittedGnn, GraphError> {
-        self.fit_dtype(graph, seed, DType::F32)
-    }
-}
-
-impl GraphEmbedder for Gat {
-    fn id(&self) -> &'static str {
-        "gat"
-    }
-
-    fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError> {
-        Ok(self.fitted(graph, seed)?.embeddings().clone())
-    }
-}
-
-impl InductiveEmbedder for Gat {
-    fn fit(&self, graph: &Graph, seed: u64) -> Result<Box<dyn FittedEmbedder>, GraphError> {
-        Ok(Box::new(self.fitted(graph, seed)?))
-    }
-}
+gnn_embedder!(Gat, Arch::Gat, "gat", needs_heads = true);
 
 struct GatLayer {
     w: Var,

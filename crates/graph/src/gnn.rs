@@ -333,6 +333,79 @@ impl Default for GnnParams {
     }
 }
 
+/// The API the two GNN embedders ([`crate::Gat`], [`crate::GraphSage`]) share: construction,
+/// input features, training that keeps the weights, and the embedder traits. The two differ
+/// only in their [`Arch`], their id and whether `params` must split into heads, so one macro
+/// writes these impl blocks for both instead of two hand-kept copies. The type needs the
+/// fields `params: GnnParams` and `features: Option<NodeFeatures>`.
+macro_rules! gnn_embedder {
+    ($ty:ident, $arch:expr, $id:literal, needs_heads = $heads:literal) => {
+        impl $ty {
+            #[doc = concat!("Validates `params`; without [`", stringify!($ty), "::with_features`] the node")]
+            /// features are the structural ones ([`NodeFeatures::structural`]).
+            ///
+            /// # Errors
+            /// [`GraphError::InvalidParam`] naming the first parameter out of range (for GAT,
+            /// also a `hidden` that is not a multiple of `heads`).
+            pub fn new(params: GnnParams) -> Result<$ty, GraphError> {
+                params.validate($heads)?;
+                Ok($ty {
+                    params,
+                    features: None,
+                })
+            }
+
+            /// Uses `features` (one row per node of the graphs to embed) as input.
+            pub fn with_features(mut self, features: NodeFeatures) -> $ty {
+                self.features = Some(features);
+                self
+            }
+
+            /// The parameters.
+            pub fn params(&self) -> &GnnParams {
+                &self.params
+            }
+
+            /// Trains on `graph` in `dtype` (F32 in production, F64 for gradient checks) and
+            /// keeps the weights.
+            pub(crate) fn fit_dtype(
+                &self,
+                graph: &Graph,
+                seed: u64,
+                dtype: DType,
+            ) -> Result<FittedGnn, GraphError> {
+                fit_gnn($arch, &self.params, self.features.as_ref(), graph, seed, dtype)
+            }
+
+            /// Trains on `graph` and keeps the weights for [`FittedGnn::forward`] and
+            /// [`FittedEmbedder::extend`]; its embeddings are [`GraphEmbedder::embed`]'s.
+            ///
+            /// # Errors
+            /// As [`GraphEmbedder::embed`].
+            pub fn fitted(&self, graph: &Graph, seed: u64) -> Result<FittedGnn, GraphError> {
+                self.fit_dtype(graph, seed, DType::F32)
+            }
+        }
+
+        impl GraphEmbedder for $ty {
+            fn id(&self) -> &'static str {
+                $id
+            }
+
+            fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError> {
+                Ok(self.fitted(graph, seed)?.embeddings().clone())
+            }
+        }
+
+        impl InductiveEmbedder for $ty {
+            fn fit(&self, graph: &Graph, seed: u64) -> Result<Box<dyn FittedEmbedder>, GraphError> {
+                Ok(Box::new(self.fitted(graph, seed)?))
+            }
+        }
+    };
+}
+pub(crate) use gnn_embedder;
+
 impl GnnParams {
     pub(crate) fn validate(&self, needs_heads: bool) -> Result<(), GraphError> {
         let bad = |name, value: f64, reason| {

@@ -26,8 +26,8 @@
 //! features, h hidden and d output dimensions.
 
 use crate::gnn::{
-    directed_edges, fit_gnn, floats, glorot, index, propagate, zeros, Arch, Encoder, FittedGnn,
-    GnnParams, NodeFeatures,
+    directed_edges, fit_gnn, floats, glorot, gnn_embedder, index, propagate, zeros, Arch, Encoder,
+    FittedGnn, GnnParams, NodeFeatures,
 };
 use crate::graph::Graph;
 use crate::{Embeddings, FittedEmbedder, GraphEmbedder, GraphError, InductiveEmbedder};
@@ -41,74 +41,7 @@ pub struct GraphSage {
     features: Option<NodeFeatures>,
 }
 
-impl GraphSage {
-    /// Validates `params`; without [`GraphSage::with_features`] the node features are the
-    /// structural ones ([`NodeFeatures::structural`]).
-    ///
-    /// # Errors
-    /// [`GraphError::InvalidParam`] naming the first parameter out of range.
-    pub fn new(params: GnnParams) -> Result<GraphSage, GraphError> {
-        params.validate(false)?;
-        Ok(GraphSage {
-            params,
-            features: None,
-        })
-    }
-
-    /// Uses `features` (one row per node of the graphs to embed) as input.
-    pub fn with_features(mut self, features: NodeFeatures) -> GraphSage {
-        self.features = Some(features);
-        self
-    }
-
-    /// The parameters.
-    pub fn params(&self) -> &GnnParams {
-        &self.params
-    }
-
-    /// Trains on `graph` in `dtype` (F32 in production, F64 for gradient checks) and keeps
-    /// the weights.
-    pub(crate) fn fit_dtype(
-        &self,
-        graph: &Graph,
-        seed: u64,
-        dtype: DType,
-    ) -> Result<FittedGnn, GraphError> {
-        fit_gnn(
-            Arch::Sage,
-            &self.params,
-            self.features.as_ref(),
-            graph,
-            seed,
-            dtype,
-        )
-    }
-
-    /// Trains on `graph` and keeps the weights for [`FittedGnn::forward`] and
-    /// [`FittedEmbedder::extend`]; its embeddings are [`GraphEmbedder::embed`]'s.
-    ///
-    /// # Errors
-    /// As [`GraphEmbedder::embed`].
-    pub fn fitted(&self, graph: &Graph, seed: u64) -> Result<FittedGnn, GraphError> {
-        self.fit_dtype(graph, seed, DType::F32)
-    }
-}
-
-impl GraphEmbedder for GraphSage {
-    fn id(&self) -> &'static str {
-        "graphsage"
-    }
-
-    fn embed(&self, graph: &Graph, seed: u64) -> Result<Embeddings, GraphError> {
-        Ok(self.fitted(graph, seed)?.embeddings().clone())
-    }
-}
-
-impl InductiveEmbedder for GraphSage {
-    fn fit(&self, graph: &Graph, seed: u64) -> Result<Box<dyn FittedEmbedder>, GraphError> {
-        Ok(Box::new(self.fitted(graph, seed)?))
-    }
-}
+gnn_embedder!(GraphSage, Arch::Sage, "graphsage", needs_heads = false);
 
 struct SageLayer {
     w_self: Var,
