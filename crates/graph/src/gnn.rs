@@ -841,9 +841,115 @@ impl FittedGnn {
     }
 }
 
+impl FittedGnn {
+    /// Reads the fields [`FittedEmbedder::to_bytes`] wrote (after the tag).
+    pub(crate) fn read(r: &mut crate::saved::Reader<'_>) -> Result<FittedGnn, GraphError> {
+        use crate::saved::saved;
+        let arch = match r.u8()? {
+            0 => Arch::Sage,
+            1 => Arch::Gat,
+            t => return Err(saved(format!("unknown GNN architecture {t}"))),
+        };
+        let params = GnnParams {
+            dim: r.usize()?,
+            hidden: r.usize()?,
+            heads: r.usize()?,
+            epochs: r.usize()?,
+            negatives: r.usize()?,
+            learning_rate: r.f64()?,
+            weight_decay: r.f64()?,
+        };
+        params.validate(arch == Arch::Gat)?;
+        let dtype = match r.u8()? {
+            0 => DType::F32,
+            1 => DType::F64,
+            t => return Err(saved(format!("unknown dtype {t}"))),
+        };
+        let kinds = r.kinds()?;
+        let n_names = r.usize()?;
+        let feature_names = (0..n_names)
+            .map(|_| r.str())
+            .collect::<Result<Vec<_>, _>>()?;
+        let explicit_features = r.u8()? != 0;
+        let n_weights = r.usize()?;
+        let mut weights = Vec::new();
+        for _ in 0..n_weights {
+            let rank = r.usize()?;
+            let shape = (0..rank)
+                .map(|_| r.usize())
+                .collect::<Result<Vec<_>, _>>()?;
+            let values = r.f64s()?;
+            if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(values.len()) {
+                return Err(saved(format!(
+                    "a weight of shape {shape:?} holds {} values",
+                    values.len()
+                )));
+            }
+            weights.push(floats(values, &shape, dtype).map_err(tensor_err)?);
+        }
+        let embeddings = r.embeddings()?;
+        if embeddings.n_nodes != kinds.len() {
+            return Err(saved(format!(
+                "{} embeddings for {} nodes",
+                embeddings.n_nodes,
+                kinds.len()
+            )));
+        }
+        Ok(FittedGnn {
+            arch,
+            params,
+            dtype,
+            kinds,
+            feature_names,
+            explicit_features,
+            weights,
+            embeddings,
+        })
+    }
+}
+
 impl FittedEmbedder for FittedGnn {
     fn id(&self) -> &'static str {
         self.arch.id()
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut w = crate::saved::Writer::new(crate::saved::TAG_GNN);
+        w.u8(match self.arch {
+            Arch::Sage => 0,
+            Arch::Gat => 1,
+        });
+        let p = &self.params;
+        for v in [p.dim, p.hidden, p.heads, p.epochs, p.negatives] {
+            w.usize(v);
+        }
+        w.f64(p.learning_rate);
+        w.f64(p.weight_decay);
+        w.u8(u8::from(self.dtype == DType::F64));
+        w.kinds(&self.kinds);
+        w.usize(self.feature_names.len());
+        for n in &self.feature_names {
+            w.str(n);
+        }
+        w.u8(u8::from(self.explicit_features));
+        w.usize(self.weights.len());
+        for t in &self.weights {
+            let dims = t.dims();
+            w.usize(dims.len());
+            for &d in dims {
+                w.usize(d);
+            }
+            // f32 → f64 is exact, and so is the way back on load. (These CPU tensors always
+            // convert; an empty vector would be refused on load, never read as weights.)
+            let values: Vec<f64> = t
+                .to_dtype(DType::F64)
+                .and_then(|t| t.flatten_all())
+                .and_then(|t| t.to_vec1())
+                .unwrap_or_default();
+            w.f64s(&values);
+        }
+        w.embeddings(&self.embeddings);
+        w.into_bytes()
     }
 
     fn embeddings(&self) -> &Embeddings {

@@ -111,6 +111,10 @@ pub trait FittedEmbedder: Send + Sync + std::fmt::Debug {
         new_nodes: &[usize],
         seed: u64,
     ) -> Result<Embeddings, GraphError>;
+
+    /// The fitted state as bytes ([`crate::saved`]); [`crate::fitted_from_bytes`] rebuilds an
+    /// embedder whose embeddings and extensions are identical bit for bit.
+    fn to_bytes(&self) -> Vec<u8>;
 }
 
 /// Checks an extension of a graph with node kinds `trained` to `graph` and returns the mask

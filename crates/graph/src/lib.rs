@@ -45,6 +45,7 @@ pub mod graph;
 pub mod inductive;
 pub mod node2vec;
 pub mod sage;
+pub mod saved;
 
 pub use build::{build_graph, GraphParams};
 pub use gat::Gat;
@@ -53,6 +54,7 @@ pub use graph::{Graph, NodeKind};
 pub use inductive::{FittedEmbedder, InductiveEmbedder};
 pub use node2vec::{FittedNode2Vec, Node2Vec, Node2VecParams};
 pub use sage::GraphSage;
+pub use saved::fitted_from_bytes;
 
 /// Errors of the graph stage.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -184,6 +186,13 @@ pub enum GraphError {
         expected: usize,
         /// Rows of the embeddings.
         got: usize,
+    },
+    /// Bytes that are not a fitted embedder saved by this version
+    /// ([`saved::fitted_from_bytes`]).
+    #[error("saved embedder unreadable: {reason}")]
+    Saved {
+        /// What was wrong, and where.
+        reason: String,
     },
     /// A tensor operation failed (candle's message).
     #[error("tensor operation failed: {message}")]

@@ -489,9 +489,82 @@ impl FittedNode2Vec {
     pub const MAX_ROUNDS_FACTOR: usize = 20;
 }
 
+impl FittedNode2Vec {
+    /// Reads the fields [`FittedEmbedder::to_bytes`] wrote (after the tag).
+    pub(crate) fn read(r: &mut crate::saved::Reader<'_>) -> Result<FittedNode2Vec, GraphError> {
+        let params = Node2VecParams {
+            dim: r.usize()?,
+            walk_length: r.usize()?,
+            walks_per_node: r.usize()?,
+            window: r.usize()?,
+            negatives: r.usize()?,
+            epochs: r.usize()?,
+            learning_rate: r.f64()?,
+            p: r.f64()?,
+            q: r.f64()?,
+            plus: r.u8()? != 0,
+        };
+        // Validated as a new embedder would be: a saved file is outside input.
+        let embedder = Node2Vec::new(params)?;
+        let kinds = r.kinds()?;
+        let input = r.f32s()?;
+        let output = r.f32s()?;
+        let freq = r.f64s()?;
+        let total_weight = r.f64()?;
+        let embeddings = r.embeddings()?;
+        let n = kinds.len();
+        if input.len() != n * params.dim
+            || output.len() != n * params.dim
+            || freq.len() != n
+            || embeddings.n_nodes != n
+        {
+            return Err(crate::saved::saved(format!(
+                "Node2Vec state does not match its {n} nodes of dimension {}",
+                params.dim
+            )));
+        }
+        Ok(FittedNode2Vec {
+            params,
+            id: embedder.id(),
+            kinds,
+            input,
+            output,
+            freq,
+            total_weight,
+            embeddings,
+        })
+    }
+}
+
 impl FittedEmbedder for FittedNode2Vec {
     fn id(&self) -> &'static str {
         self.id
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut w = crate::saved::Writer::new(crate::saved::TAG_NODE2VEC);
+        let p = &self.params;
+        for v in [
+            p.dim,
+            p.walk_length,
+            p.walks_per_node,
+            p.window,
+            p.negatives,
+            p.epochs,
+        ] {
+            w.usize(v);
+        }
+        w.f64(p.learning_rate);
+        w.f64(p.p);
+        w.f64(p.q);
+        w.u8(u8::from(p.plus));
+        w.kinds(&self.kinds);
+        w.f32s(&self.input);
+        w.f32s(&self.output);
+        w.f64s(&self.freq);
+        w.f64(self.total_weight);
+        w.embeddings(&self.embeddings);
+        w.into_bytes()
     }
 
     fn embeddings(&self) -> &Embeddings {

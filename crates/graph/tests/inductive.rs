@@ -394,3 +394,85 @@ fn several_new_nodes_are_embedded_together_whatever_their_listing_order() {
         }
     }
 }
+
+#[test]
+fn a_saved_embedder_extends_exactly_like_the_one_that_was_trained() {
+    let (g0, g1) = (communities(false), communities(true));
+    let f1 = features(2 * C + 1);
+    for (learner, gnn) in learners() {
+        let id = learner.id();
+        let fitted = learner.fit(&g0, 2).unwrap();
+        let bytes = fitted.to_bytes();
+        let loaded = zoorank_graph::fitted_from_bytes(&bytes).unwrap();
+        assert_eq!(loaded.id(), id);
+        assert_eq!(loaded.embeddings(), fitted.embeddings(), "{id}");
+        let feats = gnn.then_some(&f1);
+        assert_eq!(
+            loaded.extend(&g1, feats, &[2 * C], 5).unwrap(),
+            fitted.extend(&g1, feats, &[2 * C], 5).unwrap(),
+            "{id}"
+        );
+        // Saving again gives the same bytes.
+        assert_eq!(loaded.to_bytes(), bytes, "{id}");
+    }
+    // A GNN on the structural features (no explicit ones) round-trips too.
+    let sage = GraphSage::new(GnnParams {
+        epochs: 5,
+        ..gnn_params()
+    })
+    .unwrap()
+    .fitted(&g0, 1)
+    .unwrap();
+    let loaded = zoorank_graph::fitted_from_bytes(&sage.to_bytes()).unwrap();
+    assert_eq!(
+        loaded.extend(&g1, None, &[2 * C], 0).unwrap(),
+        sage.extend(&g1, None, &[2 * C], 0).unwrap()
+    );
+}
+
+#[test]
+fn damaged_saved_embedders_are_refused_not_misread() {
+    let g0 = communities(false);
+    let small = |learner: &dyn InductiveEmbedder| learner.fit(&g0, 1).unwrap().to_bytes();
+    let n2v_bytes = small(&n2v(false));
+    let gat_bytes = small(
+        &Gat::new(GnnParams {
+            epochs: 2,
+            ..gnn_params()
+        })
+        .unwrap(),
+    );
+    // Offset of the node-kind count: after the 9-byte header, Node2Vec's 6 counts, 3 reals and
+    // a flag; GAT's architecture byte, 5 counts, 2 reals and the dtype byte.
+    for (bytes, kinds_at) in [
+        (&n2v_bytes, 9 + 48 + 24 + 1),
+        (&gat_bytes, 9 + 1 + 40 + 16 + 1),
+    ] {
+        // Every truncation is an error (sampled: all prefixes would take a while).
+        for cut in (0..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+            assert!(
+                matches!(
+                    zoorank_graph::fitted_from_bytes(&bytes[..cut]),
+                    Err(GraphError::Saved { .. })
+                ),
+                "cut at {cut}"
+            );
+        }
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(zoorank_graph::fitted_from_bytes(&trailing).is_err());
+        let mut magic = bytes.clone();
+        magic[0] = b'X';
+        let err = zoorank_graph::fitted_from_bytes(&magic).unwrap_err();
+        assert!(err.to_string().contains("bad magic"), "{err}");
+        let mut version = bytes.clone();
+        version[4] = 9;
+        let err = zoorank_graph::fitted_from_bytes(&version).unwrap_err();
+        assert!(err.to_string().contains("version 9"), "{err}");
+        // A huge length field is caught before any allocation.
+        let mut huge = bytes.clone();
+        huge[kinds_at..kinds_at + 8].copy_from_slice(&(u64::MAX / 16).to_le_bytes());
+        let err = zoorank_graph::fitted_from_bytes(&huge).unwrap_err();
+        assert!(err.to_string().contains("runs past the end"), "{err}");
+    }
+}
