@@ -127,10 +127,22 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
     );
 
     // A graph method embeds the new dataset inductively (trained graph + its dataset edges)
-    // and still ranks every model with a finite prediction.
+    // and still ranks every model with a finite prediction. The embedder it trains is kept in
+    // the store: the second call reuses it and ranks exactly as the first.
+    let evidence = |v: &serde_json::Value| {
+        v["evidence_used"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
     for method in ["lr+node2vec", "lr+graphsage"] {
-        let g =
-            json(zoorank(&db).args(["recommend", "--target", "new", "--json", "--method", method]));
+        let run = || {
+            json(zoorank(&db).args(["recommend", "--target", "new", "--json", "--method", method]))
+        };
+        let g = run();
         let models = g["models"].as_array().unwrap();
         assert_eq!(models.len(), 6, "{method}: {g}");
         assert!(
@@ -139,7 +151,24 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
                 .all(|m| m["predicted_accuracy"].as_f64().is_some_and(f64::is_finite)),
             "{method}: {g}"
         );
+        assert!(evidence(&g).contains("kept in the store"), "{method}: {g}");
+        let again = run();
+        assert!(
+            evidence(&again).contains("reused from the store"),
+            "{method}: {again}"
+        );
+        assert_eq!(again["models"], g["models"], "{method}");
     }
+    // The same method by another regressor shares the embedder (it does not depend on it).
+    let rf = json(zoorank(&db).args([
+        "recommend",
+        "--target",
+        "new",
+        "--json",
+        "--method",
+        "rf+node2vec",
+    ]));
+    assert!(evidence(&rf).contains("reused from the store"), "{rf}");
 
     // The human table names the evidence too.
     let table = zoorank(&db)

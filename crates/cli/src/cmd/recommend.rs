@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
-use zoorank_predict::rank::graph::GraphRanker;
+use zoorank_predict::rank::graph::{EmbedderCache, EmbedderSource, GraphRanker};
 use zoorank_predict::rank::table::History;
 use zoorank_predict::rank::{ranker_by_id, Ranker, TargetView};
 
@@ -183,9 +183,36 @@ fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelId
     }
 }
 
+/// How `recommend` ranks: a new dataset with a graph method goes the inductive way.
+enum Method {
+    Inductive(Box<GraphRanker>),
+    Plain(Box<dyn Ranker>),
+}
+
+/// The store's blob table as the graph rankers' embedder cache. A failed write only warns:
+/// the ranking does not depend on it.
+struct StoreCache<'a>(&'a mut zoorank_store::Store);
+
+impl EmbedderCache for StoreCache<'_> {
+    fn get(&mut self, key: &str) -> Option<Vec<u8>> {
+        match self.0.get_blob(key) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("warning: could not read the stored graph embedder ({e}); training it");
+                None
+            }
+        }
+    }
+    fn put(&mut self, key: &str, bytes: &[u8]) {
+        if let Err(e) = self.0.put_blob(key, bytes) {
+            eprintln!("warning: could not keep the trained graph embedder in the store: {e}");
+        }
+    }
+}
+
 /// Runs `recommend`.
 pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
-    let store = open_store(&global.db)?;
+    let mut store = open_store(&global.db)?;
     let zoo = store.load_zoo()?;
     let target = zoo.dataset_index(&a.target).with_context(|| {
         format!(
@@ -195,12 +222,13 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         )
     })?;
     // A target without any record of its own is a new dataset: graph methods embed it into
-    // the zoo's trained graph from its dataset edges (GraphRanker::inductive) instead of
-    // training the embedding on a graph that contains it.
+    // the zoo's trained graph from its dataset edges (GraphRanker::rank_inductive_cached)
+    // instead of training the embedding on a graph that contains it. The trained embedder is
+    // kept in the store, so the next new dataset of the same zoo reuses it.
     let new_target = zoo.ground_truth(target, true).is_empty();
-    let ranker: Box<dyn Ranker> = match GraphRanker::from_id(&a.method) {
-        Some(g) if new_target => Box::new(g.inductive(true)),
-        _ => ranker_by_id(&a.method, &zoo.score_methods())?,
+    let method = match GraphRanker::from_id(&a.method) {
+        Some(g) if new_target => Method::Inductive(Box::new(g)),
+        _ => Method::Plain(ranker_by_id(&a.method, &zoo.score_methods())?),
     };
     let held = zoo.without_target_history(target);
     let cands = candidates(&zoo, &held, target);
@@ -214,15 +242,31 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         candidates: cands.clone(),
         seed: a.seed,
     };
-    let mut scores = ranker
-        .rank(&view)
-        .with_context(|| format!("ranking models for '{}' with {}", a.target, a.method))?;
+    let ranked = match &method {
+        Method::Inductive(g) => g
+            .rank_inductive_cached(&view, Some(&mut StoreCache(&mut store)))
+            .map(|(s, src)| (s, Some(src))),
+        Method::Plain(r) => r.rank(&view).map(|s| (s, None)),
+    };
+    let (mut scores, embedder) =
+        ranked.with_context(|| format!("ranking models for '{}' with {}", a.target, a.method))?;
     scores.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.model.cmp(&y.model)));
 
     // Evidence.
     let h = History::new(&view.zoo);
     let dist = &h.distance[target];
     let mut evidence = Vec::new();
+    match embedder {
+        Some(EmbedderSource::Reused) => evidence.push(
+            "graph embedder trained earlier on this zoo, reused from the store (no retraining)"
+                .to_string(),
+        ),
+        Some(EmbedderSource::Trained) => evidence.push(
+            "graph embedder trained on this zoo without the new dataset and kept in the store for the next one"
+                .to_string(),
+        ),
+        None => {}
+    }
     let n_hist = h.train_datasets.len();
     evidence.push(format!("fine-tuning history on {n_hist} other dataset(s)"));
     let n_dist = dist.iter().filter(|d| d.is_some()).count();

@@ -33,7 +33,7 @@ use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{
     build_graph, Embeddings, Gat, GnnParams, Graph, GraphError, GraphParams, GraphSage,
-    InductiveEmbedder, Node2Vec, Node2VecParams, NodeFeatures,
+    InductiveEmbedder, Node2Vec, Node2VecParams, NodeFeatures, NodeKind,
 };
 
 /// Suffix of the graph ids whose graph has transferability-score edges.
@@ -219,20 +219,44 @@ impl Ranker for GraphRanker {
 
 impl GraphRanker {
     /// Ranks with the target embedded inductively, as for a new dataset with no records: the
-    /// embedder is trained on the graph of the zoo **without** the target dataset
-    /// ([`target_last`], [`drop_last_dataset`]), then the target node is added with its
-    /// dataset–dataset edges by `FittedEmbedder::extend` (Node2Vec: walks from the target and
-    /// skip-gram on its vector against the frozen context vectors; GraphSAGE / GAT: a forward
-    /// pass of the trained weights). Every other node keeps its trained vector, so a fitted
-    /// embedder can be reused for any number of new targets (`embedder` + `fit` once, `extend`
-    /// per target: 1–3 ms against 0.13–0.5 s for retraining on the image zoo,
-    /// `crates/eval/examples/inductive.rs`).
+    /// embedder is trained on the graph of the zoo **without** the target dataset and without
+    /// the datasets nothing but distances ties to the models ([`inert_datasets`]: no record, no
+    /// stored score, no model's source), then the target node is added with its dataset–dataset
+    /// (and, for `@scores`, score) edges by `FittedEmbedder::extend` (Node2Vec: walks from the
+    /// target and skip-gram on its vector against the frozen context vectors; GraphSAGE / GAT:
+    /// a forward pass of the trained weights). Every other node keeps its trained vector, so a
+    /// fitted embedder serves any number of new targets (`extend` takes 1–3 ms against
+    /// 0.13–0.5 s for retraining on the image zoo, `crates/eval/examples/inductive.rs`);
+    /// leaving the inert datasets out makes the trained graph the same for every new dataset of
+    /// a zoo, which is what lets [`GraphRanker::rank_inductive_cached`] reuse it.
     ///
     /// # Errors
     /// As [`Ranker::rank`].
     pub fn rank_inductive(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-        let zoo1 = target_last(&view.zoo, view.target);
-        let zoo0 = drop_last_dataset(&zoo1);
+        Ok(self.rank_inductive_cached(view, None)?.0)
+    }
+
+    /// [`GraphRanker::rank_inductive`], taking the fitted embedder from `cache` when one was
+    /// stored for the same trained graph (same zoo without its inert datasets, graph and
+    /// learner parameters, node features and seed: [`GraphRanker::embedder_key`]) and storing
+    /// the one it trains otherwise. Rankings are identical either way (the saved embedder
+    /// extends bit for bit like the trained one). A stored entry that does not load is
+    /// replaced.
+    ///
+    /// # Errors
+    /// As [`Ranker::rank`].
+    pub fn rank_inductive_cached(
+        &self,
+        view: &TargetView,
+        cache: Option<&mut dyn EmbedderCache>,
+    ) -> Result<(Vec<ModelScore>, EmbedderSource), PredictError> {
+        let inert = inert_datasets(&view.zoo);
+        let mut keep: Vec<DatasetIdx> = (0..view.zoo.datasets.len())
+            .filter(|&d| d != view.target && !inert.contains(&d))
+            .collect();
+        let zoo0 = with_datasets(&view.zoo, &keep);
+        keep.push(view.target);
+        let zoo1 = with_datasets(&view.zoo, &keep);
         let last = zoo1.datasets.len() - 1;
         let g0 = build_graph(
             &zoo0,
@@ -248,10 +272,33 @@ impl GraphRanker {
                 ..self.graph
             },
         )?;
-        let fitted = self.embedder(&zoo0, &g0)?.fit(&g0, view.seed)?;
-        let features = match self.learner {
-            Learner::GraphSage | Learner::Gat => Some(NodeFeatures::from_zoo(&zoo1, &g1)?),
-            Learner::Node2Vec | Learner::Node2VecPlus => None,
+        let gnn = matches!(self.learner, Learner::GraphSage | Learner::Gat);
+        let f0 = if gnn {
+            Some(NodeFeatures::from_zoo(&zoo0, &g0)?)
+        } else {
+            None
+        };
+        let key = self.embedder_key(&g0, f0.as_ref(), view.seed);
+        let mut cache = cache;
+        let stored = cache
+            .as_deref_mut()
+            .and_then(|c| c.get(&key))
+            .and_then(|b| zoorank_graph::fitted_from_bytes(&b).ok())
+            .filter(|f| f.id() == self.learner.id() && f.embeddings().n_nodes == g0.n_nodes());
+        let (fitted, source) = match stored {
+            Some(f) => (f, EmbedderSource::Reused),
+            None => {
+                let f = self.embedder(&zoo0, &g0)?.fit(&g0, view.seed)?;
+                if let Some(c) = cache {
+                    c.put(&key, &f.to_bytes());
+                }
+                (f, EmbedderSource::Trained)
+            }
+        };
+        let features = if gnn {
+            Some(NodeFeatures::from_zoo(&zoo1, &g1)?)
+        } else {
+            None
         };
         let node = dataset_node(&zoo1, last);
         let emb = fitted.extend(&g1, features.as_ref(), &[node], view.seed)?;
@@ -261,7 +308,44 @@ impl GraphRanker {
             candidates: view.candidates.clone(),
             seed: view.seed,
         };
-        self.rank_with_embeddings(&view1, &emb)
+        Ok((self.rank_with_embeddings(&view1, &emb)?, source))
+    }
+
+    /// The cache key of the embedder this ranker trains on `g0` with node features `features`
+    /// and `seed`: `embedder:<learner>:` and a 128-bit hash (two FNV-1a passes) of the learner,
+    /// its parameters, the seed, every node kind, edge and weight bit pattern of `g0` and every
+    /// feature name and value. Stable across runs and builds (no randomised hasher), so it can
+    /// name a stored embedder; a different zoo, graph or setting gives another key.
+    pub fn embedder_key(&self, g0: &Graph, features: Option<&NodeFeatures>, seed: u64) -> String {
+        let mut h = Fnv2::new();
+        h.bytes(b"zoorank-embedder-v1");
+        h.bytes(self.learner.id().as_bytes());
+        h.bytes(format!("{:?}|{:?}", self.embed, self.gnn).as_bytes());
+        h.u64(seed);
+        h.u64(g0.n_nodes() as u64);
+        for u in 0..g0.n_nodes() {
+            let kind = match g0.kind(u) {
+                NodeKind::Model(m) => 2 * m as u64,
+                NodeKind::Dataset(d) => 2 * d as u64 + 1,
+                NodeKind::Other => u64::MAX,
+            };
+            h.u64(kind);
+            h.u64(g0.neighbors(u).len() as u64);
+            for (&v, &w) in g0.neighbors(u).iter().zip(g0.neighbor_weights(u)) {
+                h.u64(v as u64);
+                h.u64(w.to_bits());
+            }
+        }
+        if let Some(f) = features {
+            for n in &f.names {
+                h.bytes(n.as_bytes());
+            }
+            for v in &f.data {
+                h.u64(v.to_bits());
+            }
+        }
+        let (a, b) = h.finish();
+        format!("embedder:{}:{a:016x}{b:016x}", self.learner.id())
     }
 
     /// [`Ranker::rank`] with the node embeddings of `view.zoo`'s graph given (node ids of
@@ -348,6 +432,119 @@ pub fn drop_last_dataset(zoo: &Zoo) -> Zoo {
         z.distances.retain(|d| d.a != last && d.b != last);
     }
     z
+}
+
+/// Where [`GraphRanker::rank_inductive_cached`] keeps fitted embedders between calls (the
+/// CLI: the zoo store's blob table).
+pub trait EmbedderCache {
+    /// The bytes stored under `key`, if any.
+    fn get(&mut self, key: &str) -> Option<Vec<u8>>;
+    /// Stores `bytes` under `key`. A cache that cannot store deals with it (e.g. warns):
+    /// ranking goes on.
+    fn put(&mut self, key: &str, bytes: &[u8]);
+}
+
+/// Whether [`GraphRanker::rank_inductive_cached`] trained its embedder or reused a stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbedderSource {
+    /// Trained in this call (and stored, given a cache).
+    Trained,
+    /// Loaded from the cache.
+    Reused,
+}
+
+/// Datasets of `zoo` that nothing but distances ties to the models: no fine-tuning record, no
+/// stored score, and no model names them as its source dataset. They carry no evidence about
+/// any model, and leaving them out of the graph an embedder is trained on makes that graph the
+/// same for every new dataset added to a zoo (each one is inert until it gets records).
+pub fn inert_datasets(zoo: &Zoo) -> Vec<DatasetIdx> {
+    let mut tied = vec![false; zoo.datasets.len()];
+    for r in &zoo.records {
+        tied[r.dataset] = true;
+    }
+    for s in &zoo.scores {
+        tied[s.dataset] = true;
+    }
+    for m in &zoo.models {
+        if let Some(d) = m
+            .source_dataset
+            .as_deref()
+            .and_then(|n| zoo.dataset_index(n))
+        {
+            tied[d] = true;
+        }
+    }
+    (0..zoo.datasets.len()).filter(|&d| !tied[d]).collect()
+}
+
+/// `zoo` with only the datasets `keep`, in that order (dataset `keep[i]` becomes `i`); records,
+/// scores and distances of other datasets are dropped, the rest re-indexed. Models keep their
+/// indices, so graph node ids of models do not move.
+pub fn with_datasets(zoo: &Zoo, keep: &[DatasetIdx]) -> Zoo {
+    let mut map = vec![None; zoo.datasets.len()];
+    for (i, &d) in keep.iter().enumerate() {
+        map[d] = Some(i);
+    }
+    let mut z = zoo.clone();
+    z.datasets = keep.iter().map(|&d| zoo.datasets[d].clone()).collect();
+    z.records = zoo
+        .records
+        .iter()
+        .filter_map(|r| {
+            let mut r = r.clone();
+            r.dataset = map[r.dataset]?;
+            Some(r)
+        })
+        .collect();
+    z.scores = zoo
+        .scores
+        .iter()
+        .filter_map(|s| {
+            let mut s = s.clone();
+            s.dataset = map[s.dataset]?;
+            Some(s)
+        })
+        .collect();
+    z.distances = zoo
+        .distances
+        .iter()
+        .filter_map(|x| {
+            let mut x = x.clone();
+            x.a = map[x.a]?;
+            x.b = map[x.b]?;
+            Some(x)
+        })
+        .collect();
+    z
+}
+
+/// Two FNV-1a 64 passes with different offset bases (a 128-bit, build-stable hash; not
+/// cryptographic, keys only need to tell different inputs apart).
+struct Fnv2(u64, u64);
+
+impl Fnv2 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    fn new() -> Fnv2 {
+        Fnv2(0xcbf2_9ce4_8422_2325, 0x6c62_272e_07bb_0142)
+    }
+    fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        for &x in b {
+            self.byte(x);
+        }
+    }
+    fn u64(&mut self, v: u64) {
+        for x in v.to_le_bytes() {
+            self.byte(x);
+        }
+    }
+    fn byte(&mut self, x: u8) {
+        self.0 = (self.0 ^ u64::from(x)).wrapping_mul(Self::PRIME);
+        self.1 = (self.1 ^ u64::from(x.rotate_left(3))).wrapping_mul(Self::PRIME);
+    }
+    fn finish(&self) -> (u64, u64) {
+        (self.0, self.1)
+    }
 }
 
 #[cfg(test)]
@@ -503,6 +700,112 @@ mod tests {
                 assert_ne!(a, r.rank(&view(&flipped, 2)).unwrap(), "{id}");
             }
         }
+    }
+
+    /// A cache in memory that counts what happens.
+    #[derive(Default)]
+    struct Memory {
+        map: std::collections::HashMap<String, Vec<u8>>,
+        puts: usize,
+    }
+    impl EmbedderCache for Memory {
+        fn get(&mut self, key: &str) -> Option<Vec<u8>> {
+            self.map.get(key).cloned()
+        }
+        fn put(&mut self, key: &str, bytes: &[u8]) {
+            self.puts += 1;
+            self.map.insert(key.to_string(), bytes.to_vec());
+        }
+    }
+
+    /// `zoo()` plus two new datasets n1, n2 (no records) with distances to a..e.
+    fn zoo_with_new() -> Zoo {
+        let mut z = zoo();
+        for n in ["n1", "n2"] {
+            let d = z.add_dataset(Dataset::named(n));
+            for e in 0..5 {
+                z.distances.push(Distance {
+                    a: e,
+                    b: d,
+                    method: "ds".into(),
+                    value: 1.0 + ((e + d) % 4) as f64,
+                });
+            }
+        }
+        z
+    }
+
+    #[test]
+    fn one_stored_embedder_serves_every_new_dataset_and_ranks_as_a_fresh_one() {
+        let z = zoo_with_new();
+        assert_eq!(inert_datasets(&z), [6, 7]);
+        let new_view = |t: usize, seed: u64| TargetView {
+            zoo: z.clone(),
+            target: t,
+            candidates: (0..12).collect(),
+            seed,
+        };
+        for id in ["lr+node2vec", "rf+graphsage", "lr+gat@scores"] {
+            let r = GraphRanker::from_id(id).unwrap();
+            let mut cache = Memory::default();
+            let (a, src) = r
+                .rank_inductive_cached(&new_view(6, 1), Some(&mut cache))
+                .unwrap();
+            assert_eq!(src, EmbedderSource::Trained, "{id}");
+            assert_eq!(a, r.rank_inductive(&new_view(6, 1)).unwrap(), "{id}");
+            // Again, and for the other new dataset: the stored embedder, the same rankings as
+            // training afresh.
+            for t in [6, 7] {
+                let (b, src) = r
+                    .rank_inductive_cached(&new_view(t, 1), Some(&mut cache))
+                    .unwrap();
+                assert_eq!(src, EmbedderSource::Reused, "{id} on {t}");
+                assert_eq!(b, r.rank_inductive(&new_view(t, 1)).unwrap(), "{id} on {t}");
+            }
+            assert_eq!(cache.puts, 1, "{id}");
+            // Another seed is another embedder.
+            let (_, src) = r
+                .rank_inductive_cached(&new_view(6, 2), Some(&mut cache))
+                .unwrap();
+            assert_eq!(src, EmbedderSource::Trained, "{id}");
+            // A damaged entry is replaced, not trusted.
+            for v in cache.map.values_mut() {
+                v.truncate(10);
+            }
+            let (c, src) = r
+                .rank_inductive_cached(&new_view(6, 1), Some(&mut cache))
+                .unwrap();
+            assert_eq!((c, src), (a, EmbedderSource::Trained), "{id}");
+        }
+        // Records on a new dataset make it part of the trained graph: another key.
+        let r = GraphRanker::from_id("lr+node2vec").unwrap();
+        let mut z2 = z.clone();
+        z2.records.push(Record::new(0, 7, 0.5));
+        z2.records.push(Record::new(1, 7, 0.6));
+        let g = |z: &Zoo| {
+            let keep: Vec<usize> = (0..z.datasets.len())
+                .filter(|&d| d != 6 && !inert_datasets(z).contains(&d))
+                .collect();
+            build_graph(&with_datasets(z, &keep), &GraphParams::default()).unwrap()
+        };
+        assert_ne!(
+            r.embedder_key(&g(&z), None, 1),
+            r.embedder_key(&g(&z2), None, 1)
+        );
+    }
+
+    #[test]
+    fn with_datasets_reindexes_and_drops() {
+        let z = zoo_with_new();
+        let w = with_datasets(&z, &[7, 1]);
+        assert_eq!(w.datasets.len(), 2);
+        assert_eq!(w.datasets[0].name, "n2");
+        assert_eq!(w.ground_truth(1, false), z.ground_truth(1, false));
+        assert!(w.records.iter().all(|r| r.dataset == 1));
+        // Only the n2–b distance survives, as 0–1.
+        assert_eq!(w.distances.len(), 1);
+        assert_eq!((w.distances[0].a, w.distances[0].b), (1, 0));
+        assert_eq!(w.models.len(), 12);
     }
 
     #[test]
