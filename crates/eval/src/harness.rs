@@ -254,6 +254,18 @@ pub fn evaluate(
     methods: &[String],
     opts: &EvalOptions,
 ) -> Result<EvalReport, EvalError> {
+    evaluate_with_progress(zoo, methods, opts, &|_, _| {})
+}
+
+/// [`evaluate`], calling `progress(done, total)` from the workers after each (method, target)
+/// ranking (for a progress bar; the order of calls across threads is arbitrary, `done` only
+/// grows).
+pub fn evaluate_with_progress(
+    zoo: &Zoo,
+    methods: &[String],
+    opts: &EvalOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<EvalReport, EvalError> {
     let targets = resolve_targets(zoo, opts)?;
     let score_methods = zoo.score_methods();
     let rankers = methods
@@ -278,6 +290,7 @@ pub fn evaluate(
         })
         .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     type Out = (usize, JobResult);
     let results: Vec<Out> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..opts.threads.max(1))
@@ -291,6 +304,8 @@ pub fn evaluate(
                         let r = rankers[job.method].rank(&views[job.target]);
                         let secs = start.elapsed().as_secs_f64();
                         mine.push((i, r.map(|v| (v, secs))));
+                        let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                        progress(d, jobs.len());
                     }
                     mine
                 })

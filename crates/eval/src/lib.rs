@@ -22,5 +22,6 @@ pub use zoorank_core::metrics;
 pub mod plot;
 
 pub use harness::{
-    evaluate, leave_one_out, EvalError, EvalOptions, EvalReport, MethodReport, METRICS,
+    evaluate, evaluate_with_progress, leave_one_out, EvalError, EvalOptions, EvalReport,
+    MethodReport, METRICS,
 };

@@ -10,7 +10,7 @@ use rand::SeedableRng;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use zoorank_core::Zoo;
-use zoorank_eval::{evaluate, EvalOptions, EvalReport, MethodReport};
+use zoorank_eval::{evaluate, evaluate_with_progress, EvalOptions, EvalReport, MethodReport};
 use zoorank_predict::rank::default_eval_ids;
 
 /// Arguments of `eval`.
@@ -105,7 +105,13 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         "evaluating {} method(s) leave-one-target-out",
         methods.len()
     ));
-    let report = evaluate(&zoo, &methods, &opts).context("evaluating")?;
+    let report = evaluate_with_progress(&zoo, &methods, &opts, &|done, total| {
+        pb.set_message(format!(
+            "evaluating {} method(s) leave-one-target-out: {done}/{total} rankings",
+            methods.len()
+        ))
+    })
+    .context("evaluating")?;
     for (method, target, why) in &report.skipped {
         eprintln!("warning: {method} skipped {target}: {why}");
     }
