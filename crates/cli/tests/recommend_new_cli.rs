@@ -169,6 +169,31 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
         "rf+node2vec",
     ]));
     assert!(evidence(&rf).contains("reused from the store"), "{rf}");
+    // Clearing the embedder cache removes the two kept embedders (node2vec, graphsage) and
+    // nothing else; the next call trains again.
+    let cleared = json(zoorank(&db).args(["zoo", "clear-cache", "--what", "embedders", "--json"]));
+    assert_eq!(cleared["deleted"], 2, "{cleared}");
+    assert!(cleared["bytes"].as_u64().unwrap() > 1000, "{cleared}");
+    let again = json(zoorank(&db).args([
+        "recommend",
+        "--target",
+        "new",
+        "--json",
+        "--method",
+        "lr+node2vec",
+    ]));
+    assert!(evidence(&again).contains("kept in the store"), "{again}");
+    // `dataset add` cached the probe's features of the three datasets; clearing twice deletes
+    // them once.
+    let features = || {
+        json(zoorank(&db).args(["zoo", "clear-cache", "--what", "features", "--json"]))["deleted"]
+            .clone()
+    };
+    assert_eq!(features(), 3);
+    assert_eq!(features(), 0);
+    // The embedder trained just before is still there.
+    let all = json(zoorank(&db).args(["zoo", "clear-cache", "--json"]));
+    assert_eq!(all["deleted"], 1, "{all}");
 
     // The human table names the evidence too.
     let table = zoorank(&db)

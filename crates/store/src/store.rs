@@ -399,6 +399,27 @@ impl Store {
             .optional()?)
     }
 
+    /// Number and total size in bytes of the cached blobs whose key starts with `prefix` (""
+    /// for all of them).
+    pub fn blob_usage(&self, prefix: &str) -> Result<(usize, u64), StoreError> {
+        let (n, bytes): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(length(value)), 0) FROM blobs
+             WHERE substr(key, 1, length(?1)) = ?1",
+            [prefix],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((n.max(0) as usize, bytes.max(0) as u64))
+    }
+
+    /// Deletes the cached blobs whose key starts with `prefix` ("" for all of them) and
+    /// returns how many went. Only caches live there: everything is recomputed on demand.
+    pub fn delete_blobs(&mut self, prefix: &str) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM blobs WHERE substr(key, 1, length(?1)) = ?1",
+            [prefix],
+        )?)
+    }
+
     /// Reads the whole zoo as plain data. Models and datasets are ordered by name, so indices
     /// are stable for a given content.
     pub fn load_zoo(&self) -> Result<Zoo, StoreError> {

@@ -51,6 +51,18 @@ fn a_version_1_store_keeps_its_data_and_gains_the_new_tables() {
     );
     store.put_blob("k", b"bytes").unwrap();
     assert_eq!(store.get_blob("k").unwrap().as_deref(), Some(&b"bytes"[..]));
+    // Usage and deletion by key prefix ("%" and "_" are not wildcards).
+    store.put_blob("embedder:a", b"12345").unwrap();
+    store.put_blob("embedder%b", b"1").unwrap();
+    assert_eq!(store.blob_usage("embedder:").unwrap(), (1, 5));
+    assert_eq!(store.blob_usage("").unwrap(), (3, 11));
+    assert_eq!(store.delete_blobs("embedder:").unwrap(), 1);
+    assert_eq!(
+        store.get_blob("embedder%b").unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+    assert_eq!(store.delete_blobs("").unwrap(), 2);
+    assert_eq!(store.blob_usage("").unwrap(), (0, 0));
     // Re-opening an up-to-date file is a no-op.
     drop(store);
     assert_eq!(

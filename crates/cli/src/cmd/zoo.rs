@@ -30,6 +30,41 @@ pub enum ZooCommand {
     ///
     /// Example: zoorank zoo records --dataset cifar100 --limit 10
     Records(RecordArgs),
+    /// Delete cached computations kept in the store: extracted features (`zoorank embed`) and
+    /// trained graph embedders (`zoorank recommend` on a new dataset with a graph method).
+    /// Nothing of the zoo itself is touched; whatever is needed again is recomputed.
+    ///
+    /// Example: zoorank zoo clear-cache --what embedders
+    ClearCache {
+        /// Which cache.
+        #[arg(long, value_enum, default_value_t = CacheKind::All)]
+        what: CacheKind,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The caches `zoo clear-cache` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheKind {
+    /// Every cached blob.
+    All,
+    /// Extracted features.
+    Features,
+    /// Trained graph embedders.
+    Embedders,
+}
+
+impl CacheKind {
+    /// The key prefix of the cache's entries in the store's blob table.
+    fn prefix(self) -> &'static str {
+        match self {
+            CacheKind::All => "",
+            CacheKind::Features => "features/",
+            CacheKind::Embedders => "embedder:",
+        }
+    }
 }
 
 /// Filters for `zoo models` / `zoo datasets`.
@@ -74,8 +109,24 @@ pub struct RecordArgs {
 
 /// Runs a `zoo` command.
 pub fn run(cmd: ZooCommand, global: &Global) -> anyhow::Result<()> {
-    let store = open_store(&global.db)?;
+    let mut store = open_store(&global.db)?;
     match cmd {
+        ZooCommand::ClearCache { what, json } => {
+            let (_, bytes) = store.blob_usage(what.prefix())?;
+            let deleted = store.delete_blobs(what.prefix())?;
+            if json {
+                return output::print_json(&serde_json::json!({
+                    "deleted": deleted,
+                    "bytes": bytes,
+                }));
+            }
+            output::println(format!(
+                "deleted {deleted} cached entr{} ({:.1} KiB) from {}",
+                if deleted == 1 { "y" } else { "ies" },
+                bytes as f64 / 1024.0,
+                global.db.display()
+            ))
+        }
         ZooCommand::Stats { json } => {
             let s = store.stats()?;
             if json {
