@@ -73,3 +73,14 @@ fn no_training_dataset_gives_no_level() {
     let d = z.add_dataset(Dataset::named("only"));
     assert_eq!(History::new(&z).expected_moments(d), None);
 }
+
+#[test]
+fn the_accuracy_range_spans_the_training_records() {
+    let z = zoo(&[0.9, 0.5], &[10.0, 10.0]);
+    let (lo, hi) = History::new(&z).accuracy_range().unwrap();
+    assert!(
+        (lo - 0.45).abs() < 1e-12 && (hi - 0.95).abs() < 1e-12,
+        "{lo} {hi}"
+    );
+    assert_eq!(History::new(&Zoo::default()).accuracy_range(), None);
+}

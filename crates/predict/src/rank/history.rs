@@ -24,7 +24,8 @@ impl HistoryRegressor {
 }
 
 /// Fits `regressor` on the design of `view` built with `spec` and returns the candidates'
-/// scores, with predicted accuracy = expected target mean + expected spread × predicted z.
+/// scores, with predicted accuracy = expected target mean + expected spread × predicted z,
+/// kept within the accuracies the training datasets recorded ([`History::accuracy_range`]).
 pub(crate) fn fit_and_rank(
     regressor: &str,
     spec: TableSpec,
@@ -85,6 +86,7 @@ pub(crate) fn fit_and_rank_with(
         n_cols: d.n_cols,
     })?;
     let moments = h.expected_moments(view.target);
+    let range = h.accuracy_range();
     Ok(view
         .candidates
         .iter()
@@ -92,7 +94,10 @@ pub(crate) fn fit_and_rank_with(
         .map(|(&m, zv)| ModelScore {
             model: m,
             score: zv,
-            predicted_accuracy: moments.map(|(mu, sd)| mu + sd * zv),
+            predicted_accuracy: moments.map(|(mu, sd)| {
+                let p = mu + sd * zv;
+                range.map_or(p, |(lo, hi)| p.clamp(lo, hi))
+            }),
         })
         .collect())
 }

@@ -109,6 +109,20 @@ impl History {
         }
     }
 
+    /// Lowest and highest best accuracy recorded on the training datasets (`None` without
+    /// any): the range a predicted accuracy is kept in, since no learned level or spread
+    /// should promise more than any model ever reached in the zoo (a level + spread × z can
+    /// exceed 1 for an accuracy).
+    pub fn accuracy_range(&self) -> Option<(f64, f64)> {
+        self.train_datasets
+            .iter()
+            .flat_map(|&d| self.best[d].iter().flatten().copied())
+            .fold(None, |acc, v| match acc {
+                None => Some((v, v)),
+                Some((lo, hi)) => Some((f64::min(lo, v), f64::max(hi, v))),
+            })
+    }
+
     /// Mean normalised accuracy of `m` over the datasets with its records, leaving out
     /// `exclude`.
     pub fn popularity(&self, m: ModelIdx, exclude: Option<DatasetIdx>) -> Option<f64> {
