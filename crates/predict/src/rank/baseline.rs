@@ -176,17 +176,21 @@ impl Guard {
     /// The models `rank` lifts, most popular first, among `candidates`.
     pub fn lifted(&self, view: &TargetView, candidates: &[usize]) -> Vec<usize> {
         let h = History::new(&view.zoo);
-        let coverage = |m: usize| {
-            h.train_datasets
-                .iter()
-                .filter(|&&d| h.norm[d][m].is_some())
-                .count()
-        };
-        let most = candidates.iter().map(|&m| coverage(m)).max().unwrap_or(0);
+        let coverage: Vec<usize> = candidates
+            .iter()
+            .map(|&m| {
+                h.train_datasets
+                    .iter()
+                    .filter(|&&d| h.norm[d][m].is_some())
+                    .count()
+            })
+            .collect();
+        let most = coverage.iter().copied().max().unwrap_or(0);
         let mut eligible: Vec<(usize, f64)> = candidates
             .iter()
-            .filter(|&&m| 2 * coverage(m) >= most && coverage(m) > 0)
-            .filter_map(|&m| h.popularity(m, None).map(|p| (m, p)))
+            .zip(&coverage)
+            .filter(|&(_, &c)| c > 0 && 2 * c >= most)
+            .filter_map(|(&m, _)| h.popularity(m, None).map(|p| (m, p)))
             .collect();
         eligible.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         eligible.truncate(self.k);

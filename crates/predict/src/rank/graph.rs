@@ -160,14 +160,33 @@ impl GraphRanker {
         zoo: &zoorank_core::Zoo,
         graph: &Graph,
     ) -> Result<Box<dyn InductiveEmbedder>, PredictError> {
+        self.embedder_with(self.node_features(zoo, graph)?)
+    }
+
+    /// The GNNs' input features of `graph` built on `zoo` (`None` for Node2Vec / Node2Vec+,
+    /// which use the structure alone).
+    fn node_features(
+        &self,
+        zoo: &zoorank_core::Zoo,
+        graph: &Graph,
+    ) -> Result<Option<NodeFeatures>, PredictError> {
         Ok(match self.learner {
-            Learner::Node2Vec | Learner::Node2VecPlus => Box::new(Node2Vec::new(self.embed)?),
-            Learner::GraphSage => Box::new(
-                GraphSage::new(self.gnn)?.with_features(NodeFeatures::from_zoo(zoo, graph)?),
-            ),
-            Learner::Gat => {
-                Box::new(Gat::new(self.gnn)?.with_features(NodeFeatures::from_zoo(zoo, graph)?))
-            }
+            Learner::GraphSage | Learner::Gat => Some(NodeFeatures::from_zoo(zoo, graph)?),
+            Learner::Node2Vec | Learner::Node2VecPlus => None,
+        })
+    }
+
+    /// The embedder on `features` from [`GraphRanker::node_features`].
+    fn embedder_with(
+        &self,
+        features: Option<NodeFeatures>,
+    ) -> Result<Box<dyn InductiveEmbedder>, PredictError> {
+        Ok(match (self.learner, features) {
+            (Learner::GraphSage, Some(f)) => Box::new(GraphSage::new(self.gnn)?.with_features(f)),
+            (Learner::GraphSage, None) => Box::new(GraphSage::new(self.gnn)?),
+            (Learner::Gat, Some(f)) => Box::new(Gat::new(self.gnn)?.with_features(f)),
+            (Learner::Gat, None) => Box::new(Gat::new(self.gnn)?),
+            (Learner::Node2Vec | Learner::Node2VecPlus, _) => Box::new(Node2Vec::new(self.embed)?),
         })
     }
 
@@ -272,12 +291,7 @@ impl GraphRanker {
                 ..self.graph
             },
         )?;
-        let gnn = matches!(self.learner, Learner::GraphSage | Learner::Gat);
-        let f0 = if gnn {
-            Some(NodeFeatures::from_zoo(&zoo0, &g0)?)
-        } else {
-            None
-        };
+        let f0 = self.node_features(&zoo0, &g0)?;
         let key = self.embedder_key(&g0, f0.as_ref(), view.seed);
         let mut cache = cache;
         let stored = cache
@@ -288,18 +302,14 @@ impl GraphRanker {
         let (fitted, source) = match stored {
             Some(f) => (f, EmbedderSource::Reused),
             None => {
-                let f = self.embedder(&zoo0, &g0)?.fit(&g0, view.seed)?;
+                let f = self.embedder_with(f0)?.fit(&g0, view.seed)?;
                 if let Some(c) = cache {
                     c.put(&key, &f.to_bytes());
                 }
                 (f, EmbedderSource::Trained)
             }
         };
-        let features = if gnn {
-            Some(NodeFeatures::from_zoo(&zoo1, &g1)?)
-        } else {
-            None
-        };
+        let features = self.node_features(&zoo1, &g1)?;
         let node = dataset_node(&zoo1, last);
         let emb = fitted.extend(&g1, features.as_ref(), &[node], view.seed)?;
         let view1 = TargetView {
@@ -397,41 +407,20 @@ impl GraphRanker {
 /// `zoo` with dataset `t` moved to the last index (records, scores and distances re-indexed;
 /// models keep their indices), so that the graph of the zoo without it has the same node ids.
 pub fn target_last(zoo: &Zoo, t: DatasetIdx) -> Zoo {
-    let mut z = zoo.clone();
-    if t >= z.datasets.len() {
-        return z;
+    if t >= zoo.datasets.len() {
+        return zoo.clone();
     }
-    let last = z.datasets.len() - 1;
-    let map = |d: DatasetIdx| match d.cmp(&t) {
-        std::cmp::Ordering::Equal => last,
-        std::cmp::Ordering::Greater => d - 1,
-        std::cmp::Ordering::Less => d,
-    };
-    let ds = z.datasets.remove(t);
-    z.datasets.push(ds);
-    for r in &mut z.records {
-        r.dataset = map(r.dataset);
-    }
-    for s in &mut z.scores {
-        s.dataset = map(s.dataset);
-    }
-    for d in &mut z.distances {
-        d.a = map(d.a);
-        d.b = map(d.b);
-    }
-    z
+    let order: Vec<DatasetIdx> = (0..zoo.datasets.len())
+        .filter(|&d| d != t)
+        .chain([t])
+        .collect();
+    with_datasets(zoo, &order)
 }
 
 /// `zoo` without its last dataset and the records, scores and distances that refer to it.
 pub fn drop_last_dataset(zoo: &Zoo) -> Zoo {
-    let mut z = zoo.clone();
-    if let Some(last) = z.datasets.len().checked_sub(1) {
-        z.datasets.pop();
-        z.records.retain(|r| r.dataset != last);
-        z.scores.retain(|s| s.dataset != last);
-        z.distances.retain(|d| d.a != last && d.b != last);
-    }
-    z
+    let keep: Vec<DatasetIdx> = (0..zoo.datasets.len().saturating_sub(1)).collect();
+    with_datasets(zoo, &keep)
 }
 
 /// Where [`GraphRanker::rank_inductive_cached`] keeps fitted embedders between calls (the
