@@ -169,6 +169,35 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
         "rf+node2vec",
     ]));
     assert!(evidence(&rf).contains("reused from the store"), "{rf}");
+    // `guard+` on a graph method takes the inductive path too: it reuses the embedder, keeps
+    // the graph method's predictions and puts the popularity prior's picks on top (here all
+    // six models, which have the same coverage, so the order is popularity's).
+    let rec = |method: &str| {
+        json(zoorank(&db).args(["recommend", "--target", "new", "--json", "--method", method]))
+    };
+    let guarded = rec("guard+lr+node2vec");
+    assert!(
+        evidence(&guarded).contains("reused from the store"),
+        "{guarded}"
+    );
+    let order = |v: &serde_json::Value| {
+        v["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["model"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order(&guarded), order(&rec("popularity")));
+    let predicted = |v: &serde_json::Value| {
+        v["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["model"].to_string(), m["predicted_accuracy"].to_string()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    assert_eq!(predicted(&guarded), predicted(&rec("lr+node2vec")));
     // Clearing the embedder cache removes the two kept embedders (node2vec, graphsage) and
     // nothing else; the next call trains again.
     let cleared = json(zoorank(&db).args(["zoo", "clear-cache", "--what", "embedders", "--json"]));
@@ -194,6 +223,21 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
     // The embedder trained just before is still there.
     let all = json(zoorank(&db).args(["zoo", "clear-cache", "--json"]));
     assert_eq!(all["deleted"], 1, "{all}");
+    // Kept embedders do not pile up: each seed trains its own, the store keeps the newest 16.
+    for seed in 1..=17 {
+        let out = zoorank(&db)
+            .args(["recommend", "--target", "new", "--method", "lr+node2vec"])
+            .args(["--seed", &seed.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let kept = json(zoorank(&db).args(["zoo", "clear-cache", "--what", "embedders", "--json"]));
+    assert_eq!(kept["deleted"], 16, "{kept}");
 
     // The human table names the evidence too.
     let table = zoorank(&db)

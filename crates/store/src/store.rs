@@ -379,14 +379,27 @@ impl Store {
         Ok(v)
     }
 
-    /// Stores (replacing) a cached blob.
+    /// Stores (replacing) a cached blob. A replaced blob counts as newly written for
+    /// [`Store::keep_newest_blobs`] (REPLACE gives the row a new rowid).
     pub fn put_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO blobs(key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT OR REPLACE INTO blobs(key, value) VALUES (?1, ?2)",
             params![key, bytes],
         )?;
         Ok(())
+    }
+
+    /// Keeps only the `keep` most recently written cached blobs whose key starts with
+    /// `prefix`, deleting the older ones; returns how many went. For caches that would
+    /// otherwise grow with every version of the zoo (kept graph embedders).
+    pub fn keep_newest_blobs(&mut self, prefix: &str, keep: usize) -> Result<usize, StoreError> {
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+        Ok(self.conn.execute(
+            "DELETE FROM blobs WHERE substr(key, 1, length(?1)) = ?1 AND rowid NOT IN (
+                 SELECT rowid FROM blobs WHERE substr(key, 1, length(?1)) = ?1
+                 ORDER BY rowid DESC LIMIT ?2)",
+            params![prefix, keep],
+        )?)
     }
 
     /// A cached blob, if stored.

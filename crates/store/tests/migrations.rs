@@ -63,6 +63,24 @@ fn a_version_1_store_keeps_its_data_and_gains_the_new_tables() {
     );
     assert_eq!(store.delete_blobs("").unwrap(), 2);
     assert_eq!(store.blob_usage("").unwrap(), (0, 0));
+    // Keeping the newest blobs of a prefix: rewriting a blob makes it the newest; other
+    // prefixes are untouched.
+    for k in ["e:1", "e:2", "e:3", "other"] {
+        store.put_blob(k, k.as_bytes()).unwrap();
+    }
+    store.put_blob("e:1", b"again").unwrap();
+    assert_eq!(store.keep_newest_blobs("e:", 2).unwrap(), 1);
+    assert_eq!(store.get_blob("e:2").unwrap(), None);
+    assert_eq!(
+        store.get_blob("e:1").unwrap().as_deref(),
+        Some(&b"again"[..])
+    );
+    assert!(store.get_blob("e:3").unwrap().is_some());
+    assert!(store.get_blob("other").unwrap().is_some());
+    assert_eq!(store.keep_newest_blobs("e:", 2).unwrap(), 0);
+    assert_eq!(store.keep_newest_blobs("e:", 0).unwrap(), 2);
+    assert_eq!(store.blob_usage("").unwrap(), (1, 5));
+    store.delete_blobs("").unwrap();
     // Re-opening an up-to-date file is a no-op.
     drop(store);
     assert_eq!(

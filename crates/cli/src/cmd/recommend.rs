@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
-use zoorank_predict::rank::graph::{EmbedderCache, EmbedderSource, GraphRanker};
+use zoorank_predict::rank::baseline::{lift_prior_top, GUARD_K};
+use zoorank_predict::rank::graph::{
+    EmbedderCache, EmbedderSource, GraphRanker, EMBEDDER_KEY_PREFIX,
+};
 use zoorank_predict::rank::table::History;
 use zoorank_predict::rank::{ranker_by_id, Ranker, TargetView};
 
@@ -185,11 +188,21 @@ fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelId
     }
 }
 
-/// How `recommend` ranks: a new dataset with a graph method goes the inductive way.
+/// How `recommend` ranks: a new dataset with a graph method (guarded or not) goes the
+/// inductive way.
 enum Method {
-    Inductive(Box<GraphRanker>),
+    Inductive {
+        graph: Box<GraphRanker>,
+        /// `guard+<graph id>`: the popularity prior's top picks are lifted afterwards.
+        guard: bool,
+    },
     Plain(Box<dyn Ranker>),
 }
+
+/// How many trained graph embedders the store keeps; older ones are deleted when a new one is
+/// kept. An embedder is only reused while the zoo (and the method, setting and seed) is
+/// unchanged, so older ones are mostly stale; each is ~100 KiB on the image zoo.
+const KEPT_EMBEDDERS: usize = 16;
 
 /// The store's blob table as the graph rankers' embedder cache. A failed write only warns:
 /// the ranking does not depend on it.
@@ -206,7 +219,12 @@ impl EmbedderCache for StoreCache<'_> {
         }
     }
     fn put(&mut self, key: &str, bytes: &[u8]) {
-        if let Err(e) = self.0.put_blob(key, bytes) {
+        let kept = self.0.put_blob(key, bytes).and_then(|()| {
+            self.0
+                .keep_newest_blobs(EMBEDDER_KEY_PREFIX, KEPT_EMBEDDERS)
+                .map(drop)
+        });
+        if let Err(e) = kept {
             eprintln!("warning: could not keep the trained graph embedder in the store: {e}");
         }
     }
@@ -228,8 +246,17 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
     // instead of training the embedding on a graph that contains it. The trained embedder is
     // kept in the store, so the next new dataset of the same zoo reuses it.
     let new_target = zoo.ground_truth(target, true).is_empty();
-    let method = match GraphRanker::from_id(&a.method) {
-        Some(g) if new_target => Method::Inductive(Box::new(g)),
+    // `guard+<graph id>` is the graph ranker followed by the guard's lift, so it can take the
+    // inductive path too.
+    let (guarded, graph_id) = match a.method.strip_prefix("guard+") {
+        Some(inner) if GraphRanker::from_id(inner).is_some() => (true, inner),
+        _ => (false, a.method.as_str()),
+    };
+    let method = match GraphRanker::from_id(graph_id) {
+        Some(g) if new_target => Method::Inductive {
+            graph: Box::new(g),
+            guard: guarded,
+        },
         _ => Method::Plain(ranker_by_id(&a.method, &zoo.score_methods())?),
     };
     let held = zoo.without_target_history(target);
@@ -245,9 +272,14 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         seed: a.seed,
     };
     let ranked = match &method {
-        Method::Inductive(g) => g
+        Method::Inductive { graph, guard } => graph
             .rank_inductive_cached(&view, Some(&mut StoreCache(&mut store)))
-            .map(|(s, src)| (s, Some(src))),
+            .map(|(mut s, src)| {
+                if *guard {
+                    lift_prior_top(&view, &mut s, GUARD_K);
+                }
+                (s, Some(src))
+            }),
         Method::Plain(r) => r.rank(&view).map(|s| (s, None)),
     };
     let (mut scores, embedder) =
@@ -315,8 +347,7 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         // The method's own graph when it is a graph method (score edges for `@scores`).
         let params = GraphParams {
             hold_out: Some(target),
-            ..GraphRanker::from_id(&a.method)
-                .map_or_else(GraphParams::default, |g| g.graph_params())
+            ..GraphRanker::from_id(graph_id).map_or_else(GraphParams::default, |g| g.graph_params())
         };
         Some(build_graph(&view.zoo, &params).context("building the graph for --explain")?)
     } else {

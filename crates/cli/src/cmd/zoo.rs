@@ -62,7 +62,7 @@ impl CacheKind {
         match self {
             CacheKind::All => "",
             CacheKind::Features => "features/",
-            CacheKind::Embedders => "embedder:",
+            CacheKind::Embedders => zoorank_predict::rank::graph::EMBEDDER_KEY_PREFIX,
         }
     }
 }

@@ -175,26 +175,60 @@ pub struct Guard {
 impl Guard {
     /// The models `rank` lifts, most popular first, among `candidates`.
     pub fn lifted(&self, view: &TargetView, candidates: &[usize]) -> Vec<usize> {
-        let h = History::new(&view.zoo);
-        let coverage: Vec<usize> = candidates
-            .iter()
-            .map(|&m| {
-                h.train_datasets
-                    .iter()
-                    .filter(|&&d| h.norm[d][m].is_some())
-                    .count()
-            })
-            .collect();
-        let most = coverage.iter().copied().max().unwrap_or(0);
-        let mut eligible: Vec<(usize, f64)> = candidates
-            .iter()
-            .zip(&coverage)
-            .filter(|&(_, &c)| c > 0 && 2 * c >= most)
-            .filter_map(|(&m, _)| h.popularity(m, None).map(|p| (m, p)))
-            .collect();
-        eligible.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        eligible.truncate(self.k);
-        eligible.into_iter().map(|e| e.0).collect()
+        prior_top(view, candidates, self.k)
+    }
+
+    /// [`lift_prior_top`] with this guard's k.
+    pub fn lift(&self, view: &TargetView, scores: &mut [ModelScore]) {
+        lift_prior_top(view, scores, self.k)
+    }
+}
+
+/// The `k` best-covered models of the popularity prior among `candidates`, most popular first
+/// (what [`Guard`] lifts).
+pub fn prior_top(view: &TargetView, candidates: &[usize], k: usize) -> Vec<usize> {
+    let h = History::new(&view.zoo);
+    let coverage: Vec<usize> = candidates
+        .iter()
+        .map(|&m| {
+            h.train_datasets
+                .iter()
+                .filter(|&&d| h.norm[d][m].is_some())
+                .count()
+        })
+        .collect();
+    let most = coverage.iter().copied().max().unwrap_or(0);
+    let mut eligible: Vec<(usize, f64)> = candidates
+        .iter()
+        .zip(&coverage)
+        .filter(|&(_, &c)| c > 0 && 2 * c >= most)
+        .filter_map(|(&m, _)| h.popularity(m, None).map(|p| (m, p)))
+        .collect();
+    eligible.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    eligible.truncate(k);
+    eligible.into_iter().map(|e| e.0).collect()
+}
+
+/// Places [`prior_top`]'s `k` models above every other score of `scores` (a learned ranking of
+/// `view`'s target), in the prior's order; the other scores and every predicted accuracy stay
+/// as they are. What [`Guard`] does after its learned ranker, for callers that obtain the
+/// learned scores another way (e.g. a graph ranker's inductive path).
+pub fn lift_prior_top(view: &TargetView, scores: &mut [ModelScore], k: usize) {
+    let models: Vec<usize> = scores.iter().map(|s| s.model).collect();
+    let lifted = prior_top(view, &models, k);
+    let (lo, hi) = scores
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
+            (a.min(s.score), b.max(s.score))
+        });
+    // Just above the learned maximum, one small step per place, in the prior's order. The
+    // lifted models mostly sat near the top already: Pearson moved by ≤ 0.002 on the image
+    // zoo's target sets (BENCHMARKS.md).
+    let step = if hi > lo { (hi - lo) * 1e-6 } else { 1e-6 };
+    for s in scores.iter_mut() {
+        if let Some(r) = lifted.iter().position(|&m| m == s.model) {
+            s.score = hi + step * (lifted.len() - r) as f64;
+        }
     }
 }
 
@@ -204,22 +238,7 @@ impl Ranker for Guard {
     }
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
         let mut scores = self.learned.rank(view)?;
-        let models: Vec<usize> = scores.iter().map(|s| s.model).collect();
-        let lifted = self.lifted(view, &models);
-        let (lo, hi) = scores
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
-                (a.min(s.score), b.max(s.score))
-            });
-        // Just above the learned maximum, one small step per place, in the prior's order. The
-        // lifted models mostly sat near the top already: Pearson moved by ≤ 0.002 on the image
-        // zoo's target sets (BENCHMARKS.md).
-        let step = if hi > lo { (hi - lo) * 1e-6 } else { 1e-6 };
-        for s in scores.iter_mut() {
-            if let Some(r) = lifted.iter().position(|&m| m == s.model) {
-                s.score = hi + step * (lifted.len() - r) as f64;
-            }
-        }
+        self.lift(view, &mut scores);
         Ok(scores)
     }
 }

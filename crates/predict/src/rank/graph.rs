@@ -36,6 +36,10 @@ use zoorank_graph::{
     InductiveEmbedder, Node2Vec, Node2VecParams, NodeFeatures, NodeKind,
 };
 
+/// The key prefix of every kept graph embedder in an [`EmbedderCache`]
+/// ([`GraphRanker::embedder_key`]).
+pub const EMBEDDER_KEY_PREFIX: &str = "embedder:";
+
 /// Suffix of the graph ids whose graph has transferability-score edges.
 pub const SCORES_SUFFIX: &str = "@scores";
 /// `GraphParams::score_weight` of the `@scores` ids: a score link weighs at most what an
@@ -355,7 +359,10 @@ impl GraphRanker {
             }
         }
         let (a, b) = h.finish();
-        format!("embedder:{}:{a:016x}{b:016x}", self.learner.id())
+        format!(
+            "{EMBEDDER_KEY_PREFIX}{}:{a:016x}{b:016x}",
+            self.learner.id()
+        )
     }
 
     /// [`Ranker::rank`] with the node embeddings of `view.zoo`'s graph given (node ids of
