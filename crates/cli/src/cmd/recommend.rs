@@ -28,8 +28,9 @@ pub const DEFAULT_METHOD: &str = "lr";
 /// models by it. The target's own fine-tuning records (if any) are hidden from the method — the
 /// prediction is what zoorank would say for a new dataset — and shown beside the prediction
 /// for comparison. Works for a target without any record as long as the store has its
-/// metadata, distances or scores. For such a new dataset a graph method (e.g. lr+node2vec)
-/// embeds it into the zoo's trained graph; the trained embedder is kept in the store, so the
+/// metadata, distances or scores. For such a new dataset a graph method (e.g. lr+node2vec,
+/// guard+lr+node2vec) embeds it into the zoo's trained graph; the trained embedder is kept in
+/// the store (the newest 16; `zoorank zoo clear-cache --what embedders` drops them), so the
 /// next new dataset of the same zoo is ranked without training the graph again.
 ///
 /// Example: zoorank recommend --target cifar100 --top 10
