@@ -41,23 +41,49 @@ impl Ranker for Popularity {
             .iter()
             .map(|&m| h.popularity(m, None))
             .collect();
-        let known: Vec<f64> = pops.iter().flatten().copied().collect();
-        let fill = if known.is_empty() {
-            0.0
-        } else {
-            known.iter().sum::<f64>() / known.len() as f64
-        };
-        Ok(view
+        Ok(fill_missing(&view.candidates, pops))
+    }
+}
+
+/// Popularity along each model's trend in the target's samples per class
+/// ([`History::trend`]): a model that does better on datasets with many images per class than
+/// on small ones is moved up for a large target and down for a small one. Models with no
+/// history get the mean score. Id `trend`.
+#[derive(Debug, Clone, Copy)]
+pub struct Trend;
+
+impl Ranker for Trend {
+    fn id(&self) -> String {
+        "trend".into()
+    }
+    fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
+        let h = History::new(&view.zoo);
+        let t: Vec<Option<f64>> = view
             .candidates
             .iter()
-            .zip(pops)
-            .map(|(&m, p)| ModelScore {
-                model: m,
-                score: p.unwrap_or(fill),
-                predicted_accuracy: None,
-            })
-            .collect())
+            .map(|&m| h.trend(m, view.target))
+            .collect();
+        Ok(fill_missing(&view.candidates, t))
     }
+}
+
+/// Scores `candidates` by `values`, a missing value replaced by the mean of the known ones.
+fn fill_missing(candidates: &[usize], values: Vec<Option<f64>>) -> Vec<ModelScore> {
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    let fill = if known.is_empty() {
+        0.0
+    } else {
+        known.iter().sum::<f64>() / known.len() as f64
+    };
+    candidates
+        .iter()
+        .zip(values)
+        .map(|(&m, p)| ModelScore {
+            model: m,
+            score: p.unwrap_or(fill),
+            predicted_accuracy: None,
+        })
+        .collect()
 }
 
 /// A stored feature-based score (e.g. `logme`) on the target, used directly. Models without the
@@ -99,14 +125,42 @@ impl Ranker for StoredScore {
     }
 }
 
-/// Shrinks a learned ranker toward the zoo's popularity prior: both score vectors are
+/// Shrinks a learned ranker toward a prior from the zoo's history: both score vectors are
 /// standardised over the candidates and averaged with equal weight (fixed a priori, not tuned).
 /// The learned part brings target-specific evidence (distances, metadata, scores); the prior
 /// keeps the top of the ranking where a model that is good everywhere usually is.
-/// Ids `pop+<learned>`, e.g. `pop+xgb`.
+/// Ids `pop+<learned>` and `trend+<learned>`, e.g. `pop+xgb`, `trend+lr`.
 pub struct Blend {
+    /// The prior.
+    pub prior: Prior,
     /// The learned ranker.
     pub learned: Box<dyn Ranker>,
+}
+
+/// The history prior a [`Blend`] shrinks toward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prior {
+    /// [`Popularity`] (id prefix `pop+`).
+    Popularity,
+    /// [`Trend`] (id prefix `trend+`).
+    Trend,
+}
+
+impl Prior {
+    /// The id prefix, without the `+`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Prior::Popularity => "pop",
+            Prior::Trend => "trend",
+        }
+    }
+
+    fn rank(self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
+        match self {
+            Prior::Popularity => Popularity.rank(view),
+            Prior::Trend => Trend.rank(view),
+        }
+    }
 }
 
 fn standardise(v: &[f64]) -> Vec<f64> {
@@ -120,11 +174,11 @@ fn standardise(v: &[f64]) -> Vec<f64> {
 
 impl Ranker for Blend {
     fn id(&self) -> String {
-        format!("pop+{}", self.learned.id())
+        format!("{}+{}", self.prior.id(), self.learned.id())
     }
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
         let learned = self.learned.rank(view)?;
-        let pop = Popularity.rank(view)?;
+        let pop = self.prior.rank(view)?;
         let by_model: std::collections::HashMap<usize, f64> =
             pop.iter().map(|s| (s.model, s.score)).collect();
         let a = standardise(&learned.iter().map(|s| s.score).collect::<Vec<_>>());
@@ -343,5 +397,96 @@ mod tests {
             none.rank(&view(&z)).unwrap(),
             Reverse.rank(&view(&z)).unwrap()
         );
+    }
+
+    /// Datasets d0, d1, d2 with log₁₀ samples per class 1, 2, 3 and a target t; m0 gets better
+    /// with more data per class (0.5, 0.7, 0.9), m1 worse (0.9, 0.7, 0.5), m2 stays at 0.6.
+    fn trend_zoo(target_size: Option<(f64, f64)>) -> TargetView {
+        let mut z = Zoo::default();
+        for i in 0..3 {
+            z.add_model(Model::named(format!("m{i}")));
+        }
+        for (n, samples) in [("d0", 100.0), ("d1", 1000.0), ("d2", 10000.0)] {
+            let mut d = Dataset::named(n);
+            d.num_samples = Some(samples);
+            d.num_classes = Some(10.0);
+            z.add_dataset(d);
+        }
+        let mut t = Dataset::named("t");
+        if let Some((samples, classes)) = target_size {
+            t.num_samples = Some(samples);
+            t.num_classes = Some(classes);
+        }
+        z.add_dataset(t);
+        for (m, accs) in [[0.5, 0.7, 0.9], [0.9, 0.7, 0.5], [0.6, 0.6, 0.6]]
+            .iter()
+            .enumerate()
+        {
+            for (d, &a) in accs.iter().enumerate() {
+                z.records.push(Record::new(m, d, a));
+            }
+        }
+        TargetView {
+            zoo: z,
+            target: 3,
+            candidates: vec![0, 1, 2],
+            seed: 0,
+        }
+    }
+
+    #[test]
+    fn trend_moves_popularity_along_each_models_slope_in_samples_per_class() {
+        // Normalised accuracies: m0 [0, 1, 1], m1 [1, 1, 0], m2 [0.25, 0, 0.25] at x = 1, 2, 3
+        // (x̄ = 2, Σ(x − x̄)² = 2). m0: pop 2/3, Σ(x − x̄)(y − ȳ) = 1, slope 1 / (2 + λ);
+        // m1: the opposite slope; m2: slope 0.
+        assert_eq!(
+            super::super::table::TREND_L2,
+            3.0,
+            "the hand values assume λ = 3"
+        );
+        let v = trend_zoo(Some((100_000.0, 10.0))); // x = 4
+        let s = Trend.rank(&v).unwrap();
+        let want = [2.0 / 3.0 + 0.2 * 2.0, 2.0 / 3.0 - 0.2 * 2.0, 1.0 / 6.0];
+        for (got, want) in s.iter().zip(want) {
+            assert!((got.score - want).abs() < 1e-12, "{s:?}");
+        }
+        // Popularity ties m0 and m1; the trend separates them, the other way round for a
+        // target with little data per class (x = 0).
+        let p = Popularity.rank(&v).unwrap();
+        assert!((p[0].score - p[1].score).abs() < 1e-12);
+        let small = Trend.rank(&trend_zoo(Some((1000.0, 1000.0)))).unwrap();
+        assert!(small[1].score > small[0].score, "{small:?}");
+        assert!((small[0].score - (2.0 / 3.0 - 0.2 * 2.0)).abs() < 1e-12);
+        // Without the target's size the trend is popularity.
+        let none = trend_zoo(None);
+        let (t, p) = (Trend.rank(&none).unwrap(), Popularity.rank(&none).unwrap());
+        for (a, b) in t.iter().zip(&p) {
+            assert!((a.score - b.score).abs() < 1e-12, "{t:?} vs {p:?}");
+        }
+        assert_eq!(Trend.id(), "trend");
+    }
+
+    #[test]
+    fn a_trend_blend_averages_the_standardised_trend_and_learned_scores() {
+        let v = trend_zoo(Some((100_000.0, 10.0)));
+        let b = Blend {
+            prior: Prior::Trend,
+            learned: Box::new(Popularity),
+        };
+        assert_eq!(b.id(), "trend+popularity");
+        let got = b.rank(&v).unwrap();
+        let t: Vec<f64> = Trend.rank(&v).unwrap().iter().map(|s| s.score).collect();
+        let p: Vec<f64> = Popularity
+            .rank(&v)
+            .unwrap()
+            .iter()
+            .map(|s| s.score)
+            .collect();
+        let (zt, zp) = (standardise(&t), standardise(&p));
+        for (i, s) in got.iter().enumerate() {
+            assert!((s.score - 0.5 * (zt[i] + zp[i])).abs() < 1e-12, "{got:?}");
+        }
+        // m0 (rising) ahead of m1 (falling) for this large target, though popularity ties them.
+        assert!(got[0].score > got[1].score, "{got:?}");
     }
 }

@@ -97,15 +97,18 @@ pub trait Ranker: Send + Sync {
 /// Ids of the learned rankers.
 pub const LEARNED_IDS: [&str; 5] = ["lr", "rf", "xgb", "amazon-lr", "amazon-fm"];
 
-/// Blends and guards [`all_ids`] lists (each prefix takes any id): `pop+amazon-fm` and
-/// `pop+lr` ([`baseline::Blend`]), and the guarded `guard+lr`, `guard+pop+lr`,
-/// `guard+lr+node2vec` ([`baseline::Guard`]).
-pub const COMBINED_IDS: [&str; 5] = [
+/// Blends and guards [`all_ids`] lists (each prefix takes any id): `pop+amazon-fm`, `pop+lr`
+/// and `trend+lr` ([`baseline::Blend`]), and the guarded `guard+lr`, `guard+pop+lr`,
+/// `guard+trend+lr`, `guard+lr+node2vec`, `guard+trend+lr+node2vec` ([`baseline::Guard`]).
+pub const COMBINED_IDS: [&str; 8] = [
     "pop+amazon-fm",
     "pop+lr",
+    "trend+lr",
     "guard+lr",
     "guard+pop+lr",
+    "guard+trend+lr",
     "guard+lr+node2vec",
+    "guard+trend+lr+node2vec",
 ];
 
 /// Ids of the graph rankers (`<regressor>+<learner>`).
@@ -175,6 +178,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
     Ok(match id {
         "random" => Box::new(baseline::Random),
         "popularity" => Box::new(baseline::Popularity),
+        "trend" => Box::new(baseline::Trend),
         "lr" | "rf" | "xgb" => Box::new(history::HistoryRegressor::new(id)),
         "amazon-lr" => Box::new(guided::Guided::linear()),
         "amazon-fm" => Box::new(guided::Guided::factorization_machine()),
@@ -186,7 +190,14 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
         }
         b if b.starts_with("pop+") && b != "pop+" && !b[4..].starts_with("pop+") => {
             Box::new(baseline::Blend {
+                prior: baseline::Prior::Popularity,
                 learned: ranker_by_id(&b[4..], score_methods)?,
+            })
+        }
+        b if b.starts_with("trend+") && b != "trend+" && !b[6..].starts_with("trend+") => {
+            Box::new(baseline::Blend {
+                prior: baseline::Prior::Trend,
+                learned: ranker_by_id(&b[6..], score_methods)?,
             })
         }
         g if GRAPH_IDS.contains(&g.strip_suffix(graph::SCORES_SUFFIX).unwrap_or(g)) => {
@@ -196,7 +207,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
             method: m.to_string(),
         }),
         _ => {
-            let mut known: Vec<String> = ["random", "popularity"]
+            let mut known: Vec<String> = ["random", "popularity", "trend"]
                 .iter()
                 .chain(LEARNED_IDS.iter())
                 .chain(GRAPH_IDS.iter())
@@ -204,7 +215,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
                 .map(|s| s.to_string())
                 .collect();
             known.push(format!("<graph id>{}", graph::SCORES_SUFFIX));
-            known.extend(["pop+<id>".to_string(), "guard+<id>".to_string()]);
+            known.extend(["pop+<id>", "trend+<id>", "guard+<id>"].map(String::from));
             known.extend(score_methods.iter().cloned());
             return Err(PredictError::UnknownMethod {
                 id: id.to_string(),
@@ -219,7 +230,7 @@ pub fn ranker_by_id(id: &str, score_methods: &[String]) -> Result<Box<dyn Ranker
 /// graph variants, the cross-validated ids and, when the zoo stores scores, the graph variants
 /// with score edges (`<graph id>@scores`).
 pub fn all_ids(score_methods: &[String]) -> Vec<String> {
-    let mut v = vec!["random".to_string(), "popularity".to_string()];
+    let mut v: Vec<String> = ["random", "popularity", "trend"].map(String::from).to_vec();
     v.extend(score_methods.iter().cloned());
     v.extend(LEARNED_IDS.iter().map(|s| s.to_string()));
     v.extend(COMBINED_IDS.iter().map(|s| s.to_string()));

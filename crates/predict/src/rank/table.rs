@@ -23,6 +23,11 @@
 use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 
+/// Ridge penalty on a model's slope in [`History::trend`] (in units of squared log₁₀ samples
+/// per class). Chosen on the image zoo's validation targets among 1, 3, 10 and 30
+/// (BENCHMARKS.md, "Trend").
+pub const TREND_L2: f64 = 3.0;
+
 /// Summaries of the visible fine-tuning history.
 #[derive(Debug, Clone)]
 pub struct History {
@@ -132,6 +137,41 @@ impl History {
                 .filter(|&&d| Some(d) != exclude)
                 .filter_map(|&d| self.norm[d][m]),
         )
+    }
+
+    /// `m`'s popularity over the training datasets other than `d`, moved along its own trend
+    /// in the dataset's log₁₀ samples per class: `pop + b·(x_d − x̄)`, where x is log₁₀
+    /// (#samples / #classes), x̄ its mean over the datasets m was fine-tuned on (those with
+    /// both sizes), and b the slope of m's normalised accuracy on x there, shrunk by a ridge
+    /// penalty [`TREND_L2`] (`b = Σ(x−x̄)(y−ȳ) / (Σ(x−x̄)² + λ)`). Plain popularity when d's
+    /// size is unknown or m has fewer than two datasets with sizes. `None` without history.
+    ///
+    /// Why: models differ in how much data per class they need. On the image zoo BEiT models
+    /// and small ones fall behind on datasets with few images per class (stanfordcars, dtd,
+    /// flowers) and keep up on large ones (cifar100, eurosat), which one popularity per model
+    /// cannot express. The samples-per-class descriptor and λ were chosen on the validation
+    /// targets only (BENCHMARKS.md, "Trend").
+    pub fn trend(&self, m: ModelIdx, d: DatasetIdx) -> Option<f64> {
+        let pop = self.popularity(m, Some(d))?;
+        let Some(xd) = self.size[d].map(|s| s[1] - s[0]) else {
+            return Some(pop);
+        };
+        let pts: Vec<(f64, f64)> = self
+            .train_datasets
+            .iter()
+            .filter(|&&e| e != d)
+            .filter_map(|&e| Some((self.size[e].map(|s| s[1] - s[0])?, self.norm[e][m]?)))
+            .collect();
+        if pts.len() < 2 {
+            return Some(pop);
+        }
+        let n = pts.len() as f64;
+        let (mx, my) = pts
+            .iter()
+            .fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
+        let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+        Some(pop + sxy / (sxx + TREND_L2) * (xd - mx))
     }
 
     /// Similarity weights of the other training datasets seen from `d`: softmax of
