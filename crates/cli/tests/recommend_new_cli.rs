@@ -93,6 +93,15 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
         "{joined}"
     );
     assert!(joined.contains("target metadata"), "{joined}");
+    // The default (trend+lr) says which descriptors its trend used: 20 images in 5 classes,
+    // and no model with a source dataset, so no distance from pre-training.
+    assert!(
+        joined.contains(
+            "trend: each model's slopes over the other datasets, taken to the target's log10 samples per class 0.60"
+        ),
+        "{joined}"
+    );
+    assert!(!joined.contains("pre-training"), "{joined}");
 
     // --explain: each model's paths through the new dataset's graph neighbours carry the
     // model's real records on them.

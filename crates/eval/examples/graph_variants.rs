@@ -7,7 +7,7 @@
 //! Data from `$ZOORANK_DATA` (default `../shared/data` next to the workspace). With
 //! `GRAPH_VARIANTS_TARGETS=a,b,…` other targets replace the 8 published ones (for choosing
 //! settings on validation targets: eurosat, kitti, diabetic_retinopathy_detection,
-//! smallnorb_label_azimuth).
+//! smallnorb_label_azimuth). `GRAPH_VARIANTS_SEED=s` sets the learners' seed (default 0).
 
 use std::time::Instant;
 use zoorank_eval::{evaluate, EvalOptions};
@@ -35,9 +35,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(_) => common::PUBLISHED.iter().map(|s| s.to_string()).collect(),
     };
     let n_targets = targets.len();
+    let seed: u64 = match std::env::var("GRAPH_VARIANTS_SEED") {
+        Ok(s) => s
+            .parse()
+            .map_err(|_| format!("GRAPH_VARIANTS_SEED={s}: not a number"))?,
+        Err(_) => 0,
+    };
     let opts = EvalOptions {
         targets: Some(targets),
         threads,
+        seed,
         ..EvalOptions::default()
     };
     let t0 = Instant::now();

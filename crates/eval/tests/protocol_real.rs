@@ -114,10 +114,17 @@ fn food101_is_the_only_collapsed_dataset_of_the_image_zoo() {
 #[test]
 fn the_learned_lr_meets_the_bar_and_the_guarded_blends_beat_popularity() {
     let zoo = image_zoo();
-    let methods: Vec<String> = ["popularity", "lr", "guard+pop+lr", "guard+trend+lr"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let methods: Vec<String> = [
+        "popularity",
+        "lr",
+        "guard+pop+lr",
+        "trend+lr",
+        "guard+trend+lr",
+        "guard+trend+lr+node2vec",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let rep = evaluate(&zoo, &methods, &opts()).unwrap();
     for m in &methods {
         let w = &rep.methods[m].weighted_average;
@@ -144,16 +151,29 @@ fn the_learned_lr_meets_the_bar_and_the_guarded_blends_beat_popularity() {
     for k in ["pearson", "w-kendall", "rel@1"] {
         assert!(g[k] >= pop[k], "{k}: {g:?} vs {pop:?}");
     }
-    // The trend prior (each model's slope in samples per class; descriptor and penalty chosen
-    // on the validation targets) instead of popularity: 0.838 / 0.716 / 0.993, ahead of
-    // popularity and of the best published TransferGraph figures (Pearson 0.808, w-τ 0.663,
-    // Rel@1 0.989) on all three.
-    let t = &rep.methods["guard+trend+lr"].weighted_average;
-    for (k, published) in [("pearson", 0.808), ("w-kendall", 0.663), ("rel@1", 0.989)] {
-        assert!(t[k] >= pop[k] && t[k] > published, "{k}: {t:?} vs {pop:?}");
-        assert!(t[k] >= g[k], "{k}: {t:?} vs guard+pop+lr {g:?}");
+    // The trend prior (each model's slopes in samples per class and in distance from the
+    // models' pre-training; descriptors and penalty chosen on the validation targets) instead
+    // of popularity: guard+trend+lr 0.860 / 0.730 / 0.993 and trend+lr (recommend's default)
+    // 0.860 / 0.727 / 0.9927, ahead of the best published TransferGraph figures (Pearson
+    // 0.808, w-τ 0.663, Rel@1 0.989) on all three and of popularity on Pearson and w-τ (the
+    // guarded one on Rel@1 too; trend+lr's 0.9927 is just under popularity's 0.9932).
+    for id in ["guard+trend+lr", "trend+lr"] {
+        let t = &rep.methods[id].weighted_average;
+        for (k, published) in [("pearson", 0.808), ("w-kendall", 0.663), ("rel@1", 0.989)] {
+            assert!(t[k] > published, "{id} {k}: {t:?}");
+            if id.starts_with("guard+") || k != "rel@1" {
+                assert!(t[k] >= pop[k], "{id} {k}: {t:?} vs {pop:?}");
+                assert!(t[k] >= g[k], "{id} {k}: {t:?} vs guard+pop+lr {g:?}");
+            }
+        }
     }
-    assert!(t["pearson"] > 0.83 && t["w-kendall"] > 0.70, "{t:?}");
+    // Issue #5's bar, met by a graph configuration: 0.856 / 0.705 / 0.993 at seed 0 (0.857 /
+    // 0.713 and 0.854 / 0.707 at seeds 1 and 2).
+    let n = &rep.methods["guard+trend+lr+node2vec"].weighted_average;
+    assert!(
+        n["pearson"] >= 0.85 && n["w-kendall"] >= 0.70 && n["rel@1"] >= 0.99,
+        "{n:?}"
+    );
 }
 
 #[test]

@@ -19,11 +19,11 @@ use zoorank_predict::rank::{ranker_by_id, Ranker, TargetView};
 
 /// The method `recommend` uses unless told otherwise: the learned method with the best
 /// Pearson + weighted τ + Rel@1 on the validation targets (eurosat, kitti,
-/// diabetic_retinopathy_detection, smallnorb_label_azimuth; BENCHMARKS.md): `guard+trend+lr`,
-/// 2.347 against `trend+lr` 2.345 and `lr` 2.296. On a zoo without dataset sizes the trend is
-/// popularity, and it gives up some weighted τ to `lr` there (two-phase zoo: 0.415 vs 0.440,
-/// Pearson 0.662 vs 0.661).
-pub const DEFAULT_METHOD: &str = "guard+trend+lr";
+/// diabetic_retinopathy_detection, smallnorb_label_azimuth; BENCHMARKS.md): `trend+lr`, 2.443
+/// against `guard+trend+lr` 2.427 and `lr` 2.296. On a zoo without dataset sizes and distances
+/// the trend is popularity, and it gives up some weighted τ to `lr` there (two-phase zoo:
+/// 0.425 vs 0.440, Pearson 0.660 vs 0.661).
+pub const DEFAULT_METHOD: &str = "trend+lr";
 
 /// Arguments of `recommend`.
 ///
@@ -307,6 +307,25 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
     }
     let n_hist = h.train_datasets.len();
     evidence.push(format!("fine-tuning history on {n_hist} other dataset(s)"));
+    if a.method.split('+').any(|p| p == "trend") {
+        let [spc, shift] = h.descriptors(target);
+        let used: Vec<String> = [
+            spc.map(|x| format!("log10 samples per class {x:.2}")),
+            shift.map(|x| format!("distance from the models' pre-training data {x:.2}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        evidence.push(if used.is_empty() {
+            "trend: the target has no size and no distances, so the trend is plain popularity"
+                .to_string()
+        } else {
+            format!(
+                "trend: each model's slopes over the other datasets, taken to the target's {}",
+                used.join(" and ")
+            )
+        });
+    }
     let n_dist = dist.iter().filter(|d| d.is_some()).count();
     if n_dist > 0 {
         evidence.push(format!(

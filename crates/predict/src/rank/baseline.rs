@@ -437,8 +437,9 @@ mod tests {
     #[test]
     fn trend_moves_popularity_along_each_models_slope_in_samples_per_class() {
         // Normalised accuracies: m0 [0, 1, 1], m1 [1, 1, 0], m2 [0.25, 0, 0.25] at x = 1, 2, 3
-        // (x̄ = 2, Σ(x − x̄)² = 2). m0: pop 2/3, Σ(x − x̄)(y − ȳ) = 1, slope 1 / (2 + λ);
-        // m1: the opposite slope; m2: slope 0.
+        // (x̄ = 2). m0: pop 2/3, least-squares slope 1/2, shrunk by n / (n + λ) = 3 / 6 with
+        // one standardised descriptor; m1: the opposite slope; m2: slope 0. No distances, so
+        // samples per class is the only descriptor.
         assert_eq!(
             super::super::table::TREND_L2,
             3.0,
@@ -446,7 +447,7 @@ mod tests {
         );
         let v = trend_zoo(Some((100_000.0, 10.0))); // x = 4
         let s = Trend.rank(&v).unwrap();
-        let want = [2.0 / 3.0 + 0.2 * 2.0, 2.0 / 3.0 - 0.2 * 2.0, 1.0 / 6.0];
+        let want = [2.0 / 3.0 + 0.25 * 2.0, 2.0 / 3.0 - 0.25 * 2.0, 1.0 / 6.0];
         for (got, want) in s.iter().zip(want) {
             assert!((got.score - want).abs() < 1e-12, "{s:?}");
         }
@@ -456,7 +457,7 @@ mod tests {
         assert!((p[0].score - p[1].score).abs() < 1e-12);
         let small = Trend.rank(&trend_zoo(Some((1000.0, 1000.0)))).unwrap();
         assert!(small[1].score > small[0].score, "{small:?}");
-        assert!((small[0].score - (2.0 / 3.0 - 0.2 * 2.0)).abs() < 1e-12);
+        assert!((small[0].score - (2.0 / 3.0 - 0.25 * 2.0)).abs() < 1e-12);
         // Without the target's size the trend is popularity.
         let none = trend_zoo(None);
         let (t, p) = (Trend.rank(&none).unwrap(), Popularity.rank(&none).unwrap());

@@ -23,9 +23,8 @@
 use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 
-/// Ridge penalty on a model's slope in [`History::trend`] (in units of squared log₁₀ samples
-/// per class). Chosen on the image zoo's validation targets among 1, 3, 10 and 30
-/// (BENCHMARKS.md, "Trend").
+/// Ridge penalty on a model's standardised slopes in [`History::trend`]. Chosen on the image
+/// zoo's validation targets among 3, 10 and 30 (BENCHMARKS.md, "Trend").
 pub const TREND_L2: f64 = 3.0;
 
 /// Summaries of the visible fine-tuning history.
@@ -51,6 +50,10 @@ pub struct History {
     /// Per dataset, `[log₁₀ #classes, log₁₀ #samples]` when both are known (for the level of
     /// accuracy to expect on a new dataset).
     pub size: Vec<Option<[f64; 2]>>,
+    /// Per dataset, how far it is from what the zoo's models were pre-trained on: the mean
+    /// distance from it to the source dataset of every model whose source has a distance to it
+    /// (a source shared by many models counts as often); `None` without any.
+    pub shift: Vec<Option<f64>>,
 }
 
 impl History {
@@ -102,6 +105,14 @@ impl History {
                 _ => None,
             })
             .collect();
+        let sources: Vec<DatasetIdx> = zoo
+            .models
+            .iter()
+            .filter_map(|m| zoo.dataset_index(m.source_dataset.as_deref()?))
+            .collect();
+        let shift = (0..nd)
+            .map(|d| mean(sources.iter().filter_map(|&s| distance[d][s])))
+            .collect();
         History {
             best,
             norm,
@@ -111,6 +122,7 @@ impl History {
             train_datasets,
             distance,
             size,
+            shift,
         }
     }
 
@@ -139,39 +151,52 @@ impl History {
         )
     }
 
-    /// `m`'s popularity over the training datasets other than `d`, moved along its own trend
-    /// in the dataset's log₁₀ samples per class: `pop + b·(x_d − x̄)`, where x is log₁₀
-    /// (#samples / #classes), x̄ its mean over the datasets m was fine-tuned on (those with
-    /// both sizes), and b the slope of m's normalised accuracy on x there, shrunk by a ridge
-    /// penalty [`TREND_L2`] (`b = Σ(x−x̄)(y−ȳ) / (Σ(x−x̄)² + λ)`). Plain popularity when d's
-    /// size is unknown or m has fewer than two datasets with sizes. `None` without history.
+    /// The dataset descriptors [`History::trend`] regresses on, for `d`: `[x₁, x₂]` with
+    /// x₁ = log₁₀(#samples / #classes) (data per class) and x₂ = [`History::shift`] (distance
+    /// from the models' pre-training); `None` where unknown.
+    pub fn descriptors(&self, d: DatasetIdx) -> [Option<f64>; 2] {
+        [self.size[d].map(|s| s[1] - s[0]), self.shift[d]]
+    }
+
+    /// `m`'s popularity over the training datasets other than `d`, moved along m's own trend
+    /// in the dataset descriptors ([`History::descriptors`]) to `d`'s values.
     ///
-    /// Why: models differ in how much data per class they need. On the image zoo BEiT models
-    /// and small ones fall behind on datasets with few images per class (stanfordcars, dtd,
-    /// flowers) and keep up on large ones (cifar100, eurosat), which one popularity per model
-    /// cannot express. The samples-per-class descriptor and λ were chosen on the validation
-    /// targets only (BENCHMARKS.md, "Trend").
+    /// Over the datasets m was fine-tuned on that have every descriptor `d` has, m's min-max
+    /// normalised accuracy y is regressed on the descriptors, standardised over those datasets,
+    /// with a ridge penalty [`TREND_L2`] on the slopes (so each slope is its least-squares value
+    /// shrunk toward 0; with one descriptor by n / (n + λ) for n datasets). The trend is
+    /// `pop + Σ_k b_k (x_k(d) − x̄_k) / sd_k`. Plain popularity when `d` has no descriptor or m
+    /// fewer than two such datasets. `None` without history.
+    ///
+    /// Why: models differ in how much data per class they need and in how far from their
+    /// pre-training they still transfer. On the image zoo, BEiT and small models fall behind
+    /// on datasets with few images per class (stanfordcars, dtd), and models differ in how they
+    /// cope with datasets far from ImageNet-like images (svhn, smallnorb, diabetic
+    /// retinopathy). One popularity per model cannot express either. The descriptors and λ
+    /// were chosen on the validation targets only (BENCHMARKS.md, "Trend").
     pub fn trend(&self, m: ModelIdx, d: DatasetIdx) -> Option<f64> {
         let pop = self.popularity(m, Some(d))?;
-        let Some(xd) = self.size[d].map(|s| s[1] - s[0]) else {
+        let xd = self.descriptors(d);
+        let used: Vec<usize> = (0..2).filter(|&k| xd[k].is_some()).collect();
+        if used.is_empty() {
             return Some(pop);
-        };
-        let pts: Vec<(f64, f64)> = self
+        }
+        let pts: Vec<(Vec<f64>, f64)> = self
             .train_datasets
             .iter()
             .filter(|&&e| e != d)
-            .filter_map(|&e| Some((self.size[e].map(|s| s[1] - s[0])?, self.norm[e][m]?)))
+            .filter_map(|&e| {
+                let y = self.norm[e][m]?;
+                let xe = self.descriptors(e);
+                let x: Option<Vec<f64>> = used.iter().map(|&k| xe[k]).collect();
+                Some((x?, y))
+            })
             .collect();
         if pts.len() < 2 {
             return Some(pop);
         }
-        let n = pts.len() as f64;
-        let (mx, my) = pts
-            .iter()
-            .fold((0.0, 0.0), |(a, b), p| (a + p.0 / n, b + p.1 / n));
-        let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-        let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
-        Some(pop + sxy / (sxx + TREND_L2) * (xd - mx))
+        let target: Vec<f64> = used.iter().map(|&k| xd[k].unwrap_or(0.0)).collect();
+        Some(pop + ridge_trend(&pts, &target, TREND_L2))
     }
 
     /// Similarity weights of the other training datasets seen from `d`: softmax of
@@ -323,6 +348,59 @@ fn median(mut v: Vec<f64>) -> f64 {
     } else {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     }
+}
+
+/// `Σ_k b_k (t_k − x̄_k) / sd_k` for the ridge slopes `b` (penalty `lambda`, no penalty on the
+/// intercept) of `y` on the columns of `x` standardised over `points` (a constant column gets
+/// sd 1 and slope 0). At most a handful of columns: solved by Gaussian elimination on the
+/// k × k normal equations, which the penalty keeps positive definite.
+fn ridge_trend(points: &[(Vec<f64>, f64)], t: &[f64], lambda: f64) -> f64 {
+    let k = t.len();
+    let n = points.len() as f64;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let mx: Vec<f64> = (0..k)
+        .map(|j| points.iter().map(|p| p.0[j]).sum::<f64>() / n)
+        .collect();
+    let sd: Vec<f64> = (0..k)
+        .map(|j| {
+            let v = points.iter().map(|p| (p.0[j] - mx[j]).powi(2)).sum::<f64>() / n;
+            if v > 1e-24 {
+                v.sqrt()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    // Normal equations [AᵀA + λI | Aᵀ(y − ȳ)] of the standardised columns A.
+    let mut a = vec![vec![0.0; k + 1]; k];
+    for (x, y) in points {
+        let z: Vec<f64> = (0..k).map(|j| (x[j] - mx[j]) / sd[j]).collect();
+        for i in 0..k {
+            for j in 0..k {
+                a[i][j] += z[i] * z[j];
+            }
+            a[i][k] += z[i] * (y - my);
+        }
+    }
+    for (i, row) in a.iter_mut().enumerate() {
+        row[i] += lambda;
+    }
+    for c in 0..k {
+        let (top, rest) = a.split_at_mut(c + 1);
+        let pivot = &top[c];
+        for row in rest.iter_mut() {
+            let f = row[c] / pivot[c];
+            for (x, p) in row.iter_mut().zip(pivot).skip(c) {
+                *x -= f * p;
+            }
+        }
+    }
+    let mut b = vec![0.0; k];
+    for i in (0..k).rev() {
+        let s: f64 = (i + 1..k).map(|j| a[i][j] * b[j]).sum();
+        b[i] = (a[i][k] - s) / a[i][i];
+    }
+    (0..k).map(|j| b[j] * (t[j] - mx[j]) / sd[j]).sum()
 }
 
 /// Prediction at `x0` of a ridge fit (α = 1e-3, standardised columns, free intercept) of
@@ -670,5 +748,61 @@ pub fn design(
         groups,
         x_target,
         n_cols,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zoorank_core::{Dataset, Distance, Model, Record};
+
+    #[test]
+    fn ridge_trend_matches_numpy_and_least_squares_without_penalty() {
+        // numpy: standardise the columns, solve (AᵀA + λI) b = Aᵀ(y − ȳ), predict at t.
+        let x = [[1.0, 6.0], [2.0, 9.5], [2.5, 7.0], [3.0, 11.0], [4.0, 8.0]];
+        let y = [0.2, 0.9, 0.4, 1.0, 0.6];
+        let pts: Vec<(Vec<f64>, f64)> = x.iter().zip(y).map(|(x, y)| (x.to_vec(), y)).collect();
+        let t = [3.5, 10.0];
+        assert!((ridge_trend(&pts, &t, 3.0) - 0.202_443_172_005_154_63).abs() < 1e-12);
+        // λ = 0 is ordinary least squares with an intercept (numpy.linalg.lstsq), minus ȳ.
+        assert!((ridge_trend(&pts, &t, 0.0) - 0.285_986_525_505_293_4).abs() < 1e-12);
+        // A constant column gets no slope.
+        let flat: Vec<(Vec<f64>, f64)> = pts.iter().map(|p| (vec![5.0], p.1)).collect();
+        assert_eq!(ridge_trend(&flat, &[7.0], 3.0), 0.0);
+    }
+
+    #[test]
+    fn shift_is_the_mean_distance_to_the_models_sources_counting_each_model() {
+        let mut z = Zoo::default();
+        for n in ["src1", "src2", "t"] {
+            z.add_dataset(Dataset::named(n));
+        }
+        for (name, src) in [
+            ("a", Some("src1")),
+            ("b", Some("src1")),
+            ("c", Some("src2")),
+        ] {
+            let mut m = Model::named(name);
+            m.source_dataset = src.map(String::from);
+            z.add_model(m);
+        }
+        z.add_model(Model::named("no-source"));
+        let dist = |a, b, value| Distance {
+            a,
+            b,
+            method: "ds".into(),
+            value,
+        };
+        z.distances = vec![dist(0, 2, 4.0), dist(1, 2, 10.0), dist(0, 1, 6.0)];
+        z.records.push(Record::new(0, 2, 0.5));
+        let h = History::new(&z);
+        // t: a and b at 4 (src1), c at 10 (src2).
+        assert!((h.shift[2].unwrap() - 6.0).abs() < 1e-12);
+        // src1 is at 0 from itself for a and b, 6 from src2 for c.
+        assert!((h.shift[0].unwrap() - 2.0).abs() < 1e-12);
+        assert_eq!(h.descriptors(2), [None, h.shift[2]]);
+        // Without distances there is no shift.
+        z.distances.clear();
+        assert_eq!(History::new(&z).shift, vec![None; 3]);
     }
 }
