@@ -128,6 +128,12 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
             m["explain"]["linked_datasets"].as_u64().unwrap() >= 1,
             "{m}"
         );
+        // The trend moves the popularity along the model's slopes; here every dataset has 20
+        // images in 5 classes and no model has a source dataset, so no descriptor varies and
+        // the trend is the popularity (the varying case: rank::baseline's trend tests).
+        let trend = m["explain"]["trend"].as_f64().unwrap();
+        let pop = m["explain"]["popularity"].as_f64().unwrap();
+        assert!((trend - pop).abs() < 1e-12, "{m}");
     }
     let plain = json(zoorank(&db).args(["recommend", "--target", "new", "--json"]));
     assert!(
@@ -207,6 +213,21 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
             .collect::<std::collections::BTreeMap<_, _>>()
     };
     assert_eq!(predicted(&guarded), predicted(&rec("lr+node2vec")));
+    // So does a graph method blended with a prior: it reuses the same embedder and keeps
+    // lr+node2vec's predictions.
+    for id in [
+        "trend+lr+node2vec",
+        "guard+trend+lr+node2vec",
+        "pop+lr+node2vec",
+    ] {
+        let blended = rec(id);
+        assert!(
+            evidence(&blended).contains("reused from the store"),
+            "{id}: {blended}"
+        );
+        assert_eq!(predicted(&blended), predicted(&rec("lr+node2vec")), "{id}");
+        assert_eq!(blended["models"].as_array().unwrap().len(), 6, "{id}");
+    }
     // Clearing the embedder cache removes the two kept embedders (node2vec, graphsage) and
     // nothing else; the next call trains again.
     let cleared = json(zoorank(&db).args(["zoo", "clear-cache", "--what", "embedders", "--json"]));

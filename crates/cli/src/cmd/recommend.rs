@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
-use zoorank_predict::rank::baseline::{lift_prior_top, GUARD_K};
+use zoorank_predict::rank::baseline::{lift_prior_top, Prior, GUARD_K};
 use zoorank_predict::rank::graph::{
     EmbedderCache, EmbedderSource, GraphRanker, EMBEDDER_KEY_PREFIX,
 };
@@ -54,7 +54,8 @@ pub struct RecommendArgs {
     /// For each recommended model, show the graph neighbourhood that carries its evidence:
     /// the target's most similar datasets (TransferGraph dataset–dataset edges: Domain
     /// Similarity or shared-history correlation) joined to the model by its accuracy links,
-    /// its source-dataset link, and its popularity over the other datasets.
+    /// its source-dataset link, its popularity over the other datasets and its trend (that
+    /// popularity moved along the model's slopes to the target's size and domain).
     #[arg(long)]
     pub explain: bool,
     /// JSON output.
@@ -79,6 +80,10 @@ struct Explanation {
     source: Option<Path>,
     /// Mean min-max normalised accuracy of the model over the other datasets.
     popularity: Option<f64>,
+    /// The popularity moved along the model's own slopes to the target's samples per class
+    /// and distance from pre-training (the `trend` prior; equal to `popularity` when the
+    /// target has neither).
+    trend: Option<f64>,
     /// Datasets the model has accuracy links to (its degree in the graph).
     linked_datasets: usize,
     /// Weight of the model's direct link to the target from its transferability score
@@ -186,21 +191,40 @@ fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelId
         paths,
         source,
         popularity: h.popularity(model, Some(target)),
+        trend: h.trend(model, target),
         linked_datasets,
         // On the held-out view the only model edge a target can have is a score link.
         score_link: g.weight(t, m),
     }
 }
 
-/// How `recommend` ranks: a new dataset with a graph method (guarded or not) goes the
-/// inductive way.
+/// How `recommend` ranks: a new dataset with a graph method (alone, blended with a prior,
+/// guarded) goes the inductive way.
 enum Method {
     Inductive {
         graph: Box<GraphRanker>,
-        /// `guard+<graph id>`: the popularity prior's top picks are lifted afterwards.
+        /// `pop+` / `trend+<graph id>`: blended with that prior afterwards.
+        prior: Option<Prior>,
+        /// `guard+…`: the popularity prior's top picks are lifted last.
         guard: bool,
     },
     Plain(Box<dyn Ranker>),
+}
+
+/// `[guard+][pop+|trend+]<graph id>` split into its parts, when the id has that shape.
+fn graph_method(id: &str) -> Option<(bool, Option<Prior>, GraphRanker)> {
+    let (guard, rest) = match id.strip_prefix("guard+") {
+        Some(r) => (true, r),
+        None => (false, id),
+    };
+    let (prior, rest) = if let Some(r) = rest.strip_prefix("trend+") {
+        (Some(Prior::Trend), r)
+    } else if let Some(r) = rest.strip_prefix("pop+") {
+        (Some(Prior::Popularity), r)
+    } else {
+        (None, rest)
+    };
+    Some((guard, prior, GraphRanker::from_id(rest)?))
 }
 
 /// How many trained graph embedders the store keeps; older ones are deleted when a new one is
@@ -250,16 +274,15 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
     // instead of training the embedding on a graph that contains it. The trained embedder is
     // kept in the store, so the next new dataset of the same zoo reuses it.
     let new_target = zoo.ground_truth(target, true).is_empty();
-    // `guard+<graph id>` is the graph ranker followed by the guard's lift, so it can take the
-    // inductive path too.
-    let (guarded, graph_id) = match a.method.strip_prefix("guard+") {
-        Some(inner) if GraphRanker::from_id(inner).is_some() => (true, inner),
-        _ => (false, a.method.as_str()),
-    };
-    let method = match GraphRanker::from_id(graph_id) {
-        Some(g) if new_target => Method::Inductive {
+    // A blended or guarded graph method is the graph ranker followed by the blend and the
+    // lift, so it can take the inductive path too.
+    let parsed = graph_method(&a.method);
+    let graph_params = parsed.as_ref().map(|p| p.2.graph_params());
+    let method = match parsed {
+        Some((guard, prior, g)) if new_target => Method::Inductive {
             graph: Box::new(g),
-            guard: guarded,
+            prior,
+            guard,
         },
         _ => Method::Plain(ranker_by_id(&a.method, &zoo.score_methods())?),
     };
@@ -276,13 +299,21 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         seed: a.seed,
     };
     let ranked = match &method {
-        Method::Inductive { graph, guard } => graph
+        Method::Inductive {
+            graph,
+            prior,
+            guard,
+        } => graph
             .rank_inductive_cached(&view, Some(&mut StoreCache(&mut store)))
-            .map(|(mut s, src)| {
+            .and_then(|(s, src)| {
+                let mut s = match prior {
+                    Some(p) => p.blend(&view, s)?,
+                    None => s,
+                };
                 if *guard {
                     lift_prior_top(&view, &mut s, GUARD_K);
                 }
-                (s, Some(src))
+                Ok((s, Some(src)))
             }),
         Method::Plain(r) => r.rank(&view).map(|s| (s, None)),
     };
@@ -370,7 +401,7 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         // The method's own graph when it is a graph method (score edges for `@scores`).
         let params = GraphParams {
             hold_out: Some(target),
-            ..GraphRanker::from_id(graph_id).map_or_else(GraphParams::default, |g| g.graph_params())
+            ..graph_params.unwrap_or_default()
         };
         Some(build_graph(&view.zoo, &params).context("building the graph for --explain")?)
     } else {
@@ -478,13 +509,15 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
             if let Some(w) = e.score_link {
                 parts.push(format!("score link to the target ({w:.2})"));
             }
+            let fmt = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
             output::println(format!(
-                "  {:>2}. {}: {}; popularity {} over {} linked dataset(s)",
+                "  {:>2}. {}: {}; popularity {} over {} linked dataset(s), trend {}",
                 r.rank,
                 r.model,
                 parts.join(", "),
-                e.popularity.map_or("-".into(), |v| format!("{v:.3}")),
-                e.linked_datasets
+                fmt(e.popularity),
+                e.linked_datasets,
+                fmt(e.trend)
             ))?;
         }
     }

@@ -177,8 +177,23 @@ impl Ranker for Blend {
         format!("{}+{}", self.prior.id(), self.learned.id())
     }
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-        let learned = self.learned.rank(view)?;
-        let pop = self.prior.rank(view)?;
+        self.prior.blend(view, self.learned.rank(view)?)
+    }
+}
+
+impl Prior {
+    /// What a [`Blend`] with this prior makes of the learned scores `learned` of `view`'s
+    /// target (for callers that obtain them another way, e.g. a graph ranker's inductive
+    /// path).
+    ///
+    /// # Errors
+    /// The prior's ranking errors.
+    pub fn blend(
+        self,
+        view: &TargetView,
+        learned: Vec<ModelScore>,
+    ) -> Result<Vec<ModelScore>, PredictError> {
+        let pop = self.rank(view)?;
         let by_model: std::collections::HashMap<usize, f64> =
             pop.iter().map(|s| (s.model, s.score)).collect();
         let a = standardise(&learned.iter().map(|s| s.score).collect::<Vec<_>>());
