@@ -27,8 +27,9 @@ pub struct EvalArgs {
     /// learned method and graph variant (random, popularity, trend, logme, ..., lr, rf, xgb,
     /// amazon-lr, amazon-fm, pop+amazon-fm, pop+lr, trend+lr, guard+lr, guard+pop+lr,
     /// guard+trend+lr, guard+lr+node2vec, guard+trend+lr+node2vec, lr+node2vec, ...,
-    /// xgb+gat). `trend` is popularity moved along each model's slope in the target's samples
-    /// per class. `pop+<id>` and `trend+<id>` (averaged with popularity or the trend) and
+    /// xgb+gat). `trend` is popularity moved along each model's slopes in the target's samples
+    /// per class and distance from the models' pre-training data. `pop+<id>` and `trend+<id>`
+    /// (averaged with popularity or the trend) and
     /// `guard+<id>` (the 10 most popular models kept on top) take any id. The
     /// cross-validated `auto` and `<graph id>@cv` run only when named: they refit every
     /// candidate once per training dataset (seconds per target). So do the `<graph id>@scores`
