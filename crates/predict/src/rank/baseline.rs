@@ -45,10 +45,11 @@ impl Ranker for Popularity {
     }
 }
 
-/// Popularity along each model's trend in the target's samples per class
-/// ([`History::trend`]): a model that does better on datasets with many images per class than
-/// on small ones is moved up for a large target and down for a small one. Models with no
-/// history get the mean score. Id `trend`.
+/// Popularity along each model's trend in the target's descriptors ([`History::trend`]:
+/// samples per class and distance from the models' pre-training data): a model that does
+/// better on datasets with many images per class than on small ones is moved up for a large
+/// target and down for a small one, and likewise for datasets near to or far from what the
+/// models were pre-trained on. Models with no history get the mean score. Id `trend`.
 #[derive(Debug, Clone, Copy)]
 pub struct Trend;
 

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 
 /// Ridge penalty on a model's standardised slopes in [`History::trend`]. Chosen on the image
-/// zoo's validation targets among 3, 10 and 30 (BENCHMARKS.md, "Trend").
+/// zoo's validation targets among 1, 3, 10 and 30 (BENCHMARKS.md, "Trend").
 pub const TREND_L2: f64 = 3.0;
 
 /// Summaries of the visible fine-tuning history.
@@ -352,8 +352,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// `Σ_k b_k (t_k − x̄_k) / sd_k` for the ridge slopes `b` (penalty `lambda`, no penalty on the
 /// intercept) of `y` on the columns of `x` standardised over `points` (a constant column gets
-/// sd 1 and slope 0). At most a handful of columns: solved by Gaussian elimination on the
-/// k × k normal equations, which the penalty keeps positive definite.
+/// sd 1 and slope 0). Two columns at most: solved by Gaussian elimination on the k × k normal
+/// equations, which a positive penalty keeps positive definite (no linear-algebra crate is
+/// worth it for a 2 × 2 system).
 fn ridge_trend(points: &[(Vec<f64>, f64)], t: &[f64], lambda: f64) -> f64 {
     let k = t.len();
     let n = points.len() as f64;
