@@ -35,13 +35,7 @@ impl Ranker for Popularity {
         "popularity".into()
     }
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-        let h = History::new(&view.zoo);
-        let pops: Vec<Option<f64>> = view
-            .candidates
-            .iter()
-            .map(|&m| h.popularity(m, None))
-            .collect();
-        Ok(fill_missing(&view.candidates, pops))
+        Ok(score_by_history(view, |h, m| h.popularity(m, None)))
     }
 }
 
@@ -58,25 +52,25 @@ impl Ranker for Trend {
         "trend".into()
     }
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-        let h = History::new(&view.zoo);
-        let t: Vec<Option<f64>> = view
-            .candidates
-            .iter()
-            .map(|&m| h.trend(m, view.target))
-            .collect();
-        Ok(fill_missing(&view.candidates, t))
+        Ok(score_by_history(view, |h, m| h.trend(m, view.target)))
     }
 }
 
-/// Scores `candidates` by `values`, a missing value replaced by the mean of the known ones.
-fn fill_missing(candidates: &[usize], values: Vec<Option<f64>>) -> Vec<ModelScore> {
+/// Scores `view`'s candidates by `value(history, model)` over the view's history; a model
+/// without a value gets the mean of the known ones (0 when none is known).
+fn score_by_history(
+    view: &TargetView,
+    value: impl Fn(&History, usize) -> Option<f64>,
+) -> Vec<ModelScore> {
+    let h = History::new(&view.zoo);
+    let values: Vec<Option<f64>> = view.candidates.iter().map(|&m| value(&h, m)).collect();
     let known: Vec<f64> = values.iter().flatten().copied().collect();
     let fill = if known.is_empty() {
         0.0
     } else {
         known.iter().sum::<f64>() / known.len() as f64
     };
-    candidates
+    view.candidates
         .iter()
         .zip(values)
         .map(|(&m, p)| ModelScore {
@@ -162,27 +156,7 @@ impl Prior {
             Prior::Trend => Trend.rank(view),
         }
     }
-}
 
-fn standardise(v: &[f64]) -> Vec<f64> {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
-    v.iter()
-        .map(|x| if sd > 0.0 { (x - m) / sd } else { 0.0 })
-        .collect()
-}
-
-impl Ranker for Blend {
-    fn id(&self) -> String {
-        format!("{}+{}", self.prior.id(), self.learned.id())
-    }
-    fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-        self.prior.blend(view, self.learned.rank(view)?)
-    }
-}
-
-impl Prior {
     /// What a [`Blend`] with this prior makes of the learned scores `learned` of `view`'s
     /// target (for callers that obtain them another way, e.g. a graph ranker's inductive
     /// path).
@@ -213,6 +187,24 @@ impl Prior {
                 predicted_accuracy: s.predicted_accuracy,
             })
             .collect())
+    }
+}
+
+fn standardise(v: &[f64]) -> Vec<f64> {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n).sqrt();
+    v.iter()
+        .map(|x| if sd > 0.0 { (x - m) / sd } else { 0.0 })
+        .collect()
+}
+
+impl Ranker for Blend {
+    fn id(&self) -> String {
+        format!("{}+{}", self.prior.id(), self.learned.id())
+    }
+    fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
+        self.prior.blend(view, self.learned.rank(view)?)
     }
 }
 

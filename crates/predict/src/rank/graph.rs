@@ -893,6 +893,18 @@ mod tests {
         }
     }
 
+    /// The graph `r` builds for `v` (the target held out).
+    fn held_out_graph(r: &GraphRanker, v: &TargetView) -> Graph {
+        build_graph(
+            &v.zoo,
+            &GraphParams {
+                hold_out: Some(v.target),
+                ..r.graph_params()
+            },
+        )
+        .unwrap()
+    }
+
     #[test]
     fn an_isolated_target_gets_the_mean_vector_of_the_linked_datasets() {
         // Records only: without distances the held-out target has no edge.
@@ -900,14 +912,7 @@ mod tests {
         z.distances.clear();
         let v = view(&z, 3);
         let r = GraphRanker::from_id("lr+node2vec").unwrap();
-        let g = build_graph(
-            &v.zoo,
-            &GraphParams {
-                hold_out: Some(v.target),
-                ..r.graph_params()
-            },
-        )
-        .unwrap();
+        let g = held_out_graph(&r, &v);
         let t = dataset_node(&v.zoo, v.target);
         assert_eq!(g.degree(t), 0);
         let mut emb = r.embed(&v.zoo, &g, 3).unwrap();
@@ -924,14 +929,7 @@ mod tests {
         }
         // With its distance edges the target keeps its own vector.
         let v = view(&zoo(), 3);
-        let g = build_graph(
-            &v.zoo,
-            &GraphParams {
-                hold_out: Some(v.target),
-                ..r.graph_params()
-            },
-        )
-        .unwrap();
+        let g = held_out_graph(&r, &v);
         let mut emb = r.embed(&v.zoo, &g, 3).unwrap();
         let before = emb.clone();
         neutral_if_isolated(&g, &v.zoo, v.target, &mut emb);
