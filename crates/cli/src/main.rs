@@ -4,7 +4,10 @@
 //! `anyhow::Result`, and errors are printed as a chain (`{:#}`) with a documented exit code.
 
 mod cmd;
+mod global;
 mod output;
+
+use global::Global;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -29,13 +32,6 @@ pub struct Cli {
 
     #[command(subcommand)]
     command: Command,
-}
-
-/// Options every command may read.
-#[derive(Debug, Clone)]
-pub struct Global {
-    /// Path of the zoo store.
-    pub db: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,9 +16,11 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod blob;
 pub mod metrics;
 pub mod zoo;
 
+pub use blob::{BlobCache, BlobError, MemoryCache, StableHash};
 pub use zoo::{
     collapse, Collapse, Dataset, DatasetIdx, Distance, Modality, Model, ModelIdx, Record,
     ScoreRecord, Zoo,

@@ -16,7 +16,7 @@
 //! | [`weighted_average`] | `Σ wᵢ vᵢ / Σ wᵢ` |
 //!
 //! The correlations reproduce `scipy.stats` (`pearsonr`, `spearmanr`, `kendalltau` with its
-//! default τ-b, `weightedtau` with all defaults); `tests/reference/make_fixtures.py` records the
+//! default τ-b, `weightedtau` with all defaults); `crates/eval/tests/reference/make_fixtures.py` records the
 //! reference values and the SciPy version.
 //!
 //! # Degenerate input

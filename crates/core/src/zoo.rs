@@ -327,6 +327,93 @@ impl Zoo {
         z.records.retain(|r| r.dataset != dataset);
         z
     }
+
+    /// This zoo with only the datasets `keep`, in that order (dataset `keep[i]` becomes `i`);
+    /// records, scores and distances of other datasets are dropped, the rest re-indexed.
+    /// Models keep their indices, so graph node ids of models do not move.
+    pub fn with_datasets(&self, keep: &[DatasetIdx]) -> Zoo {
+        let mut map = vec![None; self.datasets.len()];
+        for (i, &d) in keep.iter().enumerate() {
+            map[d] = Some(i);
+        }
+        let mut z = self.clone();
+        z.datasets = keep.iter().map(|&d| self.datasets[d].clone()).collect();
+        z.records = self
+            .records
+            .iter()
+            .filter_map(|r| {
+                let mut r = r.clone();
+                r.dataset = map[r.dataset]?;
+                Some(r)
+            })
+            .collect();
+        z.scores = self
+            .scores
+            .iter()
+            .filter_map(|s| {
+                let mut s = s.clone();
+                s.dataset = map[s.dataset]?;
+                Some(s)
+            })
+            .collect();
+        z.distances = self
+            .distances
+            .iter()
+            .filter_map(|x| {
+                let mut x = x.clone();
+                x.a = map[x.a]?;
+                x.b = map[x.b]?;
+                Some(x)
+            })
+            .collect();
+        z
+    }
+
+    /// This zoo with dataset `t` moved to the last index (records, scores and distances
+    /// re-indexed; models keep their indices), so that the zoo without it keeps every other
+    /// index. Unchanged when `t` is out of range.
+    pub fn with_target_last(&self, t: DatasetIdx) -> Zoo {
+        if t >= self.datasets.len() {
+            return self.clone();
+        }
+        let order: Vec<DatasetIdx> = (0..self.datasets.len())
+            .filter(|&d| d != t)
+            .chain([t])
+            .collect();
+        self.with_datasets(&order)
+    }
+
+    /// This zoo without its last dataset and the records, scores and distances that refer to
+    /// it.
+    pub fn without_last_dataset(&self) -> Zoo {
+        let keep: Vec<DatasetIdx> = (0..self.datasets.len().saturating_sub(1)).collect();
+        self.with_datasets(&keep)
+    }
+
+    /// Datasets that nothing but distances ties to the models: no fine-tuning record, no
+    /// stored score, and no model names them as its source dataset. They carry no evidence
+    /// about any model; leaving them out of the graph an embedder is trained on makes that
+    /// graph the same for every new dataset added to a zoo (each one is inert until it gets
+    /// records).
+    pub fn inert_datasets(&self) -> Vec<DatasetIdx> {
+        let mut tied = vec![false; self.datasets.len()];
+        for r in &self.records {
+            tied[r.dataset] = true;
+        }
+        for s in &self.scores {
+            tied[s.dataset] = true;
+        }
+        for m in &self.models {
+            if let Some(d) = m
+                .source_dataset
+                .as_deref()
+                .and_then(|n| self.dataset_index(n))
+            {
+                tied[d] = true;
+            }
+        }
+        (0..self.datasets.len()).filter(|&d| !tied[d]).collect()
+    }
 }
 
 /// A dataset whose runs mostly ended at one identical lowest accuracy.
@@ -376,6 +463,96 @@ pub const COLLAPSE_MIN_RUNS: usize = 4;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Datasets a, b, c, n (n: distances only); 3 models with records on a..c, model 2's
+    /// source is c, a score on b.
+    fn small() -> Zoo {
+        let mut z = Zoo::default();
+        for i in 0..3 {
+            z.add_model(Model::named(format!("m{i}")));
+        }
+        z.models[2].source_dataset = Some("c".into());
+        for n in ["a", "b", "c", "n"] {
+            z.add_dataset(Dataset::named(n));
+        }
+        for d in 0..2 {
+            for m in 0..3 {
+                z.records
+                    .push(Record::new(m, d, 0.5 + 0.1 * m as f64 + 0.01 * d as f64));
+            }
+        }
+        z.scores.push(ScoreRecord {
+            model: 0,
+            dataset: 1,
+            method: "logme".into(),
+            value: 1.5,
+        });
+        for (a, b) in [(0, 1), (1, 2), (2, 3), (0, 3)] {
+            z.distances.push(Distance {
+                a,
+                b,
+                method: "ds".into(),
+                value: (a + b) as f64,
+            });
+        }
+        z
+    }
+
+    #[test]
+    fn with_datasets_reindexes_and_drops() {
+        let z = small();
+        let w = z.with_datasets(&[3, 1]);
+        assert_eq!(w.datasets.len(), 2);
+        assert_eq!(w.datasets[0].name, "n");
+        assert_eq!(w.ground_truth(1, false), z.ground_truth(1, false));
+        assert!(w.records.iter().all(|r| r.dataset == 1));
+        assert_eq!(w.scores.len(), 1);
+        assert_eq!(w.scores[0].dataset, 1);
+        // No distance links n and b: nothing survives.
+        assert!(w.distances.is_empty());
+        let w = z.with_datasets(&[3, 0]);
+        assert_eq!(w.distances.len(), 1);
+        assert_eq!(
+            (w.distances[0].a, w.distances[0].b, w.distances[0].value),
+            (1, 0, 3.0)
+        );
+        assert_eq!(w.models.len(), 3);
+    }
+
+    #[test]
+    fn moving_the_target_last_keeps_the_zoo_and_dropping_it_removes_it() {
+        let z = small();
+        let moved = z.with_target_last(1);
+        assert_eq!(moved.datasets.len(), 4);
+        assert_eq!(moved.datasets[3].name, "b");
+        assert_eq!(moved.datasets[1].name, "c");
+        assert_eq!(moved.ground_truth(3, false), z.ground_truth(1, false));
+        assert_eq!(moved.ground_truth(0, false), z.ground_truth(0, false));
+        let d = |z: &Zoo, a: &str, b: &str| {
+            let (a, b) = (z.dataset_index(a).unwrap(), z.dataset_index(b).unwrap());
+            z.distances
+                .iter()
+                .find(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a))
+                .map(|x| x.value)
+        };
+        assert_eq!(d(&moved, "b", "c"), d(&z, "b", "c"));
+        let dropped = moved.without_last_dataset();
+        assert_eq!(dropped.datasets.len(), 3);
+        assert!(dropped.dataset_index("b").is_none());
+        assert!(dropped.records.iter().all(|r| r.dataset < 3));
+        assert!(dropped.scores.is_empty());
+        assert!(dropped.distances.iter().all(|x| x.a < 3 && x.b < 3));
+        assert_eq!(z.with_target_last(99), z);
+        assert_eq!(Zoo::default().without_last_dataset(), Zoo::default());
+    }
+
+    #[test]
+    fn inert_datasets_have_no_record_score_or_source_link() {
+        let mut z = small();
+        assert_eq!(z.inert_datasets(), [3], "c is model 2's source");
+        z.models[2].source_dataset = None;
+        assert_eq!(z.inert_datasets(), [2, 3]);
+    }
 
     #[test]
     fn collapse_needs_three_quarters_of_the_runs_at_one_lowest_value() {

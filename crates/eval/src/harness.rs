@@ -26,7 +26,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use zoorank_core::{DatasetIdx, Zoo};
-use zoorank_predict::rank::{ranker_by_id, ModelScore, PredictError, TargetView};
+use zoorank_predict::rank::{MethodSpec, ModelScore, PredictError, TargetView};
 
 /// Metric names, in table order.
 pub const METRICS: [&str; 14] = [
@@ -66,7 +66,7 @@ pub enum EvalError {
         /// Cause.
         source: PredictError,
     },
-    /// A method id is unknown.
+    /// A method cannot be built on this zoo (e.g. a stored score it does not have).
     #[error(transparent)]
     UnknownMethod(PredictError),
     /// A metric could not be computed.
@@ -251,7 +251,7 @@ type JobResult = Result<(Vec<ModelScore>, f64), PredictError>;
 /// Runs `methods` on every target of `zoo` under the protocol.
 pub fn evaluate(
     zoo: &Zoo,
-    methods: &[String],
+    methods: &[MethodSpec],
     opts: &EvalOptions,
 ) -> Result<EvalReport, EvalError> {
     evaluate_with_progress(zoo, methods, opts, &|_, _| {})
@@ -262,7 +262,7 @@ pub fn evaluate(
 /// grows).
 pub fn evaluate_with_progress(
     zoo: &Zoo,
-    methods: &[String],
+    methods: &[MethodSpec],
     opts: &EvalOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<EvalReport, EvalError> {
@@ -270,7 +270,7 @@ pub fn evaluate_with_progress(
     let score_methods = zoo.score_methods();
     let rankers = methods
         .iter()
-        .map(|m| ranker_by_id(m, &score_methods).map_err(EvalError::UnknownMethod))
+        .map(|m| m.ranker(&score_methods).map_err(EvalError::UnknownMethod))
         .collect::<Result<Vec<_>, _>>()?;
     let views: Vec<TargetView> = targets
         .iter()
@@ -339,7 +339,8 @@ pub fn evaluate_with_progress(
         );
     }
     for (i, job) in jobs.iter().enumerate() {
-        let method = &methods[job.method];
+        let spec = &methods[job.method];
+        let method = &spec.to_string();
         let t = targets[job.target];
         let tname = zoo.datasets[t].name.clone();
         let (scores, secs) = match by_job[i].take().expect("every job ran") {
@@ -360,7 +361,7 @@ pub fn evaluate_with_progress(
             }
         };
         let truth = &truths[job.target];
-        let m = if method == "random" {
+        let m = if *spec == MethodSpec::Random {
             Some(random_metrics(truth))
         } else {
             target_metrics(&scores, truth).map_err(|e| EvalError::Metric {

@@ -23,5 +23,5 @@ pub mod plot;
 
 pub use harness::{
     evaluate, evaluate_with_progress, leave_one_out, EvalError, EvalOptions, EvalReport,
-    MethodReport, METRICS,
+    MethodReport, TargetInfo, METRICS,
 };

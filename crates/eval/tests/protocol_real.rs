@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use zoorank_core::Zoo;
 use zoorank_eval::harness::target_metrics;
 use zoorank_eval::{evaluate, leave_one_out, EvalOptions};
-use zoorank_predict::rank::{all_ids, ranker_by_id, ModelScore};
-#[path = "../examples/common/mod.rs"]
+use zoorank_predict::rank::{all_methods, MethodSpec, ModelScore};
+#[path = "../../experiments/src/common.rs"]
 mod common;
 
 fn image_zoo() -> Zoo {
@@ -40,7 +40,7 @@ fn opts() -> EvalOptions {
 #[test]
 fn changing_every_accuracy_of_the_held_out_target_changes_no_prediction() {
     let zoo = image_zoo();
-    let methods = all_ids(&zoo.score_methods());
+    let methods = all_methods(&zoo.score_methods());
     for name in ["dtd", "svhn"] {
         let t = zoo.dataset_index(name).unwrap();
         let mut poisoned = zoo.clone();
@@ -59,7 +59,7 @@ fn changing_every_accuracy_of_the_held_out_target_changes_no_prediction() {
                 s.spawn(|| loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(m) = methods.get(i) else { break };
-                    let r = ranker_by_id(m, &zoo.score_methods()).unwrap();
+                    let r = m.ranker(&zoo.score_methods()).unwrap();
                     let pa: Vec<ModelScore> = r.rank(&a).unwrap();
                     let pb: Vec<ModelScore> = r.rank(&b).unwrap();
                     assert_eq!(pa, pb, "method {m} on {name} saw the held-out accuracies");
@@ -76,7 +76,10 @@ fn logme_baseline_reproduces_the_published_row() {
     let zoo = image_zoo();
     let rep = evaluate(
         &zoo,
-        &["logme".to_string(), "reg-h-score".to_string()],
+        &[
+            MethodSpec::StoredScore("logme".into()),
+            MethodSpec::StoredScore("reg-h-score".into()),
+        ],
         &opts(),
     )
     .unwrap();
@@ -114,7 +117,7 @@ fn food101_is_the_only_collapsed_dataset_of_the_image_zoo() {
 #[test]
 fn the_learned_lr_meets_the_bar_and_the_guarded_blends_beat_popularity() {
     let zoo = image_zoo();
-    let methods: Vec<String> = [
+    let methods: Vec<MethodSpec> = [
         "popularity",
         "lr",
         "guard+pop+lr",
@@ -123,11 +126,11 @@ fn the_learned_lr_meets_the_bar_and_the_guarded_blends_beat_popularity() {
         "guard+trend+lr+node2vec",
     ]
     .iter()
-    .map(|s| s.to_string())
+    .map(|s| s.parse().unwrap())
     .collect();
     let rep = evaluate(&zoo, &methods, &opts()).unwrap();
-    for m in &methods {
-        let w = &rep.methods[m].weighted_average;
+    for m in methods.iter().map(|m| m.to_string()) {
+        let w = &rep.methods[&m].weighted_average;
         eprintln!(
             "{m:>13}: rel@1 {:.3} pearson {:.3} w-kendall {:.3}",
             w["rel@1"], w["pearson"], w["w-kendall"]
@@ -136,7 +139,7 @@ fn the_learned_lr_meets_the_bar_and_the_guarded_blends_beat_popularity() {
     let pop = &rep.methods["popularity"].weighted_average;
     // Measured before the project started, with food101's collapsed runs counted as a
     // ranking: 0.993 / 0.758 / 0.635. Without them (zoorank_core::collapse): 0.993 / 0.811 /
-    // 0.694 — the same ranks `ceiling` computes independently (crates/eval/examples/ceiling.rs).
+    // 0.694 — the same ranks `ceiling` computes independently (crates/experiments/examples/ceiling.rs).
     assert!((pop["rel@1"] - 0.993).abs() < 0.005, "{pop:?}");
     assert!((pop["pearson"] - 0.811).abs() < 0.01, "{pop:?}");
     assert!((pop["w-kendall"] - 0.694).abs() < 0.01, "{pop:?}");
@@ -191,7 +194,11 @@ fn predicted_accuracies_never_exceed_what_the_zoo_recorded() {
         .fold(f64::NEG_INFINITY, f64::max);
     assert!(hi <= 1.0, "{hi}");
     for id in ["lr", "guard+pop+lr", "lr+node2vec"] {
-        let r = ranker_by_id(id, &zoo.score_methods()).unwrap();
+        let r = id
+            .parse::<MethodSpec>()
+            .unwrap()
+            .ranker(&zoo.score_methods())
+            .unwrap();
         for s in r.rank(&view).unwrap() {
             let p = s.predicted_accuracy.unwrap();
             assert!(p <= hi && p >= 0.0, "{id}: model {} predicted {p}", s.model);

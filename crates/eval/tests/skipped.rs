@@ -5,6 +5,7 @@
 
 use zoorank_core::{Dataset, Model, Record, Zoo};
 use zoorank_eval::{evaluate, EvalOptions};
+use zoorank_predict::rank::MethodSpec;
 
 #[test]
 fn a_method_without_training_data_is_skipped_not_fatal() {
@@ -14,7 +15,7 @@ fn a_method_without_training_data_is_skipped_not_fatal() {
         let m = zoo.add_model(Model::named(format!("m{i}")));
         zoo.records.push(Record::new(m, t, 0.5 + 0.1 * i as f64));
     }
-    let methods = vec!["popularity".to_string(), "lr".to_string()];
+    let methods = vec![MethodSpec::Popularity, "lr".parse().unwrap()];
     let rep = evaluate(&zoo, &methods, &EvalOptions::default()).unwrap();
     assert_eq!(rep.skipped.len(), 1, "{:?}", rep.skipped);
     let (method, target, why) = &rep.skipped[0];
@@ -43,7 +44,7 @@ fn progress_counts_every_ranking_once_and_ends_at_the_total() {
                 .push(Record::new(m, d, 0.5 + 0.1 * i as f64 - 0.01 * d as f64));
         }
     }
-    let methods = vec!["popularity".to_string(), "lr".to_string()];
+    let methods = vec![MethodSpec::Popularity, "lr".parse().unwrap()];
     let seen = std::sync::Mutex::new(Vec::new());
     let opts = EvalOptions {
         threads: 2,
@@ -59,9 +60,9 @@ fn progress_counts_every_ranking_once_and_ends_at_the_total() {
     assert_eq!(seen, (1..=6).map(|d| (d, 6)).collect::<Vec<_>>());
     // The same results as without a callback (timings aside).
     let plain = evaluate(&zoo, &methods, &opts).unwrap();
-    for m in &methods {
+    for m in methods.iter().map(|m| m.to_string()) {
         assert_eq!(
-            rep.methods[m].per_target, plain.methods[m].per_target,
+            rep.methods[&m].per_target, plain.methods[&m].per_target,
             "{m}"
         );
     }

@@ -123,6 +123,15 @@ pub enum FeaturesError {
     /// A tensor operation failed inside candle.
     #[error("tensor computation failed: {0}")]
     Candle(#[from] candle_core::Error),
+    /// The feature cache failed to read or write an entry.
+    #[error("feature cache entry {key}")]
+    Cache {
+        /// The entry's key.
+        key: String,
+        /// The cache's own error.
+        #[source]
+        source: zoorank_core::BlobError,
+    },
 }
 
 /// The crate's result type.

@@ -10,10 +10,10 @@ use std::path::Path;
 
 use npyz::WriterBuilder;
 
-use crate::cache::FeatureCache;
 use crate::dataset::{stratified_sample, Batch, Dataset, Items};
 use crate::error::{FeaturesError, Result};
 use crate::{Extracted, InputKind, LoadOptions, Model, ModelDir};
+use zoorank_core::BlobCache;
 
 /// Options of [`extract`].
 #[derive(Debug, Clone)]
@@ -314,38 +314,30 @@ pub fn cache_key(
     };
     let t = &load.text;
     Ok(format!(
-        "features/v2/{m}/{d}/{v}/{sampling}/tok={:?},pool={:?},len={:?}",
+        "features/v3/{m}/{d}/{v}/{sampling}/tok={:?},pool={:?},len={:?}",
         t.tokenizer, t.pooling, t.max_length
     ))
 }
 
-/// SHA-256 (hex, first 16 bytes) of a dataset's class names, labels and texts, each
-/// length-prefixed.
+/// [`StableHash`](zoorank_core::StableHash) (first 32 hex digits) of a dataset's class
+/// names, labels and texts.
 fn dataset_view_hash(dataset: &Dataset) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    let mut put = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
+    let mut h = zoorank_core::StableHash::new();
     for c in dataset.class_names() {
-        put(c.as_bytes());
+        h.str(c);
     }
     let labels: Vec<u8> = dataset
         .labels()
         .iter()
         .flat_map(|&l| (l as u64).to_le_bytes())
         .collect();
-    put(&labels);
+    h.bytes(&labels);
     if let Items::Texts(texts) = dataset.items() {
         for t in texts {
-            put(t.as_bytes());
+            h.str(t);
         }
     }
-    h.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    h.hex()[..32].to_string()
 }
 
 /// Whether [`extract_cached`] ran the model or read the cache.
@@ -358,16 +350,27 @@ pub enum CacheOutcome {
 }
 
 /// Like [`extract`], but looks the features up in `cache` first (key: [`cache_key`]) and
-/// loads the model only on a miss.
+/// loads the model only on a miss; without a cache it always extracts.
+///
+/// # Errors
+/// [`FeaturesError::Cache`] when the cache fails to read or write, and [`extract`]'s.
 pub fn extract_cached(
     model_dir: &ModelDir,
     load: &LoadOptions,
     dataset: &Dataset,
     options: &ExtractOptions,
-    cache: &mut dyn FeatureCache,
+    cache: Option<&mut dyn BlobCache>,
 ) -> Result<(FeatureSet, CacheOutcome)> {
+    let Some(cache) = cache else {
+        let model = Model::load(model_dir, load)?;
+        return Ok((extract(Some(&model), dataset, options)?, CacheOutcome::Miss));
+    };
     let key = cache_key(model_dir, dataset, options, load)?;
-    if let Some(bytes) = cache.get(&key)? {
+    let cache_err = |source| FeaturesError::Cache {
+        key: key.clone(),
+        source,
+    };
+    if let Some(bytes) = cache.get(&key).map_err(cache_err)? {
         if let Ok(fs) = FeatureSet::from_bytes(&bytes) {
             return Ok((fs, CacheOutcome::Hit));
         }
@@ -375,7 +378,7 @@ pub fn extract_cached(
     }
     let model = Model::load(model_dir, load)?;
     let fs = extract(Some(&model), dataset, options)?;
-    cache.put(&key, &fs.to_bytes())?;
+    cache.put(&key, &fs.to_bytes()).map_err(cache_err)?;
     Ok((fs, CacheOutcome::Miss))
 }
 

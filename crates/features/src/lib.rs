@@ -33,7 +33,7 @@ pub mod vision;
 
 use std::path::Path;
 
-pub use cache::{DirCache, FeatureCache};
+pub use cache::DirCache;
 pub use dataset::{Dataset, DatasetOptions};
 pub use error::{FeaturesError, Result};
 pub use extract::{extract, extract_cached, CacheOutcome, ExtractOptions, FeatureSet};

@@ -240,8 +240,8 @@ fn second_run_hits_the_cache_and_changes_miss_it() {
     };
     let lo = LoadOptions::default();
     let ds = Dataset::open(&data, &DatasetOptions::default()).unwrap();
-    let (a, o1) = extract_cached(&dir, &lo, &ds, &opts, &mut cache).unwrap();
-    let (b, o2) = extract_cached(&dir, &lo, &ds, &opts, &mut cache).unwrap();
+    let (a, o1) = extract_cached(&dir, &lo, &ds, &opts, Some(&mut cache)).unwrap();
+    let (b, o2) = extract_cached(&dir, &lo, &ds, &opts, Some(&mut cache)).unwrap();
     assert_eq!((o1, o2), (CacheOutcome::Miss, CacheOutcome::Hit));
     assert_eq!(a, b);
     assert_eq!(FeatureSet::from_bytes(&a.to_bytes()).unwrap(), a);
@@ -251,7 +251,7 @@ fn second_run_hits_the_cache_and_changes_miss_it() {
         ..opts.clone()
     };
     assert_eq!(
-        extract_cached(&dir, &lo, &ds, &other, &mut cache)
+        extract_cached(&dir, &lo, &ds, &other, Some(&mut cache))
             .unwrap()
             .1,
         CacheOutcome::Miss
@@ -260,7 +260,7 @@ fn second_run_hits_the_cache_and_changes_miss_it() {
     std::fs::copy(data.join("1/0.png"), data.join("1/extra.png")).unwrap();
     let ds2 = Dataset::open(&data, &DatasetOptions::default()).unwrap();
     assert_eq!(
-        extract_cached(&dir, &lo, &ds2, &opts, &mut cache)
+        extract_cached(&dir, &lo, &ds2, &opts, Some(&mut cache))
             .unwrap()
             .1,
         CacheOutcome::Miss
@@ -372,7 +372,7 @@ fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
         )
         .unwrap()
     };
-    let mut run = |ds: &Dataset| extract_cached(&dir, &lo, ds, &opts, &mut cache).unwrap();
+    let mut run = |ds: &Dataset| extract_cached(&dir, &lo, ds, &opts, Some(&mut cache)).unwrap();
     let (a, o1) = run(&open("text", "label"));
     let (_, o2) = run(&open("text", "label"));
     let (b, o3) = run(&open("title", "label"));

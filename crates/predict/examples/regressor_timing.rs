@@ -7,7 +7,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
-use zoorank_predict::regress::{regressor_by_id, Features, REGRESSOR_IDS};
+use zoorank_predict::regress::{Features, RegressorKind};
 
 fn main() {
     let args: Vec<usize> = std::env::args()
@@ -39,12 +39,10 @@ fn main() {
         n_cols: p,
     };
     println!("table {n} × {p}");
-    for id in REGRESSOR_IDS {
+    for kind in RegressorKind::ALL {
+        let id = kind.id();
         let start = Instant::now();
-        let fitted = regressor_by_id(id)
-            .expect("known id")
-            .fit(feats, &y, 0)
-            .expect("fit");
+        let fitted = kind.build().fit(feats, &y, 0).expect("fit");
         let fit_s = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let pred = fitted.predict(feats).expect("predict");

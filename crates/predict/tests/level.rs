@@ -4,7 +4,7 @@
 //! #classes).
 
 use zoorank_core::{Dataset, Model, Record, Zoo};
-use zoorank_predict::rank::table::{History, LevelEstimator};
+use zoorank_predict::rank::history::{History, LevelEstimator};
 
 /// `means[d]` ± 0.05 over four models on each dataset; `classes[d]` classes, 1000 samples.
 fn zoo(means: &[f64], classes: &[f64]) -> Zoo {

@@ -3,7 +3,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use zoorank_predict::regress::{regressor_by_id, Features, RegressError, REGRESSOR_IDS};
+use zoorank_predict::regress::{Features, RegressError, RegressorKind};
 
 const P: usize = 6;
 
@@ -45,12 +45,10 @@ fn every_regressor_beats_the_mean_on_a_nonlinear_task() {
     let (xte, yte) = task(400, 2);
     let mean = ytr.iter().sum::<f64>() / ytr.len() as f64;
     let baseline = mse(&vec![mean; yte.len()], &yte);
-    for id in REGRESSOR_IDS {
+    for kind in RegressorKind::ALL {
+        let id = kind.id();
         let start = std::time::Instant::now();
-        let fitted = regressor_by_id(id)
-            .unwrap()
-            .fit(features(&xtr), &ytr, 7)
-            .unwrap();
+        let fitted = kind.build().fit(features(&xtr), &ytr, 7).unwrap();
         let pred = fitted.predict(features(&xte)).unwrap();
         let r2 = 1.0 - mse(&pred, &yte) / baseline;
         println!(
@@ -69,8 +67,9 @@ fn every_regressor_beats_the_mean_on_a_nonlinear_task() {
 fn fits_are_deterministic_for_a_seed() {
     let (xtr, ytr) = task(150, 3);
     let (xte, _) = task(50, 4);
-    for id in REGRESSOR_IDS {
-        let r = regressor_by_id(id).unwrap();
+    for kind in RegressorKind::ALL {
+        let id = kind.id();
+        let r = kind.build();
         let a = r
             .fit(features(&xtr), &ytr, 11)
             .unwrap()
@@ -96,11 +95,9 @@ fn fits_are_deterministic_for_a_seed() {
 #[test]
 fn prediction_checks_the_column_count() {
     let (xtr, ytr) = task(60, 5);
-    for id in REGRESSOR_IDS {
-        let fitted = regressor_by_id(id)
-            .unwrap()
-            .fit(features(&xtr), &ytr, 0)
-            .unwrap();
+    for kind in RegressorKind::ALL {
+        let id = kind.id();
+        let fitted = kind.build().fit(features(&xtr), &ytr, 0).unwrap();
         let wrong = Features {
             data: &xtr[..10],
             n_rows: 2,
@@ -130,11 +127,9 @@ fn prediction_checks_the_column_count() {
 fn constant_target_is_predicted() {
     let (xtr, _) = task(40, 6);
     let y = vec![0.75; 40];
-    for id in REGRESSOR_IDS {
-        let fitted = regressor_by_id(id)
-            .unwrap()
-            .fit(features(&xtr), &y, 0)
-            .unwrap();
+    for kind in RegressorKind::ALL {
+        let id = kind.id();
+        let fitted = kind.build().fit(features(&xtr), &y, 0).unwrap();
         let pred = fitted.predict(features(&xtr[..30])).unwrap();
         // The FM starts from random factors and keeps the best validation epoch, so it is
         // exact only up to its optimisation tolerance.

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use zoorank_predict::regress::{regressor_by_id, Features};
+use zoorank_predict::regress::{Features, RegressorKind};
 
 #[derive(Deserialize)]
 struct Task {
@@ -42,8 +42,10 @@ fn test_r2_close_to_scikit_learn() {
         n_cols: p,
     };
     for (id, margin) in [("lr", 0.01), ("rf", 0.03), ("xgb", 0.03), ("fm", f64::NAN)] {
-        let fitted = regressor_by_id(id)
+        let fitted = id
+            .parse::<RegressorKind>()
             .unwrap()
+            .build()
             .fit(train, &t.y_train, 0)
             .unwrap();
         let ours = r2(&fitted.predict(test).unwrap(), &t.y_test);

@@ -19,7 +19,8 @@
 //!    user's own training command, and a built-in linear probe on `.npy` features.
 //!
 //! Inputs: the two-phase TSVs ([`twophase`]) or any zoo ([`PerformanceMatrix::from_zoo`],
-//! leave-one-target-out). [`bench`] holds the evaluations behind `docs/benchmarks/select.md`.
+//! leave-one-target-out). The evaluations behind `docs/benchmarks/select.md` are in the
+//! `zoorank-experiments` crate.
 //!
 //! ```
 //! use zoorank_select::{PerformanceMatrix, cluster, recall, similarity};
@@ -43,7 +44,6 @@
 //! for Fast Model Selection", ICDE 2024.
 #![warn(missing_docs)]
 
-pub mod bench;
 pub mod cluster;
 pub mod error;
 pub mod fine;

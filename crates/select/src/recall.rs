@@ -1,7 +1,7 @@
 //! Coarse recall: a cheap proxy score on one representative per model cluster, spread to
 //! every model through similarity, keeps the top K models for fine selection.
 //!
-//! # The score (Cui et al., Sec. III-B, as the issue specifies it)
+//! # The score (Cui et al., Sec. III-B)
 //! Cluster the models ([`crate::cluster`]); in every non-singleton cluster the
 //! **representative** is the member with the best mean benchmark accuracy `ā(m)`. The proxy
 //! (LEEP by default, any transferability score, or a stored one) is computed on the

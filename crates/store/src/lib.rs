@@ -24,6 +24,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod blob;
 mod error;
 pub mod import;
 mod schema;

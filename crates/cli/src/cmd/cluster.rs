@@ -2,8 +2,8 @@
 //! recall's first step) and report clusters, representatives and silhouettes.
 
 use crate::cmd::import::{open_store, parse_modality};
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;

@@ -16,8 +16,8 @@ use zoorank_store::{DatasetRow, DistanceRow};
 
 use crate::cmd::embed::{features_for, open_dataset, ExtractArgs};
 use crate::cmd::import::open_store;
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 
 /// `zoorank dataset ...`
 #[derive(Debug, Subcommand)]

@@ -11,14 +11,14 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use zoorank_features::{
-    extract_cached, CacheOutcome, Dataset, DatasetOptions, ExtractOptions, FeatureCache,
-    FeatureSet, FeaturesError, LoadOptions, ModelDir, Pooling, TextOptions, TokenizerSource,
+    extract_cached, CacheOutcome, Dataset, DatasetOptions, ExtractOptions, FeatureSet, LoadOptions,
+    ModelDir, Pooling, TextOptions, TokenizerSource,
 };
 use zoorank_store::Store;
 
 use crate::cmd::import::open_store;
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 
 /// Tokenizer file choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,35 +137,6 @@ pub struct EmbedArgs {
     pub extract: ExtractArgs,
 }
 
-/// The feature cache in the zoo store's blob table.
-pub struct StoreCache<'a>(pub &'a mut Store);
-
-impl FeatureCache for StoreCache<'_> {
-    fn get(&mut self, key: &str) -> Result<Option<Vec<u8>>, FeaturesError> {
-        self.0
-            .get_blob(key)
-            .map_err(|e| FeaturesError::InvalidArgument(format!("feature cache: {e}")))
-    }
-
-    fn put(&mut self, key: &str, bytes: &[u8]) -> Result<(), FeaturesError> {
-        self.0
-            .put_blob(key, bytes)
-            .map_err(|e| FeaturesError::InvalidArgument(format!("feature cache: {e}")))
-    }
-}
-
-/// A cache that never hits and stores nothing.
-struct NoCache;
-
-impl FeatureCache for NoCache {
-    fn get(&mut self, _: &str) -> Result<Option<Vec<u8>>, FeaturesError> {
-        Ok(None)
-    }
-    fn put(&mut self, _: &str, _: &[u8]) -> Result<(), FeaturesError> {
-        Ok(())
-    }
-}
-
 /// Features of `dataset` by the model in `model`, through the store's cache unless disabled.
 pub fn features_for(
     model: &Path,
@@ -177,12 +148,10 @@ pub fn features_for(
         ModelDir::open(model).with_context(|| format!("opening model {}", model.display()))?;
     let load = args.load_options();
     let opts = args.extract_options();
-    let r = match store {
-        Some(s) if !args.no_cache => {
-            extract_cached(&dir, &load, dataset, &opts, &mut StoreCache(s))
-        }
-        _ => extract_cached(&dir, &load, dataset, &opts, &mut NoCache),
-    };
+    let cache = store
+        .filter(|_| !args.no_cache)
+        .map(|s| s as &mut dyn zoorank_core::BlobCache);
+    let r = extract_cached(&dir, &load, dataset, &opts, cache);
     r.with_context(|| {
         format!(
             "extracting features of {} with {}",

@@ -1,17 +1,10 @@
-//! `zoorank eval`: the leave-one-dataset-out protocol on the zoo in the store.
+//! `zoorank eval`: print the engine's [`Evaluation`] of the zoo in the store.
 
-use crate::cmd::import::open_store;
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 use anyhow::Context;
 use clap::Args;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use serde::Serialize;
-use std::collections::BTreeMap;
-use zoorank_core::Zoo;
-use zoorank_eval::{evaluate, evaluate_with_progress, EvalOptions, EvalReport, MethodReport};
-use zoorank_predict::rank::default_eval_ids;
+use zoorank_engine::{Engine, EvalProgress, EvalRequest, Evaluation, MethodSpec};
 
 /// Arguments of `eval`.
 ///
@@ -37,7 +30,7 @@ pub struct EvalArgs {
     /// lr+node2vec@scores), whose graph also links each dataset, the target included, to the
     /// models with its best stored transferability scores (LogME first).
     #[arg(long, value_delimiter = ',')]
-    pub methods: Option<Vec<String>>,
+    pub methods: Option<Vec<MethodSpec>>,
     /// Targets (comma-separated dataset names); default: every dataset with records.
     #[arg(long, value_delimiter = ',')]
     pub targets: Option<Vec<String>>,
@@ -66,108 +59,33 @@ pub struct EvalArgs {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct JsonOut<'a> {
-    methods: &'a BTreeMap<String, MethodReport>,
-    targets: &'a BTreeMap<String, zoorank_eval::harness::TargetInfo>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    model_ratio: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
-}
-
-/// A copy of `zoo` keeping only the models in `keep` (their records and scores).
-fn subset(zoo: &Zoo, keep: &[bool]) -> Zoo {
-    let mut z = zoo.clone();
-    z.records.retain(|r| keep[r.model]);
-    z.scores.retain(|s| keep[s.model]);
-    z
-}
-
 /// Runs `eval`.
 pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
-    let store = open_store(&global.db)?;
-    let zoo = store.load_zoo()?;
-    anyhow::ensure!(
-        !zoo.records.is_empty(),
-        "the store {} has no fine-tuning records: import a zoo first (zoorank import --help)",
-        global.db.display()
-    );
-    let methods = a
-        .methods
-        .clone()
-        .unwrap_or_else(|| default_eval_ids(&zoo.score_methods()));
-    let mut opts = EvalOptions {
-        targets: a.targets.clone(),
+    let engine = Engine::open(&global.db)?;
+    let req = EvalRequest {
+        methods: a.methods,
+        targets: a.targets,
         include_peft: a.include_peft,
         seed: a.seed,
-        ..EvalOptions::default()
+        threads: a.threads,
+        model_ratios: a.model_ratio.unwrap_or_default(),
+        ratio_subsets: a.seeds,
     };
-    if let Some(t) = a.threads {
-        opts.threads = t.max(1);
-    }
-    let pb = output::spinner(format!(
-        "evaluating {} method(s) leave-one-target-out",
-        methods.len()
-    ));
-    let report = evaluate_with_progress(&zoo, &methods, &opts, &|done, total| {
-        pb.set_message(format!(
-            "evaluating {} method(s) leave-one-target-out: {done}/{total} rankings",
-            methods.len()
-        ))
-    })
-    .context("evaluating")?;
-    for (method, target, why) in &report.skipped {
+    let pb = output::spinner("evaluating leave-one-target-out");
+    let ev = engine.evaluate(&req, &|p| match p {
+        EvalProgress::Rankings { done, total } => pb.set_message(format!(
+            "evaluating leave-one-target-out: {done}/{total} rankings"
+        )),
+        EvalProgress::Subset { ratio, subset } => {
+            pb.set_message(format!("model ratio {ratio}, subset {subset}"))
+        }
+    })?;
+    pb.finish_and_clear();
+    for (method, target, why) in &ev.report.skipped {
         eprintln!("warning: {method} skipped {target}: {why}");
     }
-    let mut ratios: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>> = BTreeMap::new();
-    for &r in a.model_ratio.as_deref().unwrap_or(&[]) {
-        anyhow::ensure!(r > 0.0 && r <= 1.0, "--model-ratio {r}: must be in (0, 1]");
-        let mut sums: BTreeMap<String, BTreeMap<String, (f64, usize)>> = BTreeMap::new();
-        for s in 0..a.seeds.max(1) {
-            pb.set_message(format!("model ratio {r}, subset {}", s + 1));
-            let mut rng = rand::rngs::StdRng::seed_from_u64(a.seed ^ (s + 1).wrapping_mul(0x9E37));
-            let mut idx: Vec<usize> = (0..zoo.models.len()).collect();
-            idx.shuffle(&mut rng);
-            let n = ((zoo.models.len() as f64) * r).round().max(2.0) as usize;
-            let mut keep = vec![false; zoo.models.len()];
-            for &i in idx.iter().take(n) {
-                keep[i] = true;
-            }
-            let sub = subset(&zoo, &keep);
-            let rep = match evaluate(&sub, &methods, &opts) {
-                Ok(rep) => rep,
-                Err(zoorank_eval::EvalError::UnknownTarget(_))
-                | Err(zoorank_eval::EvalError::NoTargets) => continue,
-                Err(e) => return Err(e).context(format!("evaluating at model ratio {r}")),
-            };
-            for (m, mr) in rep.methods {
-                for (k, v) in mr.weighted_average {
-                    let e = sums
-                        .entry(m.clone())
-                        .or_default()
-                        .entry(k)
-                        .or_insert((0.0, 0));
-                    e.0 += v;
-                    e.1 += 1;
-                }
-            }
-        }
-        ratios.insert(
-            format!("{r}"),
-            sums.into_iter()
-                .map(|(m, ks)| {
-                    (
-                        m,
-                        ks.into_iter()
-                            .map(|(k, (s, n))| (k, s / n as f64))
-                            .collect(),
-                    )
-                })
-                .collect(),
-        );
-    }
-    pb.finish_and_clear();
     if let Some(dir) = &a.plot {
-        let files = zoorank_eval::plot::write_plots(&report, dir)
+        let files = zoorank_eval::plot::write_plots(&ev.report, dir)
             .with_context(|| format!("writing figures into {}", dir.display()))?;
         eprintln!(
             "wrote {} files (SVG + PNG) into {}",
@@ -176,17 +94,14 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         );
     }
     if a.json {
-        return output::print_json(&JsonOut {
-            methods: &report.methods,
-            targets: &report.targets,
-            model_ratio: ratios,
-        });
+        return output::print_json(&ev);
     }
-    print_table(&report, &methods)?;
-    for (r, per) in &ratios {
+    print_table(&ev)?;
+    let methods: Vec<String> = ev.method_order.iter().map(|m| m.to_string()).collect();
+    for (r, per) in &ev.model_ratio {
         output::println(format!(
             "\nmodel ratio {r} (mean over {} subsets):",
-            a.seeds.max(1)
+            req.ratio_subsets.max(1)
         ))?;
         let rows = methods
             .iter()
@@ -207,7 +122,8 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_table(report: &EvalReport, methods: &[String]) -> anyhow::Result<()> {
+fn print_table(ev: &Evaluation) -> anyhow::Result<()> {
+    let report = &ev.report;
     let cols = [
         "pearson",
         "spearman",
@@ -218,8 +134,8 @@ fn print_table(report: &EvalReport, methods: &[String]) -> anyhow::Result<()> {
         "top@1",
     ];
     let mut rows = Vec::new();
-    for m in methods {
-        let Some(mr) = report.methods.get(m) else {
+    for m in ev.method_order.iter().map(|m| m.to_string()) {
+        let Some(mr) = report.methods.get(&m) else {
             rows.push(vec![m.clone(), "(no target)".into()]);
             continue;
         };

@@ -1,7 +1,7 @@
 //! `zoorank import ...`: fill the store from files. Each import is one transaction.
 
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};

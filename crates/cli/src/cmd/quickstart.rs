@@ -1,8 +1,8 @@
 //! `zoorank quickstart`: the README's main job on the shipped real data.
 
 use crate::cmd::import::{open_store, print_report};
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
@@ -47,7 +47,7 @@ pub fn run(a: QuickstartArgs, global: &Global) -> anyhow::Result<()> {
         crate::cmd::recommend::RecommendArgs {
             target: a.target,
             top: 10,
-            method: crate::cmd::recommend::DEFAULT_METHOD.to_string(),
+            method: zoorank_engine::DEFAULT_METHOD.parse()?,
             seed: 0,
             explain: true,
             json: false,

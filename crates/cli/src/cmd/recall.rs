@@ -1,8 +1,8 @@
 //! `zoorank recall`: two-phase coarse recall for a target from the store's zoo.
 
 use crate::cmd::import::open_store;
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use zoorank_core::{Modality, Zoo};

@@ -20,8 +20,8 @@ use zoorank_store::ScoreRow;
 use crate::cmd::dataset::default_name;
 use crate::cmd::embed::{features_for, open_dataset, ExtractArgs};
 use crate::cmd::import::open_store;
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 
 /// `zoorank score-zoo` arguments.
 #[derive(Debug, Args)]

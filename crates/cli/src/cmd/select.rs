@@ -3,8 +3,8 @@
 
 use crate::cmd::import::open_store;
 use crate::cmd::recall::{recall_in_zoo, RecallOptions};
+use crate::global::Global;
 use crate::output;
-use crate::Global;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;

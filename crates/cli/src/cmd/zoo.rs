@@ -1,8 +1,8 @@
 //! `zoorank zoo ...`: look at what the store holds.
 
 use crate::cmd::import::{open_store, parse_modality};
+use crate::global::Global;
 use crate::output::{self, opt_num};
-use crate::Global;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use zoorank_core::{Modality, Zoo};

@@ -8,7 +8,7 @@ Versions used for the committed file: Python 3.11.7, NumPy 2.4.6, SciPy 1.17.1
 Correlations come from scipy.stats (pearsonr, spearmanr, kendalltau with its default tau-b,
 weightedtau with all defaults). SciPy returns NaN for a constant vector; such cases are stored
 with null and the Rust side must return MetricError::Constant. Top@k / Rel@k are computed here
-with NumPy using the pessimistic tie rule documented in src/metrics.rs: order by decreasing
+with NumPy using the pessimistic tie rule documented in crates/core/src/metrics.rs: order by decreasing
 score, then increasing truth, then index (np.lexsort).
 """
 import json

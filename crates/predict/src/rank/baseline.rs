@@ -1,7 +1,9 @@
 //! Baselines: random, zoo popularity, and stored feature-based scores used as they are.
 
-use super::table::History;
-use super::{ModelScore, PredictError, Ranker, TargetView};
+use super::error::PredictError;
+use super::history::History;
+use super::spec::Prior;
+use super::view::{ModelScore, Ranker, TargetView};
 
 /// Picking at random: every model gets the same score. The harness reports the expected
 /// metrics of a random pick for it (Rel@k = mean/max accuracy, correlations 0).
@@ -132,24 +134,8 @@ pub struct Blend {
     pub learned: Box<dyn Ranker>,
 }
 
-/// The history prior a [`Blend`] shrinks toward.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Prior {
-    /// [`Popularity`] (id prefix `pop+`).
-    Popularity,
-    /// [`Trend`] (id prefix `trend+`).
-    Trend,
-}
-
+/// A prior ranks as its baseline ([`Popularity`], [`Trend`]) and blends learned scores.
 impl Prior {
-    /// The id prefix, without the `+`.
-    pub fn id(self) -> &'static str {
-        match self {
-            Prior::Popularity => "pop",
-            Prior::Trend => "trend",
-        }
-    }
-
     fn rank(self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
         match self {
             Prior::Popularity => Popularity.rank(view),
@@ -449,7 +435,7 @@ mod tests {
         // one standardised descriptor; m1: the opposite slope; m2: slope 0. No distances, so
         // samples per class is the only descriptor.
         assert_eq!(
-            super::super::table::TREND_L2,
+            super::super::history::TREND_L2,
             3.0,
             "the hand values assume λ = 3"
         );

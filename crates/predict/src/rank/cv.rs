@@ -11,7 +11,7 @@
 //! C(c) = Σ_k w_k (Pearson_k + wτ_k + Rel@1_k) / Σ_k w_k,     w_k = max − mean accuracy on k
 //! ```
 //!
-//! — the three numbers the issues' bars name, with the evaluation's target weights. The
+//! — the three headline numbers of the published tables, with the evaluation's target weights. The
 //! candidate with the largest C ranks the target (ties: the first, which should be the
 //! default). Nothing of the target's records is used: the view has none, and every fold view
 //! is a sub-view of it.
@@ -23,7 +23,8 @@
 //! Ids: `auto` (popularity, `lr`, `pop+lr`) and `<graph id>@cv` (the graph ranker with its
 //! model–dataset link quantile 0.5 — the default —, 0.25 or 0.75).
 
-use super::{ModelScore, PredictError, Ranker, TargetView};
+use super::error::PredictError;
+use super::view::{ModelScore, Ranker, TargetView};
 use std::collections::BTreeMap;
 use zoorank_core::metrics::{pearson, rel_at_k, target_weight, weighted_tau};
 use zoorank_core::DatasetIdx;

@@ -26,22 +26,23 @@
 //! target's fine-tuning history reaches the graph: the view has none, and `hold_out` keeps
 //! model edges off the target node even when a model names it as its source dataset.
 
-use super::history::fit_and_rank_with;
+use super::error::PredictError;
+use super::regressor::fit_and_rank_with;
+use super::spec::{GraphSpec, Learner};
 use super::table::TableSpec;
-use super::{ModelScore, PredictError, Ranker, TargetView};
-use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
+use super::view::{ModelScore, Ranker, TargetView};
+use crate::regress::RegressorKind;
+use zoorank_core::{BlobCache, BlobError, DatasetIdx, ModelIdx, StableHash, Zoo};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{
     build_graph, Embeddings, Gat, GnnParams, Graph, GraphError, GraphParams, GraphSage,
     InductiveEmbedder, Node2Vec, Node2VecParams, NodeFeatures, NodeKind,
 };
 
-/// The key prefix of every kept graph embedder in an [`EmbedderCache`]
+/// The key prefix of every kept graph embedder in a [`BlobCache`]
 /// ([`GraphRanker::embedder_key`]).
 pub const EMBEDDER_KEY_PREFIX: &str = "embedder:";
 
-/// Suffix of the graph ids whose graph has transferability-score edges.
-pub const SCORES_SUFFIX: &str = "@scores";
 /// `GraphParams::score_weight` of the `@scores` ids: a score link weighs at most what an
 /// accuracy link of a perfect model does. Fixed a priori, not tuned (the validation targets
 /// of the image zoo have no stored scores to tune it on).
@@ -50,44 +51,11 @@ pub const SCORE_WEIGHT: f64 = 1.0;
 /// Embedding dimension the graph rankers use.
 pub const RANKER_DIM: usize = 32;
 
-/// Which node embedder a [`GraphRanker`] uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Learner {
-    /// Node2Vec (Grover & Leskovec 2016).
-    Node2Vec,
-    /// Node2Vec+ (Liu et al. 2023).
-    Node2VecPlus,
-    /// GraphSAGE, mean aggregator, 2 layers (Hamilton et al. 2017).
-    GraphSage,
-    /// GAT, 2 layers (Veličković et al. 2018).
-    Gat,
-}
-
-impl Learner {
-    /// Stable id.
-    pub fn id(self) -> &'static str {
-        match self {
-            Learner::Node2Vec => "node2vec",
-            Learner::Node2VecPlus => "node2vec+",
-            Learner::GraphSage => "graphsage",
-            Learner::Gat => "gat",
-        }
-    }
-
-    /// Every learner, in id order of [`super::GRAPH_IDS`].
-    pub const ALL: [Learner; 4] = [
-        Learner::Node2Vec,
-        Learner::Node2VecPlus,
-        Learner::GraphSage,
-        Learner::Gat,
-    ];
-}
-
 /// A graph ranker: learner × regressor (see the module docs).
 #[derive(Debug, Clone)]
 pub struct GraphRanker {
     learner: Learner,
-    regressor: String,
+    regressor: RegressorKind,
     graph: GraphParams,
     embed: Node2VecParams,
     gnn: GnnParams,
@@ -95,15 +63,24 @@ pub struct GraphRanker {
 }
 
 impl GraphRanker {
-    /// Default graph and embedding parameters; `regressor` is `lr`, `rf` or `xgb`.
-    pub fn new(learner: Learner, regressor: &str) -> GraphRanker {
+    /// The ranker of `spec` with default graph and embedding parameters (score edges of
+    /// weight [`SCORE_WEIGHT`] for `@scores`).
+    pub fn new(spec: GraphSpec) -> GraphRanker {
+        let GraphSpec {
+            regressor,
+            learner,
+            score_edges,
+        } = spec;
         GraphRanker {
             learner,
-            regressor: regressor.to_string(),
-            graph: GraphParams::default(),
+            regressor,
+            graph: GraphParams {
+                score_weight: if score_edges { SCORE_WEIGHT } else { 0.0 },
+                ..GraphParams::default()
+            },
             // 32 dimensions, not the embedder's 128: the regressors see ≈ 2 000 rows, their
             // cost grows with the columns (xgb took ≈ 25 s per target with 2 × 128 + 1
-            // graph columns on the loaded 2-core machine) and the issue asks < 1 s.
+            // graph columns on the loaded 2-core machine), against a budget of < 1 s per target.
             embed: Node2VecParams {
                 dim: RANKER_DIM,
                 plus: learner == Learner::Node2VecPlus,
@@ -143,6 +120,16 @@ impl GraphRanker {
         Ok(self.embedder(zoo, graph)?.embed(graph, seed)?)
     }
 
+    /// What this ranker is, as a method: its id is `spec().to_string()` (with `@scores`
+    /// whenever the graph has score edges).
+    pub fn spec(&self) -> GraphSpec {
+        GraphSpec {
+            regressor: self.regressor,
+            learner: self.learner,
+            score_edges: self.graph.score_weight > 0.0,
+        }
+    }
+
     /// The graph construction parameters.
     pub fn graph_params(&self) -> GraphParams {
         self.graph
@@ -158,7 +145,7 @@ impl GraphRanker {
     /// This ranker's node embedder for `graph` built on `zoo` (the GNNs with
     /// `NodeFeatures::from_zoo(zoo, graph)`): [`InductiveEmbedder::fit`] on a graph without a
     /// new target, then `extend` with it, embeds the target without training the whole graph
-    /// again (`crates/eval/examples/inductive.rs`).
+    /// again (`crates/experiments/examples/inductive.rs`).
     pub fn embedder(
         &self,
         zoo: &zoorank_core::Zoo,
@@ -193,34 +180,11 @@ impl GraphRanker {
             (Learner::Node2Vec | Learner::Node2VecPlus, _) => Box::new(Node2Vec::new(self.embed)?),
         })
     }
-
-    /// Parses an id `<regressor>+<learner>` (`xgb+node2vec+`, …).
-    ///
-    /// `<id>@scores` (e.g. `lr+node2vec@scores`) adds transferability-score edges to the graph
-    /// (`GraphParams::score_weight` = [`SCORE_WEIGHT`]), the target's included.
-    pub fn from_id(id: &str) -> Option<GraphRanker> {
-        let (base, scores) = match id.strip_suffix(SCORES_SUFFIX) {
-            Some(b) => (b, true),
-            None => (id, false),
-        };
-        let (reg, learner) = base.split_once('+')?;
-        let learner = Learner::ALL.into_iter().find(|l| l.id() == learner)?;
-        let mut r = matches!(reg, "lr" | "rf" | "xgb").then(|| GraphRanker::new(learner, reg))?;
-        if scores {
-            r.graph.score_weight = SCORE_WEIGHT;
-        }
-        Some(r)
-    }
 }
 
 impl Ranker for GraphRanker {
     fn id(&self) -> String {
-        let scores = if self.graph.score_weight > 0.0 {
-            SCORES_SUFFIX
-        } else {
-            ""
-        };
-        format!("{}+{}{scores}", self.regressor, self.learner.id())
+        self.spec().to_string()
     }
 
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
@@ -280,37 +244,38 @@ impl GraphRanker {
     /// target and skip-gram on its vector against the frozen context vectors; GraphSAGE / GAT:
     /// a forward pass of the trained weights). Every other node keeps its trained vector, so a
     /// fitted embedder serves any number of new targets (`extend` takes 1–3 ms against
-    /// 0.13–0.5 s for retraining on the image zoo, `crates/eval/examples/inductive.rs`);
+    /// 0.13–0.5 s for retraining on the image zoo, `crates/experiments/examples/inductive.rs`);
     /// leaving the inert datasets out makes the trained graph the same for every new dataset of
     /// a zoo, which is what lets [`GraphRanker::rank_inductive_cached`] reuse it.
     ///
     /// # Errors
     /// As [`Ranker::rank`].
     pub fn rank_inductive(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-        Ok(self.rank_inductive_cached(view, None)?.0)
+        Ok(self.rank_inductive_cached(view, None)?.scores)
     }
 
     /// [`GraphRanker::rank_inductive`], taking the fitted embedder from `cache` when one was
     /// stored for the same trained graph (same zoo without its inert datasets, graph and
     /// learner parameters, node features and seed: [`GraphRanker::embedder_key`]) and storing
-    /// the one it trains otherwise. Rankings are identical either way (the saved embedder
-    /// extends bit for bit like the trained one). A stored entry that does not load is
-    /// replaced.
+    /// the one it trains otherwise, keeping the newest [`KEPT_EMBEDDERS`]. Rankings are
+    /// identical either way (the saved embedder extends bit for bit like the trained one). A
+    /// stored entry that does not load is replaced. A cache that fails to read or write does
+    /// not fail the ranking: its errors come back in [`Inductive::cache_errors`].
     ///
     /// # Errors
     /// As [`Ranker::rank`].
     pub fn rank_inductive_cached(
         &self,
         view: &TargetView,
-        cache: Option<&mut dyn EmbedderCache>,
-    ) -> Result<(Vec<ModelScore>, EmbedderSource), PredictError> {
-        let inert = inert_datasets(&view.zoo);
+        cache: Option<&mut dyn BlobCache>,
+    ) -> Result<Inductive, PredictError> {
+        let inert = view.zoo.inert_datasets();
         let mut keep: Vec<DatasetIdx> = (0..view.zoo.datasets.len())
             .filter(|&d| d != view.target && !inert.contains(&d))
             .collect();
-        let zoo0 = with_datasets(&view.zoo, &keep);
+        let zoo0 = view.zoo.with_datasets(&keep);
         keep.push(view.target);
-        let zoo1 = with_datasets(&view.zoo, &keep);
+        let zoo1 = view.zoo.with_datasets(&keep);
         let last = zoo1.datasets.len() - 1;
         let g0 = build_graph(
             &zoo0,
@@ -329,9 +294,16 @@ impl GraphRanker {
         let f0 = self.node_features(&zoo0, &g0)?;
         let key = self.embedder_key(&g0, f0.as_ref(), view.seed);
         let mut cache = cache;
-        let stored = cache
-            .as_deref_mut()
-            .and_then(|c| c.get(&key))
+        let mut cache_errors = Vec::new();
+        let stored = match cache.as_deref_mut().map(|c| c.get(&key)) {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(e)) => {
+                cache_errors.push(e);
+                None
+            }
+            None => None,
+        };
+        let stored = stored
             .and_then(|b| zoorank_graph::fitted_from_bytes(&b).ok())
             .filter(|f| f.id() == self.learner.id() && f.embeddings().n_nodes == g0.n_nodes());
         let (fitted, source) = match stored {
@@ -339,7 +311,10 @@ impl GraphRanker {
             None => {
                 let f = self.embedder_with(f0)?.fit(&g0, view.seed)?;
                 if let Some(c) = cache {
-                    c.put(&key, &f.to_bytes());
+                    let kept = c
+                        .put(&key, &f.to_bytes())
+                        .and_then(|()| c.keep_newest(EMBEDDER_KEY_PREFIX, KEPT_EMBEDDERS));
+                    cache_errors.extend(kept.err());
                 }
                 (f, EmbedderSource::Trained)
             }
@@ -354,47 +329,45 @@ impl GraphRanker {
             candidates: view.candidates.clone(),
             seed: view.seed,
         };
-        Ok((self.rank_with_embeddings(&view1, &emb)?, source))
+        Ok(Inductive {
+            scores: self.rank_with_embeddings(&view1, &emb)?,
+            source,
+            cache_errors,
+        })
     }
 
     /// The cache key of the embedder this ranker trains on `g0` with node features `features`
-    /// and `seed`: `embedder:<learner>:` and a 128-bit hash (two FNV-1a passes) of the learner,
-    /// its parameters, the seed, every node kind, edge and weight bit pattern of `g0` and every
-    /// feature name and value. Stable across runs and builds (no randomised hasher), so it can
-    /// name a stored embedder; a different zoo, graph or setting gives another key.
+    /// and `seed`: `embedder:<learner>:` and a [`StableHash`] of the learner, its parameters,
+    /// the seed, every node kind, edge and weight bit pattern of `g0` and every feature name
+    /// and value. Stable across runs and builds, so it can name a stored embedder; a different
+    /// zoo, graph or setting gives another key.
     pub fn embedder_key(&self, g0: &Graph, features: Option<&NodeFeatures>, seed: u64) -> String {
-        let mut h = Fnv2::new();
-        h.bytes(b"zoorank-embedder-v1");
-        h.bytes(self.learner.id().as_bytes());
-        h.bytes(format!("{:?}|{:?}", self.embed, self.gnn).as_bytes());
-        h.u64(seed);
-        h.u64(g0.n_nodes() as u64);
+        let mut h = StableHash::new();
+        h.str("zoorank-embedder-v2")
+            .str(self.learner.id())
+            .str(&format!("{:?}|{:?}", self.embed, self.gnn))
+            .u64(seed)
+            .u64(g0.n_nodes() as u64);
         for u in 0..g0.n_nodes() {
             let kind = match g0.kind(u) {
                 NodeKind::Model(m) => 2 * m as u64,
                 NodeKind::Dataset(d) => 2 * d as u64 + 1,
                 NodeKind::Other => u64::MAX,
             };
-            h.u64(kind);
-            h.u64(g0.neighbors(u).len() as u64);
+            h.u64(kind).u64(g0.neighbors(u).len() as u64);
             for (&v, &w) in g0.neighbors(u).iter().zip(g0.neighbor_weights(u)) {
-                h.u64(v as u64);
-                h.u64(w.to_bits());
+                h.u64(v as u64).u64(w.to_bits());
             }
         }
         if let Some(f) = features {
             for n in &f.names {
-                h.bytes(n.as_bytes());
+                h.str(n);
             }
             for v in &f.data {
                 h.u64(v.to_bits());
             }
         }
-        let (a, b) = h.finish();
-        format!(
-            "{EMBEDDER_KEY_PREFIX}{}:{a:016x}{b:016x}",
-            self.learner.id()
-        )
+        format!("{EMBEDDER_KEY_PREFIX}{}:{}", self.learner.id(), h.hex())
     }
 
     /// [`Ranker::rank`] with the node embeddings of `view.zoo`'s graph given (node ids of
@@ -418,7 +391,7 @@ impl GraphRanker {
             .into());
         }
         let dim = emb.dim;
-        let compact = self.regressor == "xgb";
+        let compact = self.regressor == RegressorKind::Boosting;
         let push = |m: ModelIdx, d: DatasetIdx, row: &mut Vec<f64>| {
             let (a, b) = (model_node(m), dataset_node(zoo, d));
             if compact {
@@ -432,7 +405,7 @@ impl GraphRanker {
         };
         let n_graph_columns = if compact { 2 } else { 2 * dim + 1 };
         fit_and_rank_with(
-            &self.regressor,
+            self.regressor,
             TableSpec {
                 history: true,
                 one_hot_ids: false,
@@ -443,33 +416,21 @@ impl GraphRanker {
     }
 }
 
-/// `zoo` with dataset `t` moved to the last index (records, scores and distances re-indexed;
-/// models keep their indices), so that the graph of the zoo without it has the same node ids.
-pub fn target_last(zoo: &Zoo, t: DatasetIdx) -> Zoo {
-    if t >= zoo.datasets.len() {
-        return zoo.clone();
-    }
-    let order: Vec<DatasetIdx> = (0..zoo.datasets.len())
-        .filter(|&d| d != t)
-        .chain([t])
-        .collect();
-    with_datasets(zoo, &order)
-}
+/// How many trained graph embedders [`GraphRanker::rank_inductive_cached`] keeps in a cache;
+/// older ones are deleted when a new one is kept. An embedder is only reused while the zoo
+/// (and the method, setting and seed) is unchanged, so older ones are mostly stale; each is
+/// ~100 KiB on the image zoo.
+pub const KEPT_EMBEDDERS: usize = 16;
 
-/// `zoo` without its last dataset and the records, scores and distances that refer to it.
-pub fn drop_last_dataset(zoo: &Zoo) -> Zoo {
-    let keep: Vec<DatasetIdx> = (0..zoo.datasets.len().saturating_sub(1)).collect();
-    with_datasets(zoo, &keep)
-}
-
-/// Where [`GraphRanker::rank_inductive_cached`] keeps fitted embedders between calls (the
-/// CLI: the zoo store's blob table).
-pub trait EmbedderCache {
-    /// The bytes stored under `key`, if any.
-    fn get(&mut self, key: &str) -> Option<Vec<u8>>;
-    /// Stores `bytes` under `key`. A cache that cannot store deals with it (e.g. warns):
-    /// ranking goes on.
-    fn put(&mut self, key: &str, bytes: &[u8]);
+/// What [`GraphRanker::rank_inductive_cached`] returns.
+#[derive(Debug)]
+pub struct Inductive {
+    /// The candidates' scores.
+    pub scores: Vec<ModelScore>,
+    /// Whether the embedder was trained or reused.
+    pub source: EmbedderSource,
+    /// What the cache failed to read or write (the ranking did not depend on it).
+    pub cache_errors: Vec<BlobError>,
 }
 
 /// Whether [`GraphRanker::rank_inductive_cached`] trained its embedder or reused a stored one.
@@ -481,104 +442,10 @@ pub enum EmbedderSource {
     Reused,
 }
 
-/// Datasets of `zoo` that nothing but distances ties to the models: no fine-tuning record, no
-/// stored score, and no model names them as its source dataset. They carry no evidence about
-/// any model, and leaving them out of the graph an embedder is trained on makes that graph the
-/// same for every new dataset added to a zoo (each one is inert until it gets records).
-pub fn inert_datasets(zoo: &Zoo) -> Vec<DatasetIdx> {
-    let mut tied = vec![false; zoo.datasets.len()];
-    for r in &zoo.records {
-        tied[r.dataset] = true;
-    }
-    for s in &zoo.scores {
-        tied[s.dataset] = true;
-    }
-    for m in &zoo.models {
-        if let Some(d) = m
-            .source_dataset
-            .as_deref()
-            .and_then(|n| zoo.dataset_index(n))
-        {
-            tied[d] = true;
-        }
-    }
-    (0..zoo.datasets.len()).filter(|&d| !tied[d]).collect()
-}
-
-/// `zoo` with only the datasets `keep`, in that order (dataset `keep[i]` becomes `i`); records,
-/// scores and distances of other datasets are dropped, the rest re-indexed. Models keep their
-/// indices, so graph node ids of models do not move.
-pub fn with_datasets(zoo: &Zoo, keep: &[DatasetIdx]) -> Zoo {
-    let mut map = vec![None; zoo.datasets.len()];
-    for (i, &d) in keep.iter().enumerate() {
-        map[d] = Some(i);
-    }
-    let mut z = zoo.clone();
-    z.datasets = keep.iter().map(|&d| zoo.datasets[d].clone()).collect();
-    z.records = zoo
-        .records
-        .iter()
-        .filter_map(|r| {
-            let mut r = r.clone();
-            r.dataset = map[r.dataset]?;
-            Some(r)
-        })
-        .collect();
-    z.scores = zoo
-        .scores
-        .iter()
-        .filter_map(|s| {
-            let mut s = s.clone();
-            s.dataset = map[s.dataset]?;
-            Some(s)
-        })
-        .collect();
-    z.distances = zoo
-        .distances
-        .iter()
-        .filter_map(|x| {
-            let mut x = x.clone();
-            x.a = map[x.a]?;
-            x.b = map[x.b]?;
-            Some(x)
-        })
-        .collect();
-    z
-}
-
-/// Two FNV-1a 64 passes with different offset bases (a 128-bit, build-stable hash; not
-/// cryptographic, keys only need to tell different inputs apart).
-struct Fnv2(u64, u64);
-
-impl Fnv2 {
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    fn new() -> Fnv2 {
-        Fnv2(0xcbf2_9ce4_8422_2325, 0x6c62_272e_07bb_0142)
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        self.u64(b.len() as u64);
-        for &x in b {
-            self.byte(x);
-        }
-    }
-    fn u64(&mut self, v: u64) {
-        for x in v.to_le_bytes() {
-            self.byte(x);
-        }
-    }
-    fn byte(&mut self, x: u8) {
-        self.0 = (self.0 ^ u64::from(x)).wrapping_mul(Self::PRIME);
-        self.1 = (self.1 ^ u64::from(x.rotate_left(3))).wrapping_mul(Self::PRIME);
-    }
-    fn finish(&self) -> (u64, u64) {
-        (self.0, self.1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoorank_core::{Dataset, Distance, Model, Record, Zoo};
+    use zoorank_core::{Dataset, Distance, MemoryCache, Model, Record, Zoo};
 
     /// 12 models whose quality ranks the same on 5 related datasets; target `t` has records
     /// (to be held out) and distances.
@@ -609,6 +476,10 @@ mod tests {
         z
     }
 
+    fn from_id(id: &str) -> GraphRanker {
+        GraphRanker::new(id.parse().unwrap())
+    }
+
     fn view(z: &Zoo, seed: u64) -> TargetView {
         let t = 5;
         TargetView {
@@ -631,12 +502,13 @@ mod tests {
             "lr+graphsage",
             "xgb+gat",
         ] {
-            assert_eq!(GraphRanker::from_id(id).unwrap().id(), id);
+            assert_eq!(from_id(id).id(), id);
         }
-        for id in super::super::GRAPH_IDS {
-            assert_eq!(GraphRanker::from_id(id).unwrap().id(), id);
+        for spec in super::super::spec::graph_specs() {
+            let id = spec.to_string();
+            assert_eq!(GraphRanker::new(spec).id(), id);
             let scored = format!("{id}@scores");
-            let r = GraphRanker::from_id(&scored).unwrap();
+            let r = from_id(&scored);
             assert_eq!(r.id(), scored);
             assert_eq!(r.graph_params().score_weight, SCORE_WEIGHT);
         }
@@ -649,7 +521,7 @@ mod tests {
             "lr+gat@score",
             "lr+gat@scores@scores",
         ] {
-            assert!(GraphRanker::from_id(bad).is_none(), "{bad}");
+            assert!(bad.parse::<GraphSpec>().is_err(), "{bad}");
         }
     }
 
@@ -657,7 +529,7 @@ mod tests {
     fn ranks_deterministically_and_learns_the_shared_order() {
         let z = zoo();
         for id in ["lr+node2vec", "xgb+node2vec+", "lr+graphsage", "rf+gat"] {
-            let r = GraphRanker::from_id(id).unwrap();
+            let r = from_id(id);
             let a = r.rank(&view(&z, 1)).unwrap();
             assert_eq!(a, r.rank(&view(&z, 1)).unwrap(), "{id} not deterministic");
             assert_eq!(a.len(), 12);
@@ -674,7 +546,7 @@ mod tests {
             r.accuracy = 1.0 - r.accuracy;
         }
         for id in ["lr+node2vec+", "lr+graphsage", "lr+gat"] {
-            let r = GraphRanker::from_id(id).unwrap();
+            let r = from_id(id);
             assert_eq!(
                 r.rank(&view(&z, 2)).unwrap(),
                 r.rank(&view(&poisoned, 2)).unwrap(),
@@ -716,8 +588,8 @@ mod tests {
         // the plain rankers as well; what the suffix adds is the graph's score edges.)
         let flipped = scored(true);
         for id in ["lr+node2vec", "lr+graphsage"] {
-            let plain = GraphRanker::from_id(id).unwrap();
-            let r = GraphRanker::from_id(&format!("{id}@scores")).unwrap();
+            let plain = from_id(id);
+            let r = from_id(&format!("{id}@scores"));
             for (r, plain) in [
                 (r.clone(), plain.clone()),
                 (r.inductive(true), plain.inductive(true)),
@@ -727,22 +599,6 @@ mod tests {
                 assert_ne!(a, plain.rank(&view(&z, 2)).unwrap(), "{id}: no score edges");
                 assert_ne!(a, r.rank(&view(&flipped, 2)).unwrap(), "{id}");
             }
-        }
-    }
-
-    /// A cache in memory that counts what happens.
-    #[derive(Default)]
-    struct Memory {
-        map: std::collections::HashMap<String, Vec<u8>>,
-        puts: usize,
-    }
-    impl EmbedderCache for Memory {
-        fn get(&mut self, key: &str) -> Option<Vec<u8>> {
-            self.map.get(key).cloned()
-        }
-        fn put(&mut self, key: &str, bytes: &[u8]) {
-            self.puts += 1;
-            self.map.insert(key.to_string(), bytes.to_vec());
         }
     }
 
@@ -766,7 +622,7 @@ mod tests {
     #[test]
     fn one_stored_embedder_serves_every_new_dataset_and_ranks_as_a_fresh_one() {
         let z = zoo_with_new();
-        assert_eq!(inert_datasets(&z), [6, 7]);
+        assert_eq!(z.inert_datasets(), [6, 7]);
         let new_view = |t: usize, seed: u64| TargetView {
             zoo: z.clone(),
             target: t,
@@ -774,92 +630,77 @@ mod tests {
             seed,
         };
         for id in ["lr+node2vec", "rf+graphsage", "lr+gat@scores"] {
-            let r = GraphRanker::from_id(id).unwrap();
-            let mut cache = Memory::default();
-            let (a, src) = r
-                .rank_inductive_cached(&new_view(6, 1), Some(&mut cache))
-                .unwrap();
+            let r = from_id(id);
+            let mut cache = MemoryCache::default();
+            let mut run = |t: usize, seed: u64, cache: &mut MemoryCache| {
+                let out = r
+                    .rank_inductive_cached(&new_view(t, seed), Some(cache))
+                    .unwrap();
+                assert!(out.cache_errors.is_empty());
+                (out.scores, out.source)
+            };
+            let (a, src) = run(6, 1, &mut cache);
             assert_eq!(src, EmbedderSource::Trained, "{id}");
             assert_eq!(a, r.rank_inductive(&new_view(6, 1)).unwrap(), "{id}");
             // Again, and for the other new dataset: the stored embedder, the same rankings as
             // training afresh.
             for t in [6, 7] {
-                let (b, src) = r
-                    .rank_inductive_cached(&new_view(t, 1), Some(&mut cache))
-                    .unwrap();
+                let (b, src) = run(t, 1, &mut cache);
                 assert_eq!(src, EmbedderSource::Reused, "{id} on {t}");
                 assert_eq!(b, r.rank_inductive(&new_view(t, 1)).unwrap(), "{id} on {t}");
             }
-            assert_eq!(cache.puts, 1, "{id}");
+            assert_eq!(cache.writes, 1, "{id}");
             // Another seed is another embedder.
-            let (_, src) = r
-                .rank_inductive_cached(&new_view(6, 2), Some(&mut cache))
-                .unwrap();
+            let (_, src) = run(6, 2, &mut cache);
             assert_eq!(src, EmbedderSource::Trained, "{id}");
             // A damaged entry is replaced, not trusted.
-            for v in cache.map.values_mut() {
-                v.truncate(10);
+            for v in cache.entries.values_mut() {
+                v.1.truncate(10);
             }
-            let (c, src) = r
-                .rank_inductive_cached(&new_view(6, 1), Some(&mut cache))
-                .unwrap();
+            let (c, src) = run(6, 1, &mut cache);
             assert_eq!((c, src), (a, EmbedderSource::Trained), "{id}");
         }
+        // At most KEPT_EMBEDDERS are kept; a failing cache is reported, not fatal.
+        let r = from_id("lr+node2vec");
+        let mut cache = MemoryCache::default();
+        for seed in 0..KEPT_EMBEDDERS as u64 + 2 {
+            r.rank_inductive_cached(&new_view(6, seed), Some(&mut cache))
+                .unwrap();
+        }
+        assert_eq!(cache.entries.len(), KEPT_EMBEDDERS);
+        struct Broken;
+        impl BlobCache for Broken {
+            fn get(&mut self, _: &str) -> Result<Option<Vec<u8>>, BlobError> {
+                Err("disk on fire".into())
+            }
+            fn put(&mut self, _: &str, _: &[u8]) -> Result<(), BlobError> {
+                Err("still on fire".into())
+            }
+            fn keep_newest(&mut self, _: &str, _: usize) -> Result<usize, BlobError> {
+                Ok(0)
+            }
+        }
+        let out = r
+            .rank_inductive_cached(&new_view(6, 1), Some(&mut Broken))
+            .unwrap();
+        assert_eq!(out.scores, r.rank_inductive(&new_view(6, 1)).unwrap());
+        let errs: Vec<String> = out.cache_errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs, ["disk on fire", "still on fire"]);
         // Records on a new dataset make it part of the trained graph: another key.
-        let r = GraphRanker::from_id("lr+node2vec").unwrap();
+        let r = from_id("lr+node2vec");
         let mut z2 = z.clone();
         z2.records.push(Record::new(0, 7, 0.5));
         z2.records.push(Record::new(1, 7, 0.6));
         let g = |z: &Zoo| {
             let keep: Vec<usize> = (0..z.datasets.len())
-                .filter(|&d| d != 6 && !inert_datasets(z).contains(&d))
+                .filter(|&d| d != 6 && !z.inert_datasets().contains(&d))
                 .collect();
-            build_graph(&with_datasets(z, &keep), &GraphParams::default()).unwrap()
+            build_graph(&z.with_datasets(&keep), &GraphParams::default()).unwrap()
         };
         assert_ne!(
             r.embedder_key(&g(&z), None, 1),
             r.embedder_key(&g(&z2), None, 1)
         );
-    }
-
-    #[test]
-    fn with_datasets_reindexes_and_drops() {
-        let z = zoo_with_new();
-        let w = with_datasets(&z, &[7, 1]);
-        assert_eq!(w.datasets.len(), 2);
-        assert_eq!(w.datasets[0].name, "n2");
-        assert_eq!(w.ground_truth(1, false), z.ground_truth(1, false));
-        assert!(w.records.iter().all(|r| r.dataset == 1));
-        // Only the n2–b distance survives, as 0–1.
-        assert_eq!(w.distances.len(), 1);
-        assert_eq!((w.distances[0].a, w.distances[0].b), (1, 0));
-        assert_eq!(w.models.len(), 12);
-    }
-
-    #[test]
-    fn moving_the_target_last_keeps_the_zoo_and_dropping_it_removes_it() {
-        let z = zoo();
-        let moved = target_last(&z, 2);
-        assert_eq!(moved.datasets.len(), 6);
-        assert_eq!(moved.datasets[5].name, "c");
-        assert_eq!(moved.datasets[2].name, "d");
-        assert_eq!(moved.ground_truth(5, false), z.ground_truth(2, false));
-        assert_eq!(moved.ground_truth(2, false), z.ground_truth(3, false));
-        let d = |z: &Zoo, a: &str, b: &str| {
-            let (a, b) = (z.dataset_index(a).unwrap(), z.dataset_index(b).unwrap());
-            z.distances
-                .iter()
-                .find(|x| (x.a, x.b) == (a, b) || (x.a, x.b) == (b, a))
-                .map(|x| x.value)
-        };
-        assert_eq!(d(&moved, "c", "e"), d(&z, "c", "e"));
-        let dropped = drop_last_dataset(&moved);
-        assert_eq!(dropped.datasets.len(), 5);
-        assert!(dropped.dataset_index("c").is_none());
-        assert!(dropped.records.iter().all(|r| r.dataset < 5));
-        assert!(dropped.distances.iter().all(|x| x.a < 5 && x.b < 5));
-        assert_eq!(target_last(&z, 99), z);
-        assert_eq!(drop_last_dataset(&Zoo::default()), Zoo::default());
     }
 
     #[test]
@@ -870,7 +711,7 @@ mod tests {
             r.accuracy = 1.0 - r.accuracy;
         }
         for id in ["lr+node2vec", "lr+node2vec+", "lr+graphsage", "xgb+gat"] {
-            let r = GraphRanker::from_id(id).unwrap().inductive(true);
+            let r = from_id(id).inductive(true);
             assert_eq!(r.id(), id);
             let a = r.rank(&view(&z, 1)).unwrap();
             assert_eq!(a, r.rank(&view(&z, 1)).unwrap(), "{id} not deterministic");
@@ -885,7 +726,7 @@ mod tests {
                 seed: 1,
             };
             let last = TargetView {
-                zoo: target_last(&middle.zoo, 2),
+                zoo: middle.zoo.with_target_last(2),
                 target: 5,
                 ..middle.clone()
             };
@@ -911,7 +752,7 @@ mod tests {
         let mut z = zoo();
         z.distances.clear();
         let v = view(&z, 3);
-        let r = GraphRanker::from_id("lr+node2vec").unwrap();
+        let r = from_id("lr+node2vec");
         let g = held_out_graph(&r, &v);
         let t = dataset_node(&v.zoo, v.target);
         assert_eq!(g.degree(t), 0);

@@ -8,45 +8,37 @@
 //!   factors let a model's id interact with the target's meta features — the target's own id
 //!   column is never seen in training, so its prediction comes from the interactions.
 
-use super::history::fit_and_rank;
+use super::error::PredictError;
+use super::regressor::fit_and_rank;
+use super::spec::GuidedKind;
 use super::table::TableSpec;
-use super::{ModelScore, PredictError, Ranker, TargetView};
+use super::view::{ModelScore, Ranker, TargetView};
 
 /// A guided-recommendation ranker.
 #[derive(Debug, Clone)]
 pub struct Guided {
-    id: &'static str,
-    regressor: &'static str,
+    kind: GuidedKind,
 }
 
 impl Guided {
-    /// `amazon-lr`.
-    pub fn linear() -> Guided {
-        Guided {
-            id: "amazon-lr",
-            regressor: "lr",
-        }
-    }
-    /// `amazon-fm`.
-    pub fn factorization_machine() -> Guided {
-        Guided {
-            id: "amazon-fm",
-            regressor: "fm",
-        }
+    /// The ranker of `kind` (`amazon-lr`, `amazon-fm`).
+    pub fn new(kind: GuidedKind) -> Guided {
+        Guided { kind }
     }
 }
 
 impl Ranker for Guided {
     fn id(&self) -> String {
-        self.id.to_string()
+        self.kind.id().to_string()
     }
     fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
         let spec = TableSpec {
             history: false,
             one_hot_ids: true,
         };
-        if self.regressor != "fm" {
-            return fit_and_rank(self.regressor, spec, view);
+        let regressor = self.kind.regressor();
+        if self.kind != GuidedKind::FactorizationMachine {
+            return fit_and_rank(regressor, spec, view);
         }
         // The FM's fit depends on its seed (initial factors, the early-stopping split): average
         // FM_BAG fits with seeds seed, seed + 1, ….
@@ -56,7 +48,7 @@ impl Ranker for Guided {
                 seed: view.seed.wrapping_add(i),
                 ..view.clone()
             };
-            runs.push(fit_and_rank(self.regressor, spec, &v)?);
+            runs.push(fit_and_rank(regressor, spec, &v)?);
         }
         Ok(average(runs))
     }

@@ -5,7 +5,7 @@
 //! current ensemble `F_{m−1}` and `F_m = F_{m−1} + η · tree_m`. Each leaf's value is
 //! `−Σg / (Σh + λ)`, with `g = F − y`, `h = 1` for squared loss.
 //!
-//! Defaults (the 500 trees of depth 5): 500 trees, depth ≤ 5, η = 0.05, λ (L2) = 1,
+//! Defaults (TransferGraph's 500 trees of depth 5): 500 trees, depth ≤ 5, η = 0.05, λ (L2) = 1,
 //! minimum hessian per leaf 1 (= one row), **64 histogram bins** (forust's default is 256),
 //! no row or column subsampling. Fit time grows with the bins: on a 1500 × 60 table forust
 //! took 7.6 s with 256 bins and 1.9 s with 64 on this project's 2-core machine under load
@@ -27,7 +27,7 @@
 use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 
-use super::{
+use super::base::{
     check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
     RegressError, Regressor,
 };

@@ -33,7 +33,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{
+use super::base::{
     check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
     RegressError, Regressor,
 };
@@ -238,7 +238,7 @@ struct FmScaling {
 
 impl FmScaling {
     fn fit(x: &Features<'_>) -> Self {
-        let std = super::Standardizer::fit(x);
+        let std = super::base::Standardizer::fit(x);
         let (mut mean, mut scale) = (std.mean, std.scale);
         for j in 0..x.n_cols {
             let binary = (0..x.n_rows).all(|i| {

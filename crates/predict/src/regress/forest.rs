@@ -4,7 +4,7 @@
 //! of the rows, choosing every split among `m` features drawn at random by the largest
 //! decrease of squared error; the prediction is the mean of the trees.
 //!
-//! Defaults (the 100 trees of depth 5): 100 trees, depth ≤ 5, one row per leaf at
+//! Defaults (TransferGraph's 100 trees of depth 5): 100 trees, depth ≤ 5, one row per leaf at
 //! least, and `m = ⌈p / 3⌉` features per split — Breiman's recommendation for regression.
 //! smartcore's own default (`⌊√p⌋`, the classification rule) underfits regression tables badly;
 //! scikit-learn's regressor default is `m = p` (bagged trees), available here as
@@ -30,7 +30,7 @@ use smartcore::ensemble::random_forest_regressor::{
 };
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
-use super::{
+use super::base::{
     check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
     RegressError, Regressor,
 };

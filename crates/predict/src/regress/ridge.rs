@@ -31,7 +31,7 @@
 //! - T. Hastie, R. Tibshirani, J. Friedman, *The Elements of Statistical Learning*, 2nd ed.,
 //!   §7.10 (the `eᵢ / (1 − Hᵢᵢ)` identity).
 
-use super::{
+use super::base::{
     check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
     RegressError, Regressor, Standardizer,
 };

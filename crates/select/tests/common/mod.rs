@@ -19,7 +19,13 @@ pub fn two_phase_dir() -> PathBuf {
 
 /// A file under tests/reference.
 pub fn reference(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference")).join(name)
+    // Through `../select` so that the experiments crate, which includes this file, finds
+    // the same folder.
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../select/tests/reference"
+    ))
+    .join(name)
 }
 
 /// The TransferGraph image zoo read straight from its CSVs (records with an accuracy, and

@@ -8,11 +8,11 @@
 //! (weight = max − mean truth, as the published tables); a row is the mean over draws, with the
 //! spread (standard deviation) of Pearson across draws.
 //!
-//! This answers whether the quality bar of issue #5 is a question of method or of data: a
+//! This answers whether the ranking bar (Pearson 0.85 on the 8 published targets) is a question of method or of data: a
 //! curve still rising at the full history says more datasets would lift it; a flat one says
 //! the information is not in more of the same.
 //!
-//! `cargo run --release -p zoorank-eval --example learning_curve [draws] [method ...]`
+//! `cargo run --release -p zoorank-experiments --example learning_curve [draws] [method ...]`
 //! (default 10 draws; methods popularity, lr, guard+pop+lr). Data from `$ZOORANK_DATA`.
 
 use rand::seq::SliceRandom;
@@ -21,9 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use zoorank_core::metrics::target_weight;
 use zoorank_eval::harness::target_metrics;
 use zoorank_eval::leave_one_out;
-use zoorank_predict::rank::ranker_by_id;
+use zoorank_predict::rank::MethodSpec;
 
-mod common;
+use zoorank_experiments::common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,7 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("| method | k datasets | Pearson (± sd) | w-τ | Rel@1 |\n|---|---|---|---|---|");
     for method in &methods {
-        let ranker = ranker_by_id(method, &zoo.score_methods())?;
+        let ranker = method.parse::<MethodSpec>()?.ranker(&zoo.score_methods())?;
         for &k in &sizes {
             let n_draws = if k == max_k { 1 } else { draws };
             let mut per_draw: Vec<[f64; 3]> = Vec::new();

@@ -3,11 +3,11 @@
 //! convergence trends (benchmark trends from the *other* datasets only), and compare the
 //! chosen models' final test accuracy and the epochs spent.
 
-use crate::error::Result;
-use crate::fine::{brute_force, select, HalvingKey, SelectParams, SelectionOutcome};
-use crate::trainer::ReplayTrainer;
-use crate::trends::ConvergenceTrends;
 use serde::Serialize;
+use zoorank_select::error::Result;
+use zoorank_select::fine::{brute_force, select, HalvingKey, SelectParams, SelectionOutcome};
+use zoorank_select::trainer::ReplayTrainer;
+use zoorank_select::trends::ConvergenceTrends;
 
 /// One target's comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -54,7 +54,7 @@ pub fn compare_on_replay(
                 &target,
                 &candidates,
                 params,
-                with_trends.then_some(&trends as &dyn crate::trends::FinalPredictor),
+                with_trends.then_some(&trends as &dyn zoorank_select::trends::FinalPredictor),
             )
         };
         let mut bf_trainer = replay.clone();
@@ -121,16 +121,16 @@ impl TargetRecall {
 /// (`None` where not stored), and reports where the truly best model landed.
 ///
 /// # Errors
-/// [`crate::SelectError::NotEnoughData`] when the target has no ground truth or no
+/// [`zoorank_select::SelectError::NotEnoughData`] when the target has no ground truth or no
 /// non-singleton cluster has a proxy; errors of the clustering and recall.
 pub fn recall_on_zoo(
     zoo: &zoorank_core::Zoo,
     target: zoorank_core::DatasetIdx,
     method: &str,
     threshold: f64,
-    params: crate::recall::RecallParams,
+    params: zoorank_select::recall::RecallParams,
 ) -> Result<TargetRecall> {
-    use crate::error::SelectError;
+    use zoorank_select::error::SelectError;
     let truth = zoo.ground_truth(target, false);
     let best_acc = truth
         .iter()
@@ -144,7 +144,7 @@ pub fn recall_on_zoo(
         .filter(|&&(_, a)| a == best_acc)
         .map(|&(m, _)| zoo.models[m].name.clone())
         .collect();
-    let full = crate::matrix::PerformanceMatrix::from_zoo(
+    let full = zoorank_select::matrix::PerformanceMatrix::from_zoo(
         zoo,
         Some(target),
         zoo.datasets[target].modality,
@@ -154,13 +154,16 @@ pub fn recall_on_zoo(
         .filter_map(|&(m, _)| full.model_index(&zoo.models[m].name))
         .collect();
     let matrix = full.select_models(&keep);
-    let dist = crate::similarity::model_distances(&matrix, crate::similarity::DEFAULT_K)?;
-    let clustering = crate::cluster::hierarchical(&dist, threshold)?;
+    let dist = zoorank_select::similarity::model_distances(
+        &matrix,
+        zoorank_select::similarity::DEFAULT_K,
+    )?;
+    let clustering = zoorank_select::cluster::hierarchical(&dist, threshold)?;
     let proxy_of = |name: &str| {
         zoo.model_index(name)
             .and_then(|m| zoo.score(m, target, method))
     };
-    let out = crate::recall::recall(&matrix, &dist, &clustering, params, |m| {
+    let out = zoorank_select::recall::recall(&matrix, &dist, &clustering, params, |m| {
         Ok(proxy_of(&matrix.models()[m]))
     })?;
     let (rank_of_best, best_name) = best_set

@@ -7,27 +7,15 @@
 //! Prints, per learner, the mean seconds of the first call, of the reusing calls, their ratio,
 //! the stored size, and checks that the rankings are identical to training afresh.
 //!
-//! `cargo run --release -p zoorank-eval --example embedder_cache [graph id ...]`
+//! `cargo run --release -p zoorank-experiments --example embedder_cache [graph id ...]`
 //! (default: lr+node2vec lr+node2vec+ lr+graphsage lr+gat). Data from `$ZOORANK_DATA`.
 
-use std::collections::HashMap;
 use std::time::Instant;
-use zoorank_predict::rank::graph::{inert_datasets, EmbedderCache, EmbedderSource, GraphRanker};
+use zoorank_core::MemoryCache;
+use zoorank_predict::rank::graph::{EmbedderSource, GraphRanker};
 use zoorank_predict::rank::TargetView;
 
-mod common;
-
-#[derive(Default)]
-struct Memory(HashMap<String, Vec<u8>>);
-
-impl EmbedderCache for Memory {
-    fn get(&mut self, key: &str) -> Option<Vec<u8>> {
-        self.0.get(key).cloned()
-    }
-    fn put(&mut self, key: &str, bytes: &[u8]) {
-        self.0.insert(key.to_string(), bytes.to_vec());
-    }
-}
+use zoorank_experiments::common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut ids: Vec<String> = std::env::args().skip(1).collect();
@@ -47,7 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     base.scores.retain(|s| !new.contains(&s.dataset));
     // A target that some model names as its source is tied to the zoo by that link, so the
     // trained graph keeps it unless it is the target itself: it cannot share an embedder.
-    let inert = inert_datasets(&base);
+    let inert = base.inert_datasets();
     let targets: Vec<usize> = new.into_iter().filter(|d| inert.contains(d)).collect();
     println!(
         "new datasets sharing one embedder: {}\n",
@@ -62,8 +50,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("|---|---|---|---|---|");
     for id in &ids {
-        let r = GraphRanker::from_id(id).ok_or_else(|| format!("not a graph id: {id}"))?;
-        let mut cache = Memory::default();
+        let r = GraphRanker::new(id.parse()?);
+        let mut cache = MemoryCache::default();
         let (mut first, mut later, mut n_later) = (0.0, 0.0, 0);
         for (i, &t) in targets.iter().enumerate() {
             let name = &zoo.datasets[t].name;
@@ -78,7 +66,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 seed: 0,
             };
             let t0 = Instant::now();
-            let (scores, src) = r.rank_inductive_cached(&view, Some(&mut cache))?;
+            let out = r.rank_inductive_cached(&view, Some(&mut cache))?;
+            let (scores, src) = (out.scores, out.source);
             let secs = t0.elapsed().as_secs_f64();
             if i == 0 {
                 assert_eq!(src, EmbedderSource::Trained);
@@ -90,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             assert_eq!(scores, r.rank_inductive(&view)?, "{id} on {name}");
         }
-        let kib = cache.0.values().map(|v| v.len()).sum::<usize>() as f64 / 1024.0;
+        let kib = cache.entries.values().map(|v| v.1.len()).sum::<usize>() as f64 / 1024.0;
         let l = later / n_later.max(1) as f64;
         println!(
             "| `{id}` | {first:.3} | {l:.3} | {:.1}× | {kib:.0} |",

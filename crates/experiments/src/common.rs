@@ -1,7 +1,8 @@
-//! What the examples (and tests/protocol_real.rs) share: the real TransferGraph image zoo, read from `$ZOORANK_DATA`
-//! (default `../shared/data` beside the workspace), and the published targets.
+//! What the experiments (and `crates/eval/tests/protocol_real.rs`, which includes this file)
+//! share: the real TransferGraph image zoo, read from `$ZOORANK_DATA` (default
+//! `../shared/data` beside the workspace), and the published targets.
 
-// Each user takes part of this module.
+// The eval tests include this file and use part of it.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -3,13 +3,13 @@
 //! directly from the CSVs. For every target with LogME scores: where the truly best model
 //! lands, whether it survives recall at K = 5, 10, 15, and the proxy computations saved.
 //!
-//! `cargo run --release -p zoorank-select --example image_zoo_recall [-- THRESHOLD]`
+//! `cargo run --release -p zoorank-experiments --example image_zoo_recall [-- THRESHOLD]`
 //! (data from `$ZOORANK_DATA`, default `../shared/data`; threshold default 0.05).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../select/tests/common/mod.rs"]
 mod common;
 
-use zoorank_select::bench::recall_on_zoo;
+use zoorank_experiments::select_bench::recall_on_zoo;
 use zoorank_select::recall::{ProxyScale, RecallParams, RecallVariant};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -2,7 +2,7 @@
 //! published targets, leave-one-target-out: weighted-average Pearson, weighted Kendall τ, Rel@1
 //! and mean ranking seconds per target.
 //!
-//! `CARGO_TARGET_DIR=/work/target-graph cargo run --release -p zoorank-eval --example graph_variants [threads] [method ...]`
+//! `CARGO_TARGET_DIR=/work/target-graph cargo run --release -p zoorank-experiments --example graph_variants [threads] [method ...]`
 //!
 //! Data from `$ZOORANK_DATA` (default `../shared/data` next to the workspace). With
 //! `GRAPH_VARIANTS_TARGETS=a,b,…` other targets replace the 8 published ones (for choosing
@@ -12,7 +12,7 @@
 use std::time::Instant;
 use zoorank_eval::{evaluate, EvalOptions};
 
-mod common;
+use zoorank_experiments::common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|s| s.to_string())
             .chain(
-                zoorank_predict::rank::GRAPH_IDS
+                zoorank_predict::rank::spec::graph_specs()
                     .iter()
                     .map(|s| s.to_string()),
             )

@@ -3,21 +3,27 @@
 //! (Pearson + weighted τ + Rel@1 over the training datasets left out one at a time) of every
 //! candidate.
 //!
-//! `cargo run --release -p zoorank-eval --example cv_choices [id ...] [-- targets,comma,separated]`
+//! `cargo run --release -p zoorank-experiments --example cv_choices [id ...] [-- targets,comma,separated]`
 //! (default ids: auto lr+node2vec@cv; default targets: every dataset with records). Data from
 //! `$ZOORANK_DATA` (default `../shared/data`).
 
 use zoorank_eval::leave_one_out;
-use zoorank_predict::rank::{ranker_by_id, CV_IDS};
+use zoorank_predict::rank::{all_methods, MethodSpec};
 
-mod common;
+use zoorank_experiments::common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let split = args.iter().position(|a| a == "--");
-    let mut ids: Vec<String> = args[..split.unwrap_or(args.len())].to_vec();
+    let mut ids: Vec<MethodSpec> = args[..split.unwrap_or(args.len())]
+        .iter()
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
     if ids.is_empty() {
-        ids = CV_IDS.iter().map(|s| s.to_string()).collect();
+        ids = all_methods(&[])
+            .into_iter()
+            .filter(|m| m.cv_choice(&[]).is_ok_and(|c| c.is_some()))
+            .collect();
     }
     let zoo = common::image_zoo()?;
     let targets: Vec<usize> = match split.and_then(|i| args.get(i + 1)) {
@@ -32,15 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect(),
     };
     for id in &ids {
-        let ranker =
-            zoorank_predict::rank::cv_choice_by_id(id, &zoo.score_methods()).ok_or_else(|| {
-                format!(
-                    "{id} is not a cross-validated ranker ({})",
-                    CV_IDS.join(", ")
-                )
-            })?;
-        // Also checks that the id parses the way `eval` builds it.
-        ranker_by_id(id, &zoo.score_methods())?;
+        let ranker = id
+            .cv_choice(&zoo.score_methods())?
+            .ok_or_else(|| format!("{id} is not a cross-validated ranker (auto, <graph id>@cv)"))?;
         println!("\n{id}:\n| target | chosen | criteria (Pearson + wτ + Rel@1 over the folds) |\n|---|---|---|");
         for &t in &targets {
             let view = leave_one_out(&zoo, t, false, 0);

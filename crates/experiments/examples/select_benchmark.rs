@@ -1,9 +1,9 @@
 //! Fine selection on real recorded linear-probe curves, leave-one-target-out.
 //!
-//! `cargo run --release -p zoorank-select --example select_benchmark [-- CURVES.jsonl [EPOCHS]]`
-//! (default: the committed fixture `tests/reference/probe_curves.jsonl`, 20 epochs).
+//! `cargo run --release -p zoorank-experiments --example select_benchmark [-- CURVES.jsonl [EPOCHS]]`
+//! (default: the committed fixture `crates/select/tests/reference/probe_curves.jsonl`, 20 epochs).
 
-use zoorank_select::bench::compare_on_replay;
+use zoorank_experiments::select_bench::compare_on_replay;
 use zoorank_select::trainer::ReplayTrainer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -11,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = args.first().cloned().unwrap_or_else(|| {
         concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/reference/probe_curves.jsonl"
+            "/../select/tests/reference/probe_curves.jsonl"
         )
         .to_string()
     });

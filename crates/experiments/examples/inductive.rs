@@ -6,7 +6,7 @@
 //! learner, and the ranking quality of both through the graph rankers' regressors
 //! (weighted-average Pearson, weighted Kendall τ, Rel@1 as in `zoorank eval`).
 //!
-//! `CARGO_TARGET_DIR=/work/target-gnn cargo run --release -p zoorank-eval --example inductive [regressor ...]`
+//! `CARGO_TARGET_DIR=/work/target-gnn cargo run --release -p zoorank-experiments --example inductive [regressor ...]`
 //!
 //! Regressors default to `lr`; `INDUCTIVE_SEEDS=0,1,2` repeats everything for each seed (default
 //! `0`) and averages. Data from `$ZOORANK_DATA` (default `../shared/data` next to the
@@ -22,10 +22,12 @@ use std::time::Instant;
 use zoorank_eval::harness::target_metrics;
 use zoorank_eval::{leave_one_out, metrics};
 use zoorank_graph::{build_graph, GraphParams, NodeFeatures};
-use zoorank_predict::rank::graph::{drop_last_dataset, target_last, GraphRanker, Learner};
+use zoorank_predict::rank::graph::GraphRanker;
+use zoorank_predict::rank::{GraphSpec, Learner};
 use zoorank_predict::rank::{ModelScore, Ranker, TargetView};
+use zoorank_predict::regress::RegressorKind;
 
-mod common;
+use zoorank_experiments::common;
 
 const VALIDATION: [&str; 4] = [
     "eurosat",
@@ -50,9 +52,12 @@ impl Acc {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut regressors: Vec<String> = std::env::args().skip(1).collect();
+    let mut regressors: Vec<RegressorKind> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
     if regressors.is_empty() {
-        regressors.push("lr".into());
+        regressors.push(RegressorKind::Ridge);
     }
     let zoo = common::image_zoo()?;
     let seeds: Vec<u64> = match std::env::var("INDUCTIVE_SEEDS") {
@@ -84,7 +89,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let view = leave_one_out(&zoo, t, false, seed);
                 let truth: BTreeMap<usize, f64> = zoo.ground_truth(t, false).into_iter().collect();
                 let weight = metrics::target_weight(&truth.values().copied().collect::<Vec<_>>())?;
-                let zoo1 = target_last(&view.zoo, t);
+                let zoo1 = view.zoo.with_target_last(t);
                 let last = zoo1.datasets.len() - 1;
                 let view1 = TargetView {
                     zoo: zoo1,
@@ -92,11 +97,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     candidates: view.candidates.clone(),
                     seed,
                 };
-                let zoo0 = drop_last_dataset(&view1.zoo);
+                let zoo0 = view1.zoo.without_last_dataset();
                 let target_node = view1.zoo.models.len() + last;
                 for learner in Learner::ALL {
                     let lid = learner.id();
-                    let base = GraphRanker::new(learner, "lr");
+                    let base = GraphRanker::new(GraphSpec::new(RegressorKind::Ridge, learner));
                     let g1 = build_graph(
                         &view1.zoo,
                         &GraphParams {
@@ -124,9 +129,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let emb_b = fitted.extend(&g1, f1.as_ref(), &[target_node], seed)?;
                     time(lid, "(b) extend", t0.elapsed().as_secs_f64());
                     for reg in &regressors {
-                        let ranker = GraphRanker::new(learner, reg);
+                        let ranker = GraphRanker::new(GraphSpec::new(*reg, learner));
                         let mut rows: Vec<(String, Vec<ModelScore>)> = Vec::new();
-                        if reg == "lr" {
+                        if *reg == RegressorKind::Ridge {
                             let t0 = Instant::now();
                             rows.push(("as evaluated".into(), ranker.rank(&view)?));
                             time(lid, "as evaluated (embed+lr)", t0.elapsed().as_secs_f64());
@@ -137,7 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         ));
                         let b = ranker.rank_with_embeddings(&view1, &emb_b)?;
                         // The ranker's own inductive path is (b) in one call.
-                        if reg == "lr" {
+                        if *reg == RegressorKind::Ridge {
                             let own = ranker.clone().inductive(true).rank(&view)?;
                             assert_eq!(own, b, "{name} {lid}: inductive(true) differs from (b)");
                         }

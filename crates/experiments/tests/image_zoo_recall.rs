@@ -2,9 +2,10 @@
 //! stored LogME as proxy; CSVs read directly). Pins the figures reported in
 //! docs/benchmarks/select.md.
 
+#[path = "../../select/tests/common/mod.rs"]
 mod common;
 
-use zoorank_select::bench::recall_on_zoo;
+use zoorank_experiments::select_bench::recall_on_zoo;
 use zoorank_select::recall::{ProxyScale, RecallParams, RecallVariant};
 
 #[test]

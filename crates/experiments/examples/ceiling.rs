@@ -20,16 +20,17 @@
 //! beyond it needs information the zoo does not store, or a nonlinear model that generalises
 //! better than an in-sample linear fit.
 //!
-//! `cargo run --release -p zoorank-eval --example ceiling [targets,comma,separated]`
+//! `cargo run --release -p zoorank-experiments --example ceiling [targets,comma,separated]`
 //! (default: the 8 published image targets). Data from `$ZOORANK_DATA` (default
 //! `../shared/data`).
 
 use zoorank_core::metrics::{pearson, rel_at_k, target_weight, weighted_average, weighted_tau};
 use zoorank_eval::leave_one_out;
-use zoorank_predict::rank::table::{FeatureTable, History, TableSpec};
+use zoorank_predict::rank::history::History;
+use zoorank_predict::rank::table::{FeatureTable, TableSpec};
 use zoorank_predict::regress::{Features, Ridge, RidgeParams};
 
-mod common;
+use zoorank_experiments::common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let targets_arg = std::env::args()

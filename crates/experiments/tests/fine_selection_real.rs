@@ -1,10 +1,12 @@
 //! Fine selection on real learning curves (linear probes on scikit-learn's real datasets,
-//! recorded once into `tests/reference/probe_curves.jsonl`; see `make_probe_features.py` for
+//! recorded once into `crates/select/tests/reference/probe_curves.jsonl`; see
+//! `crates/select/tests/reference/make_probe_features.py` for
 //! what the "models" are), replayed leave-one-target-out.
 
+#[path = "../../select/tests/common/mod.rs"]
 mod common;
 
-use zoorank_select::bench::compare_on_replay;
+use zoorank_experiments::select_bench::compare_on_replay;
 use zoorank_select::trainer::ReplayTrainer;
 
 #[test]

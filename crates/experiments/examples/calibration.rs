@@ -3,13 +3,13 @@
 //! absolute error over the target's models, and the error of the predicted mean (the part a
 //! better per-dataset level would fix).
 //!
-//! `cargo run --release -p zoorank-eval --example calibration [method ...]`
+//! `cargo run --release -p zoorank-experiments --example calibration [method ...]`
 //! (default methods: pop+amazon-fm lr). Data from `$ZOORANK_DATA` (default `../shared/data`).
 
 use zoorank_eval::leave_one_out;
-use zoorank_predict::rank::ranker_by_id;
+use zoorank_predict::rank::MethodSpec;
 
-mod common;
+use zoorank_experiments::common;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut methods: Vec<String> = std::env::args().skip(1).collect();
@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|&d| zoo.ground_truth(d, false).len() >= 2)
         .collect();
     for method in &methods {
-        let ranker = ranker_by_id(method, &zoo.score_methods())?;
+        let ranker = method.parse::<MethodSpec>()?.ranker(&zoo.score_methods())?;
         println!("\n{method}:\n| target | models | true mean | predicted mean | MAE |\n|---|---|---|---|---|");
         let (mut all_mae, mut all_bias) = (0.0, 0.0);
         for &t in &targets {

@@ -1,0 +1,69 @@
+//! Errors of the engine: each variant names what was asked and keeps its cause.
+
+use std::path::PathBuf;
+use zoorank_predict::rank::{MethodIdError, PredictError};
+
+/// Errors of [`crate::Engine`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The store could not be opened or read.
+    #[error("opening the zoo store {path}")]
+    Open {
+        /// The store's path.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: zoorank_store::StoreError,
+    },
+    /// The store failed while the engine read it.
+    #[error(transparent)]
+    Store(#[from] zoorank_store::StoreError),
+    /// A method id does not parse.
+    #[error(transparent)]
+    MethodId(#[from] MethodIdError),
+    /// The target is not a dataset of the zoo.
+    #[error("no dataset '{target}' in the zoo (list them with `zoorank zoo datasets`)")]
+    UnknownTarget {
+        /// The name asked for.
+        target: String,
+    },
+    /// Nothing to rank for the target.
+    #[error("no model to rank for '{target}': the store has no fine-tuning records or scores besides the target's")]
+    NoCandidates {
+        /// The target.
+        target: String,
+    },
+    /// The method failed on the target.
+    #[error("ranking models for '{target}' with {method}")]
+    Rank {
+        /// The target.
+        target: String,
+        /// The method id.
+        method: String,
+        /// Cause.
+        #[source]
+        source: PredictError,
+    },
+    /// Building the graph that `explain` reads failed.
+    #[error("building the graph for the explanation")]
+    Explain(#[source] zoorank_graph::GraphError),
+    /// The zoo has no fine-tuning record to evaluate on.
+    #[error("the zoo has no fine-tuning records: import a zoo first (zoorank import --help)")]
+    NothingToEvaluate,
+    /// A model ratio is outside (0, 1].
+    #[error("model ratio {0}: must be in (0, 1]")]
+    ModelRatio(f64),
+    /// The evaluation failed.
+    #[error("evaluating")]
+    Eval(#[from] zoorank_eval::EvalError),
+    /// The evaluation at a model ratio failed.
+    #[error("evaluating at model ratio {ratio}")]
+    EvalAtRatio {
+        /// The ratio.
+        ratio: f64,
+        /// Cause.
+        #[source]
+        source: zoorank_eval::EvalError,
+    },
+}

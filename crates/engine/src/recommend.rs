@@ -1,0 +1,423 @@
+//! Recommendations: every model of the zoo ranked for a target by predicted fine-tuning
+//! accuracy, with the evidence behind the ranking, as one plain value.
+
+use crate::engine::Engine;
+use crate::error::EngineError;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
+use zoorank_graph::build::{dataset_node, model_node};
+use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
+use zoorank_predict::rank::graph::{EmbedderSource, GraphRanker};
+use zoorank_predict::rank::history::History;
+use zoorank_predict::rank::{MethodSpec, TargetView};
+
+/// The method recommendations use unless told otherwise: the learned method with the best
+/// Pearson + weighted τ + Rel@1 on the image zoo's validation targets (eurosat, kitti,
+/// diabetic_retinopathy_detection, smallnorb_label_azimuth; BENCHMARKS.md): `trend+lr`, 2.443
+/// against `guard+trend+lr` 2.427 and `lr` 2.296. On a zoo without dataset sizes and
+/// distances the trend is popularity, and it gives up some weighted τ to `lr` there
+/// (two-phase zoo: 0.425 vs 0.440, Pearson 0.660 vs 0.661).
+pub const DEFAULT_METHOD: &str = "trend+lr";
+
+/// What to recommend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendRequest {
+    /// The target dataset's name.
+    pub target: String,
+    /// The ranking method.
+    pub method: MethodSpec,
+    /// How many models to return (`None`: all of them).
+    pub top: Option<usize>,
+    /// Seed for the learner.
+    pub seed: u64,
+    /// Whether to explain each returned model ([`Explanation`]).
+    pub explain: bool,
+}
+
+impl RecommendRequest {
+    /// All models for `target` by the default method, seed 0, no explanation.
+    pub fn new(target: impl Into<String>) -> RecommendRequest {
+        RecommendRequest {
+            target: target.into(),
+            method: DEFAULT_METHOD
+                .parse()
+                .expect("the default method id parses"),
+            top: None,
+            seed: 0,
+            explain: false,
+        }
+    }
+}
+
+/// A ranked list of models for a target, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// The target dataset.
+    pub target: String,
+    /// The method that ranked.
+    pub method: MethodSpec,
+    /// The content version of the zoo it was computed from ([`Engine::zoo_version`]).
+    pub zoo_version: String,
+    /// What the ranking drew on, one line each.
+    pub evidence_used: Vec<String>,
+    /// How many models were ranked (of which `models` holds the top ones).
+    pub candidates: usize,
+    /// The ranked models, best first.
+    pub models: Vec<RecommendedModel>,
+    /// What went wrong without spoiling the ranking (e.g. the embedder cache could not be
+    /// written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// One ranked model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecommendedModel {
+    /// 1-based rank.
+    pub rank: usize,
+    /// The model's name.
+    pub model: String,
+    /// The method's score (higher = better).
+    pub score: f64,
+    /// Predicted fine-tuning accuracy, for methods that predict one.
+    pub predicted_accuracy: Option<f64>,
+    /// The best recorded accuracy on the target, when the store has one (hidden from the
+    /// method; shown for comparison).
+    pub recorded_accuracy: Option<f64>,
+    /// The model's best accuracy on the two datasets nearest to the target that it has.
+    pub nearest_records: Vec<Nearest>,
+    /// Stored feature-based scores of the model on the target, by method.
+    pub scores: BTreeMap<String, f64>,
+    /// Why the model ranks where it does (when asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Explanation>,
+}
+
+/// A model's record on a dataset near the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Nearest {
+    /// The dataset.
+    pub dataset: String,
+    /// Its distance to the target, when known.
+    pub distance: Option<f64>,
+    /// The model's best accuracy there.
+    pub accuracy: f64,
+}
+
+/// One path target —similarity— dataset —accuracy— model of the TransferGraph graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Path {
+    /// The dataset in between.
+    pub via: String,
+    /// Weight of its edge to the target.
+    pub similarity: f64,
+    /// The model's accuracy on it.
+    pub accuracy: f64,
+}
+
+/// Why a model ranks where it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Paths through the target's neighbours, strongest (similarity × accuracy) first.
+    pub paths: Vec<Path>,
+    /// The model's source dataset and its similarity to the target, when both are linked.
+    pub source: Option<Path>,
+    /// Mean min-max normalised accuracy of the model over the other datasets.
+    pub popularity: Option<f64>,
+    /// The popularity moved along the model's own slopes to the target's samples per class
+    /// and distance from pre-training (the `trend` prior; equal to `popularity` when the
+    /// target has neither).
+    pub trend: Option<f64>,
+    /// Datasets the model has accuracy links to (its degree in the graph).
+    pub linked_datasets: usize,
+    /// Weight of the model's direct link to the target from its transferability score
+    /// (`<graph id>@scores` methods only; absent when the score is below the link quantile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_link: Option<f64>,
+}
+
+impl Recommendation {
+    /// The returned entry of the model called `name`.
+    pub fn model(&self, name: &str) -> Option<&RecommendedModel> {
+        self.models.iter().find(|m| m.model == name)
+    }
+}
+
+/// Models worth ranking for `target`: those with any visible fine-tuning record or a stored
+/// score on the target, of the target's modality when both are known.
+fn candidates(zoo: &Zoo, view_zoo: &Zoo, target: DatasetIdx) -> Vec<ModelIdx> {
+    let tmod = zoo.datasets[target].modality;
+    let mut has = vec![false; zoo.models.len()];
+    for r in &view_zoo.records {
+        has[r.model] = true;
+    }
+    for s in zoo.scores.iter().filter(|s| s.dataset == target) {
+        has[s.model] = true;
+    }
+    (0..zoo.models.len())
+        .filter(|&m| has[m])
+        .filter(|&m| match (tmod, zoo.models[m].modality) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        })
+        .collect()
+}
+
+impl Engine {
+    /// Ranks every candidate model of the zoo for `req.target` with `req.method`.
+    ///
+    /// The target's own fine-tuning records (if any) are hidden from the method — the
+    /// prediction is what zoorank says for a new dataset — and shown beside it. A target
+    /// without any record is a new dataset: a method built on a graph embeds it into the
+    /// zoo's trained graph, whose embedder is kept in the store for the next new dataset
+    /// ([`MethodSpec::rank_target`]).
+    ///
+    /// # Errors
+    /// [`EngineError::UnknownTarget`], [`EngineError::NoCandidates`], [`EngineError::Rank`]
+    /// (the method's own errors, e.g. a stored score the zoo lacks), and
+    /// [`EngineError::Explain`].
+    pub fn recommend(&mut self, req: &RecommendRequest) -> Result<Recommendation, EngineError> {
+        let zoo = &self.zoo;
+        let target = zoo
+            .dataset_index(&req.target)
+            .ok_or_else(|| EngineError::UnknownTarget {
+                target: req.target.clone(),
+            })?;
+        let new_target = zoo.ground_truth(target, true).is_empty();
+        let held = zoo.without_target_history(target);
+        let cands = candidates(zoo, &held, target);
+        if cands.is_empty() {
+            return Err(EngineError::NoCandidates {
+                target: req.target.clone(),
+            });
+        }
+        let view = TargetView {
+            zoo: held,
+            target,
+            candidates: cands,
+            seed: req.seed,
+        };
+        let rank_err = |source| EngineError::Rank {
+            target: req.target.clone(),
+            method: req.method.to_string(),
+            source,
+        };
+        let ranked = req
+            .method
+            .rank_target(
+                &view,
+                &zoo.score_methods(),
+                new_target,
+                Some(&mut self.store),
+            )
+            .map_err(rank_err)?;
+        let mut scores = ranked.scores;
+        scores.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.model.cmp(&y.model)));
+
+        let h = History::new(&view.zoo);
+        let evidence = evidence(zoo, &h, &req.method, target, ranked.embedder);
+        let gt: BTreeMap<ModelIdx, f64> = zoo.ground_truth(target, false).into_iter().collect();
+        let by_dist = nearest_first(&h, target);
+        let graph = if req.explain {
+            // The method's own graph when it is a graph method (score edges for `@scores`).
+            let params = GraphParams {
+                hold_out: Some(target),
+                ..req
+                    .method
+                    .graph()
+                    .map(|g| GraphRanker::new(g).graph_params())
+                    .unwrap_or_default()
+            };
+            Some(build_graph(&view.zoo, &params).map_err(EngineError::Explain)?)
+        } else {
+            None
+        };
+        let models = scores
+            .iter()
+            .take(req.top.unwrap_or(usize::MAX))
+            .enumerate()
+            .map(|(i, s)| RecommendedModel {
+                rank: i + 1,
+                model: zoo.models[s.model].name.clone(),
+                score: s.score,
+                predicted_accuracy: s.predicted_accuracy,
+                recorded_accuracy: gt.get(&s.model).copied(),
+                nearest_records: by_dist
+                    .iter()
+                    .filter_map(|&(e, d)| {
+                        h.best[e][s.model].map(|acc| Nearest {
+                            dataset: zoo.datasets[e].name.clone(),
+                            distance: d,
+                            accuracy: acc,
+                        })
+                    })
+                    .take(2)
+                    .collect(),
+                scores: zoo
+                    .scores
+                    .iter()
+                    .filter(|x| x.dataset == target && x.model == s.model)
+                    .map(|x| (x.method.clone(), x.value))
+                    .collect(),
+                explain: graph.as_ref().map(|g| explain(g, zoo, &h, target, s.model)),
+            })
+            .collect();
+        Ok(Recommendation {
+            target: req.target.clone(),
+            method: req.method.clone(),
+            zoo_version: self.zoo_version.clone(),
+            evidence_used: evidence,
+            candidates: view.candidates.len(),
+            models,
+            warnings: ranked
+                .cache_errors
+                .iter()
+                .map(|e| {
+                    format!("the graph embedder cache failed ({e}); the ranking is unaffected")
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The training datasets, nearest to `target` first (those without a distance last).
+fn nearest_first(h: &History, target: DatasetIdx) -> Vec<(DatasetIdx, Option<f64>)> {
+    let dist = &h.distance[target];
+    let mut v: Vec<(DatasetIdx, Option<f64>)> =
+        h.train_datasets.iter().map(|&e| (e, dist[e])).collect();
+    v.sort_by(|x, y| match (x.1, y.1) {
+        (Some(a), Some(b)) => a.total_cmp(&b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        _ => x.0.cmp(&y.0),
+    });
+    v
+}
+
+/// One line per kind of evidence the ranking drew on.
+fn evidence(
+    zoo: &Zoo,
+    h: &History,
+    method: &MethodSpec,
+    target: DatasetIdx,
+    embedder: Option<EmbedderSource>,
+) -> Vec<String> {
+    let name = &zoo.datasets[target].name;
+    let mut ev = Vec::new();
+    match embedder {
+        Some(EmbedderSource::Reused) => ev.push(
+            "graph embedder trained earlier on this zoo, reused from the store (no retraining)"
+                .to_string(),
+        ),
+        Some(EmbedderSource::Trained) => ev.push(
+            "graph embedder trained on this zoo without the new dataset and kept in the store for the next one"
+                .to_string(),
+        ),
+        None => {}
+    }
+    ev.push(format!(
+        "fine-tuning history on {} other dataset(s)",
+        h.train_datasets.len()
+    ));
+    if method.uses_trend() {
+        let [spc, shift] = h.descriptors(target);
+        let used: Vec<String> = [
+            spc.map(|x| format!("log10 samples per class {x:.2}")),
+            shift.map(|x| format!("distance from the models' pre-training data {x:.2}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        ev.push(if used.is_empty() {
+            "trend: the target has no size and no distances, so the trend is plain popularity"
+                .to_string()
+        } else {
+            format!(
+                "trend: each model's slopes over the other datasets, taken to the target's {}",
+                used.join(" and ")
+            )
+        });
+    }
+    let n_dist = h.distance[target].iter().filter(|d| d.is_some()).count();
+    ev.push(if n_dist > 0 {
+        format!(
+            "distances from '{name}' to {} dataset(s) ({})",
+            n_dist.saturating_sub(1),
+            zoo.distance_methods().first().cloned().unwrap_or_default()
+        )
+    } else {
+        "no dataset distances for the target (history treated as equally relevant)".into()
+    });
+    let ds = &zoo.datasets[target];
+    if ds.num_samples.is_some() || ds.num_classes.is_some() {
+        ev.push("target metadata (#samples, #classes)".into());
+    }
+    let stored: BTreeSet<&str> = zoo
+        .scores
+        .iter()
+        .filter(|s| s.dataset == target)
+        .map(|s| s.method.as_str())
+        .collect();
+    if !stored.is_empty() {
+        ev.push(format!(
+            "stored scores on the target: {}",
+            stored.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    ev
+}
+
+/// The TransferGraph neighbourhood of `model` seen from `target` in `g` (built on the
+/// held-out view, so the target has only its dataset–dataset edges and, for `@scores`
+/// methods, its score links).
+fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelIdx) -> Explanation {
+    let t = dataset_node(zoo, target);
+    let m = model_node(model);
+    let mut paths: Vec<Path> = g
+        .neighbors(t)
+        .iter()
+        .zip(g.neighbor_weights(t))
+        .filter_map(|(&e, &sim)| {
+            let NodeKind::Dataset(d) = g.kind(e) else {
+                return None;
+            };
+            // Accuracy links carry the accuracy as weight; the source link is reported apart.
+            let acc = h.best[d][model]?;
+            g.weight(e, m)?;
+            Some(Path {
+                via: zoo.datasets[d].name.clone(),
+                similarity: sim,
+                accuracy: acc,
+            })
+        })
+        .collect();
+    paths.sort_by(|x, y| (y.similarity * y.accuracy).total_cmp(&(x.similarity * x.accuracy)));
+    paths.truncate(3);
+    let source = zoo.models[model]
+        .source_dataset
+        .as_deref()
+        .and_then(|name| zoo.dataset_index(name))
+        .and_then(|sd| {
+            let sim = g.weight(t, dataset_node(zoo, sd))?;
+            Some(Path {
+                via: zoo.datasets[sd].name.clone(),
+                similarity: sim,
+                accuracy: h.best[sd][model].unwrap_or(f64::NAN),
+            })
+        });
+    let linked_datasets = g
+        .neighbors(m)
+        .iter()
+        .filter(|&&n| matches!(g.kind(n), NodeKind::Dataset(d) if h.best[d][model].is_some()))
+        .count();
+    Explanation {
+        paths,
+        source,
+        popularity: h.popularity(model, Some(target)),
+        trend: h.trend(model, target),
+        linked_datasets,
+        // On the held-out view the only model edge a target can have is a score link.
+        score_link: g.weight(t, m),
+    }
+}

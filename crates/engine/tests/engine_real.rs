@@ -1,0 +1,216 @@
+//! The engine on the shipped TransferGraph image zoo: recommendations are the rankers'
+//! rankings, new datasets take the kept-embedder path behind the same call, evaluations are
+//! the harness's, and every result is a plain value that survives JSON.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use zoorank_engine::{
+    Engine, EngineError, EvalProgress, EvalRequest, MethodSpec, RecommendRequest, Recommendation,
+};
+use zoorank_predict::rank::TargetView;
+use zoorank_store::{import, ImportOptions, Store};
+
+fn data_dir() -> PathBuf {
+    std::env::var_os("ZOORANK_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
+        })
+}
+
+fn image_store() -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    let opts = ImportOptions {
+        skip_bad_rows: true,
+        dry_run: false,
+    };
+    import::import_transfergraph(&mut store, &data_dir().join("transfergraph-image"), opts)
+        .unwrap();
+    store
+}
+
+fn request(target: &str, method: &str) -> RecommendRequest {
+    RecommendRequest {
+        method: method.parse().unwrap(),
+        ..RecommendRequest::new(target)
+    }
+}
+
+#[test]
+fn a_recommendation_is_the_methods_ranking_of_every_candidate() {
+    let mut engine = Engine::from_store(image_store()).unwrap();
+    let rec = engine.recommend(&request("dtd", "guard+trend+lr")).unwrap();
+    assert_eq!(rec.models.len(), rec.candidates, "no top: every candidate");
+    // The same ranking, computed from the ranker on the same held-out view.
+    let zoo = engine.zoo().clone();
+    let t = zoo.dataset_index("dtd").unwrap();
+    let held = zoo.without_target_history(t);
+    let mut seen = vec![false; zoo.models.len()];
+    for r in &held.records {
+        seen[r.model] = true;
+    }
+    for s in zoo.scores.iter().filter(|s| s.dataset == t) {
+        seen[s.model] = true;
+    }
+    let view = TargetView {
+        zoo: held,
+        target: t,
+        candidates: (0..zoo.models.len()).filter(|&m| seen[m]).collect(),
+        seed: 0,
+    };
+    let spec: MethodSpec = "guard+trend+lr".parse().unwrap();
+    let mut scores = spec
+        .ranker(&zoo.score_methods())
+        .unwrap()
+        .rank(&view)
+        .unwrap();
+    scores.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.model.cmp(&y.model)));
+    let names: Vec<&str> = scores
+        .iter()
+        .map(|s| zoo.models[s.model].name.as_str())
+        .collect();
+    let got: Vec<&str> = rec.models.iter().map(|m| m.model.as_str()).collect();
+    assert_eq!(got, names);
+    // Recorded accuracies are dtd's ground truth, shown beside the prediction.
+    let truth: BTreeMap<String, f64> = zoo
+        .ground_truth(t, false)
+        .into_iter()
+        .map(|(m, a)| (zoo.models[m].name.clone(), a))
+        .collect();
+    for m in &rec.models {
+        assert_eq!(
+            m.recorded_accuracy,
+            truth.get(&m.model).copied(),
+            "{}",
+            m.model
+        );
+        let p = m.predicted_accuracy.unwrap();
+        assert!((0.0..=1.0).contains(&p), "{}: {p}", m.model);
+    }
+    assert!(rec.evidence_used.iter().any(|e| e.starts_with("trend:")));
+    // A plain value: JSON and back.
+    let back: Recommendation = serde_json::from_str(&serde_json::to_string(&rec).unwrap()).unwrap();
+    assert_eq!(back, rec);
+}
+
+#[test]
+fn a_new_dataset_trains_the_graph_once_and_reuses_it_from_the_store() {
+    let mut engine = Engine::from_store(image_store()).unwrap();
+    // imagenet has distances and is many models' source, but no fine-tuning record.
+    let req = RecommendRequest {
+        top: Some(20),
+        explain: true,
+        ..request("imagenet", "guard+trend+lr+node2vec")
+    };
+    let first = engine.recommend(&req).unwrap();
+    assert!(
+        first.evidence_used[0].starts_with("graph embedder trained"),
+        "{:?}",
+        first.evidence_used
+    );
+    let second = engine.recommend(&req).unwrap();
+    assert!(
+        second.evidence_used[0].starts_with("graph embedder trained earlier"),
+        "{:?}",
+        second.evidence_used
+    );
+    assert_eq!(first.models, second.models);
+    assert_eq!(engine.store().blob_usage("embedder:").unwrap().0, 1);
+    assert!(first
+        .models
+        .iter()
+        .all(|m| m.explain.is_some() && m.recorded_accuracy.is_none()));
+}
+
+#[test]
+fn bad_requests_are_errors_that_name_what_is_wrong() {
+    let mut engine = Engine::from_store(image_store()).unwrap();
+    let e = engine.recommend(&request("no-such-set", "lr")).unwrap_err();
+    assert!(matches!(e, EngineError::UnknownTarget { ref target } if target == "no-such-set"));
+    // A stored score the zoo does not have: the method's error, with its cause kept.
+    let e = engine.recommend(&request("dtd", "guard+parc")).unwrap_err();
+    assert!(matches!(e, EngineError::Rank { .. }));
+    let cause = std::error::Error::source(&e).unwrap().to_string();
+    assert!(
+        cause.contains("'parc'") && cause.contains("logme"),
+        "{cause}"
+    );
+    let e = engine
+        .evaluate(
+            &EvalRequest {
+                model_ratios: vec![1.5],
+                ..EvalRequest::default()
+            },
+            &|_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(e, EngineError::ModelRatio(r) if r == 1.5));
+}
+
+#[test]
+fn an_evaluation_is_the_harness_run_on_the_zoo() {
+    let engine = Engine::from_store(image_store()).unwrap();
+    let methods: Vec<MethodSpec> = vec!["popularity".parse().unwrap(), "trend+lr".parse().unwrap()];
+    let targets = Some(vec!["dtd".to_string(), "pets".to_string()]);
+    let done = std::sync::Mutex::new(Vec::new());
+    let ev = engine
+        .evaluate(
+            &EvalRequest {
+                methods: Some(methods.clone()),
+                targets: targets.clone(),
+                model_ratios: vec![0.5],
+                ratio_subsets: 2,
+                ..EvalRequest::default()
+            },
+            &|p| done.lock().unwrap().push(p),
+        )
+        .unwrap();
+    let opts = zoorank_eval::EvalOptions {
+        targets,
+        ..zoorank_eval::EvalOptions::default()
+    };
+    let direct = zoorank_eval::evaluate(engine.zoo(), &methods, &opts).unwrap();
+    for m in ["popularity", "trend+lr"] {
+        assert_eq!(
+            ev.methods[m].per_target, direct.methods[m].per_target,
+            "{m}"
+        );
+        assert_eq!(
+            ev.methods[m].weighted_average,
+            direct.methods[m].weighted_average
+        );
+        assert!(ev.model_ratio["0.5"][m]["pearson"].is_finite());
+    }
+    let done = done.into_inner().unwrap();
+    assert!(done.contains(&EvalProgress::Rankings { done: 4, total: 4 }));
+    assert!(done.contains(&EvalProgress::Subset {
+        ratio: 0.5,
+        subset: 2
+    }));
+    // The JSON shape scripts read: methods, targets, model_ratio.
+    let j = serde_json::to_value(&ev).unwrap();
+    let keys: Vec<&str> = j.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(keys, ["methods", "model_ratio", "targets"]);
+}
+
+#[test]
+fn the_zoo_version_follows_the_content() {
+    let mut engine = Engine::from_store(image_store()).unwrap();
+    let v0 = engine.zoo_version().to_string();
+    assert_eq!(v0.len(), 16);
+    assert_eq!(Engine::from_store(image_store()).unwrap().zoo_version(), v0);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("runs.csv");
+    std::fs::write(&csv, "model,dataset,accuracy\nmy-model,dtd,0.5\n").unwrap();
+    let spec = import::RecordsCsvSpec {
+        model_col: "model".into(),
+        dataset_col: "dataset".into(),
+        accuracy_col: "accuracy".into(),
+        ..Default::default()
+    };
+    import::import_records(engine.store_mut(), &csv, &spec, ImportOptions::default()).unwrap();
+    engine.reload().unwrap();
+    assert_ne!(engine.zoo_version(), v0);
+    let rec = engine.recommend(&request("dtd", "popularity")).unwrap();
+    assert_eq!(rec.zoo_version, engine.zoo_version());
+}
