@@ -486,6 +486,7 @@ mod tests {
             dataset: 1,
             method: "logme".into(),
             value: 1.5,
+            runtime: None,
         });
         for (a, b) in [(0, 1), (1, 2), (2, 3), (0, 3)] {
             z.distances.push(Distance {

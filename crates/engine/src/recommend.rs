@@ -116,13 +116,24 @@ pub struct Path {
     pub accuracy: f64,
 }
 
+/// The model's source dataset seen from the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceLink {
+    /// The source dataset.
+    pub via: String,
+    /// Weight of its edge to the target.
+    pub similarity: f64,
+    /// The model's accuracy on it, when it has a record there.
+    pub accuracy: Option<f64>,
+}
+
 /// Why a model ranks where it does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// Paths through the target's neighbours, strongest (similarity × accuracy) first.
     pub paths: Vec<Path>,
     /// The model's source dataset and its similarity to the target, when both are linked.
-    pub source: Option<Path>,
+    pub source: Option<SourceLink>,
     /// Mean min-max normalised accuracy of the model over the other datasets.
     pub popularity: Option<f64>,
     /// The popularity moved along the model's own slopes to the target's samples per class
@@ -400,10 +411,10 @@ fn explain(g: &Graph, zoo: &Zoo, h: &History, target: DatasetIdx, model: ModelId
         .and_then(|name| zoo.dataset_index(name))
         .and_then(|sd| {
             let sim = g.weight(t, dataset_node(zoo, sd))?;
-            Some(Path {
+            Some(SourceLink {
                 via: zoo.datasets[sd].name.clone(),
                 similarity: sim,
-                accuracy: h.best[sd][model].unwrap_or(f64::NAN),
+                accuracy: h.best[sd][model],
             })
         });
     let linked_datasets = g

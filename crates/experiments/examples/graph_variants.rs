@@ -13,21 +13,23 @@ use std::time::Instant;
 use zoorank_eval::{evaluate, EvalOptions};
 
 use zoorank_experiments::common;
+use zoorank_predict::rank::MethodSpec;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let threads: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(1);
-    let mut methods: Vec<String> = args.iter().skip(1).cloned().collect();
+    let mut methods: Vec<MethodSpec> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()?;
     if methods.is_empty() {
-        methods = ["popularity", "xgb"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain(
-                zoorank_predict::rank::spec::graph_specs()
-                    .iter()
-                    .map(|s| s.to_string()),
-            )
-            .collect();
+        methods = vec![MethodSpec::Popularity, "xgb".parse()?];
+        methods.extend(
+            zoorank_predict::rank::spec::graph_specs()
+                .into_iter()
+                .map(MethodSpec::graph_method),
+        );
     }
     let zoo = common::image_zoo()?;
     let targets: Vec<String> = match std::env::var("GRAPH_VARIANTS_TARGETS") {
@@ -60,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("| method | Pearson | w-Kendall τ | Rel@1 | s / target |");
     println!("|---|---|---|---|---|");
     for m in &methods {
-        let r = &rep.methods[m];
+        let r = &rep.methods[&m.to_string()];
         let w = &r.weighted_average;
         let secs =
             r.seconds_per_target.values().sum::<f64>() / r.seconds_per_target.len().max(1) as f64;

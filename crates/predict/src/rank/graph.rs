@@ -632,7 +632,7 @@ mod tests {
         for id in ["lr+node2vec", "rf+graphsage", "lr+gat@scores"] {
             let r = from_id(id);
             let mut cache = MemoryCache::default();
-            let mut run = |t: usize, seed: u64, cache: &mut MemoryCache| {
+            let run = |t: usize, seed: u64, cache: &mut MemoryCache| {
                 let out = r
                     .rank_inductive_cached(&new_view(t, seed), Some(cache))
                     .unwrap();

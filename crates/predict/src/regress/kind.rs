@@ -75,7 +75,7 @@ impl std::str::FromStr for RegressorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::regress::base::{Features, RegressError};
+    use crate::regress::base::{Features, RegressError, Standardizer};
 
     #[test]
     fn ids_resolve() {
