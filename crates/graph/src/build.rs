@@ -38,8 +38,8 @@
 //! Complexity: O(D² · M) for the history correlations (D datasets, M models), O(R) for the
 //! records; a few milliseconds on the image zoo (≈ 185 models, ≈ 70 datasets).
 
+use crate::error::{check_counts, check_non_negative, invalid, GraphError};
 use crate::graph::{Graph, NodeKind};
-use crate::GraphError;
 use zoorank_core::{DatasetIdx, Zoo};
 
 /// Graph construction parameters.
@@ -82,51 +82,31 @@ impl Default for GraphParams {
 
 impl GraphParams {
     fn validate(&self) -> Result<(), GraphError> {
-        let bad = |name, value: f64, reason| {
-            Err(GraphError::InvalidParam {
-                name,
-                value,
-                reason,
-            })
-        };
-        if self.similarity_top_k == 0 {
-            return bad("similarity_top_k", 0.0, "must be ≥ 1");
-        }
-        if !(self.similarity_threshold > 0.0 && self.similarity_threshold <= 1.0) {
-            return bad(
-                "similarity_threshold",
-                self.similarity_threshold,
-                "must be in (0, 1]",
-            );
-        }
-        if !(self.history_threshold > 0.0 && self.history_threshold <= 1.0) {
-            return bad(
-                "history_threshold",
-                self.history_threshold,
-                "must be in (0, 1]",
-            );
+        check_counts(&[("similarity_top_k", self.similarity_top_k)])?;
+        for (name, v) in [
+            ("similarity_threshold", self.similarity_threshold),
+            ("history_threshold", self.history_threshold),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(invalid(name, v, "must be in (0, 1]"));
+            }
         }
         if self.history_min_shared < 3 {
-            return bad(
+            return Err(invalid(
                 "history_min_shared",
                 self.history_min_shared as f64,
                 "must be ≥ 3",
-            );
+            ));
         }
         if !(0.0..=1.0).contains(&self.link_quantile) {
-            return bad("link_quantile", self.link_quantile, "must be in [0, 1]");
+            return Err(invalid(
+                "link_quantile",
+                self.link_quantile,
+                "must be in [0, 1]",
+            ));
         }
-        if !(self.source_weight.is_finite() && self.source_weight >= 0.0) {
-            return bad(
-                "source_weight",
-                self.source_weight,
-                "must be finite and ≥ 0",
-            );
-        }
-        if !(self.score_weight.is_finite() && self.score_weight >= 0.0) {
-            return bad("score_weight", self.score_weight, "must be finite and ≥ 0");
-        }
-        Ok(())
+        check_non_negative("source_weight", self.source_weight)?;
+        check_non_negative("score_weight", self.score_weight)
     }
 }
 
