@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Finds circular imports between the modules of every crate in the workspace.
 
-Usage: scripts/module_cycles.py [WORKSPACE_ROOT]   (default: the folder above scripts/)
+Usage: scripts/module_cycles.py [--crate NAME]... [WORKSPACE_ROOT]
+(default root: the folder above scripts/; with --crate, only the named crates are checked)
 
 For each crate (a folder holding a Cargo.toml with a [package] and a src/), the module tree is
 followed from its roots (src/lib.rs, src/main.rs, src/bin/*.rs) through `mod name;`
@@ -377,9 +378,21 @@ def find_crates(root: Path) -> list[Crate]:
 
 
 def main() -> int:
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent
+    args = sys.argv[1:]
+    only = set()
+    while args and args[0] == "--crate" and len(args) > 1:
+        only.add(args[1])
+        args = args[2:]
+    if args and args[0].startswith("-"):
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
+    root = Path(args[0]) if args else Path(__file__).resolve().parent.parent
+    crates = [c for c in find_crates(root) if not only or c.name in only]
+    if only - {c.name for c in crates}:
+        print(f"no such crate: {', '.join(sorted(only - {c.name for c in crates}))}", file=sys.stderr)
+        return 2
     total = 0
-    for crate in find_crates(root):
+    for crate in crates:
         crate.load()
         edges = crate.edges()
         adj: dict = {}
