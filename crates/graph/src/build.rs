@@ -317,6 +317,14 @@ mod tests {
     use super::*;
     use zoorank_core::{Dataset, Distance, Model, Record};
 
+    /// The default parameters with dataset `t` held out.
+    fn held_out(t: DatasetIdx) -> GraphParams {
+        GraphParams {
+            hold_out: Some(t),
+            ..GraphParams::default()
+        }
+    }
+
     /// 6 models, datasets a, b, c (records) and t (target: distances only), source dataset s.
     fn zoo() -> Zoo {
         let mut z = Zoo::default();
@@ -365,14 +373,7 @@ mod tests {
     fn the_held_out_target_has_only_dataset_edges() {
         let z = zoo();
         let t = 3;
-        let g = build_graph(
-            &z,
-            &GraphParams {
-                hold_out: Some(t),
-                ..GraphParams::default()
-            },
-        )
-        .unwrap();
+        let g = build_graph(&z, &held_out(t)).unwrap();
         let tn = dataset_node(&z, t);
         assert!(g.degree(tn) > 0, "the target keeps its distance edges");
         for &n in g.neighbors(tn) {
@@ -388,14 +389,7 @@ mod tests {
         // Even a stray record of the target stays out when it is held out.
         let mut leaky = z.clone();
         leaky.records.push(Record::new(2, t, 0.8));
-        let g2 = build_graph(
-            &leaky,
-            &GraphParams {
-                hold_out: Some(t),
-                ..GraphParams::default()
-            },
-        )
-        .unwrap();
+        let g2 = build_graph(&leaky, &held_out(t)).unwrap();
         assert_eq!(g, g2);
     }
 
@@ -430,14 +424,7 @@ mod tests {
     fn history_similarity_links_correlated_datasets_without_distances() {
         let mut z = zoo();
         z.distances.clear();
-        let g = build_graph(
-            &z,
-            &GraphParams {
-                hold_out: Some(3),
-                ..GraphParams::default()
-            },
-        )
-        .unwrap();
+        let g = build_graph(&z, &held_out(3)).unwrap();
         let (a, b, c) = (
             dataset_node(&z, 0),
             dataset_node(&z, 1),
@@ -477,34 +464,35 @@ mod tests {
     #[test]
     fn invalid_parameters_are_rejected() {
         let z = zoo();
+        let d = GraphParams::default();
         for p in [
             GraphParams {
                 similarity_top_k: 0,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 similarity_threshold: 0.0,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 history_threshold: f64::NAN,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 history_min_shared: 2,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 link_quantile: 1.5,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 source_weight: -1.0,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 score_weight: f64::NAN,
-                ..GraphParams::default()
+                ..d
             },
         ] {
             assert!(
@@ -576,10 +564,7 @@ mod tests {
         // c's only score is NaN: skipped, not an error; model 0 keeps its accuracy link (0.9).
         assert_eq!(g.weight(model_node(0), dataset_node(&z, 2)), Some(0.9));
         // Off by default: the same zoo without score_weight is the zoo without scores.
-        let off = GraphParams {
-            hold_out: Some(t),
-            ..GraphParams::default()
-        };
+        let off = held_out(t);
         assert_eq!(
             build_graph(&z, &off).unwrap(),
             build_graph(&zoo(), &off).unwrap()

@@ -63,3 +63,25 @@ impl Arch {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gnn::train::rng;
+    use crate::gnn::train::tests_support::{check_gradients, tiny_graph};
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let p = GnnParams {
+            dim: 3,
+            hidden: 4,
+            heads: 2, // GAT's; GraphSAGE has no heads
+            ..GnnParams::default()
+        };
+        for (arch, seed) in [(Arch::Sage, 5), (Arch::Gat, 4)] {
+            let (g, x) = tiny_graph();
+            let enc = arch.encoder(&g, x, &p, &mut rng(seed)).unwrap();
+            check_gradients(enc.as_ref(), &g);
+        }
+    }
+}

@@ -27,8 +27,11 @@ pub struct NodeFeatures {
     pub names: Vec<String>,
 }
 
-/// The numeric model columns, in column order: name and value of a model.
-const MODEL_COLUMNS: [(&str, fn(&Model) -> Option<f64>); 4] = [
+/// A numeric column: its name and the value of a model or dataset (`None`: missing).
+type Column<T> = (&'static str, fn(&T) -> Option<f64>);
+
+/// The numeric model columns, in column order.
+const MODEL_COLUMNS: [Column<Model>; 4] = [
     ("log_params", |m| log10(m.num_parameters)),
     ("log_memory", |m| log10(m.memory_bytes)),
     ("input_size", |m| finite(m.input_size)),
@@ -36,7 +39,7 @@ const MODEL_COLUMNS: [(&str, fn(&Model) -> Option<f64>); 4] = [
 ];
 
 /// The numeric dataset columns, after the model ones.
-const DATASET_COLUMNS: [(&str, fn(&Dataset) -> Option<f64>); 2] = [
+const DATASET_COLUMNS: [Column<Dataset>; 2] = [
     ("log_samples", |d| log10(d.num_samples)),
     ("log_classes", |d| log10(d.num_classes)),
 ];
