@@ -171,15 +171,14 @@ impl Encoder for GatEncoder {
 mod tests {
     use super::*;
     use crate::gnn::train::rng;
-    use crate::gnn::train::tests_support::tiny_graph;
-    use crate::graph::NodeKind;
+    use crate::gnn::train::tests_support::{star, tiny_graph};
     use candle_core::Device;
 
     #[test]
     fn attention_is_a_weighted_softmax_over_each_neighbourhood() {
         // With zero attention vectors every score is 0, so α_ij = w_ij / Σ_l w_il
         // (self-loop included, weight = the node's mean edge weight).
-        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0), (0, 2, 3.0)]).unwrap();
+        let g = star();
         let p = GnnParams {
             dim: 2,
             hidden: 4,

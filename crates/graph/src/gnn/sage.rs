@@ -143,14 +143,14 @@ impl Encoder for SageEncoder {
 mod tests {
     use super::*;
     use crate::gnn::train::rng;
-    use crate::graph::NodeKind;
+    use crate::gnn::train::tests_support::star;
     use candle_core::DType;
 
     #[test]
     fn mean_aggregation_matches_a_hand_computation() {
         // 0 — 1 (w 1), 0 — 2 (w 3); identity weights, zero bias: layer output of node 0 is
         // h_0 + (1·h_1 + 3·h_2) / 4.
-        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0), (0, 2, 3.0)]).unwrap();
+        let g = star();
         let p = GnnParams {
             dim: 2,
             hidden: 2,

@@ -250,6 +250,12 @@ pub(crate) mod tests_support {
     use super::*;
     use crate::graph::NodeKind;
 
+    /// Node 0 linked to 1 (weight 1) and to 2 (weight 3): a neighbourhood whose weighted mean
+    /// and softmax are easy to compute by hand.
+    pub(crate) fn star() -> Graph {
+        Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0), (0, 2, 3.0)]).unwrap()
+    }
+
     /// 6 nodes, 7 weighted edges (two triangles and a bridge, one isolated-ish pendant), 3
     /// random features per node, f64.
     pub(crate) fn tiny_graph() -> (Graph, Tensor) {
