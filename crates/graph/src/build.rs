@@ -38,8 +38,8 @@
 //! Complexity: O(D² · M) for the history correlations (D datasets, M models), O(R) for the
 //! records; a few milliseconds on the image zoo (≈ 185 models, ≈ 70 datasets).
 
+use crate::error::{check_counts, check_non_negative, invalid, GraphError};
 use crate::graph::{Graph, NodeKind};
-use crate::GraphError;
 use zoorank_core::{DatasetIdx, Zoo};
 
 /// Graph construction parameters.
@@ -82,51 +82,31 @@ impl Default for GraphParams {
 
 impl GraphParams {
     fn validate(&self) -> Result<(), GraphError> {
-        let bad = |name, value: f64, reason| {
-            Err(GraphError::InvalidParam {
-                name,
-                value,
-                reason,
-            })
-        };
-        if self.similarity_top_k == 0 {
-            return bad("similarity_top_k", 0.0, "must be ≥ 1");
-        }
-        if !(self.similarity_threshold > 0.0 && self.similarity_threshold <= 1.0) {
-            return bad(
-                "similarity_threshold",
-                self.similarity_threshold,
-                "must be in (0, 1]",
-            );
-        }
-        if !(self.history_threshold > 0.0 && self.history_threshold <= 1.0) {
-            return bad(
-                "history_threshold",
-                self.history_threshold,
-                "must be in (0, 1]",
-            );
+        check_counts(&[("similarity_top_k", self.similarity_top_k)])?;
+        for (name, v) in [
+            ("similarity_threshold", self.similarity_threshold),
+            ("history_threshold", self.history_threshold),
+        ] {
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(invalid(name, v, "must be in (0, 1]"));
+            }
         }
         if self.history_min_shared < 3 {
-            return bad(
+            return Err(invalid(
                 "history_min_shared",
                 self.history_min_shared as f64,
                 "must be ≥ 3",
-            );
+            ));
         }
         if !(0.0..=1.0).contains(&self.link_quantile) {
-            return bad("link_quantile", self.link_quantile, "must be in [0, 1]");
+            return Err(invalid(
+                "link_quantile",
+                self.link_quantile,
+                "must be in [0, 1]",
+            ));
         }
-        if !(self.source_weight.is_finite() && self.source_weight >= 0.0) {
-            return bad(
-                "source_weight",
-                self.source_weight,
-                "must be finite and ≥ 0",
-            );
-        }
-        if !(self.score_weight.is_finite() && self.score_weight >= 0.0) {
-            return bad("score_weight", self.score_weight, "must be finite and ≥ 0");
-        }
-        Ok(())
+        check_non_negative("source_weight", self.source_weight)?;
+        check_non_negative("score_weight", self.score_weight)
     }
 }
 
@@ -337,6 +317,14 @@ mod tests {
     use super::*;
     use zoorank_core::{Dataset, Distance, Model, Record};
 
+    /// The default parameters with dataset `t` held out.
+    fn held_out(t: DatasetIdx) -> GraphParams {
+        GraphParams {
+            hold_out: Some(t),
+            ..GraphParams::default()
+        }
+    }
+
     /// 6 models, datasets a, b, c (records) and t (target: distances only), source dataset s.
     fn zoo() -> Zoo {
         let mut z = Zoo::default();
@@ -385,14 +373,7 @@ mod tests {
     fn the_held_out_target_has_only_dataset_edges() {
         let z = zoo();
         let t = 3;
-        let g = build_graph(
-            &z,
-            &GraphParams {
-                hold_out: Some(t),
-                ..GraphParams::default()
-            },
-        )
-        .unwrap();
+        let g = build_graph(&z, &held_out(t)).unwrap();
         let tn = dataset_node(&z, t);
         assert!(g.degree(tn) > 0, "the target keeps its distance edges");
         for &n in g.neighbors(tn) {
@@ -408,14 +389,7 @@ mod tests {
         // Even a stray record of the target stays out when it is held out.
         let mut leaky = z.clone();
         leaky.records.push(Record::new(2, t, 0.8));
-        let g2 = build_graph(
-            &leaky,
-            &GraphParams {
-                hold_out: Some(t),
-                ..GraphParams::default()
-            },
-        )
-        .unwrap();
+        let g2 = build_graph(&leaky, &held_out(t)).unwrap();
         assert_eq!(g, g2);
     }
 
@@ -450,14 +424,7 @@ mod tests {
     fn history_similarity_links_correlated_datasets_without_distances() {
         let mut z = zoo();
         z.distances.clear();
-        let g = build_graph(
-            &z,
-            &GraphParams {
-                hold_out: Some(3),
-                ..GraphParams::default()
-            },
-        )
-        .unwrap();
+        let g = build_graph(&z, &held_out(3)).unwrap();
         let (a, b, c) = (
             dataset_node(&z, 0),
             dataset_node(&z, 1),
@@ -497,34 +464,35 @@ mod tests {
     #[test]
     fn invalid_parameters_are_rejected() {
         let z = zoo();
+        let d = GraphParams::default();
         for p in [
             GraphParams {
                 similarity_top_k: 0,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 similarity_threshold: 0.0,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 history_threshold: f64::NAN,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 history_min_shared: 2,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 link_quantile: 1.5,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 source_weight: -1.0,
-                ..GraphParams::default()
+                ..d
             },
             GraphParams {
                 score_weight: f64::NAN,
-                ..GraphParams::default()
+                ..d
             },
         ] {
             assert!(
@@ -596,10 +564,7 @@ mod tests {
         // c's only score is NaN: skipped, not an error; model 0 keeps its accuracy link (0.9).
         assert_eq!(g.weight(model_node(0), dataset_node(&z, 2)), Some(0.9));
         // Off by default: the same zoo without score_weight is the zoo without scores.
-        let off = GraphParams {
-            hold_out: Some(t),
-            ..GraphParams::default()
-        };
+        let off = held_out(t);
         assert_eq!(
             build_graph(&z, &off).unwrap(),
             build_graph(&zoo(), &off).unwrap()

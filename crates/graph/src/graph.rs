@@ -3,7 +3,7 @@
 //! Parallel edges are merged (largest weight kept) and self-loops dropped, so a walk's step
 //! `i → j` exists exactly when `j` is in `i`'s list.
 
-use crate::GraphError;
+use crate::error::GraphError;
 use zoorank_core::{DatasetIdx, ModelIdx};
 
 /// What a node stands for.

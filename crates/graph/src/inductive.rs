@@ -69,8 +69,11 @@
 //! References: Grover & Leskovec, KDD 2016; Le & Mikolov, ICML 2014; Hamilton, Ying &
 //! Leskovec, NeurIPS 2017; Veličković et al., ICLR 2018.
 
+use crate::embedder::GraphEmbedder;
+use crate::embeddings::Embeddings;
+use crate::error::GraphError;
+use crate::gnn::features::NodeFeatures;
 use crate::graph::{Graph, NodeKind};
-use crate::{Embeddings, GraphEmbedder, GraphError, NodeFeatures};
 
 /// A [`GraphEmbedder`] whose training can be kept and applied to nodes added later.
 pub trait InductiveEmbedder: GraphEmbedder {
@@ -156,18 +159,14 @@ pub(crate) fn new_node_mask(
     Ok(mask)
 }
 
-/// Embeddings of `n` nodes: the rows of `old` for nodes outside `mask` (they are all below
-/// `old.n_nodes`), `new_row(u)` for the others.
-pub(crate) fn merge_rows(
-    old: &Embeddings,
-    mask: &[bool],
-    new_row: impl Fn(usize) -> Vec<f64>,
-) -> Embeddings {
+/// Embeddings of `mask.len()` nodes: the rows of `old` for nodes outside `mask` (they are all
+/// below `old.n_nodes`), the rows of `new` for the others.
+pub(crate) fn merge_rows(old: &Embeddings, mask: &[bool], new: &Embeddings) -> Embeddings {
     let dim = old.dim;
     let mut data = Vec::with_capacity(mask.len() * dim);
     for (u, &is_new) in mask.iter().enumerate() {
         if is_new {
-            data.extend(new_row(u));
+            data.extend_from_slice(new.row(u));
         } else {
             data.extend_from_slice(old.row(u));
         }

@@ -34,11 +34,13 @@
 //! dim); a graph the size of the image zoo's (250 nodes, ≈ 2 900 edges) takes ≈ 0.2 s of CPU
 //! in release with the defaults (see `examples/embed_speed.rs`).
 
+use crate::codec::{saved, Reader, Writer, TAG_NODE2VEC};
+use crate::embedder::GraphEmbedder;
+use crate::embeddings::Embeddings;
+use crate::error::{check_counts, check_positive, invalid, GraphError};
+use crate::gnn::features::NodeFeatures;
 use crate::graph::{Graph, NodeKind};
-use crate::inductive::{merge_rows, new_node_mask};
-use crate::{
-    Embeddings, FittedEmbedder, GraphEmbedder, GraphError, InductiveEmbedder, NodeFeatures,
-};
+use crate::inductive::{merge_rows, new_node_mask, FittedEmbedder, InductiveEmbedder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -99,34 +101,19 @@ impl Node2Vec {
     /// # Errors
     /// [`GraphError::InvalidParam`] naming the first parameter out of range.
     pub fn new(params: Node2VecParams) -> Result<Node2Vec, GraphError> {
-        let bad = |name, value: f64, reason| {
-            Err(GraphError::InvalidParam {
-                name,
-                value,
-                reason,
-            })
-        };
         let p = &params;
-        if p.dim == 0 {
-            return bad("dim", 0.0, "must be ≥ 1");
-        }
+        check_counts(&[("dim", p.dim)])?;
         if p.walk_length < 2 {
-            return bad("walk_length", p.walk_length as f64, "must be ≥ 2");
+            return Err(invalid("walk_length", p.walk_length as f64, "must be ≥ 2"));
         }
-        for (name, v) in [
+        check_counts(&[
             ("walks_per_node", p.walks_per_node),
             ("window", p.window),
             ("negatives", p.negatives),
             ("epochs", p.epochs),
-        ] {
-            if v == 0 {
-                return bad(name, 0.0, "must be ≥ 1");
-            }
-        }
+        ])?;
         for (name, v) in [("learning_rate", p.learning_rate), ("p", p.p), ("q", p.q)] {
-            if !(v.is_finite() && v > 0.0) {
-                return bad(name, v, "must be finite and > 0");
-            }
+            check_positive(name, v)?;
         }
         Ok(Node2Vec { params })
     }
@@ -491,7 +478,7 @@ impl FittedNode2Vec {
 
 impl FittedNode2Vec {
     /// Reads the fields [`FittedEmbedder::to_bytes`] wrote (after the tag).
-    pub(crate) fn read(r: &mut crate::saved::Reader<'_>) -> Result<FittedNode2Vec, GraphError> {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<FittedNode2Vec, GraphError> {
         let params = Node2VecParams {
             dim: r.usize()?,
             walk_length: r.usize()?,
@@ -518,7 +505,7 @@ impl FittedNode2Vec {
             || freq.len() != n
             || embeddings.n_nodes != n
         {
-            return Err(crate::saved::saved(format!(
+            return Err(saved(format!(
                 "Node2Vec state does not match its {n} nodes of dimension {}",
                 params.dim
             )));
@@ -542,7 +529,7 @@ impl FittedEmbedder for FittedNode2Vec {
     }
 
     fn to_bytes(&self) -> Vec<u8> {
-        let mut w = crate::saved::Writer::new(crate::saved::TAG_NODE2VEC);
+        let mut w = Writer::new(TAG_NODE2VEC);
         let p = &self.params;
         for v in [
             p.dim,
@@ -645,14 +632,13 @@ impl FittedEmbedder for FittedNode2Vec {
             &mut rng,
         );
         let all = to_embeddings(&input, n, p)?;
-        Ok(merge_rows(&self.embeddings, &mask, |u| all.row(u).to_vec()))
+        Ok(merge_rows(&self.embeddings, &mask, &all))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::NodeKind;
 
     /// Two 12-node cliques joined by one weak edge (5–12).
     fn two_communities() -> Graph {

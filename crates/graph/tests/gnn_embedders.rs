@@ -2,24 +2,14 @@
 //! prediction, are deterministic for a seed, and run on the features of a real-looking zoo.
 
 use zoorank_core::{Dataset, Model, Record, Zoo};
-use zoorank_graph::{
-    build_graph, Gat, GnnParams, Graph, GraphEmbedder, GraphParams, GraphSage, NodeFeatures,
-    NodeKind,
-};
+use zoorank_graph::{Gat, GnnParams, Graph, GraphEmbedder, GraphSage, NodeFeatures, NodeKind};
+
+mod common;
 
 /// Two 5-cliques joined by one weak edge, one-hot node features (so automorphic nodes can
 /// still be told apart).
 fn communities() -> (Graph, NodeFeatures) {
-    let mut edges = Vec::new();
-    for c in 0..2 {
-        for a in 0..5 {
-            for b in a + 1..5 {
-                edges.push((5 * c + a, 5 * c + b, 1.0));
-            }
-        }
-    }
-    edges.push((4, 5, 0.1));
-    let g = Graph::from_edges(vec![NodeKind::Other; 10], &edges).unwrap();
+    let g = Graph::from_edges(vec![NodeKind::Other; 10], &common::two_cliques(5, 0.1)).unwrap();
     let mut data = vec![0.0; 100];
     for i in 0..10 {
         data[i * 10 + i] = 1.0;
@@ -38,7 +28,11 @@ fn params() -> GnnParams {
     }
 }
 
-fn check_communities(e: &zoorank_graph::Embeddings) {
+/// Checks that `embedder` (of id `id`) embeds [`communities`] so that they separate.
+fn check_communities(embedder: &dyn GraphEmbedder, id: &str) {
+    let (g, _) = communities();
+    assert_eq!(embedder.id(), id);
+    let e = embedder.embed(&g, 3).unwrap();
     // Mean dot product inside the communities beats the mean across (link prediction).
     let dot =
         |a: usize, b: usize| -> f64 { e.row(a).iter().zip(e.row(b)).map(|(x, y)| x * y).sum() };
@@ -60,18 +54,17 @@ fn check_communities(e: &zoorank_graph::Embeddings) {
 
 #[test]
 fn graphsage_separates_communities() {
-    let (g, f) = communities();
-    let s = GraphSage::new(params()).unwrap().with_features(f);
-    assert_eq!(s.id(), "graphsage");
-    check_communities(&s.embed(&g, 3).unwrap());
+    let f = communities().1;
+    check_communities(
+        &GraphSage::new(params()).unwrap().with_features(f),
+        "graphsage",
+    );
 }
 
 #[test]
 fn gat_separates_communities() {
-    let (g, f) = communities();
-    let s = Gat::new(params()).unwrap().with_features(f);
-    assert_eq!(s.id(), "gat");
-    check_communities(&s.embed(&g, 3).unwrap());
+    let f = communities().1;
+    check_communities(&Gat::new(params()).unwrap().with_features(f), "gat");
 }
 
 /// A small zoo with metadata on some models only, a held-out target with distances.
@@ -110,14 +103,7 @@ fn zoo(with_metadata: bool) -> Zoo {
 fn zoo_features_with_and_without_metadata_embed_deterministically() {
     for with in [true, false] {
         let z = zoo(with).without_target_history(3);
-        let g = build_graph(
-            &z,
-            &GraphParams {
-                hold_out: Some(3),
-                ..GraphParams::default()
-            },
-        )
-        .unwrap();
+        let g = common::held_out_graph(&z, 3);
         let f = NodeFeatures::from_zoo(&z, &g).unwrap();
         assert_eq!(f.n_nodes, 12);
         let sage = GraphSage::new(params()).unwrap().with_features(f.clone());

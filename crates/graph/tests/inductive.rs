@@ -9,21 +9,15 @@ use zoorank_graph::{
     GraphSage, InductiveEmbedder, Node2Vec, Node2VecParams, NodeFeatures, NodeKind,
 };
 
+mod common;
+
 /// Nodes per community.
 const C: usize = 12;
 
 /// Two `C`-cliques (nodes `0..C` and `C..2C`) joined by one weak edge; with `new_node`, node
 /// `2C` is linked to the first five nodes of the first community.
 fn communities(new_node: bool) -> Graph {
-    let mut e = Vec::new();
-    for c in 0..2 {
-        for i in 0..C {
-            for j in i + 1..C {
-                e.push((c * C + i, c * C + j, 1.0));
-            }
-        }
-    }
-    e.push((C - 1, C, 0.2));
+    let mut e = common::two_cliques(C, 0.2);
     let n = if new_node {
         e.extend((0..5).map(|i| (2 * C, i, 1.0)));
         2 * C + 1
@@ -128,13 +122,7 @@ fn node2vec_extension_depends_on_the_seed_and_an_isolated_new_node_keeps_its_sta
     // The new node without edges: its seeded initial vector, within ±0.5 / dim.
     let mut kinds = g0.kinds().to_vec();
     kinds.push(NodeKind::Other);
-    let mut edges = Vec::new();
-    for a in 0..2 * C {
-        for (&b, &w) in g0.neighbors(a).iter().zip(g0.neighbor_weights(a)) {
-            edges.push((a, b, w));
-        }
-    }
-    let lonely = Graph::from_edges(kinds, &edges).unwrap();
+    let lonely = Graph::from_edges(kinds, &common::edges_of(&g0)).unwrap();
     let e = fitted.extend(&lonely, None, &[2 * C], 2).unwrap();
     assert!(e.row(2 * C).iter().all(|x| x.abs() <= 0.5 / 32.0 + 1e-9));
     // The context vectors are kept and trained (non-zero for a node with edges).
@@ -323,14 +311,7 @@ fn zoo(target: bool) -> Zoo {
 fn a_new_target_dataset_is_embedded_from_its_dataset_edges() {
     let (z0, z1) = (zoo(false), zoo(true));
     let g0 = build_graph(&z0, &GraphParams::default()).unwrap();
-    let g1 = build_graph(
-        &z1,
-        &GraphParams {
-            hold_out: Some(4),
-            ..GraphParams::default()
-        },
-    )
-    .unwrap();
+    let g1 = common::held_out_graph(&z1, 4);
     let target = g1.n_nodes() - 1;
     assert_eq!(g1.n_nodes(), g0.n_nodes() + 1);
     assert!(g1.degree(target) > 0);
@@ -367,12 +348,7 @@ fn several_new_nodes_are_embedded_together_whatever_their_listing_order() {
     let g0 = communities(false);
     let mut kinds = g0.kinds().to_vec();
     kinds.extend([NodeKind::Other; 2]);
-    let mut edges = Vec::new();
-    for a in 0..2 * C {
-        for (&b, &w) in g0.neighbors(a).iter().zip(g0.neighbor_weights(a)) {
-            edges.push((a, b, w));
-        }
-    }
+    let mut edges = common::edges_of(&g0);
     edges.extend((0..4).map(|i| (2 * C, i, 1.0)));
     edges.extend((0..4).map(|i| (2 * C + 1, C + i, 1.0)));
     edges.push((2 * C, 2 * C + 1, 0.2));

@@ -1,6 +1,6 @@
 //! GraphSAGE with the mean aggregator, two layers (Hamilton, Ying & Leskovec, "Inductive
 //! Representation Learning on Large Graphs", NeurIPS 2017), trained for link prediction
-//! ([`crate::gnn`]).
+//! ([`crate::gnn`], [`super::train`]).
 //!
 //! Layer `l` maps `h` (`n × f`) to
 //!
@@ -17,31 +17,20 @@
 //! L2 normalisation (the weight decay bounds the scale instead).
 //!
 //! Being inductive, the trained weights apply to a node added later from its features and
-//! edges alone: [`GraphSage::fitted`] keeps them ([`crate::FittedGnn`]) and
+//! edges alone: [`crate::GraphSage::fitted`] keeps them ([`crate::FittedGnn`]) and
 //! [`crate::FittedEmbedder::extend`] embeds new nodes by one forward pass
-//! ([`crate::inductive`]). [`GraphEmbedder::embed`] trains on the graph it is given (for the
-//! graph rankers, the held-out graph, whose target node only has dataset–dataset edges).
+//! ([`crate::inductive`]). [`crate::GraphEmbedder::embed`] trains on the graph it is given
+//! (for the graph rankers, the held-out graph, whose target node only has dataset–dataset
+//! edges). This module holds the layers; the public embedder is [`crate::GraphSage`].
 //!
 //! Cost per epoch: O(N · f · h + E · h + N · h · d + E · d) for N nodes, E edges, f input
 //! features, h hidden and d output dimensions.
 
-use crate::gnn::{
-    directed_edges, fit_gnn, floats, glorot, gnn_embedder, index, propagate, zeros, Arch, Encoder,
-    FittedGnn, GnnParams, NodeFeatures,
-};
+use super::layers::{directed_edges, floats, glorot, index, propagate, zeros, Encoder};
+use super::params::GnnParams;
 use crate::graph::Graph;
-use crate::{Embeddings, FittedEmbedder, GraphEmbedder, GraphError, InductiveEmbedder};
-use candle_core::{DType, Tensor, Var};
+use candle_core::{Tensor, Var};
 use rand_chacha::ChaCha8Rng;
-
-/// The GraphSAGE embedder (mean aggregator, 2 layers).
-#[derive(Debug, Clone, PartialEq)]
-pub struct GraphSage {
-    params: GnnParams,
-    features: Option<NodeFeatures>,
-}
-
-gnn_embedder!(GraphSage, Arch::Sage, "graphsage", needs_heads = false);
 
 struct SageLayer {
     w_self: Var,
@@ -153,15 +142,15 @@ impl Encoder for SageEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gnn::rng;
-    use crate::gnn::tests_support::{check_gradients, tiny_graph};
-    use crate::NodeKind;
+    use crate::gnn::train::rng;
+    use crate::gnn::train::tests_support::star;
+    use candle_core::DType;
 
     #[test]
     fn mean_aggregation_matches_a_hand_computation() {
         // 0 — 1 (w 1), 0 — 2 (w 3); identity weights, zero bias: layer output of node 0 is
         // h_0 + (1·h_1 + 3·h_2) / 4.
-        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0), (0, 2, 3.0)]).unwrap();
+        let g = star();
         let p = GnnParams {
             dim: 2,
             hidden: 2,
@@ -190,111 +179,5 @@ mod tests {
             // Node 1's only neighbour is 0 (weight 1): h_1 + h_0.
             assert!((h[1][0] - 1.0).abs() < 1e-12 && (h[1][1] - 2.0).abs() < 1e-12);
         }
-    }
-
-    #[test]
-    fn gradients_match_finite_differences() {
-        let (g, x) = tiny_graph();
-        let p = GnnParams {
-            dim: 3,
-            hidden: 4,
-            ..GnnParams::default()
-        };
-        let enc = SageEncoder::new(&g, x, &p, &mut rng(5)).unwrap();
-        check_gradients(&enc, &g);
-    }
-
-    #[test]
-    fn deterministic_for_a_seed_and_seed_dependent() {
-        let (g, _) = tiny_graph();
-        let s = GraphSage::new(GnnParams {
-            dim: 8,
-            hidden: 8,
-            epochs: 30,
-            ..GnnParams::default()
-        })
-        .unwrap();
-        let a = s.embed(&g, 1).unwrap();
-        assert_eq!((a.n_nodes, a.dim), (g.n_nodes(), 8));
-        assert_eq!(a, s.embed(&g, 1).unwrap());
-        assert_ne!(a, s.embed(&g, 2).unwrap());
-        assert!(a.data.iter().all(|v| v.is_finite()));
-    }
-
-    #[test]
-    fn bad_parameters_and_features_are_errors() {
-        for p in [
-            GnnParams {
-                dim: 0,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                hidden: 0,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                epochs: 0,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                negatives: 0,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                learning_rate: f64::NAN,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                learning_rate: 0.0,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                weight_decay: -1.0,
-                ..GnnParams::default()
-            },
-        ] {
-            assert!(
-                matches!(GraphSage::new(p), Err(GraphError::InvalidParam { .. })),
-                "{p:?}"
-            );
-        }
-        let (g, _) = tiny_graph();
-        let f =
-            NodeFeatures::structural(&Graph::from_edges(vec![NodeKind::Other; 2], &[]).unwrap());
-        let s = GraphSage::new(GnnParams::default())
-            .unwrap()
-            .with_features(f);
-        assert!(matches!(
-            s.embed(&g, 0),
-            Err(GraphError::FeatureRows { got: 2, .. })
-        ));
-        // A huge learning rate makes the loss blow up: an error, not NaN embeddings.
-        let wild = GraphSage::new(GnnParams {
-            learning_rate: 1e30,
-            epochs: 20,
-            dim: 4,
-            hidden: 4,
-            ..GnnParams::default()
-        })
-        .unwrap();
-        match wild.embed(&g, 0) {
-            Ok(e) => assert!(e.data.iter().all(|v| v.is_finite())),
-            Err(e) => assert!(matches!(e, GraphError::Diverged { .. }), "{e}"),
-        }
-    }
-
-    #[test]
-    fn edgeless_graph_gives_untrained_finite_embeddings() {
-        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[]).unwrap();
-        let e = GraphSage::new(GnnParams {
-            dim: 4,
-            hidden: 4,
-            ..GnnParams::default()
-        })
-        .unwrap()
-        .embed(&g, 0)
-        .unwrap();
-        assert_eq!((e.n_nodes, e.dim), (3, 4));
-        assert!(e.data.iter().all(|v| v.is_finite()));
     }
 }

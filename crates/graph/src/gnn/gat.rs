@@ -1,5 +1,5 @@
 //! GAT, graph attention network, two layers (Veličković et al., "Graph Attention Networks",
-//! ICLR 2018), trained for link prediction ([`crate::gnn`]).
+//! ICLR 2018), trained for link prediction ([`crate::gnn`], [`super::train`]).
 //!
 //! Layer `l` with `H` heads projects `z = h W` (`n × H·d`, head `k` is `z^k`) and, for every
 //! node i and neighbour j ∈ N(i) ∪ {i} (a self-loop is added),
@@ -22,25 +22,13 @@
 //! exponentials into their destinations, gathered back with `index_select`.
 //!
 //! Cost per epoch: O(N · f · h + E · h) for the hidden layer, O(N · h · d + E · d) for the
-//! output layer.
+//! output layer. This module holds the layers; the public embedder is [`crate::Gat`].
 
-use crate::gnn::{
-    directed_edges, fit_gnn, floats, glorot, gnn_embedder, index, propagate, zeros, Arch, Encoder,
-    FittedGnn, GnnParams, NodeFeatures,
-};
+use super::layers::{directed_edges, floats, glorot, index, propagate, zeros, Encoder};
+use super::params::GnnParams;
 use crate::graph::Graph;
-use crate::{Embeddings, FittedEmbedder, GraphEmbedder, GraphError, InductiveEmbedder};
 use candle_core::{DType, Tensor, Var};
 use rand_chacha::ChaCha8Rng;
-
-/// The GAT embedder (2 layers, multi-head hidden layer).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Gat {
-    params: GnnParams,
-    features: Option<NodeFeatures>,
-}
-
-gnn_embedder!(Gat, Arch::Gat, "gat", needs_heads = true);
 
 struct GatLayer {
     w: Var,
@@ -182,16 +170,15 @@ impl Encoder for GatEncoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gnn::rng;
-    use crate::gnn::tests_support::{check_gradients, tiny_graph};
-    use crate::NodeKind;
+    use crate::gnn::train::rng;
+    use crate::gnn::train::tests_support::{star, tiny_graph};
     use candle_core::Device;
 
     #[test]
     fn attention_is_a_weighted_softmax_over_each_neighbourhood() {
         // With zero attention vectors every score is 0, so α_ij = w_ij / Σ_l w_il
         // (self-loop included, weight = the node's mean edge weight).
-        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0), (0, 2, 3.0)]).unwrap();
+        let g = star();
         let p = GnnParams {
             dim: 2,
             hidden: 4,
@@ -267,63 +254,5 @@ mod tests {
         .unwrap();
         let alpha: Vec<Vec<f64>> = enc.attention(l, &z3).unwrap().to_vec2().unwrap();
         assert!(alpha.iter().flatten().all(|v| v.is_finite() && *v >= 0.0));
-    }
-
-    #[test]
-    fn gradients_match_finite_differences() {
-        let (g, x) = tiny_graph();
-        let p = GnnParams {
-            dim: 3,
-            hidden: 4,
-            heads: 2,
-            ..GnnParams::default()
-        };
-        let enc = GatEncoder::new(&g, x, &p, &mut rng(4)).unwrap();
-        check_gradients(&enc, &g);
-    }
-
-    #[test]
-    fn deterministic_for_a_seed_and_seed_dependent() {
-        let (g, _) = tiny_graph();
-        let s = Gat::new(GnnParams {
-            dim: 8,
-            hidden: 8,
-            heads: 2,
-            epochs: 30,
-            ..GnnParams::default()
-        })
-        .unwrap();
-        let a = s.embed(&g, 1).unwrap();
-        assert_eq!((a.n_nodes, a.dim), (g.n_nodes(), 8));
-        assert_eq!(a, s.embed(&g, 1).unwrap());
-        assert_ne!(a, s.embed(&g, 2).unwrap());
-    }
-
-    #[test]
-    fn bad_parameters_are_errors() {
-        for p in [
-            GnnParams {
-                heads: 0,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                hidden: 10,
-                heads: 4,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                dim: 0,
-                ..GnnParams::default()
-            },
-            GnnParams {
-                learning_rate: f64::INFINITY,
-                ..GnnParams::default()
-            },
-        ] {
-            assert!(
-                matches!(Gat::new(p), Err(GraphError::InvalidParam { .. })),
-                "{p:?}"
-            );
-        }
     }
 }
