@@ -25,7 +25,7 @@
 //! "An Information-Theoretic Approach to Transferability in Task Transfer Learning", ICIP 2019.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::{centered, class_sums, eigh, gram_cols, gram_rank_tol, gram_rows, par};
 use crate::TransferabilityScore;
 use faer::{Accum, Mat};
@@ -37,13 +37,7 @@ const ID: &str = "h-score";
 pub struct HScore;
 
 impl TransferabilityScore for HScore {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;

@@ -24,7 +24,7 @@
 //! ECCV 2022.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, Labels, ScoreInput};
 use crate::linalg::{col_major, gram_cols, par};
 use crate::TransferabilityScore;
 use faer::linalg::solvers::Solve;
@@ -144,13 +144,7 @@ fn softmax_in_place(row: &mut [f64]) {
 }
 
 impl TransferabilityScore for Sfda {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         if let Some(s) = self.shrinkage {
