@@ -30,6 +30,12 @@ pub(crate) fn gram_cols(x: MatRef<'_, f64>) -> Mat<f64> {
     g
 }
 
+/// The row-major `(n, d)` matrix `f` read in place as the column-major `(d, n)` matrix `Fᵀ`:
+/// Gram products of `f` need no copy.
+pub(crate) fn transposed_view<'a>(f: &Matrix<'a>) -> MatRef<'a, f64> {
+    MatRef::from_column_major_slice(f.data(), f.cols(), f.rows())
+}
+
 /// `XXᵀ` for `x` of shape `(n, d)`.
 pub(crate) fn gram_rows(x: MatRef<'_, f64>) -> Mat<f64> {
     gram_cols(x.transpose())
