@@ -428,7 +428,7 @@ fn logme_published_flag_reproduces_the_published_fixed_point() {
         "{got} vs {published}"
     );
     let got = value(&[]);
-    assert!((got - max).abs() <= 1e-7 * max.abs(), "{got} vs {max}");
+    assert!((got - max).abs() <= 1e-6 * max.abs(), "{got} vs {max}");
     // At n < d the 11 steps stop visibly short of the maximum.
     assert!(max - published > 1e-4 * max.abs(), "{max} vs {published}");
 }

