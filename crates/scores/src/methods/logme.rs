@@ -66,10 +66,10 @@
 use crate::error::{finite, ScoreError};
 use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::{
-    class_sums_rows, eigh, gram_cols, gram_rank_tol, gram_rows, par, transposed_view,
+    class_sums_rows, eigh, gram_cols, gram_rank_tol, gram_rows, product, transposed_view,
 };
 use crate::TransferabilityScore;
-use faer::{Accum, Mat};
+use faer::Mat;
 use rayon::prelude::*;
 
 const ID: &str = "logme";
@@ -134,15 +134,7 @@ impl TransferabilityScore for LogMe {
             let (vals, v) = eigh(&gram_rows(ft), ID)?;
             let tol = gram_rank_tol(vals.last().copied().unwrap_or(0.0), n, d);
             let sums = class_sums_rows(&f, &labels);
-            let mut proj = Mat::<f64>::zeros(d, c);
-            faer::linalg::matmul::matmul(
-                proj.as_mut(),
-                Accum::Replace,
-                v.transpose(),
-                sums.as_ref(),
-                1.0,
-                par(),
-            );
+            let proj = product(v.transpose(), sums.as_ref());
             keep_nonzero(&vals, tol, |i, k| proj[(i, k)] / vals[i].sqrt(), c)
         } else {
             let (vals, u) = eigh(&gram_cols(ft), ID)?;
