@@ -60,6 +60,7 @@ pub struct NLeepSeparated {
 pub struct Fixtures {
     pub cases: BTreeMap<String, Case>,
     pub nleep_separated: NLeepSeparated,
+    #[serde(default)]
     pub logme_cases: BTreeMap<String, LogMeCase>,
 }
 
