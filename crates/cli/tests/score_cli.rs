@@ -398,3 +398,37 @@ fn nan_in_npy_features_is_refused_with_its_position() {
             predicate::str::contains("not finite").and(predicate::str::contains("row 7, column 3")),
         );
 }
+
+#[test]
+fn logme_published_flag_reproduces_the_published_fixed_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let text = std::fs::read_to_string(reference_dir().join("fixtures.json")).unwrap();
+    let fixtures: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let case = &fixtures["cases"]["n_lt_d"];
+    let value = |extra: &[&str]| {
+        let out = score_cmd(&db, data("n_lt_d", "x"), data("n_lt_d", "y"))
+            .args(["--method", "logme", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        got["logme"]["value"].as_f64().unwrap()
+    };
+    let published = case["logme_published"].as_f64().unwrap();
+    let max = case["expected"]["logme"].as_f64().unwrap();
+    let got = value(&["--logme-published"]);
+    assert!(
+        (got - published).abs() <= 1e-9 * published.abs(),
+        "{got} vs {published}"
+    );
+    let got = value(&[]);
+    assert!((got - max).abs() <= 1e-6 * max.abs(), "{got} vs {max}");
+    // At n < d the 11 steps stop visibly short of the maximum.
+    assert!(max - published > 1e-4 * max.abs(), "{max} vs {published}");
+}

@@ -13,6 +13,14 @@ Run from the workspace root:
     python3 crates/scores/bench/compare.py --n 10000 --d 768 --c 100
 
 Times are the best of --repeat runs (1 for the methods that take many seconds).
+
+Conditions are printed as `#` lines before the table and beside every row: the BLAS numpy
+uses (threadpoolctl: library, version, kernel `architecture`, threads), the load average
+before each method, and the OPENBLAS_* variables. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+which some machines set and which slow numpy's OpenBLAS (a forced core type picks a slower
+kernel), are removed before numpy is imported, for this process only; --keep-openblas-env
+keeps them.
+
 Tested with Python 3.11, numpy 2.4.6, scipy 1.17.1, scikit-learn 1.9.1.
 """
 import argparse
@@ -22,7 +30,14 @@ import sys
 import tempfile
 import time
 
-import numpy as np
+KEEP_ENV = "--keep-openblas-env" in sys.argv
+REMOVED = {}
+if not KEEP_ENV:
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if var in os.environ:
+            REMOVED[var] = os.environ.pop(var)
+
+import numpy as np  # noqa: E402  (after the environment is settled: OpenBLAS reads it on load)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
@@ -46,6 +61,25 @@ REFERENCES = {
 SLOW = {"nleep", "parc", "logistic", "knn", "lfc", "sfda"}
 
 
+def print_conditions():
+    """The conditions the figures were measured under, as `#` lines."""
+    print(f"# cpus {os.cpu_count()}, load average (1/5/15 min) "
+          + "/".join(f"{v:.2f}" for v in os.getloadavg()))
+    print(f"# numpy {np.__version__}; removed from numpy's environment: {REMOVED or 'nothing'}; "
+          f"OPENBLAS_* now: { {k: v for k, v in os.environ.items() if k.startswith('OPENBLAS')} }")
+    try:
+        import threadpoolctl
+        for info in threadpoolctl.threadpool_info():
+            if info.get("user_api") == "blas":
+                print(f"# numpy BLAS: {info.get('internal_api')} {info.get('version')}, "
+                      f"kernel {info.get('architecture')}, {info.get('num_threads')} threads, "
+                      f"{info.get('threading_layer')} threading")
+    except ImportError:
+        print("# numpy BLAS: unknown (pip install threadpoolctl)")
+    print(f"# zoorank: RAYON_NUM_THREADS={os.environ.get('RAYON_NUM_THREADS', 'unset')} "
+          f"(faer and rayon use every core when unset)", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10000)
@@ -54,6 +88,8 @@ def main():
     ap.add_argument("--cs", type=int, default=1000, help="source classes for LEEP/NCE")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--methods", default=",".join(REFERENCES))
+    ap.add_argument("--keep-openblas-env", action="store_true",
+                    help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for numpy")
     ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"),
                                                   "release", "examples", "bench_scores"))
     a = ap.parse_args()
@@ -70,8 +106,11 @@ def main():
         np.save(fx, x)
         np.save(fy, y)
         np.save(fp, p)
-        print("method,n,d,c,zoorank_s,reference_s,ratio,zoorank_value,reference_value", flush=True)
+        print_conditions()
+        print("method,n,d,c,zoorank_s,reference_s,ratio,zoorank_value,reference_value,load1",
+              flush=True)
         for m in a.methods.split(","):
+            load1 = os.getloadavg()[0]
             reps = 1 if m in SLOW else a.repeat
             out = subprocess.run([a.bin, fx, fy, fp, "--methods", m, "--repeat", str(reps)],
                                  check=True, capture_output=True, text=True).stdout.strip().splitlines()
@@ -82,7 +121,7 @@ def main():
                 rval = REFERENCES[m](x, y, p)
                 best = min(best, time.perf_counter() - t)
             zsec = float(zsec)
-            print(f"{m},{a.n},{a.d},{a.c},{zsec:.3f},{best:.3f},{best / zsec:.2f},{float(zval):.6g},{rval:.6g}",
+            print(f"{m},{a.n},{a.d},{a.c},{zsec:.3f},{best:.3f},{best / zsec:.2f},{float(zval):.6g},{rval:.6g},{load1:.2f}",
                   flush=True)
 
 

@@ -86,6 +86,23 @@ pub enum ReadError {
         /// Value found.
         value: u64,
     },
+    /// A `.npy` file holds more data than its header's shape and dtype describe.
+    #[error(
+        "{path}: the header's shape {shape:?} of `{dtype}` needs {needs} data bytes, \
+         the file has {has} (not written by numpy, or two arrays in one file?)"
+    )]
+    DataLength {
+        /// File.
+        path: PathBuf,
+        /// Shape in the header.
+        shape: Vec<u64>,
+        /// The dtype as numpy writes it.
+        dtype: String,
+        /// Data bytes the header describes.
+        needs: u64,
+        /// Data bytes after the header.
+        has: u64,
+    },
     /// The extension is none of `.npy`, `.npz`, `.csv`.
     #[error("{path}: unknown file type (use .npy, .npz or .csv)")]
     Extension {
@@ -137,6 +154,16 @@ fn descr(dtype: &DType) -> String {
     dtype.descr().trim_matches('\'').to_string()
 }
 
+/// The values of `npy`, stored as `T`, converted losslessly to `U`.
+fn widen<R: Read, T: npyz::Deserialize, U: From<T>>(npy: NpyFile<R>) -> std::io::Result<Vec<U>> {
+    Ok(npy.into_vec::<T>()?.into_iter().map(U::from).collect())
+}
+
+/// The row-major copy of a column-major `(r, c)` array.
+fn to_row_major<T: Copy>(v: &[T], r: usize, c: usize) -> Vec<T> {
+    (0..r * c).map(|ij| v[(ij % c) * r + ij / c]).collect()
+}
+
 fn read_npy<R: Read>(npy: NpyFile<R>, path: &Path) -> Result<Raw, ReadError> {
     let shape = npy.shape().to_vec();
     let order = npy.order();
@@ -149,57 +176,15 @@ fn read_npy<R: Read>(npy: NpyFile<R>, path: &Path) -> Result<Raw, ReadError> {
     };
     let e = io_err(path);
     let values = match (ts.type_char(), ts.size_field()) {
-        (TypeChar::Float, 4) => Values::Float(
-            npy.into_vec::<f32>()
-                .map_err(e)?
-                .into_iter()
-                .map(f64::from)
-                .collect(),
-        ),
+        (TypeChar::Float, 4) => Values::Float(widen::<_, f32, f64>(npy).map_err(e)?),
         (TypeChar::Float, 8) => Values::Float(npy.into_vec::<f64>().map_err(e)?),
-        (TypeChar::Int, 1) => Values::Int(
-            npy.into_vec::<i8>()
-                .map_err(e)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Int, 2) => Values::Int(
-            npy.into_vec::<i16>()
-                .map_err(e)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Int, 4) => Values::Int(
-            npy.into_vec::<i32>()
-                .map_err(e)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
+        (TypeChar::Int, 1) => Values::Int(widen::<_, i8, i64>(npy).map_err(e)?),
+        (TypeChar::Int, 2) => Values::Int(widen::<_, i16, i64>(npy).map_err(e)?),
+        (TypeChar::Int, 4) => Values::Int(widen::<_, i32, i64>(npy).map_err(e)?),
         (TypeChar::Int, 8) => Values::Int(npy.into_vec::<i64>().map_err(e)?),
-        (TypeChar::Uint, 1) => Values::Int(
-            npy.into_vec::<u8>()
-                .map_err(e)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Uint, 2) => Values::Int(
-            npy.into_vec::<u16>()
-                .map_err(e)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Uint, 4) => Values::Int(
-            npy.into_vec::<u32>()
-                .map_err(e)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
+        (TypeChar::Uint, 1) => Values::Int(widen::<_, u8, i64>(npy).map_err(e)?),
+        (TypeChar::Uint, 2) => Values::Int(widen::<_, u16, i64>(npy).map_err(e)?),
+        (TypeChar::Uint, 4) => Values::Int(widen::<_, u32, i64>(npy).map_err(e)?),
         (TypeChar::Uint, 8) => {
             let v = npy.into_vec::<u64>().map_err(e)?;
             let ints = v
@@ -224,17 +209,9 @@ fn read_npy<R: Read>(npy: NpyFile<R>, path: &Path) -> Result<Raw, ReadError> {
     };
     let values = if order == Order::Fortran && shape.len() == 2 {
         let (r, c) = (shape[0] as usize, shape[1] as usize);
-        let tr = |v: &[f64]| {
-            (0..r * c)
-                .map(|ij| v[(ij % c) * r + ij / c])
-                .collect::<Vec<_>>()
-        };
         match values {
-            Values::Float(v) => Values::Float(tr(&v)),
-            Values::Int(v) => {
-                let t: Vec<i64> = (0..r * c).map(|ij| v[(ij % c) * r + ij / c]).collect();
-                Values::Int(t)
-            }
+            Values::Float(v) => Values::Float(to_row_major(&v, r, c)),
+            Values::Int(v) => Values::Int(to_row_major(&v, r, c)),
         }
     } else {
         values
@@ -301,7 +278,9 @@ fn read_raw(spec: &Path) -> Result<Raw, ReadError> {
     match ext.as_deref() {
         Some("npy") => {
             let file = std::fs::File::open(&path).map_err(io_err(&path))?;
+            let file_len = file.metadata().map_err(io_err(&path))?.len();
             let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(io_err(&path))?;
+            check_npy_length(&npy, &path, file_len)?;
             read_npy(npy, &path)
         }
         Some("npz") => {
@@ -331,6 +310,58 @@ fn read_raw(spec: &Path) -> Result<Raw, ReadError> {
         Some("csv") => read_csv(&path),
         _ => Err(ReadError::Extension { path }),
     }
+}
+
+/// Compares the data bytes after a `.npy` header with what its shape and dtype need: a
+/// truncated file is an [`ReadError::Io`] of kind `UnexpectedEof`, a longer one
+/// [`ReadError::DataLength`]; both name the two sizes.
+fn check_npy_length<R: Read>(
+    npy: &NpyFile<R>,
+    path: &Path,
+    file_len: u64,
+) -> Result<(), ReadError> {
+    let header = npy.header();
+    let dtype = header.dtype();
+    let Some(item) = dtype.num_bytes() else {
+        // Not a fixed-size dtype: `read_npy` refuses it by name.
+        return Ok(());
+    };
+    let needs = header.shape().iter().product::<u64>() * item as u64;
+    // Magic (6) + version (2) + header length (2 bytes in version 1, 4 after) + header.
+    let mut head = [0u8; 12];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map_err(io_err(path))?;
+    let offset = if head[6] == 1 {
+        10 + u64::from(u16::from_le_bytes([head[8], head[9]]))
+    } else {
+        12 + u64::from(u32::from_le_bytes([head[8], head[9], head[10], head[11]]))
+    };
+    let has = file_len.saturating_sub(offset);
+    let shape = header.shape().to_vec();
+    if has < needs {
+        return Err(ReadError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "truncated: the header's shape {shape:?} of `{}` needs {needs} data bytes, \
+                     the file has {has}",
+                    descr(&dtype)
+                ),
+            ),
+        });
+    }
+    if has > needs {
+        return Err(ReadError::DataLength {
+            path: path.to_path_buf(),
+            shape,
+            dtype: descr(&dtype),
+            needs,
+            has,
+        });
+    }
+    Ok(())
 }
 
 /// Reads a 2-D matrix (a 1-D array becomes one column).
@@ -669,6 +700,53 @@ mod tests {
         assert!(err.to_string().contains("absent.npy"), "{err}");
         let err = read_matrix(&write(&dir, "x.txt", b"1,2")).unwrap_err();
         assert!(matches!(err, ReadError::Extension { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_npy_says_how_many_bytes_it_needs_and_has() {
+        let dir = tmp();
+        let full = npy_bytes("<f8", false, &[3, 2], &[0u8; 48]);
+        let cut = write(&dir, "cut.npy", &full[..full.len() - 5]);
+        let err = read_matrix(&cut).unwrap_err();
+        let ReadError::Io { source, .. } = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(source.kind(), std::io::ErrorKind::UnexpectedEof);
+        let msg = err.to_string();
+        assert!(
+            msg.contains("cut.npy") && msg.contains("needs 48 data bytes"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("the file has 43") && msg.contains("[3, 2]"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_npy_longer_than_its_header_shape_is_refused_with_both_sizes() {
+        let dir = tmp();
+        // A real file as numpy writes it, with 8 bytes (one more float64) appended.
+        let mut bytes = std::fs::read(reference("iris_x.npy")).unwrap();
+        bytes.extend(1.5f64.to_le_bytes());
+        let long = write(&dir, "long.npy", &bytes);
+        let err = read_matrix(&long).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                ReadError::DataLength { shape, needs: 4800, has: 4808, .. } if shape == &[150, 4]
+            ),
+            "{err}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("long.npy") && msg.contains("4800") && msg.contains("4808"));
+        // The same file cut short names both sizes too.
+        let short = write(&dir, "short.npy", &bytes[..bytes.len() - 24]);
+        let msg = read_matrix(&short).unwrap_err().to_string();
+        assert!(
+            msg.contains("needs 4800") && msg.contains("has 4784"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -56,8 +56,19 @@ mod methods;
 pub use error::ScoreError;
 pub use input::{Matrix, Needs, ScoreInput};
 pub use methods::{
-    gbc::Gbc, h_score::HScore, knn::Knn, leep::Leep, lfc::Lfc, logistic::Logistic, logme::LogMe,
-    nce::Nce, nleep::NLeep, parc::Parc, reg_h_score::RegHScore, sfda::Sfda, transrate::TransRate,
+    gbc::Gbc,
+    h_score::HScore,
+    knn::Knn,
+    leep::Leep,
+    lfc::Lfc,
+    logistic::Logistic,
+    logme::{LogMe, LogMeSolver},
+    nce::Nce,
+    nleep::NLeep,
+    parc::Parc,
+    reg_h_score::RegHScore,
+    sfda::Sfda,
+    transrate::TransRate,
 };
 
 /// A feature-based transferability score: higher = better expected transfer.

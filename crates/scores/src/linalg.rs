@@ -10,6 +10,13 @@ pub(crate) fn par() -> Par {
     Par::rayon(0)
 }
 
+/// The product `a · b`, on every core.
+pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut out = Mat::<f64>::zeros(a.nrows(), b.ncols());
+    faer::linalg::matmul::matmul(out.as_mut(), Accum::Replace, a, b, 1.0, par());
+    out
+}
+
 /// `XᵀX` for `x` of shape `(n, d)`: only the lower triangle is multiplied (half the work of a
 /// general product), then mirrored.
 pub(crate) fn gram_cols(x: MatRef<'_, f64>) -> Mat<f64> {
@@ -28,6 +35,12 @@ pub(crate) fn gram_cols(x: MatRef<'_, f64>) -> Mat<f64> {
     );
     symmetrize_lower(&mut g);
     g
+}
+
+/// The row-major `(n, d)` matrix `f` read in place as the column-major `(d, n)` matrix `Fᵀ`:
+/// Gram products of `f` need no copy.
+pub(crate) fn transposed_view<'a>(f: &Matrix<'a>) -> MatRef<'a, f64> {
+    MatRef::from_column_major_slice(f.data(), f.cols(), f.rows())
 }
 
 /// `XXᵀ` for `x` of shape `(n, d)`.
@@ -172,15 +185,7 @@ pub(crate) fn pca(
     } else {
         let (vals, u) = eigh(&gram_rows(x.as_ref()), method)?;
         // v = Xᵀu / √λ; zero eigenvalues give zero vectors and are never kept.
-        let mut v = Mat::<f64>::zeros(d, n);
-        faer::linalg::matmul::matmul(
-            v.as_mut(),
-            Accum::Replace,
-            x.transpose(),
-            u.as_ref(),
-            1.0,
-            par(),
-        );
+        let mut v = product(x.transpose(), u.as_ref());
         for (i, &l) in vals.iter().enumerate() {
             let s = if l > 0.0 { 1.0 / l.sqrt() } else { 0.0 };
             v.col_mut(i).iter_mut().for_each(|e| *e *= s);
@@ -223,14 +228,6 @@ pub(crate) fn pca(
             comps[(j, c)] = sign * col[j];
         }
     }
-    let mut scores = Mat::<f64>::zeros(n, k);
-    faer::linalg::matmul::matmul(
-        scores.as_mut(),
-        Accum::Replace,
-        x.as_ref(),
-        comps.as_ref(),
-        1.0,
-        par(),
-    );
+    let scores = product(x.as_ref(), comps.as_ref());
     Ok(scores)
 }

@@ -22,7 +22,7 @@
 //! Estimation using Bhattacharyya Class Separability", CVPR 2022.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, ScoreInput};
 use crate::TransferabilityScore;
 
 const ID: &str = "gbc";
@@ -46,13 +46,7 @@ pub struct Gbc {
 }
 
 impl TransferabilityScore for Gbc {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;

@@ -25,10 +25,9 @@
 //! "An Information-Theoretic Approach to Transferability in Task Transfer Learning", ICIP 2019.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
-use crate::linalg::{centered, class_sums, eigh, gram_cols, gram_rank_tol, gram_rows, par};
+use crate::input::{features_and_labels, ScoreInput};
+use crate::linalg::{centered, class_sums, eigh, gram_cols, gram_rank_tol, gram_rows, product};
 use crate::TransferabilityScore;
-use faer::{Accum, Mat};
 
 const ID: &str = "h-score";
 
@@ -37,13 +36,7 @@ const ID: &str = "h-score";
 pub struct HScore;
 
 impl TransferabilityScore for HScore {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;
@@ -58,15 +51,7 @@ impl TransferabilityScore for HScore {
             }
             let tol = gram_rank_tol(lmax, n, d);
             let sums = class_sums(x.as_ref(), &labels);
-            let mut proj = Mat::<f64>::zeros(d, c);
-            faer::linalg::matmul::matmul(
-                proj.as_mut(),
-                Accum::Replace,
-                v.transpose(),
-                sums.as_ref(),
-                1.0,
-                par(),
-            );
+            let proj = product(v.transpose(), sums.as_ref());
             for (i, &l) in vals.iter().enumerate() {
                 if l > tol {
                     // n_k (vᵢᵀ m_k)² = (vᵢᵀ s_k)² / n_k with s_k the class sum.

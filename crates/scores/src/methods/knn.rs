@@ -20,7 +20,7 @@
 //! "Which Model to Transfer? Finding the Needle in the Growing Haystack", CVPR 2022.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Matrix, Needs, ScoreInput};
+use crate::input::{features_and_labels, Matrix, ScoreInput};
 use crate::linalg::{col_major, par};
 use crate::TransferabilityScore;
 use faer::{Accum, Mat};
@@ -63,13 +63,7 @@ impl Default for Knn {
 }
 
 impl TransferabilityScore for Knn {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         if self.k == 0 {

@@ -18,7 +18,7 @@
 //! Evaluate Transferability of Learned Representations", ICML 2020.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{check_prob_row, probs_and_labels, Labels, Matrix, Needs, ScoreInput};
+use crate::input::{check_prob_row, probs_and_labels, Labels, Matrix, ScoreInput};
 use crate::TransferabilityScore;
 
 const ID: &str = "leep";
@@ -78,13 +78,7 @@ pub(crate) fn leep_value(
 }
 
 impl TransferabilityScore for Leep {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::SourceProbs
-    }
+    id_and_needs!(SourceProbs);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (p, labels) = probs_and_labels(ID, input)?;

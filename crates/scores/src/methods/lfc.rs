@@ -24,7 +24,7 @@
 //! selection for fine-tuning", arXiv 2102.00084, 2021.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::{class_sums_rows, col_major, gram_cols, gram_rows};
 use crate::TransferabilityScore;
 
@@ -35,13 +35,7 @@ const ID: &str = "lfc";
 pub struct Lfc;
 
 impl TransferabilityScore for Lfc {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;

@@ -23,7 +23,7 @@
 //! D. C. Liu, J. Nocedal, Math. Programming, 1989.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::par;
 use crate::TransferabilityScore;
 use faer::{Accum, Mat, MatRef};
@@ -185,13 +185,7 @@ fn lbfgs(p: &Problem<'_>, dim: usize, max_iter: usize, tol: f64) -> Vec<f64> {
 }
 
 impl TransferabilityScore for Logistic {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         if self.folds < 2 || !(self.c > 0.0) || self.max_iter == 0 || !(self.tol > 0.0) {

@@ -18,7 +18,7 @@
 //! Supervised Classification Tasks", ICCV 2019.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{check_prob_row, probs_and_labels, Needs, ScoreInput};
+use crate::input::{check_prob_row, probs_and_labels, ScoreInput};
 use crate::TransferabilityScore;
 
 const ID: &str = "nce";
@@ -28,13 +28,7 @@ const ID: &str = "nce";
 pub struct Nce;
 
 impl TransferabilityScore for Nce {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::SourceProbs
-    }
+    id_and_needs!(SourceProbs);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (p, labels) = probs_and_labels(ID, input)?;

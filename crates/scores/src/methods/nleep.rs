@@ -28,7 +28,7 @@
 //! Checkpoints", CVPR 2021.
 
 use crate::error::ScoreError;
-use crate::input::{features_and_labels, Matrix, Needs, ScoreInput};
+use crate::input::{features_and_labels, Matrix, ScoreInput};
 use crate::linalg::{par, pca, Keep};
 use crate::methods::leep::leep_value;
 use crate::TransferabilityScore;
@@ -318,13 +318,7 @@ impl NLeep {
 }
 
 impl TransferabilityScore for NLeep {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         self.check_params()?;

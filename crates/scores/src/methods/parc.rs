@@ -22,7 +22,7 @@
 //! Accessible Transfer Learning", NeurIPS 2021.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::{pca, Keep};
 use crate::TransferabilityScore;
 
@@ -42,13 +42,7 @@ impl Default for Parc {
 }
 
 impl TransferabilityScore for Parc {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;

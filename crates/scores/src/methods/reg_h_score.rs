@@ -27,7 +27,7 @@
 //! large-dimensional covariance matrices", J. Multivariate Analysis, 2004.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::{centered, class_sums, eigh, gram_cols, gram_rank_tol};
 use crate::TransferabilityScore;
 use faer::linalg::solvers::Solve;
@@ -74,13 +74,7 @@ pub(crate) fn ledoit_wolf_shrinkage(x: &Mat<f64>, g: &Mat<f64>) -> f64 {
 }
 
 impl TransferabilityScore for RegHScore {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;

@@ -24,11 +24,11 @@
 //! ECCV 2022.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Labels, Needs, ScoreInput};
-use crate::linalg::{col_major, gram_cols, par};
+use crate::input::{features_and_labels, Labels, ScoreInput};
+use crate::linalg::{col_major, gram_cols, product};
 use crate::TransferabilityScore;
 use faer::linalg::solvers::Solve;
-use faer::{Accum, Mat, Side};
+use faer::{Mat, Side};
 
 const ID: &str = "sfda";
 
@@ -108,15 +108,7 @@ fn fit_predict(
     })?;
     let mt = Mat::from_fn(d, c, |j, k| means[k * d + j]);
     let coef = llt.solve(mt.as_ref()); // (d, c) = Ŝ_w⁻¹ μ_k
-    let mut logits = Mat::<f64>::zeros(n, c);
-    faer::linalg::matmul::matmul(
-        logits.as_mut(),
-        Accum::Replace,
-        x.as_ref(),
-        coef.as_ref(),
-        1.0,
-        par(),
-    );
+    let mut logits = product(x.as_ref(), coef.as_ref());
     let intercept: Vec<f64> = (0..c)
         .map(|k| {
             let q: f64 = (0..d).map(|j| mt[(j, k)] * coef[(j, k)]).sum();
@@ -144,13 +136,7 @@ fn softmax_in_place(row: &mut [f64]) {
 }
 
 impl TransferabilityScore for Sfda {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         if let Some(s) = self.shrinkage {

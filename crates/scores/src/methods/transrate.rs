@@ -23,7 +23,7 @@
 //! Transferability Estimation", ICML 2022.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, Needs, ScoreInput};
+use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::{centered, gram_cols, gram_rows};
 use crate::TransferabilityScore;
 use faer::{Mat, MatRef, Side};
@@ -60,13 +60,7 @@ fn coding_rate(z: MatRef<'_, f64>, eps: f64) -> Result<f64, ScoreError> {
 }
 
 impl TransferabilityScore for TransRate {
-    fn id(&self) -> &'static str {
-        ID
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::Features
-    }
+    id_and_needs!(Features);
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         if !(self.eps > 0.0) {

@@ -28,6 +28,22 @@ pub struct Case {
     /// Components scikit-learn's `PCA(n_components=0.8)` keeps (= the numpy SVD rule).
     #[serde(default)]
     pub pca_dims_80: Option<usize>,
+    /// LogME by the published fixed point (11 steps, tol 1e-3, 1e-5 guards).
+    #[serde(default)]
+    pub logme_published: Option<f64>,
+}
+
+/// LogME on one case of `LOGME_CASES` (make_fixtures.py).
+#[derive(Debug, Deserialize)]
+pub struct LogMeCase {
+    pub params: CaseParams,
+    /// The maximum of the evidence, by scipy's Nelder–Mead over (log α, log β) and the
+    /// α → ∞ limit.
+    pub max: f64,
+    /// The published fixed point (11 steps, tol 1e-3, 1e-5 guards).
+    pub published: f64,
+    /// The same fixed point run to convergence (100,000 steps, tol 1e-12).
+    pub fixed_point_converged: f64,
 }
 
 /// The NLEEP case whose mixture is determined by the data (see make_fixtures.py).
@@ -44,6 +60,8 @@ pub struct NLeepSeparated {
 pub struct Fixtures {
     pub cases: BTreeMap<String, Case>,
     pub nleep_separated: NLeepSeparated,
+    #[serde(default)]
+    pub logme_cases: BTreeMap<String, LogMeCase>,
 }
 
 pub fn fixtures() -> Fixtures {

@@ -4,14 +4,18 @@ Regenerate (from the workspace root):
 
     pip install numpy==2.4.6 scipy==1.17.1 scikit-learn==1.9.1
     python3 crates/scores/tests/reference/make_fixtures.py
+    python3 crates/scores/tests/reference/make_fixtures.py --logme-only   # LogME entries only
 
 Produced with Python 3.11, numpy 2.4.6, scipy 1.17.1, scikit-learn 1.9.1 (recorded in the
 JSON). Writes
   * fixtures.json: for every case, the generator parameters and the reference value of each
-    score (reference_scores.py, an independent numpy/scipy/sklearn implementation);
+    score (reference_scores.py, an independent numpy/scipy/sklearn implementation; `logme`
+    is the direct maximum of the evidence, `logme_published` the published fixed point);
   * data/<case>_{x,y,p}.npy for the cases the CLI tests read (gaussian, n_lt_d, collinear);
   * data/iris_{x,y}.npy: scikit-learn's iris (150 x 4, 3 classes), a real data set;
   * data/nleep_separated_{x,y,z}.npy: the NLEEP case below (features, labels, true clusters);
+  * logme_cases: LogME's maximum of the evidence, the published 11-step fixed point and the
+    fixed point run to convergence, at n < d, n = d and n >> d (LOGME_CASES below);
   * data/gaussian.npz: the gaussian case as one compressed archive written by numpy
     (`x` float64, `y` int32, `p` float64), for the .npz read path (`FILE.npz:NAME`).
 
@@ -105,12 +109,22 @@ CLI_CASES = ["gaussian", "n_lt_d", "collinear"]
 # round(30 z / 9) samples of class 0 and the rest of class 1 (so labels are mixed within
 # clusters and NLEEP is not trivially 0). Rows shuffled.
 NLEEP_SEPARATED = dict(seed=7, clusters=10, per_cluster=30, radius=1000.0, d=6)
+# LogME at n < d, n = d and n >> d, with well separated classes (sep 1) and weakly separated
+# ones (sep 0.5): the maximum of the evidence (what zoorank computes by default), the
+# published fixed point (11 steps, tol 1e-3, 1e-5 guards; zoorank's `LogMe::published()`) and
+# that fixed point run to convergence (100,000 steps, tol 1e-12), which the guards keep short of
+# the maximum.
+LOGME_CASES = {
+    f"{shape}_sep{sep}": dict(seed=11, n=n, d=d, c=4, cs=2, sep=sep)
+    for shape, (n, d) in {"n_lt_d": (40, 100), "n_eq_d": (100, 100), "n_gg_d": (2000, 20)}.items()
+    for sep in (0.5, 1.0)
+}
 LOGISTIC = dict(folds=5, C=1.0, max_iter=1000, tol=1e-10)
 
 
 def scores(x, y, p):
     out = {
-        "logme": ref.logme(x, y),
+        "logme": ref.logme_max(x, y),
         "h-score": ref.h_score(x, y),
         "reg-h-score": ref.reg_h_score(x, y),
         "leep": ref.leep(p, y) if p is not None else None,
@@ -153,7 +167,40 @@ def write_npz(x, y, p):
     np.savez_compressed(os.path.join(HERE, "data", "gaussian.npz"), x=x, y=y.astype(np.int32), p=p)
 
 
+def logme_cases():
+    out = {}
+    for name, case in LOGME_CASES.items():
+        x, y, _ = generate(case)
+        out[name] = {
+            "params": case,
+            "max": ref.logme_max(x, y),
+            "published": ref.logme(x, y),
+            "fixed_point_converged": ref.logme(x, y, max_iter=100000, tol=1e-12),
+        }
+        print(name, out[name], flush=True)
+    return out
+
+
+def logme_only():
+    """`--logme-only`: recompute only the LogME entries of an existing fixtures.json (the
+    other methods' values do not depend on them), for when the LogME reference changes."""
+    path = os.path.join(HERE, "fixtures.json")
+    with open(path) as fh:
+        fixtures = json.load(fh)
+    for name, case in list(CASES.items()) + [("iris", None)]:
+        x, y = (generate(case)[:2] if case else load_iris(return_X_y=True))
+        entry = fixtures["cases"][name]
+        entry["expected"]["logme"] = ref.logme_max(x, y)
+        entry["logme_published"] = ref.logme(x, y)
+        print(name, entry["expected"]["logme"], entry["logme_published"], flush=True)
+    fixtures["logme_cases"] = logme_cases()
+    with open(path, "w") as fh:
+        json.dump(fixtures, fh, indent=1)
+
+
 def main():
+    if "--logme-only" in sys.argv:
+        return logme_only()
     os.makedirs(os.path.join(HERE, "data"), exist_ok=True)
     fixtures = {
         "versions": {"python": sys.version.split()[0], "numpy": np.__version__,
@@ -164,7 +211,8 @@ def main():
     for name, case in CASES.items():
         x, y, p = generate(case)
         fixtures["cases"][name] = {"params": case, "expected": scores(x, y, p),
-                                   "pca_dims_80": pca_dims_80(x)}
+                                   "pca_dims_80": pca_dims_80(x),
+                                   "logme_published": ref.logme(x, y)}
         if name in CLI_CASES:
             for suffix, arr in (("x", x), ("y", y), ("p", p)):
                 np.save(os.path.join(HERE, "data", f"{name}_{suffix}.npy"), arr)
@@ -175,7 +223,9 @@ def main():
     np.save(os.path.join(HERE, "data", "iris_x.npy"), xi)
     np.save(os.path.join(HERE, "data", "iris_y.npy"), yi.astype(np.int64))
     fixtures["cases"]["iris"] = {"params": None, "expected": scores(xi, yi, None),
-                                 "pca_dims_80": pca_dims_80(xi)}
+                                 "pca_dims_80": pca_dims_80(xi),
+                                 "logme_published": ref.logme(xi, yi)}
+    fixtures["logme_cases"] = logme_cases()
     x, y, z = nleep_separated(NLEEP_SEPARATED)
     for suffix, arr in (("x", x), ("y", y), ("z", z)):
         np.save(os.path.join(HERE, "data", f"nleep_separated_{suffix}.npy"), arr)
