@@ -18,6 +18,22 @@ fn foreign_copy(dir: &Path) -> PathBuf {
     to
 }
 
+/// `import records` of a file with columns `m,d,acc`.
+fn import_m_d_acc(db: &Path, csv: &Path) -> assert_cmd::Command {
+    let mut c = zoorank(db);
+    c.args([
+        "import",
+        "records",
+        "--model-col",
+        "m",
+        "--dataset-col",
+        "d",
+    ])
+    .args(["--accuracy-col", "acc"])
+    .arg(csv);
+    c
+}
+
 const READ_ONLY: &[&[&str]] = &[
     &["zoo", "stats"],
     &["zoo", "stats", "--json"],
@@ -55,17 +71,7 @@ fn no_command_changes_the_bytes_of_a_foreign_sqlite_file() {
         zoorank(&db).args(*args).assert().failure();
         assert_eq!(std::fs::read(&db).unwrap(), before, "{args:?}");
     }
-    zoorank(&db)
-        .args([
-            "import",
-            "records",
-            "--model-col",
-            "m",
-            "--dataset-col",
-            "d",
-        ])
-        .args(["--accuracy-col", "acc"])
-        .arg(&csv)
+    import_m_d_acc(&db, &csv)
         .assert()
         .code(1)
         .stderr(predicate::str::contains("is not a zoorank store"));
@@ -88,19 +94,7 @@ fn read_only_commands_create_no_store() {
     // An import creates it; then the readers read it.
     let csv = tmp.path().join("runs.csv");
     std::fs::write(&csv, "m,d,acc\na,x,0.5\n").unwrap();
-    zoorank(&db)
-        .args([
-            "import",
-            "records",
-            "--model-col",
-            "m",
-            "--dataset-col",
-            "d",
-        ])
-        .args(["--accuracy-col", "acc"])
-        .arg(&csv)
-        .assert()
-        .success();
+    import_m_d_acc(&db, &csv).assert().success();
     assert_eq!(
         json(zoorank(&db).args(["zoo", "stats", "--json"]))["records"],
         1
@@ -160,19 +154,7 @@ fn repeated_runs_are_kept_and_counted_and_keep_last_keeps_the_last() {
 fn an_error_names_its_cause_once() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    let out = zoorank(&db)
-        .args([
-            "import",
-            "records",
-            "--model-col",
-            "m",
-            "--dataset-col",
-            "d",
-        ])
-        .args(["--accuracy-col", "acc"])
-        .arg(tmp.path())
-        .output()
-        .unwrap();
+    let out = import_m_d_acc(&db, tmp.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches("Is a directory").count(), 1, "{err}");

@@ -1,7 +1,7 @@
 //! Any CSV of fine-tuning results or model metadata: how a user brings a zoo zoorank has never
 //! seen. The caller names the columns; nothing else about the file is assumed.
 
-use super::table::{accuracy_range_warning, dedup_last, is_accuracy_column, Problems, Table};
+use super::table::{dedup_last, AccuracyRange, Problems, Table};
 use super::transfergraph::merge_datasets;
 use super::{apply_parsed, parse_python_list, ImportOptions, ImportReport};
 use crate::{
@@ -69,8 +69,7 @@ pub fn import_records(
     let c_peft = opt(&spec.peft_col)?;
     let c_seed = opt(&spec.seed_col)?;
     let c_curve = opt(&spec.curve_col)?;
-    let check_range = is_accuracy_column(&t.header[c_acc]);
-    let mut out_of_range = Vec::new();
+    let mut range = AccuracyRange::new(&t, c_acc);
     let mut recs = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<RecordRow, RowProblem> {
@@ -120,9 +119,7 @@ pub fn import_records(
         })();
         match parsed {
             Ok(r) => {
-                if check_range && !(0.0..=1.0).contains(&r.accuracy) {
-                    out_of_range.push(row.line);
-                }
+                range.note(row.line, r.accuracy);
                 recs.push(r)
             }
             Err(p) => problems.push(p),
@@ -135,9 +132,7 @@ pub fn import_records(
     };
     report.rows_read.insert(t.file_name(), t.rows.len());
     report.skipped = problems.finish(opts.skip_bad_rows)?;
-    report
-        .warnings
-        .extend(accuracy_range_warning(&t, c_acc, &out_of_range));
+    report.warnings.extend(range.warning(&t));
     let recs = report.settle_records(&t.file_name(), recs, spec.keep_last);
     let mut batch = Batch {
         runs: if spec.keep_last {

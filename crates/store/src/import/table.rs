@@ -400,29 +400,50 @@ pub(crate) fn settle_runs(recs: Vec<RecordRow>, keep_last: bool) -> (Vec<RecordR
     (out, settled)
 }
 
-/// Whether a column holds accuracies (a fraction in [0, 1]) by its name; other higher-is-better
-/// metrics (a correlation, a BLEU score) may lie anywhere.
-pub(crate) fn is_accuracy_column(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n.contains("accuracy") || n == "acc"
+/// Lines whose accuracy lies outside [0, 1], collected when the accuracy column is called
+/// accuracy (`accuracy`, `eval_accuracy`, `acc`, ...); other higher-is-better metrics (a
+/// correlation, a BLEU score) may lie anywhere.
+pub(crate) struct AccuracyRange {
+    col: usize,
+    checked: bool,
+    lines: Vec<u64>,
 }
 
-/// A warning naming the lines whose accuracy lies outside [0, 1], if any.
-pub(crate) fn accuracy_range_warning(t: &Table, col: usize, lines: &[u64]) -> Option<String> {
-    const SHOW: usize = 10;
-    if lines.is_empty() {
-        return None;
+impl AccuracyRange {
+    /// Watches column `col` of `t`.
+    pub fn new(t: &Table, col: usize) -> AccuracyRange {
+        let n = t.header[col].to_ascii_lowercase();
+        AccuracyRange {
+            col,
+            checked: n.contains("accuracy") || n == "acc",
+            lines: Vec::new(),
+        }
     }
-    let mut shown: Vec<String> = lines.iter().take(SHOW).map(u64::to_string).collect();
-    if lines.len() > SHOW {
-        shown.push(format!("... {} more", lines.len() - SHOW));
+
+    /// Notes the accuracy read on `line`.
+    pub fn note(&mut self, line: u64, accuracy: f64) {
+        if self.checked && !(0.0..=1.0).contains(&accuracy) {
+            self.lines.push(line);
+        }
     }
-    Some(format!(
-        "{}: {} value(s) of column '{}' lie outside [0, 1], expected for an accuracy (line(s) {}); \
-         imported as written",
-        t.file_name(),
-        lines.len(),
-        t.header[col],
-        shown.join(", ")
-    ))
+
+    /// A warning naming the lines out of range, if any.
+    pub fn warning(&self, t: &Table) -> Option<String> {
+        const SHOW: usize = 10;
+        if self.lines.is_empty() {
+            return None;
+        }
+        let mut shown: Vec<String> = self.lines.iter().take(SHOW).map(u64::to_string).collect();
+        if self.lines.len() > SHOW {
+            shown.push(format!("... {} more", self.lines.len() - SHOW));
+        }
+        Some(format!(
+            "{}: {} value(s) of column '{}' lie outside [0, 1], expected for an accuracy \
+             (line(s) {}); imported as written",
+            t.file_name(),
+            self.lines.len(),
+            t.header[self.col],
+            shown.join(", ")
+        ))
+    }
 }

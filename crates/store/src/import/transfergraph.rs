@@ -33,7 +33,7 @@
 //!   (not square), whose row names are not column names, that is asymmetric, or has negative
 //!   entries, is refused (with `--skip-bad-rows`, the rows present are imported).
 
-use super::table::{accuracy_range_warning, dedup_last, is_accuracy_column, Problems, Row, Table};
+use super::table::{dedup_last, AccuracyRange, Problems, Row, Table};
 use super::{apply_parsed, ImportOptions, ImportReport};
 use crate::{
     run_key, Batch, DatasetRow, DistanceRow, ImportError, Location, ModelRow, RecordRow,
@@ -550,8 +550,7 @@ fn parse_records(
         .filter(|(_, h)| h.starts_with("lora_"))
         .map(|(i, h)| (i, h.clone()))
         .collect();
-    let check_range = is_accuracy_column(&t.header[c_acc]);
-    let mut out_of_range = Vec::new();
+    let mut range = AccuracyRange::new(t, c_acc);
     let mut out = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<RecordRow, RowProblem> {
@@ -591,17 +590,13 @@ fn parse_records(
         })();
         match parsed {
             Ok(r) => {
-                if check_range && !(0.0..=1.0).contains(&r.accuracy) {
-                    out_of_range.push(row.line);
-                }
+                range.note(row.line, r.accuracy);
                 out.push(r)
             }
             Err(p) => problems.push(p),
         }
     }
-    report
-        .warnings
-        .extend(accuracy_range_warning(t, c_acc, &out_of_range));
+    report.warnings.extend(range.warning(t));
     Ok(out)
 }
 
