@@ -25,8 +25,9 @@ jobs="${FUZZ_JOBS:-2}"
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   limit=(-max_total_time="$secs")
-  if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); fi
-  echo "== fuzz $t (${RUNS:+$RUNS runs}${RUNS:-$secs s})"
+  what="$secs s"
+  if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); what="$RUNS runs"; fi
+  echo "== fuzz $t ($what)"
   cargo +nightly fuzz run --features scores,features "$t" "corpus/$t" "seeds/$t" -- \
     "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1 \
     2>&1 | tail -n 25
