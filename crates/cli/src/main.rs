@@ -101,6 +101,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The error and its causes joined by `: `, like `{:#}`, except that a cause whose text the
+/// messages before it already contain is left out: many errors print their source inside their
+/// own message and also expose it as their source, which would say it twice.
+fn chain_message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -109,8 +127,44 @@ fn main() -> ExitCode {
             if output::is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", chain_message(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain_message;
+
+    /// An error that prints its source inside its own message and also exposes it, as
+    /// `thiserror` variants with `{source}` in their format do.
+    #[derive(Debug)]
+    struct Wrapping(std::io::Error);
+
+    impl std::fmt::Display for Wrapping {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "cannot read runs: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Wrapping {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_printed_once() {
+        let io = std::io::Error::other("database is locked");
+        let e = anyhow::Error::new(Wrapping(io)).context("importing runs.csv");
+        assert_eq!(format!("{e:#}").matches("database is locked").count(), 2);
+        assert_eq!(
+            chain_message(&e),
+            "importing runs.csv: cannot read runs: database is locked"
+        );
+        // A cause not yet said is still printed.
+        let e = anyhow::anyhow!("disk full").context("writing the store");
+        assert_eq!(chain_message(&e), "writing the store: disk full");
     }
 }

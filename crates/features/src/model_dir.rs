@@ -71,7 +71,26 @@ impl ModelDir {
     pub fn typed_config<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_value(self.config.clone()).map_err(|e| FeaturesError::InvalidConfig {
             path: self.path.join("config.json"),
-            message: e.to_string(),
+            message: match self.culprit_field::<T>() {
+                Some(field) => format!("field `{field}`: {e}"),
+                None => e.to_string(),
+            },
+        })
+    }
+
+    /// The top-level field of `config.json` that makes it fail to deserialise as `T`, found by
+    /// leaving each out in turn (serde's messages on a `Value` name the expected type, not the
+    /// field): without the culprit it either deserialises or misses exactly that field.
+    fn culprit_field<T: serde::de::DeserializeOwned>(&self) -> Option<String> {
+        let obj = self.config.as_object()?;
+        obj.keys().find_map(|k| {
+            let mut without = obj.clone();
+            without.remove(k);
+            match serde_json::from_value::<T>(serde_json::Value::Object(without)) {
+                Ok(_) => Some(k.clone()),
+                Err(e) if e.to_string() == format!("missing field `{k}`") => Some(k.clone()),
+                Err(_) => None,
+            }
         })
     }
 
@@ -151,24 +170,17 @@ impl ModelDir {
         let device = Device::Cpu;
         let mut tensors: HashMap<String, Tensor> = HashMap::new();
         for file in self.weight_files()? {
-            let loaded: Vec<(String, Tensor)> = if file
-                .extension()
-                .is_some_and(|x| x == "safetensors")
-            {
-                let bytes = std::fs::read(&file).map_err(|e| FeaturesError::io(&file, e))?;
-                candle_core::safetensors::load_buffer(&bytes, &device)
-                    .map_err(|e| FeaturesError::InvalidConfig {
-                        path: file.clone(),
-                        message: format!("not a readable safetensors file: {e}"),
-                    })?
-                    .into_iter()
-                    .collect()
-            } else {
-                candle_core::pickle::read_all(&file).map_err(|e| FeaturesError::InvalidConfig {
-                    path: file.clone(),
-                    message: format!("not a readable PyTorch checkpoint: {e}"),
-                })?
-            };
+            let loaded: Vec<(String, Tensor)> =
+                if file.extension().is_some_and(|x| x == "safetensors") {
+                    let bytes = std::fs::read(&file).map_err(|e| FeaturesError::io(&file, e))?;
+                    candle_core::safetensors::load_buffer(&bytes, &device)
+                        .map_err(|e| broken_weights(&file, "safetensors file", e))?
+                        .into_iter()
+                        .collect()
+                } else {
+                    candle_core::pickle::read_all(&file)
+                        .map_err(|e| broken_weights(&file, "PyTorch checkpoint", e))?
+                };
             for (name, t) in loaded {
                 tensors.insert(name, t.to_dtype(DType::F32)?);
             }
@@ -210,6 +222,18 @@ impl Weights {
             .next()
             .is_some_and(|n| n.starts_with(&p))
     }
+}
+
+/// A weights file that cannot be read as `what`: an I/O error of kind `InvalidData` naming the
+/// file, not a configuration error (the configuration may be fine).
+fn broken_weights(file: &Path, what: &str, e: candle_core::Error) -> FeaturesError {
+    FeaturesError::io(
+        file,
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("broken {what}: {e}"),
+        ),
+    )
 }
 
 /// Reads and parses a JSON file.

@@ -53,6 +53,20 @@ pub enum StoreError {
         /// Newest version this build knows.
         supported: i64,
     },
+    /// The file exists but is not a zoorank store; it was not written to.
+    #[error("{path} is not a zoorank store: found {found}; nothing was written to it")]
+    NotAStore {
+        /// The file.
+        path: PathBuf,
+        /// What is there instead.
+        found: String,
+    },
+    /// There is no store at the path (or an empty file), and the command only reads.
+    #[error("no zoo store at {path} (a store is created by an import)")]
+    NoStore {
+        /// The path.
+        path: PathBuf,
+    },
     /// A stored JSON value could not be read back.
     #[error("corrupt stored value in {table}.{column}: {message}")]
     Corrupt {
@@ -119,6 +133,36 @@ pub enum ImportError {
     BadRows {
         /// Every bad row found.
         problems: Vec<RowProblem>,
+    },
+    /// The file cannot be parsed as CSV/TSV at all (or its header is not UTF-8).
+    #[error("{problem}")]
+    Unreadable {
+        /// Where and why.
+        problem: RowProblem,
+    },
+    /// A header names one column twice, so which one holds the values is ambiguous.
+    #[error("{path}:1: column '{name}' appears twice (columns {first} and {second}); rename one")]
+    DuplicateColumn {
+        /// The file.
+        path: PathBuf,
+        /// The repeated name.
+        name: String,
+        /// 1-based position of its first occurrence.
+        first: usize,
+        /// 1-based position of the second.
+        second: usize,
+    },
+    /// A matrix lists one model twice.
+    #[error("{path}:1: model '{model}' is listed twice (columns {first} and {second})")]
+    DuplicateModel {
+        /// The file.
+        path: PathBuf,
+        /// The model.
+        model: String,
+        /// 1-based position of its first occurrence.
+        first: usize,
+        /// 1-based position of the second.
+        second: usize,
     },
     /// Nothing importable was found.
     #[error("{path}: no rows to import")]

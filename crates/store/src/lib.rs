@@ -35,5 +35,5 @@ pub use import::{ImportOptions, ImportReport};
 pub use schema::SCHEMA_VERSION;
 pub use store::{
     run_key, Batch, BatchCounts, DatasetRow, DistanceRow, ModalityStats, ModelRow, RecordRow,
-    ScoreRow, Stats, Store, UpsertCounts,
+    RunIdentity, ScoreRow, Stats, Store, UpsertCounts,
 };

@@ -20,6 +20,20 @@ pub struct ModelRow {
     pub metadata: bool,
 }
 
+impl ModelRow {
+    /// A model known only by name (e.g. from a results file): no metadata.
+    pub fn named(name: impl Into<String>, modality: Option<Modality>) -> ModelRow {
+        ModelRow {
+            model: Model {
+                modality,
+                ..Model::named(name)
+            },
+            extra: serde_json::json!({}),
+            metadata: false,
+        }
+    }
+}
+
 /// A dataset to upsert. `None` fields keep what the store already has.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetRow {
@@ -31,6 +45,18 @@ pub struct DatasetRow {
     pub num_samples: Option<f64>,
     /// Number of classes.
     pub num_classes: Option<f64>,
+}
+
+impl DatasetRow {
+    /// A dataset known only by name and modality.
+    pub fn named(name: impl Into<String>, modality: Option<Modality>) -> DatasetRow {
+        DatasetRow {
+            name: name.into(),
+            modality,
+            num_samples: None,
+            num_classes: None,
+        }
+    }
 }
 
 /// A fine-tuning record to upsert. Natural key: (model, dataset, `run_key`).
@@ -155,6 +181,24 @@ pub struct Batch {
     pub scores: Vec<ScoreRow>,
     /// Distances.
     pub distances: Vec<DistanceRow>,
+    /// How records are told apart.
+    pub runs: RunIdentity,
+}
+
+/// How [`Store::apply`] tells fine-tuning records apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunIdentity {
+    /// (model, dataset, run key) names one run: a record with a stored key replaces the stored
+    /// values.
+    #[default]
+    RunKey,
+    /// Every distinct run is kept. A record whose measured values (accuracy, hyper-parameters,
+    /// runtime, PEFT method, curve) equal those of a stored run of the same model, dataset and
+    /// run key is that run, left unchanged; any other is a further run, stored under the run key
+    /// with `#2`, `#3`, ... appended. Re-applying the same records therefore changes nothing,
+    /// and a re-run is never overwritten.
+    EveryRun,
 }
 
 /// Per-table counts of an applied [`Batch`].
@@ -232,16 +276,33 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and migrates it to the current schema.
+    /// Opens the store at `path`, creating it when there is no file (or an empty one), and
+    /// migrates it to the current schema. For commands that write.
     ///
-    /// WAL journaling and foreign keys are on.
+    /// WAL journaling and foreign keys are on. An SQLite file with tables that are not a
+    /// zoorank store's is refused before anything is written to it ([`StoreError::NotAStore`]).
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
         Self::open_at_version(path, schema::SCHEMA_VERSION)
+    }
+
+    /// Opens an existing store and migrates it to the current schema; never creates one. For
+    /// commands that only read: a missing or empty file is [`StoreError::NoStore`] and a
+    /// foreign SQLite file [`StoreError::NotAStore`], and neither is written to.
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        match inspect(path)? {
+            Found::Store => Self::open(path),
+            Found::Nothing => Err(StoreError::NoStore {
+                path: path.to_path_buf(),
+            }),
+        }
     }
 
     /// Opens and migrates only up to `version` (for migration tests).
     #[doc(hidden)]
     pub fn open_at_version(path: impl AsRef<Path>, version: i64) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        inspect(path)?;
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -274,47 +335,38 @@ impl Store {
 
     /// Upserts models (one transaction).
     pub fn upsert_models(&mut self, rows: &[ModelRow]) -> Result<UpsertCounts, StoreError> {
-        let b = Batch {
-            models: rows.to_vec(),
-            ..Batch::default()
-        };
-        Ok(self.apply(&b)?.models)
+        self.apply_one(|b| b.models = rows.to_vec(), |c| c.models)
     }
 
     /// Upserts datasets (one transaction).
     pub fn upsert_datasets(&mut self, rows: &[DatasetRow]) -> Result<UpsertCounts, StoreError> {
-        let b = Batch {
-            datasets: rows.to_vec(),
-            ..Batch::default()
-        };
-        Ok(self.apply(&b)?.datasets)
+        self.apply_one(|b| b.datasets = rows.to_vec(), |c| c.datasets)
     }
 
-    /// Upserts fine-tuning records (one transaction).
+    /// Upserts fine-tuning records by run key (one transaction).
     pub fn upsert_records(&mut self, rows: &[RecordRow]) -> Result<UpsertCounts, StoreError> {
-        let b = Batch {
-            records: rows.to_vec(),
-            ..Batch::default()
-        };
-        Ok(self.apply(&b)?.records)
+        self.apply_one(|b| b.records = rows.to_vec(), |c| c.records)
     }
 
     /// Upserts scores (one transaction).
     pub fn upsert_scores(&mut self, rows: &[ScoreRow]) -> Result<UpsertCounts, StoreError> {
-        let b = Batch {
-            scores: rows.to_vec(),
-            ..Batch::default()
-        };
-        Ok(self.apply(&b)?.scores)
+        self.apply_one(|b| b.scores = rows.to_vec(), |c| c.scores)
     }
 
     /// Upserts distances (one transaction).
     pub fn upsert_distances(&mut self, rows: &[DistanceRow]) -> Result<UpsertCounts, StoreError> {
-        let b = Batch {
-            distances: rows.to_vec(),
-            ..Batch::default()
-        };
-        Ok(self.apply(&b)?.distances)
+        self.apply_one(|b| b.distances = rows.to_vec(), |c| c.distances)
+    }
+
+    /// Applies a batch of one kind of row and returns that kind's counts.
+    fn apply_one(
+        &mut self,
+        fill: impl FnOnce(&mut Batch),
+        counts: impl FnOnce(BatchCounts) -> UpsertCounts,
+    ) -> Result<UpsertCounts, StoreError> {
+        let mut batch = Batch::default();
+        fill(&mut batch);
+        Ok(counts(self.apply(&batch)?))
     }
 
     /// Stores (replacing) an embedding vector of `owner` (a model or dataset name) computed by
@@ -630,6 +682,73 @@ impl Store {
     }
 }
 
+/// What a path holds, as far as opening a store is concerned.
+enum Found {
+    /// No file, an empty file, or an SQLite file without tables: a store may be created there.
+    Nothing,
+    /// A zoorank store (of any schema version).
+    Store,
+}
+
+/// Looks at `path` through a read-only connection, so that a file that is not ours is refused
+/// with its bytes untouched (opening it for writing would already switch it to WAL).
+fn inspect(path: &Path) -> Result<Found, StoreError> {
+    use rusqlite::OpenFlags;
+    let not_a_store = |found: String| StoreError::NotAStore {
+        path: path.to_path_buf(),
+        found,
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Found::Nothing),
+        Ok(m) if m.is_dir() => return Err(not_a_store("a directory".into())),
+        Ok(m) if m.len() == 0 => return Ok(Found::Nothing),
+        _ => {}
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let tables: Vec<String> = match conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+             ORDER BY name",
+        )
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+    {
+        Ok(t) => t,
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(not_a_store("a file that is not an SQLite database".into()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if tables.is_empty() {
+        return Ok(Found::Nothing);
+    }
+    let ours = ["datasets", "models", "records"]
+        .iter()
+        .all(|t| tables.iter().any(|x| x == t));
+    if ours {
+        Ok(Found::Store)
+    } else {
+        const SHOW: usize = 8;
+        let mut names: Vec<&str> = tables.iter().take(SHOW).map(String::as_str).collect();
+        let more = tables.len().saturating_sub(SHOW);
+        let more = if more > 0 {
+            format!(", ... {more} more")
+        } else {
+            String::new()
+        };
+        names.sort();
+        Err(not_a_store(format!(
+            "an SQLite database with other tables ({}{more})",
+            names.join(", ")
+        )))
+    }
+}
+
 /// Name → id caches for one transaction.
 struct Ids {
     models: HashMap<String, i64>,
@@ -830,15 +949,17 @@ fn apply_tx(tx: &Transaction<'_>, batch: &Batch) -> Result<BatchCounts, StoreErr
     }
 
     {
-        let mut select = tx.prepare(
-            "SELECT id, accuracy, learning_rate, epochs, batch_size, train_runtime, peft_method,
-                    curve, source
-             FROM records WHERE model_id = ?1 AND dataset_id = ?2 AND run_key = ?3",
-        )?;
         let mut insert = tx.prepare(
             "INSERT INTO records(model_id, dataset_id, run_key, accuracy, learning_rate, epochs,
                                  batch_size, train_runtime, peft_method, curve, source)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?;
+        // Every stored run of (model, dataset) whose key is `?3` or `?3#n`.
+        let mut family = tx.prepare(
+            "SELECT id, run_key, accuracy, learning_rate, epochs, batch_size, train_runtime,
+                    peft_method, curve, source
+             FROM records WHERE model_id = ?1 AND dataset_id = ?2
+               AND (run_key = ?3 OR substr(run_key, 1, length(?3) + 1) = ?3 || '#')",
         )?;
         let mut update = tx.prepare(
             "UPDATE records SET accuracy = ?2, learning_rate = ?3, epochs = ?4, batch_size = ?5,
@@ -853,83 +974,54 @@ fn apply_tx(tx: &Transaction<'_>, batch: &Batch) -> Result<BatchCounts, StoreErr
             )?;
             let (m, _) = ids.model(tx, &r.model)?;
             let (d, _) = ids.dataset(tx, &r.dataset)?;
-            let curve = r
-                .curve
-                .as_ref()
-                .map(|c| serde_json::to_string(c).expect("a Vec<f64> always serialises"));
-            type Old = (
-                i64,
-                f64,
-                Option<f64>,
-                Option<f64>,
-                Option<f64>,
-                Option<f64>,
-                Option<String>,
-                Option<String>,
-                String,
-            );
-            let old: Option<Old> = select
-                .query_row(params![m, d, r.run_key], |x| {
-                    Ok((
-                        x.get(0)?,
-                        x.get(1)?,
-                        x.get(2)?,
-                        x.get(3)?,
-                        x.get(4)?,
-                        x.get(5)?,
-                        x.get(6)?,
-                        x.get(7)?,
-                        x.get(8)?,
-                    ))
-                })
-                .optional()?;
-            match old {
-                None => {
-                    insert.execute(params![
-                        m,
-                        d,
-                        r.run_key,
-                        r.accuracy,
-                        r.learning_rate,
-                        r.epochs,
-                        r.batch_size,
-                        r.train_runtime,
-                        r.peft_method,
-                        curve,
-                        r.source
-                    ])?;
-                    counts.records.add(Outcome::New);
-                }
-                Some(o) => {
-                    let same = same_f(Some(r.accuracy), Some(o.1))
-                        && same_f(r.learning_rate, o.2)
-                        && same_f(r.epochs, o.3)
-                        && same_f(r.batch_size, o.4)
-                        && same_f(r.train_runtime, o.5)
-                        && r.peft_method == o.6
-                        && curve == o.7
-                        && r.source == o.8;
-                    if same {
-                        counts.records.add(Outcome::Unchanged);
-                    } else {
+            let new = StoredRun::of(r);
+            let stored = family
+                .query_map(params![m, d, r.run_key], StoredRun::read)?
+                .collect::<Result<Vec<_>, _>>()?;
+            let outcome = match batch.runs {
+                RunIdentity::RunKey => match stored.iter().find(|o| o.key == r.run_key) {
+                    None => {
+                        new.insert(&mut insert, m, d, &r.run_key)?;
+                        Outcome::New
+                    }
+                    Some(o) if o.same_measure(&new) && o.source == new.source => Outcome::Unchanged,
+                    Some(o) => {
                         update.execute(params![
-                            o.0,
-                            r.accuracy,
-                            r.learning_rate,
-                            r.epochs,
-                            r.batch_size,
-                            r.train_runtime,
-                            r.peft_method,
-                            curve,
-                            r.source
+                            o.id,
+                            new.accuracy,
+                            new.learning_rate,
+                            new.epochs,
+                            new.batch_size,
+                            new.train_runtime,
+                            new.peft_method,
+                            new.curve,
+                            new.source
                         ])?;
-                        counts.records.add(Outcome::Updated);
+                        Outcome::Updated
+                    }
+                },
+                RunIdentity::EveryRun => {
+                    if stored.iter().any(|o| o.same_measure(&new)) {
+                        Outcome::Unchanged
+                    } else {
+                        let key = if stored.is_empty() {
+                            r.run_key.clone()
+                        } else {
+                            let last = stored
+                                .iter()
+                                .map(|o| o.ordinal(&r.run_key))
+                                .max()
+                                .unwrap_or(1);
+                            format!("{}#{}", r.run_key, last + 1)
+                        };
+                        new.insert(&mut insert, m, d, &key)?;
+                        Outcome::New
                     }
                 }
-            }
+            };
+            counts.records.add(outcome);
         }
     }
-
     {
         let mut select = tx.prepare(
             "SELECT id, value, runtime FROM scores WHERE model_id = ?1 AND dataset_id = ?2 AND method = ?3",
@@ -1007,4 +1099,96 @@ fn apply_tx(tx: &Transaction<'_>, batch: &Batch) -> Result<BatchCounts, StoreErr
         }
     }
     Ok(counts)
+}
+
+/// A record's values as stored (the curve as its JSON text).
+struct StoredRun {
+    id: i64,
+    key: String,
+    accuracy: f64,
+    learning_rate: Option<f64>,
+    epochs: Option<f64>,
+    batch_size: Option<f64>,
+    train_runtime: Option<f64>,
+    peft_method: Option<String>,
+    curve: Option<String>,
+    source: String,
+}
+
+impl StoredRun {
+    fn of(r: &RecordRow) -> StoredRun {
+        StoredRun {
+            id: 0,
+            key: r.run_key.clone(),
+            accuracy: r.accuracy,
+            learning_rate: r.learning_rate,
+            epochs: r.epochs,
+            batch_size: r.batch_size,
+            train_runtime: r.train_runtime,
+            peft_method: r.peft_method.clone(),
+            curve: r
+                .curve
+                .as_ref()
+                .map(|c| serde_json::to_string(c).expect("a Vec<f64> always serialises")),
+            source: r.source.clone(),
+        }
+    }
+
+    fn read(x: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
+        Ok(StoredRun {
+            id: x.get(0)?,
+            key: x.get(1)?,
+            accuracy: x.get(2)?,
+            learning_rate: x.get(3)?,
+            epochs: x.get(4)?,
+            batch_size: x.get(5)?,
+            train_runtime: x.get(6)?,
+            peft_method: x.get(7)?,
+            curve: x.get(8)?,
+            source: x.get(9)?,
+        })
+    }
+
+    /// Same measured values (where the row came from aside): the same run.
+    fn same_measure(&self, o: &StoredRun) -> bool {
+        same_f(Some(self.accuracy), Some(o.accuracy))
+            && same_f(self.learning_rate, o.learning_rate)
+            && same_f(self.epochs, o.epochs)
+            && same_f(self.batch_size, o.batch_size)
+            && same_f(self.train_runtime, o.train_runtime)
+            && self.peft_method == o.peft_method
+            && self.curve == o.curve
+    }
+
+    /// Which run of `base` this is: 1 for `base` itself, `n` for `base#n`.
+    fn ordinal(&self, base: &str) -> u64 {
+        self.key
+            .strip_prefix(base)
+            .and_then(|rest| rest.strip_prefix('#'))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1)
+    }
+
+    fn insert(
+        &self,
+        insert: &mut rusqlite::Statement<'_>,
+        model: i64,
+        dataset: i64,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        insert.execute(params![
+            model,
+            dataset,
+            key,
+            self.accuracy,
+            self.learning_rate,
+            self.epochs,
+            self.batch_size,
+            self.train_runtime,
+            self.peft_method,
+            self.curve,
+            self.source
+        ])?;
+        Ok(())
+    }
 }

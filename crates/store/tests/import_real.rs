@@ -6,30 +6,8 @@ use std::path::{Path, PathBuf};
 use zoorank_store::import::{self, ModelsCsvSpec, RecordsCsvSpec};
 use zoorank_store::{ImportError, ImportOptions, Store};
 
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-}
-
-const STRICT: ImportOptions = ImportOptions {
-    skip_bad_rows: false,
-    dry_run: false,
-};
-const LENIENT: ImportOptions = ImportOptions {
-    skip_bad_rows: true,
-    dry_run: false,
-};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() {
-            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-        }
-    }
-}
+mod common;
+use common::{copy_dir, data_dir, LENIENT, STRICT};
 
 #[test]
 fn image_zoo_strict_import_refuses_the_two_broken_score_lines_and_writes_nothing() {

@@ -63,8 +63,11 @@ pub enum ImportCommand {
     },
     /// Import any CSV of fine-tuning results; you name the columns.
     ///
-    /// Natural key of a record: (model, dataset, the hyper-parameter columns you name);
-    /// re-importing the same file changes nothing.
+    /// A record is identified by (model, dataset, the hyper-parameter columns you name). Rows
+    /// that share those but differ in their results (re-runs, or a hyper-parameter column you
+    /// did not name) are kept as separate runs, and the summary counts them; identical rows are
+    /// one run, so re-importing the same file changes nothing. --keep-last keeps only the last
+    /// row of each instead.
     ///
     /// Example: zoorank import records runs.csv --model-col model --dataset-col task --accuracy-col acc --lr-col lr
     Records(Box<RecordsArgs>),
@@ -117,6 +120,10 @@ pub struct RecordsArgs {
     /// Field delimiter (one character; `tab` for TSV).
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
     pub delimiter: u8,
+    /// Keep only the last row of each (model, dataset, named hyper-parameters), replacing a
+    /// stored run with the same key, instead of keeping every distinct row as its own run.
+    #[arg(long)]
+    pub keep_last: bool,
     #[command(flatten)]
     pub common: CommonImportArgs,
 }
@@ -154,9 +161,15 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
     }
 }
 
-/// Opens the store named by `--db`, with context on failure.
+/// Opens the store named by `--db` for a command that writes, creating it if there is none.
 pub fn open_store(db: &Path) -> anyhow::Result<Store> {
     Store::open(db).with_context(|| format!("opening the zoo store {}", db.display()))
+}
+
+/// Opens the existing store named by `--db` for a command that only reads: a missing file or
+/// one that is not a zoorank store is an error, and nothing is written to it.
+pub fn open_existing_store(db: &Path) -> anyhow::Result<Store> {
+    Store::open_existing(db).with_context(|| format!("opening the zoo store {}", db.display()))
 }
 
 /// Runs an import command.
@@ -188,6 +201,7 @@ pub fn run(cmd: ImportCommand, global: &Global) -> anyhow::Result<()> {
                 curve_col: a.curve_col.clone(),
                 modality: a.modality,
                 delimiter: Some(a.delimiter),
+                keep_last: a.keep_last,
             };
             (
                 a.file.display().to_string(),
@@ -232,11 +246,17 @@ pub fn print_report(what: &str, r: &ImportReport, dry_run: bool) -> anyhow::Resu
                 f.clone(),
                 n.to_string(),
                 r.duplicates.get(f).copied().unwrap_or(0).to_string(),
+                r.repeats_kept.get(f).copied().unwrap_or(0).to_string(),
             ]
         })
         .collect();
     output::println(output::table(
-        &["file", "rows read", "superseded repeats"],
+        &[
+            "file",
+            "rows read",
+            "repeats dropped",
+            "repeats kept as runs",
+        ],
         rows,
     ))?;
     if let Some(c) = &r.counts {
@@ -264,6 +284,9 @@ pub fn print_report(what: &str, r: &ImportReport, dry_run: bool) -> anyhow::Resu
     }
     for n in &r.notes {
         output::println(format!("note: {n}"))?;
+    }
+    for w in &r.warnings {
+        output::println(format!("warning: {w}"))?;
     }
     if !r.skipped.is_empty() {
         output::println(format!("skipped {} bad row(s):", r.skipped.len()))?;

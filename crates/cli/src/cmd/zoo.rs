@@ -1,6 +1,6 @@
 //! `zoorank zoo ...`: look at what the store holds.
 
-use crate::cmd::import::{open_store, parse_modality};
+use crate::cmd::import::{open_existing_store, parse_modality};
 use crate::global::Global;
 use crate::output::{self, opt_num};
 use clap::{Args, Subcommand};
@@ -109,7 +109,7 @@ pub struct RecordArgs {
 
 /// Runs a `zoo` command.
 pub fn run(cmd: ZooCommand, global: &Global) -> anyhow::Result<()> {
-    let mut store = open_store(&global.db)?;
+    let mut store = open_existing_store(&global.db)?;
     match cmd {
         ZooCommand::ClearCache { what, json } => {
             let (_, bytes) = store.blob_usage(what.prefix())?;

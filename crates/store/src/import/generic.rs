@@ -1,10 +1,12 @@
 //! Any CSV of fine-tuning results or model metadata: how a user brings a zoo zoorank has never
 //! seen. The caller names the columns; nothing else about the file is assumed.
 
-use super::table::{dedup_last, Problems, Table};
+use super::table::{dedup_last, AccuracyRange, Problems, Table};
 use super::transfergraph::merge_datasets;
-use super::{parse_python_list, ImportOptions, ImportReport};
-use crate::{run_key, Batch, DatasetRow, ImportError, ModelRow, RecordRow, RowProblem, Store};
+use super::{apply_parsed, parse_python_list, ImportOptions, ImportReport};
+use crate::{
+    run_key, Batch, DatasetRow, ImportError, ModelRow, RecordRow, RowProblem, RunIdentity, Store,
+};
 use std::collections::HashSet;
 use std::path::Path;
 use zoorank_core::{Modality, Model};
@@ -36,17 +38,23 @@ pub struct RecordsCsvSpec {
     pub modality: Option<Modality>,
     /// Field delimiter (`,` by default; `\t` for TSV).
     pub delimiter: Option<u8>,
+    /// Keep only the last row of each (model, dataset, hyper-parameter columns given), replacing
+    /// a stored run with the same key, instead of keeping every distinct row as its own run.
+    pub keep_last: bool,
 }
 
 /// Imports a results CSV described by `spec`. Models and datasets it names are created.
-/// Natural key of a record: (model, dataset, the hyper-parameter columns given).
+/// A record is identified by (model, dataset, the hyper-parameter columns given); distinct rows
+/// with the same identity are separate runs unless [`RecordsCsvSpec::keep_last`] is set (see
+/// the [module docs](super)).
 pub fn import_records(
     store: &mut Store,
     path: &Path,
     spec: &RecordsCsvSpec,
     opts: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let t = Table::read(path, spec.delimiter.unwrap_or(b','))?;
+    let mut problems = Problems::default();
+    let t = Table::read(path, spec.delimiter.unwrap_or(b','), &mut problems)?;
     let col = |name: &str| t.col(&[name]);
     let opt = |name: &Option<String>| -> Result<Option<usize>, ImportError> {
         name.as_deref().map(|n| t.col(&[n])).transpose()
@@ -61,7 +69,7 @@ pub fn import_records(
     let c_peft = opt(&spec.peft_col)?;
     let c_seed = opt(&spec.seed_col)?;
     let c_curve = opt(&spec.curve_col)?;
-    let mut problems = Problems::default();
+    let mut range = AccuracyRange::new(&t, c_acc);
     let mut recs = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<RecordRow, RowProblem> {
@@ -110,7 +118,10 @@ pub fn import_records(
             })
         })();
         match parsed {
-            Ok(r) => recs.push(r),
+            Ok(r) => {
+                range.note(row.line, r.accuracy);
+                recs.push(r)
+            }
             Err(p) => problems.push(p),
         }
     }
@@ -121,40 +132,27 @@ pub fn import_records(
     };
     report.rows_read.insert(t.file_name(), t.rows.len());
     report.skipped = problems.finish(opts.skip_bad_rows)?;
-    let (recs, dups) = dedup_last(recs, |r: &RecordRow| {
-        (r.model.clone(), r.dataset.clone(), r.run_key.clone())
-    });
-    if dups > 0 {
-        report.duplicates.insert(t.file_name(), dups);
-        report.notes.push(format!(
-            "{dups} rows repeat an earlier (model, dataset, hyper-parameters); the last row was kept \
-             (name a --seed-col or other hyper-parameter column if they are distinct runs)"
-        ));
-    }
-    let mut batch = Batch::default();
+    report.warnings.extend(range.warning(&t));
+    let recs = report.settle_records(&t.file_name(), recs, spec.keep_last);
+    let mut batch = Batch {
+        runs: if spec.keep_last {
+            RunIdentity::RunKey
+        } else {
+            RunIdentity::EveryRun
+        },
+        ..Batch::default()
+    };
     let mut models: Vec<String> = recs.iter().map(|r| r.model.clone()).collect();
     models.sort();
     models.dedup();
     if spec.modality.is_some() {
         for m in models {
-            batch.models.push(ModelRow {
-                model: Model {
-                    modality: spec.modality,
-                    ..Model::named(m)
-                },
-                extra: serde_json::json!({}),
-                metadata: false,
-            });
+            batch.models.push(ModelRow::named(m, spec.modality));
         }
     }
     batch.datasets = merge_datasets(
         recs.iter()
-            .map(|r| DatasetRow {
-                name: r.dataset.clone(),
-                modality: spec.modality,
-                num_samples: None,
-                num_classes: None,
-            })
+            .map(|r| DatasetRow::named(r.dataset.clone(), spec.modality))
             .collect(),
     );
     report.rows_imported.insert("records".into(), recs.len());
@@ -164,10 +162,7 @@ pub fn import_records(
             path: path.to_path_buf(),
         });
     }
-    if !opts.dry_run {
-        report.counts = Some(store.apply(&batch)?);
-    }
-    Ok(report)
+    apply_parsed(store, (batch, report), opts)
 }
 
 fn recs_empty(b: &Batch) -> bool {
@@ -195,7 +190,8 @@ pub fn import_models(
     spec: &ModelsCsvSpec,
     opts: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let t = Table::read(path, spec.delimiter.unwrap_or(b','))?;
+    let mut problems = Problems::default();
+    let t = Table::read(path, spec.delimiter.unwrap_or(b','), &mut problems)?;
     let c_id = t.col(&[spec.id_col.as_str()])?;
     let c_arch = t.opt_col(&["architectures", "architecture"]);
     let c_type = t.opt_col(&["model_type"]);
@@ -219,27 +215,12 @@ pub fn import_models(
     .into_iter()
     .flatten()
     .collect();
-    let mut problems = Problems::default();
     let mut rows = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<ModelRow, RowProblem> {
             t.check_width(row)?;
-            let architecture = match t.text(row, c_arch) {
-                None => None,
-                Some(s) => parse_python_list(s)
-                    .ok_or_else(|| t.problem(row, c_arch, format!("malformed list '{s}'")))?
-                    .into_iter()
-                    .next(),
-            };
-            let mut extra = serde_json::Map::new();
-            for (i, h) in t.header.iter().enumerate() {
-                if typed.contains(&i) || h.is_empty() {
-                    continue;
-                }
-                if let Some(v) = t.text(row, Some(i)) {
-                    extra.insert(h.clone(), serde_json::Value::String(v.to_string()));
-                }
-            }
+            let architecture = t.first_of_list(row, c_arch)?;
+            let extra = t.extra_cells(row, &typed);
             Ok(ModelRow {
                 model: Model {
                     name: t.req_text(row, c_id)?.to_string(),
@@ -275,12 +256,9 @@ pub fn import_models(
         report.duplicates.insert(t.file_name(), dups);
     }
     report.rows_imported.insert("models".into(), rows.len());
-    if !opts.dry_run {
-        let batch = Batch {
-            models: rows,
-            ..Batch::default()
-        };
-        report.counts = Some(store.apply(&batch)?);
-    }
-    Ok(report)
+    let batch = Batch {
+        models: rows,
+        ..Batch::default()
+    };
+    apply_parsed(store, (batch, report), opts)
 }

@@ -6,9 +6,16 @@
 //! [`ImportOptions::skip_bad_rows`] the good rows are imported and every skipped row is reported.
 //! The write itself is one SQLite transaction, so a killed process leaves the store as before.
 //!
-//! Repeated natural keys inside one import (e.g. the same (model, target, method) score twice)
-//! are not errors: the **last occurrence in file order wins** (a later line is a later run), and
-//! the report says how many rows were superseded.
+//! Fine-tuning records: **every distinct row is its own run**. Rows that share model, dataset and
+//! hyper-parameters but differ in what they measured (re-runs, or hyper-parameter columns not
+//! named) are all kept, and the report counts them ([`ImportReport::repeats_kept`]); a row
+//! identical to one already read or stored is the same run, so re-importing a file changes
+//! nothing. [`RecordsCsvSpec::keep_last`] keeps only the last row of each (model, dataset,
+//! hyper-parameters) instead.
+//!
+//! Other repeated natural keys inside one import (e.g. the same (model, target, method) score
+//! twice) are not errors: the **last occurrence in file order wins**, and the report says how
+//! many rows were superseded.
 
 mod generic;
 mod table;
@@ -43,8 +50,12 @@ pub struct ImportReport {
     pub rows_read: BTreeMap<String, usize>,
     /// Rows per kind after parsing and de-duplication (what was sent to the store).
     pub rows_imported: BTreeMap<String, usize>,
-    /// Rows superseded by a later row with the same natural key, per file.
+    /// Rows not stored as their own row, per file: superseded by a later row with the same
+    /// natural key, or (records) exact repeats of an earlier row.
     pub duplicates: BTreeMap<String, usize>,
+    /// Records kept as further runs of a (model, dataset, hyper-parameters) already seen in the
+    /// file, per file.
+    pub repeats_kept: BTreeMap<String, usize>,
     /// Rows skipped with `--skip-bad-rows`, with the reason.
     #[serde(serialize_with = "ser_problems")]
     pub skipped: Vec<RowProblem>,
@@ -52,6 +63,46 @@ pub struct ImportReport {
     pub counts: Option<BatchCounts>,
     /// Other remarks (e.g. how a source dataset was resolved).
     pub notes: Vec<String>,
+    /// Values imported but probably wrong (e.g. accuracies outside [0, 1]).
+    pub warnings: Vec<String>,
+}
+
+impl ImportReport {
+    /// Settles the records read from `file` (see [`table::settle_runs`]) and notes what was
+    /// dropped or kept as further runs.
+    pub(crate) fn settle_records(
+        &mut self,
+        file: &str,
+        recs: Vec<crate::RecordRow>,
+        keep_last: bool,
+    ) -> Vec<crate::RecordRow> {
+        let (recs, settled) = table::settle_runs(recs, keep_last);
+        if settled.dropped > 0 {
+            self.duplicates.insert(file.to_string(), settled.dropped);
+            self.notes.push(if keep_last {
+                format!(
+                    "{file}: {} rows repeat an earlier (model, dataset, hyper-parameters); the \
+                     last row of each was kept",
+                    settled.dropped
+                )
+            } else {
+                format!(
+                    "{file}: {} rows are exact repeats of an earlier row (same run)",
+                    settled.dropped
+                )
+            });
+        }
+        if settled.repeats_kept > 0 {
+            self.repeats_kept
+                .insert(file.to_string(), settled.repeats_kept);
+            self.notes.push(format!(
+                "{file}: {} rows repeat an earlier (model, dataset, hyper-parameters) with other \
+                 results and were kept as separate runs",
+                settled.repeats_kept
+            ));
+        }
+        recs
+    }
 }
 
 fn ser_problems<S: serde::Serializer>(p: &[RowProblem], s: S) -> Result<S::Ok, S::Error> {
@@ -66,6 +117,18 @@ fn ser_problems<S: serde::Serializer>(p: &[RowProblem], s: S) -> Result<S::Ok, S
         }))?;
     }
     seq.end()
+}
+
+/// Writes a parsed import in one transaction unless it is a dry run.
+fn apply_parsed(
+    store: &mut crate::Store,
+    (batch, mut report): (crate::Batch, ImportReport),
+    opts: ImportOptions,
+) -> Result<ImportReport, crate::ImportError> {
+    if !opts.dry_run {
+        report.counts = Some(store.apply(&batch)?);
+    }
+    Ok(report)
 }
 
 /// Parses a Python list literal of strings as written by pandas (`['a', 'b']`, `["it's"]`);

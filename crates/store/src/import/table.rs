@@ -1,7 +1,8 @@
 //! A CSV/TSV file read whole, with line numbers, header lookup by aliases and typed cells that
 //! report file, line and column on failure.
 
-use crate::{ImportError, Location, RowProblem};
+use crate::{ImportError, Location, RecordRow, RowProblem};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// One data row.
@@ -20,39 +21,70 @@ pub(crate) struct Table {
 
 impl Table {
     /// Reads a delimited file. Rows may have any number of fields (checked by the caller via
-    /// [`Table::check_width`]); a UTF-8 byte-order mark is ignored.
-    pub fn read(path: &Path, delimiter: u8) -> Result<Table, ImportError> {
-        let io = |e: std::io::Error| ImportError::Io {
+    /// [`Table::check_width`]); a UTF-8 byte-order mark is ignored. A data row that is not
+    /// valid UTF-8 is left out and named in `problems` (refused unless bad rows are skipped); a
+    /// header that is not, or that names one column twice, refuses the file.
+    pub fn read(path: &Path, delimiter: u8, problems: &mut Problems) -> Result<Table, ImportError> {
+        let bytes = std::fs::read(path).map_err(|e| ImportError::Io {
             path: path.to_path_buf(),
             source: e,
-        };
-        let bytes = std::fs::read(path).map_err(io)?;
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+        })?;
+        Table::parse(path, &bytes, delimiter, problems)
+    }
+
+    /// [`Table::read`] of bytes already in memory; `path` names them in messages.
+    pub fn parse(
+        path: &Path,
+        bytes: &[u8],
+        delimiter: u8,
+        problems: &mut Problems,
+    ) -> Result<Table, ImportError> {
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
             .flexible(true)
             .from_reader(bytes);
+        let at = |line: u64, message: String| RowProblem {
+            location: Location {
+                file: path.to_path_buf(),
+                line,
+                column: None,
+            },
+            message,
+        };
         let mut header: Option<Vec<String>> = None;
         let mut rows = Vec::new();
-        for rec in rdr.records() {
+        for rec in rdr.byte_records() {
             let rec = rec.map_err(|e| {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                ImportError::BadRows {
-                    problems: vec![RowProblem {
-                        location: Location {
-                            file: path.to_path_buf(),
-                            line,
-                            column: None,
-                        },
-                        message: format!("unreadable CSV: {e}"),
-                    }],
+                ImportError::Unreadable {
+                    problem: at(line, format!("unreadable CSV: {e}")),
                 }
             })?;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
-            let fields: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
+            let fields = match utf8_fields(&rec) {
+                Ok(f) => f,
+                Err((field, e)) => {
+                    let p = at(
+                        line,
+                        format!(
+                            "field {} is not valid UTF-8 (invalid byte {} bytes into the field)",
+                            field + 1,
+                            e.valid_up_to()
+                        ),
+                    );
+                    if header.is_none() {
+                        return Err(ImportError::Unreadable { problem: p });
+                    }
+                    problems.push(p);
+                    continue;
+                }
+            };
             if header.is_none() {
-                header = Some(fields.iter().map(|s| s.trim().to_string()).collect());
+                let h: Vec<String> = fields.iter().map(|s| s.trim().to_string()).collect();
+                check_unique(path, &h)?;
+                header = Some(h);
                 continue;
             }
             if fields.iter().all(|f| f.trim().is_empty()) {
@@ -187,6 +219,40 @@ impl Table {
         }
     }
 
+    /// The first item of a cell holding a Python list (`['BertModel']`), `None` when empty; a
+    /// malformed list is a problem naming the cell.
+    pub fn first_of_list(
+        &self,
+        row: &Row,
+        col: Option<usize>,
+    ) -> Result<Option<String>, RowProblem> {
+        match self.text(row, col) {
+            None => Ok(None),
+            Some(s) => super::parse_python_list(s)
+                .map(|v| v.into_iter().next())
+                .ok_or_else(|| self.problem(row, col, format!("malformed list '{s}'"))),
+        }
+    }
+
+    /// The non-empty cells of the named columns not in `typed`, by column name (kept as a
+    /// model's JSON `extra`).
+    pub fn extra_cells(
+        &self,
+        row: &Row,
+        typed: &HashSet<usize>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut extra = serde_json::Map::new();
+        for (i, h) in self.header.iter().enumerate() {
+            if typed.contains(&i) || h.is_empty() {
+                continue;
+            }
+            if let Some(v) = self.text(row, Some(i)) {
+                extra.insert(h.clone(), serde_json::Value::String(v.to_string()));
+            }
+        }
+        extra
+    }
+
     /// A required finite number.
     pub fn req_f64(&self, row: &Row, col: usize) -> Result<f64, RowProblem> {
         let s = self.req_text(row, col)?;
@@ -195,6 +261,38 @@ impl Table {
             _ => Err(self.problem(row, Some(col), format!("'{s}' is not a finite number"))),
         }
     }
+}
+
+fn utf8_fields(rec: &csv::ByteRecord) -> Result<Vec<String>, (usize, std::str::Utf8Error)> {
+    rec.iter()
+        .enumerate()
+        .map(|(i, f)| {
+            std::str::from_utf8(f)
+                .map(str::to_string)
+                .map_err(|e| (i, e))
+        })
+        .collect()
+}
+
+/// A header naming one column twice is ambiguous (which one holds the values?): refused,
+/// naming both positions. Empty names (an unnamed index column) may repeat.
+fn check_unique(path: &Path, header: &[String]) -> Result<(), ImportError> {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
+        if let Some(&first) = seen.get(h.as_str()) {
+            return Err(ImportError::DuplicateColumn {
+                path: path.to_path_buf(),
+                name: h.clone(),
+                first: first + 1,
+                second: i + 1,
+            });
+        }
+        seen.insert(h, i);
+    }
+    Ok(())
 }
 
 /// Collects problems; at the end either fails (strict) or hands them to the report.
@@ -242,4 +340,110 @@ pub(crate) fn dedup_last<T, K: std::hash::Hash + Eq + Clone>(
         }
     }
     (out.into_iter().flatten().collect(), superseded)
+}
+
+/// What [`settle_runs`] did with the records of one file.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settled {
+    /// Rows dropped: exact repeats of an earlier row (every run kept), or rows superseded by a
+    /// later one with the same key (last row kept).
+    pub dropped: usize,
+    /// Distinct rows kept as further runs of a (model, dataset, hyper-parameters) seen before.
+    pub repeats_kept: usize,
+}
+
+/// Settles a file's records: with `keep_last`, one record per (model, dataset, run key), the
+/// last in the file; otherwise every distinct row is its own run and only exact repeats (the
+/// same measured values) are dropped. The store then tells stored runs apart the same way
+/// ([`RunIdentity`](crate::RunIdentity)).
+pub(crate) fn settle_runs(recs: Vec<RecordRow>, keep_last: bool) -> (Vec<RecordRow>, Settled) {
+    let key = |r: &RecordRow| (r.model.clone(), r.dataset.clone(), r.run_key.clone());
+    if keep_last {
+        let (kept, dropped) = dedup_last(recs, key);
+        return (
+            kept,
+            Settled {
+                dropped,
+                repeats_kept: 0,
+            },
+        );
+    }
+    let bits = |v: Option<f64>| v.map(f64::to_bits);
+    let mut seen = HashSet::new();
+    let mut keys = HashSet::new();
+    let mut out = Vec::with_capacity(recs.len());
+    let mut settled = Settled::default();
+    for r in recs {
+        let measure = (
+            key(&r),
+            r.accuracy.to_bits(),
+            [
+                bits(r.learning_rate),
+                bits(r.epochs),
+                bits(r.batch_size),
+                bits(r.train_runtime),
+            ],
+            r.peft_method.clone(),
+            r.curve
+                .as_ref()
+                .map(|c| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>()),
+        );
+        if !seen.insert(measure) {
+            settled.dropped += 1;
+            continue;
+        }
+        if !keys.insert(key(&r)) {
+            settled.repeats_kept += 1;
+        }
+        out.push(r);
+    }
+    (out, settled)
+}
+
+/// Lines whose accuracy lies outside [0, 1], collected when the accuracy column is called
+/// accuracy (`accuracy`, `eval_accuracy`, `acc`, ...); other higher-is-better metrics (a
+/// correlation, a BLEU score) may lie anywhere.
+pub(crate) struct AccuracyRange {
+    col: usize,
+    checked: bool,
+    lines: Vec<u64>,
+}
+
+impl AccuracyRange {
+    /// Watches column `col` of `t`.
+    pub fn new(t: &Table, col: usize) -> AccuracyRange {
+        let n = t.header[col].to_ascii_lowercase();
+        AccuracyRange {
+            col,
+            checked: n.contains("accuracy") || n == "acc",
+            lines: Vec::new(),
+        }
+    }
+
+    /// Notes the accuracy read on `line`.
+    pub fn note(&mut self, line: u64, accuracy: f64) {
+        if self.checked && !(0.0..=1.0).contains(&accuracy) {
+            self.lines.push(line);
+        }
+    }
+
+    /// A warning naming the lines out of range, if any.
+    pub fn warning(&self, t: &Table) -> Option<String> {
+        const SHOW: usize = 10;
+        if self.lines.is_empty() {
+            return None;
+        }
+        let mut shown: Vec<String> = self.lines.iter().take(SHOW).map(u64::to_string).collect();
+        if self.lines.len() > SHOW {
+            shown.push(format!("... {} more", self.lines.len() - SHOW));
+        }
+        Some(format!(
+            "{}: {} value(s) of column '{}' lie outside [0, 1], expected for an accuracy \
+             (line(s) {}); imported as written",
+            t.file_name(),
+            self.lines.len(),
+            t.header[self.col],
+            shown.join(", ")
+        ))
+    }
 }

@@ -20,7 +20,8 @@
 //! - Repeated (model, target, method) scores (120 in the real image zoo, re-runs with slightly
 //!   different values): the last row in the file wins; the report counts them.
 //! - Records are keyed by (model, dataset, hyper-parameters: learning rate, epochs, batch size,
-//!   seed, PEFT method and its LoRA settings); a repeated key also keeps the last row.
+//!   seed, PEFT method and its LoRA settings); distinct rows with the same key are kept as
+//!   separate runs, exact repeats are one run.
 //! - A model's source dataset: models fine-tuned on scraped collections carry `dataset = hfpics`
 //!   and are named in the distance matrix by their label list (`"['corgi', 'husky']"`); the
 //!   source dataset is the `dataset` value when the distance files know it, else the `labels`
@@ -32,11 +33,11 @@
 //!   (not square), whose row names are not column names, that is asymmetric, or has negative
 //!   entries, is refused (with `--skip-bad-rows`, the rows present are imported).
 
-use super::table::{dedup_last, Problems, Row, Table};
-use super::{parse_python_list, ImportOptions, ImportReport};
+use super::table::{dedup_last, AccuracyRange, Problems, Row, Table};
+use super::{apply_parsed, ImportOptions, ImportReport};
 use crate::{
     run_key, Batch, DatasetRow, DistanceRow, ImportError, Location, ModelRow, RecordRow,
-    RowProblem, ScoreRow, Store,
+    RowProblem, RunIdentity, ScoreRow, Store,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -104,11 +105,7 @@ pub fn import_transfergraph(
     dir: &Path,
     opts: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let (batch, mut report) = parse_dir(dir, opts)?;
-    if !opts.dry_run {
-        report.counts = Some(store.apply(&batch)?);
-    }
-    Ok(report)
+    apply_parsed(store, parse_dir(dir, opts)?, opts)
 }
 
 fn file(dir: &Path, name: &str) -> Option<PathBuf> {
@@ -131,15 +128,18 @@ pub(crate) fn parse_dir(
         what: "fine-tuning records",
         expected: "records.csv".into(),
     })?;
-    let records = Table::read(&records_path, b',')?;
+    let mut problems = Problems::default();
+    let records = Table::read(&records_path, b',', &mut problems)?;
     let layout = detect(&records)?;
     let modality = layout.modality();
     let mut report = ImportReport {
         layout: layout.id().into(),
         ..ImportReport::default()
     };
-    let mut problems = Problems::default();
-    let mut batch = Batch::default();
+    let mut batch = Batch {
+        runs: RunIdentity::EveryRun,
+        ..Batch::default()
+    };
 
     // Distance matrices first: their names resolve the models' source datasets.
     let mut distance_files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -159,7 +159,7 @@ pub(crate) fn parse_dir(
     distance_files.sort();
     let mut known_names: HashSet<String> = HashSet::new();
     for path in &distance_files {
-        let t = Table::read(path, b',')?;
+        let t = Table::read(path, b',', &mut problems)?;
         report.files.push(t.file_name());
         report.rows_read.insert(t.file_name(), t.rows.len());
         let method = distance_method(path);
@@ -172,18 +172,15 @@ pub(crate) fn parse_dir(
         batch.distances.extend(rows);
     }
     for n in &known_names {
-        batch.datasets.push(DatasetRow {
-            name: n.clone(),
-            modality: Some(modality),
-            num_samples: None,
-            num_classes: None,
-        });
+        batch
+            .datasets
+            .push(DatasetRow::named(n.clone(), Some(modality)));
     }
 
     // Models.
     let mut known_models: Option<HashSet<String>> = None;
     if let Some(path) = file(dir, "model_config_dataset.csv") {
-        let t = Table::read(&path, b',')?;
+        let t = Table::read(&path, b',', &mut problems)?;
         report.files.push(t.file_name());
         report.rows_read.insert(t.file_name(), t.rows.len());
         let models = parse_models(&t, modality, &known_names, &mut problems, &mut report)?;
@@ -198,7 +195,7 @@ pub(crate) fn parse_dir(
 
     // Target features.
     if let Some(path) = file(dir, "target_dataset_features.csv") {
-        let t = Table::read(&path, b',')?;
+        let t = Table::read(&path, b',', &mut problems)?;
         report.files.push(t.file_name());
         report.rows_read.insert(t.file_name(), t.rows.len());
         let name = t.col(&["finetune_dataset", "dataset", "dataset_name"])?;
@@ -231,30 +228,20 @@ pub(crate) fn parse_dir(
     report
         .rows_read
         .insert(records.file_name(), records.rows.len());
-    let recs = parse_records(&records, known_models.as_ref(), &mut problems)?;
-    let (recs, dups) = dedup_last(recs, |r: &RecordRow| {
-        (r.model.clone(), r.dataset.clone(), r.run_key.clone())
-    });
-    if dups > 0 {
-        report.duplicates.insert(records.file_name(), dups);
-    }
+    let recs = parse_records(&records, known_models.as_ref(), &mut problems, &mut report)?;
+    let recs = report.settle_records(&records.file_name(), recs, false);
     let mut record_datasets: Vec<String> = recs.iter().map(|r| r.dataset.clone()).collect();
     record_datasets.sort();
     record_datasets.dedup();
     for d in record_datasets {
-        batch.datasets.push(DatasetRow {
-            name: d,
-            modality: Some(modality),
-            num_samples: None,
-            num_classes: None,
-        });
+        batch.datasets.push(DatasetRow::named(d, Some(modality)));
     }
     report.rows_imported.insert("records".into(), recs.len());
     batch.records = recs;
 
     // Scores.
     if let Some(path) = file(dir, "transferability_score_records.csv") {
-        let t = Table::read(&path, b',')?;
+        let t = Table::read(&path, b',', &mut problems)?;
         report.files.push(t.file_name());
         report.rows_read.insert(t.file_name(), t.rows.len());
         let scores = parse_scores(&t, known_models.as_ref(), &mut problems)?;
@@ -282,12 +269,7 @@ pub(crate) fn parse_dir(
         score_datasets.sort();
         score_datasets.dedup();
         for d in score_datasets {
-            batch.datasets.push(DatasetRow {
-                name: d,
-                modality: Some(modality),
-                num_samples: None,
-                num_classes: None,
-            });
+            batch.datasets.push(DatasetRow::named(d, Some(modality)));
         }
         report.rows_imported.insert("scores".into(), scores.len());
         batch.scores = scores;
@@ -482,15 +464,7 @@ fn parse_models(
         let parsed = (|| -> Result<ModelRow, RowProblem> {
             t.check_width(row)?;
             let name = t.req_text(row, c_model)?.to_string();
-            let architecture = match t.text(row, c_arch) {
-                None => None,
-                Some(s) => match parse_python_list(s) {
-                    Some(v) => v.into_iter().next(),
-                    None => {
-                        return Err(t.problem(row, c_arch, format!("malformed list '{s}'")));
-                    }
-                },
-            };
+            let architecture = t.first_of_list(row, c_arch)?;
             let src_raw = t.text(row, c_src).map(str::to_string);
             let labels = t.text(row, c_labels).map(str::to_string);
             let source_dataset = match (&src_raw, &labels) {
@@ -501,15 +475,7 @@ fn parse_models(
                 }
                 (s, _) => s.clone(),
             };
-            let mut extra = serde_json::Map::new();
-            for (i, h) in t.header.iter().enumerate() {
-                if typed.contains(&i) || h.is_empty() {
-                    continue;
-                }
-                if let Some(v) = t.text(row, Some(i)) {
-                    extra.insert(h.clone(), serde_json::Value::String(v.to_string()));
-                }
-            }
+            let mut extra = t.extra_cells(row, &typed);
             if let Some(s) = &src_raw {
                 extra.insert("dataset".into(), serde_json::Value::String(s.clone()));
             }
@@ -566,6 +532,7 @@ fn parse_records(
     t: &Table,
     known: Option<&HashSet<String>>,
     problems: &mut Problems,
+    report: &mut ImportReport,
 ) -> Result<Vec<RecordRow>, ImportError> {
     let c_model = t.col(&["model", "model_name"])?;
     let c_ds = t.col(&["finetuned_dataset", "dataset_name"])?;
@@ -583,6 +550,7 @@ fn parse_records(
         .filter(|(_, h)| h.starts_with("lora_"))
         .map(|(i, h)| (i, h.clone()))
         .collect();
+    let mut range = AccuracyRange::new(t, c_acc);
     let mut out = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<RecordRow, RowProblem> {
@@ -621,10 +589,14 @@ fn parse_records(
             })
         })();
         match parsed {
-            Ok(r) => out.push(r),
+            Ok(r) => {
+                range.note(row.line, r.accuracy);
+                out.push(r)
+            }
             Err(p) => problems.push(p),
         }
     }
+    report.warnings.extend(range.warning(t));
     Ok(out)
 }
 

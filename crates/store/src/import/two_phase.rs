@@ -12,16 +12,52 @@
 
 use super::table::{Problems, Table};
 use super::transfergraph::merge_datasets;
-use super::{ImportOptions, ImportReport};
+use super::{apply_parsed, ImportOptions, ImportReport};
 use crate::{
     Batch, DatasetRow, ImportError, Location, ModelRow, RecordRow, RowProblem, ScoreRow, Store,
 };
 use std::path::{Path, PathBuf};
-use zoorank_core::{Modality, Model};
+use zoorank_core::Modality;
 
 /// `--` in the files stands for `/` in Hugging Face ids.
 fn model_name(s: &str) -> String {
     s.trim().replace("--", "/")
+}
+
+/// Reads a tab-separated matrix whose header lists models: a repeated header is reported as
+/// the model it names.
+fn read_matrix(path: &Path, problems: &mut Problems) -> Result<Table, ImportError> {
+    Table::read(path, b'\t', problems).map_err(|e| match e {
+        ImportError::DuplicateColumn {
+            path,
+            name,
+            first,
+            second,
+        } => ImportError::DuplicateModel {
+            path,
+            model: model_name(&name),
+            first,
+            second,
+        },
+        e => e,
+    })
+}
+
+/// A model listed twice (also as `a--b` and `a/b`) would get two accuracies on every dataset:
+/// refused, naming it.
+fn check_models_unique(path: &Path, models: &[String]) -> Result<(), ImportError> {
+    let mut seen = std::collections::HashMap::new();
+    for (i, m) in models.iter().enumerate() {
+        if let Some(first) = seen.insert(m.as_str(), i) {
+            return Err(ImportError::DuplicateModel {
+                path: path.to_path_buf(),
+                model: m.clone(),
+                first: first + 1,
+                second: i + 1,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn modality_of(prefix: &str) -> Option<Modality> {
@@ -39,11 +75,7 @@ pub fn import_two_phase(
     dir: &Path,
     opts: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
-    let (batch, mut report) = parse_dir(dir, opts)?;
-    if !opts.dry_run {
-        report.counts = Some(store.apply(&batch)?);
-    }
-    Ok(report)
+    apply_parsed(store, parse_dir(dir, opts)?, opts)
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<PathBuf>, ImportError> {
@@ -89,7 +121,7 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
             .collect();
         report.files.push(name_of(&list_path));
         report.rows_read.insert(name_of(&list_path), datasets.len());
-        let t = Table::read(path, b'\t')?;
+        let t = read_matrix(path, &mut problems)?;
         report.files.push(fname.clone());
         report.rows_read.insert(fname.clone(), t.rows.len());
         if t.rows.len() != datasets.len() {
@@ -108,27 +140,16 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
             });
         }
         let models: Vec<String> = t.header.iter().map(|h| model_name(h)).collect();
+        check_models_unique(path, &models)?;
         for m in &models {
-            batch.models.push(ModelRow {
-                model: Model {
-                    modality,
-                    ..Model::named(m.clone())
-                },
-                extra: serde_json::json!({}),
-                metadata: false,
-            });
+            batch.models.push(ModelRow::named(m.clone(), modality));
         }
         for (row, ds) in t.rows.iter().zip(&datasets) {
             if let Err(p) = t.check_exact_width(row) {
                 problems.push(p);
                 continue;
             }
-            batch.datasets.push(DatasetRow {
-                name: ds.clone(),
-                modality,
-                num_samples: None,
-                num_classes: None,
-            });
+            batch.datasets.push(DatasetRow::named(ds.clone(), modality));
             for (j, m) in models.iter().enumerate() {
                 match t.req_f64(row, j) {
                     Ok(acc) => batch.records.push(RecordRow {
@@ -158,7 +179,11 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
             continue;
         };
         let modality = modality_of(prefix);
-        let t = Table::read(path, b'\t')?;
+        let t = read_matrix(path, &mut problems)?;
+        check_models_unique(
+            path,
+            &t.header.iter().map(|h| model_name(h)).collect::<Vec<_>>(),
+        )?;
         report.files.push(fname.clone());
         report.rows_read.insert(fname.clone(), t.rows.len());
         if t.rows.len() != 1 {
@@ -171,12 +196,9 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
                 message: format!("expected one row of LEEP scores, found {}", t.rows.len()),
             });
         }
-        batch.datasets.push(DatasetRow {
-            name: target.to_string(),
-            modality,
-            num_samples: None,
-            num_classes: None,
-        });
+        batch
+            .datasets
+            .push(DatasetRow::named(target.to_string(), modality));
         for row in t.rows.iter().take(1) {
             if let Err(p) = t.check_exact_width(row) {
                 problems.push(p);
@@ -184,14 +206,7 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
             }
             for (j, h) in t.header.iter().enumerate() {
                 let m = model_name(h);
-                batch.models.push(ModelRow {
-                    model: Model {
-                        modality,
-                        ..Model::named(m.clone())
-                    },
-                    extra: serde_json::json!({}),
-                    metadata: false,
-                });
+                batch.models.push(ModelRow::named(m.clone(), modality));
                 match t.req_f64(row, j) {
                     Ok(v) => batch.scores.push(ScoreRow {
                         model: m,

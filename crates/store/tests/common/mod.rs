@@ -1,0 +1,35 @@
+//! Helpers shared by the store's test binaries (each includes this module with `mod common;`).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use zoorank_store::ImportOptions;
+
+/// The published zoo data: `$ZOORANK_DATA`, default `../shared/data` beside the workspace.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("ZOORANK_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
+/// Any bad row refuses the import.
+pub const STRICT: ImportOptions = ImportOptions {
+    skip_bad_rows: false,
+    dry_run: false,
+};
+
+/// Bad rows are skipped and reported.
+pub const LENIENT: ImportOptions = ImportOptions {
+    skip_bad_rows: true,
+    dry_run: false,
+};
+
+/// Copies the files (not sub-directories) of `from` into `to`.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! A model directory's `config.json` and `model.safetensors` (header and data) on any bytes,
+//! separated by `common::SEPARATOR`: opening, reading a typed configuration and loading the
+//! weights must fail with an error, never panic.
+#![no_main]
+
+#[path = "common/mod.rs"]
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+use zoorank_features::ModelDir;
+
+/// The fields a BERT-like configuration is read through.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct Config {
+    hidden_size: usize,
+    num_hidden_layers: usize,
+    vocab_size: Option<usize>,
+    hidden_act: Option<String>,
+}
+
+fuzz_target!(|data: &[u8]| {
+    let parts = common::split(data, 2);
+    let dir = common::scratch("model-dir");
+    common::write(&dir, "config.json", parts[0]);
+    if let Some(weights) = parts.get(1) {
+        common::write(&dir, "model.safetensors", weights);
+    }
+    if let Ok(model) = ModelDir::open(&dir) {
+        let _ = model.typed_config::<Config>();
+        let _ = model.load_weights();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+});
