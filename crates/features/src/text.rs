@@ -612,12 +612,19 @@ fn load_tokenizer(
         TokenizerSource::TokenizerJson => true,
         TokenizerSource::VocabTxt => false,
     };
+    // The files named by `source`, or any tokenizer when `source` named none.
+    let missing = |named: &str, any: &str| FeaturesError::MissingFile {
+        dir: dir.path().to_path_buf(),
+        what: if source == TokenizerSource::Auto {
+            any
+        } else {
+            named
+        }
+        .into(),
+    };
     let (mut tok, path) = if use_json {
         if !json.is_file() {
-            return Err(FeaturesError::MissingFile {
-                dir: dir.path().to_path_buf(),
-                what: "tokenizer.json".into(),
-            });
+            return Err(missing("tokenizer.json", "tokenizer.json"));
         }
         let t = Tokenizer::from_file(&json).map_err(|e| FeaturesError::Tokenizer {
             path: json.clone(),
@@ -627,27 +634,19 @@ fn load_tokenizer(
     } else if byte_level_bpe {
         let (vocab, merges) = (dir.path().join("vocab.json"), dir.path().join("merges.txt"));
         if !vocab.is_file() || !merges.is_file() {
-            return Err(FeaturesError::MissingFile {
-                dir: dir.path().to_path_buf(),
-                what: if source == TokenizerSource::Auto {
-                    "tokenizer (tokenizer.json, or vocab.json and merges.txt)".into()
-                } else {
-                    "vocab.json and merges.txt".into()
-                },
-            });
+            return Err(missing(
+                "vocab.json and merges.txt",
+                "tokenizer (tokenizer.json, or vocab.json and merges.txt)",
+            ));
         }
         (byte_level_bpe_from_files(dir, &vocab, &merges)?, vocab)
     } else {
         let vocab = dir.path().join("vocab.txt");
         if !vocab.is_file() {
-            return Err(FeaturesError::MissingFile {
-                dir: dir.path().to_path_buf(),
-                what: if source == TokenizerSource::Auto {
-                    "tokenizer (tokenizer.json or vocab.txt)".into()
-                } else {
-                    "vocab.txt".into()
-                },
-            });
+            return Err(missing(
+                "vocab.txt",
+                "tokenizer (tokenizer.json or vocab.txt)",
+            ));
         }
         (wordpiece_from_vocab(dir, &vocab)?, vocab)
     };
