@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{copy_dir, fixtures, load, minilm_dir};
+use common::{copy_dir, fixtures, load, minilm_dir, write_file};
 use zoorank_features::dataset::{stratified_sample, Items};
 use zoorank_features::{
     domain, extract, extract_cached, CacheOutcome, Dataset, DatasetOptions, DirCache,
@@ -144,10 +144,10 @@ fn csv_and_jsonl_texts_give_the_same_features() {
         jsonl.push_str(&serde_json::json!({"text": t, "label": l}).to_string());
         jsonl.push('\n');
     }
-    std::fs::write(tmp.path().join("t.csv"), csv).unwrap();
-    std::fs::write(tmp.path().join("t.jsonl"), jsonl).unwrap();
-    let a = Dataset::open(tmp.path().join("t.csv"), &DatasetOptions::default()).unwrap();
-    let b = Dataset::open(tmp.path().join("t.jsonl"), &DatasetOptions::default()).unwrap();
+    let csv = write_file(tmp.path(), "t.csv", csv);
+    let jsonl = write_file(tmp.path(), "t.jsonl", jsonl);
+    let a = Dataset::open(csv, &DatasetOptions::default()).unwrap();
+    let b = Dataset::open(jsonl, &DatasetOptions::default()).unwrap();
     assert_eq!(a.class_names(), ["neg", "pos"]);
     assert_eq!(a.labels(), [1, 0, 1, 0]);
     assert_eq!(a.labels(), b.labels());
@@ -179,8 +179,8 @@ fn csv_and_jsonl_texts_give_the_same_features() {
         other => panic!("{other:?}"),
     }
     // A missing label column is named.
-    std::fs::write(tmp.path().join("bad.csv"), "text,y\nhello,1\n").unwrap();
-    let e = Dataset::open(tmp.path().join("bad.csv"), &DatasetOptions::default()).unwrap_err();
+    let bad = write_file(tmp.path(), "bad.csv", "text,y\nhello,1\n");
+    let e = Dataset::open(bad, &DatasetOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no label column \"label\""), "{e}");
 }
 
@@ -287,8 +287,8 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
         jsonl.push_str(&serde_json::json!({"sentence": t, "label": i % 3}).to_string());
         jsonl.push('\n');
     }
-    std::fs::write(tmp.path().join("t.jsonl"), jsonl).unwrap();
-    let ds = Dataset::open(tmp.path().join("t.jsonl"), &DatasetOptions::default()).unwrap();
+    let jsonl = write_file(tmp.path(), "t.jsonl", jsonl);
+    let ds = Dataset::open(jsonl, &DatasetOptions::default()).unwrap();
     let model = load(&minilm_dir());
     let fs = extract(
         Some(&model),
@@ -311,12 +311,11 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
 #[test]
 fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
     let tmp = tempfile::tempdir().unwrap();
-    let csv = tmp.path().join("two.csv");
-    std::fs::write(
-        &csv,
+    let csv = write_file(
+        tmp.path(),
+        "two.csv",
         "text,title,label,topic\nthe dog runs,a cat,pos,x\na boring film,the zoo,neg,x\ngreat model,slow dog,pos,y\nbad cats,good film,neg,y\n",
-    )
-    .unwrap();
+    );
     let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
     let (lo, opts) = (LoadOptions::default(), ExtractOptions::default());
     let mut cache = DirCache::new(tmp.path().join("cache"));

@@ -26,15 +26,22 @@ fn sentence_texts(sentences: &[serde_json::Value]) -> Vec<&str> {
         .collect()
 }
 
+/// `dir`'s text encoder with `pooling` (`None`: the checkpoint's default).
+fn with_pooling(dir: &ModelDir, pooling: Option<Pooling>) -> Result<TextEncoder, FeaturesError> {
+    TextEncoder::load(
+        dir,
+        &TextOptions {
+            pooling,
+            ..Default::default()
+        },
+    )
+}
+
 /// Encodes every reference sentence in one batch with `pooling` and compares features with
 /// `key`'s `pooled` reference and probabilities with its `probabilities`.
 fn check(model_dir: &str, key: &str, pooling: Option<Pooling>, pooled: &str) {
     let dir = ModelDir::open(fixtures().join(model_dir)).unwrap();
-    let options = TextOptions {
-        pooling,
-        ..Default::default()
-    };
-    let enc = TextEncoder::load(&dir, &options).unwrap();
+    let enc = with_pooling(&dir, pooling).unwrap();
     let r = reference();
     let sentences = r["sentences"].as_array().unwrap();
     let texts = sentence_texts(sentences);
@@ -82,15 +89,7 @@ fn distilbert_loads_through_model_dispatch_with_its_head() {
 #[test]
 fn distilbert_refuses_the_pooler_and_a_missing_head_tensor() {
     let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
-    let err = TextEncoder::load(
-        &dir,
-        &TextOptions {
-            pooling: Some(Pooling::Pooler),
-            ..Default::default()
-        },
-    )
-    .err()
-    .unwrap();
+    let err = with_pooling(&dir, Some(Pooling::Pooler)).err().unwrap();
     assert!(matches!(err, FeaturesError::MissingTensor { .. }), "{err}");
 
     // A classifier without its pre_classifier is a broken checkpoint: named, not guessed.
@@ -204,14 +203,7 @@ fn roberta_with_pooler_weights_still_defaults_to_cls() {
     let dir = ModelDir::open(tmp.path()).unwrap();
     let enc = TextEncoder::load(&dir, &TextOptions::default()).unwrap();
     assert_eq!(enc.pooling(), Pooling::Cls);
-    let pooled = TextEncoder::load(
-        &dir,
-        &TextOptions {
-            pooling: Some(Pooling::Pooler),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let pooled = with_pooling(&dir, Some(Pooling::Pooler)).unwrap();
     // Identity pooler: tanh of the CLS state.
     let (a, b) = (
         enc.forward(&["a cat"]).unwrap(),

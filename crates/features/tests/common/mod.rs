@@ -9,7 +9,7 @@ use zoorank_features::{
 };
 
 mod test_data;
-pub use test_data::{copy_dir, minilm_dir};
+pub use test_data::{copy_dir, minilm_dir, write_file};
 
 /// The committed fixtures: tiny checkpoints, `digits` PNGs, arrays and reference JSON.
 pub fn fixtures() -> PathBuf {

@@ -1,5 +1,5 @@
 //! Test data the CLI's tests use too (they include this file by path): where the test copy of
-//! all-MiniLM-L6-v2 lives and how to fetch it, and copying fixture directories.
+//! all-MiniLM-L6-v2 lives and how to fetch it, writing files and copying fixture directories.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,13 @@ pub fn minilm_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// Writes `contents` to the file `name` in `dir`; its path.
+pub fn write_file(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
 }
 
 /// Copies the directory tree `src` to `dst`.
