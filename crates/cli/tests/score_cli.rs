@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::zoorank;
+use common::{json, write_file, zoorank};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -44,35 +44,14 @@ fn score_matches_reference_on_gaussian_n_below_d_and_collinear() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
     for case in ["gaussian", "n_lt_d", "collinear"] {
-        let out = score_cmd(&db, data(case, "x"), data(case, "y"))
-            .arg("--source-probs")
-            .arg(data(case, "p"))
-            .args(["--method", "logme,hscore,leep,NCE", "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{case}: {}",
-            String::from_utf8_lossy(&out.stderr)
+        let got = score_json(
+            &db,
+            &data(case, "x"),
+            &data(case, "y"),
+            Some(&data(case, "p")),
+            "logme,hscore,leep,NCE",
         );
-        let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let want = expected(case);
-        for (id, tol) in [
-            ("logme", 1e-4),
-            ("h-score", 1e-6),
-            ("leep", 1e-6),
-            ("nce", 1e-6),
-        ] {
-            let g = got[id]["value"]
-                .as_f64()
-                .unwrap_or_else(|| panic!("{case}: no {id} in {got}"));
-            let w = want[id].as_f64().unwrap();
-            assert!(
-                (g - w).abs() <= tol * w.abs(),
-                "{case}/{id}: got {g}, reference {w}"
-            );
-            assert!(got[id]["seconds"].as_f64().unwrap() >= 0.0);
-        }
+        assert_matches_reference(case, &got);
         assert_eq!(got.as_object().unwrap().len(), 4, "{case}: {got}");
     }
 }
@@ -80,20 +59,14 @@ fn score_matches_reference_on_gaussian_n_below_d_and_collinear() {
 #[test]
 fn method_all_runs_every_method_whose_inputs_are_given() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = score_cmd(
-        &tmp.path().join("zoo.db"),
-        data("gaussian", "x"),
-        data("gaussian", "y"),
-    )
-    .args(["--method", "all", "--json"])
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let got = json(
+        score_cmd(
+            &tmp.path().join("zoo.db"),
+            data("gaussian", "x"),
+            data("gaussian", "y"),
+        )
+        .args(["--method", "all", "--json"]),
     );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let obj = got.as_object().unwrap();
     assert_eq!(obj.len(), 11, "features-only methods: {got}");
     assert!(!obj.contains_key("leep") && obj.contains_key("reg-h-score"));
@@ -102,48 +75,48 @@ fn method_all_runs_every_method_whose_inputs_are_given() {
 #[test]
 fn nan_features_are_refused_with_an_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let csv = tmp.path().join("x.csv");
-    std::fs::write(&csv, "a,b\n1.0,2.0\n3.0,nan\n0.5,0.1\n2.0,2.5\n").unwrap();
-    let labels = tmp.path().join("y.csv");
-    std::fs::write(&labels, "0\n0\n1\n1\n").unwrap();
-    score_cmd(&tmp.path().join("zoo.db"), &csv, &labels)
-        .args(["--method", "logme"])
-        .assert()
+    let csv = write_file(
+        tmp.path(),
+        "x.csv",
+        "a,b\n1.0,2.0\n3.0,nan\n0.5,0.1\n2.0,2.5\n",
+    );
+    let labels = write_file(tmp.path(), "y.csv", "0\n0\n1\n1\n");
+    refused_as_not_finite_at(
+        score_cmd(&tmp.path().join("zoo.db"), &csv, &labels).args(["--method", "logme"]),
+        "row 1, column 1",
+    );
+}
+
+/// Runs `c` and asserts that it fails with exit code 1 naming a non-finite value at `position`.
+fn refused_as_not_finite_at(c: &mut assert_cmd::Command, position: &str) {
+    c.assert()
         .failure()
         .code(1)
-        .stderr(
-            predicate::str::contains("not finite").and(predicate::str::contains("row 1, column 1")),
-        );
+        .stderr(predicate::str::contains("not finite").and(predicate::str::contains(position)));
 }
 
 #[test]
 fn bad_requests_fail_clearly() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
+    // Features of the gaussian case with the labels of `labels_case`.
+    let refused = |labels_case: &str, args: &[&str]| {
+        score_cmd(&db, data("gaussian", "x"), data(labels_case, "y"))
+            .args(args)
+            .assert()
+            .failure()
+    };
     // Unknown method.
-    score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
-        .args(["--method", "logmee"])
-        .assert()
-        .failure()
+    refused("gaussian", &["--method", "logmee"])
         .stderr(predicate::str::contains("unknown score method `logmee`"));
     // LEEP without probabilities.
-    score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
-        .args(["--method", "leep"])
-        .assert()
-        .failure()
+    refused("gaussian", &["--method", "leep"])
         .stderr(predicate::str::contains("needs --source-probs"));
     // Labels of another length.
-    score_cmd(&db, data("gaussian", "x"), data("n_lt_d", "y"))
-        .args(["--method", "logme"])
-        .assert()
-        .failure()
+    refused("n_lt_d", &["--method", "logme"])
         .stderr(predicate::str::contains("300 rows but there are 40 labels"));
     // --store without --model.
-    score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
-        .args(["--store", "--dataset", "d"])
-        .assert()
-        .failure()
-        .code(2);
+    refused("gaussian", &["--store", "--dataset", "d"]).code(2);
 }
 
 #[test]
@@ -212,15 +185,11 @@ fn score_json(
     if let Some(p) = probs {
         cmd.arg("--source-probs").arg(p);
     }
-    let out = cmd.args(["--method", methods, "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    json(cmd.args(["--method", methods, "--json"]))
 }
 
+/// LogME (relative tolerance 1e-4), H-score, LEEP and NCE (1e-6) of `got` are `case`'s
+/// reference values, each with its timing.
 fn assert_matches_reference(case: &str, got: &serde_json::Value) {
     let want = expected(case);
     for (id, tol) in [
@@ -229,12 +198,15 @@ fn assert_matches_reference(case: &str, got: &serde_json::Value) {
         ("leep", 1e-6),
         ("nce", 1e-6),
     ] {
-        let g = got[id]["value"].as_f64().unwrap();
+        let g = got[id]["value"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{case}: no {id} in {got}"));
         let w = want[id].as_f64().unwrap();
         assert!(
             (g - w).abs() <= tol * w.abs(),
             "{case}/{id}: got {g}, reference {w}"
         );
+        assert!(got[id]["seconds"].as_f64().unwrap() >= 0.0);
     }
 }
 
@@ -330,12 +302,7 @@ fn wrong_dtype_rank_or_length_fails_with_what_and_where() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
     let run = |features: &Path, labels: &Path, probs: Option<&Path>, method: &str| {
-        let mut cmd = zoorank(&db);
-        cmd.arg("score")
-            .arg("--features")
-            .arg(features)
-            .arg("--labels")
-            .arg(labels);
+        let mut cmd = score_cmd(&db, features, labels);
         if let Some(p) = probs {
             cmd.arg("--source-probs").arg(p);
         }
@@ -389,14 +356,11 @@ fn nan_in_npy_features_is_refused_with_its_position() {
             .flat_map(|v| v.to_le_bytes())
             .collect::<Vec<u8>>(),
     );
-    score_cmd(&tmp.path().join("zoo.db"), &xf, data("gaussian", "y"))
-        .args(["--method", "logme,hscore"])
-        .assert()
-        .failure()
-        .code(1)
-        .stderr(
-            predicate::str::contains("not finite").and(predicate::str::contains("row 7, column 3")),
-        );
+    refused_as_not_finite_at(
+        score_cmd(&tmp.path().join("zoo.db"), &xf, data("gaussian", "y"))
+            .args(["--method", "logme,hscore"]),
+        "row 7, column 3",
+    );
 }
 
 #[test]

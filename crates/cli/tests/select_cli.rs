@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{data_dir, json, zoorank};
+use common::{data_dir, import_two_phase, json, zoorank};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -14,11 +14,7 @@ fn curves() -> PathBuf {
 fn recall_on_multirc_after_importing_two_phase_recalls_albert() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    zoorank(&db)
-        .args(["import", "two-phase"])
-        .arg(data_dir().join("two-phase"))
-        .assert()
-        .success();
+    import_two_phase(&db);
     let r = json(zoorank(&db).args(["recall", "--target", "multirc", "--top", "10", "--json"]));
     let ranking = r["ranking"].as_array().unwrap();
     let albert = ranking
@@ -55,17 +51,14 @@ fn cluster_from_two_phase_reports_both_silhouettes() {
 fn select_replays_real_curves_and_explains_bad_usage() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("absent.db");
+    let select_iris_by_replay = || {
+        let mut c = zoorank(&db);
+        c.args(["select", "--target", "iris", "--trainer", "replay"]);
+        c
+    };
     let r = json(
-        zoorank(&db)
-            .args([
-                "select",
-                "--target",
-                "iris",
-                "--trainer",
-                "replay",
-                "--json",
-                "--curves",
-            ])
+        select_iris_by_replay()
+            .args(["--json", "--curves"])
             .arg(curves()),
     );
     assert_eq!(r["selected"], "rp-relu-512");
@@ -76,16 +69,8 @@ fn select_replays_real_curves_and_explains_bad_usage() {
         !db.exists(),
         "select must not create a store it does not need"
     );
-    zoorank(&db)
-        .args([
-            "select",
-            "--target",
-            "iris",
-            "--trainer",
-            "replay",
-            "--models",
-            "raw",
-        ])
+    select_iris_by_replay()
+        .args(["--models", "raw"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains("--trainer replay needs --curves"));

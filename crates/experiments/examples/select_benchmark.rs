@@ -24,24 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |o: &zoorank_select::fine::SelectionOutcome| o.selected_test_accuracy.unwrap_or(f64::NAN);
     let mut sums = [0.0f64; 8];
     for r in &rows {
-        println!(
-            "| {} | {} | {:.3} | {:.3} ({}) / {} | {:.3} ({}) / {} | {:.3} ({}) / {} | {:.3} ({}) / {} |",
-            r.target,
-            r.candidates,
-            r.best_test,
-            t(&r.brute_force),
-            r.brute_force.selected,
-            r.brute_force.epochs,
-            t(&r.successive_halving),
-            r.successive_halving.selected,
-            r.successive_halving.epochs,
-            t(&r.trends),
-            r.trends.selected,
-            r.trends.epochs,
-            t(&r.trends_reference),
-            r.trends_reference.selected,
-            r.trends_reference.epochs,
-        );
+        let mut line = format!("| {} | {} | {:.3} |", r.target, r.candidates, r.best_test);
         for (i, o) in [
             &r.brute_force,
             &r.successive_halving,
@@ -51,9 +34,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .iter()
         .enumerate()
         {
+            line += &format!(" {:.3} ({}) / {} |", t(o), o.selected, o.epochs);
             sums[2 * i] += r.best_test - t(o);
             sums[2 * i + 1] += o.epochs as f64;
         }
+        println!("{line}");
     }
     let n = rows.len() as f64;
     println!(

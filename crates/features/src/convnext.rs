@@ -17,12 +17,14 @@ use candle_core::{Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
+use crate::usize_default;
+
 /// The fields of a ConvNeXt `config.json` this implementation reads (defaults: convnext-tiny).
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Config {
-    #[serde(default = "d3")]
+    #[serde(default = "usize_default::<3>")]
     pub num_channels: usize,
-    #[serde(default = "d4")]
+    #[serde(default = "usize_default::<4>")]
     pub patch_size: usize,
     #[serde(default = "tiny_sizes")]
     pub hidden_sizes: Vec<usize>,
@@ -32,19 +34,10 @@ pub(crate) struct Config {
     pub hidden_act: String,
     #[serde(default = "eps12")]
     pub layer_norm_eps: f64,
-    #[serde(default = "d224")]
+    #[serde(default = "usize_default::<224>")]
     pub image_size: usize,
 }
 
-fn d3() -> usize {
-    3
-}
-fn d4() -> usize {
-    4
-}
-fn d224() -> usize {
-    224
-}
 fn tiny_sizes() -> Vec<usize> {
     vec![96, 192, 384, 768]
 }

@@ -17,45 +17,29 @@ use candle_core::{DType, Module, Tensor, D};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
+use crate::usize_default;
+
 /// The fields of a DistilBERT `config.json` this implementation reads.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct Config {
-    #[serde(default = "d30522")]
+    #[serde(default = "usize_default::<30522>")]
     pub vocab_size: usize,
-    #[serde(default = "d768")]
+    #[serde(default = "usize_default::<768>")]
     pub dim: usize,
-    #[serde(default = "d6")]
+    #[serde(default = "usize_default::<6>")]
     pub n_layers: usize,
-    #[serde(default = "d12")]
+    #[serde(default = "usize_default::<12>")]
     pub n_heads: usize,
-    #[serde(default = "d3072")]
+    #[serde(default = "usize_default::<3072>")]
     pub hidden_dim: usize,
     #[serde(default = "gelu")]
     pub activation: String,
-    #[serde(default = "d512")]
+    #[serde(default = "usize_default::<512>")]
     pub max_position_embeddings: usize,
     #[serde(default)]
     pub pad_token_id: usize,
 }
 
-fn d30522() -> usize {
-    30522
-}
-fn d768() -> usize {
-    768
-}
-fn d6() -> usize {
-    6
-}
-fn d12() -> usize {
-    12
-}
-fn d3072() -> usize {
-    3072
-}
-fn d512() -> usize {
-    512
-}
 fn gelu() -> String {
     "gelu".into()
 }

@@ -45,6 +45,13 @@ pub use vision::{ImageProcessor, ResizeTo, VisionEncoder};
 pub const SUPPORTED_MODEL_TYPES: &[&str] =
     &["bert", "distilbert", "roberta", "vit", "resnet", "convnext"];
 
+/// The default of a `usize` field of a Hugging Face `config.json`, for serde:
+/// `#[serde(default = "usize_default::<768>")]` (one function for every default rather than one
+/// per number).
+pub(crate) const fn usize_default<const N: usize>() -> usize {
+    N
+}
+
 /// What a model reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum InputKind {
@@ -180,27 +187,9 @@ impl Extracted {
         probabilities: Option<&candle_core::Tensor>,
     ) -> Result<Self> {
         let (n, dim) = features.dims2()?;
-        let features: Vec<f32> = features.flatten_all()?.to_vec1()?;
-        if let Some(i) = features.iter().position(|v| !v.is_finite()) {
-            return Err(FeaturesError::NonFinite {
-                model: model.to_path_buf(),
-                what: "features",
-                sample: i / dim.max(1),
-            });
-        }
+        let features = finite_rows(model, "features", features)?;
         let (num_classes, probabilities) = match probabilities {
-            Some(p) => {
-                let (_, c) = p.dims2()?;
-                let v: Vec<f32> = p.flatten_all()?.to_vec1()?;
-                if let Some(i) = v.iter().position(|v| !v.is_finite()) {
-                    return Err(FeaturesError::NonFinite {
-                        model: model.to_path_buf(),
-                        what: "probabilities",
-                        sample: i / c.max(1),
-                    });
-                }
-                (c, v)
-            }
+            Some(p) => (p.dims2()?.1, finite_rows(model, "probabilities", p)?),
             None => (0, Vec::new()),
         };
         Ok(Self {
@@ -233,5 +222,20 @@ impl Extracted {
         self.features.extend(other.features);
         self.probabilities.extend(other.probabilities);
         Ok(())
+    }
+}
+
+/// The values of the 2-D tensor `t`, row-major; [`FeaturesError::NonFinite`] names the first
+/// sample (row) of `model`'s `what` holding a NaN or an infinity.
+fn finite_rows(model: &Path, what: &'static str, t: &candle_core::Tensor) -> Result<Vec<f32>> {
+    let (_, width) = t.dims2()?;
+    let values: Vec<f32> = t.flatten_all()?.to_vec1()?;
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(FeaturesError::NonFinite {
+            model: model.to_path_buf(),
+            what,
+            sample: i / width.max(1),
+        }),
+        None => Ok(values),
     }
 }

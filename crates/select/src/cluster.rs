@@ -27,7 +27,7 @@
 //! hierarchical, agglomerative clustering algorithms", arXiv:1109.2378, 2011. D. Arthur,
 //! S. Vassilvitskii, "k-means++: the advantages of careful seeding", SODA 2007.
 
-use crate::error::{Result, SelectError};
+use crate::error::{ensure_param, Result, SelectError};
 use crate::similarity::ModelDistances;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -135,13 +135,12 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
 /// # Errors
 /// [`SelectError::InvalidParameter`] for a negative or non-finite threshold.
 pub fn hierarchical(dist: &ModelDistances, threshold: f64) -> Result<Clustering> {
-    if !threshold.is_finite() || threshold < 0.0 {
-        return Err(SelectError::InvalidParameter {
-            name: "threshold",
-            value: threshold.to_string(),
-            reason: "the distance threshold must be finite and >= 0",
-        });
-    }
+    ensure_param(
+        threshold.is_finite() && threshold >= 0.0,
+        "threshold",
+        threshold,
+        "the distance threshold must be finite and >= 0",
+    )?;
     let n = dist.len();
     let merges = average_linkage(dist);
     // Union-find over the 2n - 1 dendrogram nodes.
@@ -284,20 +283,18 @@ pub fn kmeans_from_centers(
 /// [`SelectError::InvalidParameter`] when `k == 0`, `k > points.len()` or `n_init == 0`;
 /// errors of [`kmeans_from_centers`].
 pub fn kmeans(points: &[Vec<f64>], params: KMeansParams) -> Result<FittedKMeans> {
-    if params.k == 0 || params.k > points.len() {
-        return Err(SelectError::InvalidParameter {
-            name: "k",
-            value: params.k.to_string(),
-            reason: "k-means needs 1 <= k <= number of points",
-        });
-    }
-    if params.n_init == 0 {
-        return Err(SelectError::InvalidParameter {
-            name: "n_init",
-            value: "0".into(),
-            reason: "at least one restart is needed",
-        });
-    }
+    ensure_param(
+        params.k > 0 && params.k <= points.len(),
+        "k",
+        params.k,
+        "k-means needs 1 <= k <= number of points",
+    )?;
+    ensure_param(
+        params.n_init > 0,
+        "n_init",
+        params.n_init,
+        "at least one restart is needed",
+    )?;
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let mut best: Option<FittedKMeans> = None;
     for _ in 0..params.n_init {

@@ -103,3 +103,22 @@ impl SelectError {
 
 /// Result alias of this crate.
 pub type Result<T, E = SelectError> = std::result::Result<T, E>;
+
+/// `Ok(())` when `valid`, else [`SelectError::InvalidParameter`] naming the parameter, its value
+/// (formatted only then) and why it is invalid: parameter checks read as a list of conditions.
+pub(crate) fn ensure_param(
+    valid: bool,
+    name: &'static str,
+    value: impl ToString,
+    reason: &'static str,
+) -> Result<()> {
+    if valid {
+        Ok(())
+    } else {
+        Err(SelectError::InvalidParameter {
+            name,
+            value: value.to_string(),
+            reason,
+        })
+    }
+}

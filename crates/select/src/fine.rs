@@ -32,7 +32,7 @@
 //! count 0.5 epoch each, as in the paper — see [`SelectionOutcome::total_epochs`]) and in
 //! seconds (as the trainer reports them).
 
-use crate::error::{Result, SelectError};
+use crate::error::{ensure_param, Result, SelectError};
 use crate::trainer::{EpochRecord, Trainer};
 use crate::trends::FinalPredictor;
 use serde::Serialize;
@@ -88,28 +88,24 @@ impl SelectParams {
     }
 
     fn validate(&self) -> Result<()> {
-        if self.max_epochs == 0 {
-            return Err(SelectError::InvalidParameter {
-                name: "max_epochs",
-                value: "0".into(),
-                reason: "must be at least 1",
-            });
-        }
-        if self.epochs_per_round == 0 {
-            return Err(SelectError::InvalidParameter {
-                name: "epochs_per_round",
-                value: "0".into(),
-                reason: "must be at least 1",
-            });
-        }
-        if !(self.threshold >= 0.0 && self.threshold < 1.0) {
-            return Err(SelectError::InvalidParameter {
-                name: "threshold",
-                value: self.threshold.to_string(),
-                reason: "the relative threshold must be in [0, 1)",
-            });
-        }
-        Ok(())
+        ensure_param(
+            self.max_epochs > 0,
+            "max_epochs",
+            self.max_epochs,
+            "must be at least 1",
+        )?;
+        ensure_param(
+            self.epochs_per_round > 0,
+            "epochs_per_round",
+            self.epochs_per_round,
+            "must be at least 1",
+        )?;
+        ensure_param(
+            self.threshold >= 0.0 && self.threshold < 1.0,
+            "threshold",
+            self.threshold,
+            "the relative threshold must be in [0, 1)",
+        )
     }
 }
 

@@ -39,7 +39,7 @@
 //! charges a proxy computation as 0.5 epoch of fine-tuning.
 
 use crate::cluster::Clustering;
-use crate::error::{Result, SelectError};
+use crate::error::{ensure_param, Result, SelectError};
 use crate::matrix::PerformanceMatrix;
 use crate::similarity::ModelDistances;
 use serde::Serialize;
@@ -217,13 +217,12 @@ where
             });
         }
     }
-    if params.top == 0 {
-        return Err(SelectError::InvalidParameter {
-            name: "top",
-            value: "0".into(),
-            reason: "recall must keep at least one model",
-        });
-    }
+    ensure_param(
+        params.top > 0,
+        "top",
+        params.top,
+        "recall must keep at least one model",
+    )?;
     let mean: Vec<f64> = (0..n)
         .map(|m| matrix.mean_accuracy(m).unwrap_or(0.0))
         .collect();

@@ -18,7 +18,7 @@
 //! Reference: J. Cui, W. Shi, H. Tao, W. Lu, X. Du, "A Two-Phase Recall-and-Select Framework
 //! for Fast Model Selection", ICDE 2024.
 
-use crate::error::{Result, SelectError};
+use crate::error::{ensure_param, Result, SelectError};
 use crate::matrix::PerformanceMatrix;
 
 /// Default number of largest gaps averaged.
@@ -112,13 +112,12 @@ pub fn top_k_gap(a: &[Option<f64>], b: &[Option<f64>], k: usize) -> Option<f64> 
 /// # Errors
 /// [`SelectError::InvalidParameter`] when `k == 0`.
 pub fn model_distances(matrix: &PerformanceMatrix, k: usize) -> Result<ModelDistances> {
-    if k == 0 {
-        return Err(SelectError::InvalidParameter {
-            name: "k",
-            value: "0".into(),
-            reason: "the number of largest gaps averaged must be at least 1",
-        });
-    }
+    ensure_param(
+        k > 0,
+        "k",
+        k,
+        "the number of largest gaps averaged must be at least 1",
+    )?;
     let n = matrix.n_models();
     let mut values = vec![0.0; n * n];
     let mut unknown = Vec::new();

@@ -77,12 +77,7 @@ fn check(modality: Modality, key: &str) {
     let threshold = default_threshold(modality);
     assert_eq!(threshold, fx["threshold"].as_f64().unwrap());
     let c = hierarchical(&d, threshold).unwrap();
-    let labels: Vec<usize> = fx["fcluster_labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let labels: Vec<usize> = serde_json::from_value(fx["fcluster_labels"].clone()).unwrap();
     assert!(same_partition(&c.labels, &labels));
 
     // Silhouette against scikit-learn.
@@ -101,12 +96,7 @@ fn check(modality: Modality, key: &str) {
         .map(floats)
         .collect();
     let km = kmeans_from_centers(&zoo.matrix.imputed_rows(), init, 300).unwrap();
-    let km_labels: Vec<usize> = fx["kmeans_labels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let km_labels: Vec<usize> = serde_json::from_value(fx["kmeans_labels"].clone()).unwrap();
     assert!(same_partition(&km.clustering.labels, &km_labels));
     assert!((km.inertia - fx["kmeans_inertia"].as_f64().unwrap()).abs() < 1e-9);
     if let Some(want) = fx["kmeans_silhouette"].as_f64() {

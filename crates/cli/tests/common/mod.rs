@@ -1,9 +1,13 @@
 //! Helpers shared by the CLI test binaries (each `tests/*.rs` includes this module with
 //! `mod common;` and uses the parts it needs).
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
+
+#[path = "../../../features/tests/common/test_data.rs"]
+mod test_data;
+pub use test_data::{copy_dir, minilm_dir, write_file};
 
 /// The published zoo data: `$ZOORANK_DATA`, default `../shared/data` beside the workspace.
 pub fn data_dir() -> PathBuf {
@@ -17,11 +21,38 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/tests/fixtures")
 }
 
+/// Copies the `digits` fixture's `classes` (one folder of PNGs each) into `dst/<class>`: a
+/// small labelled image dataset.
+pub fn copy_digit_classes(classes: impl IntoIterator<Item = usize>, dst: &Path) {
+    for c in classes {
+        copy_dir(
+            &fixtures().join("digits").join(c.to_string()),
+            &dst.join(c.to_string()),
+        );
+    }
+}
+
 /// The `zoorank` binary on the store `db` (never the caller's `$ZOORANK_DB`).
 pub fn zoorank(db: &Path) -> Command {
     let mut c = Command::cargo_bin("zoorank").unwrap();
     c.arg("--db").arg(db).env_remove("ZOORANK_DB");
     c
+}
+
+/// Imports the published `two-phase` data into the store `db`; the import must succeed.
+pub fn import_two_phase(db: &Path) {
+    zoorank(db)
+        .args(["import", "two-phase"])
+        .arg(data_dir().join("two-phase"))
+        .assert()
+        .success();
+}
+
+/// Runs `c`, asserts that it exits with `code` and returns its standard error.
+pub fn stderr_of_failure(c: &mut Command, code: i32) -> String {
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "{c:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// Runs `c`, asserts success and parses its standard output as JSON.
@@ -33,17 +64,4 @@ pub fn json(c: &mut Command) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Copies the directory tree `src` to `dst`.
-pub fn copy_dir(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            copy_dir(&p, &dst.join(p.file_name().unwrap()));
-        } else {
-            std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
-        }
-    }
 }

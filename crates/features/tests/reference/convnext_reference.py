@@ -27,13 +27,11 @@ import numpy as np
 from PIL import Image
 from safetensors.numpy import save_file
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "..", "fixtures")
+from reference_ops import FIX, MEAN, STD, conv2d, gaussian, gelu, layer_norm, softmax
+
 rng = np.random.default_rng(6_0003)
-MEAN = [0.5, 0.45, 0.4]
-STD = [0.25, 0.2, 0.3]
+randn = gaussian(rng)
 LABELS = 10
-erf = np.vectorize(math.erf)
 
 CFG = dict(model_type="convnext", architectures=["ConvNextForImageClassification"],
            num_channels=3, patch_size=4, num_stages=3, hidden_sizes=[8, 16, 24], depths=[1, 2, 1],
@@ -46,43 +44,8 @@ PRE = {"do_resize": True, "size": {"shortest_edge": 32}, "crop_pct": 0.875, "res
        "image_mean": MEAN, "image_std": STD, "image_processor_type": "ConvNextImageProcessor"}
 
 
-def randn(*shape, scale=0.2):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def layer_norm(x, w, b, eps):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
-
-
 def ln_cf(x, t, name, eps=1e-6):
     return layer_norm(x.transpose(0, 2, 3, 1), t[name + ".weight"], t[name + ".bias"], eps).transpose(0, 3, 1, 2)
-
-
-def softmax(z):
-    z = z - z.max(-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(-1, keepdims=True)
-
-
-def conv2d(x, w, b, stride, pad, groups=1):
-    """Grouped 2-D cross-correlation, NCHW, weights (out, in/groups, k, k)."""
-    bsz, c, h, wd = x.shape
-    o, cg, k, _ = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    ho = (h + 2 * pad - k) // stride + 1
-    wo = (wd + 2 * pad - k) // stride + 1
-    out = np.zeros((bsz, o, ho, wo))
-    og = o // groups
-    for g in range(groups):
-        xs = xp[:, g * cg:(g + 1) * cg]
-        ws = w[g * og:(g + 1) * og]
-        for ky in range(k):
-            for kx in range(k):
-                patch = xs[:, :, ky: ky + stride * ho: stride, kx: kx + stride * wo: stride]
-                out[:, g * og:(g + 1) * og] += np.einsum("bchw,oc->bohw", patch, ws[:, :, ky, kx])
-    return out + b[None, :, None, None]
 
 
 def make():
@@ -138,7 +101,7 @@ def forward(x, t):
             y = y.transpose(0, 2, 3, 1)
             y = layer_norm(y, f[r + "layernorm.weight"], f[r + "layernorm.bias"], 1e-6)
             y = y @ f[r + "pwconv1.weight"].T + f[r + "pwconv1.bias"]
-            y = 0.5 * y * (1 + erf(y / math.sqrt(2)))
+            y = gelu(y)
             y = y @ f[r + "pwconv2.weight"].T + f[r + "pwconv2.bias"]
             y = y * f[r + "layer_scale_parameter"]
             x = x + y.transpose(0, 3, 1, 2)

@@ -30,9 +30,8 @@ from safetensors.numpy import save_file
 from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer, Tokenizer
 from tokenizers.processors import RobertaProcessing
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "..", "fixtures")
-erf = np.vectorize(math.erf)
+from reference_ops import FIX, gaussian, gelu, layer_norm, softmax
+
 
 SENTENCES = [
     "The model zoo is great!",
@@ -54,20 +53,53 @@ def vocab():
     return v
 
 
-def layer_norm(x, w, b, eps):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
+def embedding_weights(randn, p, nv, n_positions, width, token_types=0):
+    """Random word, position (and token-type) embeddings and their LayerNorm under `p`."""
+    t = {
+        p + "embeddings.word_embeddings.weight": randn(nv, width, scale=0.5),
+        p + "embeddings.position_embeddings.weight": randn(n_positions, width, scale=0.5),
+    }
+    if token_types:
+        t[p + "embeddings.token_type_embeddings.weight"] = randn(token_types, width, scale=0.5)
+    t[p + "embeddings.LayerNorm.weight"] = 1 + randn(width, scale=0.1)
+    t[p + "embeddings.LayerNorm.bias"] = randn(width, scale=0.1)
+    return t
 
 
-def softmax(z):
-    z = z - z.max(-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(-1, keepdims=True)
+def float64(t):
+    """The tensors in float64, and lin(y, name): the linear layer `name` applied to y."""
+    f = {k: v.astype(np.float64) for k, v in t.items()}
+    return f, lambda y, name: y @ f[name + ".weight"].T + f[name + ".bias"]
 
 
-def gelu(x):
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+def self_attention(x, lin, q, names, nh, scale_queries):
+    """Multi-head self-attention over one unpadded sentence x (n, width) with the query, key and
+    value layers `names` under `q`. DistilBERT scales the queries by 1/sqrt(d_head), BERT and
+    RoBERTa the scores, as Hugging Face's implementations do (float64 results differ in the last
+    bits, so each reference keeps its model's order)."""
+    n, width = x.shape
+    dh = width // nh
+    heads = lambda name: lin(x, q + name).reshape(n, nh, dh).transpose(1, 0, 2)
+    qq, kk, vv = (heads(name) for name in names)
+    if scale_queries:
+        a = softmax(qq / math.sqrt(dh) @ kk.transpose(0, 2, 1))
+    else:
+        a = softmax(qq @ kk.transpose(0, 2, 1) / math.sqrt(dh))
+    return (a @ vv).transpose(1, 0, 2).reshape(n, width)
+
+
+def add_blocks(t, randn, prefix, n_layers, linears, norms, width):
+    """Random weights of `n_layers` transformer blocks named `{prefix}{i}.`: each of `linears`
+    (name -> (out, in)) a weight and a bias, then each of `norms` a LayerNorm of `width`."""
+    for i in range(n_layers):
+        q = f"{prefix}{i}."
+        for name, (o, k) in linears.items():
+            t[q + name + ".weight"] = randn(o, k)
+            t[q + name + ".bias"] = randn(o)
+        for ln in norms:
+            t[q + ln + ".weight"] = 1 + randn(width, scale=0.1)
+            t[q + ln + ".bias"] = randn(width, scale=0.1)
+    return t
 
 
 # ---------------------------------------------------------------- DistilBERT
@@ -81,48 +113,30 @@ DISTIL = dict(model_type="distilbert", architectures=["DistilBertForSequenceClas
 
 
 def make_distilbert(nv, rng):
-    def randn(*shape, scale=0.2):
-        return (rng.standard_normal(shape) * scale).astype(np.float32)
-
+    randn = gaussian(rng)
     d, hd = DISTIL["dim"], DISTIL["hidden_dim"]
     p = "distilbert."
-    t = {
-        p + "embeddings.word_embeddings.weight": randn(nv, d, scale=0.5),
-        p + "embeddings.position_embeddings.weight": randn(DISTIL["max_position_embeddings"], d, scale=0.5),
-        p + "embeddings.LayerNorm.weight": 1 + randn(d, scale=0.1),
-        p + "embeddings.LayerNorm.bias": randn(d, scale=0.1),
+    t = embedding_weights(randn, p, nv, DISTIL["max_position_embeddings"], d)
+    t.update({
         "pre_classifier.weight": randn(d, d), "pre_classifier.bias": randn(d),
         "classifier.weight": randn(3, d), "classifier.bias": randn(3),
-    }
-    for i in range(DISTIL["n_layers"]):
-        q = f"{p}transformer.layer.{i}."
-        for name, (o, k) in {
-            "attention.q_lin": (d, d), "attention.k_lin": (d, d), "attention.v_lin": (d, d),
-            "attention.out_lin": (d, d), "ffn.lin1": (hd, d), "ffn.lin2": (d, hd),
-        }.items():
-            t[q + name + ".weight"] = randn(o, k)
-            t[q + name + ".bias"] = randn(o)
-        for ln in ("sa_layer_norm", "output_layer_norm"):
-            t[q + ln + ".weight"] = 1 + randn(d, scale=0.1)
-            t[q + ln + ".bias"] = randn(d, scale=0.1)
-    return t
+    })
+    return add_blocks(t, randn, p + "transformer.layer.", DISTIL["n_layers"], {
+        "attention.q_lin": (d, d), "attention.k_lin": (d, d), "attention.v_lin": (d, d),
+        "attention.out_lin": (d, d), "ffn.lin1": (hd, d), "ffn.lin2": (d, hd),
+    }, ("sa_layer_norm", "output_layer_norm"), d)
 
 
 def distilbert_forward(ids, t):
-    f = {k: v.astype(np.float64) for k, v in t.items()}
-    d, nh = DISTIL["dim"], DISTIL["n_heads"]
-    dh, eps, n = d // nh, 1e-12, len(ids)
+    f, lin = float64(t)
+    nh, eps, n = DISTIL["n_heads"], 1e-12, len(ids)
     p = "distilbert."
-    lin = lambda y, name: y @ f[name + ".weight"].T + f[name + ".bias"]
     x = f[p + "embeddings.word_embeddings.weight"][ids] + f[p + "embeddings.position_embeddings.weight"][:n]
     x = layer_norm(x, f[p + "embeddings.LayerNorm.weight"], f[p + "embeddings.LayerNorm.bias"], eps)
     for i in range(DISTIL["n_layers"]):
         q = f"{p}transformer.layer.{i}."
-        heads = lambda name: lin(x, q + name).reshape(n, nh, dh).transpose(1, 0, 2)
-        qq = heads("attention.q_lin") / math.sqrt(dh)
-        kk, vv = heads("attention.k_lin"), heads("attention.v_lin")
-        a = softmax(qq @ kk.transpose(0, 2, 1))
-        ctx = (a @ vv).transpose(1, 0, 2).reshape(n, d)
+        ctx = self_attention(x, lin, q, ("attention.q_lin", "attention.k_lin", "attention.v_lin"),
+                             nh, scale_queries=True)
         s = layer_norm(lin(ctx, q + "attention.out_lin") + x,
                        f[q + "sa_layer_norm.weight"], f[q + "sa_layer_norm.bias"], eps)
         h = gelu(lin(s, q + "ffn.lin1"))
@@ -151,40 +165,24 @@ CORPUS = [
 
 
 def make_roberta(nv, rng):
-    def randn(*shape, scale=0.2):
-        return (rng.standard_normal(shape) * scale).astype(np.float32)
-
+    randn = gaussian(rng)
     h, it = ROBERTA["hidden_size"], ROBERTA["intermediate_size"]
     p = "roberta."
-    t = {
-        p + "embeddings.word_embeddings.weight": randn(nv, h, scale=0.5),
-        p + "embeddings.position_embeddings.weight": randn(ROBERTA["max_position_embeddings"], h, scale=0.5),
-        p + "embeddings.token_type_embeddings.weight": randn(1, h, scale=0.5),
-        p + "embeddings.LayerNorm.weight": 1 + randn(h, scale=0.1),
-        p + "embeddings.LayerNorm.bias": randn(h, scale=0.1),
+    t = embedding_weights(randn, p, nv, ROBERTA["max_position_embeddings"], h, token_types=1)
+    t.update({
         "classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
         "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3),
-    }
-    for i in range(ROBERTA["num_hidden_layers"]):
-        q = f"{p}encoder.layer.{i}."
-        for name, (o, k) in {
-            "attention.self.query": (h, h), "attention.self.key": (h, h), "attention.self.value": (h, h),
-            "attention.output.dense": (h, h), "intermediate.dense": (it, h), "output.dense": (h, it),
-        }.items():
-            t[q + name + ".weight"] = randn(o, k)
-            t[q + name + ".bias"] = randn(o)
-        for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
-            t[q + ln + ".weight"] = 1 + randn(h, scale=0.1)
-            t[q + ln + ".bias"] = randn(h, scale=0.1)
-    return t
+    })
+    return add_blocks(t, randn, p + "encoder.layer.", ROBERTA["num_hidden_layers"], {
+        "attention.self.query": (h, h), "attention.self.key": (h, h), "attention.self.value": (h, h),
+        "attention.output.dense": (h, h), "intermediate.dense": (it, h), "output.dense": (h, it),
+    }, ("attention.output.LayerNorm", "output.LayerNorm"), h)
 
 
 def roberta_forward(ids, t):
-    f = {k: v.astype(np.float64) for k, v in t.items()}
-    h, nh = ROBERTA["hidden_size"], ROBERTA["num_attention_heads"]
-    dh, eps, n = h // nh, ROBERTA["layer_norm_eps"], len(ids)
+    f, lin = float64(t)
+    nh, eps, n = ROBERTA["num_attention_heads"], ROBERTA["layer_norm_eps"], len(ids)
     p = "roberta."
-    lin = lambda y, name: y @ f[name + ".weight"].T + f[name + ".bias"]
     positions = ROBERTA["pad_token_id"] + 1 + np.arange(n)  # no padding inside one sentence
     x = (f[p + "embeddings.word_embeddings.weight"][ids]
          + f[p + "embeddings.position_embeddings.weight"][positions]
@@ -192,10 +190,8 @@ def roberta_forward(ids, t):
     x = layer_norm(x, f[p + "embeddings.LayerNorm.weight"], f[p + "embeddings.LayerNorm.bias"], eps)
     for i in range(ROBERTA["num_hidden_layers"]):
         q = f"{p}encoder.layer.{i}."
-        heads = lambda name: lin(x, q + name).reshape(n, nh, dh).transpose(1, 0, 2)
-        qq, kk, vv = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
-        a = softmax(qq @ kk.transpose(0, 2, 1) / math.sqrt(dh))
-        ctx = (a @ vv).transpose(1, 0, 2).reshape(n, h)
+        ctx = self_attention(x, lin, q, ("attention.self.query", "attention.self.key",
+                                         "attention.self.value"), nh, scale_queries=False)
         x = layer_norm(lin(ctx, q + "attention.output.dense") + x,
                        f[q + "attention.output.LayerNorm.weight"], f[q + "attention.output.LayerNorm.bias"], eps)
         inter = gelu(lin(x, q + "intermediate.dense"))

@@ -26,43 +26,11 @@ from PIL import Image
 from safetensors.numpy import save_file
 from sklearn.datasets import load_digits
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "..", "fixtures")
+from reference_ops import FIX, MEAN, STD, conv2d, gaussian, gelu, layer_norm, softmax
+
 rng = np.random.default_rng(20261126)
-MEAN = [0.5, 0.45, 0.4]
-STD = [0.25, 0.2, 0.3]
+randn = gaussian(rng)
 LABELS = 10
-erf = np.vectorize(math.erf)
-
-
-def randn(*shape, scale=0.2):
-    return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def layer_norm(x, w, b, eps):
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
-
-
-def softmax(z):
-    z = z - z.max(-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(-1, keepdims=True)
-
-
-def conv2d(x, w, stride, pad):
-    b, c, h, wd = x.shape
-    o, _, k, _ = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    ho = (h + 2 * pad - k) // stride + 1
-    wo = (wd + 2 * pad - k) // stride + 1
-    out = np.zeros((b, o, ho, wo))
-    for ky in range(k):
-        for kx in range(k):
-            patch = xp[:, :, ky : ky + stride * ho : stride, kx : kx + stride * wo : stride]
-            out += np.einsum("bchw,oc->bohw", patch, w[:, :, ky, kx])
-    return out
 
 
 def maxpool3s2p1(x):
@@ -111,7 +79,7 @@ def vit_forward(x, t):
     f = {k: v.astype(np.float64) for k, v in t.items()}
     h, nh = VIT["hidden_size"], VIT["num_attention_heads"]
     dh, eps, p = h // nh, VIT["layer_norm_eps"], VIT["patch_size"]
-    emb = conv2d(x, f["vit.embeddings.patch_embeddings.projection.weight"], p, 0)
+    emb = conv2d(x, f["vit.embeddings.patch_embeddings.projection.weight"], None, p, 0)
     emb = emb + f["vit.embeddings.patch_embeddings.projection.bias"][None, :, None, None]
     b = x.shape[0]
     emb = emb.reshape(b, h, -1).transpose(0, 2, 1)
@@ -127,8 +95,7 @@ def vit_forward(x, t):
         ctx = (a @ vv).transpose(0, 2, 1, 3).reshape(b, n, h)
         z = z + lin(ctx, q + "attention.output.dense")
         y = layer_norm(z, f[q + "layernorm_after.weight"], f[q + "layernorm_after.bias"], eps)
-        inter = lin(y, q + "intermediate.dense")
-        inter = 0.5 * inter * (1 + erf(inter / math.sqrt(2)))
+        inter = gelu(lin(y, q + "intermediate.dense"))
         z = z + lin(inter, q + "output.dense")
     feat = layer_norm(z[:, 0], f["vit.layernorm.weight"], f["vit.layernorm.bias"], eps)
     return feat, softmax(lin(feat, "classifier"))
@@ -178,7 +145,7 @@ def resnet_forward(x, t):
 
     def cb(y, prefix, stride, relu):
         k = f[prefix + "convolution.weight"].shape[-1]
-        y = conv2d(y, f[prefix + "convolution.weight"], stride, k // 2)
+        y = conv2d(y, f[prefix + "convolution.weight"], None, stride, k // 2)
         g = lambda n: f[prefix + "normalization." + n][None, :, None, None]
         y = (y - g("running_mean")) / np.sqrt(g("running_var") + 1e-5) * g("weight") + g("bias")
         return np.maximum(y, 0) if relu else y

@@ -34,6 +34,17 @@ def ridge(Z, y, alpha):
     return ym - zm @ beta, beta
 
 
+def data(name, X, y):
+    """The fields every case opens with: its name and training data."""
+    return {
+        "name": name,
+        "n_rows": int(X.shape[0]),
+        "n_cols": int(X.shape[1]),
+        "x": X.ravel().tolist(),
+        "y": y.tolist(),
+    }
+
+
 def case(name, X, y, X_test):
     mean, scale = standardise(X)
     Z = (X - mean) / scale
@@ -51,11 +62,7 @@ def case(name, X, y, X_test):
     coef = beta / scale
     intercept = b0 - coef @ mean
     return {
-        "name": name,
-        "n_rows": int(X.shape[0]),
-        "n_cols": int(X.shape[1]),
-        "x": X.ravel().tolist(),
-        "y": y.tolist(),
+        **data(name, X, y),
         "x_test": X_test.ravel().tolist(),
         "alphas": ALPHAS,
         "loo_mse": loo,
@@ -84,11 +91,7 @@ def grouped_case(name, X, y, groups):
     b0, beta = ridge((X - mean) / scale, y, ALPHAS[best])
     coef = beta / scale
     return {
-        "name": name,
-        "n_rows": int(X.shape[0]),
-        "n_cols": int(X.shape[1]),
-        "x": X.ravel().tolist(),
-        "y": y.tolist(),
+        **data(name, X, y),
         "groups": groups.tolist(),
         "alphas": ALPHAS,
         "cv_mse": cv.tolist(),

@@ -1,6 +1,6 @@
 //! The user's own fine-tuning command as a trainer.
 
-use super::{EpochRecord, Trainer};
+use super::{undelivered, EpochRecord, Trainer};
 use crate::error::{Result, SelectError};
 use std::collections::HashMap;
 use std::io::Write;
@@ -179,14 +179,11 @@ impl Trainer for CommandTrainer {
             self.runs.entry(key.clone()).or_default().extend(new);
         }
         let run = &self.runs[&key];
-        let done = self.delivered.entry(key).or_insert(0);
-        let out = if epochs > *done {
-            run[*done..epochs].to_vec()
-        } else {
-            Vec::new()
-        };
-        *done = (*done).max(epochs);
-        Ok(out)
+        Ok(undelivered(
+            run,
+            self.delivered.entry(key).or_insert(0),
+            epochs,
+        ))
     }
 }
 

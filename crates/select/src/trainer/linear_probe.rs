@@ -17,7 +17,7 @@
 //! Complexity per epoch: `O(n · d · C)`.
 
 use super::{EpochRecord, Trainer};
-use crate::error::{Result, SelectError};
+use crate::error::{ensure_param, Result, SelectError};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -57,35 +57,31 @@ impl Default for LinearProbeParams {
 
 impl LinearProbeParams {
     fn validate(&self) -> Result<()> {
-        let bad = |name, value: f64, reason| {
-            Err(SelectError::InvalidParameter {
-                name,
-                value: value.to_string(),
-                reason,
-            })
-        };
-        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
-            return bad(
-                "learning_rate",
-                self.learning_rate,
-                "must be finite and > 0",
-            );
-        }
-        if self.batch_size == 0 {
-            return bad("batch_size", 0.0, "must be at least 1");
-        }
-        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return bad("weight_decay", self.weight_decay, "must be finite and >= 0");
-        }
+        ensure_param(
+            self.learning_rate > 0.0 && self.learning_rate.is_finite(),
+            "learning_rate",
+            self.learning_rate,
+            "must be finite and > 0",
+        )?;
+        ensure_param(
+            self.batch_size > 0,
+            "batch_size",
+            self.batch_size,
+            "must be at least 1",
+        )?;
+        ensure_param(
+            self.weight_decay >= 0.0 && self.weight_decay.is_finite(),
+            "weight_decay",
+            self.weight_decay,
+            "must be finite and >= 0",
+        )?;
         let (t, v) = (self.train_fraction, self.val_fraction);
-        if !(t > 0.0 && v > 0.0 && t + v < 1.0) {
-            return bad(
-                "train_fraction",
-                t,
-                "train and validation fractions must be > 0 and sum to < 1",
-            );
-        }
-        Ok(())
+        ensure_param(
+            t > 0.0 && v > 0.0 && t + v < 1.0,
+            "train_fraction",
+            t,
+            "train and validation fractions must be > 0 and sum to < 1",
+        )
     }
 }
 
@@ -433,27 +429,12 @@ mod tests {
     use super::*;
     use npyz::WriterBuilder;
 
-    fn write_npy_f64(path: &Path, shape: &[u64], data: &[f64]) {
+    fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
         let mut buf = Vec::new();
         {
             let mut w = npyz::WriteOptions::new()
                 .default_dtype()
                 .shape(shape)
-                .writer(&mut buf)
-                .begin_nd()
-                .unwrap();
-            w.extend(data.iter().copied()).unwrap();
-            w.finish().unwrap();
-        }
-        std::fs::write(path, buf).unwrap();
-    }
-
-    fn write_npy_i64(path: &Path, data: &[i64]) {
-        let mut buf = Vec::new();
-        {
-            let mut w = npyz::WriteOptions::new()
-                .default_dtype()
-                .shape(&[data.len() as u64])
                 .writer(&mut buf)
                 .begin_nd()
                 .unwrap();
@@ -480,8 +461,8 @@ mod tests {
             x.push([0.0, 4.0, -4.0][c] + k);
             y.push(c as i64);
         }
-        write_npy_f64(&ds.join("org--m.npy"), &[n as u64, 2], &x);
-        write_npy_i64(&ds.join("labels.npy"), &y);
+        write_npy(&ds.join("org--m.npy"), &[n as u64, 2], &x);
+        write_npy(&ds.join("labels.npy"), &[y.len() as u64], &y);
         let params = LinearProbeParams {
             learning_rate: 0.1,
             ..Default::default()

@@ -121,3 +121,16 @@ pub trait Trainer {
     /// Implementation specific: unknown model, curve too short, failed command, bad data.
     fn train_to(&mut self, model: &str, dataset: &str, epochs: usize) -> Result<Vec<EpochRecord>>;
 }
+
+/// The records of `run` after the first `*delivered` up to epoch `epochs` (none when they were
+/// all handed out already), counting them as delivered: trainers that hold a whole run (read
+/// back or replayed) return from `train_to` only the epochs that the caller has not yet seen.
+fn undelivered(run: &[EpochRecord], delivered: &mut usize, epochs: usize) -> Vec<EpochRecord> {
+    let out = if epochs > *delivered {
+        run[*delivered..epochs].to_vec()
+    } else {
+        Vec::new()
+    };
+    *delivered = (*delivered).max(epochs);
+    out
+}

@@ -1,6 +1,6 @@
 //! Replay of recorded per-epoch curves.
 
-use super::{parse_records, EpochRecord, Trainer};
+use super::{parse_records, undelivered, EpochRecord, Trainer};
 use crate::error::{Result, SelectError};
 use std::collections::HashMap;
 use std::path::Path;
@@ -124,14 +124,11 @@ impl Trainer for ReplayTrainer {
                 available: curve.len(),
             });
         }
-        let done = self.progress.entry(key).or_insert(0);
-        let out = if epochs > *done {
-            curve[*done..epochs].to_vec()
-        } else {
-            Vec::new()
-        };
-        *done = (*done).max(epochs);
-        Ok(out)
+        Ok(undelivered(
+            curve,
+            self.progress.entry(key).or_insert(0),
+            epochs,
+        ))
     }
 }
 
