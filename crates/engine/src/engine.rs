@@ -27,7 +27,7 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Opens the zoo store at `path` (SQLite).
+    /// Opens the existing zoo store at `path` (SQLite); never creates one.
     ///
     /// # Errors
     /// [`EngineError::Open`] when the store cannot be opened or read.
@@ -37,7 +37,7 @@ impl Engine {
             path: path.to_path_buf(),
             source,
         };
-        let store = Store::open(path).map_err(open)?;
+        let store = Store::open_existing(path).map_err(open)?;
         Engine::from_store(store).map_err(|e| match e {
             EngineError::Store(source) => open(source),
             e => e,

@@ -17,7 +17,7 @@ use candle_core::{Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
-use crate::usize_default;
+use crate::config::usize_default;
 
 /// The fields of a ConvNeXt `config.json` this implementation reads (defaults: convnext-tiny).
 #[derive(Debug, Clone, Deserialize)]

@@ -17,7 +17,7 @@ use candle_core::{DType, Module, Tensor, D};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
-use crate::usize_default;
+use crate::config::usize_default;
 
 /// The fields of a DistilBERT `config.json` this implementation reads.
 #[derive(Debug, Clone, Deserialize)]

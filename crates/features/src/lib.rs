@@ -21,12 +21,14 @@
 #![warn(missing_docs)]
 
 pub mod cache;
+mod config;
 mod convnext;
 pub mod dataset;
 mod distilbert;
 pub mod domain;
 mod error;
 pub mod extract;
+mod model;
 mod model_dir;
 pub mod text;
 pub mod vision;
@@ -34,23 +36,14 @@ pub mod vision;
 use std::path::Path;
 
 pub use cache::DirCache;
+pub use config::SUPPORTED_MODEL_TYPES;
 pub use dataset::{Dataset, DatasetOptions};
 pub use error::{FeaturesError, Result};
 pub use extract::{extract, extract_cached, CacheOutcome, ExtractOptions, FeatureSet};
+pub use model::Model;
 pub use model_dir::{ModelDir, Weights};
 pub use text::{Pooling, TextEncoder, TextOptions, TokenizerSource};
 pub use vision::{ImageProcessor, ResizeTo, VisionEncoder};
-
-/// Every `model_type` this crate can load.
-pub const SUPPORTED_MODEL_TYPES: &[&str] =
-    &["bert", "distilbert", "roberta", "vit", "resnet", "convnext"];
-
-/// The default of a `usize` field of a Hugging Face `config.json`, for serde:
-/// `#[serde(default = "usize_default::<768>")]` (one function for every default rather than one
-/// per number).
-pub(crate) const fn usize_default<const N: usize>() -> usize {
-    N
-}
 
 /// What a model reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,83 +69,6 @@ impl InputKind {
 pub struct LoadOptions {
     /// Options of text models.
     pub text: TextOptions,
-}
-
-/// A model loaded from a Hugging Face directory, dispatched on `config.json`'s `model_type`.
-#[non_exhaustive]
-pub enum Model {
-    /// A BERT-family text encoder (BERT, DistilBERT, RoBERTa).
-    Text(Box<TextEncoder>),
-    /// A ViT, ResNet or ConvNeXt image model.
-    Vision(Box<VisionEncoder>),
-}
-
-impl Model {
-    /// Loads the model in `dir`.
-    ///
-    /// # Errors
-    /// [`FeaturesError::UnsupportedModelType`] (listing [`SUPPORTED_MODEL_TYPES`]) and the
-    /// loading errors of [`TextEncoder::load`] and [`VisionEncoder::load`].
-    pub fn load(dir: &ModelDir, options: &LoadOptions) -> Result<Self> {
-        match dir.model_type() {
-            Some(t) if text::TEXT_MODEL_TYPES.contains(&t) => Ok(Model::Text(Box::new(
-                TextEncoder::load(dir, &options.text)?,
-            ))),
-            Some(t) if vision::VISION_MODEL_TYPES.contains(&t) => {
-                Ok(Model::Vision(Box::new(VisionEncoder::load(dir)?)))
-            }
-            other => Err(FeaturesError::UnsupportedModelType {
-                dir: dir.path().to_path_buf(),
-                model_type: other.unwrap_or("<none>").to_string(),
-                supported: SUPPORTED_MODEL_TYPES.to_vec(),
-            }),
-        }
-    }
-
-    /// What the model reads.
-    pub fn input_kind(&self) -> InputKind {
-        match self {
-            Model::Text(_) => InputKind::Text,
-            Model::Vision(_) => InputKind::Image,
-        }
-    }
-
-    /// Feature dimension.
-    pub fn feature_dim(&self) -> usize {
-        match self {
-            Model::Text(m) => m.feature_dim(),
-            Model::Vision(m) => m.feature_dim(),
-        }
-    }
-
-    /// Number of classes of the classifier head, if any.
-    pub fn num_classes(&self) -> Option<usize> {
-        match self {
-            Model::Text(m) => m.num_classes(),
-            Model::Vision(m) => m.num_classes(),
-        }
-    }
-
-    /// Encodes texts (text models only).
-    pub fn forward_texts(&self, texts: &[&str]) -> Result<Extracted> {
-        match self {
-            Model::Text(m) => m.forward(texts),
-            Model::Vision(m) => Err(FeaturesError::InvalidArgument(format!(
-                "{} is an image model; it cannot encode text",
-                m.dir().display()
-            ))),
-        }
-    }
-
-    /// Encodes images (image models only).
-    pub fn forward_images(&self, images: &[image::DynamicImage]) -> Result<Extracted> {
-        match self {
-            Model::Vision(m) => m.forward_images(images),
-            Model::Text(_) => Err(FeaturesError::InvalidArgument(
-                "a text model cannot encode images".into(),
-            )),
-        }
-    }
 }
 
 /// The output of a forward pass over a batch: row-major features and optional probabilities.

@@ -179,7 +179,7 @@ impl TextEncoder {
             return Err(FeaturesError::UnsupportedModelType {
                 dir: dir.path().to_path_buf(),
                 model_type: mt.to_string(),
-                supported: crate::SUPPORTED_MODEL_TYPES.to_vec(),
+                supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
             });
         }
         let mut roberta_cfg = None;

@@ -27,11 +27,11 @@ use candle_transformers::models::vit;
 use image::{imageops::FilterType, DynamicImage, RgbImage};
 use serde::Deserialize;
 
+use crate::config::usize_default;
 use crate::convnext::{self, ConvNext};
 use crate::error::{FeaturesError, Result};
 use crate::model_dir::ModelDir;
 use crate::text::load_classifier;
-use crate::usize_default;
 
 /// Model types [`VisionEncoder`] runs.
 pub const VISION_MODEL_TYPES: &[&str] = &["vit", "resnet", "convnext"];
@@ -434,7 +434,7 @@ impl VisionEncoder {
                 return Err(FeaturesError::UnsupportedModelType {
                     dir: dir.path().to_path_buf(),
                     model_type: other.to_string(),
-                    supported: crate::SUPPORTED_MODEL_TYPES.to_vec(),
+                    supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
                 })
             }
         };

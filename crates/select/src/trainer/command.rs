@@ -1,6 +1,6 @@
 //! The user's own fine-tuning command as a trainer.
 
-use super::{undelivered, EpochRecord, Trainer};
+use super::base::{undelivered, EpochRecord, Trainer};
 use crate::error::{Result, SelectError};
 use std::collections::HashMap;
 use std::io::Write;
@@ -55,7 +55,7 @@ impl CommandTrainer {
         if let Some(p) = &state {
             if p.exists() {
                 let text = std::fs::read_to_string(p).map_err(|e| SelectError::io(p, e))?;
-                for r in super::parse_records(&p.display().to_string(), &text)? {
+                for r in super::base::parse_records(&p.display().to_string(), &text)? {
                     let run = runs
                         .entry((r.model.clone(), r.dataset.clone()))
                         .or_default();

@@ -16,7 +16,7 @@
 //!
 //! Complexity per epoch: `O(n · d · C)`.
 
-use super::{EpochRecord, Trainer};
+use super::base::{EpochRecord, Trainer};
 use crate::error::{ensure_param, Result, SelectError};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;

@@ -1,6 +1,6 @@
 //! Replay of recorded per-epoch curves.
 
-use super::{parse_records, undelivered, EpochRecord, Trainer};
+use super::base::{parse_records, undelivered, EpochRecord, Trainer};
 use crate::error::{Result, SelectError};
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,9 +1,10 @@
 //! Any CSV of fine-tuning results or model metadata: how a user brings a zoo zoorank has never
 //! seen. The caller names the columns; nothing else about the file is assumed.
 
+use super::base::{apply_parsed, ImportOptions, ImportReport};
+use super::table::parse_python_list;
 use super::table::{dedup_last, AccuracyRange, Problems, Table};
 use super::transfergraph::merge_datasets;
-use super::{apply_parsed, parse_python_list, ImportOptions, ImportReport};
 use crate::{
     run_key, Batch, DatasetRow, ImportError, ModelRow, RecordRow, RowProblem, RunIdentity, Store,
 };

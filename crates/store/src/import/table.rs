@@ -228,7 +228,7 @@ impl Table {
     ) -> Result<Option<String>, RowProblem> {
         match self.text(row, col) {
             None => Ok(None),
-            Some(s) => super::parse_python_list(s)
+            Some(s) => parse_python_list(s)
                 .map(|v| v.into_iter().next())
                 .ok_or_else(|| self.problem(row, col, format!("malformed list '{s}'"))),
         }
@@ -446,4 +446,57 @@ impl AccuracyRange {
             shown.join(", ")
         ))
     }
+}
+
+/// Parses a Python list literal of strings as written by pandas (`['a', 'b']`, `["it's"]`);
+/// a value without brackets is a one-element list. Returns `None` for malformed input.
+pub fn parse_python_list(s: &str) -> Option<Vec<String>> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Some(vec![]);
+    }
+    let Some(open) = t.strip_prefix('[') else {
+        return Some(vec![t.to_string()]);
+    };
+    let inner = open.strip_suffix(']')?;
+    let mut out = Vec::new();
+    let mut chars = inner.chars().peekable();
+    loop {
+        while matches!(chars.peek(), Some(c) if c.is_whitespace() || *c == ',') {
+            chars.next();
+        }
+        let Some(q) = chars.next() else { break };
+        if q != '\'' && q != '"' {
+            // Unquoted item (numbers): read to the next comma.
+            let mut item = String::from(q);
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                item.push(c);
+                chars.next();
+            }
+            out.push(item.trim().to_string());
+            continue;
+        }
+        let mut item = String::new();
+        let mut closed = false;
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    item.push(n);
+                }
+            } else if c == q {
+                closed = true;
+                break;
+            } else {
+                item.push(c);
+            }
+        }
+        if !closed {
+            return None;
+        }
+        out.push(item);
+    }
+    Some(out)
 }

@@ -33,8 +33,8 @@
 //!   (not square), whose row names are not column names, that is asymmetric, or has negative
 //!   entries, is refused (with `--skip-bad-rows`, the rows present are imported).
 
+use super::base::{apply_parsed, ImportOptions, ImportReport};
 use super::table::{dedup_last, AccuracyRange, Problems, Row, Table};
-use super::{apply_parsed, ImportOptions, ImportReport};
 use crate::{
     run_key, Batch, DatasetRow, DistanceRow, ImportError, Location, ModelRow, RecordRow,
     RowProblem, RunIdentity, ScoreRow, Store,

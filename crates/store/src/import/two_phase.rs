@@ -10,9 +10,9 @@
 //! Each matrix cell becomes a fine-tuning record (run key `two-phase`), each LEEP value a score
 //! with method `leep` on dataset `<target>`.
 
+use super::base::{apply_parsed, ImportOptions, ImportReport};
 use super::table::{Problems, Table};
 use super::transfergraph::merge_datasets;
-use super::{apply_parsed, ImportOptions, ImportReport};
 use crate::{
     Batch, DatasetRow, ImportError, Location, ModelRow, RecordRow, RowProblem, ScoreRow, Store,
 };
