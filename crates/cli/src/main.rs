@@ -60,6 +60,8 @@ enum Command {
     Eval(cmd::eval::EvalArgs),
     /// Rank every model of the zoo for a target dataset by predicted fine-tuning accuracy.
     Recommend(cmd::recommend::RecommendArgs),
+    /// Which models to fine-tune next on a target (a budget of runs), and why.
+    Next(cmd::next::NextArgs),
     /// Cluster models by benchmark performance (two-phase recall, step 1): clusters,
     /// representatives, silhouettes.
     ///
@@ -94,6 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Quickstart(a) => cmd::quickstart::run(a, &global),
         Command::Eval(a) => cmd::eval::run(a, &global),
         Command::Recommend(a) => cmd::recommend::run(a, &global),
+        Command::Next(a) => cmd::next::run(a, &global),
         Command::Cluster(a) => cmd::cluster::run(a, &global),
         Command::Recall(a) => cmd::recall::run(a, &global),
         Command::Select(a) => cmd::select::run(a, &global),

@@ -45,6 +45,29 @@ pub enum EngineError {
         #[source]
         source: PredictError,
     },
+    /// An observed run names a model the zoo does not have.
+    #[error(
+        "observed run #{row}: no model '{model}' in the zoo (list them with `zoorank zoo models`)"
+    )]
+    UnknownObservedModel {
+        /// 1-based position among the observed runs.
+        row: usize,
+        /// The name given.
+        model: String,
+    },
+    /// An observed run's accuracy is not in [0, 1].
+    #[error("observed run #{row} of '{model}': accuracy {accuracy} is not in [0, 1]")]
+    ObservedAccuracy {
+        /// 1-based position among the observed runs.
+        row: usize,
+        /// The model.
+        model: String,
+        /// The value given.
+        accuracy: f64,
+    },
+    /// An interval coverage outside (0, 1).
+    #[error("interval coverage {0}: must be strictly between 0 and 1 (e.g. 0.8)")]
+    Coverage(f64),
     /// Building the graph that `explain` reads failed.
     #[error("building the graph for the explanation")]
     Explain(#[source] zoorank_graph::GraphError),

@@ -8,7 +8,10 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use zoorank_core::Zoo;
-use zoorank_eval::{EvalError, EvalOptions, EvalReport, MethodReport, TargetInfo};
+use zoorank_eval::{
+    EvalError, EvalOptions, EvalReport, MethodReport, RevealCurve, RevealOptions, TargetInfo,
+};
+use zoorank_predict::accuracy::strategy::Strategy;
 use zoorank_predict::rank::{default_eval_methods, MethodSpec};
 
 /// What to evaluate.
@@ -29,6 +32,18 @@ pub struct EvalRequest {
     pub model_ratios: Vec<f64>,
     /// Subsets per model ratio.
     pub ratio_subsets: u64,
+    /// Also score predicted accuracies (`mae`) and intervals at this coverage
+    /// (`coverage@80`, `width@80` for 0.8); each fold of the calibration is one more ranking
+    /// per method and target.
+    #[serde(default)]
+    pub intervals: Option<f64>,
+    /// Also simulate the budgeted loop: reveal up to this many runs per target, with each
+    /// of `strategies` (default: every strategy).
+    #[serde(default)]
+    pub reveal: Option<usize>,
+    /// Strategies of the simulated loop (`None`: all of them).
+    #[serde(default)]
+    pub strategies: Option<Vec<Strategy>>,
 }
 
 impl Default for EvalRequest {
@@ -41,6 +56,9 @@ impl Default for EvalRequest {
             threads: None,
             model_ratios: Vec::new(),
             ratio_subsets: 3,
+            intervals: None,
+            reveal: None,
+            strategies: None,
         }
     }
 }
@@ -55,6 +73,9 @@ pub struct Evaluation {
     /// Per model ratio, per method: the weighted averages, averaged over the subsets.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub model_ratio: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
+    /// Per method, per strategy: the simulated budget loop's curves (`--reveal`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub reveal: BTreeMap<String, BTreeMap<String, RevealCurve>>,
     /// The methods, in the order asked.
     #[serde(skip)]
     pub method_order: Vec<MethodSpec>,
@@ -118,6 +139,14 @@ impl Engine {
             targets: req.targets.clone(),
             include_peft: req.include_peft,
             seed: req.seed,
+            intervals: req.intervals,
+            reveal: req.reveal.map(|max_k| RevealOptions {
+                max_k,
+                strategies: req
+                    .strategies
+                    .clone()
+                    .unwrap_or_else(|| Strategy::ALL.to_vec()),
+            }),
             ..EvalOptions::default()
         };
         if let Some(t) = req.threads {
@@ -174,6 +203,7 @@ impl Engine {
             methods: report.methods.clone(),
             targets: report.targets.clone(),
             model_ratio: ratios,
+            reveal: report.reveal.clone(),
             method_order: methods,
             report,
         })

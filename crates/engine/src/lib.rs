@@ -43,14 +43,19 @@
 mod engine;
 mod error;
 mod evaluate;
+mod next;
 mod recommend;
 
 pub use engine::Engine;
 pub use error::EngineError;
 pub use evaluate::{EvalProgress, EvalRequest, Evaluation};
+pub use next::{observed_runs, NextPlan, NextRequest, ProposedRun};
 pub use recommend::{
-    Explanation, Nearest, Path, RecommendRequest, Recommendation, RecommendedModel, DEFAULT_METHOD,
+    Explanation, Nearest, ObservedRun, Path, RecommendRequest, Recommendation, RecommendedModel,
+    DEFAULT_METHOD, GRAPH_CALIBRATION_FOLDS,
 };
+pub use zoorank_predict::accuracy::strategy::Strategy;
+pub use zoorank_predict::accuracy::DEFAULT_COVERAGE;
 pub use zoorank_predict::rank::{MethodIdError, MethodSpec};
 
 /// The README's Rust examples, compiled and run as doctests.

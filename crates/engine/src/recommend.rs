@@ -8,9 +8,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_graph::build::{dataset_node, model_node};
 use zoorank_graph::{build_graph, Graph, GraphParams, NodeKind};
+use zoorank_predict::accuracy::{
+    calibrate, Conditioner, Observation, CALIBRATION_FOLDS, DEFAULT_COVERAGE,
+};
 use zoorank_predict::rank::graph::{EmbedderSource, GraphRanker};
 use zoorank_predict::rank::history::History;
-use zoorank_predict::rank::{MethodSpec, TargetView};
+use zoorank_predict::rank::registry::Ranked;
+use zoorank_predict::rank::{MethodSpec, ModelScore, TargetView};
+
+/// Training datasets hidden in turn to calibrate a graph method's intervals (each trains
+/// the graph embedding again).
+pub const GRAPH_CALIBRATION_FOLDS: usize = 6;
 
 /// The method recommendations use unless told otherwise: the learned method with the best
 /// Pearson + weighted τ + Rel@1 on the image zoo's validation targets (eurosat, kitti,
@@ -33,6 +41,23 @@ pub struct RecommendRequest {
     pub seed: u64,
     /// Whether to explain each returned model ([`Explanation`]).
     pub explain: bool,
+    /// Runs already made on the target: the ranking is conditioned on them (observed models
+    /// take their value; the others move with what the runs reveal).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed: Vec<ObservedRun>,
+    /// Coverage of the predicted-accuracy intervals (`None`: no intervals, which saves one
+    /// ranking per training dataset).
+    #[serde(default)]
+    pub coverage: Option<f64>,
+}
+
+/// A run the user made on the target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObservedRun {
+    /// The model's name.
+    pub model: String,
+    /// Its accuracy on the target (fine-tuning or a linear probe), in [0, 1].
+    pub accuracy: f64,
 }
 
 impl RecommendRequest {
@@ -46,6 +71,8 @@ impl RecommendRequest {
             top: None,
             seed: 0,
             explain: false,
+            observed: Vec::new(),
+            coverage: Some(DEFAULT_COVERAGE),
         }
     }
 }
@@ -63,6 +90,16 @@ pub struct Recommendation {
     pub evidence_used: Vec<String>,
     /// How many models were ranked (of which `models` holds the top ones).
     pub candidates: usize,
+    /// Coverage of the intervals `predicted_low`..`predicted_high`, calibrated on the zoo's
+    /// other datasets (`None`: no intervals).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<f64>,
+    /// How many of the zoo's datasets calibrated the intervals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration_datasets: Option<usize>,
+    /// How many runs on the target the ranking was conditioned on.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub observed_runs: usize,
     /// The ranked models, best first.
     pub models: Vec<RecommendedModel>,
     /// What went wrong without spoiling the ranking (e.g. the embedder cache could not be
@@ -78,10 +115,20 @@ pub struct RecommendedModel {
     pub rank: usize,
     /// The model's name.
     pub model: String,
-    /// The method's score (higher = better).
+    /// The method's score (higher = better; conditioned on the observed runs when there
+    /// are some).
     pub score: f64,
-    /// Predicted fine-tuning accuracy, for methods that predict one.
+    /// Predicted fine-tuning accuracy (the recorded one for an observed model).
     pub predicted_accuracy: Option<f64>,
+    /// Lower bound of the predicted accuracy's interval ([`Recommendation::coverage`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_low: Option<f64>,
+    /// Upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_high: Option<f64>,
+    /// Whether the accuracy was observed (given in the request) rather than predicted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub observed: bool,
     /// The best recorded accuracy on the target, when the store has one (hidden from the
     /// method; shown for comparison).
     pub recorded_accuracy: Option<f64>,
@@ -148,6 +195,10 @@ pub struct Explanation {
     pub score_link: Option<f64>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Recommendation {
     /// The returned entry of the model called `name`.
     pub fn model(&self, name: &str) -> Option<&RecommendedModel> {
@@ -189,45 +240,49 @@ impl Engine {
     /// (the method's own errors, e.g. a stored score the zoo lacks), and
     /// [`EngineError::Explain`].
     pub fn recommend(&mut self, req: &RecommendRequest) -> Result<Recommendation, EngineError> {
+        let (view, ranked) = self.rank_request(req)?;
         let zoo = &self.zoo;
-        let target = zoo
-            .dataset_index(&req.target)
-            .ok_or_else(|| EngineError::UnknownTarget {
-                target: req.target.clone(),
-            })?;
-        let new_target = zoo.ground_truth(target, true).is_empty();
-        let held = zoo.without_target_history(target);
-        let cands = candidates(zoo, &held, target);
-        if cands.is_empty() {
-            return Err(EngineError::NoCandidates {
-                target: req.target.clone(),
-            });
-        }
-        let view = TargetView {
-            zoo: held,
-            target,
-            candidates: cands,
-            seed: req.seed,
-        };
+        let target = view.target;
         let rank_err = |source| EngineError::Rank {
             target: req.target.clone(),
             method: req.method.to_string(),
             source,
         };
-        let ranked = req
-            .method
-            .rank_target(
-                &view,
-                &zoo.score_methods(),
-                new_target,
-                Some(&mut self.store),
-            )
-            .map_err(rank_err)?;
-        let mut scores = ranked.scores;
-        scores.sort_by(|x, y| y.score.total_cmp(&x.score).then(x.model.cmp(&y.model)));
-
+        let observed = self.observations(&req.observed)?;
+        if let Some(c) = req.coverage.filter(|c| !(*c > 0.0 && *c < 1.0)) {
+            return Err(EngineError::Coverage(c));
+        }
+        let cond = Conditioner::new(&view, &ranked.scores);
+        let calibration = match req.coverage {
+            Some(c) => {
+                let ranker = req.method.ranker(&zoo.score_methods()).map_err(rank_err)?;
+                let folds = if req.method.graph().is_some() {
+                    GRAPH_CALIBRATION_FOLDS
+                } else {
+                    CALIBRATION_FOLDS
+                };
+                let obs_models: Vec<ModelIdx> = observed.iter().map(|o| o.model).collect();
+                calibrate(ranker.as_ref(), &view, &obs_models, c, folds).map_err(rank_err)?
+            }
+            None => None,
+        };
+        let estimates = cond.estimates(&observed, calibration.as_ref());
         let h = History::new(&view.zoo);
-        let evidence = evidence(zoo, &h, &req.method, target, ranked.embedder);
+        let mut evidence = evidence(zoo, &h, &req.method, target, ranked.embedder);
+        if !observed.is_empty() {
+            evidence.push(format!(
+                "{} observed run(s) on the target: they take their recorded value, and the \
+                 others move with the datasets whose records fit them best",
+                observed.len()
+            ));
+        }
+        if let Some(cal) = &calibration {
+            evidence.push(format!(
+                "{:.0} % intervals calibrated on {} other dataset(s), each hidden and ranked in turn",
+                cal.coverage * 100.0,
+                cal.folds
+            ));
+        }
         let gt: BTreeMap<ModelIdx, f64> = zoo.ground_truth(target, false).into_iter().collect();
         let by_dist = nearest_first(&h, target);
         let graph = if req.explain {
@@ -244,7 +299,7 @@ impl Engine {
         } else {
             None
         };
-        let models = scores
+        let models = estimates
             .iter()
             .take(req.top.unwrap_or(usize::MAX))
             .enumerate()
@@ -252,7 +307,10 @@ impl Engine {
                 rank: i + 1,
                 model: zoo.models[s.model].name.clone(),
                 score: s.score,
-                predicted_accuracy: s.predicted_accuracy,
+                predicted_accuracy: Some(s.predicted),
+                predicted_low: s.low,
+                predicted_high: s.high,
+                observed: s.observed,
                 recorded_accuracy: gt.get(&s.model).copied(),
                 nearest_records: by_dist
                     .iter()
@@ -280,6 +338,9 @@ impl Engine {
             zoo_version: self.zoo_version.clone(),
             evidence_used: evidence,
             candidates: view.candidates.len(),
+            coverage: calibration.map(|c| c.coverage),
+            calibration_datasets: calibration.map(|c| c.folds),
+            observed_runs: observed.len(),
             models,
             warnings: ranked
                 .cache_errors
@@ -289,6 +350,92 @@ impl Engine {
                 })
                 .collect(),
         })
+    }
+}
+
+impl Engine {
+    /// The held-out view of the request's target (the observed models among its candidates)
+    /// and the method's ranking of it ([`MethodSpec::rank_target`]).
+    pub(crate) fn rank_request(
+        &mut self,
+        req: &RecommendRequest,
+    ) -> Result<(TargetView, Ranked), EngineError> {
+        let zoo = &self.zoo;
+        let target = zoo
+            .dataset_index(&req.target)
+            .ok_or_else(|| EngineError::UnknownTarget {
+                target: req.target.clone(),
+            })?;
+        let new_target = zoo.ground_truth(target, true).is_empty();
+        let held = zoo.without_target_history(target);
+        let mut cands = candidates(zoo, &held, target);
+        for o in self.observations(&req.observed)? {
+            if !cands.contains(&o.model) {
+                cands.push(o.model);
+            }
+        }
+        if cands.is_empty() {
+            return Err(EngineError::NoCandidates {
+                target: req.target.clone(),
+            });
+        }
+        let view = TargetView {
+            zoo: held,
+            target,
+            candidates: cands,
+            seed: req.seed,
+        };
+        let ranked = req
+            .method
+            .rank_target(
+                &view,
+                &zoo.score_methods(),
+                new_target,
+                Some(&mut self.store),
+            )
+            .map_err(|source| EngineError::Rank {
+                target: req.target.clone(),
+                method: req.method.to_string(),
+                source,
+            })?;
+        Ok((view, ranked))
+    }
+
+    /// [`Engine::rank_request`] without how the ranking was made.
+    pub(crate) fn ranked_view(
+        &mut self,
+        req: &RecommendRequest,
+    ) -> Result<(TargetView, Vec<ModelScore>), EngineError> {
+        self.rank_request(req).map(|(v, r)| (v, r.scores))
+    }
+
+    /// The observed runs of a request, resolved to model indices and checked.
+    pub(crate) fn observations(
+        &self,
+        runs: &[ObservedRun],
+    ) -> Result<Vec<Observation>, EngineError> {
+        runs.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let model = self.zoo.model_index(&r.model).ok_or_else(|| {
+                    EngineError::UnknownObservedModel {
+                        row: i + 1,
+                        model: r.model.clone(),
+                    }
+                })?;
+                if !(0.0..=1.0).contains(&r.accuracy) {
+                    return Err(EngineError::ObservedAccuracy {
+                        row: i + 1,
+                        model: r.model.clone(),
+                        accuracy: r.accuracy,
+                    });
+                }
+                Ok(Observation {
+                    model,
+                    accuracy: r.accuracy,
+                })
+            })
+            .collect()
     }
 }
 

@@ -100,6 +100,8 @@ fn a_new_dataset_trains_the_graph_once_and_reuses_it_from_the_store() {
     let req = RecommendRequest {
         top: Some(20),
         explain: true,
+        // Intervals would train the graph once per calibration fold.
+        coverage: None,
         ..request("imagenet", "guard+trend+lr+node2vec")
     };
     let first = engine.recommend(&req).unwrap();
@@ -120,6 +122,100 @@ fn a_new_dataset_trains_the_graph_once_and_reuses_it_from_the_store() {
         .models
         .iter()
         .all(|m| m.explain.is_some() && m.recorded_accuracy.is_none()));
+}
+
+#[test]
+fn predictions_have_intervals_and_move_with_observed_runs() {
+    let mut engine = Engine::from_store(image_store()).unwrap();
+    let cold = engine.recommend(&request("dtd", "trend+lr")).unwrap();
+    assert_eq!(cold.coverage, Some(0.8));
+    assert_eq!(cold.calibration_datasets, Some(11));
+    for m in &cold.models {
+        let (lo, p, hi) = (
+            m.predicted_low.unwrap(),
+            m.predicted_accuracy.unwrap(),
+            m.predicted_high.unwrap(),
+        );
+        assert!(
+            0.0 < lo && lo <= p && p <= hi && hi < 1.0,
+            "{}: {lo} {p} {hi}",
+            m.model
+        );
+        // Nothing promises a perfect score.
+        assert!(p < 0.9995, "{}: {p}", m.model);
+    }
+    // Two runs on dtd, far below what the cold ranking expects of the top models.
+    let top: Vec<&str> = cold.models[..2].iter().map(|m| m.model.as_str()).collect();
+    let runs = zoorank_engine::observed_runs([(top[0].into(), 0.70), (top[1].into(), 0.65)]);
+    let warm = engine
+        .recommend(&RecommendRequest {
+            observed: runs.clone(),
+            ..request("dtd", "trend+lr")
+        })
+        .unwrap();
+    assert_eq!(warm.observed_runs, 2);
+    let first = warm.model(top[0]).unwrap();
+    assert!(first.observed && first.predicted_accuracy == Some(0.70));
+    assert_eq!(
+        (first.predicted_low, first.predicted_high),
+        (Some(0.70), Some(0.70))
+    );
+    // The level of every other model moves down with the runs.
+    let mean = |r: &Recommendation| {
+        let v: Vec<f64> = r
+            .models
+            .iter()
+            .filter(|m| !m.observed)
+            .map(|m| m.predicted_accuracy.unwrap())
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!(
+        mean(&warm) < mean(&cold) - 0.05,
+        "{} vs {}",
+        mean(&warm),
+        mean(&cold)
+    );
+    // The budget loop's next runs are never runs already made.
+    let plan = engine
+        .next(&zoorank_engine::NextRequest {
+            recommend: RecommendRequest {
+                observed: runs,
+                ..request("dtd", "trend+lr")
+            },
+            budget: 3,
+            strategy: zoorank_engine::Strategy::Clusters,
+        })
+        .unwrap();
+    assert_eq!(plan.runs.len(), 3);
+    assert!(plan.runs.iter().all(|r| !top.contains(&r.model.as_str())));
+    let mut names: Vec<&str> = plan.runs.iter().map(|r| r.model.as_str()).collect();
+    names.dedup();
+    assert_eq!(names.len(), 3);
+    // Bad runs name what is wrong.
+    let bad = |model: &str, acc: f64| {
+        engine
+            .recommend(&RecommendRequest {
+                observed: zoorank_engine::observed_runs([(model.to_string(), acc)]),
+                ..request("dtd", "trend+lr")
+            })
+            .unwrap_err()
+    };
+    assert!(matches!(
+        bad("no/such-model", 0.5),
+        EngineError::UnknownObservedModel { row: 1, .. }
+    ));
+    assert!(matches!(
+        bad(top[0], 1.5),
+        EngineError::ObservedAccuracy { row: 1, .. }
+    ));
+    let e = engine
+        .recommend(&RecommendRequest {
+            coverage: Some(1.0),
+            ..request("dtd", "trend+lr")
+        })
+        .unwrap_err();
+    assert!(matches!(e, EngineError::Coverage(c) if c == 1.0));
 }
 
 #[test]

@@ -22,10 +22,13 @@
 //! its average is over the targets it has.
 
 use crate::metrics::{self, MetricError};
+use crate::reveal::{RevealCurve, RevealOptions, REVEAL_METRICS};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use zoorank_core::{DatasetIdx, Zoo};
+use zoorank_predict::accuracy::strategy::{clusters, Strategy};
+use zoorank_predict::accuracy::{calibrate, Conditioner, Estimate, CALIBRATION_FOLDS};
 use zoorank_predict::rank::{MethodSpec, ModelScore, PredictError, TargetView};
 
 /// Metric names, in table order.
@@ -90,6 +93,12 @@ pub struct EvalOptions {
     pub seed: u64,
     /// Worker threads (targets × methods run in parallel; results do not depend on it).
     pub threads: usize,
+    /// Also score the predicted accuracies: `mae` always, and intervals at this coverage
+    /// (`coverage@80`, `width@80` for 0.8), calibrated per target on its view's training
+    /// datasets ([`zoorank_predict::accuracy::calibrate`]; one more ranking per fold).
+    pub intervals: Option<f64>,
+    /// Also simulate the budgeted loop ([`crate::reveal`]) with these options.
+    pub reveal: Option<RevealOptions>,
 }
 
 impl Default for EvalOptions {
@@ -99,6 +108,8 @@ impl Default for EvalOptions {
             include_peft: false,
             seed: 0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            intervals: None,
+            reveal: None,
         }
     }
 }
@@ -144,6 +155,9 @@ pub struct EvalReport {
     /// is over the other targets. Not part of the JSON (its shape is fixed); the CLI warns.
     #[serde(skip)]
     pub skipped: Vec<(String, String, String)>,
+    /// Per method, per strategy: the simulated budget loop's curves (when asked for).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub reveal: BTreeMap<String, BTreeMap<String, RevealCurve>>,
 }
 
 /// The held-out view of `zoo` for `target`: every record of the target removed; the
@@ -245,8 +259,61 @@ struct Job {
     target: usize,
 }
 
-/// A job's outcome: the scores and the seconds they took.
-type JobResult = Result<(Vec<ModelScore>, f64), PredictError>;
+/// What a job found besides the ranking: the accuracy estimates and reveal curves when asked.
+#[derive(Default)]
+struct JobExtras {
+    estimates: Option<Vec<Estimate>>,
+    curves: Vec<(Strategy, Vec<BTreeMap<String, f64>>)>,
+}
+
+/// A job's outcome: the scores, the seconds they took, and the extras.
+type JobResult = Result<(Vec<ModelScore>, f64, JobExtras), PredictError>;
+
+/// The names of the accuracy metrics at interval coverage `c` (`mae`, `coverage@80`,
+/// `width@80` for 0.8).
+pub fn accuracy_metric_names(c: f64) -> [String; 3] {
+    let pct = (c * 100.0).round();
+    [
+        "mae".to_string(),
+        format!("coverage@{pct}"),
+        format!("width@{pct}"),
+    ]
+}
+
+/// Mean absolute error of the predicted accuracies, and the share of true accuracies inside
+/// the intervals and their mean width (when the estimates have intervals), over the models
+/// with a ground truth that were not observed.
+pub fn accuracy_metrics(
+    estimates: &[Estimate],
+    truth: &BTreeMap<usize, f64>,
+    c: f64,
+) -> BTreeMap<String, f64> {
+    let [mae, cov, width] = accuracy_metric_names(c);
+    let (mut n, mut err, mut inside, mut wsum, mut nint) = (0usize, 0.0, 0usize, 0.0, 0usize);
+    for e in estimates.iter().filter(|e| !e.observed) {
+        let Some(&t) = truth.get(&e.model) else {
+            continue;
+        };
+        n += 1;
+        err += (e.predicted - t).abs();
+        if let (Some(lo), Some(hi)) = (e.low, e.high) {
+            nint += 1;
+            wsum += hi - lo;
+            if lo <= t && t <= hi {
+                inside += 1;
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if n > 0 {
+        out.insert(mae, err / n as f64);
+    }
+    if nint > 0 {
+        out.insert(cov, inside as f64 / nint as f64);
+        out.insert(width, wsum / nint as f64);
+    }
+    out
+}
 
 /// Runs `methods` on every target of `zoo` under the protocol.
 pub fn evaluate(
@@ -301,9 +368,14 @@ pub fn evaluate_with_progress(
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
                         let start = Instant::now();
-                        let r = rankers[job.method].rank(&views[job.target]);
-                        let secs = start.elapsed().as_secs_f64();
-                        mine.push((i, r.map(|v| (v, secs))));
+                        let ranker = rankers[job.method].as_ref();
+                        let view = &views[job.target];
+                        let r = ranker.rank(view).and_then(|v| {
+                            let secs = start.elapsed().as_secs_f64();
+                            let extras = job_extras(ranker, view, &v, &truths[job.target], opts)?;
+                            Ok((v, secs, extras))
+                        });
+                        mine.push((i, r));
                         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                         progress(d, jobs.len());
                     }
@@ -343,7 +415,7 @@ pub fn evaluate_with_progress(
         let method = &spec.to_string();
         let t = targets[job.target];
         let tname = zoo.datasets[t].name.clone();
-        let (scores, secs) = match by_job[i].take().expect("every job ran") {
+        let (scores, secs, extras) = match by_job[i].take().expect("every job ran") {
             Ok(x) => x,
             // A stored-score baseline on a target without that score: no entry.
             Err(PredictError::NoScores { .. }) => continue,
@@ -377,7 +449,20 @@ pub fn evaluate_with_progress(
         if scored < info.models {
             info.scored.insert(method.clone(), scored);
         }
-        let Some(m) = m else { continue };
+        let Some(mut m) = m else { continue };
+        if let (Some(est), Some(c)) = (&extras.estimates, opts.intervals) {
+            m.extend(accuracy_metrics(est, truth, c));
+        }
+        for (strategy, per_k) in extras.curves {
+            report
+                .reveal
+                .entry(method.clone())
+                .or_default()
+                .entry(strategy.to_string())
+                .or_default()
+                .per_target
+                .insert(tname.clone(), per_k);
+        }
         let mr = report.methods.entry(method.clone()).or_default();
         let pairs = scores
             .iter()
@@ -390,17 +475,88 @@ pub fn evaluate_with_progress(
         mr.per_target.insert(tname.clone(), m);
         mr.seconds_per_target.insert(tname, secs);
     }
+    let extra = opts
+        .intervals
+        .map(accuracy_metric_names)
+        .unwrap_or_default();
     for mr in report.methods.values_mut() {
-        for metric in METRICS {
+        for metric in METRICS
+            .iter()
+            .copied()
+            .chain(extra.iter().map(String::as_str))
+        {
             let (vals, ws): (Vec<f64>, Vec<f64>) = mr
                 .per_target
                 .iter()
-                .map(|(t, m)| (m[metric], report.targets[t].weight))
+                .filter_map(|(t, m)| Some((*m.get(metric)?, report.targets[t].weight)))
                 .unzip();
             if let Ok(avg) = metrics::weighted_average(&vals, &ws) {
                 mr.weighted_average.insert(metric.to_string(), avg);
             }
         }
     }
+    let weights: BTreeMap<String, f64> = report
+        .targets
+        .iter()
+        .map(|(t, i)| (t.clone(), i.weight))
+        .collect();
+    for curve in report.reveal.values_mut().flat_map(|c| c.values_mut()) {
+        curve.weighted_average = average_curve(&curve.per_target, &weights);
+    }
     Ok(report)
+}
+
+/// Per k, the weighted average over targets of each metric (targets whose curve stopped
+/// early count up to their last k).
+fn average_curve(
+    per_target: &BTreeMap<String, Vec<BTreeMap<String, f64>>>,
+    weights: &BTreeMap<String, f64>,
+) -> Vec<BTreeMap<String, f64>> {
+    let max_len = per_target.values().map(Vec::len).max().unwrap_or(0);
+    (0..max_len)
+        .map(|k| {
+            let mut out = BTreeMap::new();
+            for metric in REVEAL_METRICS {
+                let (vals, ws): (Vec<f64>, Vec<f64>) = per_target
+                    .iter()
+                    .filter_map(|(t, c)| Some((*c.get(k)?.get(metric)?, weights[t])))
+                    .unzip();
+                if let Ok(avg) = metrics::weighted_average(&vals, &ws) {
+                    out.insert(metric.to_string(), avg);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// The accuracy estimates and reveal curves `opts` asks for, on one ranking of `view`.
+fn job_extras(
+    ranker: &dyn zoorank_predict::rank::Ranker,
+    view: &TargetView,
+    scores: &[ModelScore],
+    truth: &BTreeMap<usize, f64>,
+    opts: &EvalOptions,
+) -> Result<JobExtras, PredictError> {
+    if opts.intervals.is_none() && opts.reveal.is_none() {
+        return Ok(JobExtras::default());
+    }
+    let cond = Conditioner::new(view, scores);
+    let estimates = match opts.intervals {
+        Some(c) => {
+            let cal = calibrate(ranker, view, &[], c, CALIBRATION_FOLDS)?;
+            Some(cond.estimates(&[], cal.as_ref()))
+        }
+        None => None,
+    };
+    let curves = match &opts.reveal {
+        Some(r) => {
+            let h = zoorank_predict::rank::history::History::new(&view.zoo);
+            let cl = clusters(cond.models(), cond.experts(), &h.best);
+            // A target where a metric cannot be computed has no curve (as it has no entry).
+            crate::reveal::curves(&cond, &cl, r, truth).unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    Ok(JobExtras { estimates, curves })
 }

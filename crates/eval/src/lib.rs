@@ -20,8 +20,10 @@ pub mod harness;
 /// uses them too).
 pub use zoorank_core::metrics;
 pub mod plot;
+pub mod reveal;
 
 pub use harness::{
-    evaluate, evaluate_with_progress, leave_one_out, EvalError, EvalOptions, EvalReport,
-    MethodReport, TargetInfo, METRICS,
+    accuracy_metric_names, accuracy_metrics, evaluate, evaluate_with_progress, leave_one_out,
+    EvalError, EvalOptions, EvalReport, MethodReport, TargetInfo, METRICS,
 };
+pub use reveal::{RevealCurve, RevealOptions, REVEAL_METRICS};

@@ -21,5 +21,6 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod accuracy;
 pub mod rank;
 pub mod regress;

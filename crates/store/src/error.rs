@@ -170,6 +170,14 @@ pub enum ImportError {
         /// The file.
         path: PathBuf,
     },
+    /// A file of runs holds none of the dataset asked for.
+    #[error("{file}: no run on '{dataset}' (check the dataset column and the target's name)")]
+    NoRuns {
+        /// The file.
+        file: String,
+        /// The dataset.
+        dataset: String,
+    },
     /// Writing to the store failed (the transaction was rolled back).
     #[error("writing to the store: {0}")]
     Store(#[from] StoreError),

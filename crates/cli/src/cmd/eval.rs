@@ -4,7 +4,7 @@ use crate::global::Global;
 use crate::output;
 use anyhow::Context;
 use clap::Args;
-use zoorank_engine::{Engine, EvalProgress, EvalRequest, Evaluation, MethodSpec};
+use zoorank_engine::{Engine, EvalProgress, EvalRequest, Evaluation, MethodSpec, Strategy};
 
 /// Arguments of `eval`.
 ///
@@ -54,9 +54,39 @@ pub struct EvalArgs {
     /// per-target bars.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<std::path::PathBuf>,
+    /// Also score each method's predicted accuracies: mean absolute error (`mae`) and
+    /// intervals at this coverage (`coverage@80`: share of true accuracies inside,
+    /// `width@80`: mean width). Intervals are calibrated per target on its view's training
+    /// datasets, one more ranking per training dataset (graph methods: seconds each).
+    #[arg(long, value_name = "COVERAGE", num_args = 0..=1, default_missing_value = "0.8",
+          value_parser = parse_coverage)]
+    pub intervals: Option<f64>,
+    /// Also simulate the budgeted loop: on each target a strategy picks models one at a time,
+    /// their recorded accuracy is revealed, the ranking is conditioned on the runs so far;
+    /// reports Rel@1 (counting the best run seen), weighted τ, regret and MAE for K = 0..N.
+    #[arg(long, value_name = "N")]
+    pub reveal: Option<usize>,
+    /// Strategies for --reveal (comma-separated): explore (predicted + expert disagreement),
+    /// top (best predicted first), clusters (best of each cluster of similar models).
+    /// Default: all three.
+    #[arg(long, value_delimiter = ',', requires = "reveal")]
+    pub strategy: Option<Vec<Strategy>>,
     /// JSON output: {"methods": {"<id>": {"per_target", "weighted_average", "seconds_per_target"}}, ...}.
     #[arg(long)]
     pub json: bool,
+}
+
+pub(crate) fn parse_coverage(s: &str) -> Result<f64, String> {
+    let c: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number (a coverage such as 0.8)"))?;
+    if c > 0.0 && c < 1.0 {
+        Ok(c)
+    } else {
+        Err(format!(
+            "coverage {c} must be strictly between 0 and 1 (e.g. 0.8)"
+        ))
+    }
 }
 
 /// Runs `eval`.
@@ -70,6 +100,9 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         threads: a.threads,
         model_ratios: a.model_ratio.unwrap_or_default(),
         ratio_subsets: a.seeds,
+        intervals: a.intervals,
+        reveal: a.reveal,
+        strategies: a.strategy,
     };
     let pb = output::spinner("evaluating leave-one-target-out");
     let ev = engine.evaluate(&req, &|p| match p {
@@ -96,7 +129,8 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
     if a.json {
         return output::print_json(&ev);
     }
-    print_table(&ev)?;
+    print_table(&ev, a.intervals)?;
+    print_reveal(&ev)?;
     let methods: Vec<String> = ev.method_order.iter().map(|m| m.to_string()).collect();
     for (r, per) in &ev.model_ratio {
         output::println(format!(
@@ -122,9 +156,9 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_table(ev: &Evaluation) -> anyhow::Result<()> {
+fn print_table(ev: &Evaluation, intervals: Option<f64>) -> anyhow::Result<()> {
     let report = &ev.report;
-    let cols = [
+    let mut cols: Vec<String> = [
         "pearson",
         "spearman",
         "kendall",
@@ -132,7 +166,12 @@ fn print_table(ev: &Evaluation) -> anyhow::Result<()> {
         "rel@1",
         "rel@3",
         "top@1",
-    ];
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(c) = intervals {
+        cols.extend(zoorank_eval::accuracy_metric_names(c));
+    }
     let mut rows = Vec::new();
     for m in ev.method_order.iter().map(|m| m.to_string()) {
         let Some(mr) = report.methods.get(&m) else {
@@ -140,7 +179,7 @@ fn print_table(ev: &Evaluation) -> anyhow::Result<()> {
             continue;
         };
         let mut row = vec![m.clone()];
-        for c in cols {
+        for c in &cols {
             row.push(
                 mr.weighted_average
                     .get(c)
@@ -156,7 +195,7 @@ fn print_table(ev: &Evaluation) -> anyhow::Result<()> {
         rows.push(row);
     }
     let mut header = vec!["method"];
-    header.extend(cols);
+    header.extend(cols.iter().map(String::as_str));
     header.push("s/target");
     header.push("targets");
     output::println(format!(
@@ -178,6 +217,29 @@ fn print_table(ev: &Evaluation) -> anyhow::Result<()> {
         for p in partial {
             output::println(format!("  {p}"))?;
         }
+    }
+    Ok(())
+}
+
+/// One table per method: the reveal curves of each strategy, K = 0..N.
+fn print_reveal(ev: &Evaluation) -> anyhow::Result<()> {
+    for (method, by_strategy) in &ev.reveal {
+        output::println(format!(
+            "\nbudget loop, {method}: after K revealed runs (weighted averages)"
+        ))?;
+        let mut rows = Vec::new();
+        for (strategy, curve) in by_strategy {
+            for (k, m) in curve.weighted_average.iter().enumerate() {
+                let mut row = vec![strategy.clone(), k.to_string()];
+                for metric in zoorank_eval::REVEAL_METRICS {
+                    row.push(m.get(metric).map_or("-".into(), |v| format!("{v:.3}")));
+                }
+                rows.push(row);
+            }
+        }
+        let mut header = vec!["strategy", "K"];
+        header.extend(zoorank_eval::REVEAL_METRICS);
+        output::println(output::table(&header, rows))?;
     }
     Ok(())
 }

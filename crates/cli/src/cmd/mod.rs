@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod embed;
 pub mod eval;
 pub mod import;
+pub mod next;
 pub mod quickstart;
 pub mod recall;
 pub mod recommend;

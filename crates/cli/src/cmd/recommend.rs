@@ -2,8 +2,12 @@
 
 use crate::global::Global;
 use crate::output;
+use anyhow::Context;
 use clap::Args;
-use zoorank_engine::{Engine, MethodSpec, RecommendRequest, Recommendation, DEFAULT_METHOD};
+use zoorank_engine::{
+    observed_runs, Engine, MethodSpec, ObservedRun, RecommendRequest, Recommendation,
+    DEFAULT_METHOD,
+};
 
 /// Arguments of `recommend`.
 ///
@@ -39,22 +43,72 @@ pub struct RecommendArgs {
     /// popularity moved along the model's slopes to the target's size and domain).
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub runs: ObservedArgs,
+    /// Coverage of the predicted-accuracy intervals, calibrated by hiding each of the zoo's
+    /// other datasets in turn and ranking it (one more ranking per dataset).
+    #[arg(long, default_value_t = 0.8, value_parser = crate::cmd::eval::parse_coverage)]
+    pub coverage: f64,
+    /// No intervals (faster: no calibration rankings).
+    #[arg(long)]
+    pub no_intervals: bool,
     /// JSON output: the engine's Recommendation (target, method, zoo_version, evidence_used,
-    /// candidates, models[rank, model, score, predicted_accuracy, recorded_accuracy,
-    /// nearest_records, scores, explain]).
+    /// candidates, coverage, models[rank, model, score, predicted_accuracy, predicted_low,
+    /// predicted_high, observed, recorded_accuracy, nearest_records, scores, explain]).
     #[arg(long)]
     pub json: bool,
+}
+
+/// Runs already made on the target (`--observed`), shared by `recommend` and `next`.
+#[derive(Debug, Args)]
+pub struct ObservedArgs {
+    /// CSV of runs already made on the target (fine-tunes), with the columns of
+    /// `import records`: the model and accuracy columns, and the dataset column when the
+    /// file holds other datasets too (only the target's rows are read). Observed models take
+    /// their value; every other prediction moves with what they reveal.
+    #[arg(long, value_name = "CSV")]
+    pub observed: Option<std::path::PathBuf>,
+    /// Model column of --observed.
+    #[arg(long, default_value = "model")]
+    pub model_col: String,
+    /// Dataset column of --observed (ignored when the file has no such column).
+    #[arg(long, default_value = "dataset")]
+    pub dataset_col: String,
+    /// Accuracy column of --observed (values in [0, 1]).
+    #[arg(long, default_value = "accuracy")]
+    pub accuracy_col: String,
+}
+
+impl ObservedArgs {
+    /// The runs on `target` in the file, if one was given.
+    pub fn read(&self, target: &str) -> anyhow::Result<Vec<ObservedRun>> {
+        let Some(path) = &self.observed else {
+            return Ok(Vec::new());
+        };
+        let spec = zoorank_store::import::RecordsCsvSpec {
+            model_col: self.model_col.clone(),
+            dataset_col: self.dataset_col.clone(),
+            accuracy_col: self.accuracy_col.clone(),
+            ..Default::default()
+        };
+        let runs = zoorank_store::import::read_runs(path, &spec, target)
+            .with_context(|| format!("reading observed runs from {}", path.display()))?;
+        Ok(observed_runs(runs))
+    }
 }
 
 /// Runs `recommend`.
 pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
     let mut engine = Engine::open(&global.db)?;
+    let observed = a.runs.read(&a.target)?;
     let rec = engine.recommend(&RecommendRequest {
-        target: a.target,
         method: a.method,
         top: Some(a.top),
         seed: a.seed,
         explain: a.explain,
+        observed,
+        coverage: (!a.no_intervals).then_some(a.coverage),
+        ..RecommendRequest::new(a.target)
     })?;
     for w in &rec.warnings {
         eprintln!("warning: {w}");
@@ -69,12 +123,26 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
 fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
     let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
     output::println(format!(
-        "top {} of {} models for '{}' by {} (the target's own records are hidden from the method):",
+        "top {} of {} models for '{}' by {} (the target's own records are hidden from the method{}):",
         rec.models.len(),
         rec.candidates,
         rec.target,
-        rec.method
+        rec.method,
+        if rec.observed_runs > 0 {
+            format!("; conditioned on {} observed run(s)", rec.observed_runs)
+        } else {
+            String::new()
+        }
     ))?;
+    let interval = |r: &zoorank_engine::RecommendedModel| -> String {
+        if r.observed {
+            return "observed".into();
+        }
+        match (r.predicted_low, r.predicted_high) {
+            (Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]"),
+            _ => "-".into(),
+        }
+    };
     let rows = rec
         .models
         .iter()
@@ -88,6 +156,7 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
                 r.rank.to_string(),
                 r.model.clone(),
                 num(r.predicted_accuracy),
+                interval(r),
                 num(r.recorded_accuracy),
                 if near.is_empty() {
                     "-".into()
@@ -97,10 +166,14 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
             ]
         })
         .collect();
+    let cov = rec.coverage.map_or("interval".to_string(), |c| {
+        format!("{:.0} % interval", c * 100.0)
+    });
     let header = [
         "#",
         "model",
         "predicted",
+        cov.as_str(),
         "recorded",
         "its accuracy on the nearest datasets",
     ];

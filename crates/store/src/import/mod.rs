@@ -23,7 +23,7 @@ mod table;
 mod transfergraph;
 mod two_phase;
 
-pub use generic::{import_models, import_records, ModelsCsvSpec, RecordsCsvSpec};
+pub use generic::{import_models, import_records, read_runs, ModelsCsvSpec, RecordsCsvSpec};
 pub use transfergraph::{import_transfergraph, TransferGraphLayout};
 pub use two_phase::import_two_phase;
 

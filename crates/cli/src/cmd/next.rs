@@ -1,0 +1,95 @@
+//! `zoorank next`: which models to fine-tune next on a target, and why.
+
+use crate::cmd::recommend::ObservedArgs;
+use crate::global::Global;
+use crate::output;
+use clap::Args;
+use zoorank_engine::{
+    Engine, MethodSpec, NextPlan, NextRequest, RecommendRequest, Strategy, DEFAULT_METHOD,
+};
+
+/// Arguments of `next`.
+///
+/// Proposes the models to fine-tune (or linear-probe) first on the target: runs likely to be
+/// good that also tell the most about the rest. Make them, add the results to the
+/// --observed file, and ask again: every run re-ranks the others (`recommend --observed`).
+///
+/// Example: zoorank next --target dtd --budget 3 --observed runs.csv
+#[derive(Debug, Args)]
+pub struct NextArgs {
+    /// The target dataset.
+    #[arg(long)]
+    pub target: String,
+    /// How many runs to propose.
+    #[arg(long, default_value_t = 3)]
+    pub budget: usize,
+    /// How to pick: explore (predicted accuracy + how much the zoo's datasets disagree about
+    /// the model), top (best predicted first), clusters (best predicted of each cluster of
+    /// models that behave alike).
+    #[arg(long, default_value_t = Strategy::Explore)]
+    pub strategy: Strategy,
+    /// Ranking method id (see `zoorank eval --help`).
+    #[arg(long, default_value = DEFAULT_METHOD)]
+    pub method: MethodSpec,
+    /// Seed for the learner.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub runs: ObservedArgs,
+    /// JSON output: {target, method, strategy, observed_runs, runs[order, model,
+    /// predicted_accuracy, rank, uncertainty, cluster_size, why]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `next`.
+pub fn run(a: NextArgs, global: &Global) -> anyhow::Result<()> {
+    let mut engine = Engine::open(&global.db)?;
+    let observed = a.runs.read(&a.target)?;
+    let plan = engine.next(&NextRequest {
+        recommend: RecommendRequest {
+            method: a.method,
+            seed: a.seed,
+            observed,
+            coverage: None,
+            ..RecommendRequest::new(&a.target)
+        },
+        budget: a.budget,
+        strategy: a.strategy,
+    })?;
+    if a.json {
+        return output::print_json(&plan);
+    }
+    print_human(&plan)
+}
+
+fn print_human(plan: &NextPlan) -> anyhow::Result<()> {
+    output::println(format!(
+        "next {} run(s) on '{}' ({} by {}, {} run(s) observed so far):",
+        plan.runs.len(),
+        plan.target,
+        plan.strategy,
+        plan.method,
+        plan.observed_runs
+    ))?;
+    let rows = plan
+        .runs
+        .iter()
+        .map(|r| {
+            vec![
+                r.order.to_string(),
+                r.model.clone(),
+                format!("{:.3}", r.predicted_accuracy),
+                r.rank.to_string(),
+                r.why.clone(),
+            ]
+        })
+        .collect();
+    output::println(output::table(
+        &["#", "model", "predicted", "rank", "why"],
+        rows,
+    ))?;
+    output::println(
+        "after the runs: add model,accuracy rows to the --observed CSV and ask again (zoorank recommend --observed re-ranks the rest)",
+    )
+}

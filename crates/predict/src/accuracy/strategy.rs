@@ -1,0 +1,190 @@
+//! Which model to fine-tune next on the target, given the runs made so far: the strategies of
+//! a budgeted loop (`zoorank next`, `zoorank eval --reveal`).
+//!
+//! A strategy sees the [`Conditioned`] state (predictions, expert disagreement, which models
+//! were observed) and the candidates' clusters, never an unobserved accuracy.
+//!
+//! | id | picks |
+//! |---|---|
+//! | `top` | the best-predicted model not yet run |
+//! | `clusters` | two-phase recall: the best-predicted model of each cluster of models that behave alike on the zoo's datasets, clusters in the order of their best prediction, one model per cluster before a second |
+//! | `explore` | the largest predicted logit + one expert standard deviation (an upper confidence bound): likely to be good **and** informative, since the models the experts disagree on are those a run tells most about |
+
+use super::experts::Experts;
+use super::Conditioned;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use zoorank_core::ModelIdx;
+use zoorank_select::cluster::hierarchical;
+use zoorank_select::similarity::{model_distances, DEFAULT_K};
+use zoorank_select::PerformanceMatrix;
+
+/// How many expert standard deviations `explore` adds to the prediction (one, fixed a priori).
+pub const EXPLORE_KAPPA: f64 = 1.0;
+/// Merge threshold on the top-k accuracy gap for [`clusters`] (the two-phase paper's value
+/// for image models; text models use 0.09 there).
+pub const CLUSTER_THRESHOLD: f64 = 0.05;
+
+/// A strategy of the budgeted loop (module docs); serialised as its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum Strategy {
+    /// Best predicted first.
+    Top,
+    /// Cluster representatives.
+    Clusters,
+    /// Upper confidence bound.
+    Explore,
+}
+
+impl Strategy {
+    /// Every strategy, the default (`explore`) first.
+    pub const ALL: [Strategy; 3] = [Strategy::Explore, Strategy::Top, Strategy::Clusters];
+
+    /// The next model to run among the candidates of `state` not yet observed (`None` when
+    /// every one was). `clusters` is one cluster id per candidate (see [`clusters`]).
+    pub fn pick(self, state: &Conditioned, clusters: &[usize]) -> Option<ModelIdx> {
+        let open = (0..state.models.len()).filter(|&i| !state.observed[i]);
+        let best_by = |key: &dyn Fn(usize) -> f64| {
+            open.clone()
+                .max_by(|&a, &b| {
+                    key(a)
+                        .total_cmp(&key(b))
+                        .then(state.models[b].cmp(&state.models[a]))
+                })
+                .map(|i| state.models[i])
+        };
+        match self {
+            Strategy::Top => best_by(&|i| state.scores[i]),
+            Strategy::Explore => best_by(&|i| state.logits[i] + EXPLORE_KAPPA * state.spread[i]),
+            Strategy::Clusters => {
+                // Runs so far per cluster; the least-run clusters compete, by their best
+                // open prediction.
+                let n_clusters = clusters.iter().copied().max().map_or(0, |c| c + 1);
+                let mut runs = vec![0usize; n_clusters];
+                for (i, &c) in clusters.iter().enumerate() {
+                    if state.observed[i] {
+                        runs[c] += 1;
+                    }
+                }
+                let fewest = open.clone().map(|i| runs[clusters[i]]).min()?;
+                open.clone()
+                    .filter(|&i| runs[clusters[i]] == fewest)
+                    .max_by(|&a, &b| {
+                        state.scores[a]
+                            .total_cmp(&state.scores[b])
+                            .then(state.models[b].cmp(&state.models[a]))
+                    })
+                    .map(|i| state.models[i])
+            }
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Strategy::Top => "top",
+            Strategy::Clusters => "clusters",
+            Strategy::Explore => "explore",
+        })
+    }
+}
+
+impl From<Strategy> for String {
+    fn from(s: Strategy) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for Strategy {
+    type Error = String;
+    fn try_from(s: String) -> Result<Strategy, String> {
+        s.parse()
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Strategy, String> {
+        Strategy::ALL
+            .into_iter()
+            .find(|x| x.to_string() == s)
+            .ok_or_else(|| {
+                format!("unknown strategy '{s}': valid strategies are explore, top, clusters")
+            })
+    }
+}
+
+/// A cluster id per candidate of `models`: average-linkage clusters (cut at
+/// [`CLUSTER_THRESHOLD`]) of the models' accuracies over the experts' training datasets,
+/// compared by the mean of their five largest gaps (the two-phase paper's similarity). A model
+/// without records is its own cluster.
+pub fn clusters(models: &[ModelIdx], experts: &Experts, best: &[Vec<Option<f64>>]) -> Vec<usize> {
+    let rows: Vec<Vec<Option<f64>>> = models
+        .iter()
+        .map(|&m| experts.datasets.iter().map(|&d| best[d][m]).collect())
+        .collect();
+    let names: Vec<String> = models.iter().map(|m| m.to_string()).collect();
+    let datasets: Vec<String> = experts.datasets.iter().map(|d| d.to_string()).collect();
+    let labels = PerformanceMatrix::new(names, datasets, rows)
+        .and_then(|pm| model_distances(&pm, DEFAULT_K))
+        .and_then(|dist| hierarchical(&dist, CLUSTER_THRESHOLD));
+    match labels {
+        Ok(c) => {
+            let mut out = vec![0; models.len()];
+            for (id, members) in c.clusters().into_iter().enumerate() {
+                for i in members {
+                    out[i] = id;
+                }
+            }
+            out
+        }
+        // Accuracies are finite and the threshold valid; should that ever fail, every model
+        // is its own cluster (the strategy is then `top`).
+        Err(_) => (0..models.len()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(scores: &[f64], spread: &[f64], observed: &[bool]) -> Conditioned {
+        Conditioned {
+            models: (0..scores.len()).collect(),
+            logits: scores.to_vec(),
+            spread: spread.to_vec(),
+            observed: observed.to_vec(),
+            scores: scores.to_vec(),
+        }
+    }
+
+    #[test]
+    fn strategies_pick_as_documented() {
+        let s = state(&[2.0, 1.9, 1.0, 0.5], &[0.0, 0.1, 1.5, 0.2], &[false; 4]);
+        assert_eq!(Strategy::Top.pick(&s, &[0, 0, 1, 2]), Some(0));
+        assert_eq!(Strategy::Explore.pick(&s, &[0, 0, 1, 2]), Some(2));
+        // After model 0 ran, clusters moves to the best of another cluster, top stays.
+        let s = state(
+            &[2.0, 1.9, 1.0, 0.5],
+            &[0.0; 4],
+            &[true, false, false, false],
+        );
+        assert_eq!(Strategy::Top.pick(&s, &[0, 0, 1, 2]), Some(1));
+        assert_eq!(Strategy::Clusters.pick(&s, &[0, 0, 1, 2]), Some(2));
+        // Nothing left.
+        let s = state(&[1.0], &[0.0], &[true]);
+        assert_eq!(Strategy::Explore.pick(&s, &[0]), None);
+    }
+
+    #[test]
+    fn ids_round_trip_and_unknown_ones_list_the_valid() {
+        for s in Strategy::ALL {
+            assert_eq!(s.to_string().parse::<Strategy>(), Ok(s));
+        }
+        let e = "greedy".parse::<Strategy>().unwrap_err();
+        assert!(e.contains("explore, top, clusters"), "{e}");
+    }
+}
