@@ -29,9 +29,11 @@ fn image_store() -> Store {
     store
 }
 
+/// A request without intervals (each would cost a ranking per calibration dataset).
 fn request(target: &str, method: &str) -> RecommendRequest {
     RecommendRequest {
         method: method.parse().unwrap(),
+        coverage: None,
         ..RecommendRequest::new(target)
     }
 }
@@ -100,8 +102,6 @@ fn a_new_dataset_trains_the_graph_once_and_reuses_it_from_the_store() {
     let req = RecommendRequest {
         top: Some(20),
         explain: true,
-        // Intervals would train the graph once per calibration fold.
-        coverage: None,
         ..request("imagenet", "guard+trend+lr+node2vec")
     };
     let first = engine.recommend(&req).unwrap();
@@ -127,7 +127,9 @@ fn a_new_dataset_trains_the_graph_once_and_reuses_it_from_the_store() {
 #[test]
 fn predictions_have_intervals_and_move_with_observed_runs() {
     let mut engine = Engine::from_store(image_store()).unwrap();
-    let cold = engine.recommend(&request("dtd", "trend+lr")).unwrap();
+    let with_intervals = RecommendRequest::new("dtd");
+    assert_eq!(with_intervals.method.to_string(), "trend+lr");
+    let cold = engine.recommend(&with_intervals).unwrap();
     assert_eq!(cold.coverage, Some(0.8));
     assert_eq!(cold.calibration_datasets, Some(11));
     for m in &cold.models {
@@ -150,7 +152,7 @@ fn predictions_have_intervals_and_move_with_observed_runs() {
     let warm = engine
         .recommend(&RecommendRequest {
             observed: runs.clone(),
-            ..request("dtd", "trend+lr")
+            ..with_intervals.clone()
         })
         .unwrap();
     assert_eq!(warm.observed_runs, 2);
@@ -193,7 +195,7 @@ fn predictions_have_intervals_and_move_with_observed_runs() {
     names.dedup();
     assert_eq!(names.len(), 3);
     // Bad runs name what is wrong.
-    let bad = |model: &str, acc: f64| {
+    let mut bad = |model: &str, acc: f64| {
         engine
             .recommend(&RecommendRequest {
                 observed: zoorank_engine::observed_runs([(model.to_string(), acc)]),

@@ -128,6 +128,10 @@ pub struct MethodReport {
     /// whose shape scripts depend on.
     #[serde(skip)]
     pub predictions: BTreeMap<String, Vec<(String, f64, f64)>>,
+    /// With intervals: per target, (predicted accuracy, interval low, interval high, true
+    /// accuracy) of each model with a ground truth. For the calibration plot; not in the JSON.
+    #[serde(skip)]
+    pub calibration: BTreeMap<String, Vec<[f64; 4]>>,
 }
 
 /// Facts about one target.
@@ -450,8 +454,16 @@ pub fn evaluate_with_progress(
             info.scored.insert(method.clone(), scored);
         }
         let Some(mut m) = m else { continue };
+        let mut calibration = Vec::new();
         if let (Some(est), Some(c)) = (&extras.estimates, opts.intervals) {
             m.extend(accuracy_metrics(est, truth, c));
+            calibration = est
+                .iter()
+                .filter_map(|e| {
+                    let t = *truth.get(&e.model)?;
+                    Some([e.predicted, e.low?, e.high?, t])
+                })
+                .collect();
         }
         for (strategy, per_k) in extras.curves {
             report
@@ -472,6 +484,9 @@ pub fn evaluate_with_progress(
             })
             .collect();
         mr.predictions.insert(tname.clone(), pairs);
+        if !calibration.is_empty() {
+            mr.calibration.insert(tname.clone(), calibration);
+        }
         mr.per_target.insert(tname.clone(), m);
         mr.seconds_per_target.insert(tname, secs);
     }

@@ -72,6 +72,27 @@ pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
             Box::new(move |c| c.scatter(report, method, rows, cols)),
         ));
     }
+    for (method, mr) in &report.methods {
+        if mr.calibration.is_empty() {
+            continue;
+        }
+        let n = mr.calibration.len();
+        let cols = (n as f64).sqrt().ceil() as usize;
+        let rows = n.div_ceil(cols);
+        let size = (380 * cols as u32, 300 * rows as u32 + 40);
+        figures.push((
+            format!("calibration-{}", file_safe(method)),
+            size,
+            Box::new(move |c| c.calibration(report, method, rows, cols)),
+        ));
+    }
+    for method in report.reveal.keys() {
+        figures.push((
+            format!("reveal-{}", file_safe(method)),
+            (1140, 380),
+            Box::new(move |c| c.reveal(report, method)),
+        ));
+    }
     figures.push(("rel-at-k".into(), SIZE, Box::new(|c| c.rel_at_k(report))));
     figures.push((
         "correlations".into(),
@@ -137,6 +158,24 @@ impl Canvas<'_> {
         match self {
             Canvas::Svg(a) => scatter(a, r, method, rows, cols),
             Canvas::Png(a) => scatter(a, r, method, rows, cols),
+        }
+    }
+    fn calibration(
+        &mut self,
+        r: &EvalReport,
+        method: &str,
+        rows: usize,
+        cols: usize,
+    ) -> DrawResult {
+        match self {
+            Canvas::Svg(a) => calibration(a, r, method, rows, cols),
+            Canvas::Png(a) => calibration(a, r, method, rows, cols),
+        }
+    }
+    fn reveal(&mut self, r: &EvalReport, method: &str) -> DrawResult {
+        match self {
+            Canvas::Svg(a) => reveal(a, r, method),
+            Canvas::Png(a) => reveal(a, r, method),
         }
     }
     fn rel_at_k(&mut self, r: &EvalReport) -> DrawResult {
@@ -252,6 +291,146 @@ fn scatter<DB: DrawingBackend>(
                 )))
                 .map_err(err)?;
         }
+    }
+    Ok(())
+}
+
+/// Per target: predicted accuracy (x) against the recorded one (y), each model's interval as a
+/// vertical bar through its recorded point's x, and the diagonal: points on the diagonal are
+/// exact, bars crossing it cover.
+fn calibration<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &EvalReport,
+    method: &str,
+    rows: usize,
+    cols: usize,
+) -> DrawResult {
+    let mr = &report.methods[method];
+    area.fill(&WHITE).map_err(err)?;
+    let area = area
+        .titled(
+            &format!("{method}: predicted (x) vs recorded accuracy (y), with intervals"),
+            ("sans-serif", 22),
+        )
+        .map_err(err)?;
+    let panels = area.split_evenly((rows, cols));
+    for ((target, pts), panel) in mr.calibration.iter().zip(panels.iter()) {
+        let m = &mr.per_target[target];
+        let cov = m
+            .iter()
+            .find(|(k, _)| k.starts_with("coverage@"))
+            .map_or(f64::NAN, |(_, v)| *v);
+        let (lo, hi) = padded(pts.iter().flat_map(|p| [p[0], p[1], p[2], p[3]]));
+        let (lo, hi) = (lo.max(0.0), hi.min(1.0));
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!(
+                    "{target}  MAE={:.3} cover={cov:.2}",
+                    m.get("mae").copied().unwrap_or(f64::NAN)
+                ),
+                ("sans-serif", 15),
+            )
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(4)
+            .y_labels(5)
+            .x_label_formatter(&|v| format!("{v:.2}"))
+            .y_label_formatter(&|v| format!("{v:.2}"))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(lo, lo), (hi, hi)],
+                BLACK.mix(0.5),
+            )))
+            .map_err(err)?;
+        chart
+            .draw_series(
+                pts.iter().map(|p| {
+                    PathElement::new(vec![(p[0], p[1]), (p[0], p[2])], color(0).mix(0.25))
+                }),
+            )
+            .map_err(err)?;
+        chart
+            .draw_series(pts.iter().map(|p| {
+                let inside = p[1] <= p[3] && p[3] <= p[2];
+                let c = if inside { color(0) } else { color(3) };
+                Circle::new((p[0], p[3]), 3, c.mix(0.7).filled())
+            }))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The budget loop of one method: Rel@1, weighted τ and MAE (weighted averages) against the
+/// number of runs revealed, one line per strategy.
+fn reveal<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    report: &EvalReport,
+    method: &str,
+) -> DrawResult {
+    let curves = &report.reveal[method];
+    area.fill(&WHITE).map_err(err)?;
+    let area = area
+        .titled(
+            &format!("{method}: after K runs revealed (weighted averages)"),
+            ("sans-serif", 20),
+        )
+        .map_err(err)?;
+    let panels = area.split_evenly((1, 3));
+    for (metric, panel) in ["rel@1", "w-kendall", "mae"].into_iter().zip(panels.iter()) {
+        let vals = curves.values().flat_map(|c| {
+            c.weighted_average
+                .iter()
+                .filter_map(|m| m.get(metric).copied())
+        });
+        let (y0, y1) = padded(vals);
+        let kmax = curves
+            .values()
+            .map(|c| c.weighted_average.len())
+            .max()
+            .unwrap_or(1)
+            .max(2) as f64
+            - 1.0;
+        let mut chart = ChartBuilder::on(panel)
+            .caption(metric, ("sans-serif", 15))
+            .margin(8)
+            .x_label_area_size(28)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0.0..kmax, y0..y1)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .y_labels(5)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.3}"))
+            .draw()
+            .map_err(err)?;
+        for (i, (strategy, c)) in curves.iter().enumerate() {
+            let pts: Vec<(f64, f64)> = c
+                .weighted_average
+                .iter()
+                .enumerate()
+                .filter_map(|(k, m)| Some((k as f64, *m.get(metric)?)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts, color(i).stroke_width(2)))
+                .map_err(err)?
+                .label(strategy.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color(i)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
     }
     Ok(())
 }
