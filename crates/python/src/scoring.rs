@@ -2,6 +2,8 @@
 //! released while the arrays are converted and the scores computed.
 
 use numpy::PyReadonlyArray1;
+use std::time::Instant;
+
 use pyo3::prelude::*;
 use zoorank_scores::{
     by_id, canonical_id, LogMe, Matrix, Needs, ScoreInput, TransferabilityScore, IDS,
@@ -76,7 +78,8 @@ fn matrix<'a>(v: &'a View<'_>, buf: &'a mut Vec<f64>) -> ZooResult<Matrix<'a>> {
 }
 
 /// Scores `features` and/or `source_probs` against `labels` with each of `methods`; returns
-/// (method id, value) in the order computed. `labels` must be a 1-D int64 array.
+/// (method id, value, seconds the method's computation took) in the order computed, as
+/// `zoorank score --json` reports them. `labels` must be a 1-D int64 array.
 #[pyfunction]
 #[pyo3(signature = (features, labels, methods, source_probs=None, logme_published=false))]
 pub fn score_arrays(
@@ -86,7 +89,7 @@ pub fn score_arrays(
     methods: Vec<String>,
     source_probs: Option<&Bound<'_, PyAny>>,
     logme_published: bool,
-) -> PyResult<Vec<(&'static str, f64)>> {
+) -> PyResult<Vec<(&'static str, f64, f64)>> {
     let labels: PyReadonlyArray1<'_, i64> = labels
         .extract()
         .map_err(|_| ZooErr::value("labels must be a 1-D int64 numpy array"))?;
@@ -123,10 +126,11 @@ pub fn score_arrays(
             chosen
                 .iter()
                 .map(|m| {
+                    let started = Instant::now();
                     let v = m
                         .score(&input)
                         .context(|| format!("computing {}", m.id()))?;
-                    Ok((m.id(), v))
+                    Ok((m.id(), v, started.elapsed().as_secs_f64()))
                 })
                 .collect::<ZooResult<Vec<_>>>()
         })

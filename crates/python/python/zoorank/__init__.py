@@ -30,7 +30,7 @@ from . import _zoorank
 from ._errors import ZooError, ZooFileNotFoundError, ZooValueError
 
 if TYPE_CHECKING:
-    import pandas
+    import pandas  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = [
     "EvalReport",
@@ -417,7 +417,7 @@ def score_all(
     out = _zoorank.score_arrays(
         _matrix(features, "features"), _labels(labels), ms, _matrix(source_probs, "source_probs"), logme_published
     )
-    return dict(out)
+    return {m: v for m, v, _ in out}
 
 
 def score_methods() -> list[str]:
@@ -427,7 +427,10 @@ def score_methods() -> list[str]:
 
 def reads_in_place(features: Any) -> bool:
     """Whether ``score`` reads ``features`` without copying (a C-contiguous float64 array)."""
-    return _zoorank.reads_in_place(_matrix(features, "features"))
+    x = _matrix(features, "features")
+    if x is None:
+        raise ZooValueError("features is None")
+    return _zoorank.reads_in_place(x)
 
 
 def embed(model_dir: PathLike, texts_or_image_paths: Iterable[Any], batch_size: int = 32) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Type stubs of the native module (built from crates/python/src by maturin)."""
 
 from os import PathLike
-from typing import Any, Optional, Union
+from collections.abc import Sequence
+from typing import Any, Optional, Union, final
 
 import numpy as np
 import numpy.typing as npt
@@ -10,6 +11,7 @@ _Path = Union[str, PathLike[str]]
 
 __version__: str
 
+@final
 class ZooHandle:
     @staticmethod
     def open(path: _Path) -> ZooHandle: ...
@@ -68,24 +70,24 @@ class ZooHandle:
 def score_arrays(
     features: Optional[npt.NDArray[Any]],
     labels: npt.NDArray[np.int64],
-    methods: list[str],
+    methods: Sequence[str],
     source_probs: Optional[npt.NDArray[Any]] = None,
     logme_published: bool = False,
-) -> list[tuple[str, float]]: ...
+) -> list[tuple[str, float, float]]: ...
 def reads_in_place(features: npt.NDArray[Any]) -> bool: ...
 def score_methods() -> list[str]: ...
 def embed(
-    model_dir: _Path, inputs: list[str], batch_size: int = 32
+    model_dir: _Path, inputs: Sequence[str], batch_size: int = 32
 ) -> npt.NDArray[np.float32]: ...
 def score_models(
-    model_dirs: list[_Path],
+    model_dirs: Sequence[_Path],
     dataset: _Path,
-    methods: list[str],
+    methods: Sequence[str],
     zoo: Optional[ZooHandle] = None,
     batch_size: int = 32,
     max_samples: Optional[int] = None,
     seed: int = 0,
-    label_column: str = "label",
+    label_column: str = ...,
     text_column: Optional[str] = None,
     progress: Optional[bool] = None,
 ) -> list[dict[str, Any]]: ...
