@@ -19,8 +19,7 @@ use crate::zoo::ZooHandle;
 
 fn load(dir: &Path) -> ZooResult<Model> {
     let md = ModelDir::open(dir).context(|| format!("opening model {}", dir.display()))?;
-    Model::load(&md, &LoadOptions::default())
-        .context(|| format!("opening model {}", dir.display()))
+    Model::load(&md, &LoadOptions::default()).context(|| format!("opening model {}", dir.display()))
 }
 
 fn decode(path: &Path) -> ZooResult<image::DynamicImage> {
@@ -244,7 +243,7 @@ pub fn score_models<'py>(
             (None, None) => a.model.cmp(&b.model),
         }
     });
-    Ok(to_python(py, &lines)?)
+    to_python(py, &lines)
 }
 
 fn model_dirs_checked(dirs: Vec<PathBuf>) -> ZooResult<Vec<PathBuf>> {

@@ -141,7 +141,9 @@ pub fn score_arrays(
 /// Whether `features` would be read in place (C-contiguous float64) rather than copied.
 #[pyfunction]
 pub fn reads_in_place(features: &Bound<'_, PyAny>) -> PyResult<bool> {
-    Ok(Borrowed::from_py(features, "features")?.view().is_zero_copy())
+    Ok(Borrowed::from_py(features, "features")?
+        .view()
+        .is_zero_copy())
 }
 
 /// The ids of every score method, in their canonical order.

@@ -52,9 +52,8 @@ impl ZooHandle {
         let report = py.detach(|| {
             guarded(|| {
                 let mut engine = self.engine();
-                let report = run(engine.store_mut()).context(|| {
-                    format!("importing {} (nothing was written)", what.display())
-                })?;
+                let report = run(engine.store_mut())
+                    .context(|| format!("importing {} (nothing was written)", what.display()))?;
                 engine.reload().plain()?;
                 Ok(report)
             })
@@ -239,7 +238,11 @@ impl ZooHandle {
         ratio_subsets: u64,
     ) -> PyResult<Py<PyAny>> {
         let methods = methods
-            .map(|ms| ms.iter().map(|m| method_spec(m)).collect::<ZooResult<Vec<_>>>())
+            .map(|ms| {
+                ms.iter()
+                    .map(|m| method_spec(m))
+                    .collect::<ZooResult<Vec<_>>>()
+            })
             .transpose()?;
         if let Some(ms) = &methods {
             if ms.is_empty() {
