@@ -87,6 +87,12 @@ def test_source_probability_methods(tmp_path: Path) -> None:
         q = p.copy()
         q[3, 0] += 0.5
         zoorank.score(None, y, "leep", source_probs=q)
+    q = p.copy()
+    q[5, 2] = np.nan
+    with pytest.raises(zoorank.ZooValueError, match=r"source-model probabilities: value NaN at row 5, column 2"):
+        zoorank.score(None, y, "nce", source_probs=q)
+    with pytest.raises(zoorank.ZooValueError, match=r"source-model probabilities has 199 rows but there are 200 labels"):
+        zoorank.score(None, y, "leep", source_probs=p[1:])
     with pytest.raises(zoorank.ZooValueError, match="no method can run"):
         zoorank.score_all(None, y)
 

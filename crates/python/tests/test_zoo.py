@@ -122,6 +122,8 @@ def test_recommend_dtd_equals_the_cli_json(image_zoo: zoorank.Zoo, image_db: Pat
     rec = image_zoo.recommend("dtd", top=10)
     assert rec.data == cli_json(cli, "--db", str(image_db), "recommend", "--target", "dtd", "--top", "10", "--json")
     assert rec.target == "dtd" and rec.method == "trend+lr" and len(rec) == 10
+    assert rec.zoo_version == image_zoo.zoo_version and rec.warnings == []
+    assert image_zoo.path == str(image_db) and "185 models" in repr(image_zoo)
     assert rec.evidence == rec.data["evidence_used"] and rec.evidence
     # Without `top`, every candidate, in the CLI's order.
     full = image_zoo.recommend("dtd")
