@@ -188,3 +188,14 @@ def test_evaluate_bad_input(image_zoo: zoorank.Zoo, tmp_path: Path) -> None:
         image_zoo.evaluate(methods="popularity")
     with pytest.raises(zoorank.ZooValueError, match="no fine-tuning records"):
         zoorank.Zoo.create(tmp_path / "empty.db").evaluate()
+
+
+def test_explain_refuses_a_zoo_changed_since_the_recommendation(tmp_path: Path) -> None:
+    zoo = zoorank.Zoo.create(tmp_path / "z.db")
+    zoo.import_records(RUNS, model="m", dataset="task", accuracy="acc", modality="image")
+    rec = zoo.recommend("t2", method="popularity")
+    more = pd.DataFrame({"m": ["d"], "task": ["t1"], "acc": [0.95]})
+    zoo.import_records(more, model="m", dataset="task", accuracy="acc", modality="image")
+    with pytest.raises(zoorank.ZooValueError, match="the zoo changed"):
+        rec.explain("a")
+    assert "paths" in zoo.recommend("t2", method="popularity").explain("a")

@@ -124,7 +124,12 @@ class Recommendation:
         if self._explained is None:
             if self._zoo is None:
                 raise ZooValueError("this recommendation holds no explanations and no zoo to compute them")
-            self._explained = self._zoo._handle.recommend(**{**self._request, "explain": True})
+            explained = self._zoo._handle.recommend(**{**self._request, "explain": True})
+            if explained["zoo_version"] != self.zoo_version:
+                raise ZooValueError(
+                    "the zoo changed since this recommendation was made: recommend again (explain=True)"
+                )
+            self._explained = explained
         return dict(self._entry(model, self._explained)["explain"])
 
     def _entry(self, model: str, data: dict[str, Any]) -> dict[str, Any]:

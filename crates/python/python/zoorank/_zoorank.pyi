@@ -1,6 +1,7 @@
 """Type stubs of the native module (built from crates/python/src by maturin)."""
 
 from os import PathLike
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any, Optional, Union, final
 
@@ -18,7 +19,7 @@ class ZooHandle:
     @staticmethod
     def create(path: _Path) -> ZooHandle: ...
     @property
-    def path(self) -> str: ...
+    def path(self) -> Path: ...
     @property
     def zoo_version(self) -> str: ...
     def import_transfergraph(
