@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite, as the README gives it: installs the small real models some tests read
-# (idempotent), then runs every crate's tests in release (numeric code is ~80x slower in debug).
+# (idempotent), then runs every crate's tests in release (numeric code is ~80x slower in debug),
+# then the Python package's tests (scripts/test-python.sh).
 #
 #   scripts/test.sh                 # everything
 #   scripts/test.sh -p zoorank-store  # extra arguments go to `cargo test`
@@ -14,6 +15,8 @@ if [ ! -d "$ZOORANK_DATA/transfergraph-image" ]; then
 fi
 eval "$(scripts/fetch-test-models.sh --export)"
 if [ "$#" -eq 0 ]; then
-  set -- --workspace
+  cargo test --release --workspace
+  # The Python package, from the extension module the line above built (crates/python).
+  exec scripts/test-python.sh
 fi
 exec cargo test --release "$@"
