@@ -197,7 +197,8 @@ impl ZooHandle {
     }
 
     /// The engine's Recommendation as `recommend --json` prints it.
-    #[pyo3(signature = (target, method=None, top=None, seed=0, explain=false))]
+    #[pyo3(signature = (target, method=None, top=None, seed=0, explain=false, observed=Vec::new(), coverage=Some(0.8)))]
+    #[allow(clippy::too_many_arguments)]
     fn recommend(
         &self,
         py: Python<'_>,
@@ -206,11 +207,15 @@ impl ZooHandle {
         top: Option<usize>,
         seed: u64,
         explain: bool,
+        observed: Vec<(String, f64)>,
+        coverage: Option<f64>,
     ) -> PyResult<Py<PyAny>> {
         let mut req = RecommendRequest {
             top,
             seed,
             explain,
+            observed: zoorank_engine::observed_runs(observed),
+            coverage,
             ..RecommendRequest::new(target)
         };
         if let Some(m) = method {

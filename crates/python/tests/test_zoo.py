@@ -138,6 +138,23 @@ def test_recommend_with_another_method_equals_the_cli(image_zoo: zoorank.Zoo, im
     assert rec.data == cli_json(cli, "--db", str(image_db), *args)
 
 
+def test_recommend_with_observed_runs_equals_the_cli(image_zoo: zoorank.Zoo, image_db: Path, cli: Path, tmp_path: Path) -> None:
+    cold = image_zoo.recommend("dtd", top=3)
+    first = cold.models[0]["model"]
+    lo, hi = cold.models[0]["predicted_low"], cold.models[0]["predicted_high"]
+    assert cold.data["coverage"] == 0.8 and lo <= cold.models[0]["predicted_accuracy"] <= hi
+    rec = image_zoo.recommend("dtd", top=5, observed={first: 0.7})
+    runs = tmp_path / "runs.csv"
+    runs.write_text(f"model,accuracy\n{first},0.7\n")
+    args = ["recommend", "--target", "dtd", "--top", "5", "--observed", str(runs), "--json"]
+    assert rec.data == cli_json(cli, "--db", str(image_db), *args)
+    seen = [m for m in rec.models if m["model"] == first]
+    assert seen and seen[0]["observed"] and seen[0]["predicted_accuracy"] == 0.7
+    assert "predicted_low" not in image_zoo.recommend("dtd", top=1, coverage=None).models[0]
+    with pytest.raises(zoorank.ZooValueError, match="no model 'nope'"):
+        image_zoo.recommend("dtd", observed={"nope": 0.5})
+
+
 def test_recommendation_to_pandas_and_explain(image_zoo: zoorank.Zoo) -> None:
     rec = image_zoo.recommend("dtd", top=5)
     df = rec.to_pandas()

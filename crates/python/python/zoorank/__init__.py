@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 import numpy as np
 
@@ -302,14 +302,20 @@ class Zoo:
         top: Optional[int] = None,
         seed: int = 0,
         explain: bool = False,
+        observed: Optional[Mapping[str, float]] = None,
+        coverage: Optional[float] = 0.8,
     ) -> Recommendation:
         """Ranks every candidate model for the dataset ``target`` by predicted fine-tuning
         accuracy (``method``: a method id such as ``"trend+lr"``, the default, or
         ``"guard+trend+lr+node2vec"``; ``top``: keep the best ``top``). The target's own
-        records are hidden from the method and shown beside its prediction. The values are
-        those of ``zoorank recommend --json``."""
-        request = dict(target=target, method=method, top=top, seed=seed)
-        data = self._handle.recommend(target, method, top, seed, explain)
+        records are hidden from the method and shown beside its prediction. ``observed``
+        maps models already fine-tuned on the target to their accuracy: they keep it and the
+        rest of the ranking moves with them. ``coverage``: of the intervals
+        ``predicted_low``..``predicted_high`` (``None``: no intervals, faster). The values
+        are those of ``zoorank recommend --json``."""
+        runs = [(str(m), float(a)) for m, a in (observed or {}).items()]
+        request = dict(target=target, method=method, top=top, seed=seed, observed=runs, coverage=coverage)
+        data = self._handle.recommend(target, method, top, seed, explain, runs, coverage)
         return Recommendation(data, zoo=self, request=request)
 
     def evaluate(

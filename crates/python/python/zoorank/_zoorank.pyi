@@ -56,6 +56,8 @@ class ZooHandle:
         top: Optional[int] = None,
         seed: int = 0,
         explain: bool = False,
+        observed: list[tuple[str, float]] = ...,
+        coverage: Optional[float] = 0.8,
     ) -> dict[str, Any]: ...
     def evaluate(
         self,
