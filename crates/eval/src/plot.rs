@@ -233,6 +233,31 @@ fn padded(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// One panel of a per-target grid: a captioned chart over `x` × `y` with its mesh drawn.
+fn panel_chart<'a, DB: DrawingBackend>(
+    panel: &'a DrawingArea<DB, Shift>,
+    caption: String,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let mut chart = ChartBuilder::on(panel)
+        .caption(caption, ("sans-serif", 15))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(44)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(4)
+        .y_labels(5)
+        .x_label_formatter(&|v| format!("{v:.2}"))
+        .y_label_formatter(&|v| format!("{v:.2}"))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 fn scatter<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     report: &EvalReport,
@@ -251,29 +276,13 @@ fn scatter<DB: DrawingBackend>(
     let panels = area.split_evenly((rows, cols));
     for ((target, pairs), panel) in mr.predictions.iter().zip(panels.iter()) {
         let m = &mr.per_target[target];
-        let (x0, x1) = padded(pairs.iter().map(|p| p.1));
-        let (y0, y1) = padded(pairs.iter().map(|p| p.2));
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!(
-                    "{target}  r={:.2} wτ={:.2} rel@1={:.2}",
-                    m["pearson"], m["w-kendall"], m["rel@1"]
-                ),
-                ("sans-serif", 15),
-            )
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(x0..x1, y0..y1)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(4)
-            .y_labels(5)
-            .x_label_formatter(&|v| format!("{v:.2}"))
-            .y_label_formatter(&|v| format!("{v:.2}"))
-            .draw()
-            .map_err(err)?;
+        let caption = format!(
+            "{target}  r={:.2} wτ={:.2} rel@1={:.2}",
+            m["pearson"], m["w-kendall"], m["rel@1"]
+        );
+        let x = padded(pairs.iter().map(|p| p.1));
+        let y = padded(pairs.iter().map(|p| p.2));
+        let mut chart = panel_chart(panel, caption, x, y)?;
         chart
             .draw_series(
                 pairs
@@ -322,27 +331,11 @@ fn calibration<DB: DrawingBackend>(
             .map_or(f64::NAN, |(_, v)| *v);
         let (lo, hi) = padded(pts.iter().flat_map(|p| [p[0], p[1], p[2], p[3]]));
         let (lo, hi) = (lo.max(0.0), hi.min(1.0));
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!(
-                    "{target}  MAE={:.3} cover={cov:.2}",
-                    m.get("mae").copied().unwrap_or(f64::NAN)
-                ),
-                ("sans-serif", 15),
-            )
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(lo..hi, lo..hi)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(4)
-            .y_labels(5)
-            .x_label_formatter(&|v| format!("{v:.2}"))
-            .y_label_formatter(&|v| format!("{v:.2}"))
-            .draw()
-            .map_err(err)?;
+        let caption = format!(
+            "{target}  MAE={:.3} cover={cov:.2}",
+            m.get("mae").copied().unwrap_or(f64::NAN)
+        );
+        let mut chart = panel_chart(panel, caption, (lo, hi), (lo, hi))?;
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![(lo, lo), (hi, hi)],

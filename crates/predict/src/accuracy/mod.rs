@@ -28,6 +28,7 @@
 pub mod experts;
 pub mod strategy;
 
+use crate::rank::cv::{fold_datasets, fold_view};
 use crate::rank::history::History;
 use crate::rank::{ModelScore, PredictError, Ranker, TargetView};
 use experts::{expit, logit, median, Experts};
@@ -390,31 +391,11 @@ pub fn calibrate(
     max_folds: usize,
 ) -> Result<Option<Calibration>, PredictError> {
     let best = view.zoo.best_accuracies();
-    let mut folds: Vec<(DatasetIdx, f64)> = (0..view.zoo.datasets.len())
-        .filter(|&d| d != view.target)
-        .filter_map(|d| {
-            let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
-            if vals.len() < MIN_FOLD_MODELS || zoorank_core::collapse(&vals).is_some() {
-                return None;
-            }
-            zoorank_core::metrics::target_weight(&vals)
-                .ok()
-                .map(|w| (d, w))
-        })
-        .collect();
-    folds.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    folds.truncate(max_folds.max(1));
+    let folds = fold_datasets(view, &best, MIN_FOLD_MODELS, max_folds);
     let mut pooled: Vec<(f64, f64)> = Vec::new();
     let mut used = 0;
     for &(k, w) in &folds {
-        let inner = TargetView {
-            zoo: view.zoo.without_target_history(k),
-            target: k,
-            candidates: (0..view.zoo.models.len())
-                .filter(|&m| best[k][m].is_some())
-                .collect(),
-            seed: view.seed,
-        };
+        let inner = fold_view(view, k, &best);
         let scores = match ranker.rank(&inner) {
             Ok(s) => s,
             Err(PredictError::NoTrainingData { .. }) => continue,

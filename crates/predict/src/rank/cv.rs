@@ -78,18 +78,7 @@ impl CvChoice {
             return Err(no_data());
         }
         let best = view.zoo.best_accuracies();
-        let mut folds: Vec<(DatasetIdx, f64)> = (0..view.zoo.datasets.len())
-            .filter(|&d| d != view.target)
-            .filter_map(|d| {
-                let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
-                if vals.len() < MIN_FOLD_MODELS || zoorank_core::collapse(&vals).is_some() {
-                    return None;
-                }
-                target_weight(&vals).ok().map(|w| (d, w))
-            })
-            .collect();
-        folds.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        folds.truncate(self.max_folds);
+        let folds = fold_datasets(view, &best, MIN_FOLD_MODELS, self.max_folds);
         if folds.is_empty() {
             return Err(no_data());
         }
@@ -97,14 +86,7 @@ impl CvChoice {
         for (label, ranker) in &self.candidates {
             let (mut sum, mut wsum) = (0.0, 0.0);
             for &(k, w) in &folds {
-                let inner = TargetView {
-                    zoo: view.zoo.without_target_history(k),
-                    target: k,
-                    candidates: (0..view.zoo.models.len())
-                        .filter(|&m| best[k][m].is_some())
-                        .collect(),
-                    seed: view.seed,
-                };
+                let inner = fold_view(view, k, &best);
                 let scores = match ranker.rank(&inner) {
                     Ok(s) => s,
                     Err(PredictError::NoTrainingData { .. }) => continue,
@@ -131,6 +113,43 @@ impl CvChoice {
             criteria,
             folds: folds.into_iter().map(|f| f.0).collect(),
         })
+    }
+}
+
+/// The datasets of `view` (never its target) that can stand in for it: at least `min_models`
+/// models' results (`best`: the view's best accuracies), not collapsed; with their evaluation
+/// weight (max − mean accuracy), heaviest first (ties by index), at most `max_folds` (≥ 1).
+pub fn fold_datasets(
+    view: &TargetView,
+    best: &[Vec<Option<f64>>],
+    min_models: usize,
+    max_folds: usize,
+) -> Vec<(DatasetIdx, f64)> {
+    let mut folds: Vec<(DatasetIdx, f64)> = (0..view.zoo.datasets.len())
+        .filter(|&d| d != view.target)
+        .filter_map(|d| {
+            let vals: Vec<f64> = best[d].iter().flatten().copied().collect();
+            if vals.len() < min_models || zoorank_core::collapse(&vals).is_some() {
+                return None;
+            }
+            target_weight(&vals).ok().map(|w| (d, w))
+        })
+        .collect();
+    folds.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    folds.truncate(max_folds.max(1));
+    folds
+}
+
+/// `view` with fold dataset `k` as the target: its records hidden, the models with a result
+/// on it as candidates.
+pub fn fold_view(view: &TargetView, k: DatasetIdx, best: &[Vec<Option<f64>>]) -> TargetView {
+    TargetView {
+        zoo: view.zoo.without_target_history(k),
+        target: k,
+        candidates: (0..view.zoo.models.len())
+            .filter(|&m| best[k][m].is_some())
+            .collect(),
+        seed: view.seed,
     }
 }
 
