@@ -27,8 +27,18 @@ fn image_store(dir: &Path) -> (PathBuf, PathBuf) {
     (db, token)
 }
 
+/// A `zoorank serve` process, killed when dropped (so a failing test leaves none behind).
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `zoorank serve` on a free port; returns the child and the address it printed.
-fn serve(db: &Path, token: &Path) -> (Child, SocketAddr) {
+fn serve(db: &Path, token: &Path) -> (Served, SocketAddr) {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zoorank"))
         .arg("--db")
         .arg(db)
@@ -39,9 +49,10 @@ fn serve(db: &Path, token: &Path) -> (Child, SocketAddr) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    // Keep reading what it prints (its last line at shutdown).
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let addr = line
         .split("http://")
         .nth(1)
@@ -49,7 +60,7 @@ fn serve(db: &Path, token: &Path) -> (Child, SocketAddr) {
         .unwrap_or_else(|| panic!("no address in {line:?}"))
         .parse()
         .unwrap();
-    (child, addr)
+    (Served(child), addr)
 }
 
 fn zoo_version(addr: SocketAddr) -> (String, u64) {
@@ -93,8 +104,8 @@ fn kill_9_during_an_import_leaves_the_store_as_it_was() {
         });
         // The body is on the wire in well under a second; the import takes seconds.
         std::thread::sleep(Duration::from_millis(1200));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        child.0.kill().unwrap(); // SIGKILL
+        child.0.wait().unwrap();
         h.join().unwrap()
     });
     eprintln!("killed after {:?}", t0.elapsed());
@@ -104,7 +115,7 @@ fn kill_9_during_an_import_leaves_the_store_as_it_was() {
         answer.map(|r| r.status)
     );
     // Reopened, the store is exactly what it was.
-    let (mut child, addr) = serve(&db, &token);
+    let (_child, addr) = serve(&db, &token);
     assert_eq!(zoo_version(addr), before);
     // And takes the next import.
     let r = Client::new(addr)
@@ -112,8 +123,6 @@ fn kill_9_during_an_import_leaves_the_store_as_it_was() {
         .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(zoo_version(addr).1, before.1 + 100);
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
@@ -132,13 +141,13 @@ fn sigterm_lets_an_import_in_flight_finish() {
         });
         std::thread::sleep(Duration::from_millis(300));
         let ok = std::process::Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args(["-TERM", &child.0.id().to_string()])
             .status()
             .unwrap();
         assert!(ok.success());
         h.join().unwrap()
     });
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
     // Either the import was answered and is in the store whole, or it had not reached the
     // server and nothing of it is there: never a part.
@@ -203,8 +212,9 @@ fn headless(chrome: &Path, profile: &Path, url: &str, extra: &[&str]) -> String 
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The text of the first `<td class="model">` of the rendered page.
+/// The text of the first `<td class="model">` of the rendered table.
 fn first_model(dom: &str) -> Option<String> {
+    let dom = &dom[dom.find("<tbody id=\"ranking-body\">")?..];
     let start = dom.find("<td class=\"model\">")? + "<td class=\"model\">".len();
     let end = dom[start..].find("</td>")? + start;
     Some(dom[start..end].replace("&amp;", "&"))
@@ -225,7 +235,7 @@ fn the_page_in_headless_chromium_ranks_like_recommend_json() {
     let (db, token) = image_store(dir.path());
     let want = json(zoorank(&db).args(["recommend", "--target", "dtd", "--json"]));
     let want_first = want["models"][0]["model"].as_str().unwrap().to_string();
-    let (mut child, addr) = serve(&db, &token);
+    let (_child, addr) = serve(&db, &token);
     let url = format!("http://{addr}/?target=dtd");
     let dom = headless(
         &chrome,
@@ -235,7 +245,9 @@ fn the_page_in_headless_chromium_ranks_like_recommend_json() {
     );
     let got = first_model(&dom).unwrap_or_else(|| panic!("no ranked table in the page:\n{dom}"));
     assert_eq!(got, want_first);
-    let rows = dom.matches("<tr data-model=").count();
+    let body_start = dom.find("<tbody id=\"ranking-body\">").unwrap();
+    let body = &dom[body_start..body_start + dom[body_start..].find("</tbody>").unwrap()];
+    let rows = body.matches("<tr data-model=").count();
     assert_eq!(rows, 25, "the page shows the best 25 by default");
     assert!(dom.contains("models ranked for dtd"), "{dom}");
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ci-artifacts");
@@ -258,6 +270,4 @@ fn the_page_in_headless_chromium_ranks_like_recommend_json() {
         "screenshot of the ranked table for dtd: {}",
         png.canonicalize().unwrap().display()
     );
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

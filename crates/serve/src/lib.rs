@@ -37,6 +37,7 @@ use axum::response::IntoResponse;
 use axum::routing::MethodRouter;
 use axum::Router;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -324,15 +325,19 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         let server = Server::bind(config).await?;
         let addr = server.local_addr();
         let s = server.state().snapshot();
-        println!(
+        // Written, not printed: a closed stdout must not stop the server.
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
             "zoorank serve: listening on http://{addr}/ (zoo version {}, {} models, {} datasets; API at http://{addr}/openapi.json)",
             s.version,
             s.zoo.models.len(),
             s.zoo.datasets.len()
         );
+        let _ = out.flush();
         drop(s);
         server.serve(shutdown_signal()).await?;
-        println!("zoorank serve: stopped");
+        let _ = writeln!(out, "zoorank serve: stopped");
         Ok(())
     })
 }
