@@ -3,6 +3,8 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use zoorank_engine::EngineError;
 
 /// An error answered to a client.
@@ -141,4 +143,33 @@ pub fn from_engine(e: &EngineError) -> ApiError {
         }
         _ => ApiError::internal(msg),
     }
+}
+
+/// Errors starting or running the server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Open(zoorank_engine::EngineError),
+    /// The store could not be read.
+    #[error("reading the zoo store: {0}")]
+    Read(String),
+    /// The token file is unusable.
+    #[error("token file {path}: {message}")]
+    Token {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Binding or serving failed.
+    #[error("serving on {addr}")]
+    Io {
+        /// The address.
+        addr: SocketAddr,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
 }

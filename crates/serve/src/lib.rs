@@ -27,7 +27,7 @@ mod params;
 pub mod state;
 
 pub use api::ROUTES;
-pub use error::ApiError;
+pub use error::{ApiError, ServeError};
 pub use state::AppState;
 
 use axum::extract::DefaultBodyLimit;
@@ -76,35 +76,6 @@ impl Config {
             shutdown_grace: Duration::from_secs(30),
         }
     }
-}
-
-/// Errors starting or running the server.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ServeError {
-    /// The store could not be opened.
-    #[error(transparent)]
-    Open(zoorank_engine::EngineError),
-    /// The store could not be read.
-    #[error("reading the zoo store: {0}")]
-    Read(String),
-    /// The token file is unusable.
-    #[error("token file {path}: {message}")]
-    Token {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// Binding or serving failed.
-    #[error("serving on {addr}")]
-    Io {
-        /// The address.
-        addr: SocketAddr,
-        /// Cause.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// Reads a bearer token from `path`: its content without surrounding whitespace, at least

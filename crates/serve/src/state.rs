@@ -18,9 +18,8 @@
 //! the answer's `zoo_version` says which zoo it ranks. So an import never makes readers wait
 //! for the rankings it invalidates, and no answer ever mixes two zoos.
 
-use crate::error::{chain, from_engine, ApiError};
+use crate::error::{chain, from_engine, ApiError, ServeError};
 use crate::jobs::Jobs;
-use crate::ServeError;
 use axum::body::Bytes;
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -173,7 +173,7 @@ fn thousands_of_malformed_requests_get_no_5xx() {
         };
         let path = path.replace(
             "{id}",
-            &["1", "0", "-1", "abc", "99999999999999999999", "%00"][rng.gen_range(0..6)],
+            ["1", "0", "-1", "abc", "99999999999999999999", "%00"][rng.gen_range(0..6)],
         );
         let q = query(&mut rng);
         let url = if q.is_empty() {
