@@ -165,13 +165,13 @@ fn sigterm_lets_an_import_in_flight_finish() {
     }
 }
 
-/// A Chromium binary: `$CHROMIUM`, else the first of the usual names on `PATH`.
-fn chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROMIUM") {
+/// An executable: `$env` if set, else the first of `names` on `PATH`.
+fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
         return Some(PathBuf::from(p));
     }
     let path = std::env::var_os("PATH")?;
-    for name in ["chromium", "chromium-browser", "google-chrome", "chrome"] {
+    for name in names {
         for dir in std::env::split_paths(&path) {
             let p = dir.join(name);
             if p.is_file() {
@@ -182,53 +182,176 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
-/// Runs headless Chromium on `url` with `extra` arguments and a fresh profile; its stdout.
-fn headless(chrome: &Path, profile: &Path, url: &str, extra: &[&str]) -> String {
-    let out = std::process::Command::new(chrome)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--hide-scrollbars",
-            "--window-size=1400,1000",
-            "--virtual-time-budget=30000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+/// Chromium's flags for a headless run in a container (fresh profile, nothing reaching out).
+fn chromium_args(profile: &Path) -> Vec<String> {
+    [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--window-size=1400,1000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("--user-data-dir={}", profile.display())])
+    .collect()
 }
 
-/// The text of the first `<td class="model">` of the rendered table.
-fn first_model(dom: &str) -> Option<String> {
-    let dom = &dom[dom.find("<tbody id=\"ranking-body\">")?..];
-    let start = dom.find("<td class=\"model\">")? + "<td class=\"model\">".len();
-    let end = dom[start..].find("</td>")? + start;
-    Some(dom[start..end].replace("&amp;", "&"))
+/// A W3C WebDriver session on chromedriver, spoken with the test client.
+struct WebDriver {
+    client: Client,
+    session: String,
+    _driver: Served,
+}
+
+impl WebDriver {
+    fn start(driver: &Path, chrome: &Path, profile: &Path) -> WebDriver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let driver_proc = Served(child);
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut client = Client::new(addr).with_timeout(Duration::from_secs(60));
+        let t0 = Instant::now();
+        while client.get("/status").map(|r| r.status).ok() != Some(200) {
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = serde_json::json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chrome, "args": chromium_args(profile) }
+        } } });
+        let r = client
+            .request(
+                "POST",
+                "/session",
+                &[("Content-Type", "application/json")],
+                caps.to_string().as_bytes(),
+            )
+            .unwrap();
+        let v = r.json().unwrap();
+        let session = v["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {v}"))
+            .to_string();
+        WebDriver {
+            client,
+            session,
+            _driver: driver_proc,
+        }
+    }
+
+    fn call(&mut self, method: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let url = format!("/session/{}{path}", self.session);
+        let bytes = if method == "GET" {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let r = self
+            .client
+            .request(
+                method,
+                &url,
+                &[("Content-Type", "application/json")],
+                &bytes,
+            )
+            .unwrap();
+        let v = r.json().unwrap();
+        assert_eq!(r.status, 200, "{method} {path}: {v}");
+        v["value"].clone()
+    }
+
+    fn find(&mut self, css: &str) -> String {
+        let v = self.call(
+            "POST",
+            "/element",
+            serde_json::json!({ "using": "css selector", "value": css }),
+        );
+        v.as_object()
+            .and_then(|o| o.values().next())
+            .and_then(|x| x.as_str())
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_string()
+    }
+
+    fn script(&mut self, js: &str) -> serde_json::Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            serde_json::json!({ "script": js, "args": [] }),
+        )
+    }
+}
+
+impl Drop for WebDriver {
+    fn drop(&mut self) {
+        let url = format!("/session/{}", self.session);
+        let _ = self.client.request("DELETE", &url, &[], b"");
+    }
+}
+
+/// Standard base64 (what WebDriver screenshots are) to bytes.
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let clean: Vec<u8> = s
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .collect();
+    let mut out = Vec::with_capacity(clean.len() * 3 / 4);
+    for chunk in clean.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= u32::from(val(c)) << (18 - 6 * i);
+        }
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len() - 1]);
+    }
+    out
+}
+
+#[test]
+fn base64_decodes() {
+    assert_eq!(base64_decode("aGVsbG8="), b"hello");
+    assert_eq!(base64_decode("iVBORw0KGgo="), b"\x89PNG\r\n\x1a\n");
 }
 
 #[test]
 fn the_page_in_headless_chromium_ranks_like_recommend_json() {
-    let Some(chrome) = chromium() else {
+    let chrome = find_program(
+        "CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
+    let driver = find_program("CHROMEDRIVER", &["chromedriver"]);
+    let (Some(chrome), Some(driver)) = (chrome, driver) else {
         if std::env::var_os("CI").is_some() {
-            panic!("CI is set but no Chromium was found (install chromium, or set CHROMIUM)");
+            panic!("CI is set but Chromium or chromedriver is missing (apt-get install chromium chromium-driver, or set CHROMIUM and CHROMEDRIVER)");
         }
-        println!(
-            "SKIPPED: no Chromium on PATH (apt-get install chromium chromium-driver); CI is unset"
-        );
+        println!("SKIPPED: no Chromium and chromedriver on PATH (apt-get install chromium chromium-driver); CI is unset");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -236,38 +359,90 @@ fn the_page_in_headless_chromium_ranks_like_recommend_json() {
     let want = json(zoorank(&db).args(["recommend", "--target", "dtd", "--json"]));
     let want_first = want["models"][0]["model"].as_str().unwrap().to_string();
     let (_child, addr) = serve(&db, &token);
-    let url = format!("http://{addr}/?target=dtd");
-    let dom = headless(
-        &chrome,
-        &dir.path().join("profile-dom"),
-        &url,
-        &["--dump-dom"],
+    let mut wd = WebDriver::start(&driver, &chrome, &dir.path().join("profile"));
+    // Load the page as a person would, and pick dtd in the target list.
+    wd.call(
+        "POST",
+        "/url",
+        serde_json::json!({ "url": format!("http://{addr}/") }),
     );
-    let got = first_model(&dom).unwrap_or_else(|| panic!("no ranked table in the page:\n{dom}"));
+    let t0 = Instant::now();
+    let option = loop {
+        let n =
+            wd.script("return document.querySelectorAll('#target option[value=\"dtd\"]').length;");
+        if n == 1 {
+            break wd.find("#target option[value=\"dtd\"]");
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the target list never filled"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let select = wd.find("#target");
+    wd.call(
+        "POST",
+        &format!("/element/{select}/click"),
+        serde_json::json!({}),
+    );
+    wd.call(
+        "POST",
+        &format!("/element/{option}/click"),
+        serde_json::json!({}),
+    );
+    let got = loop {
+        let v = wd.script(
+            "const s = document.getElementById('status').textContent; \
+             const td = document.querySelector('#ranking-body td.model'); \
+             return s.includes('ranked for dtd') && td ? td.textContent : null;",
+        );
+        if let Some(m) = v.as_str() {
+            break m.to_string();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "no ranked table for dtd"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
     assert_eq!(got, want_first);
-    let body_start = dom.find("<tbody id=\"ranking-body\">").unwrap();
-    let body = &dom[body_start..body_start + dom[body_start..].find("</tbody>").unwrap()];
-    let rows = body.matches("<tr data-model=").count();
+    let rows =
+        wd.script("return document.querySelectorAll('#ranking-body tr[data-model]').length;");
     assert_eq!(rows, 25, "the page shows the best 25 by default");
-    assert!(dom.contains("models ranked for dtd"), "{dom}");
+    // Clicking the first model explains it; give the plot a moment to draw.
+    let first_row = wd.find("#ranking-body tr[data-model]");
+    wd.call(
+        "POST",
+        &format!("/element/{first_row}/click"),
+        serde_json::json!({}),
+    );
+    let t1 = Instant::now();
+    loop {
+        let done = wd.script(
+            "return document.getElementById('explain').textContent.includes('ranks #1') \
+             && document.getElementById('plot-svg') !== null;",
+        );
+        if done == true || t1.elapsed() > Duration::from_secs(30) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let png = base64_decode(
+        wd.call("GET", "/screenshot", serde_json::json!(null))
+            .as_str()
+            .unwrap(),
+    );
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
     let artifacts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/ci-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
-    let png = artifacts.join("serve-dtd.png");
-    let _ = std::fs::remove_file(&png);
-    headless(
-        &chrome,
-        &dir.path().join("profile-shot"),
-        &url,
-        &[&format!("--screenshot={}", png.display())],
-    );
-    let bytes = std::fs::read(&png).unwrap();
-    assert!(
-        bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000,
-        "{} bytes",
-        bytes.len()
-    );
+    let path = artifacts.join("serve-dtd.png");
+    std::fs::write(&path, &png).unwrap();
     println!(
         "screenshot of the ranked table for dtd: {}",
-        png.canonicalize().unwrap().display()
+        path.canonicalize().unwrap().display()
     );
 }
