@@ -10,9 +10,10 @@
 //! transaction (all of it or nothing) and then publishes a new [`Snapshot`]. Engines in the
 //! pool notice the new zoo version when they are next taken and reload.
 //!
-//! Rankings are cached per request with the zoo generation they were computed on. The same
-//! question on the same zoo is answered from memory, and concurrent identical questions wait
-//! for one computation instead of each running their own. After a write, a question whose
+//! Rankings are cached per question (target, method, seed, explain) with the zoo generation
+//! they were computed on, whole, and each `top` asked is cut from them. The same question on
+//! the same zoo is answered from memory, and concurrent identical questions wait for one
+//! computation instead of each running their own. After a write, a question whose
 //! last answer is of an older zoo is answered with that answer for up to
 //! [`STALE_WINDOW`] while the ranking on the new zoo is computed once in the background;
 //! the answer's `zoo_version` says which zoo it ranks. So an import never makes readers wait
@@ -27,7 +28,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
 use zoorank_core::Zoo;
-use zoorank_engine::{Engine, RecommendRequest};
+use zoorank_engine::{Engine, RecommendRequest, Recommendation};
 use zoorank_store::{Stats, Store};
 
 /// Rankings kept in the cache before older ones are dropped (one is a few kB to a few
@@ -92,13 +93,31 @@ impl Snapshot {
     }
 }
 
-type Outcome = Option<Result<Bytes, ApiError>>;
+type Outcome = Option<Result<Arc<Recommendation>, ApiError>>;
 
-/// The newest answer to each request, and the rankings being computed.
+/// The newest whole ranking (every model, `top` unset) of each question, the answers given
+/// from them (each `top` its own bytes), and the rankings being computed.
 #[derive(Default)]
 struct RankCache {
-    done: HashMap<String, (u64, Bytes)>,
+    rankings: HashMap<String, (u64, Arc<Recommendation>)>,
+    answers: HashMap<String, (u64, Bytes)>,
     running: HashMap<String, (u64, watch::Receiver<Outcome>)>,
+}
+
+/// `rec` cut to its `top` models, as JSON. The engine's `top` only cuts the list, so this
+/// equals the engine's answer to the request with that `top`.
+fn render(rec: &Recommendation, top: Option<usize>) -> Result<Bytes, ApiError> {
+    let bytes = match top {
+        Some(k) if k < rec.models.len() => {
+            let mut cut = rec.clone();
+            cut.models.truncate(k);
+            serde_json::to_vec(&cut)
+        }
+        _ => serde_json::to_vec(rec),
+    };
+    bytes
+        .map(Bytes::from)
+        .map_err(|e| ApiError::internal(format!("serialising the recommendation: {e}")))
 }
 
 /// State shared by every handler.
@@ -165,27 +184,52 @@ impl AppState {
 
     /// The ranking for `req` as JSON bytes: from the cache when it is of the current zoo (or
     /// of the one before, within [`STALE_WINDOW`] of a write, while the new one is
-    /// computed); else computed once on an engine of the pool while concurrent identical
-    /// requests wait for it.
+    /// computed); else computed once on an engine of the pool while concurrent requests
+    /// for it wait. Requests differing only in `top` share one computation.
     pub async fn recommend(self: &Arc<Self>, req: RecommendRequest) -> Result<Bytes, ApiError> {
         let snap = self.snapshot();
-        let key = serde_json::to_string(&req)
+        let top = req.top;
+        let answer_key = serde_json::to_string(&req)
+            .map_err(|e| ApiError::internal(format!("serialising the request: {e}")))?;
+        let whole = RecommendRequest { top: None, ..req };
+        let key = serde_json::to_string(&whole)
             .map_err(|e| ApiError::internal(format!("serialising the request: {e}")))?;
         let (stale, mut rx) = {
             let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            let stale = match c.done.get(&key) {
-                Some((g, bytes)) if *g >= snap.generation => return Ok(bytes.clone()),
-                Some((_, bytes)) => Some(bytes.clone()),
+            let answer = c.answers.get(&answer_key).cloned();
+            if let Some((g, bytes)) = &answer {
+                if *g >= snap.generation {
+                    return Ok(bytes.clone());
+                }
+            }
+            let stale = match c.rankings.get(&key).cloned() {
+                Some((g, rec)) => {
+                    let bytes = match answer {
+                        Some((ga, bytes)) if ga == g => bytes,
+                        _ => {
+                            let bytes = render(&rec, top)?;
+                            if c.answers.len() >= CACHE_ENTRIES {
+                                c.answers.clear();
+                            }
+                            c.answers.insert(answer_key.clone(), (g, bytes.clone()));
+                            bytes
+                        }
+                    };
+                    if g >= snap.generation {
+                        return Ok(bytes);
+                    }
+                    Some(bytes)
+                }
                 None => None,
             };
             let rx = match c.running.get(&key) {
                 // Already computed on this zoo, or on an older one while an answer exists:
-                // one computation per request at a time.
+                // one computation per question at a time.
                 Some((g, rx)) if *g >= snap.generation || stale.is_some() => rx.clone(),
                 _ => {
                     let (tx, rx) = watch::channel(None);
                     c.running.insert(key.clone(), (snap.generation, rx.clone()));
-                    self.clone().spawn_ranking(key, snap.clone(), req, tx);
+                    self.clone().spawn_ranking(key, snap.clone(), whole, tx);
                     rx
                 }
             };
@@ -196,16 +240,19 @@ impl AppState {
                 return Ok(bytes);
             }
         }
-        let out = rx
-            .wait_for(Option::is_some)
-            .await
-            .map_err(|_| ApiError::internal("the ranking task ended without an answer"))?;
-        out.clone()
-            .unwrap_or_else(|| Err(ApiError::internal("no ranking")))
+        let rec = {
+            let out = rx
+                .wait_for(Option::is_some)
+                .await
+                .map_err(|_| ApiError::internal("the ranking task ended without an answer"))?;
+            out.clone()
+                .unwrap_or_else(|| Err(ApiError::internal("no ranking")))?
+        };
+        render(&rec, top)
     }
 
     /// Computes `req` on `snap`'s zoo in the background (it finishes even when every
-    /// client waiting for it has gone) and files the answer.
+    /// client waiting for it has gone) and files the ranking.
     fn spawn_ranking(
         self: Arc<Self>,
         key: String,
@@ -228,17 +275,21 @@ impl AppState {
             };
             {
                 let mut c = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-                if let Ok(bytes) = &out {
-                    if c.done.len() >= CACHE_ENTRIES {
+                if let Ok(rec) = &out {
+                    if c.rankings.len() >= CACHE_ENTRIES {
                         let current = self.snapshot().generation;
-                        c.done.retain(|_, (g, _)| *g >= current);
-                        if c.done.len() >= CACHE_ENTRIES {
-                            c.done.clear();
+                        c.rankings.retain(|_, (g, _)| *g >= current);
+                        if c.rankings.len() >= CACHE_ENTRIES {
+                            c.rankings.clear();
                         }
                     }
-                    let newer = c.done.get(&key).is_some_and(|(g, _)| *g > snap.generation);
+                    let newer = c
+                        .rankings
+                        .get(&key)
+                        .is_some_and(|(g, _)| *g > snap.generation);
                     if !newer {
-                        c.done.insert(key.clone(), (snap.generation, bytes.clone()));
+                        c.rankings
+                            .insert(key.clone(), (snap.generation, rec.clone()));
                     }
                 }
                 if c.running
@@ -252,7 +303,11 @@ impl AppState {
         });
     }
 
-    fn rank_blocking(&self, version: &str, req: &RecommendRequest) -> Result<Bytes, ApiError> {
+    fn rank_blocking(
+        &self,
+        version: &str,
+        req: &RecommendRequest,
+    ) -> Result<Arc<Recommendation>, ApiError> {
         let pooled = self.engines.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut engine = match pooled {
             Some(e) => e,
@@ -266,10 +321,7 @@ impl AppState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(engine);
-        let rec = out.map_err(|e| from_engine(&e))?;
-        serde_json::to_vec(&rec)
-            .map(Bytes::from)
-            .map_err(|e| ApiError::internal(format!("serialising the recommendation: {e}")))
+        out.map(Arc::new).map_err(|e| from_engine(&e))
     }
 
     /// Runs `f` on the writer engine's store, alone among writers, on a blocking thread; then
