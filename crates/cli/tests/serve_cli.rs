@@ -446,3 +446,30 @@ fn the_page_in_headless_chromium_ranks_like_recommend_json() {
         path.canonicalize().unwrap().display()
     );
 }
+
+#[test]
+fn serve_refuses_a_missing_store_and_a_weak_token_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("none.db");
+    let err = common::stderr_of_failure(
+        zoorank(&missing).args(["serve", "--bind", "127.0.0.1:0"]),
+        1,
+    );
+    assert!(
+        err.contains("no zoo store") && err.contains("none.db"),
+        "{err}"
+    );
+    assert!(!missing.exists(), "serve must not create a store");
+    let (db, _) = image_store(dir.path());
+    let weak = dir.path().join("weak");
+    std::fs::write(&weak, "short\n").unwrap();
+    let err = common::stderr_of_failure(
+        zoorank(&db)
+            .args(["serve", "--bind", "127.0.0.1:0", "--token-file"])
+            .arg(&weak),
+        1,
+    );
+    assert!(err.contains("weak") && err.contains("at least 16"), "{err}");
+    let help = zoorank(&db).args(["serve", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Example"));
+}
