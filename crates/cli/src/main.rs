@@ -83,6 +83,12 @@ enum Command {
     ///
     /// Example: zoorank score --features X.npy --labels y.npy --method logme,hscore --json
     Score(cmd::score::ScoreArgs),
+    /// Serve the zoo over HTTP: a JSON API (GET /openapi.json lists it) and a web page at /
+    /// where anyone can pick a target and see the ranked models. Writes (adding runs,
+    /// imports) need the token of --token-file. Stops cleanly on SIGTERM or Ctrl-C.
+    ///
+    /// Example: zoorank serve --bind 127.0.0.1:8080 --token-file token.txt
+    Serve(cmd::serve::ServeArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -101,6 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Recall(a) => cmd::recall::run(a, &global),
         Command::Select(a) => cmd::select::run(a, &global),
         Command::Score(a) => cmd::score::run(a, &global),
+        Command::Serve(a) => cmd::serve::run(a, &global),
     }
 }
 

@@ -487,7 +487,12 @@ impl Store {
 
     /// Reads the whole zoo as plain data. Models and datasets are ordered by name, so indices
     /// are stable for a given content.
+    ///
+    /// The tables are read inside one read transaction, so a write committed by another
+    /// connection meanwhile is either wholly seen or not at all (WAL gives each reader the
+    /// snapshot of its transaction's start).
     pub fn load_zoo(&self) -> Result<Zoo, StoreError> {
+        let _snapshot = self.read_snapshot()?;
         let mut zoo = Zoo::default();
         let mut model_ix: HashMap<i64, usize> = HashMap::new();
         let mut st = self.conn.prepare(
@@ -626,8 +631,19 @@ impl Store {
         Ok(zoo)
     }
 
-    /// Counts of what the store holds.
+    /// A read transaction over several statements, unless one is already open; dropped, it
+    /// ends (nothing was written in it).
+    fn read_snapshot(&self) -> Result<Option<Transaction<'_>>, StoreError> {
+        if self.conn.is_autocommit() {
+            Ok(Some(self.conn.unchecked_transaction()?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Counts of what the store holds (read in one transaction, like [`Store::load_zoo`]).
     pub fn stats(&self) -> Result<Stats, StoreError> {
+        let _snapshot = self.read_snapshot()?;
         let c = &self.conn;
         let count = |sql: &str| -> Result<usize, StoreError> {
             Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as usize)

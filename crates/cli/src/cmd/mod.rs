@@ -12,4 +12,5 @@ pub mod recommend;
 pub mod score;
 pub mod score_zoo;
 pub mod select;
+pub mod serve;
 pub mod zoo;
