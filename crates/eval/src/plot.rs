@@ -16,6 +16,7 @@
 //! naming the PNG that failed.
 
 use crate::harness::EvalReport;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@ pub mod embed;
 pub mod eval;
 pub mod import;
 pub mod next;
+pub mod observed;
 pub mod quickstart;
 pub mod recall;
 pub mod recommend;

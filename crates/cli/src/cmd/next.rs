@@ -1,6 +1,6 @@
 //! `zoorank next`: which models to fine-tune next on a target, and why.
 
-use crate::cmd::recommend::ObservedArgs;
+use crate::cmd::observed::ObservedArgs;
 use crate::global::Global;
 use crate::output;
 use clap::Args;

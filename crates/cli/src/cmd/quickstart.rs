@@ -50,7 +50,7 @@ pub fn run(a: QuickstartArgs, global: &Global) -> anyhow::Result<()> {
             method: zoorank_engine::DEFAULT_METHOD.parse()?,
             seed: 0,
             explain: true,
-            runs: crate::cmd::recommend::ObservedArgs {
+            runs: crate::cmd::observed::ObservedArgs {
                 observed: None,
                 model_col: "model".into(),
                 dataset_col: "dataset".into(),

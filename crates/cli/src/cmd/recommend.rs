@@ -59,44 +59,6 @@ pub struct RecommendArgs {
     pub json: bool,
 }
 
-/// Runs already made on the target (`--observed`), shared by `recommend` and `next`.
-#[derive(Debug, Args)]
-pub struct ObservedArgs {
-    /// CSV of runs already made on the target (fine-tunes), with the columns of
-    /// `import records`: the model and accuracy columns, and the dataset column when the
-    /// file holds other datasets too (only the target's rows are read). Observed models take
-    /// their value; every other prediction moves with what they reveal.
-    #[arg(long, value_name = "CSV")]
-    pub observed: Option<std::path::PathBuf>,
-    /// Model column of --observed.
-    #[arg(long, default_value = "model")]
-    pub model_col: String,
-    /// Dataset column of --observed (ignored when the file has no such column).
-    #[arg(long, default_value = "dataset")]
-    pub dataset_col: String,
-    /// Accuracy column of --observed (values in [0, 1]).
-    #[arg(long, default_value = "accuracy")]
-    pub accuracy_col: String,
-}
-
-impl ObservedArgs {
-    /// The runs on `target` in the file, if one was given.
-    pub fn read(&self, target: &str) -> anyhow::Result<Vec<ObservedRun>> {
-        let Some(path) = &self.observed else {
-            return Ok(Vec::new());
-        };
-        let spec = zoorank_store::import::RecordsCsvSpec {
-            model_col: self.model_col.clone(),
-            dataset_col: self.dataset_col.clone(),
-            accuracy_col: self.accuracy_col.clone(),
-            ..Default::default()
-        };
-        let runs = zoorank_store::import::read_runs(path, &spec, target)
-            .with_context(|| format!("reading observed runs from {}", path.display()))?;
-        Ok(observed_runs(runs))
-    }
-}
-
 /// Runs `recommend`.
 pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
     let mut engine = Engine::open(&global.db)?;
