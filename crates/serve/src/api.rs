@@ -495,6 +495,7 @@ fn eval_request(b: EvalBody, snap: &Snapshot) -> Result<EvalRequest, ApiError> {
         threads: Some(1),
         model_ratios: ratios,
         ratio_subsets: subsets,
+        ..EvalRequest::default()
     })
 }
 

@@ -1,13 +1,10 @@
 //! `zoorank recommend`: print the engine's [`Recommendation`] for a target.
 
+use crate::cmd::observed::ObservedArgs;
 use crate::global::Global;
 use crate::output;
-use anyhow::Context;
 use clap::Args;
-use zoorank_engine::{
-    observed_runs, Engine, MethodSpec, ObservedRun, RecommendRequest, Recommendation,
-    DEFAULT_METHOD,
-};
+use zoorank_engine::{Engine, MethodSpec, RecommendRequest, Recommendation, DEFAULT_METHOD};
 
 /// Arguments of `recommend`.
 ///
