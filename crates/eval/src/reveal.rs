@@ -232,6 +232,9 @@ pub struct RevealCurve {
     pub weighted_average: Vec<BTreeMap<String, f64>>,
 }
 
+/// Per strategy, the metrics after each reveal (k = 0, 1, ...).
+pub type StrategyCurves = Vec<(Strategy, Vec<BTreeMap<String, f64>>)>;
+
 /// The curves of every strategy on one view: per strategy, the metrics after each reveal.
 ///
 /// # Errors
@@ -241,7 +244,7 @@ pub fn curves(
     clusters: &[usize],
     opts: &RevealOptions,
     truth: &BTreeMap<ModelIdx, f64>,
-) -> Result<Vec<(Strategy, Vec<BTreeMap<String, f64>>)>, MetricError> {
+) -> Result<StrategyCurves, MetricError> {
     opts.strategies
         .iter()
         .map(|&strategy| {

@@ -186,12 +186,12 @@ pub fn condition(
     let mut offsets = Vec::with_capacity(n_experts);
     let mut log_w = Vec::with_capacity(n_experts);
     let mut scales = Vec::with_capacity(n_experts);
-    for j in 0..n_experts {
+    for (j, &pj) in prior.iter().enumerate().take(n_experts) {
         if observed.is_empty() {
             let gap: f64 = (0..n).map(|i| cold[i] - row(j, i)).sum::<f64>() / n.max(1) as f64;
             offsets.push(gap);
             scales.push(1.0);
-            log_w.push(prior[j].max(1e-300).ln());
+            log_w.push(pj.max(1e-300).ln());
             continue;
         }
         // y ≈ mean_y + s (x − mean_x): the slope shrunk toward 1 (ridge of strength
@@ -214,21 +214,21 @@ pub fn condition(
             .sum();
         offsets.push(my - slope * mx);
         scales.push(slope);
-        log_w.push(prior[j].max(1e-300).ln() - sse / s2);
+        log_w.push(pj.max(1e-300).ln() - sse / s2);
     }
     let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let w: Vec<f64> = log_w.iter().map(|l| (l - top).exp()).collect();
     let total: f64 = w.iter().sum();
     let mut mean = Vec::with_capacity(n);
     let mut spread = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, &c) in cold.iter().enumerate() {
         let pred = |j: usize| offsets[j] + scales[j] * row(j, i);
         let m = (0..n_experts).map(|j| w[j] * pred(j)).sum::<f64>() / total;
         let v = (0..n_experts)
             .map(|j| w[j] * (pred(j) - m).powi(2))
             .sum::<f64>()
             / total;
-        mean.push(if observed.is_empty() { cold[i] } else { m });
+        mean.push(if observed.is_empty() { c } else { m });
         spread.push(v.sqrt());
     }
     for &(i, y) in observed {
