@@ -165,8 +165,8 @@ mod tests {
         assert_eq!(e.datasets, vec![0, 1, 2]);
         assert_eq!(e.sigma, MIN_SIGMA);
         for (i, d) in e.datasets.iter().enumerate() {
-            for m in 0..4 {
-                let want = a[*d] + b[m];
+            for (m, bm) in b.iter().enumerate() {
+                let want = a[*d] + bm;
                 assert!((e.rows[i][m] - want).abs() < 1e-9, "d{d} m{m}");
                 assert!((e.level[i] + e.quality[m] - want).abs() < 1e-9);
             }

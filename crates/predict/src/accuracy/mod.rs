@@ -527,9 +527,8 @@ mod tests {
         let obs: Vec<(usize, f64)> = [0, 3, 7].iter().map(|&m| (m, truth(m))).collect();
         let (mean, spread) = condition(&cold, &models, &experts, &prior, &obs);
         // (Up to the winsorising of d1's strongest departures from the additive fit.)
-        for m in 0..8 {
-            let e = (mean[m] - truth(m)).abs();
-            assert!(e < 0.15, "m{m}: {} vs {}", mean[m], truth(m));
+        for (m, &u) in mean.iter().enumerate() {
+            assert!((u - truth(m)).abs() < 0.15, "m{m}: {u} vs {}", truth(m));
         }
         assert!(mean.windows(2).all(|w| w[0] > w[1]), "d1's order: {mean:?}");
         assert_eq!(spread[0], 0.0);

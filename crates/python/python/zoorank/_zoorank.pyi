@@ -57,7 +57,7 @@ class ZooHandle:
         seed: int = 0,
         explain: bool = False,
         observed: list[tuple[str, float]] = ...,
-        coverage: Optional[float] = 0.8,
+        coverage: Optional[float] = ...,
     ) -> dict[str, Any]: ...
     def evaluate(
         self,
