@@ -63,10 +63,7 @@ pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
         if mr.predictions.is_empty() {
             continue;
         }
-        let n = mr.predictions.len();
-        let cols = (n as f64).sqrt().ceil() as usize;
-        let rows = n.div_ceil(cols);
-        let size = (380 * cols as u32, 300 * rows as u32 + 40);
+        let (rows, cols, size) = grid(mr.predictions.len());
         figures.push((
             format!("scatter-{}", file_safe(method)),
             size,
@@ -77,10 +74,7 @@ pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
         if mr.calibration.is_empty() {
             continue;
         }
-        let n = mr.calibration.len();
-        let cols = (n as f64).sqrt().ceil() as usize;
-        let rows = n.div_ceil(cols);
-        let size = (380 * cols as u32, 300 * rows as u32 + 40);
+        let (rows, cols, size) = grid(mr.calibration.len());
         figures.push((
             format!("calibration-{}", file_safe(method)),
             size,
@@ -130,6 +124,13 @@ pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
 }
 
 /// Method ids may hold `+` and `@`; keep file names to letters, digits, `-`, `_` and `.`.
+/// Rows, columns and pixel size of a near-square grid of `n` per-target panels.
+fn grid(n: usize) -> (usize, usize, (u32, u32)) {
+    let cols = (n as f64).sqrt().ceil() as usize;
+    let rows = n.div_ceil(cols);
+    (rows, cols, (380 * cols as u32, 300 * rows as u32 + 40))
+}
+
 fn file_safe(id: &str) -> String {
     id.chars()
         .map(|c| match c {
@@ -234,6 +235,18 @@ fn padded(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// `area` cleared, titled, and split into a `rows` × `cols` grid of panels (one per target).
+fn titled_grid<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    rows: usize,
+    cols: usize,
+) -> Result<Vec<DrawingArea<DB, Shift>>, String> {
+    area.fill(&WHITE).map_err(err)?;
+    let area = area.titled(title, ("sans-serif", 22)).map_err(err)?;
+    Ok(area.split_evenly((rows, cols)))
+}
+
 /// One panel of a per-target grid: a captioned chart over `x` × `y` with its mesh drawn.
 fn panel_chart<'a, DB: DrawingBackend>(
     panel: &'a DrawingArea<DB, Shift>,
@@ -267,14 +280,8 @@ fn scatter<DB: DrawingBackend>(
     cols: usize,
 ) -> DrawResult {
     let mr = &report.methods[method];
-    area.fill(&WHITE).map_err(err)?;
-    let area = area
-        .titled(
-            &format!("{method}: score (x) vs true fine-tuning accuracy (y), per target"),
-            ("sans-serif", 22),
-        )
-        .map_err(err)?;
-    let panels = area.split_evenly((rows, cols));
+    let title = format!("{method}: score (x) vs true fine-tuning accuracy (y), per target");
+    let panels = titled_grid(area, &title, rows, cols)?;
     for ((target, pairs), panel) in mr.predictions.iter().zip(panels.iter()) {
         let m = &mr.per_target[target];
         let caption = format!(
@@ -316,14 +323,8 @@ fn calibration<DB: DrawingBackend>(
     cols: usize,
 ) -> DrawResult {
     let mr = &report.methods[method];
-    area.fill(&WHITE).map_err(err)?;
-    let area = area
-        .titled(
-            &format!("{method}: predicted (x) vs recorded accuracy (y), with intervals"),
-            ("sans-serif", 22),
-        )
-        .map_err(err)?;
-    let panels = area.split_evenly((rows, cols));
+    let title = format!("{method}: predicted (x) vs recorded accuracy (y), with intervals");
+    let panels = titled_grid(area, &title, rows, cols)?;
     for ((target, pts), panel) in mr.calibration.iter().zip(panels.iter()) {
         let m = &mr.per_target[target];
         let cov = m
@@ -624,12 +625,25 @@ mod tests {
                     ],
                 );
                 mr.seconds_per_target.insert(t.into(), 0.01);
+                if m == "popularity" {
+                    mr.per_target.get_mut(t).unwrap().insert("mae".into(), 0.05);
+                    mr.calibration
+                        .insert(t.into(), vec![[0.6, 0.5, 0.7, 0.65], [0.8, 0.7, 0.9, 0.95]]);
+                }
             }
             for k in crate::METRICS {
                 mr.weighted_average.insert(k.to_string(), q);
             }
             r.methods.insert(m.into(), mr);
         }
+        let step = |rel: f64| BTreeMap::from([("rel@1".to_string(), rel)]);
+        r.reveal.entry("popularity".into()).or_default().insert(
+            "top".into(),
+            crate::RevealCurve {
+                per_target: BTreeMap::new(),
+                weighted_average: vec![step(0.9), step(0.95), step(1.0)],
+            },
+        );
         r
     }
 
@@ -651,12 +665,19 @@ mod tests {
             "per-target-pearson",
             "per-target-w-kendall",
             "per-target-rel-1",
+            "calibration-popularity",
+            "reveal-popularity",
         ] {
             assert!(
                 names.contains(&format!("{stem}.svg")),
                 "{stem}.svg in {names:?}"
             );
         }
+        let cal = std::fs::read_to_string(dir.join("calibration-popularity.svg")).unwrap();
+        assert!(
+            cal.contains("MAE=0.050"),
+            "panel title with the target's MAE"
+        );
         let svg = std::fs::read_to_string(dir.join("rel-at-k.svg")).unwrap();
         assert!(svg.contains("popularity") && svg.contains("lr+node2vec"));
         let scatter = std::fs::read_to_string(dir.join("scatter-popularity.svg")).unwrap();
@@ -665,7 +686,7 @@ mod tests {
             "panel title with the target's metrics"
         );
         if let Ok(files) = res {
-            assert_eq!(files.len(), 14);
+            assert_eq!(files.len(), 18);
             let png = std::fs::read(dir.join("correlations.png")).unwrap();
             assert_eq!(&png[..4], b"\x89PNG");
         }
