@@ -45,6 +45,17 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed (the server's own message).
+    #[error("database error: {}", crate::pg::pg_message(.0))]
+    Postgres(#[from] postgres::Error),
+    /// The PostgreSQL server could not be reached or refused the connection.
+    #[error("cannot connect to {url}: {message}")]
+    Connect {
+        /// The URL, password hidden.
+        url: String,
+        /// The server's or the network's reason.
+        message: String,
+    },
     /// The database was written by a newer zoorank.
     #[error("the database schema version {found} is newer than this zoorank supports ({supported}); upgrade zoorank")]
     SchemaTooNew {

@@ -1,7 +1,7 @@
 //! # zoorank-store
 //!
 //! The zoo store: one embedded SQLite file (WAL, foreign keys on, versioned migrations applied
-//! on open) holding models, datasets, fine-tuning records, feature-based scores, dataset
+//! on open), or a shared PostgreSQL database when the location is a `postgres://` URL, holding models, datasets, fine-tuning records, feature-based scores, dataset
 //! distances, embeddings and a cache of computed blobs; and the importers that fill it.
 //!
 //! Every write is one transaction, so the file is never half written: an import either lands
@@ -27,11 +27,14 @@
 mod blob;
 mod error;
 pub mod import;
+mod pg;
 mod schema;
+mod sql;
 mod store;
 
 pub use error::{ImportError, Location, RowProblem, StoreError};
 pub use import::{ImportOptions, ImportReport};
+pub use pg::{is_url as is_postgres_url, redact as redact_url};
 pub use schema::SCHEMA_VERSION;
 pub use store::{
     run_key, Batch, BatchCounts, DatasetRow, DistanceRow, ModalityStats, ModelRow, RecordRow,

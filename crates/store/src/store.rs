@@ -1,11 +1,15 @@
-//! The [`Store`]: one SQLite file holding a zoo.
+//! The [`Store`]: one SQLite file, or one PostgreSQL database, holding a zoo.
 
+use crate::pg::{is_url, redact, Pg};
 use crate::schema;
+use crate::sql::{params, Lite, Row, Sql, Value};
 use crate::StoreError;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{Connection, TransactionBehavior};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::path::PathBuf;
 use zoorank_core::{Dataset, Distance, Modality, Model, Record, ScoreRecord, Zoo};
 
 /// A model to upsert: typed metadata plus every other column as JSON.
@@ -262,75 +266,164 @@ pub struct ModalityStats {
     pub records: usize,
 }
 
-/// An open zoo store.
+/// An open zoo store: an SQLite file, or a PostgreSQL database when the location is a
+/// `postgres://` URL.
 pub struct Store {
-    conn: Connection,
+    db: Db,
+}
+
+enum Db {
+    Sqlite(Connection),
+    // A RefCell because reads take `&self` and a PostgreSQL client needs `&mut` for every
+    // statement; a Store is used from one thread at a time (it is Send, not Sync).
+    Postgres(RefCell<Pg>),
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.conn.path())
+            .field("location", &self.location())
             .finish()
     }
 }
 
 impl Store {
-    /// Opens the store at `path`, creating it when there is no file (or an empty one), and
-    /// migrates it to the current schema. For commands that write.
+    /// Opens the store at `location`, creating it when there is none, and migrates it to the
+    /// current schema. For commands that write.
     ///
-    /// WAL journaling and foreign keys are on. An SQLite file with tables that are not a
-    /// zoorank store's is refused before anything is written to it ([`StoreError::NotAStore`]).
-    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        Self::open_at_version(path, schema::SCHEMA_VERSION)
+    /// `location` is an SQLite file path, or a `postgres://user@host[:port]/database` URL for
+    /// a shared store on PostgreSQL. On SQLite, WAL journaling and foreign keys are on, and a
+    /// file with tables that are not a zoorank store's is refused before anything is written
+    /// to it ([`StoreError::NotAStore`]).
+    pub fn open(location: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Self::open_at_version(location, schema::SCHEMA_VERSION)
     }
 
     /// Opens an existing store and migrates it to the current schema; never creates one. For
-    /// commands that only read: a missing or empty file is [`StoreError::NoStore`] and a
-    /// foreign SQLite file [`StoreError::NotAStore`], and neither is written to.
-    pub fn open_existing(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let path = path.as_ref();
-        match inspect(path)? {
-            Found::Store => Self::open(path),
+    /// commands that only read: a missing or empty file (or a database without the store's
+    /// tables) is [`StoreError::NoStore`] and a foreign SQLite file [`StoreError::NotAStore`],
+    /// and neither is written to.
+    pub fn open_existing(location: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let location = location.as_ref();
+        if let Some(url) = pg_url(location) {
+            let mut pg = Pg::connect(url)?;
+            if pg.read(schema::version)? == 0 {
+                return Err(StoreError::NoStore {
+                    path: PathBuf::from(redact(url)),
+                });
+            }
+            return Self::migrated(Db::Postgres(RefCell::new(pg)), schema::SCHEMA_VERSION);
+        }
+        match inspect(location)? {
+            Found::Store => Self::open(location),
             Found::Nothing => Err(StoreError::NoStore {
-                path: path.to_path_buf(),
+                path: location.to_path_buf(),
             }),
         }
     }
 
     /// Opens and migrates only up to `version` (for migration tests).
     #[doc(hidden)]
-    pub fn open_at_version(path: impl AsRef<Path>, version: i64) -> Result<Store, StoreError> {
-        let path = path.as_ref();
-        inspect(path)?;
-        let mut conn = Connection::open(path)?;
+    pub fn open_at_version(location: impl AsRef<Path>, version: i64) -> Result<Store, StoreError> {
+        let location = location.as_ref();
+        if let Some(url) = pg_url(location) {
+            return Self::migrated(Db::Postgres(RefCell::new(Pg::connect(url)?)), version);
+        }
+        inspect(location)?;
+        let conn = Connection::open(location)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        schema::migrate_to(&mut conn, version)?;
-        Ok(Store { conn })
+        Self::migrated(Db::Sqlite(conn), version)
     }
 
-    /// An in-memory store (tests, scratch work).
+    /// An in-memory SQLite store (tests, scratch work).
     pub fn open_in_memory() -> Result<Store, StoreError> {
-        let mut conn = Connection::open_in_memory()?;
+        let conn = Connection::open_in_memory()?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        schema::migrate_to(&mut conn, schema::SCHEMA_VERSION)?;
-        Ok(Store { conn })
+        Self::migrated(Db::Sqlite(conn), schema::SCHEMA_VERSION)
     }
 
-    /// Schema version of the open file.
+    /// Applies the migration steps after the database's version, up to `target`, each in its
+    /// own write transaction that first re-reads the version: two processes opening one store
+    /// at once apply each step once.
+    fn migrated(db: Db, target: i64) -> Result<Store, StoreError> {
+        let mut store = Store { db };
+        loop {
+            let stepped = store.write(|db| {
+                let found = schema::version(db)?;
+                schema::check_not_newer(found)?;
+                if found >= target {
+                    return Ok(false);
+                }
+                schema::apply_step(db, found + 1)?;
+                Ok(true)
+            })?;
+            if !stepped {
+                return Ok(store);
+            }
+        }
+    }
+
+    /// Where the store is: the SQLite file, or the PostgreSQL URL with its password hidden.
+    pub fn location(&self) -> String {
+        match &self.db {
+            Db::Sqlite(c) => c.path().unwrap_or(":memory:").to_string(),
+            Db::Postgres(p) => redact(p.borrow().url()),
+        }
+    }
+
+    /// Whether the store is on PostgreSQL (shared) rather than in an SQLite file.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
+    }
+
+    /// Runs `f` over one consistent snapshot: a write committed by another connection
+    /// meanwhile is either wholly seen or not at all.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.db {
+            Db::Sqlite(c) => {
+                // WAL gives each reader the snapshot of its transaction's start.
+                let _snapshot = if c.is_autocommit() {
+                    Some(c.unchecked_transaction()?)
+                } else {
+                    None
+                };
+                f(&mut Lite(c))
+            }
+            Db::Postgres(p) => p.borrow_mut().read(f),
+        }
+    }
+
+    /// Runs `f` in one write transaction and commits it: all of it or nothing. Writers take
+    /// turns (SQLite's IMMEDIATE transaction; an advisory lock on PostgreSQL).
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &mut self.db {
+            Db::Sqlite(c) => {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let v = f(&mut Lite(&tx))?;
+                tx.commit()?;
+                Ok(v)
+            }
+            Db::Postgres(p) => p.get_mut().write(f),
+        }
+    }
+
+    /// Schema version of the open store.
     pub fn schema_version(&self) -> Result<i64, StoreError> {
-        schema::version(&self.conn)
+        self.read(schema::version)
     }
 
     /// Writes a whole batch in one transaction: all of it or nothing.
     pub fn apply(&mut self, batch: &Batch) -> Result<BatchCounts, StoreError> {
-        let tx = self.conn.transaction()?;
-        let counts = apply_tx(&tx, batch)?;
-        tx.commit()?;
-        Ok(counts)
+        self.write(|db| apply_tx(db, batch))
     }
 
     /// Upserts models (one transaction).
@@ -384,25 +477,27 @@ impl Store {
             });
         }
         let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.conn.execute(
-            "INSERT INTO embeddings(owner, method, dim, vector) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(owner, method) DO UPDATE SET dim = excluded.dim, vector = excluded.vector",
-            params![owner, method, vector.len() as i64, bytes],
-        )?;
+        self.write(|db| {
+            db.execute(
+                "INSERT INTO embeddings(owner, method, dim, vector) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(owner, method) DO UPDATE SET dim = excluded.dim, vector = excluded.vector",
+                params![owner, method, vector.len() as i64, bytes],
+            )
+        })?;
         Ok(())
     }
 
     /// The embedding of `owner` by `method`, if stored.
     pub fn get_embedding(&self, owner: &str, method: &str) -> Result<Option<Vec<f32>>, StoreError> {
-        let bytes: Option<Vec<u8>> = self
-            .conn
-            .query_row(
+        let bytes = self.read(|db| {
+            db.query_opt(
                 "SELECT vector FROM embeddings WHERE owner = ?1 AND method = ?2",
                 params![owner, method],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match bytes {
+            )?
+            .map(|r| r.opt_blob(0))
+            .transpose()
+        })?;
+        match bytes.flatten() {
             None => Ok(None),
             Some(b) if b.len() % 4 != 0 => Err(StoreError::Corrupt {
                 table: "embeddings",
@@ -422,22 +517,28 @@ impl Store {
 
     /// Owners that have an embedding by `method`, sorted.
     pub fn embedding_owners(&self, method: &str) -> Result<Vec<String>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT owner FROM embeddings WHERE method = ?1 ORDER BY owner")?;
-        let v = st
-            .query_map([method], |r| r.get(0))?
-            .collect::<Result<Vec<String>, _>>()?;
-        Ok(v)
+        self.read(|db| {
+            db.query(
+                "SELECT owner FROM embeddings WHERE method = ?1 ORDER BY owner",
+                params![method],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect()
+        })
     }
 
     /// Stores (replacing) a cached blob. A replaced blob counts as newly written for
-    /// [`Store::keep_newest_blobs`] (REPLACE gives the row a new rowid).
+    /// [`Store::keep_newest_blobs`].
     pub fn put_blob(&mut self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO blobs(key, value) VALUES (?1, ?2)",
-            params![key, bytes],
-        )?;
+        self.write(|db| {
+            db.execute(
+                "INSERT INTO blobs(key, value, written)
+                 VALUES (?1, ?2, (SELECT COALESCE(MAX(written), 0) + 1 FROM blobs))
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, written = excluded.written",
+                params![key, bytes],
+            )
+        })?;
         Ok(())
     }
 
@@ -446,256 +547,244 @@ impl Store {
     /// otherwise grow with every version of the zoo (kept graph embedders).
     pub fn keep_newest_blobs(&mut self, prefix: &str, keep: usize) -> Result<usize, StoreError> {
         let keep = i64::try_from(keep).unwrap_or(i64::MAX);
-        Ok(self.conn.execute(
-            "DELETE FROM blobs WHERE substr(key, 1, length(?1)) = ?1 AND rowid NOT IN (
-                 SELECT rowid FROM blobs WHERE substr(key, 1, length(?1)) = ?1
-                 ORDER BY rowid DESC LIMIT ?2)",
-            params![prefix, keep],
-        )?)
+        let n = self.write(|db| {
+            db.execute(
+                "DELETE FROM blobs WHERE substr(key, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT)
+                   AND key NOT IN (
+                     SELECT key FROM blobs
+                     WHERE substr(key, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT)
+                     ORDER BY written DESC, key DESC LIMIT ?2)",
+                params![prefix, keep],
+            )
+        })?;
+        Ok(n as usize)
     }
 
     /// A cached blob, if stored.
     pub fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM blobs WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        let v = self.read(|db| {
+            db.query_opt("SELECT value FROM blobs WHERE key = ?1", params![key])?
+                .map(|r| r.opt_blob(0))
+                .transpose()
+        })?;
+        Ok(v.flatten())
     }
 
     /// Number and total size in bytes of the cached blobs whose key starts with `prefix` (""
     /// for all of them).
     pub fn blob_usage(&self, prefix: &str) -> Result<(usize, u64), StoreError> {
-        let (n, bytes): (i64, i64) = self.conn.query_row(
-            "SELECT COUNT(*), COALESCE(SUM(length(value)), 0) FROM blobs
-             WHERE substr(key, 1, length(?1)) = ?1",
-            [prefix],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok((n.max(0) as usize, bytes.max(0) as u64))
+        let r = self.read(|db| {
+            db.query_one(
+                "SELECT COUNT(*), CAST(COALESCE(SUM(length(value)), 0) AS BIGINT) FROM blobs
+                 WHERE substr(key, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT)",
+                params![prefix],
+            )
+        })?;
+        Ok((r.int(0)?.max(0) as usize, r.int(1)?.max(0) as u64))
     }
 
     /// Deletes the cached blobs whose key starts with `prefix` ("" for all of them) and
     /// returns how many went. Only caches live there: everything is recomputed on demand.
     pub fn delete_blobs(&mut self, prefix: &str) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
-            "DELETE FROM blobs WHERE substr(key, 1, length(?1)) = ?1",
-            [prefix],
-        )?)
+        let n = self.write(|db| {
+            db.execute(
+                "DELETE FROM blobs WHERE substr(key, 1, length(CAST(?1 AS TEXT))) = CAST(?1 AS TEXT)",
+                params![prefix],
+            )
+        })?;
+        Ok(n as usize)
     }
 
     /// Reads the whole zoo as plain data. Models and datasets are ordered by name, so indices
     /// are stable for a given content.
     ///
     /// The tables are read inside one read transaction, so a write committed by another
-    /// connection meanwhile is either wholly seen or not at all (WAL gives each reader the
-    /// snapshot of its transaction's start).
+    /// connection meanwhile is either wholly seen or not at all.
     pub fn load_zoo(&self) -> Result<Zoo, StoreError> {
-        let _snapshot = self.read_snapshot()?;
-        let mut zoo = Zoo::default();
-        let mut model_ix: HashMap<i64, usize> = HashMap::new();
-        let mut st = self.conn.prepare(
-            "SELECT id, name, modality, architecture, model_type, num_parameters, memory_bytes,
-                    input_size, feature_dim, source_dataset, upstream_accuracy, num_labels
-             FROM models ORDER BY name",
-        )?;
-        let rows = st.query_map([], |r| {
-            let modality: Option<String> = r.get(2)?;
-            Ok((
-                r.get::<_, i64>(0)?,
-                Model {
-                    name: r.get(1)?,
-                    modality: modality.as_deref().and_then(Modality::parse),
-                    architecture: r.get(3)?,
-                    model_type: r.get(4)?,
-                    num_parameters: r.get(5)?,
-                    memory_bytes: r.get(6)?,
-                    input_size: r.get(7)?,
-                    feature_dim: r.get(8)?,
-                    source_dataset: r.get(9)?,
-                    upstream_accuracy: r.get(10)?,
-                    num_labels: r.get(11)?,
-                },
-            ))
-        })?;
-        for row in rows {
-            let (id, m) = row?;
-            model_ix.insert(id, zoo.add_model(m));
-        }
-        let mut ds_ix: HashMap<i64, usize> = HashMap::new();
-        let mut st = self.conn.prepare(
-            "SELECT id, name, modality, num_samples, num_classes FROM datasets ORDER BY name",
-        )?;
-        let rows = st.query_map([], |r| {
-            let modality: Option<String> = r.get(2)?;
-            Ok((
-                r.get::<_, i64>(0)?,
-                Dataset {
-                    name: r.get(1)?,
-                    modality: modality.as_deref().and_then(Modality::parse),
-                    num_samples: r.get(3)?,
-                    num_classes: r.get(4)?,
-                },
-            ))
-        })?;
-        for row in rows {
-            let (id, d) = row?;
-            ds_ix.insert(id, zoo.add_dataset(d));
-        }
-        let mut st = self.conn.prepare(
-            "SELECT model_id, dataset_id, accuracy, learning_rate, epochs, batch_size,
-                    train_runtime, peft_method, curve
-             FROM records ORDER BY id",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, Option<f64>>(3)?,
-                r.get::<_, Option<f64>>(4)?,
-                r.get::<_, Option<f64>>(5)?,
-                r.get::<_, Option<f64>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, Option<String>>(8)?,
-            ))
-        })?;
-        for row in rows {
-            let (m, d, acc, lr, ep, bs, rt, peft, curve) = row?;
-            let curve =
-                match curve {
-                    None => None,
-                    Some(s) => Some(serde_json::from_str::<Vec<f64>>(&s).map_err(|e| {
-                        StoreError::Corrupt {
-                            table: "records",
-                            column: "curve",
-                            message: e.to_string(),
-                        }
-                    })?),
-                };
-            zoo.records.push(Record {
-                model: model_ix[&m],
-                dataset: ds_ix[&d],
-                accuracy: acc,
-                learning_rate: lr,
-                epochs: ep,
-                batch_size: bs,
-                train_runtime: rt,
-                peft_method: peft,
-                curve,
-            });
-        }
-        let mut st = self.conn.prepare(
-            "SELECT model_id, dataset_id, method, value, runtime FROM scores ORDER BY id",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, f64>(3)?,
-                r.get::<_, Option<f64>>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (m, d, method, value, runtime) = row?;
-            zoo.scores.push(ScoreRecord {
-                model: model_ix[&m],
-                dataset: ds_ix[&d],
-                method,
-                value,
-                runtime,
-            });
-        }
-        let mut st = self
-            .conn
-            .prepare("SELECT a_id, b_id, method, value FROM distances ORDER BY id")?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, f64>(3)?,
-            ))
-        })?;
-        for row in rows {
-            let (a, b, method, value) = row?;
-            zoo.distances.push(Distance {
-                a: ds_ix[&a],
-                b: ds_ix[&b],
-                method,
-                value,
-            });
-        }
-        Ok(zoo)
-    }
-
-    /// A read transaction over several statements, unless one is already open; dropped, it
-    /// ends (nothing was written in it).
-    fn read_snapshot(&self) -> Result<Option<Transaction<'_>>, StoreError> {
-        if self.conn.is_autocommit() {
-            Ok(Some(self.conn.unchecked_transaction()?))
-        } else {
-            Ok(None)
-        }
+        self.read(load_zoo)
     }
 
     /// Counts of what the store holds (read in one transaction, like [`Store::load_zoo`]).
     pub fn stats(&self) -> Result<Stats, StoreError> {
-        let _snapshot = self.read_snapshot()?;
-        let c = &self.conn;
-        let count = |sql: &str| -> Result<usize, StoreError> {
-            Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))? as usize)
-        };
-        let grouped = |sql: &str| -> Result<BTreeMap<String, usize>, StoreError> {
-            let mut st = c.prepare(sql)?;
-            let v = st
-                .query_map([], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as usize))
-                })?
-                .collect::<Result<BTreeMap<_, _>, _>>()?;
-            Ok(v)
-        };
-        let mut by_modality: BTreeMap<String, ModalityStats> = BTreeMap::new();
-        for (k, v) in
-            grouped("SELECT COALESCE(modality, 'unknown'), COUNT(*) FROM models GROUP BY 1")?
-        {
-            by_modality.entry(k).or_default().models = v;
-        }
-        for (k, v) in
-            grouped("SELECT COALESCE(modality, 'unknown'), COUNT(*) FROM datasets GROUP BY 1")?
-        {
-            by_modality.entry(k).or_default().datasets = v;
-        }
-        for (k, v) in grouped(
-            "SELECT COALESCE(d.modality, 'unknown'), COUNT(*) FROM records r
-             JOIN datasets d ON d.id = r.dataset_id GROUP BY 1",
-        )? {
-            by_modality.entry(k).or_default().records = v;
-        }
-        Ok(Stats {
-            models: count("SELECT COUNT(*) FROM models")?,
-            models_with_metadata: count("SELECT COUNT(*) FROM models WHERE has_metadata = 1")?,
-            models_with_records: count("SELECT COUNT(DISTINCT model_id) FROM records")?,
-            datasets: count("SELECT COUNT(*) FROM datasets")?,
-            datasets_with_records: count("SELECT COUNT(DISTINCT dataset_id) FROM records")?,
-            datasets_with_features: count(
-                "SELECT COUNT(*) FROM datasets WHERE num_samples IS NOT NULL OR num_classes IS NOT NULL",
-            )?,
-            records: count("SELECT COUNT(*) FROM records")?,
-            records_peft: count("SELECT COUNT(*) FROM records WHERE peft_method IS NOT NULL")?,
-            scores: count("SELECT COUNT(*) FROM scores")?,
-            scores_by_method: grouped("SELECT method, COUNT(*) FROM scores GROUP BY method")?,
-            distances: count("SELECT COUNT(*) FROM distances")?,
-            distances_by_method: grouped(
-                "SELECT method, COUNT(*) FROM distances GROUP BY method",
-            )?,
-            embeddings: count("SELECT COUNT(*) FROM embeddings")?,
-            by_modality,
-            schema_version: self.schema_version()?,
-        })
+        self.read(stats)
     }
+}
+
+/// The URL when `location` names a PostgreSQL database.
+fn pg_url(location: &Path) -> Option<&str> {
+    location.to_str().filter(|s| is_url(s))
+}
+
+fn load_zoo(db: &mut dyn Sql) -> Result<Zoo, StoreError> {
+    let mut zoo = Zoo::default();
+    let mut model_ix: HashMap<i64, usize> = HashMap::new();
+    for r in db.query(
+        "SELECT id, name, modality, architecture, model_type, num_parameters, memory_bytes,
+                input_size, feature_dim, source_dataset, upstream_accuracy, num_labels
+         FROM models ORDER BY name",
+        &[],
+    )? {
+        let m = Model {
+            name: r.text(1)?,
+            modality: r.opt_text(2)?.as_deref().and_then(Modality::parse),
+            architecture: r.opt_text(3)?,
+            model_type: r.opt_text(4)?,
+            num_parameters: r.opt_real(5)?,
+            memory_bytes: r.opt_real(6)?,
+            input_size: r.opt_real(7)?,
+            feature_dim: r.opt_real(8)?,
+            source_dataset: r.opt_text(9)?,
+            upstream_accuracy: r.opt_real(10)?,
+            num_labels: r.opt_real(11)?,
+        };
+        model_ix.insert(r.int(0)?, zoo.add_model(m));
+    }
+    let mut ds_ix: HashMap<i64, usize> = HashMap::new();
+    for r in db.query(
+        "SELECT id, name, modality, num_samples, num_classes FROM datasets ORDER BY name",
+        &[],
+    )? {
+        let d = Dataset {
+            name: r.text(1)?,
+            modality: r.opt_text(2)?.as_deref().and_then(Modality::parse),
+            num_samples: r.opt_real(3)?,
+            num_classes: r.opt_real(4)?,
+        };
+        ds_ix.insert(r.int(0)?, zoo.add_dataset(d));
+    }
+    let model = |id: i64| -> Result<usize, StoreError> {
+        model_ix
+            .get(&id)
+            .copied()
+            .ok_or_else(|| dangling("model_id", id))
+    };
+    let dataset = |id: i64| -> Result<usize, StoreError> {
+        ds_ix
+            .get(&id)
+            .copied()
+            .ok_or_else(|| dangling("dataset_id", id))
+    };
+    for r in db.query(
+        "SELECT model_id, dataset_id, accuracy, learning_rate, epochs, batch_size,
+                train_runtime, peft_method, curve
+         FROM records ORDER BY id",
+        &[],
+    )? {
+        let curve = match r.opt_text(8)? {
+            None => None,
+            Some(s) => {
+                Some(
+                    serde_json::from_str::<Vec<f64>>(&s).map_err(|e| StoreError::Corrupt {
+                        table: "records",
+                        column: "curve",
+                        message: e.to_string(),
+                    })?,
+                )
+            }
+        };
+        zoo.records.push(Record {
+            model: model(r.int(0)?)?,
+            dataset: dataset(r.int(1)?)?,
+            accuracy: r.real(2)?,
+            learning_rate: r.opt_real(3)?,
+            epochs: r.opt_real(4)?,
+            batch_size: r.opt_real(5)?,
+            train_runtime: r.opt_real(6)?,
+            peft_method: r.opt_text(7)?,
+            curve,
+        });
+    }
+    for r in db.query(
+        "SELECT model_id, dataset_id, method, value, runtime FROM scores ORDER BY id",
+        &[],
+    )? {
+        zoo.scores.push(ScoreRecord {
+            model: model(r.int(0)?)?,
+            dataset: dataset(r.int(1)?)?,
+            method: r.text(2)?,
+            value: r.real(3)?,
+            runtime: r.opt_real(4)?,
+        });
+    }
+    for r in db.query(
+        "SELECT a_id, b_id, method, value FROM distances ORDER BY id",
+        &[],
+    )? {
+        zoo.distances.push(Distance {
+            a: dataset(r.int(0)?)?,
+            b: dataset(r.int(1)?)?,
+            method: r.text(2)?,
+            value: r.real(3)?,
+        });
+    }
+    Ok(zoo)
+}
+
+fn dangling(column: &'static str, id: i64) -> StoreError {
+    StoreError::Corrupt {
+        table: "records",
+        column,
+        message: format!("id {id} names no row"),
+    }
+}
+
+fn stats(db: &mut dyn Sql) -> Result<Stats, StoreError> {
+    let mut count =
+        |sql: &str| -> Result<usize, StoreError> { Ok(db.query_one(sql, &[])?.int(0)? as usize) };
+    let models = count("SELECT COUNT(*) FROM models")?;
+    let models_with_metadata = count("SELECT COUNT(*) FROM models WHERE has_metadata = 1")?;
+    let models_with_records = count("SELECT COUNT(DISTINCT model_id) FROM records")?;
+    let datasets = count("SELECT COUNT(*) FROM datasets")?;
+    let datasets_with_records = count("SELECT COUNT(DISTINCT dataset_id) FROM records")?;
+    let datasets_with_features = count(
+        "SELECT COUNT(*) FROM datasets WHERE num_samples IS NOT NULL OR num_classes IS NOT NULL",
+    )?;
+    let records = count("SELECT COUNT(*) FROM records")?;
+    let records_peft = count("SELECT COUNT(*) FROM records WHERE peft_method IS NOT NULL")?;
+    let scores = count("SELECT COUNT(*) FROM scores")?;
+    let distances = count("SELECT COUNT(*) FROM distances")?;
+    let embeddings = count("SELECT COUNT(*) FROM embeddings")?;
+    let mut grouped = |sql: &str| -> Result<BTreeMap<String, usize>, StoreError> {
+        db.query(sql, &[])?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.int(1)? as usize)))
+            .collect()
+    };
+    let scores_by_method = grouped("SELECT method, COUNT(*) FROM scores GROUP BY method")?;
+    let distances_by_method = grouped("SELECT method, COUNT(*) FROM distances GROUP BY method")?;
+    let mut by_modality: BTreeMap<String, ModalityStats> = BTreeMap::new();
+    for (k, v) in grouped("SELECT COALESCE(modality, 'unknown'), COUNT(*) FROM models GROUP BY 1")?
+    {
+        by_modality.entry(k).or_default().models = v;
+    }
+    for (k, v) in
+        grouped("SELECT COALESCE(modality, 'unknown'), COUNT(*) FROM datasets GROUP BY 1")?
+    {
+        by_modality.entry(k).or_default().datasets = v;
+    }
+    for (k, v) in grouped(
+        "SELECT COALESCE(d.modality, 'unknown'), COUNT(*) FROM records r
+         JOIN datasets d ON d.id = r.dataset_id GROUP BY 1",
+    )? {
+        by_modality.entry(k).or_default().records = v;
+    }
+    Ok(Stats {
+        models,
+        models_with_metadata,
+        models_with_records,
+        datasets,
+        datasets_with_records,
+        datasets_with_features,
+        records,
+        records_peft,
+        scores,
+        scores_by_method,
+        distances,
+        distances_by_method,
+        embeddings,
+        by_modality,
+        schema_version: schema::version(db)?,
+    })
 }
 
 /// What a path holds, as far as opening a store is concerned.
@@ -772,13 +861,12 @@ struct Ids {
 }
 
 impl Ids {
-    fn load(tx: &Transaction<'_>) -> Result<Ids, StoreError> {
-        let load = |sql: &str| -> Result<HashMap<String, i64>, StoreError> {
-            let mut st = tx.prepare(sql)?;
-            let m = st
-                .query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(0)?)))?
-                .collect::<Result<HashMap<_, _>, _>>()?;
-            Ok(m)
+    fn load(db: &mut dyn Sql) -> Result<Ids, StoreError> {
+        let mut load = |sql: &str| -> Result<HashMap<String, i64>, StoreError> {
+            db.query(sql, &[])?
+                .iter()
+                .map(|r| Ok((r.text(1)?, r.int(0)?)))
+                .collect()
         };
         Ok(Ids {
             models: load("SELECT id, name FROM models")?,
@@ -786,23 +874,36 @@ impl Ids {
         })
     }
 
-    fn model(&mut self, tx: &Transaction<'_>, name: &str) -> Result<(i64, bool), StoreError> {
-        if let Some(&id) = self.models.get(name) {
-            return Ok((id, false));
-        }
-        tx.execute("INSERT INTO models(name) VALUES (?1)", [name])?;
-        let id = tx.last_insert_rowid();
-        self.models.insert(name.to_string(), id);
-        Ok((id, true))
+    fn model(&mut self, db: &mut dyn Sql, name: &str) -> Result<(i64, bool), StoreError> {
+        Self::get(
+            &mut self.models,
+            db,
+            "INSERT INTO models(name) VALUES (?1) RETURNING id",
+            name,
+        )
     }
 
-    fn dataset(&mut self, tx: &Transaction<'_>, name: &str) -> Result<(i64, bool), StoreError> {
-        if let Some(&id) = self.datasets.get(name) {
+    fn dataset(&mut self, db: &mut dyn Sql, name: &str) -> Result<(i64, bool), StoreError> {
+        Self::get(
+            &mut self.datasets,
+            db,
+            "INSERT INTO datasets(name) VALUES (?1) RETURNING id",
+            name,
+        )
+    }
+
+    /// The id of `name`, inserting the row if it is new (`true`).
+    fn get(
+        known: &mut HashMap<String, i64>,
+        db: &mut dyn Sql,
+        insert: &str,
+        name: &str,
+    ) -> Result<(i64, bool), StoreError> {
+        if let Some(&id) = known.get(name) {
             return Ok((id, false));
         }
-        tx.execute("INSERT INTO datasets(name) VALUES (?1)", [name])?;
-        let id = tx.last_insert_rowid();
-        self.datasets.insert(name.to_string(), id);
+        let id = db.query_one(insert, params![name])?.int(0)?;
+        known.insert(name.to_string(), id);
         Ok((id, true))
     }
 }
@@ -826,295 +927,430 @@ fn same_f(a: Option<f64>, b: Option<f64>) -> bool {
     }
 }
 
-fn apply_tx(tx: &Transaction<'_>, batch: &Batch) -> Result<BatchCounts, StoreError> {
-    let mut ids = Ids::load(tx)?;
-    let mut counts = BatchCounts::default();
+fn outcome(created: bool, changed: bool) -> Outcome {
+    if created {
+        Outcome::New
+    } else if changed {
+        Outcome::Updated
+    } else {
+        Outcome::Unchanged
+    }
+}
 
+fn apply_tx(db: &mut dyn Sql, batch: &Batch) -> Result<BatchCounts, StoreError> {
+    let mut ids = Ids::load(db)?;
+    let mut counts = BatchCounts::default();
     // Datasets first (models' metadata may mention them; records need them).
     for d in &batch.datasets {
-        let (id, created) = ids.dataset(tx, &d.name)?;
-        let old: (Option<String>, Option<f64>, Option<f64>) = tx.query_row(
-            "SELECT modality, num_samples, num_classes FROM datasets WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let modality = d.modality.map(|m| m.as_str().to_string()).or(old.0.clone());
-        let ns = d.num_samples.or(old.1);
-        let nc = d.num_classes.or(old.2);
-        let changed = modality != old.0 || !same_f(ns, old.1) || !same_f(nc, old.2);
-        if changed {
-            tx.execute(
-                "UPDATE datasets SET modality = ?2, num_samples = ?3, num_classes = ?4 WHERE id = ?1",
-                params![id, modality, ns, nc],
-            )?;
-        }
-        counts.datasets.add(if created {
-            Outcome::New
-        } else if changed {
-            Outcome::Updated
-        } else {
-            Outcome::Unchanged
-        });
+        counts.datasets.add(apply_dataset(db, &mut ids, d)?);
     }
-
     for row in &batch.models {
-        let m = &row.model;
-        let (id, created) = ids.model(tx, &m.name)?;
-        type Old = (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            Option<f64>,
-            Option<String>,
-            Option<f64>,
-            Option<f64>,
-            i64,
-            String,
-        );
-        let old: Old = tx.query_row(
-            "SELECT modality, architecture, model_type, num_parameters, memory_bytes, input_size,
-                    feature_dim, source_dataset, upstream_accuracy, num_labels, has_metadata, extra
-             FROM models WHERE id = ?1",
-            [id],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                ))
-            },
-        )?;
-        let modality = m.modality.map(|x| x.as_str().to_string()).or(old.0.clone());
-        let arch = m.architecture.clone().or(old.1.clone());
-        let mtype = m.model_type.clone().or(old.2.clone());
-        let np = m.num_parameters.or(old.3);
-        let mem = m.memory_bytes.or(old.4);
-        let inp = m.input_size.or(old.5);
-        let fd = m.feature_dim.or(old.6);
-        let src = m.source_dataset.clone().or(old.7.clone());
-        let up = m.upstream_accuracy.or(old.8);
-        let nl = m.num_labels.or(old.9);
-        let mut extra: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&old.11).map_err(|e| StoreError::Corrupt {
-                table: "models",
-                column: "extra",
-                message: e.to_string(),
-            })?;
-        if let serde_json::Value::Object(new_extra) = &row.extra {
-            for (k, v) in new_extra {
-                extra.insert(k.clone(), v.clone());
-            }
-        }
-        let extra_s = serde_json::Value::Object(extra).to_string();
-        let changed = modality != old.0
-            || arch != old.1
-            || mtype != old.2
-            || !same_f(np, old.3)
-            || !same_f(mem, old.4)
-            || !same_f(inp, old.5)
-            || !same_f(fd, old.6)
-            || src != old.7
-            || !same_f(up, old.8)
-            || !same_f(nl, old.9)
-            || (row.metadata && old.10 != 1)
-            || extra_s != old.11;
-        let has_metadata = i64::from(row.metadata).max(old.10);
-        if changed {
-            tx.execute(
-                "UPDATE models SET modality = ?2, architecture = ?3, model_type = ?4,
-                    num_parameters = ?5, memory_bytes = ?6, input_size = ?7, feature_dim = ?8,
-                    source_dataset = ?9, upstream_accuracy = ?10, num_labels = ?11,
-                    has_metadata = ?13, extra = ?12
-                 WHERE id = ?1",
-                params![
-                    id,
-                    modality,
-                    arch,
-                    mtype,
-                    np,
-                    mem,
-                    inp,
-                    fd,
-                    src,
-                    up,
-                    nl,
-                    extra_s,
-                    has_metadata
-                ],
-            )?;
-        }
-        counts.models.add(if created {
-            Outcome::New
-        } else if changed {
-            Outcome::Updated
-        } else {
-            Outcome::Unchanged
-        });
+        counts.models.add(apply_model(db, &mut ids, row)?);
     }
+    counts.records = apply_records(db, &mut ids, &batch.records, batch.runs)?;
+    counts.scores = apply_scores(db, &mut ids, &batch.scores)?;
+    counts.distances = apply_distances(db, &mut ids, &batch.distances)?;
+    Ok(counts)
+}
 
-    {
-        let mut insert = tx.prepare(
-            "INSERT INTO records(model_id, dataset_id, run_key, accuracy, learning_rate, epochs,
-                                 batch_size, train_runtime, peft_method, curve, source)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+fn apply_dataset(db: &mut dyn Sql, ids: &mut Ids, d: &DatasetRow) -> Result<Outcome, StoreError> {
+    let (id, created) = ids.dataset(db, &d.name)?;
+    let old = db.query_one(
+        "SELECT modality, num_samples, num_classes FROM datasets WHERE id = ?1",
+        params![id],
+    )?;
+    let (old_modality, old_ns, old_nc) = (old.opt_text(0)?, old.opt_real(1)?, old.opt_real(2)?);
+    let modality = d
+        .modality
+        .map(|m| m.as_str().to_string())
+        .or(old_modality.clone());
+    let ns = d.num_samples.or(old_ns);
+    let nc = d.num_classes.or(old_nc);
+    let changed = modality != old_modality || !same_f(ns, old_ns) || !same_f(nc, old_nc);
+    if changed {
+        db.execute(
+            "UPDATE datasets SET modality = ?2, num_samples = ?3, num_classes = ?4 WHERE id = ?1",
+            params![id, modality, ns, nc],
         )?;
-        // Every stored run of (model, dataset) whose key is `?3` or `?3#n`.
-        let mut family = tx.prepare(
-            "SELECT id, run_key, accuracy, learning_rate, epochs, batch_size, train_runtime,
-                    peft_method, curve, source
-             FROM records WHERE model_id = ?1 AND dataset_id = ?2
-               AND (run_key = ?3 OR substr(run_key, 1, length(?3) + 1) = ?3 || '#')",
-        )?;
-        let mut update = tx.prepare(
-            "UPDATE records SET accuracy = ?2, learning_rate = ?3, epochs = ?4, batch_size = ?5,
-                    train_runtime = ?6, peft_method = ?7, curve = ?8, source = ?9
+    }
+    Ok(outcome(created, changed))
+}
+
+fn apply_model(db: &mut dyn Sql, ids: &mut Ids, row: &ModelRow) -> Result<Outcome, StoreError> {
+    let m = &row.model;
+    let (id, created) = ids.model(db, &m.name)?;
+    let old = db.query_one(
+        "SELECT modality, architecture, model_type, num_parameters, memory_bytes, input_size,
+                feature_dim, source_dataset, upstream_accuracy, num_labels, has_metadata, extra
+         FROM models WHERE id = ?1",
+        params![id],
+    )?;
+    let text = |new: Option<String>, i: usize| -> Result<(Option<String>, bool), StoreError> {
+        let old = old.opt_text(i)?;
+        let v = new.or(old.clone());
+        let changed = v != old;
+        Ok((v, changed))
+    };
+    let real = |new: Option<f64>, i: usize| -> Result<(Option<f64>, bool), StoreError> {
+        let old = old.opt_real(i)?;
+        let v = new.or(old);
+        Ok((v, !same_f(v, old)))
+    };
+    let (modality, c0) = text(m.modality.map(|x| x.as_str().to_string()), 0)?;
+    let (arch, c1) = text(m.architecture.clone(), 1)?;
+    let (mtype, c2) = text(m.model_type.clone(), 2)?;
+    let (np, c3) = real(m.num_parameters, 3)?;
+    let (mem, c4) = real(m.memory_bytes, 4)?;
+    let (inp, c5) = real(m.input_size, 5)?;
+    let (fd, c6) = real(m.feature_dim, 6)?;
+    let (src, c7) = text(m.source_dataset.clone(), 7)?;
+    let (up, c8) = real(m.upstream_accuracy, 8)?;
+    let (nl, c9) = real(m.num_labels, 9)?;
+    let old_meta = old.int(10)?;
+    let old_extra = old.text(11)?;
+    let mut extra: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&old_extra)
+        .map_err(|e| StoreError::Corrupt {
+            table: "models",
+            column: "extra",
+            message: e.to_string(),
+        })?;
+    if let serde_json::Value::Object(new_extra) = &row.extra {
+        for (k, v) in new_extra {
+            extra.insert(k.clone(), v.clone());
+        }
+    }
+    let extra_s = serde_json::Value::Object(extra).to_string();
+    let changed = [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9].contains(&true)
+        || (row.metadata && old_meta != 1)
+        || extra_s != old_extra;
+    let has_metadata = i64::from(row.metadata).max(old_meta);
+    if changed {
+        db.execute(
+            "UPDATE models SET modality = ?2, architecture = ?3, model_type = ?4,
+                num_parameters = ?5, memory_bytes = ?6, input_size = ?7, feature_dim = ?8,
+                source_dataset = ?9, upstream_accuracy = ?10, num_labels = ?11,
+                has_metadata = ?13, extra = ?12
              WHERE id = ?1",
+            params![
+                id,
+                modality,
+                arch,
+                mtype,
+                np,
+                mem,
+                inp,
+                fd,
+                src,
+                up,
+                nl,
+                extra_s,
+                has_metadata
+            ],
         )?;
-        for r in &batch.records {
-            finite(
-                "record accuracy",
-                || format!("{} on {}", r.model, r.dataset),
-                r.accuracy,
-            )?;
-            let (m, _) = ids.model(tx, &r.model)?;
-            let (d, _) = ids.dataset(tx, &r.dataset)?;
-            let new = StoredRun::of(r);
-            let stored = family
-                .query_map(params![m, d, r.run_key], StoredRun::read)?
-                .collect::<Result<Vec<_>, _>>()?;
-            let outcome = match batch.runs {
-                RunIdentity::RunKey => match stored.iter().find(|o| o.key == r.run_key) {
-                    None => {
-                        new.insert(&mut insert, m, d, &r.run_key)?;
-                        Outcome::New
+    }
+    Ok(outcome(created, changed))
+}
+
+/// Ids of the datasets `rows` touch, each once.
+fn touched<'a>(
+    db: &mut dyn Sql,
+    ids: &mut Ids,
+    names: impl Iterator<Item = &'a str>,
+) -> Result<Vec<i64>, StoreError> {
+    let mut out: Vec<i64> = Vec::new();
+    for n in names {
+        out.push(ids.dataset(db, n)?.0);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+const RECORD_COLUMNS: &[&str] = &[
+    "model_id",
+    "dataset_id",
+    "run_key",
+    "accuracy",
+    "learning_rate",
+    "epochs",
+    "batch_size",
+    "train_runtime",
+    "peft_method",
+    "curve",
+    "source",
+];
+
+/// A run as stored, or as about to be inserted (`pending`: its row in the insert list).
+struct Run {
+    stored: StoredRun,
+    pending: Option<usize>,
+}
+
+/// Records are decided in memory against every stored run of the datasets they touch (read
+/// once), and new ones are inserted in a few multi-row statements: a few round trips for a
+/// whole import rather than two per record.
+fn apply_records(
+    db: &mut dyn Sql,
+    ids: &mut Ids,
+    rows: &[RecordRow],
+    identity: RunIdentity,
+) -> Result<UpsertCounts, StoreError> {
+    let mut counts = UpsertCounts::default();
+    if rows.is_empty() {
+        return Ok(counts);
+    }
+    for r in rows {
+        finite(
+            "record accuracy",
+            || format!("{} on {}", r.model, r.dataset),
+            r.accuracy,
+        )?;
+    }
+    let mut runs: HashMap<(i64, i64), Vec<Run>> = HashMap::new();
+    for d in touched(db, ids, rows.iter().map(|r| r.dataset.as_str()))? {
+        for x in db.query(
+            "SELECT model_id, id, run_key, accuracy, learning_rate, epochs, batch_size,
+                    train_runtime, peft_method, curve, source
+             FROM records WHERE dataset_id = ?1",
+            params![d],
+        )? {
+            runs.entry((x.int(0)?, d)).or_default().push(Run {
+                stored: StoredRun::read(&x)?,
+                pending: None,
+            });
+        }
+    }
+    let mut inserts: Vec<Vec<Value>> = Vec::new();
+    for r in rows {
+        let (m, _) = ids.model(db, &r.model)?;
+        let (d, _) = ids.dataset(db, &r.dataset)?;
+        let new = StoredRun::of(r);
+        let pair = runs.entry((m, d)).or_default();
+        let family = |o: &&mut Run| o.stored.in_family(&r.run_key);
+        let outcome = match identity {
+            RunIdentity::RunKey => match pair.iter_mut().find(|o| o.stored.key == r.run_key) {
+                None => {
+                    inserts.push(new.row(m, d, &r.run_key));
+                    pair.push(Run {
+                        stored: new,
+                        pending: Some(inserts.len() - 1),
+                    });
+                    Outcome::New
+                }
+                Some(o) if o.stored.same_measure(&new) && o.stored.source == new.source => {
+                    Outcome::Unchanged
+                }
+                Some(o) => {
+                    match o.pending {
+                        Some(i) => inserts[i] = new.row(m, d, &r.run_key),
+                        None => new.update(db, o.stored.id)?,
                     }
-                    Some(o) if o.same_measure(&new) && o.source == new.source => Outcome::Unchanged,
-                    Some(o) => {
-                        update.execute(params![
-                            o.id,
-                            new.accuracy,
-                            new.learning_rate,
-                            new.epochs,
-                            new.batch_size,
-                            new.train_runtime,
-                            new.peft_method,
-                            new.curve,
-                            new.source
-                        ])?;
-                        Outcome::Updated
+                    o.stored = StoredRun {
+                        id: o.stored.id,
+                        ..new
+                    };
+                    Outcome::Updated
+                }
+            },
+            RunIdentity::EveryRun => {
+                let mut stored = pair.iter_mut().filter(family).peekable();
+                if stored.peek().is_none() {
+                    inserts.push(new.row(m, d, &r.run_key));
+                    pair.push(Run {
+                        stored: new,
+                        pending: Some(inserts.len() - 1),
+                    });
+                    Outcome::New
+                } else {
+                    let mut last = 1;
+                    let mut same = false;
+                    for o in stored {
+                        same |= o.stored.same_measure(&new);
+                        last = last.max(o.stored.ordinal(&r.run_key));
                     }
-                },
-                RunIdentity::EveryRun => {
-                    if stored.iter().any(|o| o.same_measure(&new)) {
+                    if same {
                         Outcome::Unchanged
                     } else {
-                        let key = if stored.is_empty() {
-                            r.run_key.clone()
-                        } else {
-                            let last = stored
-                                .iter()
-                                .map(|o| o.ordinal(&r.run_key))
-                                .max()
-                                .unwrap_or(1);
-                            format!("{}#{}", r.run_key, last + 1)
-                        };
-                        new.insert(&mut insert, m, d, &key)?;
+                        let key = format!("{}#{}", r.run_key, last + 1);
+                        inserts.push(new.row(m, d, &key));
+                        pair.push(Run {
+                            stored: StoredRun { key, ..new },
+                            pending: Some(inserts.len() - 1),
+                        });
                         Outcome::New
                     }
                 }
-            };
-            counts.records.add(outcome);
-        }
-    }
-    {
-        let mut select = tx.prepare(
-            "SELECT id, value, runtime FROM scores WHERE model_id = ?1 AND dataset_id = ?2 AND method = ?3",
-        )?;
-        let mut insert = tx.prepare(
-            "INSERT INTO scores(model_id, dataset_id, method, value, runtime) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let mut update = tx.prepare("UPDATE scores SET value = ?2, runtime = ?3 WHERE id = ?1")?;
-        for s in &batch.scores {
-            finite(
-                "score",
-                || format!("{} of {} on {}", s.method, s.model, s.dataset),
-                s.value,
-            )?;
-            let (m, _) = ids.model(tx, &s.model)?;
-            let (d, _) = ids.dataset(tx, &s.dataset)?;
-            let old: Option<(i64, f64, Option<f64>)> = select
-                .query_row(params![m, d, s.method], |x| {
-                    Ok((x.get(0)?, x.get(1)?, x.get(2)?))
-                })
-                .optional()?;
-            match old {
-                None => {
-                    insert.execute(params![m, d, s.method, s.value, s.runtime])?;
-                    counts.scores.add(Outcome::New);
-                }
-                Some((id, v, rt)) => {
-                    if same_f(Some(v), Some(s.value)) && same_f(rt, s.runtime) {
-                        counts.scores.add(Outcome::Unchanged);
-                    } else {
-                        update.execute(params![id, s.value, s.runtime])?;
-                        counts.scores.add(Outcome::Updated);
-                    }
-                }
             }
-        }
+        };
+        counts.add(outcome);
     }
-
-    {
-        let mut select = tx.prepare(
-            "SELECT id, value FROM distances WHERE a_id = ?1 AND b_id = ?2 AND method = ?3",
-        )?;
-        let mut insert =
-            tx.prepare("INSERT INTO distances(a_id, b_id, method, value) VALUES (?1, ?2, ?3, ?4)")?;
-        let mut update = tx.prepare("UPDATE distances SET value = ?2 WHERE id = ?1")?;
-        for dr in &batch.distances {
-            finite(
-                "distance",
-                || format!("{} between {} and {}", dr.method, dr.a, dr.b),
-                dr.value,
-            )?;
-            if dr.a == dr.b {
-                continue;
-            }
-            let (a, _) = ids.dataset(tx, &dr.a)?;
-            let (b, _) = ids.dataset(tx, &dr.b)?;
-            let (a, b) = if a < b { (a, b) } else { (b, a) };
-            let old: Option<(i64, f64)> = select
-                .query_row(params![a, b, dr.method], |x| Ok((x.get(0)?, x.get(1)?)))
-                .optional()?;
-            match old {
-                None => {
-                    insert.execute(params![a, b, dr.method, dr.value])?;
-                    counts.distances.add(Outcome::New);
-                }
-                Some((id, v)) => {
-                    if same_f(Some(v), Some(dr.value)) {
-                        counts.distances.add(Outcome::Unchanged);
-                    } else {
-                        update.execute(params![id, dr.value])?;
-                        counts.distances.add(Outcome::Updated);
-                    }
-                }
-            }
-        }
-    }
+    db.insert_many("records", RECORD_COLUMNS, &inserts)?;
     Ok(counts)
+}
+
+/// A stored (or pending) value of a keyed row: its id (0 while pending), its values, and its
+/// place in the insert list while pending.
+struct Keyed {
+    id: i64,
+    values: Vec<Value>,
+    pending: Option<usize>,
+}
+
+/// Upserts rows keyed by (a, b, method) with values: `scores` (model, dataset; value,
+/// runtime) and `distances` (dataset pair; value). Reads the stored rows of the touched
+/// datasets once, inserts the new rows in multi-row statements and updates changed ones.
+struct KeyedTable {
+    table: &'static str,
+    columns: &'static [&'static str],
+    select: &'static str,
+    update: &'static str,
+}
+
+impl KeyedTable {
+    /// `rows`: (a, b, method, values).
+    fn apply(
+        &self,
+        db: &mut dyn Sql,
+        datasets: &[i64],
+        rows: Vec<(i64, i64, String, Vec<Value>)>,
+    ) -> Result<UpsertCounts, StoreError> {
+        let mut counts = UpsertCounts::default();
+        let mut known: HashMap<(i64, i64, String), Keyed> = HashMap::new();
+        for &d in datasets {
+            for x in db.query(self.select, params![d])? {
+                let values = x.0[4..].to_vec();
+                known.insert(
+                    (x.int(1)?, x.int(2)?, x.text(3)?),
+                    Keyed {
+                        id: x.int(0)?,
+                        values,
+                        pending: None,
+                    },
+                );
+            }
+        }
+        let mut inserts: Vec<Vec<Value>> = Vec::new();
+        for (a, b, method, values) in rows {
+            let row = |values: &[Value]| {
+                let mut v = vec![Value::Int(a), Value::Int(b), Value::Text(method.clone())];
+                v.extend_from_slice(values);
+                v
+            };
+            match known.get_mut(&(a, b, method.clone())) {
+                None => {
+                    inserts.push(row(&values));
+                    known.insert(
+                        (a, b, method.clone()),
+                        Keyed {
+                            id: 0,
+                            values,
+                            pending: Some(inserts.len() - 1),
+                        },
+                    );
+                    counts.add(Outcome::New);
+                }
+                Some(k) if same_values(&k.values, &values) => counts.add(Outcome::Unchanged),
+                Some(k) => {
+                    match k.pending {
+                        Some(i) => inserts[i] = row(&values),
+                        None => {
+                            let mut p = vec![Value::Int(k.id)];
+                            p.extend_from_slice(&values);
+                            db.execute(self.update, &p)?;
+                        }
+                    }
+                    k.values = values;
+                    counts.add(Outcome::Updated);
+                }
+            }
+        }
+        db.insert_many(self.table, self.columns, &inserts)?;
+        Ok(counts)
+    }
+}
+
+fn same_values(a: &[Value], b: &[Value]) -> bool {
+    let num = |v: &Value| match v {
+        Value::Real(x) => Some(*x),
+        Value::Int(x) => Some(*x as f64),
+        _ => None,
+    };
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Value::Null, Value::Null) => true,
+            _ => num(x).is_some() && num(y).is_some() && same_f(num(x), num(y)),
+        })
+}
+
+fn apply_scores(
+    db: &mut dyn Sql,
+    ids: &mut Ids,
+    rows: &[ScoreRow],
+) -> Result<UpsertCounts, StoreError> {
+    if rows.is_empty() {
+        return Ok(UpsertCounts::default());
+    }
+    let mut keyed = Vec::with_capacity(rows.len());
+    for s in rows {
+        finite(
+            "score",
+            || format!("{} of {} on {}", s.method, s.model, s.dataset),
+            s.value,
+        )?;
+        let (m, _) = ids.model(db, &s.model)?;
+        let (d, _) = ids.dataset(db, &s.dataset)?;
+        keyed.push((
+            m,
+            d,
+            s.method.clone(),
+            vec![Value::Real(s.value), s.runtime.into()],
+        ));
+    }
+    let datasets = touched(db, ids, rows.iter().map(|s| s.dataset.as_str()))?;
+    KeyedTable {
+        table: "scores",
+        columns: &["model_id", "dataset_id", "method", "value", "runtime"],
+        select: "SELECT id, model_id, dataset_id, method, value, runtime FROM scores
+                 WHERE dataset_id = ?1",
+        update: "UPDATE scores SET value = ?2, runtime = ?3 WHERE id = ?1",
+    }
+    .apply(db, &datasets, keyed)
+}
+
+fn apply_distances(
+    db: &mut dyn Sql,
+    ids: &mut Ids,
+    rows: &[DistanceRow],
+) -> Result<UpsertCounts, StoreError> {
+    let mut keyed = Vec::with_capacity(rows.len());
+    for dr in rows {
+        finite(
+            "distance",
+            || format!("{} between {} and {}", dr.method, dr.a, dr.b),
+            dr.value,
+        )?;
+        if dr.a == dr.b {
+            continue;
+        }
+        let (a, _) = ids.dataset(db, &dr.a)?;
+        let (b, _) = ids.dataset(db, &dr.b)?;
+        let (a, b) = if a < b { (a, b) } else { (b, a) };
+        keyed.push((a, b, dr.method.clone(), vec![Value::Real(dr.value)]));
+    }
+    if keyed.is_empty() {
+        return Ok(UpsertCounts::default());
+    }
+    // A pair is stored under its smaller id, so the stored rows of those ids are all it needs.
+    let mut firsts: Vec<i64> = keyed.iter().map(|k| k.0).collect();
+    firsts.sort_unstable();
+    firsts.dedup();
+    KeyedTable {
+        table: "distances",
+        columns: &["a_id", "b_id", "method", "value"],
+        select: "SELECT id, a_id, b_id, method, value FROM distances WHERE a_id = ?1",
+        update: "UPDATE distances SET value = ?2 WHERE id = ?1",
+    }
+    .apply(db, &firsts, keyed)
 }
 
 /// A record's values as stored (the curve as its JSON text).
@@ -1150,18 +1386,19 @@ impl StoredRun {
         }
     }
 
-    fn read(x: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRun> {
+    /// From `SELECT model_id, id, run_key, accuracy, ..., source`.
+    fn read(x: &Row) -> Result<StoredRun, StoreError> {
         Ok(StoredRun {
-            id: x.get(0)?,
-            key: x.get(1)?,
-            accuracy: x.get(2)?,
-            learning_rate: x.get(3)?,
-            epochs: x.get(4)?,
-            batch_size: x.get(5)?,
-            train_runtime: x.get(6)?,
-            peft_method: x.get(7)?,
-            curve: x.get(8)?,
-            source: x.get(9)?,
+            id: x.int(1)?,
+            key: x.text(2)?,
+            accuracy: x.real(3)?,
+            learning_rate: x.opt_real(4)?,
+            epochs: x.opt_real(5)?,
+            batch_size: x.opt_real(6)?,
+            train_runtime: x.opt_real(7)?,
+            peft_method: x.opt_text(8)?,
+            curve: x.opt_text(9)?,
+            source: x.text(10)?,
         })
     }
 
@@ -1176,6 +1413,15 @@ impl StoredRun {
             && self.curve == o.curve
     }
 
+    /// Whether this run's key is `base` or `base#n`.
+    fn in_family(&self, base: &str) -> bool {
+        self.key == base
+            || self
+                .key
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('#'))
+    }
+
     /// Which run of `base` this is: 1 for `base` itself, `n` for `base#n`.
     fn ordinal(&self, base: &str) -> u64 {
         self.key
@@ -1185,26 +1431,41 @@ impl StoredRun {
             .unwrap_or(1)
     }
 
-    fn insert(
-        &self,
-        insert: &mut rusqlite::Statement<'_>,
-        model: i64,
-        dataset: i64,
-        key: &str,
-    ) -> Result<(), StoreError> {
-        insert.execute(params![
-            model,
-            dataset,
-            key,
-            self.accuracy,
-            self.learning_rate,
-            self.epochs,
-            self.batch_size,
-            self.train_runtime,
-            self.peft_method,
-            self.curve,
-            self.source
-        ])?;
+    /// Its row for [`RECORD_COLUMNS`].
+    fn row(&self, model: i64, dataset: i64, key: &str) -> Vec<Value> {
+        vec![
+            Value::Int(model),
+            Value::Int(dataset),
+            key.into(),
+            Value::Real(self.accuracy),
+            self.learning_rate.into(),
+            self.epochs.into(),
+            self.batch_size.into(),
+            self.train_runtime.into(),
+            (&self.peft_method).into(),
+            (&self.curve).into(),
+            (&self.source).into(),
+        ]
+    }
+
+    /// Writes its values over the stored run `id`.
+    fn update(&self, db: &mut dyn Sql, id: i64) -> Result<(), StoreError> {
+        db.execute(
+            "UPDATE records SET accuracy = ?2, learning_rate = ?3, epochs = ?4, batch_size = ?5,
+                    train_runtime = ?6, peft_method = ?7, curve = ?8, source = ?9
+             WHERE id = ?1",
+            params![
+                id,
+                self.accuracy,
+                self.learning_rate,
+                self.epochs,
+                self.batch_size,
+                self.train_runtime,
+                &self.peft_method,
+                &self.curve,
+                &self.source
+            ],
+        )?;
         Ok(())
     }
 }

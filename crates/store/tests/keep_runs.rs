@@ -177,16 +177,17 @@ fn without_the_lr_column_runs_are_still_kept_and_the_maximum_still_right() {
         .iter()
         .map(|r| (&*r.model, &*r.dataset, &*r.accuracy))
         .collect();
-    let mut store = Store::open_in_memory().unwrap();
-    let r = import(&mut store, &path, &spec(false, false));
-    assert_eq!(store.stats().unwrap().records, distinct.len());
-    assert_eq!(r.duplicates["results.csv"], ROWS - distinct.len());
-    assert_eq!(stored_truth(&store), independent_max(&runs));
-    let again = import(&mut store, &path, &spec(false, false))
-        .counts
-        .unwrap()
-        .records;
-    assert_eq!((again.new, again.updated), (0, 0));
+    common::each_backend(|mut store| {
+        let r = import(&mut store, &path, &spec(false, false));
+        assert_eq!(store.stats().unwrap().records, distinct.len());
+        assert_eq!(r.duplicates["results.csv"], ROWS - distinct.len());
+        assert_eq!(stored_truth(&store), independent_max(&runs));
+        let again = import(&mut store, &path, &spec(false, false))
+            .counts
+            .unwrap()
+            .records;
+        assert_eq!((again.new, again.updated), (0, 0));
+    });
 }
 
 #[test]
@@ -198,20 +199,21 @@ fn keep_last_keeps_one_run_per_configuration_as_before() {
     for r in &runs {
         last.insert((&*r.model, &*r.dataset), r.accuracy.parse().unwrap());
     }
-    let mut store = Store::open_in_memory().unwrap();
-    let r = import(&mut store, &path, &spec(false, true));
-    // One record per (model, dataset), the last row's: the ground truth is then wrong for many
-    // pairs, which is why keeping every run is the default.
-    assert_eq!(store.stats().unwrap().records, last.len());
-    assert_eq!(r.duplicates["results.csv"], ROWS - last.len());
-    assert!(r.repeats_kept.is_empty());
-    let truth = stored_truth(&store);
-    let max = independent_max(&runs);
-    for ((m, d), acc) in &last {
-        assert_eq!(truth[&(m.to_string(), d.to_string())], *acc);
-    }
-    let wrong = max.iter().filter(|(k, v)| truth[*k] != **v).count();
-    assert!(wrong * 3 > max.len(), "{wrong} of {}", max.len());
+    common::each_backend(|mut store| {
+        let r = import(&mut store, &path, &spec(false, true));
+        // One record per (model, dataset), the last row's: the ground truth is then wrong for many
+        // pairs, which is why keeping every run is the default.
+        assert_eq!(store.stats().unwrap().records, last.len());
+        assert_eq!(r.duplicates["results.csv"], ROWS - last.len());
+        assert!(r.repeats_kept.is_empty());
+        let truth = stored_truth(&store);
+        let max = independent_max(&runs);
+        for ((m, d), acc) in &last {
+            assert_eq!(truth[&(m.to_string(), d.to_string())], *acc);
+        }
+        let wrong = max.iter().filter(|(k, v)| truth[*k] != **v).count();
+        assert!(wrong * 3 > max.len(), "{wrong} of {}", max.len());
+    });
 }
 
 #[test]
@@ -229,20 +231,21 @@ fn a_rerun_in_a_later_file_is_added_not_written_over() {
         "model,dataset,accuracy,lr\nm,d,0.75,0.01\nm,d,0.70,0.01\n",
     )
     .unwrap();
-    let mut store = Store::open_in_memory().unwrap();
-    let ra = import(&mut store, &a, &spec(true, false));
-    assert_eq!(ra.counts.unwrap().records.new, 2);
-    assert_eq!(ra.repeats_kept["a.csv"], 1);
-    let rb = import(&mut store, &b, &spec(true, false)).counts.unwrap();
-    // 0.75 is a third run; 0.70 is the run already stored from a.csv.
-    assert_eq!((rb.records.new, rb.records.unchanged), (1, 1));
-    let mut accs: Vec<f64> = store
-        .load_zoo()
-        .unwrap()
-        .records
-        .iter()
-        .map(|r| r.accuracy)
-        .collect();
-    accs.sort_by(f64::total_cmp);
-    assert_eq!(accs, [0.70, 0.72, 0.75]);
+    common::each_backend(|mut store| {
+        let ra = import(&mut store, &a, &spec(true, false));
+        assert_eq!(ra.counts.unwrap().records.new, 2);
+        assert_eq!(ra.repeats_kept["a.csv"], 1);
+        let rb = import(&mut store, &b, &spec(true, false)).counts.unwrap();
+        // 0.75 is a third run; 0.70 is the run already stored from a.csv.
+        assert_eq!((rb.records.new, rb.records.unchanged), (1, 1));
+        let mut accs: Vec<f64> = store
+            .load_zoo()
+            .unwrap()
+            .records
+            .iter()
+            .map(|r| r.accuracy)
+            .collect();
+        accs.sort_by(f64::total_cmp);
+        assert_eq!(accs, [0.70, 0.72, 0.75]);
+    });
 }

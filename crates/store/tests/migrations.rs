@@ -1,6 +1,8 @@
-//! Schema migrations: from an empty file and from the previous version.
+//! Schema migrations, on both backends: from nothing and from every earlier version.
 
 use zoorank_store::{RecordRow, Store, SCHEMA_VERSION};
+
+mod common;
 
 fn record() -> RecordRow {
     RecordRow {
@@ -25,21 +27,32 @@ fn an_empty_file_is_migrated_to_the_current_version() {
     std::fs::write(&path, b"").unwrap();
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
+    common::each_location(|loc| {
+        assert_eq!(
+            Store::open(loc).unwrap().schema_version().unwrap(),
+            SCHEMA_VERSION
+        );
+    });
 }
 
 #[test]
-fn a_version_1_store_keeps_its_data_and_gains_the_new_tables() {
-    let tmp = tempfile::tempdir().unwrap();
-    let path = tmp.path().join("old.db");
-    {
-        let mut v1 = Store::open_at_version(&path, 1).unwrap();
-        assert_eq!(v1.schema_version().unwrap(), 1);
-        v1.upsert_records(&[record()]).unwrap();
-        // Version 1 has no embeddings table.
-        assert!(v1.put_embedding("d", "probe", &[1.0]).is_err());
+fn a_store_of_every_earlier_version_keeps_its_data_and_gains_the_new_tables() {
+    for from in 1..SCHEMA_VERSION {
+        let ran = common::each_location(|loc| from_version(loc, from));
+        assert!(ran.contains(&"sqlite"));
     }
-    let mut store = Store::open(&path).unwrap();
+}
+
+fn from_version(path: &str, from: i64) {
+    {
+        let mut old = Store::open_at_version(path, from).unwrap();
+        assert_eq!(old.schema_version().unwrap(), from);
+        old.upsert_records(&[record()]).unwrap();
+        // Version 1 has no embeddings table.
+        assert_eq!(old.put_embedding("d", "probe", &[1.0]).is_err(), from < 2);
+    }
+    let mut store = Store::open(path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let zoo = store.load_zoo().unwrap();
     assert_eq!(zoo.records.len(), 1);
@@ -84,12 +97,7 @@ fn a_version_1_store_keeps_its_data_and_gains_the_new_tables() {
     // Re-opening an up-to-date file is a no-op.
     drop(store);
     assert_eq!(
-        Store::open(&path)
-            .unwrap()
-            .load_zoo()
-            .unwrap()
-            .records
-            .len(),
+        Store::open(path).unwrap().load_zoo().unwrap().records.len(),
         1
     );
 }
