@@ -56,6 +56,15 @@ pub enum StoreError {
         /// The server's or the network's reason.
         message: String,
     },
+    /// A job's worker no longer holds it (its lease expired and another worker claimed it);
+    /// nothing of it was written.
+    #[error(
+        "job {job} is held by another worker now (its lease expired); its results were not written"
+    )]
+    LeaseLost {
+        /// The job.
+        job: i64,
+    },
     /// The database was written by a newer zoorank.
     #[error("the database schema version {found} is newer than this zoorank supports ({supported}); upgrade zoorank")]
     SchemaTooNew {

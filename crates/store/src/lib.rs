@@ -27,6 +27,7 @@
 mod blob;
 mod error;
 pub mod import;
+mod jobs;
 mod pg;
 mod schema;
 mod sql;
@@ -34,6 +35,7 @@ mod store;
 
 pub use error::{ImportError, Location, RowProblem, StoreError};
 pub use import::{ImportOptions, ImportReport};
+pub use jobs::{Job, JobFailure, JobRunning, JobStatus, NewJob};
 pub use pg::{is_url as is_postgres_url, redact as redact_url};
 pub use schema::SCHEMA_VERSION;
 pub use store::{

@@ -118,10 +118,12 @@ impl Pg {
         Ok(v)
     }
 
-    /// Runs `f` in one transaction that holds the store's write lock, and commits it: all of
-    /// it or nothing.
+    /// Runs `f` in one transaction and commits it: all of it or nothing. With `lock`, the
+    /// transaction first takes the store's write lock (imports); without, it relies on row
+    /// locks alone (the job queue, where workers must not wait for each other).
     pub(crate) fn write<T>(
         &mut self,
+        lock: bool,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let Pg {
@@ -132,10 +134,12 @@ impl Pg {
             .expect("a Pg holds its client until dropped");
         let tx = client.transaction()?;
         let mut db = PgTx { tx, statements };
-        db.execute(
-            "SELECT pg_advisory_xact_lock(?1)",
-            &[Value::Int(WRITE_LOCK)],
-        )?;
+        if lock {
+            db.execute(
+                "SELECT pg_advisory_xact_lock(?1)",
+                &[Value::Int(WRITE_LOCK)],
+            )?;
+        }
         let v = f(&mut db)?;
         db.tx.commit()?;
         Ok(v)

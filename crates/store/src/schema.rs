@@ -96,6 +96,27 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE blobs ADD COLUMN written INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 4: the queue of work (e.g. scoring one model on one dataset) that workers on many
+    // machines claim; `key` names a job's work, so submitting it again adds nothing.
+    r#"
+    CREATE TABLE jobs (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        key          TEXT NOT NULL UNIQUE,
+        spec         TEXT NOT NULL,
+        state        TEXT NOT NULL DEFAULT 'queued'
+                     CHECK (state IN ('queued', 'running', 'done', 'failed')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        max_attempts INTEGER NOT NULL,
+        worker       TEXT,
+        lease_until  REAL,
+        error        TEXT,
+        result       TEXT,
+        submitted    REAL NOT NULL,
+        finished     REAL
+    );
+    CREATE INDEX jobs_state ON jobs(state, id);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -381,7 +381,7 @@ impl Store {
 
     /// Runs `f` over one consistent snapshot: a write committed by another connection
     /// meanwhile is either wholly seen or not at all.
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -401,8 +401,18 @@ impl Store {
 
     /// Runs `f` in one write transaction and commits it: all of it or nothing. Writers take
     /// turns (SQLite's IMMEDIATE transaction; an advisory lock on PostgreSQL).
-    fn write<T>(
+    pub(crate) fn write<T>(
         &mut self,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.write_with(true, f)
+    }
+
+    /// [`Store::write`]; on PostgreSQL without the store-wide lock when `lock` is false (row
+    /// locks only). SQLite has one writer at a time either way.
+    pub(crate) fn write_with<T>(
+        &mut self,
+        lock: bool,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         match &mut self.db {
@@ -412,7 +422,7 @@ impl Store {
                 tx.commit()?;
                 Ok(v)
             }
-            Db::Postgres(p) => p.get_mut().write(f),
+            Db::Postgres(p) => p.get_mut().write(lock, f),
         }
     }
 
@@ -937,7 +947,7 @@ fn outcome(created: bool, changed: bool) -> Outcome {
     }
 }
 
-fn apply_tx(db: &mut dyn Sql, batch: &Batch) -> Result<BatchCounts, StoreError> {
+pub(crate) fn apply_tx(db: &mut dyn Sql, batch: &Batch) -> Result<BatchCounts, StoreError> {
     let mut ids = Ids::load(db)?;
     let mut counts = BatchCounts::default();
     // Datasets first (models' metadata may mention them; records need them).

@@ -27,7 +27,7 @@ fn an_empty_file_is_migrated_to_the_current_version() {
     std::fs::write(&path, b"").unwrap();
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     common::each_location(|loc| {
         assert_eq!(
             Store::open(loc).unwrap().schema_version().unwrap(),
