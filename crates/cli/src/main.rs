@@ -22,11 +22,13 @@ Exit codes:
 /// zoorank — which of these models should I fine-tune on my data, and how well will it do?
 ///
 /// zoorank keeps a zoo (models, datasets, past fine-tuning results, transferability scores,
-/// dataset distances) in one SQLite file and ranks every model for a target dataset.
+/// dataset distances) in one SQLite file, or in a PostgreSQL database a team shares, and ranks
+/// every model for a target dataset.
 #[derive(Debug, Parser)]
 #[command(name = "zoorank", version, after_long_help = EXIT_CODES)]
 pub struct Cli {
-    /// The zoo store (an SQLite file; created on first use).
+    /// The zoo store: an SQLite file (created on first use), or a shared PostgreSQL database
+    /// as postgres://user[:password]@host[:port]/database (its tables are created on first use).
     #[arg(long, global = true, env = "ZOORANK_DB", default_value = "zoorank.db")]
     pub db: PathBuf,
 
@@ -89,6 +91,17 @@ enum Command {
     ///
     /// Example: zoorank serve --bind 127.0.0.1:8080 --token-file token.txt
     Serve(cmd::serve::ServeArgs),
+    /// The store's job queue: submit scoring work for workers, watch its progress.
+    ///
+    /// Example: zoorank --db postgres://zoo@db/zoo jobs submit score-zoo --models /shared/zoo --dataset /shared/reviews.csv --methods logme
+    #[command(subcommand)]
+    Jobs(cmd::jobs::JobsCommand),
+    /// Run queued jobs (any number of workers, on any machines that reach the store and see
+    /// the same paths). A worker killed mid-job loses nothing: its lease expires and another
+    /// worker does the job; no result is written twice.
+    ///
+    /// Example: zoorank --db postgres://zoo@db/zoo worker --concurrency 2
+    Worker(cmd::jobs::WorkerArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -108,6 +121,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Select(a) => cmd::select::run(a, &global),
         Command::Score(a) => cmd::score::run(a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),
+        Command::Jobs(c) => cmd::jobs::run(c, &global),
+        Command::Worker(a) => cmd::jobs::run_worker(a, &global),
     }
 }
 

@@ -32,6 +32,8 @@ mod pg;
 mod schema;
 mod sql;
 mod store;
+#[doc(hidden)]
+pub mod testing;
 
 pub use error::{ImportError, Location, RowProblem, StoreError};
 pub use import::{ImportOptions, ImportReport};

@@ -163,13 +163,18 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
 
 /// Opens the store named by `--db` for a command that writes, creating it if there is none.
 pub fn open_store(db: &Path) -> anyhow::Result<Store> {
-    Store::open(db).with_context(|| format!("opening the zoo store {}", db.display()))
+    Store::open(db).with_context(|| format!("opening the zoo store {}", db_label(db)))
+}
+
+/// The store's location for messages: the path, or the PostgreSQL URL without its password.
+pub fn db_label(db: &Path) -> String {
+    zoorank_store::redact_url(&db.to_string_lossy())
 }
 
 /// Opens the existing store named by `--db` for a command that only reads: a missing file or
 /// one that is not a zoorank store is an error, and nothing is written to it.
 pub fn open_existing_store(db: &Path) -> anyhow::Result<Store> {
-    Store::open_existing(db).with_context(|| format!("opening the zoo store {}", db.display()))
+    Store::open_existing(db).with_context(|| format!("opening the zoo store {}", db_label(db)))
 }
 
 /// Runs an import command.

@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod embed;
 pub mod eval;
 pub mod import;
+pub mod jobs;
 pub mod next;
 pub mod observed;
 pub mod quickstart;

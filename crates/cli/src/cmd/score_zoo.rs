@@ -273,7 +273,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
     if args.store {
         output::println(format!(
             "scores stored for dataset {name} in {}",
-            global.db.display()
+            crate::cmd::import::db_label(&global.db)
         ))?;
     }
     Ok(())

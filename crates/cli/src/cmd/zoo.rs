@@ -124,7 +124,7 @@ pub fn run(cmd: ZooCommand, global: &Global) -> anyhow::Result<()> {
                 "deleted {deleted} cached entr{} ({:.1} KiB) from {}",
                 if deleted == 1 { "y" } else { "ies" },
                 bytes as f64 / 1024.0,
-                global.db.display()
+                store.location()
             ))
         }
         ZooCommand::Stats { json } => {
@@ -157,7 +157,7 @@ pub fn run(cmd: ZooCommand, global: &Global) -> anyhow::Result<()> {
                 rows.push(vec![format!("  {m}"), n.to_string()]);
             }
             rows.push(vec!["embeddings".into(), s.embeddings.to_string()]);
-            output::println(format!("zoo store {}", global.db.display()))?;
+            output::println(format!("zoo store {}", store.location()))?;
             output::println(output::table(&["what", "count"], rows))?;
             let rows: Vec<Vec<String>> = s
                 .by_modality

@@ -1,0 +1,319 @@
+//! Scoring jobs: what one job holds, how a zoo directory becomes jobs, and how a job runs.
+
+use crate::WorkerError;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use zoorank_core::BlobCache;
+use zoorank_features::{
+    extract_cached, CacheOutcome, Dataset, DatasetOptions, ExtractOptions, FeatureSet,
+    FeaturesError, LoadOptions, ModelDir, Pooling, TextOptions, TokenizerSource,
+};
+use zoorank_scores::{Matrix, Needs, ScoreInput};
+use zoorank_store::{Batch, NewJob, ScoreRow};
+
+/// The kind of a scoring job.
+pub const SCORE: &str = "score";
+
+/// How a job reads its dataset and runs its model (the `embed` / `score-zoo` options).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExtractSpec {
+    /// Samples per forward pass.
+    pub batch_size: usize,
+    /// Use at most this many samples (seeded, stratified by label).
+    pub max_samples: Option<usize>,
+    /// Seed of the sampling.
+    pub seed: u64,
+    /// Label column of CSV / JSON-lines datasets.
+    pub label_column: String,
+    /// Text column of CSV / JSON-lines datasets (default: the reader's choice).
+    pub text_column: Option<String>,
+    /// Tokenizer file of text models: `auto`, `json` or `vocab`.
+    pub tokenizer: String,
+    /// Pooling of text models (`mean`, `max`, `cls`, `pooler`; default: as the model says).
+    pub pooling: Option<String>,
+    /// Read and write the feature cache in the store.
+    pub cache: bool,
+}
+
+impl Default for ExtractSpec {
+    fn default() -> Self {
+        ExtractSpec {
+            batch_size: 32,
+            max_samples: None,
+            seed: 0,
+            label_column: "label".into(),
+            text_column: None,
+            tokenizer: "auto".into(),
+            pooling: None,
+            cache: true,
+        }
+    }
+}
+
+impl ExtractSpec {
+    /// The features crate's extraction options (no progress bar: workers log per job).
+    pub fn extract_options(&self) -> ExtractOptions {
+        ExtractOptions {
+            batch_size: self.batch_size,
+            max_samples: self.max_samples,
+            seed: self.seed,
+            progress: false,
+        }
+    }
+
+    /// The features crate's model-loading options; an unknown name is an error naming it.
+    pub fn load_options(&self) -> Result<LoadOptions, String> {
+        let tokenizer = match self.tokenizer.as_str() {
+            "auto" => TokenizerSource::Auto,
+            "json" => TokenizerSource::TokenizerJson,
+            "vocab" => TokenizerSource::VocabTxt,
+            t => return Err(format!("unknown tokenizer '{t}' (auto, json or vocab)")),
+        };
+        let pooling = match self.pooling.as_deref() {
+            None => None,
+            Some("mean") => Some(Pooling::Mean),
+            Some("max") => Some(Pooling::Max),
+            Some("cls") => Some(Pooling::Cls),
+            Some("pooler") => Some(Pooling::Pooler),
+            Some(p) => return Err(format!("unknown pooling '{p}' (mean, max, cls or pooler)")),
+        };
+        Ok(LoadOptions {
+            text: TextOptions {
+                tokenizer,
+                pooling,
+                max_length: None,
+            },
+        })
+    }
+
+    /// The dataset reader's options.
+    pub fn dataset_options(&self) -> DatasetOptions {
+        DatasetOptions {
+            label_column: Some(self.label_column.clone()),
+            text_column: self.text_column.clone(),
+        }
+    }
+}
+
+/// One scoring job: every requested score of one model on one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreSpec {
+    /// The model's name in the store (its directory's name).
+    pub model: String,
+    /// The model directory (Hugging Face layout), as the workers see it.
+    pub model_dir: PathBuf,
+    /// The dataset's name in the store.
+    pub dataset: String,
+    /// The dataset, as the workers see it.
+    pub dataset_path: PathBuf,
+    /// Canonical score method ids.
+    pub methods: Vec<String>,
+    /// How to read and run.
+    #[serde(default)]
+    pub extract: ExtractSpec,
+}
+
+impl ScoreSpec {
+    /// The job's key: the same work submitted twice is one job.
+    pub fn key(&self) -> String {
+        format!(
+            "score|{}|{}|{}",
+            self.model_dir.display(),
+            self.dataset,
+            self.methods.join(",")
+        )
+    }
+
+    /// As a job to submit.
+    pub fn to_job(&self) -> NewJob {
+        NewJob {
+            kind: SCORE.into(),
+            key: self.key(),
+            spec: serde_json::to_string(self).expect("a ScoreSpec always serialises"),
+        }
+    }
+}
+
+/// The jobs that score every model directory under `models` (sub-directories with a
+/// `config.json`, by name) on one dataset. Method ids are checked and made canonical here,
+/// so a typo fails at submission, not on every worker.
+pub fn score_zoo_jobs(
+    models: &Path,
+    dataset: &str,
+    dataset_path: &Path,
+    methods: &[String],
+    extract: &ExtractSpec,
+) -> Result<Vec<ScoreSpec>, WorkerError> {
+    let methods: Vec<String> = methods
+        .iter()
+        .map(|m| zoorank_scores::canonical_id(m).map(str::to_string))
+        .collect::<Result<_, _>>()?;
+    extract.load_options().map_err(WorkerError::Zoo)?;
+    let list = std::fs::read_dir(models)
+        .map_err(|e| WorkerError::Zoo(format!("cannot list {}: {e}", models.display())))?;
+    let mut out = Vec::new();
+    for e in list {
+        let p = e
+            .map_err(|e| WorkerError::Zoo(format!("cannot list {}: {e}", models.display())))?
+            .path();
+        if !p.join("config.json").is_file() {
+            continue;
+        }
+        let model_dir = std::path::absolute(&p).unwrap_or(p.clone());
+        out.push(ScoreSpec {
+            model: p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            model_dir,
+            dataset: dataset.to_string(),
+            dataset_path: std::path::absolute(dataset_path)
+                .unwrap_or_else(|_| dataset_path.to_path_buf()),
+            methods: methods.clone(),
+            extract: extract.clone(),
+        });
+    }
+    if out.is_empty() {
+        return Err(WorkerError::Zoo(format!(
+            "{} has no model directories (sub-directories with a config.json)",
+            models.display()
+        )));
+    }
+    out.sort_by(|a, b| a.model.cmp(&b.model));
+    Ok(out)
+}
+
+/// One method's outcome on one feature set: the score, or why it could not be computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodOutcome {
+    /// Method id.
+    pub method: String,
+    /// The score, or why there is none.
+    pub value: Result<f64, String>,
+    /// Seconds the score took.
+    pub seconds: f64,
+}
+
+/// Computes the requested scores on one feature set. A method that needs the model's
+/// classifier probabilities is not computed for a model without a head.
+pub fn score_features(
+    fs: &FeatureSet,
+    methods: &[String],
+) -> Result<Vec<MethodOutcome>, WorkerError> {
+    let e = &fs.extracted;
+    let x: Vec<f64> = e.features.iter().map(|&v| v as f64).collect();
+    let p: Vec<f64> = e.probabilities.iter().map(|&v| v as f64).collect();
+    let y: Vec<i64> = fs.labels.iter().map(|&l| l as i64).collect();
+    let feats = Matrix::new(&x, e.n, e.dim)?;
+    let mut out = Vec::new();
+    for m in methods {
+        let method = zoorank_scores::by_id(m)?;
+        let started = Instant::now();
+        let input = if e.num_classes > 0 {
+            ScoreInput::features(feats, &y).with_source_probs(Matrix::new(&p, e.n, e.num_classes)?)
+        } else {
+            ScoreInput::features(feats, &y)
+        };
+        let value = if method.needs() == Needs::SourceProbs && e.num_classes == 0 {
+            Err("the model has no classifier head".to_string())
+        } else {
+            method.score(&input).map_err(|err| err.to_string())
+        };
+        out.push(MethodOutcome {
+            method: method.id().to_string(),
+            value,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(out)
+}
+
+/// What a finished scoring job reports (stored as the job's result).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreSummary {
+    /// Model.
+    pub model: String,
+    /// Dataset.
+    pub dataset: String,
+    /// Feature cache: `hit`, `miss`, or `skipped` when the model cannot read the dataset.
+    pub cache: &'static str,
+    /// Seconds of the forward pass (or cache read).
+    pub forward_seconds: f64,
+    /// Each method's outcome.
+    pub methods: Vec<MethodOutcome>,
+}
+
+/// Runs one scoring job: the forward pass (through `cache` when given), then each score.
+/// Returns the scores to store and the job's summary. A model that cannot read the
+/// dataset's modality (a text model on images) scores nothing and is not an error: a mixed
+/// zoo is normal.
+pub fn run_score_job(
+    spec: &ScoreSpec,
+    cache: Option<&mut dyn BlobCache>,
+) -> Result<(Batch, ScoreSummary), WorkerError> {
+    let load = spec
+        .extract
+        .load_options()
+        .map_err(|m| WorkerError::BadSpec {
+            key: spec.key(),
+            kind: SCORE.into(),
+            message: m,
+        })?;
+    let dataset = Dataset::open(&spec.dataset_path, &spec.extract.dataset_options())?;
+    let dir = ModelDir::open(&spec.model_dir)?;
+    let started = Instant::now();
+    let cache = cache.filter(|_| spec.extract.cache);
+    let (fs, outcome) = match extract_cached(
+        &dir,
+        &load,
+        &dataset,
+        &spec.extract.extract_options(),
+        cache,
+    ) {
+        Ok(r) => r,
+        Err(FeaturesError::ModalityMismatch { .. }) => {
+            let summary = ScoreSummary {
+                model: spec.model.clone(),
+                dataset: spec.dataset.clone(),
+                cache: "skipped",
+                forward_seconds: 0.0,
+                methods: Vec::new(),
+            };
+            return Ok((Batch::default(), summary));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let forward_seconds = started.elapsed().as_secs_f64();
+    let methods = score_features(&fs, &spec.methods)?;
+    let scores = methods
+        .iter()
+        .filter_map(|m| {
+            m.value.as_ref().ok().map(|&value| ScoreRow {
+                model: spec.model.clone(),
+                dataset: spec.dataset.clone(),
+                method: m.method.clone(),
+                value,
+                runtime: Some(forward_seconds + m.seconds),
+            })
+        })
+        .collect();
+    let summary = ScoreSummary {
+        model: spec.model.clone(),
+        dataset: spec.dataset.clone(),
+        cache: match outcome {
+            CacheOutcome::Hit => "hit",
+            CacheOutcome::Miss => "miss",
+        },
+        forward_seconds,
+        methods,
+    };
+    Ok((
+        Batch {
+            scores,
+            ..Batch::default()
+        },
+        summary,
+    ))
+}
