@@ -7,12 +7,12 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "distilbert",
     "roberta",
     "vit",
+    "resnet",
+    "convnext",
     "deit",
     "beit",
     "data2vec-vision",
     "swin",
-    "resnet",
-    "convnext",
     "van",
 ];
 
