@@ -2,8 +2,19 @@
 //! serde defaults for `config.json` fields.
 
 /// Every `model_type` this crate can load.
-pub const SUPPORTED_MODEL_TYPES: &[&str] =
-    &["bert", "distilbert", "roberta", "vit", "resnet", "convnext"];
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
+    "bert",
+    "distilbert",
+    "roberta",
+    "vit",
+    "resnet",
+    "convnext",
+    "deit",
+    "beit",
+    "data2vec-vision",
+    "swin",
+    "van",
+];
 
 /// The default of a `usize` field of a Hugging Face `config.json`, for serde:
 /// `#[serde(default = "usize_default::<768>")]` (one function for every default rather than one

@@ -20,17 +20,22 @@
 //! ```
 #![warn(missing_docs)]
 
+mod beit;
 pub mod cache;
 mod config;
 mod convnext;
 pub mod dataset;
+mod deit;
 mod distilbert;
 pub mod domain;
 mod error;
 pub mod extract;
+mod layers;
 mod model;
 mod model_dir;
+mod swin;
 pub mod text;
+mod van;
 pub mod vision;
 
 use std::path::Path;

@@ -12,7 +12,7 @@ use crate::{Extracted, InputKind, LoadOptions, ModelDir};
 pub enum Model {
     /// A BERT-family text encoder (BERT, DistilBERT, RoBERTa).
     Text(Box<TextEncoder>),
-    /// A ViT, ResNet or ConvNeXt image model.
+    /// An image model (ViT, DeiT, BEiT, Data2Vec-vision, Swin, ResNet, ConvNeXt, VAN).
     Vision(Box<VisionEncoder>),
 }
 

@@ -1,5 +1,6 @@
-//! Image models from a local Hugging Face directory: ViT, ResNet and ConvNeXt, with the image
-//! preprocessing their `preprocessor_config.json` describes.
+//! Image models from a local Hugging Face directory: ViT, DeiT, BEiT, Data2Vec-vision, Swin,
+//! ResNet, ConvNeXt and VAN, with the image preprocessing their `preprocessor_config.json`
+//! describes.
 //!
 //! * **ViT** (Dosovitskiy et al., ICLR 2021): the feature is the final-layer-normalised `[CLS]`
 //!   token, `LN(H_L)[0]`, which is what `ViTForImageClassification`'s linear head reads.
@@ -10,8 +11,15 @@
 //! * **ConvNeXt** (Liu et al., CVPR 2022) in Hugging Face's `ConvNextModel` layout
 //!   ([`crate::convnext`]): the feature is the layer-normalised global average of the last
 //!   stage, what `ConvNextForImageClassification`'s `classifier` reads.
+//! * **DeiT** ([`crate::deit`]): the layer-normalised `[CLS]` token, or for the distilled models'
+//!   two heads the mean of `[CLS]` and the distillation token.
+//! * **BEiT** and **Data2Vec-vision** ([`crate::beit`]): the pooled output (layer-normalised mean
+//!   of the patch tokens, or the layer-normalised `[CLS]`, as `use_mean_pooling` says).
+//! * **Swin** ([`crate::swin`]): the mean over tokens of the final layer norm.
+//! * **VAN** ([`crate::van`]): the global average of the last stage.
 //!
-//! Class probabilities are `softmax(W f + b)` when the checkpoint has the classifier head.
+//! Class probabilities are `softmax(W f + b)` when the checkpoint has the classifier head; for a
+//! distilled DeiT, `softmax((W_c t_cls + b_c + W_d t_dist + b_d) / 2)`.
 //!
 //! Preprocessing (Hugging Face image processors): convert to RGB, resize (bilinear or bicubic as
 //! `resample` says; `size` either `{height, width}` or `{shortest_edge}` keeping the aspect
@@ -27,14 +35,27 @@ use candle_transformers::models::vit;
 use image::{imageops::FilterType, DynamicImage, RgbImage};
 use serde::Deserialize;
 
+use crate::beit::{self, Beit};
 use crate::config::usize_default;
 use crate::convnext::{self, ConvNext};
+use crate::deit::Deit;
 use crate::error::{FeaturesError, Result};
 use crate::model_dir::ModelDir;
+use crate::swin::{self, Swin};
 use crate::text::load_classifier;
+use crate::van::{self, Van};
 
 /// Model types [`VisionEncoder`] runs.
-pub const VISION_MODEL_TYPES: &[&str] = &["vit", "resnet", "convnext"];
+pub const VISION_MODEL_TYPES: &[&str] = &[
+    "vit",
+    "deit",
+    "beit",
+    "data2vec-vision",
+    "swin",
+    "resnet",
+    "convnext",
+    "van",
+];
 
 /// Image preprocessing as a Hugging Face `preprocessor_config.json` describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -311,8 +332,20 @@ enum Net {
         encoder: vit::Encoder,
         layernorm: candle_nn::LayerNorm,
     },
+    Deit(Deit),
+    Beit(Beit),
+    Swin(Swin),
     ResNet(ResNet),
     ConvNext(ConvNext),
+    Van(Van),
+}
+
+/// The classifier head.
+enum Head {
+    /// `W f + b` on the feature.
+    Linear(Linear),
+    /// A distilled DeiT's two heads, `(cls_classifier(t_cls) + distillation_classifier(t_dist)) / 2`.
+    Distilled { cls: Linear, distillation: Linear },
 }
 
 /// A loaded image model with its preprocessing.
@@ -320,14 +353,17 @@ pub struct VisionEncoder {
     dir: PathBuf,
     processor: ImageProcessor,
     net: Net,
-    classifier: Option<Linear>,
+    head: Option<Head>,
     dim: usize,
     input_size: (usize, usize),
+    /// Whether the network takes only `input_size` images (position embeddings, relative
+    /// position biases and window masks are laid out for one grid).
+    fixed_size: bool,
     channels: usize,
 }
 
 impl VisionEncoder {
-    /// Loads a ViT, ResNet or ConvNeXt directory.
+    /// Loads an image model directory of one of [`VISION_MODEL_TYPES`].
     ///
     /// # Errors
     /// Missing files, an unsupported `model_type`, missing tensors or shape mismatches.
@@ -357,13 +393,15 @@ impl VisionEncoder {
         let wrap = |e| FeaturesError::from_weights(dir.path(), e);
         // A `…ForImageClassification` checkpoint holds the backbone under its model type
         // (`vit.`, `resnet.`, `convnext.`); a bare backbone holds it at the root.
-        let vb = if weights.has_prefix(&mt) {
-            weights.vb.pp(&mt)
+        // (`data2vec-vision` keeps its backbone under `data2vec_vision.`.)
+        let prefix = mt.replace('-', "_");
+        let vb = if weights.has_prefix(&prefix) {
+            weights.vb.pp(&prefix)
         } else {
             weights.vb.clone()
         };
         let (net, dim, size, channels, head_name) = match mt.as_str() {
-            "vit" => {
+            "vit" | "deit" => {
                 let c: VitJson = dir.typed_config()?;
                 if c.num_attention_heads == 0
                     || !c.hidden_size.is_multiple_of(c.num_attention_heads)
@@ -386,23 +424,66 @@ impl VisionEncoder {
                     num_channels: c.num_channels,
                     qkv_bias: c.qkv_bias,
                 };
-                let embeddings =
-                    vit::Embeddings::new(&cfg, false, vb.pp("embeddings")).map_err(wrap)?;
-                let encoder = vit::Encoder::new(&cfg, vb.pp("encoder")).map_err(wrap)?;
-                let layernorm =
-                    candle_nn::layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("layernorm"))
-                        .map_err(wrap)?;
-                (
+                // DeiT's layers are ViT's; only its embeddings and heads differ.
+                let net = if mt == "deit" {
+                    Net::Deit(Deit::load(&cfg, vb).map_err(wrap)?)
+                } else {
                     Net::Vit {
-                        embeddings,
-                        encoder,
-                        layernorm,
-                    },
+                        embeddings: vit::Embeddings::new(&cfg, false, vb.pp("embeddings"))
+                            .map_err(wrap)?,
+                        encoder: vit::Encoder::new(&cfg, vb.pp("encoder")).map_err(wrap)?,
+                        layernorm: candle_nn::layer_norm(
+                            cfg.hidden_size,
+                            cfg.layer_norm_eps,
+                            vb.pp("layernorm"),
+                        )
+                        .map_err(wrap)?,
+                    }
+                };
+                (
+                    net,
                     c.hidden_size,
                     c.image_size,
                     c.num_channels,
                     "classifier",
                 )
+            }
+            "beit" | "data2vec-vision" => {
+                let c: beit::Config = dir.typed_config()?;
+                if let Some(problem) = c.problem() {
+                    return Err(invalid(problem));
+                }
+                let net = Net::Beit(Beit::load(&c, vb).map_err(wrap)?);
+                (
+                    net,
+                    c.hidden_size,
+                    c.image_size,
+                    c.num_channels,
+                    "classifier",
+                )
+            }
+            "swin" => {
+                let c: swin::Config = dir.typed_config()?;
+                if let Some(problem) = c.problem() {
+                    return Err(invalid(problem));
+                }
+                let net = Net::Swin(Swin::load(&c, vb).map_err(wrap)?);
+                (
+                    net,
+                    c.num_features(),
+                    c.image_size,
+                    c.num_channels,
+                    "classifier",
+                )
+            }
+            "van" => {
+                let c: van::Config = dir.typed_config()?;
+                if let Some(problem) = c.problem() {
+                    return Err(invalid(problem));
+                }
+                let dim = c.hidden_sizes[c.hidden_sizes.len() - 1];
+                let net = Net::Van(Van::load(&c, vb).map_err(wrap)?);
+                (net, dim, c.image_size, c.num_channels, "classifier")
             }
             "resnet" => {
                 let c: ResNetJson = dir.typed_config()?;
@@ -443,9 +524,31 @@ impl VisionEncoder {
                 "num_channels {channels}: only RGB (3) image models are supported"
             )));
         }
-        let classifier = load_classifier(dir, &weights, dim, head_name)?;
+        let head = match (
+            load_classifier(dir, &weights, dim, "cls_classifier")?,
+            load_classifier(dir, &weights, dim, "distillation_classifier")?,
+        ) {
+            (Some(cls), Some(distillation)) if mt == "deit" => {
+                Some(Head::Distilled { cls, distillation })
+            }
+            (Some(_), None) | (None, Some(_)) if mt == "deit" => {
+                return Err(FeaturesError::MissingTensor {
+                    dir: dir.path().to_path_buf(),
+                    tensor: if weights.has("cls_classifier.weight") {
+                        "distillation_classifier.weight".into()
+                    } else {
+                        "cls_classifier.weight".into()
+                    },
+                })
+            }
+            _ => load_classifier(dir, &weights, dim, head_name)?.map(Head::Linear),
+        };
         let processor = ImageProcessor::from_dir(dir, size)?;
-        let input_size = if mt == "vit" {
+        let fixed_size = matches!(
+            mt.as_str(),
+            "vit" | "deit" | "beit" | "data2vec-vision" | "swin"
+        );
+        let input_size = if fixed_size {
             (size, size)
         } else {
             processor.output_size(size, size)
@@ -454,9 +557,10 @@ impl VisionEncoder {
             dir: dir.path().to_path_buf(),
             processor,
             net,
-            classifier,
+            head,
             dim,
             input_size,
+            fixed_size,
             channels,
         })
     }
@@ -473,7 +577,9 @@ impl VisionEncoder {
 
     /// Number of classes of the classifier head, if any.
     pub fn num_classes(&self) -> Option<usize> {
-        self.classifier.as_ref().map(|c| c.weight().dims()[0])
+        self.head.as_ref().map(|h| match h {
+            Head::Linear(c) | Head::Distilled { cls: c, .. } => c.weight().dims()[0],
+        })
     }
 
     /// The model directory.
@@ -518,32 +624,51 @@ impl VisionEncoder {
                 self.channels
             )));
         }
+        if self.fixed_size && (h, w) != self.input_size {
+            return Err(FeaturesError::InvalidArgument(format!(
+                "{} takes {:?} images, got {:?}",
+                self.dir.display(),
+                self.input_size,
+                (h, w)
+            )));
+        }
+        // The distilled DeiT's heads read two tokens; every other head reads the feature.
+        let mut tokens = None;
         let features = match &self.net {
             Net::Vit {
                 embeddings,
                 encoder,
                 layernorm,
             } => {
-                if (h, w) != self.input_size {
-                    return Err(FeaturesError::InvalidArgument(format!(
-                        "ViT {} takes {:?} images, got {:?}",
-                        self.dir.display(),
-                        self.input_size,
-                        (h, w)
-                    )));
-                }
                 let x = embeddings.forward(pixels, None, false)?;
                 let x = encoder.forward(&x)?;
                 layernorm.forward(&x.narrow(1, 0, 1)?.squeeze(1)?)?
             }
+            Net::Deit(net) => {
+                let (cls, dist) = net.forward(pixels)?;
+                if matches!(self.head, Some(Head::Distilled { .. })) {
+                    let mean = ((&cls + &dist)? * 0.5)?;
+                    tokens = Some((cls, dist));
+                    mean
+                } else {
+                    cls
+                }
+            }
+            Net::Beit(net) => net.forward(pixels)?,
+            Net::Swin(net) => net.forward(pixels)?,
             Net::ResNet(net) => net.forward(pixels)?,
             Net::ConvNext(net) => net.forward(pixels)?,
+            Net::Van(net) => net.forward(pixels)?,
         };
-        let probabilities = match &self.classifier {
-            Some(head) => Some(candle_nn::ops::softmax(
-                &head.forward(&features)?,
-                D::Minus1,
-            )?),
+        let logits = match (&self.head, &tokens) {
+            (Some(Head::Linear(head)), _) => Some(head.forward(&features)?),
+            (Some(Head::Distilled { cls, distillation }), Some((t_cls, t_dist))) => {
+                Some(((cls.forward(t_cls)? + distillation.forward(t_dist)?)? * 0.5)?)
+            }
+            _ => None,
+        };
+        let probabilities = match logits {
+            Some(z) => Some(candle_nn::ops::softmax(&z, D::Minus1)?),
             None => None,
         };
         crate::Extracted::from_tensors(&self.dir, &features, probabilities.as_ref())
