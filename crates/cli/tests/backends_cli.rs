@@ -3,21 +3,11 @@
 
 mod common;
 
-use common::{data_dir, json, zoorank};
+use common::{data_dir, json, succeeds, zoorank};
 use std::path::Path;
 
 fn import(db: &str, args: &[&str], path: &Path) {
-    let out = zoorank(Path::new(db))
-        .arg("import")
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(zoorank(Path::new(db)).arg("import").args(args).arg(path));
 }
 
 /// What each backend answers, in the order sqlite, postgres.
@@ -57,17 +47,12 @@ fn stats_and_a_recommendation_are_the_same_on_sqlite_and_postgres() {
         let dtd = json(zoorank(Path::new(db)).args(["recommend", "--target", "dtd", "--json"]));
         import(db, &["two-phase"], &data_dir().join("two-phase"));
         let two_phase = json(zoorank(Path::new(db)).args(["zoo", "stats", "--json"]));
-        let out = zoorank(Path::new(db))
-            .args(["import", "records"])
-            .arg(&csv)
-            .args(["--model-col", "model", "--dataset-col", "dataset"])
-            .args(["--accuracy-col", "accuracy", "--lr-col", "lr"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeds(
+            zoorank(Path::new(db))
+                .args(["import", "records"])
+                .arg(&csv)
+                .args(["--model-col", "model", "--dataset-col", "dataset"])
+                .args(["--accuracy-col", "accuracy", "--lr-col", "lr"]),
         );
         let generic = json(zoorank(Path::new(db)).args(["zoo", "stats", "--json"]));
         serde_json::json!({

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Proc, Stdio};
 
 mod common;
-use common::{copy_dir, fixtures, minilm_dir, write_file, zoorank};
+use common::{copy_dir, fixtures, minilm_dir, succeeds, write_file, zoorank};
 use zoorank_store::Store;
 
 /// A seeded three-class text dataset of `n` short sentences.
@@ -72,24 +72,13 @@ fn setup(samples: usize) -> Setup {
 
 fn submit(db: &str, s: &Setup) {
     for d in &s.datasets {
-        let out = zoorank(Path::new(db))
-            .args([
-                "jobs",
-                "submit",
-                "score-zoo",
-                "--methods",
-                "logme,h-score",
-                "--models",
-            ])
-            .arg(&s.zoo)
-            .arg("--dataset")
-            .arg(d)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeds(
+            zoorank(Path::new(db))
+                .args(["jobs", "submit", "score-zoo", "--methods", "logme,h-score"])
+                .arg("--models")
+                .arg(&s.zoo)
+                .arg("--dataset")
+                .arg(d),
         );
     }
 }

@@ -101,21 +101,7 @@ impl Pg {
         &mut self,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let Pg {
-            client, statements, ..
-        } = self;
-        let client = client
-            .as_mut()
-            .expect("a Pg holds its client until dropped");
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let mut db = PgTx { tx, statements };
-        let v = f(&mut db)?;
-        db.tx.commit()?;
-        Ok(v)
+        self.in_transaction(true, false, f)
     }
 
     /// Runs `f` in one transaction and commits it: all of it or nothing. With `lock`, the
@@ -126,14 +112,31 @@ impl Pg {
         lock: bool,
         f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.in_transaction(false, lock, f)
+    }
+
+    fn in_transaction<T>(
+        &mut self,
+        read_only: bool,
+        lock: bool,
+        f: impl FnOnce(&mut dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let Pg {
             client, statements, ..
         } = self;
         let client = client
             .as_mut()
             .expect("a Pg holds its client until dropped");
-        let tx = client.transaction()?;
-        let mut db = PgTx { tx, statements };
+        let mut tx = client.build_transaction();
+        if read_only {
+            tx = tx
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true);
+        }
+        let mut db = PgTx {
+            tx: tx.start()?,
+            statements,
+        };
         if lock {
             db.execute(
                 "SELECT pg_advisory_xact_lock(?1)",

@@ -10,11 +10,11 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use zoorank_worker::{score_zoo_jobs, Event, ExtractSpec, Worker, WorkerOptions};
 
 use crate::cmd::dataset::default_name;
-use crate::cmd::embed::{PoolingArg, TokenizerArg};
+use crate::cmd::embed::ExtractArgs;
 use crate::cmd::import::{open_existing_store, open_store};
 use crate::global::Global;
 use crate::output;
@@ -63,30 +63,8 @@ pub struct ScoreZooJobArgs {
     /// Attempts per job before it is failed for good.
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u32,
-    /// Samples per forward pass.
-    #[arg(long, default_value_t = 32)]
-    pub batch_size: usize,
-    /// Use at most N samples (seeded, stratified by label).
-    #[arg(long, value_name = "N")]
-    pub max_samples: Option<usize>,
-    /// Seed of the sampling.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Label column of CSV / JSON-lines datasets.
-    #[arg(long, default_value = "label")]
-    pub label_column: String,
-    /// Text column of CSV / JSON-lines datasets.
-    #[arg(long)]
-    pub text_column: Option<String>,
-    /// Tokenizer file of text models.
-    #[arg(long, value_enum, default_value_t = TokenizerArg::Auto)]
-    pub tokenizer: TokenizerArg,
-    /// Pooling of text models (default: as the model directory says).
-    #[arg(long, value_enum)]
-    pub pooling: Option<PoolingArg>,
-    /// Workers do not read or write the feature cache in the store.
-    #[arg(long)]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub extract: ExtractArgs,
     /// JSON output.
     #[arg(long)]
     pub json: bool,
@@ -184,29 +162,7 @@ fn submit_score_zoo(a: ScoreZooJobArgs, global: &Global) -> anyhow::Result<()> {
         a.dataset.display()
     );
     let name = a.name.clone().unwrap_or_else(|| default_name(&a.dataset));
-    let extract = ExtractSpec {
-        batch_size: a.batch_size,
-        max_samples: a.max_samples,
-        seed: a.seed,
-        label_column: a.label_column.clone(),
-        text_column: a.text_column.clone(),
-        tokenizer: match a.tokenizer {
-            TokenizerArg::Auto => "auto",
-            TokenizerArg::Json => "json",
-            TokenizerArg::Vocab => "vocab",
-        }
-        .into(),
-        pooling: a.pooling.map(|p| {
-            match p {
-                PoolingArg::Mean => "mean",
-                PoolingArg::Max => "max",
-                PoolingArg::Cls => "cls",
-                PoolingArg::Pooler => "pooler",
-            }
-            .into()
-        }),
-        cache: !a.no_cache,
-    };
+    let extract = extract_spec(&a.extract);
     let specs = score_zoo_jobs(&a.models, &name, &a.dataset, &a.methods, &extract)?;
     let jobs: Vec<_> = specs.iter().map(|s| s.to_job()).collect();
     let mut store = open_store(&global.db)?;
@@ -227,6 +183,27 @@ fn submit_score_zoo(a: ScoreZooJobArgs, global: &Global) -> anyhow::Result<()> {
         specs.len(),
         store.location()
     ))
+}
+
+/// A value's command-line name (`json`, `mean`, ...).
+fn name<T: ValueEnum>(v: &T) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// The worker-side form of the extraction options (a job carries them to its worker).
+fn extract_spec(e: &ExtractArgs) -> ExtractSpec {
+    ExtractSpec {
+        batch_size: e.batch_size,
+        max_samples: e.max_samples,
+        seed: e.seed,
+        label_column: e.label_column.clone(),
+        text_column: e.text_column.clone(),
+        tokenizer: name(&e.tokenizer),
+        pooling: e.pooling.as_ref().map(name),
+        cache: !e.no_cache,
+    }
 }
 
 /// Runs `zoorank worker`.

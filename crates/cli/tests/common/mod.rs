@@ -55,13 +55,18 @@ pub fn stderr_of_failure(c: &mut Command, code: i32) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// Runs `c`, asserts success and parses its standard output as JSON.
-pub fn json(c: &mut Command) -> serde_json::Value {
+/// Runs `c` and asserts success (showing its standard error if not); returns its output.
+pub fn succeeds(c: &mut Command) -> std::process::Output {
     let out = c.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    out
+}
+
+/// Runs `c`, asserts success and parses its standard output as JSON.
+pub fn json(c: &mut Command) -> serde_json::Value {
+    serde_json::from_slice(&succeeds(c).stdout).unwrap()
 }
