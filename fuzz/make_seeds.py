@@ -91,3 +91,15 @@ for m in ["tiny-distilbert", "tiny-roberta", "tiny-convnext"]:
 # tokenizer: the tiny checkpoints' own tokenizer files.
 put("tokenizer", "roberta_tokenizer_json", b"\x00" + (FIX / "tiny-roberta/tokenizer.json").read_bytes())
 put("tokenizer", "distilbert_vocab_txt", b"\x01" + (FIX / "tiny-distilbert/vocab.txt").read_bytes())
+
+# method_id: ids as `--methods` takes them, one of each form, and the stored score methods the
+# image zoo ships.
+ids = ["random", "popularity", "trend", "auto", "lr", "rf", "xgb", "amazon-lr", "amazon-fm",
+       "lr+node2vec", "rf+node2vec+", "xgb+graphsage", "lr+gat@scores", "lr+node2vec@cv",
+       "xgb+gat@scores@cv", "pop+lr", "trend+amazon-fm", "guard+trend+lr+node2vec",
+       "guard+pop+lr", "knn", "guard+guard+lr", "lr+node2vec@cv@scores"]
+scores = {(r.get("metric") or "").rsplit(".", 1)[-1].lower().replace("_", "-")
+          for r in csv.DictReader(open(DATA / "transfergraph-image/transferability_score_records.csv"))}
+scores.discard("")
+for i in ids + sorted(scores):
+    put("method_id", i.replace("+", "_plus_").replace("@", "_at_"), i.encode())

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-5}"
 shift || true
-all=(records_csv transfergraph two_phase npy model_dir tokenizer)
+all=(records_csv transfergraph two_phase npy model_dir tokenizer method_id)
 if [ "$#" -eq 0 ]; then targets=("${all[@]}"); else targets=("$@"); fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "fuzz: skipped (cargo-fuzz is not installed: cargo install cargo-fuzz)"
@@ -28,7 +28,7 @@ for t in "${targets[@]}"; do
   what="$secs s"
   if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); what="$RUNS runs"; fi
   echo "== fuzz $t ($what)"
-  cargo +nightly fuzz run --features scores,features "$t" "corpus/$t" "seeds/$t" -- \
+  cargo +nightly fuzz run --features scores,features,predict "$t" "corpus/$t" "seeds/$t" -- \
     "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1 \
     2>&1 | tail -n 25
   test "${PIPESTATUS[0]}" -eq 0

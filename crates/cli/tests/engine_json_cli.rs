@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{data_dir, json, zoorank};
+use common::{data_dir, json, stderr_of_failure, zoorank};
 use zoorank_engine::{Engine, EvalRequest, RecommendRequest, Recommendation};
 
 #[test]
@@ -80,4 +80,73 @@ fn a_malformed_method_is_a_usage_error_listing_the_valid_forms() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown method 'guard+guard+lr'"), "{err}");
     assert!(err.contains("pop+<id>"), "{err}");
+}
+
+#[test]
+fn eval_protocol_published_leaves_out_models_whose_best_run_is_peft() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("z.db");
+    let csv = dir.path().join("runs.csv");
+    // On t0, m0's best run is LoRA and m3 has only a LoRA run; t1 and t2 are history.
+    let mut text = String::from("model,dataset,acc,peft\n");
+    for m in 0..4 {
+        for (d, base) in [("t1", 0.5), ("t2", 0.4)] {
+            text.push_str(&format!("m{m},{d},{},\n", base + 0.1 * m as f64));
+        }
+    }
+    text.push_str(
+        "m0,t0,0.8,\nm0,t0,0.9,lora\nm1,t0,0.7,\nm1,t0,0.6,lora\nm2,t0,0.5,\nm3,t0,0.95,lora\n",
+    );
+    std::fs::write(&csv, text).unwrap();
+    zoorank(&db)
+        .args(["import", "records", "--model-col", "model"])
+        .args(["--dataset-col", "dataset", "--accuracy-col", "acc"])
+        .args(["--peft-col", "peft"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let eval = |extra: &[&str]| {
+        json(
+            zoorank(&db)
+                .args([
+                    "eval",
+                    "--methods",
+                    "popularity",
+                    "--targets",
+                    "t0",
+                    "--json",
+                ])
+                .args(extra),
+        )
+    };
+    let default = eval(&[]);
+    assert_eq!(default["targets"]["t0"]["models"], 3);
+    assert_eq!(default["targets"]["t0"]["max_accuracy"], 0.8);
+    let published = eval(&["--protocol", "published"]);
+    assert_eq!(published["targets"]["t0"]["models"], 2);
+    assert_eq!(published["targets"]["t0"]["max_accuracy"], 0.7);
+    let peft = eval(&["--protocol", "published", "--include-peft"]);
+    assert_eq!(peft["targets"]["t0"]["models"], 2);
+    // The library's request gives the same figures.
+    let lib = Engine::open(&db)
+        .unwrap()
+        .evaluate(
+            &EvalRequest {
+                methods: Some(vec!["popularity".parse().unwrap()]),
+                targets: Some(vec!["t0".into()]),
+                protocol: zoorank_engine::Protocol::Published,
+                ..EvalRequest::default()
+            },
+            &|_| {},
+        )
+        .unwrap();
+    assert_eq!(
+        published["targets"],
+        serde_json::to_value(&lib.targets).unwrap()
+    );
+    let err = stderr_of_failure(zoorank(&db).args(["eval", "--protocol", "tables"]), 2);
+    assert!(
+        err.contains("unknown protocol 'tables' (expected one of: default, published)"),
+        "{err}"
+    );
 }

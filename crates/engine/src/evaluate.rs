@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use zoorank_core::Zoo;
 use zoorank_eval::{
-    EvalError, EvalOptions, EvalReport, MethodReport, RevealCurve, RevealOptions, TargetInfo,
+    EvalError, EvalOptions, EvalReport, MethodReport, Protocol, RevealCurve, RevealOptions,
+    TargetInfo,
 };
 use zoorank_predict::accuracy::strategy::Strategy;
 use zoorank_predict::rank::{default_eval_methods, MethodSpec};
@@ -24,6 +25,10 @@ pub struct EvalRequest {
     pub targets: Option<Vec<String>>,
     /// Count parameter-efficient (LoRA) runs in the ground truth and the history.
     pub include_peft: bool,
+    /// Which runs make each target's ground truth ([`Protocol::Published`]: a model whose
+    /// best run on a target is a PEFT run is left out of that target).
+    #[serde(default)]
+    pub protocol: Protocol,
     /// Seed for the learners and the model subsets.
     pub seed: u64,
     /// Worker threads (`None`: all cores; results do not depend on it).
@@ -52,6 +57,7 @@ impl Default for EvalRequest {
             methods: None,
             targets: None,
             include_peft: false,
+            protocol: Protocol::Default,
             seed: 0,
             threads: None,
             model_ratios: Vec::new(),
@@ -138,6 +144,7 @@ impl Engine {
         let mut opts = EvalOptions {
             targets: req.targets.clone(),
             include_peft: req.include_peft,
+            protocol: req.protocol,
             seed: req.seed,
             intervals: req.intervals,
             reveal: req.reveal.map(|max_k| RevealOptions {

@@ -54,6 +54,7 @@ pub use recommend::{
     Explanation, Nearest, ObservedRun, Path, RecommendRequest, Recommendation, RecommendedModel,
     DEFAULT_METHOD, GRAPH_CALIBRATION_FOLDS,
 };
+pub use zoorank_eval::Protocol;
 pub use zoorank_predict::accuracy::strategy::Strategy;
 pub use zoorank_predict::accuracy::DEFAULT_COVERAGE;
 pub use zoorank_predict::rank::{MethodIdError, MethodSpec};

@@ -11,6 +11,13 @@
 //!    the models the method scored, then a weighted average over targets with weight
 //!    max_m T(m,t) − mean_m T(m,t).
 //!
+//! Under [`Protocol::Published`] (the rule of the TransferGraph authors' published text tables),
+//! step 1 changes: per target, each model's best run is taken over full fine-tuning and PEFT
+//! runs together, and a model whose best run is a PEFT run is left out of that target (no
+//! ground truth, not a candidate); a tie between a PEFT run and a full fine-tuning run keeps
+//! the model. The ground truth of a model kept is then its best full fine-tuning run. The
+//! other datasets' history is as under the default protocol.
+//!
 //! Rel@k divides by the best ground truth among the models the method scored (all of them for
 //! every method but stored-score baselines, which cover the models with that score), as the
 //! published TransferGraph tables do.
@@ -23,10 +30,10 @@
 
 use crate::metrics::{self, MetricError};
 use crate::reveal::{RevealCurve, RevealOptions, REVEAL_METRICS};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
-use zoorank_core::{DatasetIdx, Zoo};
+use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_predict::accuracy::strategy::{clusters, Strategy};
 use zoorank_predict::accuracy::{calibrate, Conditioner, Estimate, CALIBRATION_FOLDS};
 use zoorank_predict::rank::{MethodSpec, ModelScore, PredictError, TargetView};
@@ -82,6 +89,69 @@ pub enum EvalError {
     },
 }
 
+/// Which runs make a target's ground truth.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// Every model with a run on the target; its best full fine-tuning run (PEFT runs too
+    /// with `include_peft`).
+    #[default]
+    Default,
+    /// The TransferGraph authors' rule for their published text tables: per target, a model
+    /// whose best run over full fine-tuning and PEFT together is a PEFT run is left out.
+    Published,
+}
+
+impl Protocol {
+    /// Every protocol's name, as `--protocol` takes it.
+    pub const NAMES: [&'static str; 2] = ["default", "published"];
+
+    /// The protocol's ground truth of `target`: (model, accuracy), sorted by model.
+    pub fn ground_truth(
+        self,
+        zoo: &Zoo,
+        target: DatasetIdx,
+        include_peft: bool,
+    ) -> Vec<(ModelIdx, f64)> {
+        match self {
+            Protocol::Default => zoo.ground_truth(target, include_peft),
+            Protocol::Published => {
+                let full: BTreeMap<ModelIdx, f64> =
+                    zoo.ground_truth(target, false).into_iter().collect();
+                // A model is kept when a full fine-tuning run reaches its best over all runs.
+                zoo.ground_truth(target, true)
+                    .into_iter()
+                    .filter(|(m, best)| full.get(m).is_some_and(|f| f >= best))
+                    .collect()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Protocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Protocol::Default => "default",
+            Protocol::Published => "published",
+        })
+    }
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "default" => Ok(Protocol::Default),
+            "published" => Ok(Protocol::Published),
+            _ => Err(format!(
+                "unknown protocol '{s}' (expected one of: {})",
+                Protocol::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
 /// Options of an evaluation run.
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
@@ -89,6 +159,8 @@ pub struct EvalOptions {
     pub targets: Option<Vec<String>>,
     /// Count PEFT (e.g. LoRA) runs in the ground truth and the visible history.
     pub include_peft: bool,
+    /// Which runs make each target's ground truth.
+    pub protocol: Protocol,
     /// Seed handed to every ranker.
     pub seed: u64,
     /// Worker threads (targets × methods run in parallel; results do not depend on it).
@@ -106,6 +178,7 @@ impl Default for EvalOptions {
         EvalOptions {
             targets: None,
             include_peft: false,
+            protocol: Protocol::Default,
             seed: 0,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             intervals: None,
@@ -184,6 +257,11 @@ pub fn leave_one_out(zoo: &Zoo, target: DatasetIdx, include_peft: bool, seed: u6
     }
 }
 
+/// The ground truth of `target` under `opts`' protocol.
+fn truth_of(zoo: &Zoo, target: DatasetIdx, opts: &EvalOptions) -> Vec<(ModelIdx, f64)> {
+    opts.protocol.ground_truth(zoo, target, opts.include_peft)
+}
+
 /// Resolves target names (or picks every dataset with ≥ 2 models' records).
 pub fn resolve_targets(zoo: &Zoo, opts: &EvalOptions) -> Result<Vec<DatasetIdx>, EvalError> {
     let targets: Vec<DatasetIdx> = match &opts.targets {
@@ -191,14 +269,14 @@ pub fn resolve_targets(zoo: &Zoo, opts: &EvalOptions) -> Result<Vec<DatasetIdx>,
             .iter()
             .map(|n| {
                 zoo.dataset_index(n)
-                    .filter(|&d| zoo.ground_truth(d, opts.include_peft).len() >= 2)
+                    .filter(|&d| truth_of(zoo, d, opts).len() >= 2)
                     .ok_or_else(|| EvalError::UnknownTarget(n.clone()))
             })
             .collect::<Result<_, _>>()?,
         None => zoo
             .datasets_with_records(opts.include_peft)
             .into_iter()
-            .filter(|&d| zoo.ground_truth(d, opts.include_peft).len() >= 2)
+            .filter(|&d| truth_of(zoo, d, opts).len() >= 2)
             .collect(),
     };
     if targets.is_empty() {
@@ -343,13 +421,19 @@ pub fn evaluate_with_progress(
         .iter()
         .map(|m| m.ranker(&score_methods).map_err(EvalError::UnknownMethod))
         .collect::<Result<Vec<_>, _>>()?;
-    let views: Vec<TargetView> = targets
-        .iter()
-        .map(|&t| leave_one_out(zoo, t, opts.include_peft, opts.seed))
-        .collect();
     let truths: Vec<BTreeMap<usize, f64>> = targets
         .iter()
-        .map(|&t| zoo.ground_truth(t, opts.include_peft).into_iter().collect())
+        .map(|&t| truth_of(zoo, t, opts).into_iter().collect())
+        .collect();
+    let views: Vec<TargetView> = targets
+        .iter()
+        .zip(&truths)
+        .map(|(&t, truth)| {
+            let mut view = leave_one_out(zoo, t, opts.include_peft, opts.seed);
+            // The candidates are the models with a ground truth under the protocol.
+            view.candidates = truth.keys().copied().collect();
+            view
+        })
         .collect();
 
     let jobs: Vec<Job> = (0..targets.len())

@@ -24,6 +24,6 @@ pub mod reveal;
 
 pub use harness::{
     accuracy_metric_names, accuracy_metrics, evaluate, evaluate_with_progress, leave_one_out,
-    EvalError, EvalOptions, EvalReport, MethodReport, TargetInfo, METRICS,
+    EvalError, EvalOptions, EvalReport, MethodReport, Protocol, TargetInfo, METRICS,
 };
 pub use reveal::{RevealCurve, RevealOptions, REVEAL_METRICS};

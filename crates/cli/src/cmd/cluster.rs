@@ -1,7 +1,7 @@
 //! `zoorank cluster`: cluster the zoo's models by their benchmark performance (two-phase
 //! recall's first step) and report clusters, representatives and silhouettes.
 
-use crate::cmd::import::{open_store, parse_modality};
+use crate::cmd::import::{open_existing_store, parse_modality};
 use crate::global::Global;
 use crate::output;
 use anyhow::Context;
@@ -189,7 +189,8 @@ pub fn run(args: ClusterArgs, global: &Global) -> anyhow::Result<()> {
             }
         }
         Source::Records => {
-            let zoo = open_store(&global.db)?.load_zoo()?;
+            // Reading only: a missing store is an error, never created here.
+            let zoo = open_existing_store(&global.db)?.load_zoo()?;
             let matrix = PerformanceMatrix::from_zoo(&zoo, None, args.modality);
             let name = format!(
                 "store records{}",

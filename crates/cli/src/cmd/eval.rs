@@ -4,7 +4,9 @@ use crate::global::Global;
 use crate::output;
 use anyhow::Context;
 use clap::Args;
-use zoorank_engine::{Engine, EvalProgress, EvalRequest, Evaluation, MethodSpec, Strategy};
+use zoorank_engine::{
+    Engine, EvalProgress, EvalRequest, Evaluation, MethodSpec, Protocol, Strategy,
+};
 
 /// Arguments of `eval`.
 ///
@@ -37,6 +39,14 @@ pub struct EvalArgs {
     /// Count parameter-efficient (LoRA) runs in the ground truth and the history.
     #[arg(long)]
     pub include_peft: bool,
+    /// Which runs make each target's ground truth. `default`: each model's best full
+    /// fine-tuning run (PEFT runs too with --include-peft). `published`: the rule of the
+    /// TransferGraph authors' published text tables, for comparisons with them: per target,
+    /// each model's best run is taken over full fine-tuning and PEFT (LoRA) runs together, and
+    /// a model whose best run is a PEFT run is left out of that target (a tie keeps it); the
+    /// models kept are judged by their best full fine-tuning run.
+    #[arg(long, default_value_t = Protocol::Default, value_name = "default|published")]
+    pub protocol: Protocol,
     /// Also evaluate on random subsets of the zoo's models of these fractions (0 < r ≤ 1).
     #[arg(long, value_delimiter = ',')]
     pub model_ratio: Option<Vec<f64>>,
@@ -96,6 +106,7 @@ pub fn run(a: EvalArgs, global: &Global) -> anyhow::Result<()> {
         methods: a.methods,
         targets: a.targets,
         include_peft: a.include_peft,
+        protocol: a.protocol,
         seed: a.seed,
         threads: a.threads,
         model_ratios: a.model_ratio.unwrap_or_default(),

@@ -1,6 +1,6 @@
 //! `zoorank recall`: two-phase coarse recall for a target from the store's zoo.
 
-use crate::cmd::import::open_store;
+use crate::cmd::import::open_existing_store;
 use crate::global::Global;
 use crate::output;
 use clap::{Args, ValueEnum};
@@ -135,7 +135,7 @@ pub struct RecallArgs {
 
 /// Runs `zoorank recall`.
 pub fn run(args: RecallArgs, global: &Global) -> anyhow::Result<()> {
-    let zoo = open_store(&global.db)?.load_zoo()?;
+    let zoo = open_existing_store(&global.db)?.load_zoo()?;
     let r = recall_in_zoo(&zoo, &args.target, &args.options)?;
     if args.json {
         return output::print_json(&r);

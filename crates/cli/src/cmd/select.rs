@@ -1,7 +1,7 @@
 //! `zoorank select`: fine selection — train the candidate models a few epochs at a time,
 //! stop the losers early (successive halving with convergence trends), report the winner.
 
-use crate::cmd::import::open_store;
+use crate::cmd::import::{open_existing_store, open_store};
 use crate::cmd::recall::{recall_in_zoo, RecallOptions};
 use crate::global::Global;
 use crate::output;
@@ -160,7 +160,13 @@ pub fn run(args: SelectArgs, global: &Global) -> anyhow::Result<()> {
         || args.save
         || global.db.exists();
     let zoo = if need_store {
-        Some(open_store(&global.db)?.load_zoo()?)
+        // Only --save writes; without it a missing store is an error, never created here.
+        let store = if args.save {
+            open_store(&global.db)?
+        } else {
+            open_existing_store(&global.db)?
+        };
+        Some(store.load_zoo()?)
     } else {
         None
     };
