@@ -35,28 +35,50 @@ const GRAM_PARTS_BYTES: usize = 1 << 28;
 /// [`GRAM_MAX_PARTS`], their `d × d` partial sums within [`GRAM_PARTS_BYTES`]), so the value
 /// is the same on any number of threads.
 pub(crate) fn gram_cols(x: MatRef<'_, f64>) -> Mat<f64> {
-    let (n, d) = (x.nrows(), x.ncols());
-    let lower = |x: MatRef<'_, f64>| {
-        let mut g = Mat::<f64>::zeros(d, d);
-        triangular::matmul(
-            g.as_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            x.transpose(),
-            BlockStructure::Rectangular,
-            x,
-            BlockStructure::Rectangular,
-            1.0,
-            Par::Seq,
-        );
-        g
-    };
+    gram_by_parts(x.nrows(), x.ncols(), |lo, len| {
+        lower_gram(x.subrows(lo, len))
+    })
+}
+
+/// `XᵀX` of the centred features `X = F − 1 meanᵀ`, without a centred copy of `F`: each part
+/// of [`gram_cols`]'s row blocks centres its own rows into a column-major block (in cache,
+/// and in parallel) and multiplies it. Same value as `gram_cols` of a centred copy.
+pub(crate) fn centered_gram(f: &Matrix<'_>, mean: &[f64]) -> Mat<f64> {
+    let d = f.cols();
+    let data = f.data();
+    gram_by_parts(f.rows(), d, |lo, len| {
+        let block = Mat::from_fn(len, d, |i, j| data[(lo + i) * d + j] - mean[j]);
+        lower_gram(block.as_ref())
+    })
+}
+
+/// The lower triangle of `XᵀX`, sequentially.
+fn lower_gram(x: MatRef<'_, f64>) -> Mat<f64> {
+    let d = x.ncols();
+    let mut g = Mat::<f64>::zeros(d, d);
+    triangular::matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        x.transpose(),
+        BlockStructure::Rectangular,
+        x,
+        BlockStructure::Rectangular,
+        1.0,
+        Par::Seq,
+    );
+    g
+}
+
+/// `Σ_b part(lo_b, len_b)` over the row blocks of an `(n, d)` matrix (see [`gram_cols`]),
+/// parts in parallel, summed in block order, then mirrored.
+fn gram_by_parts(n: usize, d: usize, part: impl Fn(usize, usize) -> Mat<f64> + Sync) -> Mat<f64> {
     let parts = (n / GRAM_MIN_ROWS)
         .min(GRAM_MAX_PARTS)
         .min(GRAM_PARTS_BYTES / (8 * d * d).max(1))
         .max(1);
     let mut g = if parts == 1 {
-        lower(x)
+        part(0, n)
     } else {
         use rayon::prelude::*;
         let rows = n.div_ceil(parts);
@@ -64,7 +86,7 @@ pub(crate) fn gram_cols(x: MatRef<'_, f64>) -> Mat<f64> {
             .into_par_iter()
             .map(|b| {
                 let lo = b * rows;
-                lower(x.subrows(lo, rows.min(n - lo)))
+                part(lo, rows.min(n - lo))
             })
             .collect();
         let mut it = partial.into_iter();

@@ -38,7 +38,8 @@ use crate::error::{finite, ScoreError};
 use crate::input::Labels;
 use crate::input::{features_and_labels, ScoreInput};
 use crate::linalg::{
-    centered, class_sums_rows_shifted, eigh, gram_cols, gram_rank_tol, gram_rows, product,
+    centered, centered_gram, class_sums_rows_shifted, column_means, eigh, gram_rank_tol, gram_rows,
+    product,
 };
 use crate::TransferabilityScore;
 use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
@@ -56,16 +57,17 @@ impl TransferabilityScore for HScore {
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;
         let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
-        let (x, mean) = centered(&f);
+        let mean = column_means(&f);
         let mut h = 0.0;
         if n >= d {
-            let g = gram_cols(x.as_ref());
+            let g = centered_gram(&f, &mean);
             let sums = class_sums_rows_shifted(&f, &labels, Some(&mean));
             h = match by_cholesky(&g, &sums, &labels, n, d)? {
                 Some(h) => h,
                 None => by_eigenvectors(&g, &sums, &labels, n, d)?,
             };
         } else {
+            let (x, _) = centered(&f);
             let (vals, u) = eigh(&gram_rows(x.as_ref()), ID)?;
             let lmax = vals.last().copied().unwrap_or(0.0);
             if lmax <= 0.0 {
@@ -155,6 +157,7 @@ fn by_eigenvectors(
 mod tests {
     use super::*;
     use crate::input::Matrix;
+    use crate::linalg::gram_cols;
 
     /// Centred Gram matrix and class sums of pseudo-random features; `collinear` makes the
     /// last column the sum of the first two.
@@ -178,6 +181,13 @@ mod tests {
         let (f, labels) = features_and_labels(ID, &input).unwrap();
         let (xc, mean) = centered(&f);
         let g = gram_cols(xc.as_ref());
+        // The copy-free centred Gram matrix is the Gram matrix of the centred copy.
+        let fused = centered_gram(&f, &mean);
+        for j in 0..d {
+            for i in 0..d {
+                assert!((fused[(i, j)] - g[(i, j)]).abs() <= 1e-12 * g[(j, j)].abs().max(1.0));
+            }
+        }
         let sums = class_sums_rows_shifted(&f, &labels, Some(&mean));
         (g, sums, labels)
     }
