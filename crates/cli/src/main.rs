@@ -17,7 +17,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  error (bad input, failed import, unknown model or dataset, ...)
-  2  wrong command-line usage";
+  2  wrong command-line usage
+  3  score-zoo: some models could not be scored (the others were; the output names them)";
 
 /// zoorank — which of these models should I fine-tune on my data, and how well will it do?
 ///
@@ -46,7 +47,8 @@ enum Command {
     #[command(subcommand)]
     Dataset(cmd::dataset::DatasetCommand),
     /// Score every model of a local zoo (a directory of model directories) on a local dataset;
-    /// resumable, results into the store with --store.
+    /// resumable, results into the store with --store. A model that fails is reported with its
+    /// error and the others are still scored; the exit code is then 3.
     ///
     /// Example: zoorank score-zoo --models zoo/ --dataset reviews.csv --methods logme,leep --store
     ScoreZoo(cmd::score_zoo::ScoreZooArgs),
@@ -129,7 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// The error and its causes joined by `: `, like `{:#}`, except that a cause whose text the
 /// messages before it already contain is left out: many errors print their source inside their
 /// own message and also expose it as their source, which would say it twice.
-fn chain_message(e: &anyhow::Error) -> String {
+pub(crate) fn chain_message(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();
@@ -153,7 +155,13 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {}", chain_message(&e));
-            ExitCode::from(1)
+            if e.downcast_ref::<cmd::score_zoo::SomeModelsFailed>()
+                .is_some()
+            {
+                ExitCode::from(3)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

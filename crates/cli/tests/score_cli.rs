@@ -370,10 +370,11 @@ fn logme_published_flag_reproduces_the_published_fixed_point() {
     let text = std::fs::read_to_string(reference_dir().join("fixtures.json")).unwrap();
     let fixtures: serde_json::Value = serde_json::from_str(&text).unwrap();
     let case = &fixtures["cases"]["n_lt_d"];
-    let value = |extra: &[&str]| {
+    // `args` after `score --features … --labels … --json`; `key` the id reported.
+    let value = |args: &[&str], key: &str| {
         let out = score_cmd(&db, data("n_lt_d", "x"), data("n_lt_d", "y"))
-            .args(["--method", "logme", "--json"])
-            .args(extra)
+            .arg("--json")
+            .args(args)
             .output()
             .unwrap();
         assert!(
@@ -382,16 +383,24 @@ fn logme_published_flag_reproduces_the_published_fixed_point() {
             String::from_utf8_lossy(&out.stderr)
         );
         let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        got["logme"]["value"].as_f64().unwrap()
+        assert_eq!(got.as_object().unwrap().len(), 1, "{got}");
+        got[key]["value"].as_f64().unwrap()
     };
     let published = case["logme_published"].as_f64().unwrap();
     let max = case["expected"]["logme"].as_f64().unwrap();
-    let got = value(&["--logme-published"]);
-    assert!(
-        (got - published).abs() <= 1e-9 * published.abs(),
-        "{got} vs {published}"
-    );
-    let got = value(&[]);
+    // The fixed point is reported under its own id, by flag or by method id.
+    for args in [
+        &["--method", "logme", "--logme-published"][..],
+        &["--method", "logme-published"][..],
+        &["--method", "logme-11"][..],
+    ] {
+        let got = value(args, "logme-published");
+        assert!(
+            (got - published).abs() <= 1e-9 * published.abs(),
+            "{args:?}: {got} vs {published}"
+        );
+    }
+    let got = value(&["--method", "logme"], "logme");
     assert!((got - max).abs() <= 1e-6 * max.abs(), "{got} vs {max}");
     // At n < d the 11 steps stop visibly short of the maximum.
     assert!(max - published > 1e-4 * max.abs(), "{max} vs {published}");

@@ -49,7 +49,7 @@ def test_scores_equal_the_cli_on_the_same_arrays(tmp_path: Path, cli: Path) -> N
     assert abs(zoorank.score(x, y) - out["logme"]["value"]) <= 1e-12
     pub = cli_json(cli, "score", "--features", str(tmp_path / "X.npy"), "--labels", str(tmp_path / "y.npy"),
                    "--method", "logme", "--logme-published", "--json")
-    assert abs(zoorank.score(x, y, logme_published=True) - pub["logme"]["value"]) <= 1e-12
+    assert abs(zoorank.score(x, y, logme_published=True) - pub["logme-published"]["value"]) <= 1e-12
 
 
 def test_every_layout_and_dtype_gives_the_same_value(tmp_path: Path, cli: Path) -> None:

@@ -14,9 +14,11 @@ Run from the workspace root:
 
 Times are the best of --repeat runs (1 for the methods that take many seconds).
 
-Conditions are printed as `#` lines before the table and beside every row: the BLAS numpy
-uses (threadpoolctl: library, version, kernel `architecture`, threads), the load average
-before each method, and the OPENBLAS_* variables. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
+Conditions are printed as `#` lines before the table and beside every row: every BLAS loaded
+in the process (threadpoolctl: which library file -- numpy's and scipy's bundled OpenBLAS are
+separate --, version, kernel `architecture`, threads), /proc/loadavg before the run and
+before each method, and the OPENBLAS_* variables. Each row also says which speed bar the
+method has (LogME and H-Score: 5x, every other score: 2x) and whether the ratio meets it. OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE,
 which some machines set and which slow numpy's OpenBLAS (a forced core type picks a slower
 kernel), are removed before numpy is imported, for this process only; --keep-openblas-env
 keeps them.
@@ -59,19 +61,32 @@ REFERENCES = {
     "logistic": lambda x, y, p: ref.logistic(x, y),
 }
 SLOW = {"nleep", "parc", "logistic", "knn", "lfc", "sfda"}
+# Speed bars: reference_s / zoorank_s at least this.
+BARS = {"logme": 5.0, "h-score": 5.0}
+DEFAULT_BAR = 2.0
+
+
+def loadavg():
+    """/proc/loadavg as it reads (1/5/15-minute load, running/total tasks), or os.getloadavg."""
+    try:
+        with open("/proc/loadavg") as fh:
+            return fh.read().strip()
+    except OSError:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def print_conditions():
     """The conditions the figures were measured under, as `#` lines."""
-    print(f"# cpus {os.cpu_count()}, load average (1/5/15 min) "
-          + "/".join(f"{v:.2f}" for v in os.getloadavg()))
+    print(f"# cpus {os.cpu_count()}, /proc/loadavg: {loadavg()}")
     print(f"# numpy {np.__version__}; removed from numpy's environment: {REMOVED or 'nothing'}; "
           f"OPENBLAS_* now: { {k: v for k, v in os.environ.items() if k.startswith('OPENBLAS')} }")
     try:
         import threadpoolctl
         for info in threadpoolctl.threadpool_info():
             if info.get("user_api") == "blas":
-                print(f"# numpy BLAS: {info.get('internal_api')} {info.get('version')}, "
+                owner = os.path.basename(os.path.dirname(info.get("filepath", "")))
+                print(f"# BLAS in {owner} ({os.path.basename(info.get('filepath', ''))}): "
+                      f"{info.get('internal_api')} {info.get('version')}, "
                       f"kernel {info.get('architecture')}, {info.get('num_threads')} threads, "
                       f"{info.get('threading_layer')} threading")
     except ImportError:
@@ -107,8 +122,8 @@ def main():
         np.save(fy, y)
         np.save(fp, p)
         print_conditions()
-        print("method,n,d,c,zoorank_s,reference_s,ratio,zoorank_value,reference_value,load1",
-              flush=True)
+        print("method,n,d,c,zoorank_s,reference_s,ratio,bar,met,zoorank_value,reference_value,"
+              "load1", flush=True)
         for m in a.methods.split(","):
             load1 = os.getloadavg()[0]
             reps = 1 if m in SLOW else a.repeat
@@ -121,8 +136,12 @@ def main():
                 rval = REFERENCES[m](x, y, p)
                 best = min(best, time.perf_counter() - t)
             zsec = float(zsec)
-            print(f"{m},{a.n},{a.d},{a.c},{zsec:.3f},{best:.3f},{best / zsec:.2f},{float(zval):.6g},{rval:.6g},{load1:.2f}",
+            ratio = best / zsec
+            bar = BARS.get(m, DEFAULT_BAR)
+            print(f"{m},{a.n},{a.d},{a.c},{zsec:.3f},{best:.3f},{ratio:.2f},{bar:g},"
+                  f"{'yes' if ratio >= bar else 'no'},{float(zval):.6g},{rval:.6g},{load1:.2f}",
                   flush=True)
+        print(f"# /proc/loadavg at the end: {loadavg()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,14 @@
 //! and returns one number: higher = the model is expected to transfer better.
 //!
 //! Every method implements the object-safe [`TransferabilityScore`] trait; [`by_id`] and
-//! [`all`] pick implementations by their stable ids (the ids the store, CLI and JSON use):
+//! [`all`] pick implementations by their stable ids (the ids the store, CLI and JSON use).
+//! [`IDS`] lists one id per method; [`VARIANT_IDS`] the variants [`by_id`] also resolves but
+//! [`all`] leaves out (a second solver of the same method):
 //!
 //! | id | method | needs |
 //! |---|---|---|
 //! | `logme` | [`LogMe`] — You et al., ICML 2021 | features |
+//! | `logme-published` | [`LogMe::published`]: the authors' 11-step fixed point | features |
 //! | `h-score` | [`HScore`] — Bao et al., ICIP 2019 | features |
 //! | `reg-h-score` | [`RegHScore`] — Ibrahim et al., 2022 | features |
 //! | `leep` | [`Leep`] — Nguyen et al., ICML 2020 | source probabilities |
@@ -62,7 +65,7 @@ pub use methods::{
     leep::Leep,
     lfc::Lfc,
     logistic::Logistic,
-    logme::{LogMe, LogMeSolver},
+    logme::{LogMe, LogMeSolver, PUBLISHED_ID as LOGME_PUBLISHED_ID},
     nce::Nce,
     nleep::NLeep,
     parc::Parc,
@@ -104,6 +107,15 @@ pub const IDS: [&str; 13] = [
     "logistic",
 ];
 
+/// Ids [`by_id`] resolves besides [`IDS`]: other solvers of a method, whose values differ
+/// from the default's and so carry their own id. `logme-published` is LogME by the authors'
+/// 11-step fixed point ([`LogMe::published`]; also accepted as `logme-11`).
+pub const VARIANT_IDS: [&str; 1] = [LOGME_PUBLISHED_ID];
+
+/// Other spellings of [`VARIANT_IDS`], normalised as [`canonical_id`] does, with the id each
+/// stands for.
+const ALIASES: [(&str, &str); 1] = [("logme11", LOGME_PUBLISHED_ID)];
+
 /// Every method with its default parameters, in the order of [`IDS`].
 pub fn all() -> Vec<Box<dyn TransferabilityScore>> {
     IDS.iter()
@@ -120,18 +132,31 @@ fn normalise(id: &str) -> String {
 }
 
 /// The canonical id for `id`, accepted case-insensitively with or without hyphens
-/// (`hscore`, `H-Score`, `RegHScore`).
+/// (`hscore`, `H-Score`, `RegHScore`); one of [`IDS`] or [`VARIANT_IDS`] (`logme-11` →
+/// `logme-published`).
 ///
 /// # Errors
 /// [`ScoreError::UnknownMethod`] listing the known ids.
 pub fn canonical_id(id: &str) -> Result<&'static str, ScoreError> {
     let key = normalise(id);
     IDS.iter()
+        .chain(VARIANT_IDS.iter())
         .copied()
         .find(|known| normalise(known) == key)
+        .or_else(|| {
+            ALIASES
+                .iter()
+                .find(|(alias, _)| *alias == key)
+                .map(|&(_, id)| id)
+        })
         .ok_or_else(|| ScoreError::UnknownMethod {
             id: id.to_string(),
-            known: IDS.join(", "),
+            known: IDS
+                .iter()
+                .chain(VARIANT_IDS.iter())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 
@@ -142,6 +167,7 @@ pub fn canonical_id(id: &str) -> Result<&'static str, ScoreError> {
 pub fn by_id(id: &str) -> Result<Box<dyn TransferabilityScore>, ScoreError> {
     Ok(match canonical_id(id)? {
         "logme" => Box::new(LogMe::default()),
+        LOGME_PUBLISHED_ID => Box::new(LogMe::published()),
         "h-score" => Box::new(HScore),
         "reg-h-score" => Box::new(RegHScore),
         "leep" => Box::new(Leep),

@@ -5,7 +5,10 @@ mod common;
 
 use common::{generate, CaseParams};
 use proptest::prelude::*;
-use zoorank_scores::{all, by_id, canonical_id, Matrix, Needs, ScoreError, ScoreInput, IDS};
+use zoorank_scores::{
+    all, by_id, canonical_id, LogMe, Matrix, Needs, ScoreError, ScoreInput, TransferabilityScore,
+    IDS, VARIANT_IDS,
+};
 
 fn params(seed: u64, n: usize, d: usize, c: usize, sep: f64) -> CaseParams {
     CaseParams {
@@ -40,10 +43,26 @@ fn ids_parse_case_insensitively_with_or_without_hyphens() {
         assert_eq!(by_id(id).unwrap().id(), id);
     }
     assert_eq!(all().len(), 13);
+    // The published LogME fixed point is a variant: resolved by id, reported under its own
+    // id (its values differ from the maximum's), not part of `all`.
+    for spelling in ["logme-published", "LogME_Published", "logme-11", "LOGME11"] {
+        assert_eq!(
+            canonical_id(spelling).unwrap(),
+            "logme-published",
+            "{spelling}"
+        );
+    }
+    for id in VARIANT_IDS {
+        assert_eq!(by_id(id).unwrap().id(), id);
+        assert!(!IDS.contains(&id));
+    }
+    assert_eq!(LogMe::published().id(), "logme-published");
+    assert_eq!(LogMe::default().id(), "logme");
+    assert!(canonical_id("logme-12").is_err());
     match by_id("bogus") {
         Err(ScoreError::UnknownMethod { id, known }) => {
             assert_eq!(id, "bogus");
-            assert!(known.contains("logme"));
+            assert!(known.contains("logme") && known.contains("logme-published"));
         }
         other => panic!("expected UnknownMethod, got {:?}", other.map(|m| m.id())),
     }

@@ -68,13 +68,16 @@ pub struct ScoreArgs {
     pub source_probs: Option<PathBuf>,
     /// Comma-separated method ids (case-insensitive, hyphens optional, e.g. logme,hscore,leep),
     /// or `all` for every method whose inputs are given. Ids: logme, h-score, reg-h-score, leep,
-    /// nleep, nce, parc, gbc, transrate, sfda, lfc, knn, logistic. In extraction mode leep and
-    /// nce read the classifier head's probabilities, so the checkpoint must have a head.
+    /// nleep, nce, parc, gbc, transrate, sfda, lfc, knn, logistic, and logme-published (alias
+    /// logme-11: LogME by the authors' 11-step fixed point; not part of `all`). In extraction
+    /// mode leep and nce read the classifier head's probabilities, so the checkpoint must have
+    /// a head.
     #[arg(long, default_value = "all")]
     pub method: String,
-    /// LogME by the published fixed point (at most 11 steps, the authors' 1e-5 guards), for
-    /// parity with published tables. By default LogME is the maximum of its evidence, which
-    /// the fixed point has not reached after 11 steps when n < d.
+    /// Compute logme by the published fixed point (at most 11 steps, the authors' 1e-5
+    /// guards), for parity with published tables: reported and stored as logme-published.
+    /// By default LogME is the maximum of its evidence, which the fixed point has not reached
+    /// after 11 steps when n < d.
     #[arg(long)]
     pub logme_published: bool,
     /// Print JSON. Array mode: an object keyed by method id, each value {"value": …, "seconds": …}.

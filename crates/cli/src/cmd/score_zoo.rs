@@ -5,6 +5,11 @@
 //! each requested score from `zoorank-scores`. With `--store` the scores are written per model
 //! as soon as they are computed, and models whose requested scores are all stored already are
 //! skipped, so an interrupted run resumes where it stopped.
+//!
+//! One model that cannot be scored (a corrupt checkpoint, an unsupported architecture, a
+//! forward pass that fails or even panics) never stops the run: its lines carry the error
+//! (`cache: "failed"`, `error`), the other models are scored and stored, and the command then
+//! exits with code 3 ([`SomeModelsFailed`]), naming the failed models on standard error.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -33,8 +38,9 @@ pub struct ScoreZooArgs {
     #[arg(long)]
     pub dataset: PathBuf,
     /// Score methods (comma-separated ids of zoorank-scores: logme, h-score, reg-h-score, leep,
-    /// nleep, nce, parc, gbc, transrate, sfda, lfc, knn, logistic). Methods that need the
-    /// model's classifier probabilities (leep, nce) are skipped for models without a head.
+    /// nleep, nce, parc, gbc, transrate, sfda, lfc, knn, logistic; logme-published for LogME by
+    /// the authors' 11-step fixed point). Methods that need the model's classifier
+    /// probabilities (leep, nce) are skipped for models without a head.
     #[arg(long, value_delimiter = ',', default_value = "logme")]
     pub methods: Vec<String>,
     /// Write the scores into the store (and skip models already fully scored there).
@@ -61,10 +67,49 @@ pub struct ScoreLine {
     pub value: Option<f64>,
     /// Why it was skipped, if it was.
     pub note: Option<String>,
-    /// Feature cache outcome for the model ("hit", "miss", "stored" when skipped as done).
+    /// Why the model could not be scored at all (it counts as failed), if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Feature cache outcome for the model ("hit", "miss", "stored" when skipped as done,
+    /// "skipped" for another modality, "failed").
     pub cache: &'static str,
     /// Seconds for the forward pass (or cache read) plus this score.
     pub seconds: f64,
+}
+
+/// `score-zoo` scored what it could, but some models failed (exit code 3).
+#[derive(Debug)]
+pub struct SomeModelsFailed {
+    /// Models in the zoo directory.
+    pub total: usize,
+    /// (model, error) of every model that failed, in zoo order.
+    pub failed: Vec<(String, String)>,
+}
+
+impl std::fmt::Display for SomeModelsFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of {} models could not be scored (the others were):",
+            self.failed.len(),
+            self.total
+        )?;
+        for (model, err) in &self.failed {
+            write!(f, "\n  {model}: {err}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SomeModelsFailed {}
+
+/// The text of a panic payload (`panic!` with a literal or a formatted message).
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
 }
 
 /// The model directories of a zoo directory: sub-directories with a `config.json`, by name.
@@ -161,6 +206,21 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
         _ => BTreeSet::new(),
     };
     let mut lines = Vec::new();
+    let mut failed: Vec<(String, String)> = Vec::new();
+    let failure_lines = |model: &str, err: &str| -> Vec<ScoreLine> {
+        methods
+            .iter()
+            .map(|m| ScoreLine {
+                model: model.to_string(),
+                method: m.clone(),
+                value: None,
+                note: None,
+                error: Some(err.to_string()),
+                cache: "failed",
+                seconds: 0.0,
+            })
+            .collect()
+    };
     for (model, dir) in &models {
         if args.store
             && methods
@@ -173,6 +233,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
                     method: m.clone(),
                     value: None,
                     note: Some("already stored".into()),
+                    error: None,
                     cache: "stored",
                     seconds: 0.0,
                 });
@@ -180,7 +241,18 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             continue;
         }
         let started = Instant::now();
-        let (fs, outcome) = match features_for(dir, &dataset, &args.extract, store.as_mut()) {
+        // A panic in one model's loading or forward pass is that model's failure, not the
+        // run's (the store is only written after a model's features are complete).
+        let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            features_for(dir, &dataset, &args.extract, store.as_mut())
+        }))
+        .unwrap_or_else(|p| {
+            Err(anyhow::anyhow!(
+                "the forward pass panicked: {}",
+                panic_text(p.as_ref())
+            ))
+        });
+        let (fs, outcome) = match extracted {
             Ok(r) => r,
             // A mixed zoo (text and image models): skip the models that cannot read this
             // dataset instead of aborting the run.
@@ -200,26 +272,44 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
                         method: m.clone(),
                         value: None,
                         note: Some(why.clone()),
+                        error: None,
                         cache: "skipped",
                         seconds: 0.0,
                     });
                 }
                 continue;
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                let err = crate::chain_message(&e);
+                lines.extend(failure_lines(model, &err));
+                failed.push((model.clone(), err));
+                continue;
+            }
         };
         let forward = started.elapsed().as_secs_f64();
         let cache = match outcome {
             CacheOutcome::Hit => "hit",
             CacheOutcome::Miss => "miss",
         };
+        let scored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            score_feature_set(&fs, &methods)
+        }))
+        .unwrap_or_else(|p| Err(anyhow::anyhow!("panicked: {}", panic_text(p.as_ref()))));
+        let scored = match scored {
+            Ok(s) => s,
+            Err(e) => {
+                let err = format!("scoring {model} on {name}: {}", crate::chain_message(&e));
+                lines.extend(failure_lines(model, &err));
+                failed.push((model.clone(), err));
+                continue;
+            }
+        };
         let mut rows = Vec::new();
         for MethodOutcome {
             method,
             value: r,
             seconds: secs,
-        } in score_feature_set(&fs, &methods)
-            .with_context(|| format!("scoring {model} on {name}"))?
+        } in scored
         {
             let (value, note) = match r {
                 Ok(v) => (Some(v), None),
@@ -239,6 +329,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
                 method,
                 value,
                 note,
+                error: None,
                 cache,
                 seconds: forward + secs,
             });
@@ -249,8 +340,28 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
         }
     }
     if args.json {
-        return output::print_json(&lines);
+        output::print_json(&lines)?;
+    } else {
+        print_table(&lines, &args, &name, global)?;
     }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(SomeModelsFailed {
+            total: models.len(),
+            failed,
+        }
+        .into())
+    }
+}
+
+/// The human-readable output: one row per (model, method), then where the scores went.
+fn print_table(
+    lines: &[ScoreLine],
+    args: &ScoreZooArgs,
+    name: &str,
+    global: &Global,
+) -> anyhow::Result<()> {
     let table = output::table(
         &["model", "method", "score", "cache", "seconds", "note"],
         lines
@@ -264,7 +375,11 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
                         .unwrap_or_else(|| "-".into()),
                     l.cache.to_string(),
                     format!("{:.2}", l.seconds),
-                    l.note.clone().unwrap_or_default(),
+                    l.error
+                        .as_ref()
+                        .map(|e| format!("failed: {e}"))
+                        .or_else(|| l.note.clone())
+                        .unwrap_or_default(),
                 ]
             })
             .collect(),

@@ -15,6 +15,14 @@
 //! higher is better. Because the fold assignment follows input order, this score is not
 //! invariant to reordering the samples (every other score is).
 //!
+//! **Stopping**: L-BFGS stops when the largest gradient entry is at most [`Logistic::tol`]
+//! (10⁻⁴) or after [`Logistic::max_iter`] (100) iterations, scikit-learn's defaults, which the
+//! reference and published baselines use. The score is an accuracy, so the question is
+//! whether a fit run further would predict differently: on the test fixtures it does not,
+//! except with 100 classes on 1000 samples, where two held-out samples change (0.633 against
+//! 0.631 at 10⁻¹⁰; `tests/reference.rs`). `tol = 10⁻⁶, max_iter = 1000` gives the converged
+//! value on every fixture, at 6.5× the time at `n = 10,000, d = 768, c = 100`.
+//!
 //! Inputs: features `(n_samples, n_features)` with `n ≥ folds`, labels.
 //! Complexity: `O(folds · iterations · n·d·c)` (two matrix products per gradient).
 //!

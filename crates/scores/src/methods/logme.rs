@@ -29,7 +29,8 @@
 //! possible for `n ≤ d`), `t → 0`. The largest candidate is returned, so where the evidence has
 //! no interior maximum its supremum (the limit) is the score.
 //!
-//! **The published fixed point** ([`LogMeSolver::FixedPoint`], [`LogMe::published`]): You et
+//! **The published fixed point** ([`LogMeSolver::FixedPoint`], [`LogMe::published`], method id
+//! `logme-published`, also spelled `logme-11`): You et
 //! al.'s iteration γ = Σ σᵢ/(σᵢ+α/β), α ← γ/(‖m‖² + 10⁻⁵), β ← (n−γ)/(‖y−Fm‖² + 10⁻⁵) from
 //! `α = β = 1`, at most 11 steps, stopping when α/β moves by ≤ 10⁻³ relatively. Kept for
 //! parity with published tables. It has not converged after 11 steps when `n < d` (on the
@@ -73,6 +74,10 @@ use faer::Mat;
 use rayon::prelude::*;
 
 const ID: &str = "logme";
+/// The id of LogME by the fixed-point iteration ([`LogMeSolver::FixedPoint`]): its values
+/// differ from the maximum's (at `n < d` by up to a few 0.1 %), so they are stored and
+/// reported under their own id, never mixed with `logme`'s.
+pub const PUBLISHED_ID: &str = "logme-published";
 
 /// LogME (You et al., ICML 2021). See the [module docs](self).
 #[derive(Debug, Clone, Copy, Default)]
@@ -112,7 +117,17 @@ impl LogMe {
 }
 
 impl TransferabilityScore for LogMe {
-    id_and_needs!(Features);
+    /// `logme` for the maximum, [`PUBLISHED_ID`] for the fixed point.
+    fn id(&self) -> &'static str {
+        match self.solver {
+            LogMeSolver::Maximise => ID,
+            LogMeSolver::FixedPoint { .. } => PUBLISHED_ID,
+        }
+    }
+
+    fn needs(&self) -> crate::input::Needs {
+        crate::input::Needs::Features
+    }
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         if let LogMeSolver::FixedPoint { max_iter, tol } = self.solver {

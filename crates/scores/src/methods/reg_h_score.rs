@@ -28,7 +28,7 @@
 
 use crate::error::{finite, ScoreError};
 use crate::input::{features_and_labels, ScoreInput};
-use crate::linalg::{centered, class_sums, eigh, gram_cols, gram_rank_tol};
+use crate::linalg::{centered, class_sums_rows_shifted, eigh, gram_cols, gram_rank_tol};
 use crate::TransferabilityScore;
 use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
@@ -79,7 +79,7 @@ impl TransferabilityScore for RegHScore {
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
         let (f, labels) = features_and_labels(ID, input)?;
         let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
-        let (x, _) = centered(&f);
+        let (x, mean) = centered(&f);
         let g = gram_cols(x.as_ref());
         let trace: f64 = (0..d).map(|j| g[(j, j)]).sum();
         if !(trace > 0.0) {
@@ -91,7 +91,7 @@ impl TransferabilityScore for RegHScore {
         let shrunk = Mat::from_fn(d, d, |i, j| {
             (1.0 - alpha) * g[(i, j)] / nf + if i == j { alpha * mu } else { 0.0 }
         });
-        let sums = class_sums(x.as_ref(), &labels);
+        let sums = class_sums_rows_shifted(&f, &labels, Some(&mean));
         // Σ_k n_k m_kᵀ Σ_α⁻¹ m_k = Σ_k s_kᵀ Σ_α⁻¹ s_k / n_k, s_k the class sums.
         let quad: f64 = match shrunk.llt(Side::Lower) {
             Ok(llt) if alpha > 0.0 => {

@@ -109,15 +109,16 @@ CLI_CASES = ["gaussian", "n_lt_d", "collinear"]
 # round(30 z / 9) samples of class 0 and the rest of class 1 (so labels are mixed within
 # clusters and NLEEP is not trivially 0). Rows shuffled.
 NLEEP_SEPARATED = dict(seed=7, clusters=10, per_cluster=30, radius=1000.0, d=6)
-# LogME at n < d, n = d and n >> d, with well separated classes (sep 1) and weakly separated
-# ones (sep 0.5): the maximum of the evidence (what zoorank computes by default), the
+# LogME at n < d, n = d and n >> d, with well separated classes (sep 1), weakly separated
+# ones (sep 0.5) and features independent of the labels (sep 0, where the evidence of several
+# classes has no interior maximum and its supremum is the alpha -> infinity limit): the maximum of the evidence (what zoorank computes by default), the
 # published fixed point (11 steps, tol 1e-3, 1e-5 guards; zoorank's `LogMe::published()`) and
 # that fixed point run to convergence (100,000 steps, tol 1e-12), which the guards keep short of
 # the maximum.
 LOGME_CASES = {
     f"{shape}_sep{sep}": dict(seed=11, n=n, d=d, c=4, cs=2, sep=sep)
     for shape, (n, d) in {"n_lt_d": (40, 100), "n_eq_d": (100, 100), "n_gg_d": (2000, 20)}.items()
-    for sep in (0.5, 1.0)
+    for sep in (0.0, 0.5, 1.0)
 }
 LOGISTIC = dict(folds=5, C=1.0, max_iter=1000, tol=1e-10)
 
