@@ -14,7 +14,6 @@ use zoorank_store::import::{self, RecordsCsvSpec};
 use zoorank_store::{ImportOptions, Store};
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 const MODELS: usize = 2_000;

@@ -276,7 +276,7 @@ enum Db {
     Sqlite(Connection),
     // A RefCell because reads take `&self` and a PostgreSQL client needs `&mut` for every
     // statement; a Store is used from one thread at a time (it is Send, not Sync).
-    Postgres(RefCell<Pg>),
+    Postgres(Box<RefCell<Pg>>),
 }
 
 impl std::fmt::Debug for Store {
@@ -312,7 +312,10 @@ impl Store {
                     path: PathBuf::from(redact(url)),
                 });
             }
-            return Self::migrated(Db::Postgres(RefCell::new(pg)), schema::SCHEMA_VERSION);
+            return Self::migrated(
+                Db::Postgres(Box::new(RefCell::new(pg))),
+                schema::SCHEMA_VERSION,
+            );
         }
         match inspect(location)? {
             Found::Store => Self::open(location),
@@ -327,7 +330,10 @@ impl Store {
     pub fn open_at_version(location: impl AsRef<Path>, version: i64) -> Result<Store, StoreError> {
         let location = location.as_ref();
         if let Some(url) = pg_url(location) {
-            return Self::migrated(Db::Postgres(RefCell::new(Pg::connect(url)?)), version);
+            return Self::migrated(
+                Db::Postgres(Box::new(RefCell::new(Pg::connect(url)?))),
+                version,
+            );
         }
         inspect(location)?;
         let conn = Connection::open(location)?;
