@@ -128,24 +128,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The error and its causes joined by `: `, like `{:#}`, except that a cause whose text the
-/// messages before it already contain is left out: many errors print their source inside their
-/// own message and also expose it as their source, which would say it twice.
-pub(crate) fn chain_message(e: &anyhow::Error) -> String {
-    let mut out = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if text.is_empty() || out.contains(&text) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push_str(": ");
-        }
-        out.push_str(&text);
-    }
-    out
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -154,7 +136,7 @@ fn main() -> ExitCode {
             if output::is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", chain_message(&e));
+            eprintln!("error: {}", output::chain_message(&e));
             if e.downcast_ref::<cmd::score_zoo::SomeModelsFailed>()
                 .is_some()
             {
@@ -168,7 +150,7 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::chain_message;
+    use crate::output::chain_message;
 
     /// An error that prints its source inside its own message and also exposes it, as
     /// `thiserror` variants with `{source}` in their format do.

@@ -70,3 +70,21 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
                 .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
     })
 }
+
+/// The error and its causes joined by `: `, like `{:#}`, except that a cause whose text the
+/// messages before it already contain is left out: many errors print their source inside their
+/// own message and also expose it as their source, which would say it twice.
+pub fn chain_message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}

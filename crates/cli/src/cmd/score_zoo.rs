@@ -280,7 +280,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
                 continue;
             }
             Err(e) => {
-                let err = crate::chain_message(&e);
+                let err = crate::output::chain_message(&e);
                 lines.extend(failure_lines(model, &err));
                 failed.push((model.clone(), err));
                 continue;
@@ -298,7 +298,10 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
         let scored = match scored {
             Ok(s) => s,
             Err(e) => {
-                let err = format!("scoring {model} on {name}: {}", crate::chain_message(&e));
+                let err = format!(
+                    "scoring {model} on {name}: {}",
+                    crate::output::chain_message(&e)
+                );
                 lines.extend(failure_lines(model, &err));
                 failed.push((model.clone(), err));
                 continue;
