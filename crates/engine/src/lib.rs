@@ -43,6 +43,7 @@
 mod engine;
 mod error;
 mod evaluate;
+mod fold_cache;
 mod next;
 mod recommend;
 

@@ -3,6 +3,7 @@
 
 use crate::engine::Engine;
 use crate::error::EngineError;
+use crate::fold_cache::CachedFolds;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
@@ -262,7 +263,12 @@ impl Engine {
                     CALIBRATION_FOLDS
                 };
                 let obs_models: Vec<ModelIdx> = observed.iter().map(|o| o.model).collect();
-                calibrate(ranker.as_ref(), &view, &obs_models, c, folds).map_err(rank_err)?
+                let method = req.method.to_string();
+                let cached =
+                    CachedFolds::new(ranker.as_ref(), &self.zoo_version, &method, &mut self.store);
+                let cal = calibrate(&cached, &view, &obs_models, c, folds).map_err(rank_err)?;
+                cached.trim();
+                cal
             }
             None => None,
         };

@@ -32,6 +32,7 @@ use crate::rank::cv::{fold_datasets, fold_view};
 use crate::rank::history::History;
 use crate::rank::{ModelScore, PredictError, Ranker, TargetView};
 use experts::{expit, logit, median, Experts};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx};
 
@@ -392,30 +393,38 @@ pub fn calibrate(
 ) -> Result<Option<Calibration>, PredictError> {
     let best = view.zoo.best_accuracies();
     let folds = fold_datasets(view, &best, MIN_FOLD_MODELS, max_folds);
+    // The folds are independent: ranked in parallel, pooled in fold order (the same value
+    // on any number of threads; the first fold's error in that order is the one returned).
+    let per_fold: Vec<Result<Vec<(f64, f64)>, PredictError>> = folds
+        .par_iter()
+        .map(|&(k, w)| {
+            let inner = fold_view(view, k, &best);
+            let scores = match ranker.rank(&inner) {
+                Ok(s) => s,
+                Err(PredictError::NoTrainingData { .. }) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+            let obs = pseudo_observed(&scores, &best[k], observed_models);
+            let c = Conditioner::new(&inner, &scores).condition(&obs);
+            let res: Vec<f64> = scores
+                .iter()
+                .zip(&c.logits)
+                .zip(&c.observed)
+                .filter(|(_, &o)| !o)
+                .filter_map(|((s, &u), _)| Some(logit(best[k][s.model]?) - u))
+                .collect();
+            let share = w / res.len().max(1) as f64;
+            Ok(res.into_iter().map(|r| (r, share)).collect())
+        })
+        .collect();
     let mut pooled: Vec<(f64, f64)> = Vec::new();
     let mut used = 0;
-    for &(k, w) in &folds {
-        let inner = fold_view(view, k, &best);
-        let scores = match ranker.rank(&inner) {
-            Ok(s) => s,
-            Err(PredictError::NoTrainingData { .. }) => continue,
-            Err(e) => return Err(e),
-        };
-        let obs = pseudo_observed(&scores, &best[k], observed_models);
-        let c = Conditioner::new(&inner, &scores).condition(&obs);
-        let res: Vec<f64> = scores
-            .iter()
-            .zip(&c.logits)
-            .zip(&c.observed)
-            .filter(|(_, &o)| !o)
-            .filter_map(|((s, &u), _)| Some(logit(best[k][s.model]?) - u))
-            .collect();
-        if res.is_empty() {
-            continue;
+    for fold in per_fold {
+        let fold = fold?;
+        if !fold.is_empty() {
+            pooled.extend(fold);
+            used += 1;
         }
-        let share = w / res.len() as f64;
-        pooled.extend(res.into_iter().map(|r| (r, share)));
-        used += 1;
     }
     let tail = (1.0 - coverage) / 2.0;
     let low = weighted_quantile(pooled.clone(), tail);
