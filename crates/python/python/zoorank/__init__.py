@@ -404,8 +404,9 @@ def score(
     ``features``: the model's features on the target, ``(n_samples, n_features)``;
     ``labels``: ``(n_samples,)`` integers; ``source_probs``: the model's source-class
     probabilities ``(n_samples, n_source_classes)`` (LEEP and NCE read only these; pass
-    ``features=None``). float64 C-contiguous arrays are read in place; float32, Fortran
-    order and strided views are converted once, with the GIL released. ``method``: one of
+    ``features=None``). float64 C-contiguous arrays are read in place; so are float32,
+    Fortran-order and strided arrays by LogME (a block of rows at a time); the other methods
+    convert those once, with the GIL released. ``method``: one of
     ``score_methods()`` (case and hyphens optional). NaN, empty or mismatched inputs raise
     ``ZooValueError`` naming the row and column.
     """
