@@ -4,9 +4,9 @@
 //! nothing and writes nothing twice.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Proc, Stdio};
+use std::process::{Child, ChildStdout, Command as Proc, Stdio};
 
 mod common;
 use common::{copy_dir, fixtures, json, minilm_dir, succeeds, write_file, zoorank};
@@ -118,6 +118,19 @@ fn events(child: Child) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Reads a worker's events up to its first claim; returns the rest of its output and that
+/// claim.
+fn first_claim(w: &mut Child) -> (Lines<BufReader<ChildStdout>>, serde_json::Value) {
+    let mut lines = BufReader::new(w.stdout.take().unwrap()).lines();
+    loop {
+        let l = lines.next().expect("the worker claims a job").unwrap();
+        let e: serde_json::Value = serde_json::from_str(&l).unwrap();
+        if e["event"] == "claimed" {
+            return (lines, e);
+        }
+    }
+}
+
 type Scores = BTreeMap<(String, String, String), f64>;
 
 fn stored(db: &str) -> Scores {
@@ -187,14 +200,7 @@ fn a_worker_killed_mid_job_loses_nothing_and_writes_nothing_twice() {
         // The victim starts alone, so its first claim is the oldest job: MiniLM on the first
         // dataset, whose forward pass takes seconds. It is killed as soon as it says so.
         let mut victim = worker(db, "1.5");
-        let mut lines = BufReader::new(victim.stdout.take().unwrap()).lines();
-        let claimed: serde_json::Value = loop {
-            let l = lines.next().expect("the victim claims a job").unwrap();
-            let e: serde_json::Value = serde_json::from_str(&l).unwrap();
-            if e["event"] == "claimed" {
-                break e;
-            }
-        };
+        let (mut lines, claimed) = first_claim(&mut victim);
         assert!(
             claimed["key"].as_str().unwrap().contains("MiniLM"),
             "{claimed}"
@@ -319,14 +325,7 @@ fn sigterm_lets_a_worker_finish_its_job_and_claim_no_more() {
     zoorank_store::testing::each_location(sub.path(), |db| {
         submit(db, &s);
         let mut w = worker(db, "30");
-        let mut lines = BufReader::new(w.stdout.take().unwrap()).lines();
-        let claimed: serde_json::Value = loop {
-            let l = lines.next().expect("the worker claims a job").unwrap();
-            let e: serde_json::Value = serde_json::from_str(&l).unwrap();
-            if e["event"] == "claimed" {
-                break e;
-            }
-        };
+        let (lines, claimed) = first_claim(&mut w);
         let term = Proc::new("kill")
             .args(["-TERM", &w.id().to_string()])
             .status()

@@ -96,7 +96,7 @@ fn encode(scores: &[ModelScore]) -> Vec<u8> {
 /// The scores in `bytes`, or `None` when they are not what [`encode`] writes for a zoo of
 /// `models` models (then the fold is ranked again).
 fn decode(bytes: &[u8], models: usize) -> Option<Vec<ModelScore>> {
-    if bytes.len() % ENTRY != 0 {
+    if !bytes.len().is_multiple_of(ENTRY) {
         return None;
     }
     let word = |c: &[u8]| <[u8; 8]>::try_from(c).ok();

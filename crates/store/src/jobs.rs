@@ -12,7 +12,10 @@
 //! server's clock, so workers on machines with skewed clocks agree on when a lease expires.
 
 use crate::sql::{params, Dialect, Sql};
-use crate::store::{add_embedded_dataset_tx, apply_tx, Batch, BatchCounts, EmbeddedDataset, Store};
+use crate::store::{
+    add_embedded_dataset_tx, apply_tx, Batch, BatchCounts, EmbeddedDataset, EmbeddingDistance,
+    NamedDistances, Store,
+};
 use crate::StoreError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -209,9 +212,9 @@ impl Store {
         &mut self,
         job: &Job,
         dataset: &EmbeddedDataset,
-        distance: &dyn Fn(&[f32], &[f32]) -> Result<f64, String>,
-        summary: &dyn Fn(&[(String, f64)]) -> String,
-    ) -> Result<Option<Vec<(String, f64)>>, StoreError> {
+        distance: &EmbeddingDistance,
+        summary: &dyn Fn(&NamedDistances) -> String,
+    ) -> Result<Option<NamedDistances>, StoreError> {
         self.finish_job_with(job, |db| {
             let distances = add_embedded_dataset_tx(db, dataset, distance)?;
             let s = summary(&distances);

@@ -518,8 +518,8 @@ impl Store {
     pub fn add_embedded_dataset(
         &mut self,
         dataset: &EmbeddedDataset,
-        distance: &dyn Fn(&[f32], &[f32]) -> Result<f64, String>,
-    ) -> Result<Vec<(String, f64)>, StoreError> {
+        distance: &EmbeddingDistance,
+    ) -> Result<NamedDistances, StoreError> {
         check_embedding(&dataset.row.name, &dataset.method, &dataset.embedding)?;
         self.write(|db| add_embedded_dataset_tx(db, dataset, distance))
     }
@@ -946,6 +946,13 @@ fn outcome(created: bool, changed: bool) -> Outcome {
     }
 }
 
+/// How two embeddings' distance is computed when a dataset is registered
+/// ([`Store::add_embedded_dataset`]); an error names what is wrong.
+pub type EmbeddingDistance = dyn Fn(&[f32], &[f32]) -> Result<f64, String> + Sync;
+
+/// A dataset's distances to other datasets, by name, nearest first.
+pub type NamedDistances = Vec<(String, f64)>;
+
 /// A dataset to register by its embedding ([`Store::add_embedded_dataset`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddedDataset {
@@ -984,7 +991,7 @@ fn put_embedding_tx(
 }
 
 fn decode_embedding(owner: &str, method: &str, b: &[u8]) -> Result<Vec<f32>, StoreError> {
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return Err(StoreError::Corrupt {
             table: "embeddings",
             column: "vector",
@@ -1003,8 +1010,8 @@ fn decode_embedding(owner: &str, method: &str, b: &[u8]) -> Result<Vec<f32>, Sto
 pub(crate) fn add_embedded_dataset_tx(
     db: &mut dyn Sql,
     dataset: &EmbeddedDataset,
-    distance: &dyn Fn(&[f32], &[f32]) -> Result<f64, String>,
-) -> Result<Vec<(String, f64)>, StoreError> {
+    distance: &EmbeddingDistance,
+) -> Result<NamedDistances, StoreError> {
     let (name, method) = (&dataset.row.name, &dataset.method);
     put_embedding_tx(db, name, method, &dataset.embedding)?;
     let others = db.query(

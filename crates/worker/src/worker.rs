@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use zoorank_store::{Batch, EmbeddedDataset, Job, Store};
+use zoorank_store::{Batch, EmbeddedDataset, Job, NamedDistances, Store};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -263,9 +263,9 @@ impl Finished {
                 .finish_job(job, &batch, &summary)?
                 .map(|_| (batch.scores.len(), wrote))),
             Finished::Dataset(dataset, summary) => {
-                let with = |distances: &[(String, f64)]| {
+                let with = |distances: &NamedDistances| {
                     let mut s = summary.clone();
-                    s.distances = distances.to_vec();
+                    s.distances = distances.clone();
                     json(&s)
                 };
                 let written =

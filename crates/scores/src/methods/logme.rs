@@ -139,7 +139,13 @@ impl TransferabilityScore for LogMe {
         // Fᵀ without a copy: the row-major buffer read as a column-major (d, n) matrix.
         let ft = transposed_view(&f);
         if n >= d {
-            return self.from_gram(gram_rows(ft), class_sums_rows(&f, &labels), &labels, n, d);
+            return self.score_from_gram(
+                gram_rows(ft),
+                class_sums_rows(&f, &labels),
+                &labels,
+                n,
+                d,
+            );
         }
         let (vals, u) = eigh(&gram_cols(ft), ID)?;
         let tol = gram_rank_tol(vals.last().copied().unwrap_or(0.0), n, d);
@@ -193,7 +199,7 @@ impl LogMe {
         let labels = encode_labels(ID, labels)?;
         check_shape("features", (n, d), labels.n())?;
         let sums = class_sums_row_blocks(features, &labels)?;
-        self.from_gram(gram_row_blocks(features)?, sums, &labels, n, d)
+        self.score_from_gram(gram_row_blocks(features)?, sums, &labels, n, d)
     }
 
     fn check_solver(&self) -> Result<(), ScoreError> {
@@ -210,7 +216,7 @@ impl LogMe {
     }
 
     /// The score from `FᵀF` (`d × d`, `n ≥ d`) and the class sums `Fᵀ Y` (`d × c`).
-    fn from_gram(
+    fn score_from_gram(
         &self,
         gram: Mat<f64>,
         sums: Mat<f64>,
