@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use zoorank_core::Modality;
+use zoorank_engine::catalog::{contains_text, CatalogFilter};
 use zoorank_engine::{EvalRequest, MethodSpec, RecommendRequest};
 use zoorank_store::import::{self, ModelsCsvSpec, RecordsCsvSpec};
 use zoorank_store::{run_key, Batch, ImportError, ImportOptions, RecordRow, RunIdentity};
@@ -221,11 +222,16 @@ fn page_of<T: serde::Serialize>(items: Vec<T>, offset: usize, limit: usize) -> J
     Json(json!({ "total": total, "offset": offset, "limit": limit, "items": items }))
 }
 
-fn contains(hay: Option<&str>, needle: &Option<String>) -> bool {
-    match needle {
-        None => true,
-        Some(n) => hay.is_some_and(|h| h.to_lowercase().contains(&n.to_lowercase())),
-    }
+/// The catalog filter of a `/models` or `/datasets` query.
+fn catalog_filter(p: &Params) -> Result<CatalogFilter, ApiError> {
+    Ok(CatalogFilter {
+        name: p.str("name").map(str::to_string),
+        modality: p
+            .str("modality")
+            .map(|m| parse_modality("modality", m))
+            .transpose()?,
+        with_records: p.bool("with_records")?.unwrap_or(false),
+    })
 }
 
 async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
@@ -242,13 +248,8 @@ async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, 
             "limit",
         ],
     )?;
-    let name = p.str("name").map(str::to_string);
-    let arch = p.str("architecture").map(str::to_string);
-    let modality = p
-        .str("modality")
-        .map(|m| parse_modality("modality", m))
-        .transpose()?;
-    let with_records = p.bool("with_records")?.unwrap_or(false);
+    let filter = catalog_filter(&p)?;
+    let arch = p.str("architecture");
     let (min_p, max_p) = (p.num("min_params")?, p.num("max_params")?);
     let (offset, limit) = paging(&p)?;
     let s = state.snapshot();
@@ -258,17 +259,15 @@ async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, 
         .iter()
         .enumerate()
         .filter(|(i, m)| {
-            (!with_records || s.model_records[*i] > 0)
-                && modality.is_none_or(|x| m.modality == Some(x))
-                && contains(Some(&m.name), &name)
-                && (contains(m.architecture.as_deref(), &arch)
-                    || contains(m.model_type.as_deref(), &arch))
+            filter.keeps(&m.name, m.modality, s.counts.per_model[*i])
+                && (contains_text(m.architecture.as_deref(), arch)
+                    || contains_text(m.model_type.as_deref(), arch))
                 && min_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n >= v))
                 && max_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n <= v))
         })
         .map(|(i, m)| {
             let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
-            v["records"] = s.model_records[i].into();
+            v["records"] = s.counts.per_model[i].into();
             v
         })
         .collect();
@@ -280,12 +279,7 @@ async fn datasets(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>
         q.as_deref(),
         &["name", "modality", "with_records", "offset", "limit"],
     )?;
-    let name = p.str("name").map(str::to_string);
-    let modality = p
-        .str("modality")
-        .map(|m| parse_modality("modality", m))
-        .transpose()?;
-    let with_records = p.bool("with_records")?.unwrap_or(false);
+    let filter = catalog_filter(&p)?;
     let (offset, limit) = paging(&p)?;
     let s = state.snapshot();
     let items: Vec<Value> = s
@@ -293,15 +287,11 @@ async fn datasets(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>
         .datasets
         .iter()
         .enumerate()
-        .filter(|(i, d)| {
-            (!with_records || s.dataset_records[*i] > 0)
-                && modality.is_none_or(|x| d.modality == Some(x))
-                && contains(Some(&d.name), &name)
-        })
+        .filter(|(i, d)| filter.keeps(&d.name, d.modality, s.counts.per_dataset[*i]))
         .map(|(i, d)| {
             let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-            v["records"] = s.dataset_records[i].into();
-            v["models"] = s.dataset_models[i].into();
+            v["records"] = s.counts.per_dataset[i].into();
+            v["models"] = s.counts.models_per_dataset[i].into();
             v
         })
         .collect();
@@ -453,7 +443,7 @@ fn eval_request(b: EvalBody, snap: &Snapshot) -> Result<EvalRequest, ApiError> {
             let known = snap
                 .zoo
                 .dataset_index(t)
-                .is_some_and(|d| snap.dataset_records[d] > 0);
+                .is_some_and(|d| snap.counts.per_dataset[d] > 0);
             if !known {
                 return Err(ApiError {
                     status: StatusCode::NOT_FOUND,

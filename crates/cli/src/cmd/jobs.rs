@@ -5,7 +5,6 @@
 //! processes, on any machine that sees the same model and dataset paths and reaches the same
 //! store (a `postgres://` URL), claim and run them; `jobs status` shows progress.
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -13,9 +12,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use zoorank_worker::{score_zoo_jobs, Event, ExtractSpec, Worker, WorkerOptions};
 
-use crate::cmd::dataset::default_name;
 use crate::cmd::embed::ExtractArgs;
 use crate::cmd::import::{open_existing_store, open_store};
+use crate::cmd::score_zoo::ZooScoringArgs;
 use crate::global::Global;
 use crate::output;
 
@@ -47,24 +46,11 @@ pub enum SubmitCommand {
 /// `zoorank jobs submit score-zoo` arguments.
 #[derive(Debug, Args)]
 pub struct ScoreZooJobArgs {
-    /// Directory whose sub-directories are model directories (Hugging Face layout), at a path
-    /// every worker sees.
-    #[arg(long)]
-    pub models: PathBuf,
-    /// The target dataset, at a path every worker sees.
-    #[arg(long)]
-    pub dataset: PathBuf,
-    /// Score methods (comma-separated ids: logme, h-score, leep, nce, ...).
-    #[arg(long, value_delimiter = ',', default_value = "logme")]
-    pub methods: Vec<String>,
-    /// Dataset name in the store (default: the file or directory name without extension).
-    #[arg(long)]
-    pub name: Option<String>,
+    #[command(flatten)]
+    pub zoo: ZooScoringArgs,
     /// Attempts per job before it is failed for good.
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u32,
-    #[command(flatten)]
-    pub extract: ExtractArgs,
     /// JSON output.
     #[arg(long)]
     pub json: bool,
@@ -156,14 +142,15 @@ pub fn run(cmd: JobsCommand, global: &Global) -> anyhow::Result<()> {
 }
 
 fn submit_score_zoo(a: ScoreZooJobArgs, global: &Global) -> anyhow::Result<()> {
+    let z = &a.zoo;
     anyhow::ensure!(
-        a.dataset.exists(),
+        z.dataset.exists(),
         "dataset {} does not exist",
-        a.dataset.display()
+        z.dataset.display()
     );
-    let name = a.name.clone().unwrap_or_else(|| default_name(&a.dataset));
-    let extract = extract_spec(&a.extract);
-    let specs = score_zoo_jobs(&a.models, &name, &a.dataset, &a.methods, &extract)?;
+    let name = z.dataset_name();
+    let extract = extract_spec(&z.extract);
+    let specs = score_zoo_jobs(&z.models, &name, &z.dataset, &z.methods, &extract)?;
     let jobs: Vec<_> = specs.iter().map(|s| s.to_job()).collect();
     let mut store = open_store(&global.db)?;
     let (added, existing) = store

@@ -6,6 +6,7 @@ use crate::output::{self, opt_num};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use zoorank_core::{Modality, Zoo};
+use zoorank_engine::catalog::{CatalogFilter, RecordCounts};
 
 /// What to show.
 #[derive(Debug, Subcommand)]
@@ -182,10 +183,15 @@ pub fn run(cmd: ZooCommand, global: &Global) -> anyhow::Result<()> {
     }
 }
 
-fn name_matches(name: &str, filter: &Option<String>) -> bool {
-    filter
-        .as_ref()
-        .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
+impl ListArgs {
+    /// The engine's catalog filter for these flags.
+    fn filter(&self) -> CatalogFilter {
+        CatalogFilter {
+            name: self.name.clone(),
+            modality: self.modality,
+            with_records: self.with_records,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -196,23 +202,13 @@ struct ModelOut<'a> {
 }
 
 fn list_models(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
-    let mut counts = vec![0usize; zoo.models.len()];
-    for r in &zoo.records {
-        counts[r.model] += 1;
-    }
+    let (counts, filter) = (RecordCounts::of(zoo), a.filter());
     let sel: Vec<ModelOut> = zoo
         .models
         .iter()
-        .enumerate()
-        .filter(|(i, m)| {
-            (!a.with_records || counts[*i] > 0)
-                && a.modality.is_none_or(|x| m.modality == Some(x))
-                && name_matches(&m.name, &a.name)
-        })
-        .map(|(i, m)| ModelOut {
-            model: m,
-            records: counts[i],
-        })
+        .zip(counts.per_model)
+        .filter(|(m, records)| filter.keeps(&m.name, m.modality, *records))
+        .map(|(model, records)| ModelOut { model, records })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
     if a.json {
@@ -257,25 +253,16 @@ struct DatasetOut<'a> {
 }
 
 fn list_datasets(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
-    let mut counts = vec![0usize; zoo.datasets.len()];
-    let mut models = vec![std::collections::HashSet::new(); zoo.datasets.len()];
-    for r in &zoo.records {
-        counts[r.dataset] += 1;
-        models[r.dataset].insert(r.model);
-    }
+    let (counts, filter) = (RecordCounts::of(zoo), a.filter());
     let sel: Vec<DatasetOut> = zoo
         .datasets
         .iter()
         .enumerate()
-        .filter(|(i, d)| {
-            (!a.with_records || counts[*i] > 0)
-                && a.modality.is_none_or(|x| d.modality == Some(x))
-                && name_matches(&d.name, &a.name)
-        })
-        .map(|(i, d)| DatasetOut {
-            dataset: d,
-            records: counts[i],
-            models: models[i].len(),
+        .filter(|(i, d)| filter.keeps(&d.name, d.modality, counts.per_dataset[*i]))
+        .map(|(i, dataset)| DatasetOut {
+            dataset,
+            records: counts.per_dataset[i],
+            models: counts.models_per_dataset[i],
         })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
