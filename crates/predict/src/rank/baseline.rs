@@ -299,13 +299,7 @@ mod tests {
     /// 6 models on datasets a, b, c and the target t; model m's accuracy on a, b, c rises with
     /// m, except that m5 has a single (best) run on a only.
     fn zoo() -> Zoo {
-        let mut z = Zoo::default();
-        for i in 0..6 {
-            z.add_model(Model::named(format!("m{i}")));
-        }
-        for n in ["a", "b", "c", "t"] {
-            z.add_dataset(Dataset::named(n));
-        }
+        let mut z = Zoo::from_names((0..6).map(|i| format!("m{i}")), ["a", "b", "c", "t"]);
         for m in 0..5 {
             for d in 0..3 {
                 z.records

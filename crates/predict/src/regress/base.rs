@@ -260,3 +260,26 @@ impl Standardizer {
         out
     }
 }
+
+/// Helpers the regressors' unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::{FittedRegressor, RegressError};
+
+    /// Asserts that each edit of the default parameters makes `fit` refuse them with
+    /// [`RegressError::InvalidParameter`].
+    pub(crate) fn assert_each_rejected<P: Default + Clone + std::fmt::Debug>(
+        edits: &[fn(&mut P)],
+        fit: impl Fn(P) -> Result<Box<dyn FittedRegressor>, RegressError>,
+    ) {
+        for edit in edits {
+            let mut params = P::default();
+            edit(&mut params);
+            let got = fit(params.clone());
+            assert!(
+                matches!(got, Err(RegressError::InvalidParameter { .. })),
+                "{params:?}"
+            );
+        }
+    }
+}
