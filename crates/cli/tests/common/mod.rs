@@ -48,6 +48,16 @@ pub fn import_two_phase(db: &Path) {
         .success();
 }
 
+/// Imports the published TransferGraph image zoo into the store `db` (its two bad rows
+/// skipped); the import must succeed.
+pub fn import_image_zoo(db: &Path) {
+    zoorank(db)
+        .args(["import", "transfergraph", "--skip-bad-rows"])
+        .arg(data_dir().join("transfergraph-image"))
+        .assert()
+        .success();
+}
+
 /// Runs `c`, asserts that it exits with `code` and returns its standard error.
 pub fn stderr_of_failure(c: &mut Command, code: i32) -> String {
     let out = c.output().unwrap();
