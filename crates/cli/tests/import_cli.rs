@@ -180,6 +180,18 @@ fn every_command_has_help_with_an_example() {
         .code(2);
 }
 
+/// The columns of the big results file of the SIGKILL test.
+const BIG_CSV_COLUMNS: [&str; 8] = [
+    "--model-col",
+    "model",
+    "--dataset-col",
+    "dataset",
+    "--accuracy-col",
+    "acc",
+    "--seed-col",
+    "seed",
+];
+
 /// SIGKILL while the import transaction is being written: the store must be exactly as before.
 #[cfg(unix)]
 #[test]
@@ -215,15 +227,7 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
         .arg(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args([
-            "--model-col",
-            "model",
-            "--dataset-col",
-            "dataset",
-            "--accuracy-col",
-            "acc",
-        ])
-        .args(["--seed-col", "seed"])
+        .args(BIG_CSV_COLUMNS)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -258,15 +262,7 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
     zoorank(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args([
-            "--model-col",
-            "model",
-            "--dataset-col",
-            "dataset",
-            "--accuracy-col",
-            "acc",
-        ])
-        .args(["--seed-col", "seed"])
+        .args(BIG_CSV_COLUMNS)
         .assert()
         .success();
     let v: serde_json::Value = serde_json::from_slice(&stats_json(&db)).unwrap();

@@ -115,7 +115,7 @@ impl Beit {
         let n = grid * grid + 1;
         let e = vb.pp("embeddings");
         let projection = e.pp("patch_embeddings").pp("projection");
-        let patches = patch_projection(c.num_channels, h, c.patch_size, projection)?;
+        let patches = patch_projection((c.num_channels, h), c.patch_size, projection)?;
         let cls = e.get((1, 1, h), "cls_token")?;
         let position = if c.use_absolute_position_embeddings {
             Some(e.get((1, n, h), "position_embeddings")?)

@@ -75,12 +75,8 @@ impl ConvNext {
     pub(crate) fn load(c: &Config, vb: VarBuilder) -> candle_core::Result<Self> {
         let first = c.hidden_sizes[0];
         let e = vb.pp("embeddings");
-        let stem = patch_projection(
-            c.num_channels,
-            first,
-            c.patch_size,
-            e.pp("patch_embeddings"),
-        )?;
+        let projection = e.pp("patch_embeddings");
+        let stem = patch_projection((c.num_channels, first), c.patch_size, projection)?;
         let stem_norm = candle_nn::layer_norm(first, INNER_EPS, e.pp("layernorm"))?;
         let mut stages = Vec::with_capacity(c.depths.len());
         let mut cin = first;

@@ -37,7 +37,7 @@ impl Deit {
         let e = vb.pp("embeddings");
         let projection = e.pp("patch_embeddings").pp("projection");
         Ok(Self {
-            patches: patch_projection(c.num_channels, h, c.patch_size, projection)?,
+            patches: patch_projection((c.num_channels, h), c.patch_size, projection)?,
             cls: e.get((1, 1, h), "cls_token")?,
             distillation: e.get((1, 1, h), "distillation_token")?,
             position: e.get((1, grid * grid + 2, h), "position_embeddings")?,

@@ -78,18 +78,17 @@ impl SelfAttention {
 }
 
 /// The patch projection: a `patch × patch` convolution with stride `patch` from `channels` to
-/// `dim`, read from `vb` (`weight`, `bias`), as the transformers' `patch_embeddings` hold it.
+/// `dim` channels (the pair `(channels, dim)`), read from `vb` (`weight`, `bias`), as the transformers' `patch_embeddings` hold it.
 pub(crate) fn patch_projection(
-    channels: usize,
-    dim: usize,
+    (channels, dim): (usize, usize),
     patch: usize,
     vb: VarBuilder,
 ) -> candle_core::Result<Conv2d> {
-    let config = Conv2dConfig {
+    let stride = Conv2dConfig {
         stride: patch,
         ..Default::default()
     };
-    candle_nn::conv2d(channels, dim, patch, config, vb)
+    candle_nn::conv2d(channels, dim, patch, stride, vb)
 }
 
 /// Patch tokens `(b, n_patches, d)`, row-major over the patch grid, of the projection `conv`

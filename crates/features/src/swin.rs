@@ -149,7 +149,7 @@ impl Swin {
     pub(crate) fn load(c: &Config, vb: VarBuilder) -> candle_core::Result<Self> {
         let e = vb.pp("embeddings");
         let projection = e.pp("patch_embeddings").pp("projection");
-        let patches = patch_projection(c.num_channels, c.embed_dim, c.patch_size, projection)?;
+        let patches = patch_projection((c.num_channels, c.embed_dim), c.patch_size, projection)?;
         let embed_norm = candle_nn::layer_norm(c.embed_dim, INNER_EPS, e.pp("norm"))?;
         let mut grid = (c.image_size / c.patch_size, c.image_size / c.patch_size);
         let mut dim = c.embed_dim;

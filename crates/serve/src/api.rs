@@ -21,7 +21,7 @@ use zoorank_core::Modality;
 use zoorank_engine::catalog::{contains_text, CatalogFilter};
 use zoorank_engine::{EvalRequest, MethodSpec, RecommendRequest};
 use zoorank_store::import::{self, ModelsCsvSpec, RecordsCsvSpec};
-use zoorank_store::{run_key, Batch, ImportError, ImportOptions, RecordRow, RunIdentity};
+use zoorank_store::{run_key, Batch, ImportError, ImportOptions, RecordRow, RunIdentity, Store};
 
 type St = State<Arc<AppState>>;
 
@@ -177,6 +177,13 @@ fn parse_method(field: &str, s: &str, snap: &Snapshot) -> Result<MethodSpec, Api
     Ok(m)
 }
 
+/// The `modality` query parameter, if given.
+fn modality_param(p: &Params) -> Result<Option<Modality>, ApiError> {
+    p.str("modality")
+        .map(|m| parse_modality("modality", m))
+        .transpose()
+}
+
 fn parse_modality(field: &str, s: &str) -> Result<Modality, ApiError> {
     Modality::parse(s).ok_or_else(|| {
         ApiError::field(
@@ -226,10 +233,7 @@ fn page_of<T: serde::Serialize>(items: Vec<T>, offset: usize, limit: usize) -> J
 fn catalog_filter(p: &Params) -> Result<CatalogFilter, ApiError> {
     Ok(CatalogFilter {
         name: p.str("name").map(str::to_string),
-        modality: p
-            .str("modality")
-            .map(|m| parse_modality("modality", m))
-            .transpose()?,
+        modality: modality_param(p)?,
         with_records: p.bool("with_records")?.unwrap_or(false),
     })
 }
@@ -834,22 +838,15 @@ async fn import_records(
         peft_col: col("peft_col"),
         seed_col: col("seed_col"),
         curve_col: col("curve_col"),
-        modality: p
-            .str("modality")
-            .map(|m| parse_modality("modality", m))
-            .transpose()?,
+        modality: modality_param(&p)?,
         delimiter: delimiter(&p)?,
         keep_last: p.bool("keep_last")?.unwrap_or(false),
     };
     let opts = import_options(&p)?;
-    let (dir, path) = save_upload(&body)?;
-    let report = state
-        .write(move |store| {
-            import::import_records(store, &path, &spec, opts)
-                .map_err(|e| import_error(e, Some(dir.path())))
-        })
-        .await?;
-    Ok(Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response())
+    import_upload(&state, &body, move |store, path| {
+        import::import_records(store, path, &spec, opts)
+    })
+    .await
 }
 
 async fn import_models(
@@ -869,21 +866,33 @@ async fn import_models(
     )?;
     let spec = ModelsCsvSpec {
         id_col: p.required("id_col")?.to_string(),
-        modality: p
-            .str("modality")
-            .map(|m| parse_modality("modality", m))
-            .transpose()?,
+        modality: modality_param(&p)?,
         delimiter: delimiter(&p)?,
     };
     let opts = import_options(&p)?;
-    let (dir, path) = save_upload(&body)?;
+    import_upload(&state, &body, move |store, path| {
+        import::import_models(store, path, &spec, opts)
+    })
+    .await
+}
+
+/// Saves the CSV upload `body` and runs the import `run` on it with the writer; answers the import's
+/// report and the zoo's version after it.
+async fn import_upload<R: serde::Serialize + Send + 'static>(
+    state: &Arc<AppState>,
+    body: &Bytes,
+    run: impl FnOnce(&mut Store, &std::path::Path) -> Result<R, ImportError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let (dir, path) = save_upload(body)?;
     let report = state
-        .write(move |store| {
-            import::import_models(store, &path, &spec, opts)
-                .map_err(|e| import_error(e, Some(dir.path())))
-        })
+        .write(move |store| run(store, &path).map_err(|e| import_error(e, Some(dir.path()))))
         .await?;
-    Ok(Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response())
+    Ok(imported(state, report))
+}
+
+/// The answer to an import: its report and the zoo's version after it.
+fn imported(state: &AppState, report: impl serde::Serialize) -> Response {
+    Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -928,5 +937,5 @@ async fn import_transfergraph(
             import::import_transfergraph(store, &dir, opts).map_err(|e| import_error(e, None))
         })
         .await?;
-    Ok(Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response())
+    Ok(imported(&state, report))
 }

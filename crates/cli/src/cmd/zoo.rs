@@ -194,6 +194,22 @@ impl ListArgs {
     }
 }
 
+/// Prints a listing: the `items` as JSON, or as a table (`header`, one `row` per item) and
+/// their count (`N noun(s)`).
+fn print_listing<T: Serialize>(
+    items: &[T],
+    json: bool,
+    header: &[&str],
+    noun: &str,
+    row: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    if json {
+        return output::print_json(&items);
+    }
+    output::println(output::table(header, items.iter().map(row).collect()))?;
+    output::println(format!("{} {noun}(s)", items.len()))
+}
+
 #[derive(Serialize)]
 struct ModelOut<'a> {
     #[serde(flatten)]
@@ -211,37 +227,27 @@ fn list_models(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
         .map(|(model, records)| ModelOut { model, records })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
-    if a.json {
-        return output::print_json(&sel);
-    }
-    let rows = sel
-        .iter()
-        .map(|o| {
-            let m = o.model;
-            vec![
-                m.name.clone(),
-                m.model_type.clone().unwrap_or("-".into()),
-                opt_num(m.num_parameters.map(|p| (p / 1e6).round())),
-                opt_num(m.input_size),
-                m.source_dataset.clone().unwrap_or("-".into()),
-                opt_num(m.upstream_accuracy),
-                o.records.to_string(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "model",
-            "type",
-            "params (M)",
-            "input",
-            "source dataset",
-            "upstream acc",
-            "records",
-        ],
-        rows,
-    ))?;
-    output::println(format!("{} model(s)", sel.len()))
+    let header = [
+        "model",
+        "type",
+        "params (M)",
+        "input",
+        "source dataset",
+        "upstream acc",
+        "records",
+    ];
+    print_listing(&sel, a.json, &header, "model", |o| {
+        let m = o.model;
+        vec![
+            m.name.clone(),
+            m.model_type.clone().unwrap_or("-".into()),
+            opt_num(m.num_parameters.map(|p| (p / 1e6).round())),
+            opt_num(m.input_size),
+            m.source_dataset.clone().unwrap_or("-".into()),
+            opt_num(m.upstream_accuracy),
+            o.records.to_string(),
+        ]
+    })
 }
 
 #[derive(Serialize)]
@@ -266,29 +272,19 @@ fn list_datasets(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
         })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
-    if a.json {
-        return output::print_json(&sel);
-    }
-    let rows = sel
-        .iter()
-        .map(|o| {
-            vec![
-                o.dataset.name.clone(),
-                o.dataset.modality.map(|m| m.as_str()).unwrap_or("-").into(),
-                opt_num(o.dataset.num_samples),
-                opt_num(o.dataset.num_classes),
-                o.records.to_string(),
-                o.models.to_string(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "dataset", "modality", "samples", "classes", "records", "models",
-        ],
-        rows,
-    ))?;
-    output::println(format!("{} dataset(s)", sel.len()))
+    let header = [
+        "dataset", "modality", "samples", "classes", "records", "models",
+    ];
+    print_listing(&sel, a.json, &header, "dataset", |o| {
+        vec![
+            o.dataset.name.clone(),
+            o.dataset.modality.map(|m| m.as_str()).unwrap_or("-").into(),
+            opt_num(o.dataset.num_samples),
+            opt_num(o.dataset.num_classes),
+            o.records.to_string(),
+            o.models.to_string(),
+        ]
+    })
 }
 
 #[derive(Serialize)]
@@ -337,28 +333,18 @@ fn list_records(zoo: &Zoo, a: &RecordArgs) -> anyhow::Result<()> {
         })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
-    if a.json {
-        return output::print_json(&sel);
-    }
-    let rows = sel
-        .iter()
-        .map(|r| {
-            vec![
-                r.model.to_string(),
-                r.dataset.to_string(),
-                format!("{:.4}", r.accuracy),
-                opt_num(r.learning_rate),
-                opt_num(r.epochs),
-                opt_num(r.batch_size),
-                r.peft_method.unwrap_or("-").to_string(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "model", "dataset", "accuracy", "lr", "epochs", "batch", "peft",
-        ],
-        rows,
-    ))?;
-    output::println(format!("{} record(s)", sel.len()))
+    let header = [
+        "model", "dataset", "accuracy", "lr", "epochs", "batch", "peft",
+    ];
+    print_listing(&sel, a.json, &header, "record", |r| {
+        vec![
+            r.model.to_string(),
+            r.dataset.to_string(),
+            format!("{:.4}", r.accuracy),
+            opt_num(r.learning_rate),
+            opt_num(r.epochs),
+            opt_num(r.batch_size),
+            r.peft_method.unwrap_or("-").to_string(),
+        ]
+    })
 }

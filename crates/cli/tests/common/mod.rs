@@ -58,6 +58,17 @@ pub fn import_image_zoo(db: &Path) {
         .success();
 }
 
+/// `zoorank score-zoo --models <zoo> --dataset <dataset> --methods <methods>` on the store
+/// `db`, for the caller to add flags to and run.
+pub fn score_zoo(db: &Path, zoo: &Path, dataset: &Path, methods: &str) -> Command {
+    let mut c = zoorank(db);
+    c.args(["score-zoo", "--methods", methods, "--models"])
+        .arg(zoo)
+        .arg("--dataset")
+        .arg(dataset);
+    c
+}
+
 /// Runs `c`, asserts that it exits with `code` and returns its standard error.
 pub fn stderr_of_failure(c: &mut Command, code: i32) -> String {
     let out = c.output().unwrap();

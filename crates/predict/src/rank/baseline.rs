@@ -318,13 +318,13 @@ mod tests {
             "reverse".into()
         }
         fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-            Ok(view
-                .candidates
-                .iter()
-                .map(|&m| ModelScore {
-                    model: m,
-                    score: -(m as f64),
-                    predicted_accuracy: Some(0.1 * m as f64),
+            let every = Random.rank(view)?;
+            Ok(every
+                .into_iter()
+                .map(|s| ModelScore {
+                    score: -(s.model as f64),
+                    predicted_accuracy: Some(0.1 * s.model as f64),
+                    ..s
                 })
                 .collect())
         }

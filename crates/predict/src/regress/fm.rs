@@ -34,8 +34,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::base::{
-    check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
-    RegressError, Regressor,
+    check_predictions, validate_prediction, validate_training, Features, FitResult,
+    FittedRegressor, RegressError, Regressor,
 };
 
 const ID: &str = "fm";
@@ -337,12 +337,7 @@ impl Regressor for FactorizationMachine {
         ID
     }
 
-    fn fit(
-        &self,
-        x: Features<'_>,
-        y: &[f64],
-        seed: u64,
-    ) -> Result<Box<dyn FittedRegressor>, RegressError> {
+    fn fit(&self, x: Features<'_>, y: &[f64], seed: u64) -> FitResult {
         validate_training(ID, &x, y, FM_MIN_ROWS)?;
         self.params.validate()?;
         let scaling = FmScaling::fit(&x);

@@ -31,8 +31,8 @@ use smartcore::ensemble::random_forest_regressor::{
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::base::{
-    check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
-    RegressError, Regressor,
+    check_predictions, validate_prediction, validate_training, Features, FitResult,
+    FittedRegressor, RegressError, Regressor,
 };
 
 const ID: &str = "rf";
@@ -107,12 +107,7 @@ impl Regressor for RandomForest {
         ID
     }
 
-    fn fit(
-        &self,
-        x: Features<'_>,
-        y: &[f64],
-        seed: u64,
-    ) -> Result<Box<dyn FittedRegressor>, RegressError> {
+    fn fit(&self, x: Features<'_>, y: &[f64], seed: u64) -> FitResult {
         validate_training(ID, &x, y, FOREST_MIN_ROWS)?;
         let p = &self.params;
         let fraction_ok = p.features_per_split > 0.0 && p.features_per_split <= 1.0;
