@@ -38,6 +38,26 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     t.to_string()
 }
 
+/// The items joined by `, `, or `empty` when there are none.
+pub fn join_or(items: impl Iterator<Item = String>, empty: &str) -> String {
+    let joined = items.collect::<Vec<_>>().join(", ");
+    if joined.is_empty() {
+        empty.to_string()
+    } else {
+        joined
+    }
+}
+
+/// `, head with N classes` for a model with a classifier head of `classes` classes, nothing
+/// for one without (`classes` 0): the note the feature commands add to their summary.
+pub fn head_note(classes: usize) -> String {
+    if classes > 0 {
+        format!(", head with {classes} classes")
+    } else {
+        String::new()
+    }
+}
+
 /// Formats an optional number compactly (`-` when absent).
 pub fn opt_num(v: Option<f64>) -> String {
     match v {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{data_dir, json, succeeds, zoorank};
+use common::{data_dir, json, succeeds, write_file, zoorank};
 use std::path::Path;
 
 fn import(db: &str, args: &[&str], path: &Path) {
@@ -30,12 +30,7 @@ fn same_on_both(answers: &[serde_json::Value]) {
 #[test]
 fn stats_and_a_recommendation_are_the_same_on_sqlite_and_postgres() {
     let tmp = tempfile::tempdir().unwrap();
-    let csv = tmp.path().join("runs.csv");
-    std::fs::write(
-        &csv,
-        "model,dataset,accuracy,lr\na/b,x,0.5,0.1\nc/d,x,0.75,0.1\na/b,x,0.55,0.1\nc/d,y,0.6,0.01\n",
-    )
-    .unwrap();
+    let csv = write_file(tmp.path(), "runs.csv", "model,dataset,accuracy,lr\na/b,x,0.5,0.1\nc/d,x,0.75,0.1\na/b,x,0.55,0.1\nc/d,y,0.6,0.01\n");
     let answers = on_each_backend(|db| {
         import(
             db,

@@ -3,18 +3,14 @@
 
 mod common;
 
-use common::{data_dir, json, stderr_of_failure, zoorank};
+use common::{import_image_zoo, json, stderr_of_failure, zoorank};
 use zoorank_engine::{Engine, EvalRequest, RecommendRequest, Recommendation};
 
 #[test]
 fn recommend_and_eval_json_are_the_engine_values() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("z.db");
-    zoorank(&db)
-        .args(["import", "transfergraph", "--skip-bad-rows"])
-        .arg(data_dir().join("transfergraph-image"))
-        .assert()
-        .success();
+    import_image_zoo(&db);
     let cli: Recommendation = serde_json::from_value(json(zoorank(&db).args([
         "recommend",
         "--target",

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    copy_digit_classes, copy_dir, fixtures, json, minilm_dir, stderr_of_failure, write_file,
-    zoorank,
+    copy_digit_classes, copy_dir, fixtures, json, minilm_dir, score_zoo, stderr_of_failure,
+    write_file, zoorank,
 };
 use std::path::{Path, PathBuf};
 
@@ -133,11 +133,8 @@ fn score_zoo_stores_scores_resumes_and_hits_the_cache() {
     copy_dir(&fixtures().join("tiny-vit-headless"), &zoo.join("vit-c"));
     std::fs::create_dir_all(zoo.join("not-a-model")).unwrap();
     let run = |store: bool| {
-        let mut c = zoorank(&db);
-        c.args(["score-zoo", "--json", "--methods", "logme,leep", "--models"])
-            .arg(&zoo)
-            .arg("--dataset")
-            .arg(fixtures().join("digits"));
+        let mut c = score_zoo(&db, &zoo, &fixtures().join("digits"), "logme,leep");
+        c.arg("--json");
         if store {
             c.arg("--store");
         }
@@ -188,19 +185,8 @@ fn score_zoo_on_a_text_csv_with_minilm() {
     let csv = reviews_csv(tmp.path());
     // An image model in the same zoo is skipped with a note, not an abort.
     copy_dir(&fixtures().join("tiny-vit"), &zoo.join("tiny-vit"));
-    let mut c = zoorank(&tmp.path().join("zoo.db"));
-    c.args([
-        "score-zoo",
-        "--json",
-        "--store",
-        "--methods",
-        "logme,h-score",
-        "--models",
-    ])
-    .arg(&zoo)
-    .arg("--dataset")
-    .arg(&csv);
-    let j = json(&mut c);
+    let db = tmp.path().join("zoo.db");
+    let j = json(score_zoo(&db, &zoo, &csv, "logme,h-score").args(["--json", "--store"]));
     let lines = j.as_array().unwrap();
     assert_eq!(lines.len(), 4);
     for l in lines {

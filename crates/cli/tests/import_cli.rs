@@ -3,21 +3,12 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{copy_dir, data_dir, zoorank};
+use common::{copy_dir, data_dir, import_two_phase, succeeds, write_file, zoorank};
 use predicates::prelude::*;
 use std::path::Path;
 
 fn stats_json(db: &Path) -> Vec<u8> {
-    let out = zoorank(db)
-        .args(["zoo", "stats", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    succeeds(zoorank(db).args(["zoo", "stats", "--json"])).stdout
 }
 
 #[test]
@@ -69,11 +60,7 @@ fn image_zoo_import_then_stats_json_reports_the_bar_counts() {
 fn a_failed_import_leaves_stats_byte_identical() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    zoorank(&db)
-        .args(["import", "two-phase"])
-        .arg(data_dir().join("two-phase"))
-        .assert()
-        .success();
+    import_two_phase(&db);
     let before = stats_json(&db);
     let dir = tmp.path().join("corrupt");
     copy_dir(&data_dir().join("transfergraph-image"), &dir);
@@ -106,8 +93,7 @@ fn a_failed_import_leaves_stats_byte_identical() {
 fn generic_records_import_and_listing() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    let csv = tmp.path().join("runs.csv");
-    std::fs::write(&csv, "m,d,acc\na/b,x,0.5\nc/d,x,0.75\n").unwrap();
+    let csv = write_file(tmp.path(), "runs.csv", "m,d,acc\na/b,x,0.5\nc/d,x,0.75\n");
     zoorank(&db)
         .args(["import", "records"])
         .arg(&csv)
@@ -194,6 +180,18 @@ fn every_command_has_help_with_an_example() {
         .code(2);
 }
 
+/// The columns of the big results file of the SIGKILL test.
+const BIG_CSV_COLUMNS: [&str; 8] = [
+    "--model-col",
+    "model",
+    "--dataset-col",
+    "dataset",
+    "--accuracy-col",
+    "acc",
+    "--seed-col",
+    "seed",
+];
+
 /// SIGKILL while the import transaction is being written: the store must be exactly as before.
 #[cfg(unix)]
 #[test]
@@ -201,11 +199,7 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
     use std::io::Write;
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    zoorank(&db)
-        .args(["import", "two-phase"])
-        .arg(data_dir().join("two-phase"))
-        .assert()
-        .success();
+    import_two_phase(&db);
     let before = stats_json(&db);
 
     // A results file big enough that its transaction spills pages into the WAL before it
@@ -233,15 +227,7 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
         .arg(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args([
-            "--model-col",
-            "model",
-            "--dataset-col",
-            "dataset",
-            "--accuracy-col",
-            "acc",
-        ])
-        .args(["--seed-col", "seed"])
+        .args(BIG_CSV_COLUMNS)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -276,15 +262,7 @@ fn sigkill_during_an_import_leaves_the_store_as_before() {
     zoorank(&db)
         .args(["import", "records"])
         .arg(&csv)
-        .args([
-            "--model-col",
-            "model",
-            "--dataset-col",
-            "dataset",
-            "--accuracy-col",
-            "acc",
-        ])
-        .args(["--seed-col", "seed"])
+        .args(BIG_CSV_COLUMNS)
         .assert()
         .success();
     let v: serde_json::Value = serde_json::from_slice(&stats_json(&db)).unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{copy_dir, fixtures, json, zoorank};
+use common::{copy_dir, fixtures, json, succeeds, zoorank};
 use std::path::Path;
 
 fn copy_class(class: usize, dst: &Path) {
@@ -37,16 +37,11 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
         rows.push_str(&format!("m{m},low,{on_low}\nm{m},high,{on_high}\n"));
     }
     std::fs::write(&csv, rows).unwrap();
-    let imported = zoorank(&db)
-        .args(["import", "records", "--model-col", "model", "--dataset-col"])
-        .args(["dataset", "--accuracy-col", "acc"])
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        imported.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imported.stderr)
+    succeeds(
+        zoorank(&db)
+            .args(["import", "records", "--model-col", "model", "--dataset-col"])
+            .args(["dataset", "--accuracy-col", "acc"])
+            .arg(&csv),
     );
     for name in ["low", "high", "new"] {
         let mut c = zoorank(&db);
@@ -258,15 +253,10 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
     assert_eq!(all["deleted"], 1, "{all}");
     // Kept embedders do not pile up: each seed trains its own, the store keeps the newest 16.
     for seed in 1..=17 {
-        let out = zoorank(&db)
-            .args(["recommend", "--target", "new", "--method", "lr+node2vec"])
-            .args(["--seed", &seed.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeds(
+            zoorank(&db)
+                .args(["recommend", "--target", "new", "--method", "lr+node2vec"])
+                .args(["--seed", &seed.to_string()]),
         );
     }
     let kept = json(zoorank(&db).args(["zoo", "clear-cache", "--what", "embedders", "--json"]));

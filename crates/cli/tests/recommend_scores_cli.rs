@@ -5,18 +5,14 @@
 
 mod common;
 
-use common::{data_dir, json, zoorank};
+use common::{import_image_zoo, json, zoorank};
 use predicates::prelude::*;
 
 #[test]
 fn score_links_of_the_target_follow_its_logme_scores() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
-    zoorank(&db)
-        .args(["import", "transfergraph", "--skip-bad-rows"])
-        .arg(data_dir().join("transfergraph-image"))
-        .assert()
-        .success();
+    import_image_zoo(&db);
     let out = json(zoorank(&db).args([
         "recommend",
         "--target",

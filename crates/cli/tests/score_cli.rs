@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, write_file, zoorank};
+use common::{json, succeeds, write_file, zoorank};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -372,15 +372,10 @@ fn logme_published_flag_reproduces_the_published_fixed_point() {
     let case = &fixtures["cases"]["n_lt_d"];
     // `args` after `score --features … --labels … --json`; `key` the id reported.
     let value = |args: &[&str], key: &str| {
-        let out = score_cmd(&db, data("n_lt_d", "x"), data("n_lt_d", "y"))
-            .arg("--json")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeds(
+            score_cmd(&db, data("n_lt_d", "x"), data("n_lt_d", "y"))
+                .arg("--json")
+                .args(args),
         );
         let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(got.as_object().unwrap().len(), 1, "{got}");

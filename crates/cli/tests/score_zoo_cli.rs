@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{copy_digit_classes, copy_dir, fixtures, json, zoorank};
+use common::{copy_digit_classes, copy_dir, fixtures, json, score_zoo, zoorank};
 use std::path::Path;
 
 /// A zoo of 20 tiny random-weight checkpoints (ViT and ResNet in Hugging Face layout), the
@@ -31,19 +31,10 @@ fn score_zoo_scores_nineteen_models_and_names_the_corrupt_twentieth() {
     let data = tmp.path().join("digits");
     copy_digit_classes(0..4, &data);
     let run = || {
-        let mut c = zoorank(&db);
-        c.args([
-            "score-zoo",
-            "--json",
-            "--store",
-            "--methods",
-            "logme,h-score",
-            "--models",
-        ])
-        .arg(&zoo)
-        .arg("--dataset")
-        .arg(&data);
-        c.output().unwrap()
+        score_zoo(&db, &zoo, &data, "logme,h-score")
+            .args(["--json", "--store"])
+            .output()
+            .unwrap()
     };
     let out = run();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -99,11 +90,8 @@ fn score_zoo_table_output_marks_the_failed_model_and_exits_3() {
     std::fs::write(zoo.join("bad").join("config.json"), "{ not json").unwrap();
     let data = tmp.path().join("digits");
     copy_digit_classes(0..3, &data);
-    let out = zoorank(&tmp.path().join("zoo.db"))
-        .args(["score-zoo", "--no-cache", "--methods", "logme", "--models"])
-        .arg(&zoo)
-        .arg("--dataset")
-        .arg(&data)
+    let out = score_zoo(&tmp.path().join("zoo.db"), &zoo, &data, "logme")
+        .arg("--no-cache")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));

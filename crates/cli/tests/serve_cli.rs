@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{data_dir, json, zoorank};
+use common::{import_image_zoo, json, write_file, zoorank};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -17,11 +17,7 @@ const TOKEN: &str = "serve-cli-test-token-0123456789";
 /// A store with the image zoo, imported by the CLI, and a token file beside it.
 fn image_store(dir: &Path) -> (PathBuf, PathBuf) {
     let db = dir.join("zoo.db");
-    zoorank(&db)
-        .args(["import", "transfergraph", "--skip-bad-rows"])
-        .arg(data_dir().join("transfergraph-image"))
-        .assert()
-        .success();
+    import_image_zoo(&db);
     let token = dir.join("token");
     std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
     (db, token)
@@ -461,8 +457,7 @@ fn serve_refuses_a_missing_store_and_a_weak_token_clearly() {
     );
     assert!(!missing.exists(), "serve must not create a store");
     let (db, _) = image_store(dir.path());
-    let weak = dir.path().join("weak");
-    std::fs::write(&weak, "short\n").unwrap();
+    let weak = write_file(dir.path(), "weak", "short\n");
     let err = common::stderr_of_failure(
         zoorank(&db)
             .args(["serve", "--bind", "127.0.0.1:0", "--token-file"])

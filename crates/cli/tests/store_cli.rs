@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, zoorank};
+use common::{json, write_file, zoorank};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -70,8 +70,7 @@ fn no_command_changes_the_bytes_of_a_foreign_sqlite_file() {
     }
     // Commands that would write refuse it too, as do the other readers (whatever their
     // arguments, they must not touch the file).
-    let csv = tmp.path().join("runs.csv");
-    std::fs::write(&csv, "m,d,acc\na,x,0.5\n").unwrap();
+    let csv = write_file(tmp.path(), "runs.csv", "m,d,acc\na,x,0.5\n");
     for args in READERS.iter().chain([&["zoo", "clear-cache"][..]].iter()) {
         zoorank(&db)
             .args(*args)
@@ -101,8 +100,7 @@ fn read_only_commands_create_no_store() {
         assert!(!db.exists(), "{args:?} created {}", db.display());
     }
     // An import creates it; then the readers read it.
-    let csv = tmp.path().join("runs.csv");
-    std::fs::write(&csv, "m,d,acc\na,x,0.5\n").unwrap();
+    let csv = write_file(tmp.path(), "runs.csv", "m,d,acc\na,x,0.5\n");
     import_m_d_acc(&db, &csv).assert().success();
     assert_eq!(
         json(zoorank(&db).args(["zoo", "stats", "--json"]))["records"],
@@ -113,12 +111,11 @@ fn read_only_commands_create_no_store() {
 #[test]
 fn repeated_runs_are_kept_and_counted_and_keep_last_keeps_the_last() {
     let tmp = tempfile::tempdir().unwrap();
-    let csv = tmp.path().join("runs.csv");
-    std::fs::write(
-        &csv,
+    let csv = write_file(
+        tmp.path(),
+        "runs.csv",
         "model,task,acc,lr\na,x,0.5,0.1\na,x,0.7,0.01\na,x,0.5,0.1\nb,x,0.6,0.1\n",
-    )
-    .unwrap();
+    );
     let import = |db: &Path, extra: &[&str]| {
         let mut c = zoorank(db);
         c.args([

@@ -189,6 +189,24 @@ pub struct Zoo {
 }
 
 impl Zoo {
+    /// A zoo of the models and datasets named (in that order, nothing else known about them)
+    /// and no results yet: the start of a zoo built by hand.
+    ///
+    /// ```
+    /// let zoo = zoorank_core::Zoo::from_names(["vit", "resnet"], ["cifar10"]);
+    /// assert_eq!((zoo.models.len(), zoo.datasets[0].name.as_str()), (2, "cifar10"));
+    /// ```
+    pub fn from_names<M: Into<String>, D: Into<String>>(
+        models: impl IntoIterator<Item = M>,
+        datasets: impl IntoIterator<Item = D>,
+    ) -> Zoo {
+        Zoo {
+            models: models.into_iter().map(Model::named).collect(),
+            datasets: datasets.into_iter().map(Dataset::named).collect(),
+            ..Zoo::default()
+        }
+    }
+
     /// Appends a model and returns its index.
     pub fn add_model(&mut self, model: Model) -> ModelIdx {
         self.models.push(model);
@@ -338,34 +356,18 @@ impl Zoo {
         }
         let mut z = self.clone();
         z.datasets = keep.iter().map(|&d| self.datasets[d].clone()).collect();
-        z.records = self
-            .records
-            .iter()
-            .filter_map(|r| {
-                let mut r = r.clone();
-                r.dataset = map[r.dataset]?;
-                Some(r)
-            })
-            .collect();
-        z.scores = self
-            .scores
-            .iter()
-            .filter_map(|s| {
-                let mut s = s.clone();
-                s.dataset = map[s.dataset]?;
-                Some(s)
-            })
-            .collect();
-        z.distances = self
-            .distances
-            .iter()
-            .filter_map(|x| {
-                let mut x = x.clone();
-                x.a = map[x.a]?;
-                x.b = map[x.b]?;
-                Some(x)
-            })
-            .collect();
+        z.records = reindexed(&self.records, |r| {
+            r.dataset = map[r.dataset]?;
+            Some(())
+        });
+        z.scores = reindexed(&self.scores, |s| {
+            s.dataset = map[s.dataset]?;
+            Some(())
+        });
+        z.distances = reindexed(&self.distances, |x| {
+            (x.a, x.b) = (map[x.a]?, map[x.b]?);
+            Some(())
+        });
         z
     }
 
@@ -457,6 +459,19 @@ pub fn collapse(values: &[f64]) -> Option<Collapse> {
     })
 }
 
+/// Copies of the `items` that `reindex` can move to their new indices (it returns `None` for
+/// an item that refers to something dropped), in order.
+fn reindexed<T: Clone>(items: &[T], reindex: impl Fn(&mut T) -> Option<()>) -> Vec<T> {
+    items
+        .iter()
+        .filter_map(|x| {
+            let mut x = x.clone();
+            reindex(&mut x)?;
+            Some(x)
+        })
+        .collect()
+}
+
 /// Fewest results on a dataset for [`collapse`] to judge it.
 pub const COLLAPSE_MIN_RUNS: usize = 4;
 
@@ -467,14 +482,8 @@ mod tests {
     /// Datasets a, b, c, n (n: distances only); 3 models with records on a..c, model 2's
     /// source is c, a score on b.
     fn small() -> Zoo {
-        let mut z = Zoo::default();
-        for i in 0..3 {
-            z.add_model(Model::named(format!("m{i}")));
-        }
+        let mut z = Zoo::from_names(["m0", "m1", "m2"], ["a", "b", "c", "n"]);
         z.models[2].source_dataset = Some("c".into());
-        for n in ["a", "b", "c", "n"] {
-            z.add_dataset(Dataset::named(n));
-        }
         for d in 0..2 {
             for m in 0..3 {
                 z.records

@@ -40,6 +40,7 @@
 //! //! ```
 #![warn(missing_docs)]
 
+pub mod catalog;
 mod engine;
 mod error;
 mod evaluate;

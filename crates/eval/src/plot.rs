@@ -247,13 +247,49 @@ fn titled_grid<DB: DrawingBackend>(
     Ok(area.split_evenly((rows, cols)))
 }
 
+/// A chart over two `f64` axes, the only kind these figures draw.
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A whole-figure chart: `title` above, the x labels given `x_label_area` pixels.
+fn figure_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x_label_area: u32,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Chart<'a, DB>, String> {
+    ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(52)
+        .build_cartesian_2d(x, y)
+        .map_err(err)
+}
+
+/// The legend of `chart`'s labelled series, framed, at `position`, over a white background
+/// of opacity `opacity`.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+    opacity: f64,
+) -> DrawResult {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(opacity))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
 /// One panel of a per-target grid: a captioned chart over `x` × `y` with its mesh drawn.
 fn panel_chart<'a, DB: DrawingBackend>(
     panel: &'a DrawingArea<DB, Shift>,
     caption: String,
     x: (f64, f64),
     y: (f64, f64),
-) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+) -> Result<Chart<'a, DB>, String> {
     let mut chart = ChartBuilder::on(panel)
         .caption(caption, ("sans-serif", 15))
         .margin(8)
@@ -420,12 +456,8 @@ fn reveal<DB: DrawingBackend>(
                 .label(strategy.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color(i)));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        // plotters' default place for the legend.
+        draw_legend(&mut chart, SeriesLabelPosition::MiddleRight, 0.8)?;
     }
     Ok(())
 }
@@ -436,16 +468,15 @@ fn rel_at_k<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, report: &EvalRepo
         (1..=5).filter_map(|k| mr.weighted_average.get(&format!("rel@{k}")).copied())
     });
     let (lo, _) = padded(vals);
-    let mut chart = ChartBuilder::on(area)
-        .caption(
-            "Rel@k (weighted average over targets): best true accuracy among the top k / best overall",
-            ("sans-serif", 22),
-        )
-        .margin(16)
-        .x_label_area_size(36)
-        .y_label_area_size(52)
-        .build_cartesian_2d(0.8f64..5.2f64, lo.min(1.0)..1.0f64.max(lo + 0.01))
-        .map_err(err)?;
+    let title =
+        "Rel@k (weighted average over targets): best true accuracy among the top k / best overall";
+    let mut chart = figure_chart(
+        area,
+        title,
+        36,
+        0.8f64..5.2f64,
+        lo.min(1.0)..1.0f64.max(lo + 0.01),
+    )?;
     chart
         .configure_mesh()
         .x_desc("k")
@@ -469,14 +500,7 @@ fn rel_at_k<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, report: &EvalRepo
             .draw_series(pts.into_iter().map(|p| Circle::new(p, 4, c.filled())))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 0.85)
 }
 
 /// Grouped bars: `groups` along x, one bar per series in each group, heights `value(g, s)`.
@@ -492,13 +516,8 @@ fn grouped_bars<DB: DrawingBackend>(
     let (lo, hi) = padded(all.chain([0.0]));
     // Head room for the legend in the upper right.
     let hi = hi + 0.2 * (hi - lo);
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(70)
-        .y_label_area_size(52)
-        .build_cartesian_2d(-0.5f64..groups.len() as f64 - 0.5, lo..hi.max(1e-9))
-        .map_err(err)?;
+    let x = -0.5f64..groups.len() as f64 - 0.5;
+    let mut chart = figure_chart(area, title, 70, x, lo..hi.max(1e-9))?;
     let names = groups.to_vec();
     chart
         .configure_mesh()
@@ -534,14 +553,7 @@ fn grouped_bars<DB: DrawingBackend>(
             .label(name.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 0.85)
 }
 
 fn correlations<DB: DrawingBackend>(

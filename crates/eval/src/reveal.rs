@@ -110,20 +110,17 @@ pub fn step_metrics(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoorank_core::{Dataset, Model, Record, Zoo};
+    use zoorank_core::{Record, Zoo};
     use zoorank_predict::accuracy::strategy::clusters;
     use zoorank_predict::rank::{MethodSpec, TargetView};
 
     /// A zoo of 4 datasets × 12 models with structure (model quality + dataset level + a
     /// dataset-specific twist), the last dataset held out.
     fn zoo() -> (Zoo, Vec<f64>) {
-        let mut z = Zoo::default();
-        for d in 0..4 {
-            z.add_dataset(Dataset::named(format!("d{d}")));
-        }
-        for m in 0..12 {
-            z.add_model(Model::named(format!("m{m}")));
-        }
+        let mut z = Zoo::from_names(
+            (0..12).map(|m| format!("m{m}")),
+            (0..4).map(|d| format!("d{d}")),
+        );
         let mut target = Vec::new();
         for d in 0..4 {
             for m in 0..12 {

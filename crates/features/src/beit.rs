@@ -21,12 +21,13 @@
 //!   `…ForImageClassification`'s `classifier` reads.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{Activation, Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Activation, Conv2d, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
-use crate::config::usize_default;
+use crate::config::{eps12, gelu, usize_default, yes};
 use crate::layers::{
-    grid_relative_index, optional_vector, patch_tokens, relative_bias, SelfAttention,
+    grid_relative_index, optional_vector, patch_projection, patch_tokens, relative_bias,
+    SelfAttention,
 };
 
 /// The fields of a BEiT / Data2Vec-vision `config.json` this implementation reads (defaults:
@@ -59,16 +60,6 @@ pub(crate) struct Config {
     pub use_shared_relative_position_bias: bool,
     #[serde(default = "yes")]
     pub use_mean_pooling: bool,
-}
-
-fn gelu() -> Activation {
-    Activation::Gelu
-}
-fn eps12() -> f64 {
-    1e-12
-}
-fn yes() -> bool {
-    true
 }
 
 impl Config {
@@ -123,16 +114,8 @@ impl Beit {
         let grid = c.image_size / c.patch_size;
         let n = grid * grid + 1;
         let e = vb.pp("embeddings");
-        let patches = candle_nn::conv2d(
-            c.num_channels,
-            h,
-            c.patch_size,
-            Conv2dConfig {
-                stride: c.patch_size,
-                ..Default::default()
-            },
-            e.pp("patch_embeddings").pp("projection"),
-        )?;
+        let projection = e.pp("patch_embeddings").pp("projection");
+        let patches = patch_projection((c.num_channels, h), c.patch_size, projection)?;
         let cls = e.get((1, 1, h), "cls_token")?;
         let position = if c.use_absolute_position_embeddings {
             Some(e.get((1, n, h), "position_embeddings")?)

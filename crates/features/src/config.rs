@@ -22,3 +22,40 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
 pub(crate) const fn usize_default<const N: usize>() -> usize {
     N
 }
+
+/// The per-stage default of a four-stage vision network's list field (`depths`,
+/// `hidden_sizes`, ...): `#[serde(default = "stages::<3, 3, 9, 3>")]`.
+pub(crate) fn stages<const A: usize, const B: usize, const C: usize, const D: usize>() -> Vec<usize>
+{
+    vec![A, B, C, D]
+}
+
+/// `true`, the default of the boolean fields that are on unless a config turns them off.
+pub(crate) fn yes() -> bool {
+    true
+}
+
+/// The GELU activation, the default `hidden_act` of the transformers.
+pub(crate) fn gelu() -> candle_nn::Activation {
+    candle_nn::Activation::Gelu
+}
+
+/// `"gelu"`, the default `hidden_act` of the families that read the activation by name.
+pub(crate) fn gelu_name() -> String {
+    "gelu".into()
+}
+
+/// Layer-norm ε 1e-12 (BERT-style configs).
+pub(crate) fn eps12() -> f64 {
+    1e-12
+}
+
+/// Layer-norm ε 1e-6.
+pub(crate) fn eps6() -> f64 {
+    1e-6
+}
+
+/// Layer-norm ε 1e-5 (PyTorch's default).
+pub(crate) fn eps5() -> f64 {
+    1e-5
+}

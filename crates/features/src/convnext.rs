@@ -17,7 +17,8 @@ use candle_core::{Module, Tensor, D};
 use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
-use crate::config::usize_default;
+use crate::config::{eps12, gelu_name, stages, usize_default};
+use crate::layers::patch_projection;
 
 /// The fields of a ConvNeXt `config.json` this implementation reads (defaults: convnext-tiny).
 #[derive(Debug, Clone, Deserialize)]
@@ -26,29 +27,16 @@ pub(crate) struct Config {
     pub num_channels: usize,
     #[serde(default = "usize_default::<4>")]
     pub patch_size: usize,
-    #[serde(default = "tiny_sizes")]
+    #[serde(default = "stages::<96, 192, 384, 768>")]
     pub hidden_sizes: Vec<usize>,
-    #[serde(default = "tiny_depths")]
+    #[serde(default = "stages::<3, 3, 9, 3>")]
     pub depths: Vec<usize>,
-    #[serde(default = "gelu")]
+    #[serde(default = "gelu_name")]
     pub hidden_act: String,
     #[serde(default = "eps12")]
     pub layer_norm_eps: f64,
     #[serde(default = "usize_default::<224>")]
     pub image_size: usize,
-}
-
-fn tiny_sizes() -> Vec<usize> {
-    vec![96, 192, 384, 768]
-}
-fn tiny_depths() -> Vec<usize> {
-    vec![3, 3, 9, 3]
-}
-fn gelu() -> String {
-    "gelu".into()
-}
-fn eps12() -> f64 {
-    1e-12
 }
 
 /// ε of the layer norms inside the network (fixed in the reference implementation).
@@ -87,16 +75,8 @@ impl ConvNext {
     pub(crate) fn load(c: &Config, vb: VarBuilder) -> candle_core::Result<Self> {
         let first = c.hidden_sizes[0];
         let e = vb.pp("embeddings");
-        let stem = candle_nn::conv2d(
-            c.num_channels,
-            first,
-            c.patch_size,
-            Conv2dConfig {
-                stride: c.patch_size,
-                ..Default::default()
-            },
-            e.pp("patch_embeddings"),
-        )?;
+        let projection = e.pp("patch_embeddings");
+        let stem = patch_projection((c.num_channels, first), c.patch_size, projection)?;
         let stem_norm = candle_nn::layer_norm(first, INNER_EPS, e.pp("layernorm"))?;
         let mut stages = Vec::with_capacity(c.depths.len());
         let mut cin = first;

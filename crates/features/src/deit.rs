@@ -14,10 +14,10 @@
 //! of the model's width that both heads read.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, VarBuilder};
+use candle_nn::{Conv2d, LayerNorm, VarBuilder};
 use candle_transformers::models::vit;
 
-use crate::layers::patch_tokens;
+use crate::layers::{patch_projection, patch_tokens};
 
 /// A loaded DeiT backbone with its final layer norm.
 pub(crate) struct Deit {
@@ -35,17 +35,9 @@ impl Deit {
         let h = c.hidden_size;
         let grid = c.image_size / c.patch_size;
         let e = vb.pp("embeddings");
+        let projection = e.pp("patch_embeddings").pp("projection");
         Ok(Self {
-            patches: candle_nn::conv2d(
-                c.num_channels,
-                h,
-                c.patch_size,
-                Conv2dConfig {
-                    stride: c.patch_size,
-                    ..Default::default()
-                },
-                e.pp("patch_embeddings").pp("projection"),
-            )?,
+            patches: patch_projection((c.num_channels, h), c.patch_size, projection)?,
             cls: e.get((1, 1, h), "cls_token")?,
             distillation: e.get((1, 1, h), "distillation_token")?,
             position: e.get((1, grid * grid + 2, h), "position_embeddings")?,

@@ -6,7 +6,7 @@
 //! position bias or a window mask, so the attention is written here once.
 
 use candle_core::{Module, Tensor};
-use candle_nn::{Conv2d, Linear, VarBuilder};
+use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
 
 /// Multi-head self-attention in Hugging Face's layout (`query`, `key`, `value` linear layers):
 /// `softmax(q kᵀ / √d_h + E) v` per head, heads concatenated (the output projection is the
@@ -75,6 +75,20 @@ impl SelfAttention {
         let p = candle_nn::ops::softmax_last_dim(&scores)?;
         p.matmul(&v)?.transpose(1, 2)?.reshape((b, n, d))
     }
+}
+
+/// The patch projection: a `patch × patch` convolution with stride `patch` from `channels` to
+/// `dim` channels (the pair `(channels, dim)`), read from `vb` (`weight`, `bias`), as the transformers' `patch_embeddings` hold it.
+pub(crate) fn patch_projection(
+    (channels, dim): (usize, usize),
+    patch: usize,
+    vb: VarBuilder,
+) -> candle_core::Result<Conv2d> {
+    let stride = Conv2dConfig {
+        stride: patch,
+        ..Default::default()
+    };
+    candle_nn::conv2d(channels, dim, patch, stride, vb)
 }
 
 /// Patch tokens `(b, n_patches, d)`, row-major over the patch grid, of the projection `conv`

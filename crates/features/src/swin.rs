@@ -22,11 +22,13 @@
 //! the model takes images of exactly `image_size × image_size`.
 
 use candle_core::{Device, Module, Tensor, D};
-use candle_nn::{Activation, Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
+use candle_nn::{Activation, Conv2d, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
-use crate::config::usize_default;
-use crate::layers::{grid_relative_index, patch_tokens, relative_bias, SelfAttention};
+use crate::config::{eps5, gelu, stages, usize_default, yes};
+use crate::layers::{
+    grid_relative_index, patch_projection, patch_tokens, relative_bias, SelfAttention,
+};
 
 /// The fields of a Swin `config.json` this implementation reads (defaults: swin-tiny).
 #[derive(Debug, Clone, Deserialize)]
@@ -39,9 +41,9 @@ pub(crate) struct Config {
     pub num_channels: usize,
     #[serde(default = "usize_default::<96>")]
     pub embed_dim: usize,
-    #[serde(default = "tiny_depths")]
+    #[serde(default = "stages::<2, 2, 6, 2>")]
     pub depths: Vec<usize>,
-    #[serde(default = "tiny_heads")]
+    #[serde(default = "stages::<3, 6, 12, 24>")]
     pub num_heads: Vec<usize>,
     #[serde(default = "usize_default::<7>")]
     pub window_size: usize,
@@ -57,23 +59,8 @@ pub(crate) struct Config {
     pub layer_norm_eps: f64,
 }
 
-fn tiny_depths() -> Vec<usize> {
-    vec![2, 2, 6, 2]
-}
-fn tiny_heads() -> Vec<usize> {
-    vec![3, 6, 12, 24]
-}
 fn four() -> f64 {
     4.0
-}
-fn yes() -> bool {
-    true
-}
-fn gelu() -> Activation {
-    Activation::Gelu
-}
-fn eps5() -> f64 {
-    1e-5
 }
 
 /// ε of the embedding and patch-merging layer norms (PyTorch's default in the reference
@@ -161,16 +148,8 @@ impl Swin {
     /// Loads `embeddings.*`, `encoder.layers.*` and `layernorm.*` from `vb`.
     pub(crate) fn load(c: &Config, vb: VarBuilder) -> candle_core::Result<Self> {
         let e = vb.pp("embeddings");
-        let patches = candle_nn::conv2d(
-            c.num_channels,
-            c.embed_dim,
-            c.patch_size,
-            Conv2dConfig {
-                stride: c.patch_size,
-                ..Default::default()
-            },
-            e.pp("patch_embeddings").pp("projection"),
-        )?;
+        let projection = e.pp("patch_embeddings").pp("projection");
+        let patches = patch_projection((c.num_channels, c.embed_dim), c.patch_size, projection)?;
         let embed_norm = candle_nn::layer_norm(c.embed_dim, INNER_EPS, e.pp("norm"))?;
         let mut grid = (c.image_size / c.patch_size, c.image_size / c.patch_size);
         let mut dim = c.embed_dim;

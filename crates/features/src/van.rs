@@ -18,7 +18,7 @@ use candle_core::{Module, ModuleT, Tensor, D};
 use candle_nn::{BatchNorm, Conv2d, Conv2dConfig, LayerNorm, VarBuilder};
 use serde::Deserialize;
 
-use crate::config::usize_default;
+use crate::config::{eps6, gelu_name, stages, usize_default};
 
 /// The fields of a VAN `config.json` this implementation reads (defaults: van-base).
 #[derive(Debug, Clone, Deserialize)]
@@ -27,42 +27,20 @@ pub(crate) struct Config {
     pub image_size: usize,
     #[serde(default = "usize_default::<3>")]
     pub num_channels: usize,
-    #[serde(default = "base_patch_sizes")]
+    #[serde(default = "stages::<7, 3, 3, 3>")]
     pub patch_sizes: Vec<usize>,
-    #[serde(default = "base_strides")]
+    #[serde(default = "stages::<4, 2, 2, 2>")]
     pub strides: Vec<usize>,
-    #[serde(default = "base_sizes")]
+    #[serde(default = "stages::<64, 128, 320, 512>")]
     pub hidden_sizes: Vec<usize>,
-    #[serde(default = "base_depths")]
+    #[serde(default = "stages::<3, 3, 12, 3>")]
     pub depths: Vec<usize>,
-    #[serde(default = "base_mlp_ratios")]
+    #[serde(default = "stages::<8, 8, 4, 4>")]
     pub mlp_ratios: Vec<usize>,
-    #[serde(default = "gelu")]
+    #[serde(default = "gelu_name")]
     pub hidden_act: String,
     #[serde(default = "eps6")]
     pub layer_norm_eps: f64,
-}
-
-fn base_patch_sizes() -> Vec<usize> {
-    vec![7, 3, 3, 3]
-}
-fn base_strides() -> Vec<usize> {
-    vec![4, 2, 2, 2]
-}
-fn base_sizes() -> Vec<usize> {
-    vec![64, 128, 320, 512]
-}
-fn base_depths() -> Vec<usize> {
-    vec![3, 3, 12, 3]
-}
-fn base_mlp_ratios() -> Vec<usize> {
-    vec![8, 8, 4, 4]
-}
-fn gelu() -> String {
-    "gelu".into()
-}
-fn eps6() -> f64 {
-    1e-6
 }
 
 /// ε of the batch norms (PyTorch's default in the reference implementation).

@@ -36,7 +36,7 @@ use image::{imageops::FilterType, DynamicImage, RgbImage};
 use serde::Deserialize;
 
 use crate::beit::{self, Beit};
-use crate::config::usize_default;
+use crate::config::{eps12, gelu, stages, usize_default, yes};
 use crate::convnext::{self, ConvNext};
 use crate::deit::Deit;
 use crate::error::{FeaturesError, Result};
@@ -282,15 +282,6 @@ struct VitJson {
     #[serde(default = "yes")]
     qkv_bias: bool,
 }
-fn gelu() -> candle_nn::Activation {
-    candle_nn::Activation::Gelu
-}
-fn eps12() -> f64 {
-    1e-12
-}
-fn yes() -> bool {
-    true
-}
 
 #[derive(Debug, Clone, Deserialize)]
 struct ResNetJson {
@@ -298,9 +289,9 @@ struct ResNetJson {
     num_channels: usize,
     #[serde(default = "usize_default::<64>")]
     embedding_size: usize,
-    #[serde(default = "resnet50_sizes")]
+    #[serde(default = "stages::<256, 512, 1024, 2048>")]
     hidden_sizes: Vec<usize>,
-    #[serde(default = "resnet50_depths")]
+    #[serde(default = "stages::<3, 4, 6, 3>")]
     depths: Vec<usize>,
     #[serde(default = "bottleneck")]
     layer_type: String,
@@ -312,12 +303,6 @@ struct ResNetJson {
     downsample_in_bottleneck: bool,
     #[serde(default = "usize_default::<224>")]
     image_size: usize,
-}
-fn resnet50_sizes() -> Vec<usize> {
-    vec![256, 512, 1024, 2048]
-}
-fn resnet50_depths() -> Vec<usize> {
-    vec![3, 4, 6, 3]
 }
 fn bottleneck() -> String {
     "bottleneck".into()
@@ -450,37 +435,22 @@ impl VisionEncoder {
             }
             "beit" | "data2vec-vision" => {
                 let c: beit::Config = dir.typed_config()?;
-                if let Some(problem) = c.problem() {
-                    return Err(invalid(problem));
-                }
-                let net = Net::Beit(Beit::load(&c, vb).map_err(wrap)?);
-                (
-                    net,
-                    c.hidden_size,
-                    c.image_size,
-                    c.num_channels,
-                    "classifier",
-                )
+                c.problem().map_or(Ok(()), |p| Err(invalid(p)))?;
+                let (net, dim) = (Net::Beit(Beit::load(&c, vb).map_err(wrap)?), c.hidden_size);
+                (net, dim, c.image_size, c.num_channels, "classifier")
             }
             "swin" => {
                 let c: swin::Config = dir.typed_config()?;
-                if let Some(problem) = c.problem() {
-                    return Err(invalid(problem));
-                }
-                let net = Net::Swin(Swin::load(&c, vb).map_err(wrap)?);
-                (
-                    net,
+                c.problem().map_or(Ok(()), |p| Err(invalid(p)))?;
+                let (net, dim) = (
+                    Net::Swin(Swin::load(&c, vb).map_err(wrap)?),
                     c.num_features(),
-                    c.image_size,
-                    c.num_channels,
-                    "classifier",
-                )
+                );
+                (net, dim, c.image_size, c.num_channels, "classifier")
             }
             "van" => {
                 let c: van::Config = dir.typed_config()?;
-                if let Some(problem) = c.problem() {
-                    return Err(invalid(problem));
-                }
+                c.problem().map_or(Ok(()), |p| Err(invalid(p)))?;
                 let dim = c.hidden_sizes[c.hidden_sizes.len() - 1];
                 let net = Net::Van(Van::load(&c, vb).map_err(wrap)?);
                 (net, dim, c.image_size, c.num_channels, "classifier")

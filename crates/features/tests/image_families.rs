@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    assert_close_to_reference, assert_probabilities_sum_to_one, config, copy_files, fixtures,
-    load_err, load_fixture, matrix, max_diff, reference_images, reference_pixels,
+    assert_close_to_reference, assert_probabilities_sum_to_one, copy_files, fixtures, load_err,
+    load_err_with_config, load_fixture, matrix, max_diff, reference_images, reference_pixels,
     save_weights_without,
 };
 use zoorank_features::{FeaturesError, InputKind, Model};
@@ -114,13 +114,9 @@ fn beit_without_a_layer_bias_table_names_it() {
 
 #[test]
 fn data2vec_vision_that_claims_mean_pooling_without_its_pooler_names_the_tensor() {
-    let src = fixtures().join("tiny-data2vec-vision");
-    let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = config(&src);
-    cfg["use_mean_pooling"] = serde_json::json!(true);
-    std::fs::write(tmp.path().join("config.json"), cfg.to_string()).unwrap();
-    copy_files(&src, tmp.path(), &["model.safetensors"]);
-    match load_err(tmp.path()) {
+    match load_err_with_config("tiny-data2vec-vision", |cfg| {
+        cfg["use_mean_pooling"] = serde_json::json!(true)
+    }) {
         FeaturesError::MissingTensor { tensor, .. } => {
             assert_eq!(tensor, "data2vec_vision.pooler.layernorm.weight")
         }
@@ -130,13 +126,7 @@ fn data2vec_vision_that_claims_mean_pooling_without_its_pooler_names_the_tensor(
 
 #[test]
 fn swin_whose_grid_is_smaller_than_its_window_is_a_config_error() {
-    let src = fixtures().join("tiny-swin");
-    let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = config(&src);
-    cfg["window_size"] = serde_json::json!(5);
-    std::fs::write(tmp.path().join("config.json"), cfg.to_string()).unwrap();
-    copy_files(&src, tmp.path(), &["model.safetensors"]);
-    match load_err(tmp.path()) {
+    match load_err_with_config("tiny-swin", |cfg| cfg["window_size"] = serde_json::json!(5)) {
         FeaturesError::InvalidConfig { message, .. } => {
             assert!(message.contains("smaller than window_size 5"), "{message}")
         }
@@ -146,13 +136,9 @@ fn swin_whose_grid_is_smaller_than_its_window_is_a_config_error() {
 
 #[test]
 fn swin_with_mismatched_heads_is_a_config_error() {
-    let src = fixtures().join("tiny-swin");
-    let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = config(&src);
-    cfg["num_heads"] = serde_json::json!([2, 2]);
-    std::fs::write(tmp.path().join("config.json"), cfg.to_string()).unwrap();
-    copy_files(&src, tmp.path(), &["model.safetensors"]);
-    match load_err(tmp.path()) {
+    match load_err_with_config("tiny-swin", |cfg| {
+        cfg["num_heads"] = serde_json::json!([2, 2])
+    }) {
         FeaturesError::InvalidConfig { message, .. } => {
             assert!(message.contains("num_heads"), "{message}")
         }
@@ -181,13 +167,9 @@ fn swin_refuses_pixels_of_another_size_with_a_clear_error() {
 
 #[test]
 fn van_with_a_wrong_stage_width_names_the_tensor() {
-    let src = fixtures().join("tiny-van");
-    let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = config(&src);
-    cfg["hidden_sizes"] = serde_json::json!([8, 24]);
-    std::fs::write(tmp.path().join("config.json"), cfg.to_string()).unwrap();
-    copy_files(&src, tmp.path(), &["model.safetensors"]);
-    match load_err(tmp.path()) {
+    match load_err_with_config("tiny-van", |cfg| {
+        cfg["hidden_sizes"] = serde_json::json!([8, 24])
+    }) {
         FeaturesError::ShapeMismatch { tensor, .. } => {
             assert!(tensor.starts_with("van.encoder.stages.1."), "{tensor}")
         }

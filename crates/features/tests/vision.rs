@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    assert_close_to_reference, assert_probabilities_sum_to_one, config, copy_files,
-    crop_pct_processor, fixtures, floats, load, load_err, load_fixture, matrix, reference_images,
+    assert_close_to_reference, assert_probabilities_sum_to_one, copy_files, crop_pct_processor,
+    fixtures, floats, load, load_err, load_err_with_config, load_fixture, matrix, reference_images,
     reference_pixels, save_weights_without,
 };
 use zoorank_features::{FeaturesError, InputKind, Model, ModelDir};
@@ -71,13 +71,7 @@ fn crop_pct_preprocessing_is_close_to_pillow() {
 
 #[test]
 fn vit_weights_with_wrong_patch_size_name_the_tensor() {
-    let src = fixtures().join("tiny-vit");
-    let tmp = tempfile::tempdir().unwrap();
-    let mut cfg = config(&src);
-    cfg["patch_size"] = serde_json::json!(4);
-    std::fs::write(tmp.path().join("config.json"), cfg.to_string()).unwrap();
-    copy_files(&src, tmp.path(), &["model.safetensors"]);
-    match load_err(tmp.path()) {
+    match load_err_with_config("tiny-vit", |cfg| cfg["patch_size"] = serde_json::json!(4)) {
         FeaturesError::ShapeMismatch { tensor, .. } => {
             assert!(
                 tensor.contains("patch_embeddings.projection.weight"),

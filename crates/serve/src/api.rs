@@ -18,9 +18,10 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use zoorank_core::Modality;
+use zoorank_engine::catalog::{contains_text, CatalogFilter};
 use zoorank_engine::{EvalRequest, MethodSpec, RecommendRequest};
 use zoorank_store::import::{self, ModelsCsvSpec, RecordsCsvSpec};
-use zoorank_store::{run_key, Batch, ImportError, ImportOptions, RecordRow, RunIdentity};
+use zoorank_store::{run_key, Batch, ImportError, ImportOptions, RecordRow, RunIdentity, Store};
 
 type St = State<Arc<AppState>>;
 
@@ -176,6 +177,13 @@ fn parse_method(field: &str, s: &str, snap: &Snapshot) -> Result<MethodSpec, Api
     Ok(m)
 }
 
+/// The `modality` query parameter, if given.
+fn modality_param(p: &Params) -> Result<Option<Modality>, ApiError> {
+    p.str("modality")
+        .map(|m| parse_modality("modality", m))
+        .transpose()
+}
+
 fn parse_modality(field: &str, s: &str) -> Result<Modality, ApiError> {
     Modality::parse(s).ok_or_else(|| {
         ApiError::field(
@@ -221,11 +229,13 @@ fn page_of<T: serde::Serialize>(items: Vec<T>, offset: usize, limit: usize) -> J
     Json(json!({ "total": total, "offset": offset, "limit": limit, "items": items }))
 }
 
-fn contains(hay: Option<&str>, needle: &Option<String>) -> bool {
-    match needle {
-        None => true,
-        Some(n) => hay.is_some_and(|h| h.to_lowercase().contains(&n.to_lowercase())),
-    }
+/// The catalog filter of a `/models` or `/datasets` query.
+fn catalog_filter(p: &Params) -> Result<CatalogFilter, ApiError> {
+    Ok(CatalogFilter {
+        name: p.str("name").map(str::to_string),
+        modality: modality_param(p)?,
+        with_records: p.bool("with_records")?.unwrap_or(false),
+    })
 }
 
 async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
@@ -242,13 +252,8 @@ async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, 
             "limit",
         ],
     )?;
-    let name = p.str("name").map(str::to_string);
-    let arch = p.str("architecture").map(str::to_string);
-    let modality = p
-        .str("modality")
-        .map(|m| parse_modality("modality", m))
-        .transpose()?;
-    let with_records = p.bool("with_records")?.unwrap_or(false);
+    let filter = catalog_filter(&p)?;
+    let arch = p.str("architecture");
     let (min_p, max_p) = (p.num("min_params")?, p.num("max_params")?);
     let (offset, limit) = paging(&p)?;
     let s = state.snapshot();
@@ -258,17 +263,15 @@ async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, 
         .iter()
         .enumerate()
         .filter(|(i, m)| {
-            (!with_records || s.model_records[*i] > 0)
-                && modality.is_none_or(|x| m.modality == Some(x))
-                && contains(Some(&m.name), &name)
-                && (contains(m.architecture.as_deref(), &arch)
-                    || contains(m.model_type.as_deref(), &arch))
+            filter.keeps(&m.name, m.modality, s.counts.per_model[*i])
+                && (contains_text(m.architecture.as_deref(), arch)
+                    || contains_text(m.model_type.as_deref(), arch))
                 && min_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n >= v))
                 && max_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n <= v))
         })
         .map(|(i, m)| {
             let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
-            v["records"] = s.model_records[i].into();
+            v["records"] = s.counts.per_model[i].into();
             v
         })
         .collect();
@@ -280,12 +283,7 @@ async fn datasets(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>
         q.as_deref(),
         &["name", "modality", "with_records", "offset", "limit"],
     )?;
-    let name = p.str("name").map(str::to_string);
-    let modality = p
-        .str("modality")
-        .map(|m| parse_modality("modality", m))
-        .transpose()?;
-    let with_records = p.bool("with_records")?.unwrap_or(false);
+    let filter = catalog_filter(&p)?;
     let (offset, limit) = paging(&p)?;
     let s = state.snapshot();
     let items: Vec<Value> = s
@@ -293,15 +291,11 @@ async fn datasets(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>
         .datasets
         .iter()
         .enumerate()
-        .filter(|(i, d)| {
-            (!with_records || s.dataset_records[*i] > 0)
-                && modality.is_none_or(|x| d.modality == Some(x))
-                && contains(Some(&d.name), &name)
-        })
+        .filter(|(i, d)| filter.keeps(&d.name, d.modality, s.counts.per_dataset[*i]))
         .map(|(i, d)| {
             let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-            v["records"] = s.dataset_records[i].into();
-            v["models"] = s.dataset_models[i].into();
+            v["records"] = s.counts.per_dataset[i].into();
+            v["models"] = s.counts.models_per_dataset[i].into();
             v
         })
         .collect();
@@ -453,7 +447,7 @@ fn eval_request(b: EvalBody, snap: &Snapshot) -> Result<EvalRequest, ApiError> {
             let known = snap
                 .zoo
                 .dataset_index(t)
-                .is_some_and(|d| snap.dataset_records[d] > 0);
+                .is_some_and(|d| snap.counts.per_dataset[d] > 0);
             if !known {
                 return Err(ApiError {
                     status: StatusCode::NOT_FOUND,
@@ -844,22 +838,15 @@ async fn import_records(
         peft_col: col("peft_col"),
         seed_col: col("seed_col"),
         curve_col: col("curve_col"),
-        modality: p
-            .str("modality")
-            .map(|m| parse_modality("modality", m))
-            .transpose()?,
+        modality: modality_param(&p)?,
         delimiter: delimiter(&p)?,
         keep_last: p.bool("keep_last")?.unwrap_or(false),
     };
     let opts = import_options(&p)?;
-    let (dir, path) = save_upload(&body)?;
-    let report = state
-        .write(move |store| {
-            import::import_records(store, &path, &spec, opts)
-                .map_err(|e| import_error(e, Some(dir.path())))
-        })
-        .await?;
-    Ok(Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response())
+    import_upload(&state, &body, move |store, path| {
+        import::import_records(store, path, &spec, opts)
+    })
+    .await
 }
 
 async fn import_models(
@@ -879,21 +866,33 @@ async fn import_models(
     )?;
     let spec = ModelsCsvSpec {
         id_col: p.required("id_col")?.to_string(),
-        modality: p
-            .str("modality")
-            .map(|m| parse_modality("modality", m))
-            .transpose()?,
+        modality: modality_param(&p)?,
         delimiter: delimiter(&p)?,
     };
     let opts = import_options(&p)?;
-    let (dir, path) = save_upload(&body)?;
+    import_upload(&state, &body, move |store, path| {
+        import::import_models(store, path, &spec, opts)
+    })
+    .await
+}
+
+/// Saves the CSV upload `body` and runs the import `run` on it with the writer; answers the import's
+/// report and the zoo's version after it.
+async fn import_upload<R: serde::Serialize + Send + 'static>(
+    state: &Arc<AppState>,
+    body: &Bytes,
+    run: impl FnOnce(&mut Store, &std::path::Path) -> Result<R, ImportError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let (dir, path) = save_upload(body)?;
     let report = state
-        .write(move |store| {
-            import::import_models(store, &path, &spec, opts)
-                .map_err(|e| import_error(e, Some(dir.path())))
-        })
+        .write(move |store| run(store, &path).map_err(|e| import_error(e, Some(dir.path()))))
         .await?;
-    Ok(Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response())
+    Ok(imported(state, report))
+}
+
+/// The answer to an import: its report and the zoo's version after it.
+fn imported(state: &AppState, report: impl serde::Serialize) -> Response {
+    Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -938,5 +937,5 @@ async fn import_transfergraph(
             import::import_transfergraph(store, &dir, opts).map_err(|e| import_error(e, None))
         })
         .await?;
-    Ok(Json(json!({ "report": report, "zoo_version": state.snapshot().version })).into_response())
+    Ok(imported(&state, report))
 }

@@ -3,7 +3,17 @@
 
 use serde_json::{json, Value};
 
-fn q(name: &str, ty: &str, required: bool, description: &str) -> Value {
+/// An optional query parameter of type `ty`.
+fn opt(name: &str, ty: &str, description: &str) -> Value {
+    query_param(name, ty, false, description)
+}
+
+/// A required query parameter of type `ty`.
+fn req(name: &str, ty: &str, description: &str) -> Value {
+    query_param(name, ty, true, description)
+}
+
+fn query_param(name: &str, ty: &str, required: bool, description: &str) -> Value {
     json!({
         "name": name, "in": "query", "required": required,
         "description": description, "schema": { "type": ty }
@@ -66,16 +76,14 @@ fn csv_body() -> Value {
 
 fn import_flags() -> Vec<Value> {
     vec![
-        q(
+        opt(
             "skip_bad_rows",
             "boolean",
-            false,
             "import the good rows and list the bad ones instead of refusing the whole import",
         ),
-        q(
+        opt(
             "dry_run",
             "boolean",
-            false,
             "validate and report only; write nothing",
         ),
     ]
@@ -85,138 +93,98 @@ fn import_flags() -> Vec<Value> {
 pub fn document() -> Value {
     let paging = || {
         vec![
-            q("offset", "integer", false, "items to skip (default 0)"),
-            q(
-                "limit",
-                "integer",
-                false,
-                "items to return, 1..1000 (default 100)",
-            ),
+            opt("offset", "integer", "items to skip (default 0)"),
+            opt("limit", "integer", "items to return, 1..1000 (default 100)"),
         ]
     };
     let mut models_params = vec![
-        q("name", "string", false, "name contains (case-insensitive)"),
-        q(
+        opt("name", "string", "name contains (case-insensitive)"),
+        opt(
             "architecture",
             "string",
-            false,
             "architecture class or model type contains (case-insensitive)",
         ),
-        q("modality", "string", false, "image or text"),
-        q(
+        opt("modality", "string", "image or text"),
+        opt(
             "with_records",
             "boolean",
-            false,
             "only models with fine-tuning records",
         ),
-        q(
-            "min_params",
-            "number",
-            false,
-            "at least this many parameters",
-        ),
-        q(
-            "max_params",
-            "number",
-            false,
-            "at most this many parameters",
-        ),
+        opt("min_params", "number", "at least this many parameters"),
+        opt("max_params", "number", "at most this many parameters"),
     ];
     models_params.extend(paging());
     let mut datasets_params = vec![
-        q("name", "string", false, "name contains (case-insensitive)"),
-        q("modality", "string", false, "image or text"),
-        q(
+        opt("name", "string", "name contains (case-insensitive)"),
+        opt("modality", "string", "image or text"),
+        opt(
             "with_records",
             "boolean",
-            false,
             "only datasets with fine-tuning records",
         ),
     ];
     datasets_params.extend(paging());
     let recommend_params = vec![
-        q("target", "string", true, "the target dataset's name (GET /v1/datasets)"),
-        q("method", "string", false, "ranking method id (default trend+lr; e.g. popularity, lr, guard+trend+lr+node2vec, logme)"),
-        q("top", "integer", false, "return the best K models (default: all)"),
-        q("seed", "integer", false, "seed for the learner (default 0)"),
-        q("explain", "boolean", false, "add each returned model's explanation"),
+        req("target", "string", "the target dataset's name (GET /v1/datasets)"),
+        opt("method", "string", "ranking method id (default trend+lr; e.g. popularity, lr, guard+trend+lr+node2vec, logme)"),
+        opt("top", "integer", "return the best K models (default: all)"),
+        opt("seed", "integer", "seed for the learner (default 0)"),
+        opt("explain", "boolean", "add each returned model's explanation"),
     ];
     let eval_params = vec![
-        q(
+        opt(
             "methods",
             "string",
-            false,
             "comma-separated method ids (default: zoorank eval's set)",
         ),
-        q(
+        opt(
             "targets",
             "string",
-            false,
             "comma-separated target datasets (default: every dataset with records of two models)",
         ),
-        q("seed", "integer", false, "seed (default 0)"),
-        q(
-            "include_peft",
-            "boolean",
-            false,
-            "count parameter-efficient runs",
-        ),
-        q(
+        opt("seed", "integer", "seed (default 0)"),
+        opt("include_peft", "boolean", "count parameter-efficient runs"),
+        opt(
             "model_ratios",
             "string",
-            false,
             "comma-separated fractions in (0, 1] of the models to also evaluate on",
         ),
-        q(
+        opt(
             "ratio_subsets",
             "integer",
-            false,
             "random subsets per model ratio, 1..20 (default 3)",
         ),
     ];
     let mut records_csv = vec![
-        q("model_col", "string", true, "column with the model id"),
-        q(
-            "dataset_col",
-            "string",
-            true,
-            "column with the dataset name",
-        ),
-        q("accuracy_col", "string", true, "column with the accuracy"),
-        q("lr_col", "string", false, "learning-rate column"),
-        q("epochs_col", "string", false, "epochs column"),
-        q("batch_size_col", "string", false, "batch-size column"),
-        q("runtime_col", "string", false, "training-seconds column"),
-        q("peft_col", "string", false, "PEFT-method column"),
-        q("seed_col", "string", false, "seed column"),
-        q(
-            "curve_col",
-            "string",
-            false,
-            "per-epoch validation curve column",
-        ),
-        q("modality", "string", false, "image or text"),
-        q(
+        req("model_col", "string", "column with the model id"),
+        req("dataset_col", "string", "column with the dataset name"),
+        req("accuracy_col", "string", "column with the accuracy"),
+        opt("lr_col", "string", "learning-rate column"),
+        opt("epochs_col", "string", "epochs column"),
+        opt("batch_size_col", "string", "batch-size column"),
+        opt("runtime_col", "string", "training-seconds column"),
+        opt("peft_col", "string", "PEFT-method column"),
+        opt("seed_col", "string", "seed column"),
+        opt("curve_col", "string", "per-epoch validation curve column"),
+        opt("modality", "string", "image or text"),
+        opt(
             "delimiter",
             "string",
-            false,
             "one ASCII character or 'tab' (default ',')",
         ),
-        q(
+        opt(
             "keep_last",
             "boolean",
-            false,
             "keep only the last row of each (model, dataset, hyper-parameters)",
         ),
     ];
     records_csv.extend(import_flags());
     let mut models_csv = vec![
-        q("id_col", "string", true, "column with the model id"),
-        q("modality", "string", false, "image or text"),
-        q(
+        req("id_col", "string", "column with the model id"),
+        opt("modality", "string", "image or text"),
+        opt(
             "delimiter",
             "string",
-            false,
             "one ASCII character or 'tab' (default ',')",
         ),
     ];
@@ -269,7 +237,7 @@ pub fn document() -> Value {
         "paths": {
             "/": { "get": {
                 "summary": "the web page: pick a target, see the ranked models (?target=NAME preselects one)",
-                "parameters": [q("target", "string", false, "target to show on load")],
+                "parameters": [opt("target", "string", "target to show on load")],
                 "responses": { "200": { "description": "HTML", "content": { "text/html": {} } } }
             } },
             "/openapi.json": { "get": op("this document", vec![], None, 200, "OpenAPI 3.1", &[], false) },

@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Semaphore};
 use zoorank_core::Zoo;
+use zoorank_engine::catalog::RecordCounts;
 use zoorank_engine::{Engine, RecommendRequest, Recommendation};
 use zoorank_store::{Stats, Store};
 
@@ -52,12 +53,8 @@ pub struct Snapshot {
     pub zoo: Zoo,
     /// Store counts.
     pub stats: Stats,
-    /// Records per model (indexed like `zoo.models`).
-    pub model_records: Vec<usize>,
-    /// Records per dataset.
-    pub dataset_records: Vec<usize>,
-    /// Distinct models with records per dataset.
-    pub dataset_models: Vec<usize>,
+    /// Records per model and per dataset.
+    pub counts: RecordCounts,
 }
 
 impl Snapshot {
@@ -68,27 +65,13 @@ impl Snapshot {
             .store()
             .stats()
             .map_err(|e| ApiError::internal(format!("reading store counts: {}", chain(&e))))?;
-        let mut model_records = vec![0; zoo.models.len()];
-        let mut dataset_records = vec![0; zoo.datasets.len()];
-        let mut pairs = std::collections::HashSet::new();
-        for r in &zoo.records {
-            model_records[r.model] += 1;
-            dataset_records[r.dataset] += 1;
-            pairs.insert((r.dataset, r.model));
-        }
-        let mut dataset_models = vec![0; zoo.datasets.len()];
-        for (d, _) in pairs {
-            dataset_models[d] += 1;
-        }
         Ok(Snapshot {
             version: engine.zoo_version().to_string(),
             generation: 0,
             published_at: Instant::now(),
-            zoo,
             stats,
-            model_records,
-            dataset_records,
-            dataset_models,
+            counts: RecordCounts::of(&zoo),
+            zoo,
         })
     }
 }

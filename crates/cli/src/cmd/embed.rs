@@ -228,11 +228,7 @@ pub fn run(args: EmbedArgs, global: &Global) -> anyhow::Result<()> {
         s.samples,
         s.feature_dim,
         s.classes,
-        if s.head_classes > 0 {
-            format!(", head with {} classes", s.head_classes)
-        } else {
-            String::new()
-        },
+        output::head_note(s.head_classes),
         s.seconds,
         s.samples_per_second,
         s.cache,

@@ -23,6 +23,7 @@ use zoorank_worker::{
 use crate::cmd::dataset::default_name;
 use crate::cmd::embed::ExtractArgs;
 use crate::cmd::import::{open_existing_store, open_store};
+use crate::cmd::score_zoo::ZooScoringArgs;
 use crate::global::Global;
 use crate::output;
 
@@ -116,27 +117,10 @@ pub struct QueueArgs {
 /// `zoorank jobs submit score-zoo` arguments.
 #[derive(Debug, Args)]
 pub struct ScoreZooJobArgs {
-    /// Directory whose sub-directories are model directories (Hugging Face layout), at a path
-    /// every worker sees.
-    #[arg(long)]
-    pub models: PathBuf,
-    /// The target dataset, at a path every worker sees.
-    #[arg(long)]
-    pub dataset: PathBuf,
-    /// Score methods (comma-separated ids: logme, h-score, leep, nce, ...).
-    #[arg(long, value_delimiter = ',', default_value = "logme")]
-    pub methods: Vec<String>,
-    /// Dataset name in the store (default: the file or directory name without extension).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Attempts per job before it is failed for good.
-    #[arg(long, default_value_t = 3)]
-    pub max_attempts: u32,
     #[command(flatten)]
-    pub extract: ExtractArgs,
-    /// JSON output.
-    #[arg(long)]
-    pub json: bool,
+    pub zoo: ZooScoringArgs,
+    #[command(flatten)]
+    pub queue: QueueArgs,
 }
 
 /// `zoorank worker` arguments.
@@ -227,17 +211,14 @@ pub fn run(cmd: JobsCommand, global: &Global) -> anyhow::Result<()> {
 }
 
 fn submit_score_zoo(a: ScoreZooJobArgs, global: &Global) -> anyhow::Result<()> {
-    let name = dataset_name(&a.dataset, a.name.as_deref())?;
-    let extract = extract_spec(&a.extract);
-    let specs = score_zoo_jobs(&a.models, &name, &a.dataset, &a.methods, &extract)?;
+    let z = &a.zoo;
+    let name = dataset_name(&z.dataset, z.name.as_deref())?;
+    let extract = extract_spec(&z.extract);
+    let specs = score_zoo_jobs(&z.models, &name, &z.dataset, &z.methods, &extract)?;
     let jobs: Vec<_> = specs.iter().map(|s| s.to_job()).collect();
-    let queue = QueueArgs {
-        max_attempts: a.max_attempts,
-        json: a.json,
-    };
     let what = format!("score {} model(s) on {name}", specs.len());
     let json = serde_json::json!({"dataset": name, "models": specs.len()});
-    submit(global, &jobs, &queue, &what, json)
+    submit(global, &jobs, &a.queue, &what, json)
 }
 
 fn submit_embed(a: EmbedJobArgs, global: &Global) -> anyhow::Result<()> {

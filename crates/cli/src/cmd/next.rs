@@ -1,12 +1,10 @@
 //! `zoorank next`: which models to fine-tune next on a target, and why.
 
-use crate::cmd::observed::ObservedArgs;
+use crate::cmd::observed::RankingArgs;
 use crate::global::Global;
 use crate::output;
 use clap::Args;
-use zoorank_engine::{
-    Engine, MethodSpec, NextPlan, NextRequest, RecommendRequest, Strategy, DEFAULT_METHOD,
-};
+use zoorank_engine::{Engine, NextPlan, NextRequest, RecommendRequest, Strategy};
 
 /// Arguments of `next`.
 ///
@@ -17,9 +15,8 @@ use zoorank_engine::{
 /// Example: zoorank next --target dtd --budget 3 --observed runs.csv
 #[derive(Debug, Args)]
 pub struct NextArgs {
-    /// The target dataset.
-    #[arg(long)]
-    pub target: String,
+    #[command(flatten)]
+    pub ranking: RankingArgs,
     /// How many runs to propose.
     #[arg(long, default_value_t = 3)]
     pub budget: usize,
@@ -28,14 +25,6 @@ pub struct NextArgs {
     /// models that behave alike).
     #[arg(long, default_value_t = Strategy::Explore)]
     pub strategy: Strategy,
-    /// Ranking method id (see `zoorank eval --help`).
-    #[arg(long, default_value = DEFAULT_METHOD)]
-    pub method: MethodSpec,
-    /// Seed for the learner.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    #[command(flatten)]
-    pub runs: ObservedArgs,
     /// JSON output: {target, method, strategy, observed_runs, runs[order, model,
     /// predicted_accuracy, rank, uncertainty, cluster_size, why]}.
     #[arg(long)]
@@ -45,14 +34,10 @@ pub struct NextArgs {
 /// Runs `next`.
 pub fn run(a: NextArgs, global: &Global) -> anyhow::Result<()> {
     let mut engine = Engine::open(&global.db)?;
-    let observed = a.runs.read(&a.target)?;
     let plan = engine.next(&NextRequest {
         recommend: RecommendRequest {
-            method: a.method,
-            seed: a.seed,
-            observed,
             coverage: None,
-            ..RecommendRequest::new(&a.target)
+            ..a.ranking.request()?
         },
         budget: a.budget,
         strategy: a.strategy,

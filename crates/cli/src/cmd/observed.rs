@@ -1,8 +1,38 @@
-//! `--observed`: runs already made on the target, read from a CSV for `recommend` and `next`.
+//! What `recommend` and `next` both take: the target, the method, the seed and `--observed`,
+//! the runs already made on the target (read from a CSV).
 
 use anyhow::Context;
 use clap::Args;
-use zoorank_engine::{observed_runs, ObservedRun};
+use zoorank_engine::{observed_runs, MethodSpec, ObservedRun, RecommendRequest, DEFAULT_METHOD};
+
+/// The ranking a command asks the engine for, shared by `recommend` and `next`.
+#[derive(Debug, Args)]
+pub struct RankingArgs {
+    /// The target dataset (as `zoorank zoo datasets` lists it).
+    #[arg(long)]
+    pub target: String,
+    /// Ranking method id (see `zoorank eval --help`).
+    #[arg(long, default_value = DEFAULT_METHOD)]
+    pub method: MethodSpec,
+    /// Seed for the learner.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub runs: ObservedArgs,
+}
+
+impl RankingArgs {
+    /// The engine's request for this target, method, seed and observed runs (the other fields
+    /// at their defaults).
+    pub fn request(&self) -> anyhow::Result<RecommendRequest> {
+        Ok(RecommendRequest {
+            method: self.method.clone(),
+            seed: self.seed,
+            observed: self.runs.read(&self.target)?,
+            ..RecommendRequest::new(&self.target)
+        })
+    }
+}
 
 /// Runs already made on the target (`--observed`), shared by `recommend` and `next`.
 #[derive(Debug, Args)]

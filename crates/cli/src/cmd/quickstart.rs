@@ -45,17 +45,19 @@ pub fn run(a: QuickstartArgs, global: &Global) -> anyhow::Result<()> {
     output::println("")?;
     crate::cmd::recommend::run(
         crate::cmd::recommend::RecommendArgs {
-            target: a.target,
-            top: 10,
-            method: zoorank_engine::DEFAULT_METHOD.parse()?,
-            seed: 0,
-            explain: true,
-            runs: crate::cmd::observed::ObservedArgs {
-                observed: None,
-                model_col: "model".into(),
-                dataset_col: "dataset".into(),
-                accuracy_col: "accuracy".into(),
+            ranking: crate::cmd::observed::RankingArgs {
+                target: a.target,
+                method: zoorank_engine::DEFAULT_METHOD.parse()?,
+                seed: 0,
+                runs: crate::cmd::observed::ObservedArgs {
+                    observed: None,
+                    model_col: "model".into(),
+                    dataset_col: "dataset".into(),
+                    accuracy_col: "accuracy".into(),
+                },
             },
+            top: 10,
+            explain: true,
             coverage: zoorank_engine::DEFAULT_COVERAGE,
             no_intervals: false,
             json: false,

@@ -1,10 +1,10 @@
 //! `zoorank recommend`: print the engine's [`Recommendation`] for a target.
 
-use crate::cmd::observed::ObservedArgs;
+use crate::cmd::observed::RankingArgs;
 use crate::global::Global;
 use crate::output;
 use clap::Args;
-use zoorank_engine::{Engine, MethodSpec, RecommendRequest, Recommendation, DEFAULT_METHOD};
+use zoorank_engine::{Engine, RecommendRequest, Recommendation, RecommendedModel};
 
 /// Arguments of `recommend`.
 ///
@@ -21,18 +21,11 @@ use zoorank_engine::{Engine, MethodSpec, RecommendRequest, Recommendation, DEFAU
 /// Example: zoorank recommend --target cifar100 --top 10
 #[derive(Debug, Args)]
 pub struct RecommendArgs {
-    /// The target dataset (as `zoorank zoo datasets` lists it).
-    #[arg(long)]
-    pub target: String,
+    #[command(flatten)]
+    pub ranking: RankingArgs,
     /// How many models to show.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
-    /// Ranking method id (see `zoorank eval --help`).
-    #[arg(long, default_value = DEFAULT_METHOD)]
-    pub method: MethodSpec,
-    /// Seed for the learner.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
     /// For each recommended model, show the graph neighbourhood that carries its evidence:
     /// the target's most similar datasets (TransferGraph dataset–dataset edges: Domain
     /// Similarity or shared-history correlation) joined to the model by its accuracy links,
@@ -40,8 +33,6 @@ pub struct RecommendArgs {
     /// popularity moved along the model's slopes to the target's size and domain).
     #[arg(long)]
     pub explain: bool,
-    #[command(flatten)]
-    pub runs: ObservedArgs,
     /// Coverage of the predicted-accuracy intervals, calibrated by hiding each of the zoo's
     /// other datasets in turn and ranking it (one more ranking per dataset).
     #[arg(long, default_value_t = 0.8, value_parser = crate::cmd::eval::parse_coverage)]
@@ -59,15 +50,11 @@ pub struct RecommendArgs {
 /// Runs `recommend`.
 pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
     let mut engine = Engine::open(&global.db)?;
-    let observed = a.runs.read(&a.target)?;
     let rec = engine.recommend(&RecommendRequest {
-        method: a.method,
         top: Some(a.top),
-        seed: a.seed,
         explain: a.explain,
-        observed,
         coverage: (!a.no_intervals).then_some(a.coverage),
-        ..RecommendRequest::new(a.target)
+        ..a.ranking.request()?
     })?;
     for w in &rec.warnings {
         eprintln!("warning: {w}");
@@ -81,53 +68,39 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
 /// The table, the explanations when asked for, and the evidence.
 fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
     let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
+    let observed = (rec.observed_runs > 0)
+        .then(|| format!("; conditioned on {} observed run(s)", rec.observed_runs));
     output::println(format!(
         "top {} of {} models for '{}' by {} (the target's own records are hidden from the method{}):",
         rec.models.len(),
         rec.candidates,
         rec.target,
         rec.method,
-        if rec.observed_runs > 0 {
-            format!("; conditioned on {} observed run(s)", rec.observed_runs)
-        } else {
-            String::new()
-        }
+        observed.unwrap_or_default()
     ))?;
-    let interval = |r: &zoorank_engine::RecommendedModel| -> String {
-        if r.observed {
-            return "observed".into();
-        }
-        match (r.predicted_low, r.predicted_high) {
-            (Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]"),
-            _ => "-".into(),
-        }
+    let interval = |r: &RecommendedModel| match (r.observed, r.predicted_low, r.predicted_high) {
+        (true, ..) => "observed".into(),
+        (false, Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]"),
+        _ => "-".into(),
     };
     let rows = rec
         .models
         .iter()
         .map(|r| {
-            let near: Vec<String> = r
-                .nearest_records
-                .iter()
-                .map(|n| format!("{} {:.3}", n.dataset, n.accuracy))
-                .collect();
+            let near = r.nearest_records.iter();
+            let near = near.map(|n| format!("{} {:.3}", n.dataset, n.accuracy));
             vec![
                 r.rank.to_string(),
                 r.model.clone(),
                 num(r.predicted_accuracy),
                 interval(r),
                 num(r.recorded_accuracy),
-                if near.is_empty() {
-                    "-".into()
-                } else {
-                    near.join(", ")
-                },
+                output::join_or(near, "-"),
             ]
         })
         .collect();
-    let cov = rec.coverage.map_or("interval".to_string(), |c| {
-        format!("{:.0} % interval", c * 100.0)
-    });
+    let cov = rec.coverage.map(|c| format!("{:.0} % ", c * 100.0));
+    let cov = format!("{}interval", cov.unwrap_or_default());
     let header = [
         "#",
         "model",
@@ -142,14 +115,13 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
     }
     for r in &rec.models {
         let Some(e) = &r.explain else { continue };
-        let mut parts: Vec<String> = e
-            .paths
-            .iter()
-            .map(|p| format!("{} (sim {:.2}, acc {:.3})", p.via, p.similarity, p.accuracy))
-            .collect();
-        if parts.is_empty() {
-            parts.push("no path through the target's neighbours".into());
-        }
+        let paths = e.paths.iter();
+        let paths =
+            paths.map(|p| format!("{} (sim {:.2}, acc {:.3})", p.via, p.similarity, p.accuracy));
+        let mut parts = vec![output::join_or(
+            paths,
+            "no path through the target's neighbours",
+        )];
         if let Some(src) = &e.source {
             parts.push(format!("source {} (sim {:.2})", src.via, src.similarity));
         }

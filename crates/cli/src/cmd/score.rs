@@ -377,11 +377,7 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
         "{model_name} on {dataset_name}: {} samples × {} features{} in {extract_seconds:.2} s (feature cache {cache}{})",
         e.n,
         e.dim,
-        if e.num_classes > 0 {
-            format!(", head with {} classes", e.num_classes)
-        } else {
-            String::new()
-        },
+        output::head_note(e.num_classes),
         if outcome == CacheOutcome::Hit {
             ": no forward pass"
         } else {

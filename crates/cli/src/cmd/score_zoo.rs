@@ -18,8 +18,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
-use zoorank_features::{CacheOutcome, FeatureSet, FeaturesError};
-use zoorank_scores::{Matrix, Needs, ScoreInput};
+use zoorank_features::{CacheOutcome, FeaturesError};
 use zoorank_store::ScoreRow;
 
 use crate::cmd::dataset::default_name;
@@ -28,13 +27,15 @@ use crate::cmd::import::open_store;
 use crate::global::Global;
 use crate::output;
 
-/// `zoorank score-zoo` arguments.
+/// What to score, shared by `score-zoo` and `jobs submit score-zoo`: the models of a local zoo
+/// on one dataset, with which methods, under which name, and how to extract the features.
 #[derive(Debug, Args)]
-pub struct ScoreZooArgs {
-    /// Directory whose sub-directories are model directories (Hugging Face layout).
+pub struct ZooScoringArgs {
+    /// Directory whose sub-directories are model directories (Hugging Face layout); for jobs,
+    /// at a path every worker sees.
     #[arg(long)]
     pub models: PathBuf,
-    /// The target dataset.
+    /// The target dataset; for jobs, at a path every worker sees.
     #[arg(long)]
     pub dataset: PathBuf,
     /// Score methods (comma-separated ids of zoorank-scores: logme, h-score, reg-h-score, leep,
@@ -43,17 +44,33 @@ pub struct ScoreZooArgs {
     /// probabilities (leep, nce) are skipped for models without a head.
     #[arg(long, value_delimiter = ',', default_value = "logme")]
     pub methods: Vec<String>,
-    /// Write the scores into the store (and skip models already fully scored there).
-    #[arg(long)]
-    pub store: bool,
     /// Dataset name in the store (default: the file or directory name without extension).
     #[arg(long)]
     pub name: Option<String>,
+    #[command(flatten)]
+    pub extract: ExtractArgs,
+}
+
+impl ZooScoringArgs {
+    /// The dataset's name in the store: `--name`, or the dataset path's default name.
+    pub fn dataset_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| default_name(&self.dataset))
+    }
+}
+
+/// `zoorank score-zoo` arguments.
+#[derive(Debug, Args)]
+pub struct ScoreZooArgs {
+    #[command(flatten)]
+    pub zoo: ZooScoringArgs,
+    /// Write the scores into the store (and skip models already fully scored there).
+    #[arg(long)]
+    pub store: bool,
     /// JSON output.
     #[arg(long)]
     pub json: bool,
-    #[command(flatten)]
-    pub extract: ExtractArgs,
 }
 
 /// One (model, method) result.
@@ -130,64 +147,39 @@ pub fn zoo_models(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// One method's outcome on one feature set.
-pub struct MethodOutcome {
-    /// Method id.
-    pub method: String,
-    /// The score, or why it could not be computed.
-    pub value: Result<f64, String>,
-    /// Seconds the score took.
-    pub seconds: f64,
-}
-
-/// Computes the requested scores on one feature set.
-pub fn score_feature_set(
-    fs: &FeatureSet,
-    methods: &[String],
-) -> anyhow::Result<Vec<MethodOutcome>> {
-    let e = &fs.extracted;
-    let x: Vec<f64> = e.features.iter().map(|&v| v as f64).collect();
-    let p: Vec<f64> = e.probabilities.iter().map(|&v| v as f64).collect();
-    let y: Vec<i64> = fs.labels.iter().map(|&l| l as i64).collect();
-    let feats = Matrix::new(&x, e.n, e.dim)?;
-    let mut out = Vec::new();
-    for m in methods {
-        let method = zoorank_scores::by_id(m)?;
-        let id = method.id().to_string();
-        let started = Instant::now();
-        let input = if e.num_classes > 0 {
-            ScoreInput::features(feats, &y).with_source_probs(Matrix::new(&p, e.n, e.num_classes)?)
-        } else {
-            ScoreInput::features(feats, &y)
-        };
-        let r = if method.needs() == Needs::SourceProbs && e.num_classes == 0 {
-            Err("the model has no classifier head".to_string())
-        } else {
-            method.score(&input).map_err(|err| err.to_string())
-        };
-        out.push(MethodOutcome {
-            method: id,
-            value: r,
-            seconds: started.elapsed().as_secs_f64(),
-        });
+impl ScoreLine {
+    /// The line of a (model, method) that has no score: skipped (`note`) or failed (`error`).
+    fn without_score(
+        model: &str,
+        method: &str,
+        cache: &'static str,
+        note: Option<String>,
+        error: Option<String>,
+    ) -> Self {
+        ScoreLine {
+            model: model.to_string(),
+            method: method.to_string(),
+            value: None,
+            note,
+            error,
+            cache,
+            seconds: 0.0,
+        }
     }
-    Ok(out)
 }
 
 /// Runs `zoorank score-zoo`.
 pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
-    let models = zoo_models(&args.models)?;
-    let name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| default_name(&args.dataset));
-    let methods: Vec<String> = args
+    let zoo = &args.zoo;
+    let models = zoo_models(&zoo.models)?;
+    let name = zoo.dataset_name();
+    let methods: Vec<String> = zoo
         .methods
         .iter()
         .map(|m| zoorank_scores::canonical_id(m).map(str::to_string))
         .collect::<Result<_, _>>()?;
-    let dataset = open_dataset(&args.dataset, &args.extract)?;
-    let needs_store = args.store || !args.extract.no_cache;
+    let dataset = open_dataset(&zoo.dataset, &zoo.extract)?;
+    let needs_store = args.store || !zoo.extract.no_cache;
     let mut store = if needs_store {
         Some(open_store(&global.db)?)
     } else {
@@ -210,15 +202,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
     let failure_lines = |model: &str, err: &str| -> Vec<ScoreLine> {
         methods
             .iter()
-            .map(|m| ScoreLine {
-                model: model.to_string(),
-                method: m.clone(),
-                value: None,
-                note: None,
-                error: Some(err.to_string()),
-                cache: "failed",
-                seconds: 0.0,
-            })
+            .map(|m| ScoreLine::without_score(model, m, "failed", None, Some(err.to_string())))
             .collect()
     };
     for (model, dir) in &models {
@@ -227,24 +211,16 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
                 .iter()
                 .all(|m| done.contains(&(model.clone(), m.clone())))
         {
-            for m in &methods {
-                lines.push(ScoreLine {
-                    model: model.clone(),
-                    method: m.clone(),
-                    value: None,
-                    note: Some("already stored".into()),
-                    error: None,
-                    cache: "stored",
-                    seconds: 0.0,
-                });
-            }
+            lines.extend(methods.iter().map(|m| {
+                ScoreLine::without_score(model, m, "stored", Some("already stored".into()), None)
+            }));
             continue;
         }
         let started = Instant::now();
         // A panic in one model's loading or forward pass is that model's failure, not the
         // run's (the store is only written after a model's features are complete).
         let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            features_for(dir, &dataset, &args.extract, store.as_mut())
+            features_for(dir, &dataset, &zoo.extract, store.as_mut())
         }))
         .unwrap_or_else(|p| {
             Err(anyhow::anyhow!(
@@ -266,17 +242,9 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
                     .downcast_ref::<FeaturesError>()
                     .map(ToString::to_string)
                     .unwrap_or_default();
-                for m in &methods {
-                    lines.push(ScoreLine {
-                        model: model.clone(),
-                        method: m.clone(),
-                        value: None,
-                        note: Some(why.clone()),
-                        error: None,
-                        cache: "skipped",
-                        seconds: 0.0,
-                    });
-                }
+                lines.extend(methods.iter().map(|m| {
+                    ScoreLine::without_score(model, m, "skipped", Some(why.clone()), None)
+                }));
                 continue;
             }
             Err(e) => {
@@ -292,7 +260,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             CacheOutcome::Miss => "miss",
         };
         let scored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            score_feature_set(&fs, &methods)
+            zoorank_worker::score_features(&fs, &methods).map_err(anyhow::Error::from)
         }))
         .unwrap_or_else(|p| Err(anyhow::anyhow!("panicked: {}", panic_text(p.as_ref()))));
         let scored = match scored {
@@ -308,7 +276,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             }
         };
         let mut rows = Vec::new();
-        for MethodOutcome {
+        for zoorank_worker::MethodOutcome {
             method,
             value: r,
             seconds: secs,

@@ -6,6 +6,7 @@ use crate::output::{self, opt_num};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use zoorank_core::{Modality, Zoo};
+use zoorank_engine::catalog::{CatalogFilter, RecordCounts};
 
 /// What to show.
 #[derive(Debug, Subcommand)]
@@ -182,10 +183,31 @@ pub fn run(cmd: ZooCommand, global: &Global) -> anyhow::Result<()> {
     }
 }
 
-fn name_matches(name: &str, filter: &Option<String>) -> bool {
-    filter
-        .as_ref()
-        .is_none_or(|f| name.to_lowercase().contains(&f.to_lowercase()))
+impl ListArgs {
+    /// The engine's catalog filter for these flags.
+    fn filter(&self) -> CatalogFilter {
+        CatalogFilter {
+            name: self.name.clone(),
+            modality: self.modality,
+            with_records: self.with_records,
+        }
+    }
+}
+
+/// Prints a listing: the `items` as JSON, or as a table (`header`, one `row` per item) and
+/// their count (`N noun(s)`).
+fn print_listing<T: Serialize>(
+    items: &[T],
+    json: bool,
+    header: &[&str],
+    noun: &str,
+    row: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    if json {
+        return output::print_json(&items);
+    }
+    output::println(output::table(header, items.iter().map(row).collect()))?;
+    output::println(format!("{} {noun}(s)", items.len()))
 }
 
 #[derive(Serialize)]
@@ -196,56 +218,36 @@ struct ModelOut<'a> {
 }
 
 fn list_models(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
-    let mut counts = vec![0usize; zoo.models.len()];
-    for r in &zoo.records {
-        counts[r.model] += 1;
-    }
+    let (counts, filter) = (RecordCounts::of(zoo), a.filter());
     let sel: Vec<ModelOut> = zoo
         .models
         .iter()
-        .enumerate()
-        .filter(|(i, m)| {
-            (!a.with_records || counts[*i] > 0)
-                && a.modality.is_none_or(|x| m.modality == Some(x))
-                && name_matches(&m.name, &a.name)
-        })
-        .map(|(i, m)| ModelOut {
-            model: m,
-            records: counts[i],
-        })
+        .zip(counts.per_model)
+        .filter(|(m, records)| filter.keeps(&m.name, m.modality, *records))
+        .map(|(model, records)| ModelOut { model, records })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
-    if a.json {
-        return output::print_json(&sel);
-    }
-    let rows = sel
-        .iter()
-        .map(|o| {
-            let m = o.model;
-            vec![
-                m.name.clone(),
-                m.model_type.clone().unwrap_or("-".into()),
-                opt_num(m.num_parameters.map(|p| (p / 1e6).round())),
-                opt_num(m.input_size),
-                m.source_dataset.clone().unwrap_or("-".into()),
-                opt_num(m.upstream_accuracy),
-                o.records.to_string(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "model",
-            "type",
-            "params (M)",
-            "input",
-            "source dataset",
-            "upstream acc",
-            "records",
-        ],
-        rows,
-    ))?;
-    output::println(format!("{} model(s)", sel.len()))
+    let header = [
+        "model",
+        "type",
+        "params (M)",
+        "input",
+        "source dataset",
+        "upstream acc",
+        "records",
+    ];
+    print_listing(&sel, a.json, &header, "model", |o| {
+        let m = o.model;
+        vec![
+            m.name.clone(),
+            m.model_type.clone().unwrap_or("-".into()),
+            opt_num(m.num_parameters.map(|p| (p / 1e6).round())),
+            opt_num(m.input_size),
+            m.source_dataset.clone().unwrap_or("-".into()),
+            opt_num(m.upstream_accuracy),
+            o.records.to_string(),
+        ]
+    })
 }
 
 #[derive(Serialize)]
@@ -257,51 +259,32 @@ struct DatasetOut<'a> {
 }
 
 fn list_datasets(zoo: &Zoo, a: &ListArgs) -> anyhow::Result<()> {
-    let mut counts = vec![0usize; zoo.datasets.len()];
-    let mut models = vec![std::collections::HashSet::new(); zoo.datasets.len()];
-    for r in &zoo.records {
-        counts[r.dataset] += 1;
-        models[r.dataset].insert(r.model);
-    }
+    let (counts, filter) = (RecordCounts::of(zoo), a.filter());
     let sel: Vec<DatasetOut> = zoo
         .datasets
         .iter()
         .enumerate()
-        .filter(|(i, d)| {
-            (!a.with_records || counts[*i] > 0)
-                && a.modality.is_none_or(|x| d.modality == Some(x))
-                && name_matches(&d.name, &a.name)
-        })
-        .map(|(i, d)| DatasetOut {
-            dataset: d,
-            records: counts[i],
-            models: models[i].len(),
+        .filter(|(i, d)| filter.keeps(&d.name, d.modality, counts.per_dataset[*i]))
+        .map(|(i, dataset)| DatasetOut {
+            dataset,
+            records: counts.per_dataset[i],
+            models: counts.models_per_dataset[i],
         })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
-    if a.json {
-        return output::print_json(&sel);
-    }
-    let rows = sel
-        .iter()
-        .map(|o| {
-            vec![
-                o.dataset.name.clone(),
-                o.dataset.modality.map(|m| m.as_str()).unwrap_or("-").into(),
-                opt_num(o.dataset.num_samples),
-                opt_num(o.dataset.num_classes),
-                o.records.to_string(),
-                o.models.to_string(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "dataset", "modality", "samples", "classes", "records", "models",
-        ],
-        rows,
-    ))?;
-    output::println(format!("{} dataset(s)", sel.len()))
+    let header = [
+        "dataset", "modality", "samples", "classes", "records", "models",
+    ];
+    print_listing(&sel, a.json, &header, "dataset", |o| {
+        vec![
+            o.dataset.name.clone(),
+            o.dataset.modality.map(|m| m.as_str()).unwrap_or("-").into(),
+            opt_num(o.dataset.num_samples),
+            opt_num(o.dataset.num_classes),
+            o.records.to_string(),
+            o.models.to_string(),
+        ]
+    })
 }
 
 #[derive(Serialize)]
@@ -350,28 +333,18 @@ fn list_records(zoo: &Zoo, a: &RecordArgs) -> anyhow::Result<()> {
         })
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
-    if a.json {
-        return output::print_json(&sel);
-    }
-    let rows = sel
-        .iter()
-        .map(|r| {
-            vec![
-                r.model.to_string(),
-                r.dataset.to_string(),
-                format!("{:.4}", r.accuracy),
-                opt_num(r.learning_rate),
-                opt_num(r.epochs),
-                opt_num(r.batch_size),
-                r.peft_method.unwrap_or("-").to_string(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "model", "dataset", "accuracy", "lr", "epochs", "batch", "peft",
-        ],
-        rows,
-    ))?;
-    output::println(format!("{} record(s)", sel.len()))
+    let header = [
+        "model", "dataset", "accuracy", "lr", "epochs", "batch", "peft",
+    ];
+    print_listing(&sel, a.json, &header, "record", |r| {
+        vec![
+            r.model.to_string(),
+            r.dataset.to_string(),
+            format!("{:.4}", r.accuracy),
+            opt_num(r.learning_rate),
+            opt_num(r.epochs),
+            opt_num(r.batch_size),
+            r.peft_method.unwrap_or("-").to_string(),
+        ]
+    })
 }

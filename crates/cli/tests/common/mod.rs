@@ -48,6 +48,27 @@ pub fn import_two_phase(db: &Path) {
         .success();
 }
 
+/// Imports the published TransferGraph image zoo into the store `db` (its two bad rows
+/// skipped); the import must succeed.
+pub fn import_image_zoo(db: &Path) {
+    zoorank(db)
+        .args(["import", "transfergraph", "--skip-bad-rows"])
+        .arg(data_dir().join("transfergraph-image"))
+        .assert()
+        .success();
+}
+
+/// `zoorank score-zoo --models <zoo> --dataset <dataset> --methods <methods>` on the store
+/// `db`, for the caller to add flags to and run.
+pub fn score_zoo(db: &Path, zoo: &Path, dataset: &Path, methods: &str) -> Command {
+    let mut c = zoorank(db);
+    c.args(["score-zoo", "--methods", methods, "--models"])
+        .arg(zoo)
+        .arg("--dataset")
+        .arg(dataset);
+    c
+}
+
 /// Runs `c`, asserts that it exits with `code` and returns its standard error.
 pub fn stderr_of_failure(c: &mut Command, code: i32) -> String {
     let out = c.output().unwrap();

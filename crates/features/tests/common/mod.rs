@@ -60,6 +60,21 @@ pub fn config(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap()
 }
 
+/// The error of loading the fixture `name` with its `config.json` changed by `edit` and its
+/// weights as they are: a configuration that does not fit its checkpoint.
+pub fn load_err_with_config(
+    name: &str,
+    edit: impl FnOnce(&mut serde_json::Value),
+) -> FeaturesError {
+    let src = fixtures().join(name);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(&src);
+    edit(&mut cfg);
+    std::fs::write(tmp.path().join("config.json"), cfg.to_string()).unwrap();
+    copy_files(&src, tmp.path(), &["model.safetensors"]);
+    load_err(tmp.path())
+}
+
 /// Copies the named `files` of the directory `src` into `dst`.
 pub fn copy_files(src: &Path, dst: &Path, files: &[&str]) {
     for f in files {

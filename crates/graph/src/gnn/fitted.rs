@@ -177,6 +177,10 @@ impl FittedEmbedder for FittedGnn {
         self.arch.id()
     }
 
+    fn embeddings(&self) -> &Embeddings {
+        &self.embeddings
+    }
+
     fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(TAG_GNN);
         w.u8(self.arch.code());
@@ -211,10 +215,6 @@ impl FittedEmbedder for FittedGnn {
         }
         w.embeddings(&self.embeddings);
         w.into_bytes()
-    }
-
-    fn embeddings(&self) -> &Embeddings {
-        &self.embeddings
     }
 
     /// [`FittedGnn::forward`] on `graph`, keeping the old nodes' trained vectors.

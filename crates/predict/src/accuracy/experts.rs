@@ -132,7 +132,7 @@ pub(crate) fn median(mut v: Vec<f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoorank_core::{Dataset, Model, Record, Zoo};
+    use zoorank_core::{Record, Zoo};
 
     #[test]
     fn logit_and_expit_invert_each_other_inside_the_floor() {
@@ -148,13 +148,10 @@ mod tests {
         // logit acc = a_d + b_m exactly: the fit leaves no residual and the rows are the data.
         let a = [0.5, 2.0, -0.3];
         let b = [0.0, 1.0, -1.0, 0.4];
-        let mut z = Zoo::default();
-        for d in 0..3 {
-            z.add_dataset(Dataset::named(format!("d{d}")));
-        }
-        for m in 0..4 {
-            z.add_model(Model::named(format!("m{m}")));
-        }
+        let mut z = Zoo::from_names(
+            (0..4).map(|m| format!("m{m}")),
+            (0..3).map(|d| format!("d{d}")),
+        );
         for (d, ad) in a.iter().enumerate() {
             for (m, bm) in b.iter().enumerate() {
                 z.records.push(Record::new(m, d, expit(ad + bm)));

@@ -28,7 +28,7 @@
 pub mod experts;
 pub mod strategy;
 
-use crate::rank::cv::{fold_datasets, fold_view};
+use crate::rank::cv::{fold_datasets, fold_view, rank_fold};
 use crate::rank::history::History;
 use crate::rank::{ModelScore, PredictError, Ranker, TargetView};
 use experts::{expit, logit, median, Experts};
@@ -399,10 +399,8 @@ pub fn calibrate(
         .par_iter()
         .map(|&(k, w)| {
             let inner = fold_view(view, k, &best);
-            let scores = match ranker.rank(&inner) {
-                Ok(s) => s,
-                Err(PredictError::NoTrainingData { .. }) => return Ok(Vec::new()),
-                Err(e) => return Err(e),
+            let Some(scores) = rank_fold(ranker, &inner)? else {
+                return Ok(Vec::new());
             };
             let obs = pseudo_observed(&scores, &best[k], observed_models);
             let c = Conditioner::new(&inner, &scores).condition(&obs);
@@ -500,17 +498,14 @@ pub fn typical_level(view: &TargetView) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoorank_core::{Dataset, Model, Record, Zoo};
+    use zoorank_core::{Record, Zoo};
 
     /// Three training datasets with different model orders, and a target.
     fn zoo() -> Zoo {
-        let mut z = Zoo::default();
-        for d in 0..4 {
-            z.add_dataset(Dataset::named(format!("d{d}")));
-        }
-        for m in 0..8 {
-            z.add_model(Model::named(format!("m{m}")));
-        }
+        let mut z = Zoo::from_names(
+            (0..8).map(|m| format!("m{m}")),
+            (0..4).map(|d| format!("d{d}")),
+        );
         for m in 0..8 {
             let x = m as f64;
             z.records.push(Record::new(m, 0, expit(0.2 * x)));

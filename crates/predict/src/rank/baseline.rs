@@ -299,13 +299,7 @@ mod tests {
     /// 6 models on datasets a, b, c and the target t; model m's accuracy on a, b, c rises with
     /// m, except that m5 has a single (best) run on a only.
     fn zoo() -> Zoo {
-        let mut z = Zoo::default();
-        for i in 0..6 {
-            z.add_model(Model::named(format!("m{i}")));
-        }
-        for n in ["a", "b", "c", "t"] {
-            z.add_dataset(Dataset::named(n));
-        }
+        let mut z = Zoo::from_names((0..6).map(|i| format!("m{i}")), ["a", "b", "c", "t"]);
         for m in 0..5 {
             for d in 0..3 {
                 z.records
@@ -324,13 +318,13 @@ mod tests {
             "reverse".into()
         }
         fn rank(&self, view: &TargetView) -> Result<Vec<ModelScore>, PredictError> {
-            Ok(view
-                .candidates
-                .iter()
-                .map(|&m| ModelScore {
-                    model: m,
-                    score: -(m as f64),
-                    predicted_accuracy: Some(0.1 * m as f64),
+            let every = Random.rank(view)?;
+            Ok(every
+                .into_iter()
+                .map(|s| ModelScore {
+                    score: -(s.model as f64),
+                    predicted_accuracy: Some(0.1 * s.model as f64),
+                    ..s
                 })
                 .collect())
         }

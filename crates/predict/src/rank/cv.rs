@@ -87,10 +87,8 @@ impl CvChoice {
             let (mut sum, mut wsum) = (0.0, 0.0);
             for &(k, w) in &folds {
                 let inner = fold_view(view, k, &best);
-                let scores = match ranker.rank(&inner) {
-                    Ok(s) => s,
-                    Err(PredictError::NoTrainingData { .. }) => continue,
-                    Err(e) => return Err(e),
+                let Some(scores) = rank_fold(ranker.as_ref(), &inner)? else {
+                    continue;
                 };
                 if let Some(c) = fold_criterion(&scores, &best[k]) {
                     sum += w * c;
@@ -150,6 +148,19 @@ pub fn fold_view(view: &TargetView, k: DatasetIdx, best: &[Vec<Option<f64>>]) ->
             .filter(|&m| best[k][m].is_some())
             .collect(),
         seed: view.seed,
+    }
+}
+
+/// `ranker`'s scores on a [`fold_view`]; `None` when the fold leaves it no training data (the
+/// fold is then skipped), any other error as it is.
+pub fn rank_fold(
+    ranker: &dyn Ranker,
+    fold: &TargetView,
+) -> Result<Option<Vec<ModelScore>>, PredictError> {
+    match ranker.rank(fold) {
+        Ok(s) => Ok(Some(s)),
+        Err(PredictError::NoTrainingData { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }
 

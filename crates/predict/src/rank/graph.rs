@@ -445,18 +445,15 @@ pub enum EmbedderSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoorank_core::{Dataset, Distance, MemoryCache, Model, Record, Zoo};
+    use zoorank_core::{Dataset, Distance, MemoryCache, Record, Zoo};
 
     /// 12 models whose quality ranks the same on 5 related datasets; target `t` has records
     /// (to be held out) and distances.
     fn zoo() -> Zoo {
-        let mut z = Zoo::default();
-        for i in 0..12 {
-            z.add_model(Model::named(format!("m{i}")));
-        }
-        for n in ["a", "b", "c", "d", "e", "t"] {
-            z.add_dataset(Dataset::named(n));
-        }
+        let mut z = Zoo::from_names(
+            (0..12).map(|i| format!("m{i}")),
+            ["a", "b", "c", "d", "e", "t"],
+        );
         for d in 0..6 {
             for m in 0..12 {
                 let acc = 0.4 + 0.04 * m as f64 + 0.01 * ((m * 7 + d * 3) % 5) as f64;
@@ -478,6 +475,16 @@ mod tests {
 
     fn from_id(id: &str) -> GraphRanker {
         GraphRanker::new(id.parse().unwrap())
+    }
+
+    /// `z` with the target's (dataset 5's) accuracies turned upside down: a ranking that
+    /// does not look at them is the same on both.
+    fn poisoned(z: &Zoo) -> Zoo {
+        let mut p = z.clone();
+        for r in p.records.iter_mut().filter(|r| r.dataset == 5) {
+            r.accuracy = 1.0 - r.accuracy;
+        }
+        p
     }
 
     fn view(z: &Zoo, seed: u64) -> TargetView {
@@ -541,10 +548,7 @@ mod tests {
     #[test]
     fn the_target_history_does_not_matter() {
         let z = zoo();
-        let mut poisoned = z.clone();
-        for r in poisoned.records.iter_mut().filter(|r| r.dataset == 5) {
-            r.accuracy = 1.0 - r.accuracy;
-        }
+        let poisoned = poisoned(&z);
         for id in ["lr+node2vec+", "lr+graphsage", "lr+gat"] {
             let r = from_id(id);
             assert_eq!(
@@ -580,10 +584,7 @@ mod tests {
             z
         };
         let z = scored(false);
-        let mut poisoned = z.clone();
-        for r in poisoned.records.iter_mut().filter(|r| r.dataset == 5) {
-            r.accuracy = 1.0 - r.accuracy;
-        }
+        let poisoned = poisoned(&z);
         // (The table features hold score percentiles too, so flipping the target's scores moves
         // the plain rankers as well; what the suffix adds is the graph's score edges.)
         let flipped = scored(true);
@@ -706,10 +707,7 @@ mod tests {
     #[test]
     fn inductive_ranking_is_deterministic_leak_free_and_learns_the_order() {
         let z = zoo();
-        let mut poisoned = z.clone();
-        for r in poisoned.records.iter_mut().filter(|r| r.dataset == 5) {
-            r.accuracy = 1.0 - r.accuracy;
-        }
+        let poisoned = poisoned(&z);
         for id in ["lr+node2vec", "lr+node2vec+", "lr+graphsage", "xgb+gat"] {
             let r = from_id(id).inductive(true);
             assert_eq!(r.id(), id);

@@ -173,7 +173,7 @@ impl MethodSpec {
 mod tests {
     use super::*;
     use crate::rank::spec::all_methods;
-    use zoorank_core::{Dataset, Model, Record, Zoo};
+    use zoorank_core::{Record, Zoo};
 
     #[test]
     fn every_listed_method_builds_a_ranker_with_its_own_id() {
@@ -193,13 +193,7 @@ mod tests {
 
     #[test]
     fn an_old_target_ranks_as_its_ranker_does() {
-        let mut z = Zoo::default();
-        for i in 0..6 {
-            z.add_model(Model::named(format!("m{i}")));
-        }
-        for n in ["a", "b", "c", "t"] {
-            z.add_dataset(Dataset::named(n));
-        }
+        let mut z = Zoo::from_names((0..6).map(|i| format!("m{i}")), ["a", "b", "c", "t"]);
         for d in 0..3 {
             for m in 0..6 {
                 z.records

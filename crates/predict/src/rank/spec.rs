@@ -196,6 +196,16 @@ pub struct MethodIdError {
     pub reason: String,
 }
 
+impl MethodIdError {
+    /// The error for `id`, wrong for `reason`.
+    fn new(id: &str, reason: &str) -> MethodIdError {
+        MethodIdError {
+            id: id.to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
 /// The forms [`MethodIdError`] lists.
 pub const VALID_FORMS: &str = "random, popularity, trend, auto, lr, rf, xgb, amazon-lr, \
      amazon-fm, <graph id> (<lr|rf|xgb>+<node2vec|node2vec+|graphsage|gat>), \
@@ -289,10 +299,7 @@ impl fmt::Display for MethodSpec {
 impl FromStr for GraphSpec {
     type Err = MethodIdError;
     fn from_str(id: &str) -> Result<GraphSpec, MethodIdError> {
-        let err = |reason: &str| MethodIdError {
-            id: id.to_string(),
-            reason: reason.to_string(),
-        };
+        let err = |reason: &str| MethodIdError::new(id, reason);
         let (base, score_edges) = match id.strip_suffix(SCORES_SUFFIX) {
             Some(b) => (b, true),
             None => (id, false),
@@ -323,10 +330,7 @@ impl FromStr for GraphSpec {
 impl FromStr for MethodSpec {
     type Err = MethodIdError;
     fn from_str(id: &str) -> Result<MethodSpec, MethodIdError> {
-        let err = |reason: &str| MethodIdError {
-            id: id.to_string(),
-            reason: reason.to_string(),
-        };
+        let err = |reason: &str| MethodIdError::new(id, reason);
         if id.is_empty() {
             return Err(err("it is empty"));
         }

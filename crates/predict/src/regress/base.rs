@@ -48,13 +48,11 @@ pub trait Regressor: Send + Sync {
     /// The stable id (`lr`, `rf`, `xgb`, `fm`).
     fn id(&self) -> &'static str;
     /// Learns from `x` (`n_rows × n_cols`) and `y` (`n_rows`); `seed` fixes all randomness.
-    fn fit(
-        &self,
-        x: Features<'_>,
-        y: &[f64],
-        seed: u64,
-    ) -> Result<Box<dyn FittedRegressor>, RegressError>;
+    fn fit(&self, x: Features<'_>, y: &[f64], seed: u64) -> FitResult;
 }
+
+/// What [`Regressor::fit`] returns: the trained regressor, or why it could not be trained.
+pub type FitResult = Result<Box<dyn FittedRegressor>, RegressError>;
 
 /// A trained regressor.
 pub trait FittedRegressor: Send + Sync {
@@ -258,5 +256,28 @@ impl Standardizer {
             }
         }
         out
+    }
+}
+
+/// Helpers the regressors' unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::RegressError;
+
+    /// Asserts that each edit of the default parameters makes `fit` refuse them with
+    /// [`RegressError::InvalidParameter`].
+    pub(crate) fn assert_each_rejected<P: Default + Clone + std::fmt::Debug>(
+        edits: &[fn(&mut P)],
+        fit: impl Fn(P) -> super::FitResult,
+    ) {
+        for edit in edits {
+            let mut params = P::default();
+            edit(&mut params);
+            let got = fit(params.clone());
+            assert!(
+                matches!(got, Err(RegressError::InvalidParameter { .. })),
+                "{params:?}"
+            );
+        }
     }
 }

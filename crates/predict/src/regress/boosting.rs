@@ -28,8 +28,8 @@ use forust_ml::objective::ObjectiveType;
 use forust_ml::{GradientBooster, Matrix};
 
 use super::base::{
-    check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
-    RegressError, Regressor,
+    check_predictions, validate_prediction, validate_training, Features, FitResult,
+    FittedRegressor, RegressError, Regressor,
 };
 
 const ID: &str = "xgb";
@@ -107,12 +107,7 @@ impl Regressor for GradientBoosting {
         ID
     }
 
-    fn fit(
-        &self,
-        x: Features<'_>,
-        y: &[f64],
-        seed: u64,
-    ) -> Result<Box<dyn FittedRegressor>, RegressError> {
+    fn fit(&self, x: Features<'_>, y: &[f64], seed: u64) -> FitResult {
         validate_training(ID, &x, y, BOOSTING_MIN_ROWS)?;
         let p = &self.params;
         if p.iterations == 0 || p.max_depth == 0 || p.nbins < 2 {

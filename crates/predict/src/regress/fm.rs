@@ -34,8 +34,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::base::{
-    check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
-    RegressError, Regressor,
+    check_predictions, validate_prediction, validate_training, Features, FitResult,
+    FittedRegressor, RegressError, Regressor,
 };
 
 const ID: &str = "fm";
@@ -337,12 +337,7 @@ impl Regressor for FactorizationMachine {
         ID
     }
 
-    fn fit(
-        &self,
-        x: Features<'_>,
-        y: &[f64],
-        seed: u64,
-    ) -> Result<Box<dyn FittedRegressor>, RegressError> {
+    fn fit(&self, x: Features<'_>, y: &[f64], seed: u64) -> FitResult {
         validate_training(ID, &x, y, FM_MIN_ROWS)?;
         self.params.validate()?;
         let scaling = FmScaling::fit(&x);
@@ -388,6 +383,7 @@ impl FittedRegressor for FittedFm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::regress::base::test_support::assert_each_rejected;
 
     fn random_problem(
         n: usize,
@@ -464,39 +460,15 @@ mod tests {
 
     #[test]
     fn invalid_parameters_are_rejected() {
-        let bad = [
-            FmParams {
-                factors: 0,
-                ..FmParams::default()
-            },
-            FmParams {
-                l2_linear: -1.0,
-                ..FmParams::default()
-            },
-            FmParams {
-                l2_factors: f64::NAN,
-                ..FmParams::default()
-            },
-            FmParams {
-                learning_rate: 0.0,
-                ..FmParams::default()
-            },
-            FmParams {
-                batch_size: 0,
-                ..FmParams::default()
-            },
-            FmParams {
-                max_epochs: 0,
-                ..FmParams::default()
-            },
-            FmParams {
-                validation_fraction: 1.0,
-                ..FmParams::default()
-            },
-            FmParams {
-                init_std: -0.1,
-                ..FmParams::default()
-            },
+        let edits: [fn(&mut FmParams); 8] = [
+            |p| p.factors = 0,
+            |p| p.l2_linear = -1.0,
+            |p| p.l2_factors = f64::NAN,
+            |p| p.learning_rate = 0.0,
+            |p| p.batch_size = 0,
+            |p| p.max_epochs = 0,
+            |p| p.validation_fraction = 1.0,
+            |p| p.init_std = -0.1,
         ];
         let data: Vec<f64> = (0..20).map(|v| v as f64).collect();
         let x = Features {
@@ -505,12 +477,6 @@ mod tests {
             n_cols: 2,
         };
         let y: Vec<f64> = (0..10).map(|v| v as f64).collect();
-        for params in bad {
-            let fm = FactorizationMachine::new(params.clone());
-            assert!(
-                matches!(fm.fit(x, &y, 0), Err(RegressError::InvalidParameter { .. })),
-                "{params:?}"
-            );
-        }
+        assert_each_rejected(&edits, |p| FactorizationMachine::new(p).fit(x, &y, 0));
     }
 }

@@ -31,8 +31,8 @@ use smartcore::ensemble::random_forest_regressor::{
 use smartcore::linalg::basic::matrix::DenseMatrix;
 
 use super::base::{
-    check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
-    RegressError, Regressor,
+    check_predictions, validate_prediction, validate_training, Features, FitResult,
+    FittedRegressor, RegressError, Regressor,
 };
 
 const ID: &str = "rf";
@@ -107,12 +107,7 @@ impl Regressor for RandomForest {
         ID
     }
 
-    fn fit(
-        &self,
-        x: Features<'_>,
-        y: &[f64],
-        seed: u64,
-    ) -> Result<Box<dyn FittedRegressor>, RegressError> {
+    fn fit(&self, x: Features<'_>, y: &[f64], seed: u64) -> FitResult {
         validate_training(ID, &x, y, FOREST_MIN_ROWS)?;
         let p = &self.params;
         let fraction_ok = p.features_per_split > 0.0 && p.features_per_split <= 1.0;
@@ -154,6 +149,7 @@ impl FittedRegressor for FittedForest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::regress::base::test_support::assert_each_rejected;
 
     /// One tree of depth d on `y = x` over 64 distinct points has exactly 2^d leaves.
     #[test]
@@ -187,40 +183,14 @@ mod tests {
             n_rows: 10,
             n_cols: 1,
         };
-        let bad = [
-            ForestParams {
-                n_trees: 0,
-                ..ForestParams::default()
-            },
-            ForestParams {
-                max_depth: 0,
-                ..ForestParams::default()
-            },
-            ForestParams {
-                max_depth: u16::MAX,
-                ..ForestParams::default()
-            },
-            ForestParams {
-                features_per_split: 0.0,
-                ..ForestParams::default()
-            },
-            ForestParams {
-                features_per_split: 1.5,
-                ..ForestParams::default()
-            },
-            ForestParams {
-                min_samples_leaf: 0,
-                ..ForestParams::default()
-            },
+        let edits: [fn(&mut ForestParams); 6] = [
+            |p| p.n_trees = 0,
+            |p| p.max_depth = 0,
+            |p| p.max_depth = u16::MAX,
+            |p| p.features_per_split = 0.0,
+            |p| p.features_per_split = 1.5,
+            |p| p.min_samples_leaf = 0,
         ];
-        for params in bad {
-            assert!(
-                matches!(
-                    RandomForest::new(params.clone()).fit(feats, &x, 0),
-                    Err(RegressError::InvalidParameter { .. })
-                ),
-                "{params:?}"
-            );
-        }
+        assert_each_rejected(&edits, |p| RandomForest::new(p).fit(feats, &x, 0));
     }
 }

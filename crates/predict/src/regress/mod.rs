@@ -27,7 +27,7 @@ pub mod forest;
 mod kind;
 pub mod ridge;
 
-pub use base::{Features, FittedRegressor, RegressError, Regressor};
+pub use base::{Features, FitResult, FittedRegressor, RegressError, Regressor};
 pub use boosting::{BoostingParams, GradientBoosting};
 pub use fm::{FactorizationMachine, FmParams};
 pub use forest::{ForestParams, RandomForest};

@@ -32,8 +32,8 @@
 //!   §7.10 (the `eᵢ / (1 − Hᵢᵢ)` identity).
 
 use super::base::{
-    check_predictions, validate_prediction, validate_training, Features, FittedRegressor,
-    RegressError, Regressor, Standardizer,
+    check_predictions, validate_prediction, validate_training, Features, FitResult,
+    FittedRegressor, RegressError, Regressor, Standardizer,
 };
 
 const ID: &str = "lr";
@@ -338,12 +338,7 @@ impl Regressor for Ridge {
         ID
     }
 
-    fn fit(
-        &self,
-        x: Features<'_>,
-        y: &[f64],
-        _seed: u64,
-    ) -> Result<Box<dyn FittedRegressor>, RegressError> {
+    fn fit(&self, x: Features<'_>, y: &[f64], _seed: u64) -> FitResult {
         Ok(Box::new(self.fit_ridge(x, y)?))
     }
 }

@@ -68,12 +68,7 @@ impl TransferabilityScore for HScore {
             };
         } else {
             let (x, _) = centered(&f);
-            let (vals, u) = eigh(&gram_rows(x.as_ref()), ID)?;
-            let lmax = vals.last().copied().unwrap_or(0.0);
-            if lmax <= 0.0 {
-                return Err(ScoreError::ZeroVariance { method: ID });
-            }
-            let tol = gram_rank_tol(lmax, n, d);
+            let (vals, u, tol) = spectrum(&gram_rows(x.as_ref()), n, d)?;
             let mut sums = vec![0.0; c];
             for (i, &l) in vals.iter().enumerate() {
                 if l > tol {
@@ -90,6 +85,18 @@ impl TransferabilityScore for HScore {
         }
         finite(ID, h)
     }
+}
+
+/// The eigenpairs of the symmetric Gram matrix `g` of `n` × `d` features and the cut-off at or
+/// below which an eigenvalue counts as zero (the pseudo-inverse's); no positive eigenvalue is
+/// zero variance.
+fn spectrum(g: &Mat<f64>, n: usize, d: usize) -> Result<(Vec<f64>, Mat<f64>, f64), ScoreError> {
+    let (vals, v) = eigh(g, ID)?;
+    let lmax = vals.last().copied().unwrap_or(0.0);
+    if lmax <= 0.0 {
+        return Err(ScoreError::ZeroVariance { method: ID });
+    }
+    Ok((vals, v, gram_rank_tol(lmax, n, d)))
 }
 
 /// `Σ_k ‖L⁻¹ s_k‖² / n_k` with `g = LLᵀ`, when the bound of the module docs shows every
@@ -133,12 +140,7 @@ fn by_eigenvectors(
     n: usize,
     d: usize,
 ) -> Result<f64, ScoreError> {
-    let (vals, v) = eigh(g, ID)?;
-    let lmax = vals.last().copied().unwrap_or(0.0);
-    if lmax <= 0.0 {
-        return Err(ScoreError::ZeroVariance { method: ID });
-    }
-    let tol = gram_rank_tol(lmax, n, d);
+    let (vals, v, tol) = spectrum(g, n, d)?;
     let proj = product(v.transpose(), sums.as_ref());
     let mut h = 0.0;
     for (i, &l) in vals.iter().enumerate() {

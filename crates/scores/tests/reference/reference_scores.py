@@ -29,13 +29,23 @@ def logme(f, y, max_iter=11, tol=1e-3):
     u, s, vh = np.linalg.svd(f, full_matrices=False)
     k = int(np.sum(s > max(N, D) * np.finfo(np.float64).eps * s[0]))
     u, s = u[:, :k], s[:k]
+    return _mean_class_evidence(u, s, yi, c, D, max_iter, tol, clamp_residual=True)
+
+
+def _mean_class_evidence(u, s, yi, c, D, max_iter, tol, clamp_residual):
+    """The per-class fixed point of LogME on the rank-k left singular vectors `u` (N x k) and
+    singular values `s` of the N x D features, its evidence averaged over the c classes.
+    `clamp_residual` floors the residual ||y||^2 - ||U^T y||^2 at 0 (it can round below)."""
+    N, k = u.shape
     sigma = s ** 2
     evidences = []
     for i in range(c):
         y_ = (yi == i).astype(np.float64)
         x = u.T @ y_
         x2 = x ** 2
-        res_x2 = max((y_ ** 2).sum() - x2.sum(), 0.0)
+        res_x2 = (y_ ** 2).sum() - x2.sum()
+        if clamp_residual:
+            res_x2 = max(res_x2, 0.0)
         alpha, beta = 1.0, 1.0
         for _ in range(max_iter):
             t = alpha / beta
@@ -187,32 +197,7 @@ def logme_authors(f, y):
         u, s, vh = np.linalg.svd(f, full_matrices=False)
         k = int(np.sum(s > 1e-10))
         u, s = u[:, :k], s[:k]
-    sigma = s ** 2
-    evidences = []
-    for i in range(c):
-        y_ = (yi == i).astype(np.float64)
-        x = u.T @ y_
-        x2 = x ** 2
-        res_x2 = (y_ ** 2).sum() - x2.sum()
-        alpha, beta = 1.0, 1.0
-        for _ in range(11):
-            t = alpha / beta
-            gamma = (sigma / (sigma + t)).sum()
-            m2 = (sigma * x2 / ((t + sigma) ** 2)).sum()
-            res2 = (x2 / ((1 + sigma / t) ** 2)).sum() + res_x2
-            alpha = gamma / (m2 + 1e-5)
-            beta = (N - gamma) / (res2 + 1e-5)
-            t_ = alpha / beta
-            if abs(t_ - t) / t <= 1e-3:
-                break
-        t = alpha / beta
-        m2 = (sigma * x2 / ((t + sigma) ** 2)).sum()
-        res2 = (x2 / ((1 + sigma / t) ** 2)).sum() + res_x2
-        evidence = (D / 2.0 * np.log(alpha) + N / 2.0 * np.log(beta)
-                    - 0.5 * np.sum(np.log(alpha + beta * sigma)) - 0.5 * (D - k) * np.log(alpha)
-                    - beta / 2.0 * res2 - alpha / 2.0 * m2 - N / 2.0 * np.log(2 * np.pi))
-        evidences.append(evidence / N)
-    return float(np.mean(evidences))
+    return _mean_class_evidence(u, s, yi, c, D, 11, 1e-3, clamp_residual=False)
 
 
 # --------------------------------------------------------------------------- GBC
