@@ -200,6 +200,7 @@ fn extract_spec(e: &ExtractArgs) -> ExtractSpec {
         seed: e.seed,
         label_column: e.label_column.clone(),
         text_column: e.text_column.clone(),
+        text_pair_column: e.text_pair_column.clone(),
         tokenizer: name(&e.tokenizer),
         pooling: e.pooling.as_ref().map(name),
         cache: !e.no_cache,
