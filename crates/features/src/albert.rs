@@ -15,7 +15,7 @@
 //! candle-transformers 0.11.1 has no ALBERT. The default activation is `gelu_new` (the tanh
 //! approximation of GELU), which is candle's `gelu`; `gelu` is the exact `x · Φ(x)`.
 
-use candle_core::{Module, Tensor};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
@@ -83,7 +83,7 @@ impl Activation {
         }
     }
 
-    fn apply(self, x: &Tensor) -> candle_core::Result<Tensor> {
+    fn apply(self, x: &Tensor) -> Result<Tensor> {
         match self {
             Self::Gelu => x.gelu_erf(),
             Self::GeluTanh => x.gelu(),
@@ -123,7 +123,7 @@ struct Layer {
 }
 
 impl Layer {
-    fn load(c: &Config, vb: VarBuilder) -> candle_core::Result<Self> {
+    fn load(c: &Config, vb: VarBuilder) -> Result<Self> {
         let (h, eps) = (c.hidden_size, c.layer_norm_eps);
         let a = vb.pp("attention");
         Ok(Self {
@@ -136,7 +136,7 @@ impl Layer {
         })
     }
 
-    fn forward(&self, x: &Tensor, mask: &Tensor, act: Activation) -> candle_core::Result<Tensor> {
+    fn forward(&self, x: &Tensor, mask: &Tensor, act: Activation) -> Result<Tensor> {
         let ctx = self.attention.forward(x, Some(mask))?;
         let a = self
             .attention_norm
@@ -160,7 +160,7 @@ pub(crate) struct Albert {
 impl Albert {
     /// Loads `embeddings.*` and `encoder.*` from `vb` (the pooler is the caller's). The
     /// configuration must have passed [`Config::problem`].
-    pub(crate) fn load(c: &Config, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub(crate) fn load(c: &Config, vb: VarBuilder) -> Result<Self> {
         let sizes = EmbeddingSizes {
             vocab: c.vocab_size,
             width: c.embedding_size,
@@ -175,7 +175,7 @@ impl Albert {
             groups.push(
                 (0..c.inner_group_num)
                     .map(|j| Layer::load(c, group.pp(j)))
-                    .collect::<candle_core::Result<Vec<_>>>()?,
+                    .collect::<Result<Vec<_>>>()?,
             );
         }
         Ok(Self {
@@ -193,12 +193,7 @@ impl Albert {
 
     /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
     /// `(b, L)` (1 = token, 0 = padding).
-    pub(crate) fn forward(
-        &self,
-        ids: &Tensor,
-        types: &Tensor,
-        mask: &Tensor,
-    ) -> candle_core::Result<Tensor> {
+    pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let mut x = project(self.embeddings.forward(ids, types)?, Some(&self.mapping))?;
         let mask = additive_mask(mask)?;
         for i in 0..self.layers {

@@ -10,7 +10,7 @@
 //! candle-transformers has no ELECTRA module, and its `BertModel` cannot load these embeddings
 //! (narrower than the hidden size, followed by a projection), so only the encoder is candle's.
 
-use candle_core::Tensor;
+use candle_core::{Result, Tensor};
 use candle_nn::{Linear, VarBuilder};
 use candle_transformers::models::bert::{BertEncoder, Config as BertConfig};
 use serde::Deserialize;
@@ -34,7 +34,7 @@ pub(crate) struct Electra {
 impl Electra {
     /// Loads `embeddings.*`, `embeddings_project.*` (when the embedding width differs from the
     /// hidden size) and `encoder.*` from `vb`.
-    pub(crate) fn load(c: &BertConfig, extra: &Extra, vb: VarBuilder) -> candle_core::Result<Self> {
+    pub(crate) fn load(c: &BertConfig, extra: &Extra, vb: VarBuilder) -> Result<Self> {
         let width = extra.embedding_size.unwrap_or(c.hidden_size);
         let sizes = EmbeddingSizes {
             vocab: c.vocab_size,
@@ -61,12 +61,7 @@ impl Electra {
 
     /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
     /// `(b, L)` (1 = token, 0 = padding).
-    pub(crate) fn forward(
-        &self,
-        ids: &Tensor,
-        types: &Tensor,
-        mask: &Tensor,
-    ) -> candle_core::Result<Tensor> {
+    pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let x = project(self.embeddings.forward(ids, types)?, self.project.as_ref())?;
         self.encoder.forward(&x, &additive_mask(mask)?)
     }

@@ -282,17 +282,7 @@ pub struct TextEncoder {
     token_types: usize,
 }
 
-/// Model types [`TextEncoder`] runs.
-pub const TEXT_MODEL_TYPES: &[&str] = &[
-    "bert",
-    "distilbert",
-    "roberta",
-    "xlm-roberta",
-    "camembert",
-    "electra",
-    "albert",
-    "deberta-v2",
-];
+pub use crate::config::TEXT_MODEL_TYPES;
 
 /// What the loader needs to know of a family's configuration.
 struct Shape {
@@ -1074,4 +1064,20 @@ fn wordpiece_from_vocab(dir: &ModelDir, vocab: &Path) -> Result<Tokenizer> {
     tok.with_post_processor(Some(BertProcessing::new((sep, sep_id), (cls, cls_id))));
     tok.with_decoder(Some(WordPieceDecoder::default()));
     Ok(tok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_model_type_has_a_family_and_no_other_supported_type_has_one() {
+        for t in crate::config::SUPPORTED_MODEL_TYPES {
+            assert_eq!(Family::of(t).is_some(), TEXT_MODEL_TYPES.contains(t), "{t}");
+        }
+        assert_eq!(
+            crate::config::SUPPORTED_MODEL_TYPES.len(),
+            TEXT_MODEL_TYPES.len() + crate::vision::VISION_MODEL_TYPES.len()
+        );
+    }
 }

@@ -409,28 +409,29 @@ fn sentence_pair_tables_are_read_as_pairs_and_extracted_as_the_model_reads_pairs
     assert_eq!(dj.labels(), ds.labels());
 }
 
+/// Opens the table `path` with the named text and pair columns (`None`: the reader's choice).
+fn open_columns(
+    path: &Path,
+    text: Option<&str>,
+    pair: Option<&str>,
+) -> Result<Dataset, FeaturesError> {
+    Dataset::open(
+        path,
+        &DatasetOptions {
+            text_column: text.map(str::to_string),
+            text_pair_column: pair.map(str::to_string),
+            ..Default::default()
+        },
+    )
+}
+
 #[test]
 fn a_named_text_column_reads_one_column_and_a_named_pair_column_must_exist() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = write_file(tmp.path(), "mrpc.csv", pair_csv(4));
-    let single = Dataset::open(
-        &csv,
-        &DatasetOptions {
-            text_column: Some("sentence2".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let single = open_columns(&csv, Some("sentence2"), None).unwrap();
     assert!(matches!(single.items(), Items::Texts(_)));
-    let swapped = Dataset::open(
-        &csv,
-        &DatasetOptions {
-            text_column: Some("sentence2".into()),
-            text_pair_column: Some("sentence1".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let swapped = open_columns(&csv, Some("sentence2"), Some("sentence1")).unwrap();
     let Items::TextPairs(p) = swapped.items() else {
         panic!("a named pair column reads pairs")
     };
@@ -439,15 +440,7 @@ fn a_named_text_column_reads_one_column_and_a_named_pair_column_must_exist() {
         (None, "hypothesis", "no text column \"hypothesis\""),
         (Some("sentence1"), "sentence1", "both \"sentence1\""),
     ] {
-        let err = Dataset::open(
-            &csv,
-            &DatasetOptions {
-                text_column: text.map(str::to_string),
-                text_pair_column: Some(pair.into()),
-                ..Default::default()
-            },
-        )
-        .unwrap_err();
+        let err = open_columns(&csv, text, Some(pair)).unwrap_err();
         assert!(err.to_string().contains(expect), "{err}");
     }
 }
@@ -459,15 +452,8 @@ fn reading_a_table_as_pairs_or_as_one_column_are_different_cache_entries() {
     let dir = ModelDir::open(fixtures().join("tiny-electra")).unwrap();
     let (lo, opts) = (LoadOptions::default(), ExtractOptions::default());
     let mut cache = DirCache::new(tmp.path().join("cache"));
-    let pairs = Dataset::open(&csv, &DatasetOptions::default()).unwrap();
-    let first = Dataset::open(
-        &csv,
-        &DatasetOptions {
-            text_column: Some("sentence1".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let pairs = open_columns(&csv, None, None).unwrap();
+    let first = open_columns(&csv, Some("sentence1"), None).unwrap();
     let mut run = |ds: &Dataset| extract_cached(&dir, &lo, ds, &opts, Some(&mut cache)).unwrap();
     let (a, o1) = run(&pairs);
     let (b, o2) = run(&first);

@@ -8,7 +8,7 @@ Writes, under ../fixtures/:
                       exact GELU → classifier.out_proj; WordPiece from vocab.txt)
   tiny-xlm-roberta/   config.json, model.safetensors, tokenizer.json
                       (XLMRobertaForSequenceClassification: `roberta.` prefix, RoBERTa head;
-                      a SentencePiece-style Unigram tokenizer trained here, `<s> A </s></s> B </s>`)
+                      a SentencePiece-style Unigram tokenizer, `<s> A </s></s> B </s>`)
   tiny-camembert/     the same layout with model_type camembert (CamembertForSequenceClassification)
   tiny-deberta-v2/    config.json, model.safetensors, tokenizer.json
                       (DebertaV2ForSequenceClassification: `deberta.` prefix, disentangled
@@ -39,16 +39,20 @@ Made with Python 3.11, numpy 2.4.6, safetensors 0.8.0, tokenizers 0.23.3:
 import json
 import math
 import os
+import string
 import sys
 
 import numpy as np
-from tokenizers import BertWordPieceTokenizer, Tokenizer
-from tokenizers.implementations import SentencePieceUnigramTokenizer
+from tokenizers import Tokenizer
+from tokenizers.decoders import Metaspace as MetaspaceDecoder
+from tokenizers.models import Unigram
+from tokenizers.normalizers import NFKC
+from tokenizers.pre_tokenizers import Metaspace
 from tokenizers.processors import TemplateProcessing
 
 from reference_ops import FIX, gaussian, gelu, layer_norm, softmax
-from text_reference import (CORPUS, SENTENCES, add_blocks, embedding_weights, float64,
-                            self_attention, vocab, write_dir)
+from text_reference import (SENTENCES, WORDS, add_blocks, embedding_weights, float64,
+                            self_attention, vocab, write_dir, write_wordpiece_dir)
 
 PAIRS = [
     ("The model zoo is great!", "I love this film, it runs fast."),
@@ -72,6 +76,23 @@ def bert_linears(h, it):
 BERT_NORMS = ("attention.output.LayerNorm", "output.LayerNorm")
 
 
+def bert_like_weights(randn, p, cfg, width, token_types, extra):
+    """Random embeddings of `width` under `p`, then the tensors `extra(randn)` draws (heads,
+    projections), then BERT-named layers `p`encoder.layer.N of `cfg`'s sizes."""
+    h, it = cfg["hidden_size"], cfg["intermediate_size"]
+    t = embedding_weights(randn, p, cfg["vocab_size"], cfg["max_position_embeddings"], width,
+                          token_types=token_types)
+    t.update(extra(randn))
+    return add_blocks(t, randn, p + "encoder.layer.", cfg["num_hidden_layers"],
+                      bert_linears(h, it), BERT_NORMS, h)
+
+
+def dense_out_head(randn, h):
+    """RoBERTa's and ELECTRA's head: classifier.dense (h -> h), classifier.out_proj (h -> 3)."""
+    return {"classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
+            "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3)}
+
+
 def embed(f, p, ids, positions, types, eps):
     """LayerNorm(word + position + token type) under `p`embeddings."""
     e = p + "embeddings."
@@ -86,13 +107,19 @@ def bert_layers(x, f, lin, prefix, n_layers, nh, eps, act):
         q = f"{prefix}{i}."
         ctx = self_attention(x, lin, q, ("attention.self.query", "attention.self.key",
                                          "attention.self.value"), nh, scale_queries=False)
-        x = layer_norm(lin(ctx, q + "attention.output.dense") + x,
-                       f[q + "attention.output.LayerNorm.weight"],
-                       f[q + "attention.output.LayerNorm.bias"], eps)
-        inter = act(lin(x, q + "intermediate.dense"))
-        x = layer_norm(lin(inter, q + "output.dense") + x,
-                       f[q + "output.LayerNorm.weight"], f[q + "output.LayerNorm.bias"], eps)
+        x = bert_layer_rest(x, ctx, f, lin, q, eps, act)
     return x
+
+
+def bert_layer_rest(x, ctx, f, lin, q, eps, act):
+    """The rest of BERT's post-norm layer `q` after attention: the attention output x + W ctx
+    and the feed-forward block, each followed by its LayerNorm."""
+    x = layer_norm(lin(ctx, q + "attention.output.dense") + x,
+                   f[q + "attention.output.LayerNorm.weight"],
+                   f[q + "attention.output.LayerNorm.bias"], eps)
+    inter = act(lin(x, q + "intermediate.dense"))
+    return layer_norm(lin(inter, q + "output.dense") + x,
+                      f[q + "output.LayerNorm.weight"], f[q + "output.LayerNorm.bias"], eps)
 
 
 # ---------------------------------------------------------------- ELECTRA
@@ -106,18 +133,12 @@ ELECTRA = dict(model_type="electra", architectures=["ElectraForSequenceClassific
                position_embedding_type="absolute", **LABELS)
 
 
-def make_electra(nv, rng):
-    randn = gaussian(rng)
-    e, h, it = ELECTRA["embedding_size"], ELECTRA["hidden_size"], ELECTRA["intermediate_size"]
-    p = "electra."
-    t = embedding_weights(randn, p, nv, ELECTRA["max_position_embeddings"], e, token_types=2)
-    t.update({
-        p + "embeddings_project.weight": randn(h, e), p + "embeddings_project.bias": randn(h),
-        "classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
-        "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3),
-    })
-    return add_blocks(t, randn, p + "encoder.layer.", ELECTRA["num_hidden_layers"],
-                      bert_linears(h, it), BERT_NORMS, h)
+def make_electra(cfg, rng):
+    e, h = cfg["embedding_size"], cfg["hidden_size"]
+    return bert_like_weights(gaussian(rng), "electra.", cfg, e, 2, lambda randn: {
+        "electra.embeddings_project.weight": randn(h, e),
+        "electra.embeddings_project.bias": randn(h),
+        **dense_out_head(randn, h)})
 
 
 def electra_forward(ids, types, t):
@@ -146,17 +167,9 @@ CAMEMBERT = roberta_like("camembert", "CamembertForSequenceClassification")
 
 
 def make_roberta_like(cfg, rng):
-    randn = gaussian(rng)
-    h, it = cfg["hidden_size"], cfg["intermediate_size"]
-    p = "roberta."
-    t = embedding_weights(randn, p, cfg["vocab_size"], cfg["max_position_embeddings"], h,
-                          token_types=1)
-    t.update({
-        "classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
-        "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3),
-    })
-    return add_blocks(t, randn, p + "encoder.layer.", cfg["num_hidden_layers"],
-                      bert_linears(h, it), BERT_NORMS, h)
+    h = cfg["hidden_size"]
+    return bert_like_weights(gaussian(rng), "roberta.", cfg, h, 1,
+                             lambda randn: dense_out_head(randn, h))
 
 
 def roberta_like_forward(cfg, ids, t):
@@ -295,31 +308,40 @@ def deberta_forward(ids, types, t):
         p2c = kk @ pq.transpose(0, 2, 1)  # (heads, key, 2 span)
         scores += np.take_along_axis(p2c, np.broadcast_to(p2c_idx, (nh, n, n)), -1).transpose(0, 2, 1) / scale
         ctx = (softmax(scores) @ vv).transpose(1, 0, 2).reshape(n, h)
-        x = layer_norm(lin(ctx, q + "attention.output.dense") + x,
-                       f[q + "attention.output.LayerNorm.weight"],
-                       f[q + "attention.output.LayerNorm.bias"], eps)
-        inter = gelu(lin(x, q + "intermediate.dense"))
-        x = layer_norm(lin(inter, q + "output.dense") + x,
-                       f[q + "output.LayerNorm.weight"], f[q + "output.LayerNorm.bias"], eps)
+        x = bert_layer_rest(x, ctx, f, lin, q, eps, gelu)
     pooled = gelu(lin(x[0], "pooler.dense"))
     return x[0], x, softmax(lin(pooled, "classifier"))
 
 
 # ---------------------------------------------------------------- tokenizers
-UNIGRAM_TEXT = CORPUS + SENTENCES + [a + " " + b for a, b in PAIRS]
-
-
 def unigram(specials, unk, single, pair):
-    """A SentencePiece-style Unigram tokenizer trained on the small corpus, with `specials` first
-    in the vocabulary and the post-processing templates `single` and `pair`."""
-    tok = SentencePieceUnigramTokenizer()
-    tok.train_from_iterator(UNIGRAM_TEXT, vocab_size=150, show_progress=False,
-                            special_tokens=specials, unk_token=unk)
-    ids = {s: tok.token_to_id(s) for s in specials}
+    """A SentencePiece-style Unigram tokenizer (NFKC, "▁" for spaces, Viterbi segmentation) over
+    a fixed vocabulary: `specials` first, then whole words, word pieces and single characters
+    with log-probabilities that favour longer pieces; `single` and `pair` are the
+    post-processing templates. Written out rather than trained, so the files are the same on
+    every run (the trainer's vocabulary order varies between runs)."""
+    words = ["▁" + w for w in WORDS] + ["▁" + w for w in ("cats", "walking", "walks", "and")]
+    pieces = ["s", "ing", "ed", "ly", "▁", "▁c", "▁w", "▁th"]
+    chars = sorted(set(string.ascii_lowercase + string.ascii_uppercase + ".,!?'"))
+    vocab = ([(t, 0.0) for t in specials] + [(w, -3.0 - 0.1 * i) for i, w in enumerate(words)]
+             + [(p, -6.0 - 0.1 * i) for i, p in enumerate(pieces)] + [(c, -9.0) for c in chars])
+    tok = Tokenizer(Unigram(vocab, unk_id=specials.index(unk)))
+    tok.normalizer = NFKC()
+    tok.pre_tokenizer = Metaspace()
+    tok.decoder = MetaspaceDecoder()
+    tok.add_special_tokens(specials)
     tok.post_processor = TemplateProcessing(
         single=single, pair=pair,
-        special_tokens=[(s, ids[s]) for s in specials if s in single + pair])
-    return Tokenizer.from_str(tok._tokenizer.to_str())
+        special_tokens=[(s, specials.index(s)) for s in specials if s in single + pair])
+    return tok
+
+
+def write_unigram_dir(name, config, tensors, tok):
+    """write_dir with the tokenizer `tok` as tokenizer.json (at most 40 tokens)."""
+    write_dir(name, config, tensors, {
+        "tokenizer.json": tok.to_str(pretty=True),
+        "tokenizer_config.json": json.dumps({"model_max_length": 40}, indent=2),
+    })
 
 
 def record(feature, hidden, probs):
@@ -330,15 +352,9 @@ def record(feature, hidden, probs):
 def main():
     models = {}
 
-    v = vocab()
-    ecfg = dict(ELECTRA, vocab_size=len(v))
-    et = make_electra(len(v), np.random.default_rng(6_0101))
-    eout = write_dir("tiny-electra", ecfg, et, {
-        "vocab.txt": "\n".join(v) + "\n",
-        "tokenizer_config.json": json.dumps({"do_lower_case": True, "model_max_length": 40,
-                                             "tokenizer_class": "ElectraTokenizer"}, indent=2),
-    })
-    etok = BertWordPieceTokenizer(os.path.join(eout, "vocab.txt"), lowercase=True)
+    ecfg = dict(ELECTRA, vocab_size=len(vocab()))
+    et = make_electra(ecfg, np.random.default_rng(6_0101))
+    etok = write_wordpiece_dir("tiny-electra", ecfg, et, "ElectraTokenizer")
     models["tiny-electra"] = (etok, lambda ids, types: electra_forward(ids, types, et))
 
     xtok = unigram(["<s>", "<pad>", "</s>", "<unk>", "<mask>"], "<unk>",
@@ -347,31 +363,20 @@ def main():
                             ("tiny-camembert", CAMEMBERT, 6_0103)):
         cfg = dict(cfg, vocab_size=xtok.get_vocab_size())
         t = make_roberta_like(cfg, np.random.default_rng(seed))
-        write_dir(name, cfg, t, {
-            "tokenizer.json": xtok.to_str(pretty=True),
-            "tokenizer_config.json": json.dumps({"model_max_length": 40}, indent=2),
-        })
+        write_unigram_dir(name, cfg, t, xtok)
         models[name] = (xtok, lambda ids, types, cfg=cfg, t=t: roberta_like_forward(cfg, ids, t))
 
-    atok = unigram(["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"], "<unk>",
-                   "[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1")
-    acfg = dict(ALBERT, vocab_size=atok.get_vocab_size())
-    at = make_albert(acfg["vocab_size"], np.random.default_rng(6_0104))
-    write_dir("tiny-albert", acfg, at, {
-        "tokenizer.json": atok.to_str(pretty=True),
-        "tokenizer_config.json": json.dumps({"model_max_length": 40}, indent=2),
-    })
-    models["tiny-albert"] = (atok, lambda ids, types: albert_forward(ids, types, at))
-
-    dtok = unigram(["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"], "[UNK]",
-                   "[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1")
-    dcfg = dict(DEBERTA, vocab_size=dtok.get_vocab_size())
-    dt = make_deberta(dcfg["vocab_size"], np.random.default_rng(6_0105))
-    write_dir("tiny-deberta-v2", dcfg, dt, {
-        "tokenizer.json": dtok.to_str(pretty=True),
-        "tokenizer_config.json": json.dumps({"model_max_length": 40}, indent=2),
-    })
-    models["tiny-deberta-v2"] = (dtok, lambda ids, types: deberta_forward(ids, types, dt))
+    bert_templates = ("[CLS]:0 $A:0 [SEP]:0", "[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1")
+    for name, cfg, specials, unk, make, forward, seed in (
+            ("tiny-albert", ALBERT, ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"], "<unk>",
+             make_albert, albert_forward, 6_0104),
+            ("tiny-deberta-v2", DEBERTA, ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"], "[UNK]",
+             make_deberta, deberta_forward, 6_0105)):
+        tok = unigram(specials, unk, *bert_templates)
+        cfg = dict(cfg, vocab_size=tok.get_vocab_size())
+        t = make(cfg["vocab_size"], np.random.default_rng(seed))
+        write_unigram_dir(name, cfg, t, tok)
+        models[name] = (tok, lambda ids, types, forward=forward, t=t: forward(ids, types, t))
 
     doc = {
         "provenance": "crates/features/tests/reference/text_families_reference.py "
