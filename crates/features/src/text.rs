@@ -217,7 +217,7 @@ enum Backbone {
     /// ALBERT ([`crate::albert`]).
     Albert(Albert),
     /// DeBERTa-v2 and -v3 (candle-transformers' `debertav2`).
-    DebertaV2(DebertaV2Model),
+    DebertaV2(Box<DebertaV2Model>),
 }
 
 impl Backbone {
@@ -453,7 +453,7 @@ impl TextEncoder {
             }
             Parsed::Albert(c) => Backbone::Albert(Albert::load(c, vb.clone()).map_err(wrap)?),
             Parsed::DebertaV2(c) => {
-                Backbone::DebertaV2(DebertaV2Model::load(vb.clone(), c).map_err(wrap)?)
+                Backbone::DebertaV2(Box::new(DebertaV2Model::load(vb.clone(), c).map_err(wrap)?))
             }
         };
         let pooler_name = family.pooler_name();

@@ -24,7 +24,7 @@ use crate::output;
 pub enum JobsCommand {
     /// Queue work for workers.
     #[command(subcommand)]
-    Submit(SubmitCommand),
+    Submit(Box<SubmitCommand>),
     /// Progress of the queue: jobs queued, running, done and failed, with each failure's error.
     Status {
         /// JSON output.
@@ -105,7 +105,9 @@ fn seconds(what: &str, v: f64) -> anyhow::Result<Duration> {
 /// Runs a `jobs` command.
 pub fn run(cmd: JobsCommand, global: &Global) -> anyhow::Result<()> {
     match cmd {
-        JobsCommand::Submit(SubmitCommand::ScoreZoo(a)) => submit_score_zoo(a, global),
+        JobsCommand::Submit(submit) => match *submit {
+            SubmitCommand::ScoreZoo(a) => submit_score_zoo(a, global),
+        },
         JobsCommand::Status { json } => {
             let st = open_existing_store(&global.db)?.job_status()?;
             if json {
