@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Proc, Stdio};
 
 mod common;
-use common::{copy_dir, fixtures, minilm_dir, succeeds, write_file, zoorank};
+use common::{copy_dir, fixtures, json, minilm_dir, succeeds, write_file, zoorank};
 use zoorank_store::Store;
 
 /// A seeded three-class text dataset of `n` short sentences.
@@ -226,5 +226,122 @@ fn a_worker_killed_mid_job_loses_nothing_and_writes_nothing_twice() {
             "the same values as one worker alone"
         );
         i += 1;
+    });
+}
+
+type Distances = BTreeMap<(String, String, String), f64>;
+
+/// Stored distances by (method, unordered pair of dataset names).
+fn stored_distances(db: &str) -> Distances {
+    let zoo = Store::open_existing(db).unwrap().load_zoo().unwrap();
+    let mut out = Distances::new();
+    for d in &zoo.distances {
+        let (a, b) = (&zoo.datasets[d.a].name, &zoo.datasets[d.b].name);
+        let (a, b) = if a < b { (a, b) } else { (b, a) };
+        let key = (d.method.clone(), a.clone(), b.clone());
+        assert!(out.insert(key, d.value).is_none(), "stored twice");
+    }
+    out
+}
+
+#[test]
+fn embed_and_dataset_add_jobs_do_what_the_commands_do_on_both_backends() {
+    let s = setup(60);
+    let tmp = tempfile::tempdir().unwrap();
+    let probe = s.zoo.join("tiny-distilbert");
+    // The reference: `zoorank dataset add` of the three datasets, one after another.
+    let reference_db = tmp.path().join("reference.db");
+    for d in &s.datasets {
+        succeeds(
+            zoorank(&reference_db)
+                .args(["dataset", "add"])
+                .arg(d)
+                .arg("--probe")
+                .arg(&probe),
+        );
+    }
+    let want = stored_distances(reference_db.to_str().unwrap());
+    assert_eq!(want.len(), 3, "three pairs");
+    let sub = tempfile::tempdir_in(tmp.path()).unwrap();
+    zoorank_store::testing::each_location(sub.path(), |db| {
+        let out = succeeds(
+            zoorank(Path::new(db))
+                .args(["jobs", "submit", "embed", "--json", "--models"])
+                .arg(&s.zoo)
+                .arg("--dataset")
+                .arg(&s.datasets[0]),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            (v["added"].as_u64(), v["models"].as_u64()),
+            (Some(3), Some(3))
+        );
+        succeeds(
+            zoorank(Path::new(db))
+                .args(["jobs", "submit", "dataset-add"])
+                .args(&s.datasets)
+                .arg("--probe")
+                .arg(&probe),
+        );
+        // Two workers at once: the three registrations may run concurrently.
+        let children: Vec<Child> = (0..2).map(|_| worker(db, "30")).collect();
+        let done: usize = children
+            .into_iter()
+            .map(|c| events(c).iter().filter(|e| e["event"] == "done").count())
+            .sum();
+        assert_eq!(done, 6);
+        all_done(db, 6);
+        // Every pair's distance is there once, equal to the commands' one after another.
+        let got = stored_distances(db);
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (k, v) in &want {
+            assert!((got[k] - v).abs() <= 1e-9 * v.abs().max(1.0), "{k:?}");
+        }
+        let stats = json(zoorank(Path::new(db)).args(["zoo", "stats", "--json"]));
+        assert_eq!(stats["datasets"].as_u64(), Some(3), "{stats}");
+        // The embed jobs filled the feature cache: the command finds MiniLM's features there.
+        let e = json(
+            zoorank(Path::new(db))
+                .args(["embed", "--json", "--model"])
+                .arg(s.zoo.join("all-MiniLM-L6-v2"))
+                .arg("--dataset")
+                .arg(&s.datasets[0]),
+        );
+        assert_eq!(e["cache"], "hit", "{e}");
+    });
+}
+
+#[test]
+fn sigterm_lets_a_worker_finish_its_job_and_claim_no_more() {
+    let s = setup(600);
+    let tmp = tempfile::tempdir().unwrap();
+    let sub = tempfile::tempdir_in(tmp.path()).unwrap();
+    zoorank_store::testing::each_location(sub.path(), |db| {
+        submit(db, &s);
+        let mut w = worker(db, "30");
+        let mut lines = BufReader::new(w.stdout.take().unwrap()).lines();
+        let claimed: serde_json::Value = loop {
+            let l = lines.next().expect("the worker claims a job").unwrap();
+            let e: serde_json::Value = serde_json::from_str(&l).unwrap();
+            if e["event"] == "claimed" {
+                break e;
+            }
+        };
+        let term = Proc::new("kill")
+            .args(["-TERM", &w.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(term.success());
+        let rest: Vec<serde_json::Value> = lines
+            .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+            .collect();
+        assert!(w.wait().unwrap().success(), "a signalled worker exits 0");
+        assert_eq!(rest.len(), 1, "only its job's end: {rest:?}");
+        assert_eq!(
+            (&rest[0]["event"], &rest[0]["id"]),
+            (&"done".into(), &claimed["id"])
+        );
+        let st = Store::open_existing(db).unwrap().job_status().unwrap();
+        assert_eq!((st.counts["done"], st.counts["queued"]), (1, 8), "{st:?}");
     });
 }

@@ -77,7 +77,7 @@ def peak_child(path: str) -> None:
     before = peak_rss_kib()
     zoorank.score(a, y)
     after = peak_rss_kib()
-    print(f"{(after - before) / 1024:.1f} {a.nbytes / 2**20:.1f} {zoorank.reads_in_place(a)}")
+    print(f"{(after - before) / 1024:.1f} {a.nbytes / 2**20:.1f} {zoorank.reads_in_place(a, 'logme')}")
 
 
 def main() -> None:

@@ -1,14 +1,17 @@
 //! numpy arrays → the row-major `f64` matrices the scores read.
 //!
-//! A C-contiguous float64 array is read in place. Every other layout is copied once into a
+//! A C-contiguous float64 array is read in place. Scores that can read row blocks
+//! (`zoorank_scores::RowBlocks`: LogME) read every other layout in place too, a block of rows
+//! converted to float64 at a time. For the rest, every other layout is copied once into a
 //! row-major float64 buffer, with the GIL released: float32 (the scores compute in float64),
 //! Fortran order (blocked transpose) and non-contiguous views (element by element).
 
-use numpy::ndarray::ArrayView2;
+use numpy::ndarray::{s, ArrayView2, Axis};
 use numpy::{PyArray2, PyArrayMethods, PyReadonlyArray2, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 use crate::errors::{ZooErr, ZooResult};
+use zoorank_scores::RowBlocks;
 
 /// A 2-D float array borrowed from Python.
 pub enum Borrowed<'py> {
@@ -137,4 +140,41 @@ fn copy_row_major<T: Copy + Into<f64>>(a: &ArrayView2<'_, T>) -> Vec<f64> {
     let mut out = Vec::with_capacity(n * d);
     out.extend(a.iter().map(|&v| v.into()));
     out
+}
+
+/// Blocks of rows converted to float64 as the scores read them, from any layout (see
+/// `zoorank_scores::RowBlocks`): float32 or float64, C or Fortran order, strided views.
+impl RowBlocks for View<'_> {
+    fn shape(&self) -> (usize, usize) {
+        View::shape(self)
+    }
+
+    fn read_rows(&self, first: usize, out: &mut [f64]) {
+        match self {
+            View::F64(a) => read_rows(a, first, out),
+            View::F32(a) => read_rows(a, first, out),
+        }
+    }
+}
+
+/// Rows `first..` of `a` into `out` (row-major), reading along whichever axis is contiguous.
+fn read_rows<T: Copy + Into<f64>>(a: &ArrayView2<'_, T>, first: usize, out: &mut [f64]) {
+    let d = a.ncols();
+    if d == 0 {
+        return;
+    }
+    let len = out.len() / d;
+    let block = a.slice(s![first..first + len, ..]);
+    if block.stride_of(Axis(0)) == 1 && len > 1 {
+        // Fortran order: each column's run of `len` values is contiguous.
+        for (j, col) in block.columns().into_iter().enumerate() {
+            for (i, &v) in col.iter().enumerate() {
+                out[i * d + j] = v.into();
+            }
+        }
+    } else {
+        for (o, &v) in out.iter_mut().zip(block.iter()) {
+            *o = v.into();
+        }
+    }
 }

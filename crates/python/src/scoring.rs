@@ -117,6 +117,24 @@ pub fn score_arrays(
                     &owned_labels
                 }
             };
+            // A layout that is not read in place goes to the methods that read row blocks
+            // as it is; the others share one float64 row-major copy, made only if needed.
+            let blocks = fv.as_ref().filter(|v| !v.is_zero_copy());
+            let mut done: Vec<Option<(&'static str, f64, f64)>> = Vec::new();
+            for m in &chosen {
+                let started = Instant::now();
+                let r = blocks.and_then(|v| m.score_row_blocks(v, y));
+                done.push(match r {
+                    Some(v) => {
+                        let v = v.context(|| format!("computing {}", m.id()))?;
+                        Some((m.id(), v, started.elapsed().as_secs_f64()))
+                    }
+                    None => None,
+                });
+            }
+            if done.iter().all(Option::is_some) {
+                return Ok(done.into_iter().flatten().collect());
+            }
             let (mut fbuf, mut pbuf) = (Vec::new(), Vec::new());
             let input = ScoreInput {
                 features: fv.as_ref().map(|v| matrix(v, &mut fbuf)).transpose()?,
@@ -125,7 +143,11 @@ pub fn score_arrays(
             };
             chosen
                 .iter()
-                .map(|m| {
+                .zip(done)
+                .map(|(m, done)| {
+                    if let Some(d) = done {
+                        return Ok(d);
+                    }
                     let started = Instant::now();
                     let v = m
                         .score(&input)
@@ -138,12 +160,19 @@ pub fn score_arrays(
     Ok(out)
 }
 
-/// Whether `features` would be read in place (C-contiguous float64) rather than copied.
+/// Whether `features` would be read in place, without a float64 copy: by every method (a
+/// C-contiguous float64 array) or, given `method`, by that method (LogME reads every layout
+/// in place).
 #[pyfunction]
-pub fn reads_in_place(features: &Bound<'_, PyAny>) -> PyResult<bool> {
-    Ok(Borrowed::from_py(features, "features")?
+#[pyo3(signature = (features, method=None))]
+pub fn reads_in_place(features: &Bound<'_, PyAny>, method: Option<&str>) -> PyResult<bool> {
+    let whole = Borrowed::from_py(features, "features")?
         .view()
-        .is_zero_copy())
+        .is_zero_copy();
+    Ok(match method {
+        None => whole,
+        Some(id) => whole || by_id(canonical_id(id).plain()?).plain()?.reads_row_blocks(),
+    })
 }
 
 /// The ids of every score method, in their canonical order.

@@ -65,9 +65,16 @@ def test_every_layout_and_dtype_gives_the_same_value(tmp_path: Path, cli: Path) 
     np.save(tmp_path / "y.npy", y)
     cli_v = cli_json(cli, "score", "--features", str(tmp_path / "X32.npy"), "--labels", str(tmp_path / "y.npy"),
                      "--method", "logme", "--json")["logme"]["value"]
-    for v in (x32, np.asfortranarray(x32), np.repeat(x32, 3, axis=0)[1::3]):
+    for v in (x32, np.asfortranarray(x32), np.repeat(x32, 3, axis=0)[1::3], np.asfortranarray(x32)[:, ::-1][:, ::-1]):
         assert not zoorank.reads_in_place(v)
+        assert zoorank.reads_in_place(v, "logme") and not zoorank.reads_in_place(v, "h-score")
         assert abs(zoorank.score(v, y) - cli_v) <= 1e-12
+        assert abs(zoorank.score_all(v, y)["logme"] - cli_v) <= 1e-12
+    # n < d: LogME copies the (small) features once; the value is the same.
+    xs, ys = x32[:30], y[:30]
+    assert abs(zoorank.score(np.asfortranarray(xs), ys) - zoorank.score(xs.astype(np.float64), ys)) <= 1e-12
+    with pytest.raises(zoorank.ZooValueError):
+        zoorank.reads_in_place(x32, "no-such-score")
     # Lists, integer arrays and other label dtypes are converted.
     assert zoorank.score(x.tolist(), y.tolist(), "h-score") == pytest.approx(ref, abs=1e-12)
     for labels in (y.astype(np.int32), y.astype(np.uint8), y.astype(np.float64), y.reshape(-1, 1), y[::-1][::-1]):
@@ -138,26 +145,35 @@ def test_bad_arrays_raise_value_errors_naming_the_problem() -> None:
 def test_computations_release_the_gil() -> None:
     """A Python thread keeps running while a score is computed in another."""
     x, y = separable(n=6000, d=512, c=20)
-    started = time.perf_counter()
-    zoorank.score(x, y)
-    alone = time.perf_counter() - started
-    done = threading.Event()
     box: list[float] = []
 
-    def work() -> None:
-        for _ in range(3):
-            box.append(zoorank.score(x, y))
-        done.set()
+    def attempt() -> tuple[float, float]:
+        started = time.perf_counter()
+        zoorank.score(x, y)
+        alone = time.perf_counter() - started
+        done = threading.Event()
 
-    gaps = []
-    last = time.perf_counter()
-    t = threading.Thread(target=work)
-    t.start()
-    while not done.is_set():
-        now = time.perf_counter()
-        gaps.append(now - last)
-        last = now
-    t.join()
-    # Holding the GIL, a score would stall this loop for the whole computation.
-    assert max(gaps) < 0.5 * alone, (max(gaps), alone)
-    assert box == [box[0]] * 3
+        def work() -> None:
+            for _ in range(3):
+                box.append(zoorank.score(x, y))
+            done.set()
+
+        gaps = []
+        last = time.perf_counter()
+        t = threading.Thread(target=work)
+        t.start()
+        while not done.is_set():
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+        t.join()
+        return max(gaps), alone
+
+    # Holding the GIL, a score would stall this loop for the whole computation, every time; a
+    # loaded machine can stall it for a while too, so the check gets three tries.
+    for _ in range(3):
+        gap, alone = attempt()
+        if gap < 0.5 * alone:
+            break
+    assert gap < 0.5 * alone, (gap, alone)
+    assert box == [box[0]] * len(box)

@@ -158,21 +158,33 @@ pub(crate) fn encode_labels(method: &'static str, labels: &[i64]) -> Result<Labe
     })
 }
 
-fn check_matrix(what: &'static str, m: &Matrix<'_>, n_labels: usize) -> Result<(), ScoreError> {
-    if m.rows == 0 || m.cols == 0 {
-        return Err(ScoreError::Empty {
-            what,
-            rows: m.rows,
-            cols: m.cols,
-        });
+/// Checks that an input of `shape` (rows, columns) is not empty and has one row per label.
+pub(crate) fn check_shape(
+    what: &'static str,
+    (rows, cols): (usize, usize),
+    n_labels: usize,
+) -> Result<(), ScoreError> {
+    if rows == 0 || cols == 0 {
+        return Err(ScoreError::Empty { what, rows, cols });
     }
-    if m.rows != n_labels {
+    if rows != n_labels {
         return Err(ScoreError::LengthMismatch {
             what,
             expected: n_labels,
-            got: m.rows,
+            got: rows,
         });
     }
+    Ok(())
+}
+
+fn check_matrix(what: &'static str, m: &Matrix<'_>, n_labels: usize) -> Result<(), ScoreError> {
+    check_shape(what, (m.rows, m.cols), n_labels)?;
+    check_finite(what, m, 0)
+}
+
+/// Checks that every value of `m` is finite; errors name the row as `first_row` + its row in
+/// `m` (for a block of a larger input).
+fn check_finite(what: &'static str, m: &Matrix<'_>, first_row: usize) -> Result<(), ScoreError> {
     // One vectorisable pass: a row containing NaN or ±∞ has a non-finite sum (a finite row
     // whose sum overflows is caught by the exact re-check below).
     for row in 0..m.rows {
@@ -181,7 +193,7 @@ fn check_matrix(what: &'static str, m: &Matrix<'_>, n_labels: usize) -> Result<(
             if let Some(col) = m.row(row).iter().position(|v| !v.is_finite()) {
                 return Err(ScoreError::NonFinite {
                     what,
-                    row,
+                    row: first_row + row,
                     col,
                     value: m.row(row)[col],
                 });
@@ -278,4 +290,47 @@ pub(crate) fn check_prob_row(i: usize, row: &[f64], sum: f64, min: f64) -> Resul
         None => format!("sums to {sum}, not 1 (are these logits?)"),
     };
     Err(ScoreError::NotProbabilities { row: i, reason })
+}
+
+/// Features read a block of rows at a time from the caller's own memory layout (float32,
+/// Fortran order, strided views), each block converted to float64 as it is read.
+///
+/// A [`Matrix`] is float64 row-major, so such input would need a full float64 copy first (for
+/// 10,000 × 768 float32 features, 59 MiB beside the caller's 29 MiB). Scores whose work is sums
+/// over the rows (LogME: the Gram matrix and the class sums) read blocks instead, through
+/// [`TransferabilityScore::score_row_blocks`](crate::TransferabilityScore::score_row_blocks),
+/// and hold only one block per thread.
+pub trait RowBlocks: Sync {
+    /// (rows, columns).
+    fn shape(&self) -> (usize, usize);
+    /// Writes rows `first .. first + out.len() / columns` into `out`, row-major, as float64.
+    fn read_rows(&self, first: usize, out: &mut [f64]);
+}
+
+/// Rows of a [`RowBlocks`] read per block: `BLOCK_ROWS × d` float64 values stay within a few
+/// MiB at the widths features have, and a block is tall enough for the Gram kernel to run at
+/// full speed.
+pub(crate) const BLOCK_ROWS: usize = 256;
+
+/// Calls `f(first_row, block)` for consecutive blocks of at most [`BLOCK_ROWS`] rows of
+/// `src` in `rows`, each block a checked row-major [`Matrix`] (a non-finite value is an error
+/// naming its row in `src`).
+pub(crate) fn for_each_block<E: From<ScoreError>>(
+    src: &dyn RowBlocks,
+    rows: std::ops::Range<usize>,
+    mut f: impl FnMut(usize, Matrix<'_>) -> Result<(), E>,
+) -> Result<(), E> {
+    let (_, d) = src.shape();
+    let mut buf = vec![0.0f64; BLOCK_ROWS.min(rows.len()) * d];
+    let mut first = rows.start;
+    while first < rows.end {
+        let len = BLOCK_ROWS.min(rows.end - first);
+        let block = &mut buf[..len * d];
+        src.read_rows(first, block);
+        let m = Matrix::new(block, len, d)?;
+        check_finite("features", &m, first)?;
+        f(first, m)?;
+        first += len;
+    }
+    Ok(())
 }

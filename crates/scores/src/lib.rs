@@ -57,7 +57,7 @@ mod linalg;
 mod methods;
 
 pub use error::ScoreError;
-pub use input::{Matrix, Needs, ScoreInput};
+pub use input::{Matrix, Needs, RowBlocks, ScoreInput};
 pub use methods::{
     gbc::Gbc,
     h_score::HScore,
@@ -88,6 +88,27 @@ pub trait TransferabilityScore: Send + Sync {
     /// A [`ScoreError`] naming what is wrong with the input, or a numerical failure; never a
     /// NaN value.
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError>;
+
+    /// Whether [`TransferabilityScore::score_row_blocks`] computes the score (rather than
+    /// answering `None`).
+    fn reads_row_blocks(&self) -> bool {
+        false
+    }
+
+    /// Computes the score of features read in row blocks from the caller's own layout
+    /// ([`RowBlocks`]: float32, Fortran order, strided views) without a float64 copy of them,
+    /// or `None` when the method has no such path and needs a [`Matrix`].
+    ///
+    /// # Errors
+    /// As [`TransferabilityScore::score`].
+    fn score_row_blocks(
+        &self,
+        features: &dyn RowBlocks,
+        labels: &[i64],
+    ) -> Option<Result<f64, ScoreError>> {
+        let _ = (features, labels);
+        None
+    }
 }
 
 /// The ids of all methods, in the order of [`all`].

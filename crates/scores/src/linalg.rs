@@ -1,7 +1,7 @@
 //! Dense kernels shared by the scores (faer underneath).
 
 use crate::error::ScoreError;
-use crate::input::{Labels, Matrix};
+use crate::input::{for_each_block, Labels, Matrix, RowBlocks};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatRef, Par, Side};
 
@@ -56,10 +56,17 @@ pub(crate) fn centered_gram(f: &Matrix<'_>, mean: &[f64]) -> Mat<f64> {
 fn lower_gram(x: MatRef<'_, f64>) -> Mat<f64> {
     let d = x.ncols();
     let mut g = Mat::<f64>::zeros(d, d);
+    add_lower_gram(&mut g, x, Accum::Replace);
+    g
+}
+
+/// The lower triangle of `XᵀX` written into (`Accum::Replace`) or added to (`Accum::Add`)
+/// the lower triangle of `g`, sequentially.
+fn add_lower_gram(g: &mut Mat<f64>, x: MatRef<'_, f64>, accum: Accum) {
     triangular::matmul(
         g.as_mut(),
         BlockStructure::TriangularLower,
-        Accum::Replace,
+        accum,
         x.transpose(),
         BlockStructure::Rectangular,
         x,
@@ -67,7 +74,34 @@ fn lower_gram(x: MatRef<'_, f64>) -> Mat<f64> {
         1.0,
         Par::Seq,
     );
-    g
+}
+
+/// `FᵀF` of features read in row blocks: the same parts as [`gram_cols`] (so the same
+/// parallel split and the same part sums), each part adding up its blocks' products. Memory:
+/// one `d × d` partial sum and one block of [`BLOCK_ROWS`](crate::input::BLOCK_ROWS) rows per
+/// part, never the whole input as float64.
+pub(crate) fn gram_row_blocks(src: &dyn RowBlocks) -> Result<Mat<f64>, ScoreError> {
+    let (n, d) = src.shape();
+    let failed = std::sync::Mutex::new(None);
+    let g = gram_by_parts(n, d, |lo, len| {
+        let mut g = Mat::<f64>::zeros(d, d);
+        let r = for_each_block(src, lo..lo + len, |_, block| {
+            let x = MatRef::from_row_major_slice(block.data(), block.rows(), d);
+            add_lower_gram(&mut g, x, Accum::Add);
+            Ok::<(), ScoreError>(())
+        });
+        if let Err(e) = r {
+            failed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert(e);
+        }
+        g
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(g),
+    }
 }
 
 /// `Σ_b part(lo_b, len_b)` over the row blocks of an `(n, d)` matrix (see [`gram_cols`]),
@@ -215,10 +249,17 @@ pub(crate) fn class_sums_rows_shifted(
     labels: &Labels,
     shift: Option<&[f64]>,
 ) -> Mat<f64> {
-    let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
+    let (d, c) = (f.cols(), labels.n_classes());
     let mut acc = vec![0.0; c * d];
-    for i in 0..n {
-        let k = labels.idx[i];
+    add_class_rows(&mut acc, f, &labels.idx, shift);
+    Mat::from_fn(d, c, |j, k| acc[k * d + j])
+}
+
+/// Adds each row of `f` (minus `shift`) to its class's run of `acc` (`c` runs of `f.cols()`
+/// values); `idx` holds the class of each of `f`'s rows.
+fn add_class_rows(acc: &mut [f64], f: &Matrix<'_>, idx: &[usize], shift: Option<&[f64]>) {
+    let d = f.cols();
+    for (i, &k) in idx.iter().enumerate().take(f.rows()) {
         let a = &mut acc[k * d..(k + 1) * d];
         match shift {
             None => a.iter_mut().zip(f.row(i)).for_each(|(a, v)| *a += v),
@@ -229,7 +270,21 @@ pub(crate) fn class_sums_rows_shifted(
                 .for_each(|((a, v), m)| *a += v - m),
         }
     }
-    Mat::from_fn(d, c, |j, k| acc[k * d + j])
+}
+
+/// Per-class sums of the rows of features read in row blocks, as a `(d, c)` matrix; checks
+/// every value is finite on the way (an error names the row and column).
+pub(crate) fn class_sums_row_blocks(
+    src: &dyn RowBlocks,
+    labels: &Labels,
+) -> Result<Mat<f64>, ScoreError> {
+    let ((n, d), c) = (src.shape(), labels.n_classes());
+    let mut acc = vec![0.0; c * d];
+    for_each_block(src, 0..n, |first, block| {
+        add_class_rows(&mut acc, &block, &labels.idx[first..], None);
+        Ok::<(), ScoreError>(())
+    })?;
+    Ok(Mat::from_fn(d, c, |j, k| acc[k * d + j]))
 }
 
 /// How many principal components to keep.

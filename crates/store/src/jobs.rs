@@ -11,8 +11,8 @@
 //! workers never wait on each other; SQLite serialises writers anyway. Times are the database
 //! server's clock, so workers on machines with skewed clocks agree on when a lease expires.
 
-use crate::sql::{params, Dialect};
-use crate::store::{apply_tx, Batch, BatchCounts, Store};
+use crate::sql::{params, Dialect, Sql};
+use crate::store::{add_embedded_dataset_tx, apply_tx, Batch, BatchCounts, EmbeddedDataset, Store};
 use crate::StoreError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -198,8 +198,37 @@ impl Store {
         results: &Batch,
         summary: &str,
     ) -> Result<Option<BatchCounts>, StoreError> {
+        self.finish_job_with(job, |db| Ok((apply_tx(db, results)?, summary.to_string())))
+    }
+
+    /// [`Store::finish_job`] for a job that registers a dataset by its embedding
+    /// ([`Store::add_embedded_dataset`]): the dataset, its embedding and its distances are
+    /// written in the transaction that marks the job done, with the result `summary` makes
+    /// of the distances. `None` when the job's lease was lost (nothing written).
+    pub fn finish_dataset_job(
+        &mut self,
+        job: &Job,
+        dataset: &EmbeddedDataset,
+        distance: &dyn Fn(&[f32], &[f32]) -> Result<f64, String>,
+        summary: &dyn Fn(&[(String, f64)]) -> String,
+    ) -> Result<Option<Vec<(String, f64)>>, StoreError> {
+        self.finish_job_with(job, |db| {
+            let distances = add_embedded_dataset_tx(db, dataset, distance)?;
+            let s = summary(&distances);
+            Ok((distances, s))
+        })
+    }
+
+    /// Runs `write` (which returns its value and the job's result text) and marks the job
+    /// done, in one transaction, only while `job`'s worker and attempt still hold it;
+    /// otherwise rolls everything back and returns `None`.
+    fn finish_job_with<T>(
+        &mut self,
+        job: &Job,
+        write: impl FnOnce(&mut dyn Sql) -> Result<(T, String), StoreError>,
+    ) -> Result<Option<T>, StoreError> {
         let r = self.write(|db| {
-            let counts = apply_tx(db, results)?;
+            let (value, summary) = write(db)?;
             let sql = format!(
                 "UPDATE jobs SET state = 'done', result = ?4, error = NULL, lease_until = NULL,
                      finished = {}
@@ -207,14 +236,14 @@ impl Store {
                 now(db.dialect())
             );
             if db.execute(&sql, params![job.id, &job.worker, job.attempt, summary])? == 1 {
-                Ok(counts)
+                Ok(value)
             } else {
                 // Rolls the results back with the transaction.
                 Err(StoreError::LeaseLost { job: job.id })
             }
         });
         match r {
-            Ok(c) => Ok(Some(c)),
+            Ok(v) => Ok(Some(v)),
             Err(StoreError::LeaseLost { .. }) => Ok(None),
             Err(e) => Err(e),
         }

@@ -41,6 +41,6 @@ pub use jobs::{Job, JobFailure, JobRunning, JobStatus, NewJob};
 pub use pg::{is_url as is_postgres_url, redact as redact_url};
 pub use schema::SCHEMA_VERSION;
 pub use store::{
-    run_key, Batch, BatchCounts, DatasetRow, DistanceRow, ModalityStats, ModelRow, RecordRow,
-    RunIdentity, ScoreRow, Stats, Store, UpsertCounts,
+    run_key, Batch, BatchCounts, DatasetRow, DistanceRow, EmbeddedDataset, ModalityStats, ModelRow,
+    RecordRow, RunIdentity, ScoreRow, Stats, Store, UpsertCounts,
 };

@@ -486,21 +486,8 @@ impl Store {
         method: &str,
         vector: &[f32],
     ) -> Result<(), StoreError> {
-        if let Some(i) = vector.iter().position(|v| !v.is_finite()) {
-            return Err(StoreError::Invalid {
-                what: "embedding",
-                message: format!("{owner} ({method}): element {i} is not finite"),
-            });
-        }
-        let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
-        self.write(|db| {
-            db.execute(
-                "INSERT INTO embeddings(owner, method, dim, vector) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(owner, method) DO UPDATE SET dim = excluded.dim, vector = excluded.vector",
-                params![owner, method, vector.len() as i64, bytes],
-            )
-        })?;
-        Ok(())
+        check_embedding(owner, method, vector)?;
+        self.write(|db| put_embedding_tx(db, owner, method, vector))
     }
 
     /// The embedding of `owner` by `method`, if stored.
@@ -513,22 +500,28 @@ impl Store {
             .map(|r| r.opt_blob(0))
             .transpose()
         })?;
-        match bytes.flatten() {
-            None => Ok(None),
-            Some(b) if b.len() % 4 != 0 => Err(StoreError::Corrupt {
-                table: "embeddings",
-                column: "vector",
-                message: format!(
-                    "{owner} ({method}): {} bytes is not a whole number of f32",
-                    b.len()
-                ),
-            }),
-            Some(b) => Ok(Some(
-                b.chunks_exact(4)
-                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect(),
-            )),
-        }
+        bytes
+            .flatten()
+            .map(|b| decode_embedding(owner, method, &b))
+            .transpose()
+    }
+
+    /// Registers a dataset by its embedding, all in one transaction: the dataset's row, its
+    /// embedding by `dataset.method`, and its distance (by `distance`) to every other owner of
+    /// an embedding by the same method. Because the other embeddings are read inside the
+    /// writing transaction, two datasets registered at the same time (by two workers) still
+    /// get the distance between them. Returns the distances, nearest first.
+    ///
+    /// # Errors
+    /// A non-finite embedding, a failing `distance` (as [`StoreError::Invalid`]), or the
+    /// store's errors; nothing is written then.
+    pub fn add_embedded_dataset(
+        &mut self,
+        dataset: &EmbeddedDataset,
+        distance: &dyn Fn(&[f32], &[f32]) -> Result<f64, String>,
+    ) -> Result<Vec<(String, f64)>, StoreError> {
+        check_embedding(&dataset.row.name, &dataset.method, &dataset.embedding)?;
+        self.write(|db| add_embedded_dataset_tx(db, dataset, distance))
     }
 
     /// Owners that have an embedding by `method`, sorted.
@@ -951,6 +944,99 @@ fn outcome(created: bool, changed: bool) -> Outcome {
     } else {
         Outcome::Unchanged
     }
+}
+
+/// A dataset to register by its embedding ([`Store::add_embedded_dataset`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddedDataset {
+    /// The dataset's row (name and metadata).
+    pub row: DatasetRow,
+    /// The embedding's method id (e.g. `domain-similarity:<probe>`); distances are stored
+    /// under it too.
+    pub method: String,
+    /// The embedding.
+    pub embedding: Vec<f32>,
+}
+
+fn check_embedding(owner: &str, method: &str, vector: &[f32]) -> Result<(), StoreError> {
+    match vector.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(StoreError::Invalid {
+            what: "embedding",
+            message: format!("{owner} ({method}): element {i} is not finite"),
+        }),
+        None => Ok(()),
+    }
+}
+
+fn put_embedding_tx(
+    db: &mut dyn Sql,
+    owner: &str,
+    method: &str,
+    vector: &[f32],
+) -> Result<(), StoreError> {
+    let bytes: Vec<u8> = vector.iter().flat_map(|v| v.to_le_bytes()).collect();
+    db.execute(
+        "INSERT INTO embeddings(owner, method, dim, vector) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(owner, method) DO UPDATE SET dim = excluded.dim, vector = excluded.vector",
+        params![owner, method, vector.len() as i64, bytes],
+    )?;
+    Ok(())
+}
+
+fn decode_embedding(owner: &str, method: &str, b: &[u8]) -> Result<Vec<f32>, StoreError> {
+    if b.len() % 4 != 0 {
+        return Err(StoreError::Corrupt {
+            table: "embeddings",
+            column: "vector",
+            message: format!(
+                "{owner} ({method}): {} bytes is not a whole number of f32",
+                b.len()
+            ),
+        });
+    }
+    Ok(b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+/// [`Store::add_embedded_dataset`] inside a writing transaction.
+pub(crate) fn add_embedded_dataset_tx(
+    db: &mut dyn Sql,
+    dataset: &EmbeddedDataset,
+    distance: &dyn Fn(&[f32], &[f32]) -> Result<f64, String>,
+) -> Result<Vec<(String, f64)>, StoreError> {
+    let (name, method) = (&dataset.row.name, &dataset.method);
+    put_embedding_tx(db, name, method, &dataset.embedding)?;
+    let others = db.query(
+        "SELECT owner, vector FROM embeddings WHERE method = ?1 AND owner <> ?2 ORDER BY owner",
+        params![method, name],
+    )?;
+    let mut distances = Vec::with_capacity(others.len());
+    for r in &others {
+        let other = r.text(0)?;
+        let vector = decode_embedding(&other, method, &r.opt_blob(1)?.unwrap_or_default())?;
+        let d = distance(&dataset.embedding, &vector).map_err(|m| StoreError::Invalid {
+            what: "distance",
+            message: format!("between {name} and {other}: {m}"),
+        })?;
+        distances.push((other, d));
+    }
+    distances.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    let batch = Batch {
+        datasets: vec![dataset.row.clone()],
+        distances: distances
+            .iter()
+            .map(|(other, d)| DistanceRow {
+                a: name.clone(),
+                b: other.clone(),
+                method: method.clone(),
+                value: *d,
+            })
+            .collect(),
+        ..Batch::default()
+    };
+    apply_tx(db, &batch)?;
+    Ok(distances)
 }
 
 pub(crate) fn apply_tx(db: &mut dyn Sql, batch: &Batch) -> Result<BatchCounts, StoreError> {

@@ -155,6 +155,24 @@ pub fn score_zoo_jobs(
         .map(|m| zoorank_scores::canonical_id(m).map(str::to_string))
         .collect::<Result<_, _>>()?;
     extract.load_options().map_err(WorkerError::Zoo)?;
+    let dataset_path =
+        std::path::absolute(dataset_path).unwrap_or_else(|_| dataset_path.to_path_buf());
+    Ok(model_dirs(models)?
+        .into_iter()
+        .map(|(model, model_dir)| ScoreSpec {
+            model,
+            model_dir,
+            dataset: dataset.to_string(),
+            dataset_path: dataset_path.clone(),
+            methods: methods.clone(),
+            extract: extract.clone(),
+        })
+        .collect())
+}
+
+/// The model directories under `models` (sub-directories with a `config.json`) as (name,
+/// absolute path), by name; an error when there are none.
+pub(crate) fn model_dirs(models: &Path) -> Result<Vec<(String, PathBuf)>, WorkerError> {
     let list = std::fs::read_dir(models)
         .map_err(|e| WorkerError::Zoo(format!("cannot list {}: {e}", models.display())))?;
     let mut out = Vec::new();
@@ -165,19 +183,11 @@ pub fn score_zoo_jobs(
         if !p.join("config.json").is_file() {
             continue;
         }
-        let model_dir = std::path::absolute(&p).unwrap_or(p.clone());
-        out.push(ScoreSpec {
-            model: p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            model_dir,
-            dataset: dataset.to_string(),
-            dataset_path: std::path::absolute(dataset_path)
-                .unwrap_or_else(|_| dataset_path.to_path_buf()),
-            methods: methods.clone(),
-            extract: extract.clone(),
-        });
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        out.push((name, std::path::absolute(&p).unwrap_or(p)));
     }
     if out.is_empty() {
         return Err(WorkerError::Zoo(format!(
@@ -185,7 +195,7 @@ pub fn score_zoo_jobs(
             models.display()
         )));
     }
-    out.sort_by(|a, b| a.model.cmp(&b.model));
+    out.sort();
     Ok(out)
 }
 
@@ -257,39 +267,25 @@ pub fn run_score_job(
     spec: &ScoreSpec,
     cache: Option<&mut dyn BlobCache>,
 ) -> Result<(Batch, ScoreSummary), WorkerError> {
-    let load = spec
-        .extract
-        .load_options()
-        .map_err(|m| WorkerError::BadSpec {
-            key: spec.key(),
-            kind: SCORE.into(),
-            message: m,
-        })?;
     let dataset = Dataset::open(&spec.dataset_path, &spec.extract.dataset_options())?;
-    let dir = ModelDir::open(&spec.model_dir)?;
-    let started = Instant::now();
-    let cache = cache.filter(|_| spec.extract.cache);
-    let (fs, outcome) = match extract_cached(
-        &dir,
-        &load,
+    let Some((fs, outcome, forward_seconds)) = extract(
+        &spec.model_dir,
         &dataset,
-        &spec.extract.extract_options(),
+        &spec.extract,
         cache,
-    ) {
-        Ok(r) => r,
-        Err(FeaturesError::ModalityMismatch { .. }) => {
-            let summary = ScoreSummary {
-                model: spec.model.clone(),
-                dataset: spec.dataset.clone(),
-                cache: "skipped",
-                forward_seconds: 0.0,
-                methods: Vec::new(),
-            };
-            return Ok((Batch::default(), summary));
-        }
-        Err(e) => return Err(e.into()),
+        || spec.key(),
+        SCORE,
+    )?
+    else {
+        let summary = ScoreSummary {
+            model: spec.model.clone(),
+            dataset: spec.dataset.clone(),
+            cache: "skipped",
+            forward_seconds: 0.0,
+            methods: Vec::new(),
+        };
+        return Ok((Batch::default(), summary));
     };
-    let forward_seconds = started.elapsed().as_secs_f64();
     let methods = score_features(&fs, &spec.methods)?;
     let scores = methods
         .iter()
@@ -306,10 +302,7 @@ pub fn run_score_job(
     let summary = ScoreSummary {
         model: spec.model.clone(),
         dataset: spec.dataset.clone(),
-        cache: match outcome {
-            CacheOutcome::Hit => "hit",
-            CacheOutcome::Miss => "miss",
-        },
+        cache: cache_name(outcome),
         forward_seconds,
         methods,
     };
@@ -320,4 +313,38 @@ pub fn run_score_job(
         },
         summary,
     ))
+}
+
+/// `hit` or `miss`, as summaries report a feature-cache outcome.
+pub(crate) fn cache_name(outcome: CacheOutcome) -> &'static str {
+    match outcome {
+        CacheOutcome::Hit => "hit",
+        CacheOutcome::Miss => "miss",
+    }
+}
+
+/// The forward pass of a job: the model in `model_dir` over `dataset` (through `cache` when given and the spec allows), with the seconds it took. `None` when the
+/// model cannot read the dataset's modality (a text model on images): a mixed zoo is normal.
+/// `key` and `kind` name the job in a bad-spec error.
+pub(crate) fn extract(
+    model_dir: &Path,
+    dataset: &Dataset,
+    spec: &ExtractSpec,
+    cache: Option<&mut dyn BlobCache>,
+    key: impl Fn() -> String,
+    kind: &str,
+) -> Result<Option<(FeatureSet, CacheOutcome, f64)>, WorkerError> {
+    let load = spec.load_options().map_err(|m| WorkerError::BadSpec {
+        key: key(),
+        kind: kind.into(),
+        message: m,
+    })?;
+    let dir = ModelDir::open(model_dir)?;
+    let started = Instant::now();
+    let cache = cache.filter(|_| spec.cache);
+    match extract_cached(&dir, &load, dataset, &spec.extract_options(), cache) {
+        Ok((fs, outcome)) => Ok(Some((fs, outcome, started.elapsed().as_secs_f64()))),
+        Err(FeaturesError::ModalityMismatch { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -6,8 +6,12 @@
 //! any number of worker processes on any number of machines.
 //!
 //! - [`score_zoo_jobs`] makes the jobs of `zoorank jobs submit score-zoo`: one per model
-//!   directory of a zoo directory.
-//! - [`run_score_job`] does one job's work with `zoorank-features` and `zoorank-scores`.
+//!   directory of a zoo directory; [`run_score_job`] does one such job's work with
+//!   `zoorank-features` and `zoorank-scores`.
+//! - [`embed_zoo_jobs`] makes `embed` jobs (the forward passes alone, kept in the store's
+//!   feature cache for later scoring), and [`DatasetAddSpec`] a `dataset-add` job (a dataset
+//!   registered by a probe model's embedding, with its distances to the datasets that probe
+//!   embedded before, as `zoorank dataset add` does).
 //! - [`Worker`] claims jobs, keeps their leases alive while it works, and writes each job's
 //!   scores in the same transaction that marks it done (see `zoorank_store`'s job queue).
 //!
@@ -15,9 +19,14 @@
 //! and write only to the store.
 #![warn(missing_docs)]
 
+mod embed;
 mod job;
 mod worker;
 
+pub use embed::{
+    embed_zoo_jobs, embedding_distance, run_dataset_add_job, run_embed_job, DatasetAddSpec,
+    DatasetAddSummary, EmbedSpec, EmbedSummary, DATASET_ADD, EMBED,
+};
 pub use job::{
     run_score_job, score_features, score_zoo_jobs, ExtractSpec, MethodOutcome, ScoreSpec,
     ScoreSummary, SCORE,
@@ -48,7 +57,9 @@ pub enum WorkerError {
         message: String,
     },
     /// A job of a kind this worker does not run.
-    #[error("job {key}: unknown kind '{kind}' (this worker runs: {SCORE})")]
+    #[error(
+        "job {key}: unknown kind '{kind}' (this worker runs: {SCORE}, {EMBED}, {DATASET_ADD})"
+    )]
     UnknownKind {
         /// The job's key.
         key: String,

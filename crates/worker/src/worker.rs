@@ -1,6 +1,10 @@
 //! The worker loop: claim a job, keep its lease alive, run it, write its results with the
 //! done mark; on any failure put it back for another attempt.
 
+use crate::embed::{
+    embedding_distance, run_dataset_add_job, run_embed_job, DatasetAddSpec, DatasetAddSummary,
+    EmbedSpec, DATASET_ADD, EMBED,
+};
 use crate::job::{run_score_job, ScoreSpec, SCORE};
 use crate::WorkerError;
 use serde::Serialize;
@@ -9,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use zoorank_store::{Job, Store};
+use zoorank_store::{Batch, EmbeddedDataset, Job, Store};
 
 /// How a worker runs.
 #[derive(Debug, Clone)]
@@ -71,6 +75,8 @@ pub enum Event {
         id: i64,
         /// Scores written.
         scores: usize,
+        /// What the job wrote, in words.
+        wrote: String,
         /// Seconds it took.
         seconds: f64,
     },
@@ -180,21 +186,20 @@ impl Worker {
             });
             let started = Instant::now();
             let outcome = self.with_lease(&job, || run_job(&job, &mut store));
-            match outcome {
-                Ok((batch, summary)) => match store.finish_job(&job, &batch, &summary)? {
-                    Some(_) => {
-                        count(|r| r.done += 1);
-                        on_event(&Event::Done {
-                            id: job.id,
-                            scores: batch.scores.len(),
-                            seconds: started.elapsed().as_secs_f64(),
-                        });
-                    }
-                    None => {
-                        count(|r| r.lost += 1);
-                        on_event(&Event::Lost { id: job.id });
-                    }
-                },
+            match outcome.and_then(|work| work.finish(&job, &mut store)) {
+                Ok(Some((scores, wrote))) => {
+                    count(|r| r.done += 1);
+                    on_event(&Event::Done {
+                        id: job.id,
+                        scores,
+                        wrote,
+                        seconds: started.elapsed().as_secs_f64(),
+                    });
+                }
+                Ok(None) => {
+                    count(|r| r.lost += 1);
+                    on_event(&Event::Lost { id: job.id });
+                }
                 Err(e) => {
                     let error = e.to_string();
                     store.fail_job(&job, &error)?;
@@ -238,20 +243,81 @@ fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) {
     }
 }
 
-/// Does a claimed job's work; returns its results and its summary (JSON).
-fn run_job(job: &Job, store: &mut Store) -> Result<(zoorank_store::Batch, String), WorkerError> {
-    if job.kind != SCORE {
-        return Err(WorkerError::UnknownKind {
-            key: job.key.clone(),
-            kind: job.kind.clone(),
-        });
+/// A job's work, done and waiting to be written with its done mark.
+enum Finished {
+    /// Rows to apply (a scoring job's scores; nothing for an `embed` job, whose features are
+    /// already in the cache) and the job's result (JSON).
+    Rows(zoorank_store::Batch, String, String),
+    /// A dataset to register (a `dataset-add` job) and its summary, completed with the
+    /// distances when it is written.
+    Dataset(EmbeddedDataset, DatasetAddSummary),
+}
+
+impl Finished {
+    /// Writes the job's results and marks it done, in one transaction; `None` when the
+    /// lease was lost (nothing written). Returns the scores written and a line saying what
+    /// was written.
+    fn finish(self, job: &Job, store: &mut Store) -> Result<Option<(usize, String)>, WorkerError> {
+        match self {
+            Finished::Rows(batch, summary, wrote) => Ok(store
+                .finish_job(job, &batch, &summary)?
+                .map(|_| (batch.scores.len(), wrote))),
+            Finished::Dataset(dataset, summary) => {
+                let with = |distances: &[(String, f64)]| {
+                    let mut s = summary.clone();
+                    s.distances = distances.to_vec();
+                    json(&s)
+                };
+                let written =
+                    store.finish_dataset_job(job, &dataset, &embedding_distance, &with)?;
+                Ok(written.map(|d| {
+                    (
+                        0,
+                        format!("dataset {} with {} distance(s)", dataset.row.name, d.len()),
+                    )
+                }))
+            }
+        }
     }
-    let spec: ScoreSpec = serde_json::from_str(&job.spec).map_err(|e| WorkerError::BadSpec {
+}
+
+fn json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("a summary always serialises")
+}
+
+fn spec<T: serde::de::DeserializeOwned>(job: &Job) -> Result<T, WorkerError> {
+    serde_json::from_str(&job.spec).map_err(|e| WorkerError::BadSpec {
         key: job.key.clone(),
         kind: job.kind.clone(),
         message: e.to_string(),
-    })?;
-    let (batch, summary) = run_score_job(&spec, Some(store as &mut dyn zoorank_core::BlobCache))?;
-    let summary = serde_json::to_string(&summary).expect("a summary always serialises");
-    Ok((batch, summary))
+    })
+}
+
+/// Does a claimed job's work.
+fn run_job(job: &Job, store: &mut Store) -> Result<Finished, WorkerError> {
+    let cache = store as &mut dyn zoorank_core::BlobCache;
+    match job.kind.as_str() {
+        SCORE => {
+            let (batch, summary) = run_score_job(&spec::<ScoreSpec>(job)?, Some(cache))?;
+            let wrote = format!("{} score(s)", batch.scores.len());
+            Ok(Finished::Rows(batch, json(&summary), wrote))
+        }
+        EMBED => {
+            let summary = run_embed_job(&spec::<EmbedSpec>(job)?, cache)?;
+            let wrote = format!(
+                "features of {} on {} (cache {})",
+                summary.model, summary.dataset, summary.cache
+            );
+            Ok(Finished::Rows(Batch::default(), json(&summary), wrote))
+        }
+        DATASET_ADD => {
+            let (dataset, summary) =
+                run_dataset_add_job(&spec::<DatasetAddSpec>(job)?, Some(cache))?;
+            Ok(Finished::Dataset(dataset, summary))
+        }
+        _ => Err(WorkerError::UnknownKind {
+            key: job.key.clone(),
+            kind: job.kind.clone(),
+        }),
+    }
 }

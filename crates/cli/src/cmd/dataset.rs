@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use zoorank_core::Modality;
 use zoorank_features::domain;
-use zoorank_store::{DatasetRow, DistanceRow};
+use zoorank_store::{DatasetRow, EmbeddedDataset};
 
 use crate::cmd::embed::{features_for, open_dataset, ExtractArgs};
 use crate::cmd::import::open_store;
@@ -99,42 +99,24 @@ fn add(args: AddArgs, global: &Global) -> anyhow::Result<()> {
     let (fs, outcome) = features_for(&args.probe, &dataset, &args.extract, Some(&mut store))?;
     let embedding =
         domain::dataset_embedding(&fs.extracted).with_context(|| format!("embedding {name}"))?;
-    store
-        .upsert_datasets(&[DatasetRow {
-            name: name.clone(),
-            modality,
-            num_samples: Some(dataset.len() as f64),
-            num_classes: Some(dataset.num_classes() as f64),
-        }])
+    let dim = embedding.len();
+    // The row, the embedding and the distances in one transaction (as a worker's
+    // `dataset-add` job writes them).
+    let distances = store
+        .add_embedded_dataset(
+            &EmbeddedDataset {
+                row: DatasetRow {
+                    name: name.clone(),
+                    modality,
+                    num_samples: Some(dataset.len() as f64),
+                    num_classes: Some(dataset.num_classes() as f64),
+                },
+                method: method.clone(),
+                embedding,
+            },
+            &zoorank_worker::embedding_distance,
+        )
         .with_context(|| format!("registering dataset {name}"))?;
-    store
-        .put_embedding(&name, &method, &embedding)
-        .with_context(|| format!("storing the embedding of {name}"))?;
-    let mut distances = Vec::new();
-    for other in store.embedding_owners(&method)? {
-        if other == name {
-            continue;
-        }
-        let Some(e) = store.get_embedding(&other, &method)? else {
-            continue;
-        };
-        let d = domain::distance(&embedding, &e)
-            .with_context(|| format!("distance between {name} and {other}"))?;
-        distances.push((other, d));
-    }
-    distances.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-    let rows: Vec<DistanceRow> = distances
-        .iter()
-        .map(|(other, d)| DistanceRow {
-            a: name.clone(),
-            b: other.clone(),
-            method: method.clone(),
-            value: *d,
-        })
-        .collect();
-    store
-        .upsert_distances(&rows)
-        .with_context(|| format!("storing the distances of {name}"))?;
     let added = Added {
         dataset: name,
         modality: modality.map(|m| match m {
@@ -160,7 +142,7 @@ fn add(args: AddArgs, global: &Global) -> anyhow::Result<()> {
         added.num_samples,
         added.num_classes,
         added.method,
-        embedding.len(),
+        dim,
         added.cache
     ))?;
     if added.distances.is_empty() {

@@ -436,12 +436,14 @@ def score_methods() -> list[str]:
     return _zoorank.score_methods()
 
 
-def reads_in_place(features: Any) -> bool:
-    """Whether ``score`` reads ``features`` without copying (a C-contiguous float64 array)."""
+def reads_in_place(features: Any, method: Optional[str] = None) -> bool:
+    """Whether ``score`` reads ``features`` without a float64 copy: by every method (a
+    C-contiguous float64 array) or, given ``method``, by that method (LogME reads float32,
+    Fortran-order and strided arrays in place too, a block of rows at a time)."""
     x = _matrix(features, "features")
     if x is None:
         raise ZooValueError("features is None")
-    return _zoorank.reads_in_place(x)
+    return _zoorank.reads_in_place(x, method)
 
 
 def embed(model_dir: PathLike, texts_or_image_paths: Iterable[Any], batch_size: int = 32) -> np.ndarray:

@@ -65,9 +65,12 @@
 //! Models for Transfer Learning", ICML 2021.
 
 use crate::error::{finite, ScoreError};
-use crate::input::{features_and_labels, ScoreInput};
+use crate::input::{
+    check_shape, encode_labels, features_and_labels, Labels, RowBlocks, ScoreInput,
+};
 use crate::linalg::{
-    class_sums_rows, eigh, gram_cols, gram_rank_tol, gram_rows, product, transposed_view,
+    class_sums_row_blocks, class_sums_rows, eigh, gram_cols, gram_rank_tol, gram_row_blocks,
+    gram_rows, product, transposed_view,
 };
 use crate::TransferabilityScore;
 use faer::Mat;
@@ -130,6 +133,70 @@ impl TransferabilityScore for LogMe {
     }
 
     fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
+        self.check_solver()?;
+        let (f, labels) = features_and_labels(ID, input)?;
+        let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
+        // Fᵀ without a copy: the row-major buffer read as a column-major (d, n) matrix.
+        let ft = transposed_view(&f);
+        if n >= d {
+            return self.from_gram(gram_rows(ft), class_sums_rows(&f, &labels), &labels, n, d);
+        }
+        let (vals, u) = eigh(&gram_cols(ft), ID)?;
+        let tol = gram_rank_tol(vals.last().copied().unwrap_or(0.0), n, d);
+        // uᵢᵀ y_k = sum of uᵢ over the samples of class k.
+        let mut proj = Mat::<f64>::zeros(n, c);
+        for i in 0..n {
+            let col = u.col(i);
+            for s in 0..n {
+                proj[(i, labels.idx[s])] += col[s];
+            }
+        }
+        let (sigma, x) = keep_nonzero(&vals, tol, |i, k| proj[(i, k)], c);
+        self.evidence(&sigma, &x, &labels, n, d)
+    }
+
+    fn reads_row_blocks(&self) -> bool {
+        true
+    }
+
+    fn score_row_blocks(
+        &self,
+        features: &dyn RowBlocks,
+        labels: &[i64],
+    ) -> Option<Result<f64, ScoreError>> {
+        Some(self.score_blocks(features, labels))
+    }
+}
+
+impl LogMe {
+    /// LogME of features read in row blocks from the caller's layout ([`RowBlocks`]): at
+    /// `n ≥ d` the Gram matrix and the class sums are summed block by block, so no float64
+    /// copy of the features is made; at `n < d` the features are copied once (`n·d` values,
+    /// fewer than the `d × d` Gram matrix the other case holds). The value equals
+    /// [`TransferabilityScore::score`] on the same values up to the order of the Gram sums.
+    ///
+    /// # Errors
+    /// As [`TransferabilityScore::score`].
+    pub fn score_blocks(
+        &self,
+        features: &dyn RowBlocks,
+        labels: &[i64],
+    ) -> Result<f64, ScoreError> {
+        self.check_solver()?;
+        let (n, d) = features.shape();
+        if n < d {
+            let mut data = vec![0.0; n * d];
+            features.read_rows(0, &mut data);
+            let f = crate::Matrix::new(&data, n, d)?;
+            return self.score(&ScoreInput::features(f, labels));
+        }
+        let labels = encode_labels(ID, labels)?;
+        check_shape("features", (n, d), labels.n())?;
+        let sums = class_sums_row_blocks(features, &labels)?;
+        self.from_gram(gram_row_blocks(features)?, sums, &labels, n, d)
+    }
+
+    fn check_solver(&self) -> Result<(), ScoreError> {
         if let LogMeSolver::FixedPoint { max_iter, tol } = self.solver {
             if max_iter == 0 || !(tol > 0.0) {
                 return Err(ScoreError::InvalidParameter {
@@ -139,37 +206,42 @@ impl TransferabilityScore for LogMe {
                 });
             }
         }
-        let (f, labels) = features_and_labels(ID, input)?;
-        let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
-        // Fᵀ without a copy: the row-major buffer read as a column-major (d, n) matrix.
-        let ft = transposed_view(&f);
+        Ok(())
+    }
 
-        // sigma: nonzero eigenvalues of FᵀF; x: (r, c) coordinates uᵢᵀ y_k.
-        let (sigma, x) = if n >= d {
-            let (vals, v) = eigh(&gram_rows(ft), ID)?;
-            let tol = gram_rank_tol(vals.last().copied().unwrap_or(0.0), n, d);
-            let sums = class_sums_rows(&f, &labels);
-            let proj = product(v.transpose(), sums.as_ref());
-            keep_nonzero(&vals, tol, |i, k| proj[(i, k)] / vals[i].sqrt(), c)
-        } else {
-            let (vals, u) = eigh(&gram_cols(ft), ID)?;
-            let tol = gram_rank_tol(vals.last().copied().unwrap_or(0.0), n, d);
-            // uᵢᵀ y_k = sum of uᵢ over the samples of class k.
-            let mut proj = Mat::<f64>::zeros(n, c);
-            for i in 0..n {
-                let col = u.col(i);
-                for s in 0..n {
-                    proj[(i, labels.idx[s])] += col[s];
-                }
-            }
-            keep_nonzero(&vals, tol, |i, k| proj[(i, k)], c)
-        };
+    /// The score from `FᵀF` (`d × d`, `n ≥ d`) and the class sums `Fᵀ Y` (`d × c`).
+    fn from_gram(
+        &self,
+        gram: Mat<f64>,
+        sums: Mat<f64>,
+        labels: &Labels,
+        n: usize,
+        d: usize,
+    ) -> Result<f64, ScoreError> {
+        let (vals, v) = eigh(&gram, ID)?;
+        let tol = gram_rank_tol(vals.last().copied().unwrap_or(0.0), n, d);
+        let proj = product(v.transpose(), sums.as_ref());
+        let c = labels.n_classes();
+        let (sigma, x) = keep_nonzero(&vals, tol, |i, k| proj[(i, k)] / vals[i].sqrt(), c);
+        self.evidence(&sigma, &x, labels, n, d)
+    }
 
+    /// The mean over classes of the per-sample evidence, from the nonzero eigenvalues `sigma`
+    /// and each one's row of class coordinates `x`.
+    fn evidence(
+        &self,
+        sigma: &[f64],
+        x: &[Vec<f64>],
+        labels: &Labels,
+        n: usize,
+        d: usize,
+    ) -> Result<f64, ScoreError> {
+        let c = labels.n_classes();
         let total: f64 = (0..c)
             .into_par_iter()
             .map(|k| {
                 let xk: Vec<f64> = x.iter().map(|row| row[k]).collect();
-                self.class_evidence(&sigma, &xk, labels.counts[k] as f64, n, d)
+                self.class_evidence(sigma, &xk, labels.counts[k] as f64, n, d)
             })
             .sum();
         finite(ID, total / c as f64)
