@@ -1,5 +1,6 @@
 //! `zoorank embed` and `zoorank dataset add` end to end on the features crate's fixtures
-//! (tiny ViT/ResNet checkpoints, scikit-learn `digits` PNGs) and all-MiniLM-L6-v2
+//! (tiny ViT/ResNet/ELECTRA/ALBERT/XLM-RoBERTa/CamemBERT/DeBERTa-v2 checkpoints, scikit-learn `digits`
+//! PNGs) and all-MiniLM-L6-v2
 //! (`scripts/fetch-test-models.sh`; the text test fails when it is missing).
 
 mod common;
@@ -61,7 +62,9 @@ fn embed_reports_unsupported_model_type() {
     );
     assert!(err.contains("unsupported model_type \"gpt2\""), "{err}");
     assert!(
-        err.contains("bert, distilbert, roberta, vit, resnet, convnext"),
+        err.contains(
+            "bert, distilbert, roberta, xlm-roberta, camembert, electra, albert, deberta-v2, vit"
+        ),
         "{err}"
     );
 }
@@ -351,4 +354,83 @@ fn score_modes_are_exclusive_with_usage_errors() {
         "5",
     ]);
     assert!(e.contains("--max-samples"), "{e}");
+}
+
+/// A GLUE-style sentence-pair table (MRPC's columns, two classes) at `dir/mrpc.csv`.
+fn pairs_csv(dir: &Path) -> PathBuf {
+    let mut text = String::from("idx,sentence1,sentence2,label\n");
+    let rows = [
+        ("the dog runs fast", "a fast dog runs", 1),
+        ("the film is great", "a great film", 1),
+        ("i love this model", "this model is loved", 1),
+        ("cats walk slowly", "slow cats walk", 1),
+        ("the zoo is boring", "a great film", 0),
+        ("a dog runs", "i hate this film", 0),
+        ("the model zoo", "cats and dogs", 0),
+        ("it runs fast", "a boring slow walk", 0),
+    ];
+    for (i, (a, b, l)) in rows.iter().enumerate() {
+        text.push_str(&format!("{i},{a},{b},{l}\n"));
+    }
+    write_file(dir, "mrpc.csv", text)
+}
+
+#[test]
+fn score_zoo_and_embed_run_the_new_text_families_on_sentence_pairs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let zoo = tmp.path().join("zoo");
+    let names = [
+        "tiny-electra",
+        "tiny-albert",
+        "tiny-xlm-roberta",
+        "tiny-camembert",
+        "tiny-deberta-v2",
+    ];
+    for name in names {
+        copy_dir(&fixtures().join(name), &zoo.join(name));
+    }
+    let csv = pairs_csv(tmp.path());
+    let db = tmp.path().join("zoo.db");
+    let mut c = zoorank(&db);
+    c.args(["score-zoo", "--json", "--methods", "logme", "--models"])
+        .arg(&zoo)
+        .arg("--dataset")
+        .arg(&csv);
+    let j = json(&mut c);
+    let lines = j.as_array().unwrap();
+    assert_eq!(lines.len(), names.len(), "{j}");
+    for l in lines {
+        assert!(l["value"].as_f64().is_some_and(f64::is_finite), "{l}");
+    }
+    // embed reads the same pairs, named explicitly, and the pair template's output differs from
+    // reading the first column alone.
+    let embed = |extra: &[&str], out: &str| {
+        let mut c = zoorank(&db);
+        c.args(["embed", "--json", "--no-cache", "--model"])
+            .arg(zoo.join("tiny-electra"))
+            .arg("--dataset")
+            .arg(&csv)
+            .args(extra)
+            .arg("--out")
+            .arg(tmp.path().join(out));
+        let j = json(&mut c);
+        assert_eq!(
+            (j["samples"].as_u64(), j["feature_dim"].as_u64()),
+            (Some(8), Some(16))
+        );
+        std::fs::read(tmp.path().join(out)).unwrap()
+    };
+    let pairs = embed(
+        &[
+            "--text-column",
+            "sentence1",
+            "--text-pair-column",
+            "sentence2",
+        ],
+        "pairs.npy",
+    );
+    let auto = embed(&[], "auto.npy");
+    let first = embed(&["--text-column", "sentence1"], "first.npy");
+    assert_eq!(pairs, auto);
+    assert_ne!(pairs, first);
 }

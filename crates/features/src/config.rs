@@ -1,20 +1,45 @@
 //! What every model family's configuration shares: the `model_type`s zoorank runs and
 //! serde defaults for `config.json` fields.
 
-/// Every `model_type` this crate can load.
-pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
+/// Model types of text encoders ([`crate::TextEncoder`]).
+pub const TEXT_MODEL_TYPES: &[&str] = &[
     "bert",
     "distilbert",
     "roberta",
+    "xlm-roberta",
+    "camembert",
+    "electra",
+    "albert",
+    "deberta-v2",
+];
+
+/// Model types of image models ([`crate::VisionEncoder`]).
+pub const VISION_MODEL_TYPES: &[&str] = &[
     "vit",
-    "resnet",
-    "convnext",
     "deit",
     "beit",
     "data2vec-vision",
     "swin",
+    "resnet",
+    "convnext",
     "van",
 ];
+
+/// Every `model_type` this crate can load: [`TEXT_MODEL_TYPES`], then [`VISION_MODEL_TYPES`].
+pub const SUPPORTED_MODEL_TYPES: &[&str] = &concat::<
+    { TEXT_MODEL_TYPES.len() + VISION_MODEL_TYPES.len() },
+>(TEXT_MODEL_TYPES, VISION_MODEL_TYPES);
+
+/// `a` followed by `b`, at compile time; `N` is their total length.
+const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < a.len() { a[i] } else { b[i - a.len()] };
+        i += 1;
+    }
+    out
+}
 
 /// The default of a `usize` field of a Hugging Face `config.json`, for serde:
 /// `#[serde(default = "usize_default::<768>")]` (one function for every default rather than one

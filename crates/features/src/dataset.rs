@@ -5,7 +5,11 @@
 //!   name); only file paths are kept in memory, images are decoded batch by batch;
 //! * a **CSV** (`.csv`, `.tsv`) or **JSON-lines** (`.jsonl`, `.ndjson`) table of texts with a
 //!   label column (`label` by default; the text column defaults to the first of `text`,
-//!   `sentence`, `sentence1`, `content`, `review`, `question`);
+//!   `sentence`, `sentence1`, `content`, `review`, `question`). Sentence-pair tables (GLUE's
+//!   MRPC, RTE, QQP, MNLI, QNLI) give each sample two texts: the pair column named in the
+//!   options, or, when neither text column is named, the first pair of columns the table has
+//!   among `sentence1`/`sentence2`, `question1`/`question2`, `premise`/`hypothesis`,
+//!   `question`/`sentence`;
 //! * **NumPy arrays**: `.npz` with `x` (or `X`, `features`, `images`) and `y` (or `labels`,
 //!   `label`, `target`), or `.npy` with a sibling `<stem>_labels.npy`/`labels.npy`. A 2-D array is
 //!   taken as precomputed features `(n_samples, n_features)`; a 3-D `(n, h, w)` or 4-D
@@ -32,6 +36,8 @@ pub enum Items {
     ImageFiles(Vec<PathBuf>),
     /// Texts.
     Texts(Vec<String>),
+    /// Pairs of texts (a model reads both, joined by its tokenizer's pair template).
+    TextPairs(Vec<(String, String)>),
     /// Images stored in an array, `(n, h, w, c)` with 0..255 values, row-major.
     ImageArray {
         /// Values.
@@ -55,6 +61,8 @@ pub enum Batch {
     Images(Vec<DynamicImage>),
     /// Texts.
     Texts(Vec<String>),
+    /// Pairs of texts.
+    TextPairs(Vec<(String, String)>),
     /// Precomputed feature rows, row-major, with their dimension.
     Features(Vec<f32>, usize),
 }
@@ -66,6 +74,9 @@ pub struct DatasetOptions {
     pub label_column: Option<String>,
     /// Text column (default: the first of `text`, `sentence`, `sentence1`, `content`, `review`, `question`).
     pub text_column: Option<String>,
+    /// Second text column of a sentence-pair table (default: the partner of the text column
+    /// among the known pairs when neither text column is named; none otherwise).
+    pub text_pair_column: Option<String>,
 }
 
 /// A labelled dataset read from a local path.
@@ -84,6 +95,14 @@ const TEXT_COLUMNS: &[&str] = &[
     "content",
     "review",
     "question",
+];
+
+/// Column pairs of sentence-pair tables, looked for in this order when no text column is named.
+const PAIR_COLUMNS: &[(&str, &str)] = &[
+    ("sentence1", "sentence2"),
+    ("question1", "question2"),
+    ("premise", "hypothesis"),
+    ("question", "sentence"),
 ];
 
 impl Dataset {
@@ -170,7 +189,7 @@ impl Dataset {
     pub fn input_kind(&self) -> &'static str {
         match self.items {
             Items::ImageFiles(_) | Items::ImageArray { .. } => "image",
-            Items::Texts(_) => "text",
+            Items::Texts(_) | Items::TextPairs(_) => "text",
             Items::Features { .. } => "features",
         }
     }
@@ -218,6 +237,9 @@ impl Dataset {
                 Batch::Images(out)
             }
             Items::Texts(t) => Batch::Texts(indices.iter().map(|&i| t[i].clone()).collect()),
+            Items::TextPairs(p) => {
+                Batch::TextPairs(indices.iter().map(|&i| p[i].clone()).collect())
+            }
             Items::Features { data, dim } => Batch::Features(
                 indices
                     .iter()
@@ -292,16 +314,47 @@ fn image_folder(root: &Path) -> Result<(Items, Vec<String>)> {
     Ok((Items::ImageFiles(files), labels))
 }
 
+/// The text column and, for a sentence-pair table, the second text column.
+fn pick_text_columns(
+    path: &Path,
+    columns: &[String],
+    options: &DatasetOptions,
+) -> Result<(String, Option<String>)> {
+    let has = |c: &str| columns.iter().any(|k| k == c);
+    if let Some(second) = &options.text_pair_column {
+        let second = named_column(path, columns, second)?;
+        let first = pick_text_column(path, columns, options)?;
+        if first == second {
+            return Err(dataset_err(
+                path,
+                format!("the text column and the pair column are both {first:?}"),
+            ));
+        }
+        return Ok((first, Some(second)));
+    }
+    if options.text_column.is_none() {
+        if let Some((a, b)) = PAIR_COLUMNS.iter().find(|(a, b)| has(a) && has(b)) {
+            return Ok((a.to_string(), Some(b.to_string())));
+        }
+    }
+    Ok((pick_text_column(path, columns, options)?, None))
+}
+
+/// The text column `c`, which the table must have.
+fn named_column(path: &Path, columns: &[String], c: &String) -> Result<String> {
+    if columns.contains(c) {
+        Ok(c.clone())
+    } else {
+        Err(dataset_err(
+            path,
+            format!("no text column {c:?} (columns: {})", columns.join(", ")),
+        ))
+    }
+}
+
 fn pick_text_column(path: &Path, columns: &[String], options: &DatasetOptions) -> Result<String> {
     if let Some(c) = &options.text_column {
-        return if columns.contains(c) {
-            Ok(c.clone())
-        } else {
-            Err(dataset_err(
-                path,
-                format!("no text column {c:?} (columns: {})", columns.join(", ")),
-            ))
-        };
+        return named_column(path, columns, c);
     }
     TEXT_COLUMNS
         .iter()
@@ -340,13 +393,15 @@ fn table_csv(path: &Path, tsv: bool, options: &DatasetOptions) -> Result<(Items,
             ),
         )
     })?;
-    let tc = pick_text_column(path, &headers, options)?;
-    let ti = headers.iter().position(|h| *h == tc).unwrap_or(0);
-    let mut texts = Vec::new();
+    let (tc, pc) = pick_text_columns(path, &headers, options)?;
+    let position = |c: &str| headers.iter().position(|h| h == c).unwrap_or(0);
+    let (ti, pi) = (position(&tc), pc.as_deref().map(position));
+    let mut texts = TextColumns::new(pi.is_some());
     let mut labels = Vec::new();
     for (row, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| dataset_err(path, format!("row {}: {e}", row + 2)))?;
-        let (Some(t), Some(l)) = (rec.get(ti), rec.get(li)) else {
+        let second = pi.map(|i| rec.get(i));
+        let (Some(t), Some(l), None | Some(Some(_))) = (rec.get(ti), rec.get(li), second) else {
             return Err(dataset_err(
                 path,
                 format!("row {}: missing fields", row + 2),
@@ -355,18 +410,48 @@ fn table_csv(path: &Path, tsv: bool, options: &DatasetOptions) -> Result<(Items,
         if l.trim().is_empty() {
             return Err(dataset_err(path, format!("row {}: empty label", row + 2)));
         }
-        texts.push(t.to_string());
+        texts.push(t, second.flatten());
         labels.push(l.trim().to_string());
     }
-    Ok((Items::Texts(texts), labels))
+    Ok((texts.into_items(), labels))
+}
+
+/// The texts of a table as they are read: one column, or two for sentence pairs.
+struct TextColumns {
+    first: Vec<String>,
+    second: Option<Vec<String>>,
+}
+
+impl TextColumns {
+    fn new(pairs: bool) -> Self {
+        Self {
+            first: Vec::new(),
+            second: pairs.then(Vec::new),
+        }
+    }
+
+    /// Appends a row's text and, for pairs, its second text.
+    fn push(&mut self, first: &str, second: Option<&str>) {
+        self.first.push(first.to_string());
+        if let (Some(all), Some(s)) = (&mut self.second, second) {
+            all.push(s.to_string());
+        }
+    }
+
+    fn into_items(self) -> Items {
+        match self.second {
+            Some(second) => Items::TextPairs(self.first.into_iter().zip(second).collect()),
+            None => Items::Texts(self.first),
+        }
+    }
 }
 
 fn table_jsonl(path: &Path, options: &DatasetOptions) -> Result<(Items, Vec<String>)> {
     let text = std::fs::read_to_string(path).map_err(|e| FeaturesError::io(path, e))?;
     let label_col = options.label_column.as_deref().unwrap_or("label");
-    let mut texts = Vec::new();
+    let mut texts: Option<TextColumns> = None;
     let mut labels = Vec::new();
-    let mut text_col: Option<String> = None;
+    let mut text_cols: Option<(String, Option<String>)> = None;
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -378,15 +463,20 @@ fn table_jsonl(path: &Path, options: &DatasetOptions) -> Result<(Items, Vec<Stri
         let obj = v
             .as_object()
             .ok_or_else(|| dataset_err(path, format!("line {}: not a JSON object", i + 1)))?;
-        if text_col.is_none() {
+        if text_cols.is_none() {
             let cols: Vec<String> = obj.keys().cloned().collect();
-            text_col = Some(pick_text_column(path, &cols, options)?);
+            text_cols = Some(pick_text_columns(path, &cols, options)?);
         }
-        let tc = text_col.as_deref().unwrap_or("text");
-        let t = obj
-            .get(tc)
-            .and_then(|x| x.as_str())
-            .ok_or_else(|| dataset_err(path, format!("line {}: no string {tc:?}", i + 1)))?;
+        let Some((tc, pc)) = &text_cols else {
+            continue;
+        };
+        let text = |c: &str| {
+            obj.get(c)
+                .and_then(|x| x.as_str())
+                .ok_or_else(|| dataset_err(path, format!("line {}: no string {c:?}", i + 1)))
+        };
+        let t = text(tc)?;
+        let second = pc.as_deref().map(text).transpose()?;
         let l = match obj.get(label_col) {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(serde_json::Value::Number(n)) => n.to_string(),
@@ -398,10 +488,13 @@ fn table_jsonl(path: &Path, options: &DatasetOptions) -> Result<(Items, Vec<Stri
                 ))
             }
         };
-        texts.push(t.to_string());
+        texts
+            .get_or_insert_with(|| TextColumns::new(second.is_some()))
+            .push(t, second);
         labels.push(l);
     }
-    Ok((Items::Texts(texts), labels))
+    let texts = texts.unwrap_or_else(|| TextColumns::new(false));
+    Ok((texts.into_items(), labels))
 }
 
 /// Reads any numeric `.npy` payload as `f64` with its shape.

@@ -12,7 +12,7 @@ use npyz::WriterBuilder;
 
 use crate::dataset::{stratified_sample, Batch, Dataset, Items};
 use crate::error::{FeaturesError, Result};
-use crate::{Extracted, InputKind, LoadOptions, Model, ModelDir};
+use crate::{Extracted, InputKind, LoadOptions, Model, ModelDir, TextInput};
 use zoorank_core::BlobCache;
 
 /// Options of [`extract`].
@@ -202,8 +202,8 @@ pub fn extract(
         model.map_or(0, Model::feature_dim),
         model.and_then(Model::num_classes),
     );
-    if let (Some(m), Items::Texts(texts)) = (model, dataset.items()) {
-        extract_texts(m, texts, &indices, options.batch_size, &bar, &mut all)?;
+    if let (Some(m), Some(inputs)) = (model, text_inputs(dataset.items())) {
+        extract_texts(m, &inputs, &indices, options.batch_size, &bar, &mut all)?;
     } else {
         for chunk in indices.chunks(options.batch_size) {
             let batch = dataset.batch(chunk)?;
@@ -211,6 +211,11 @@ pub fn extract(
                 (Some(m), Batch::Texts(t)) => {
                     let refs: Vec<&str> = t.iter().map(String::as_str).collect();
                     m.forward_texts(&refs)?
+                }
+                (Some(m), Batch::TextPairs(p)) => {
+                    let inputs: Vec<TextInput> =
+                        p.iter().map(|(a, b)| TextInput::Pair(a, b)).collect();
+                    m.forward_text_inputs(&inputs)?
                 }
                 (Some(m), Batch::Images(imgs)) => m.forward_images(&imgs)?,
                 (_, Batch::Features(rows, dim)) => Extracted {
@@ -242,9 +247,18 @@ pub fn extract(
 /// way. Results go back to dataset order. A window is this many batches.
 const SORT_WINDOW_BATCHES: usize = 8;
 
+/// The model inputs of a dataset of texts or text pairs (`None` for other data).
+fn text_inputs(items: &Items) -> Option<Vec<TextInput<'_>>> {
+    match items {
+        Items::Texts(t) => Some(t.iter().map(|a| TextInput::Single(a)).collect()),
+        Items::TextPairs(p) => Some(p.iter().map(|(a, b)| TextInput::Pair(a, b)).collect()),
+        _ => None,
+    }
+}
+
 fn extract_texts(
     m: &Model,
-    texts: &[String],
+    texts: &[TextInput],
     indices: &[usize],
     batch_size: usize,
     bar: &indicatif::ProgressBar,
@@ -258,8 +272,8 @@ fn extract_texts(
         let mut features = vec![0f32; window.len() * dim];
         let mut probabilities = vec![0f32; window.len() * nc];
         for part in order.chunks(batch_size) {
-            let refs: Vec<&str> = part.iter().map(|&k| texts[window[k]].as_str()).collect();
-            let out = m.forward_texts(&refs)?;
+            let batch: Vec<TextInput> = part.iter().map(|&k| texts[window[k]]).collect();
+            let out = m.forward_text_inputs(&batch)?;
             if out.dim != dim || out.num_classes != nc || out.n != part.len() {
                 return Err(FeaturesError::InvalidArgument(format!(
                     "model returned {}×{} features and {} classes, expected {}×{dim} and {nc}",
@@ -332,10 +346,21 @@ fn dataset_view_hash(dataset: &Dataset) -> String {
         .flat_map(|&l| (l as u64).to_le_bytes())
         .collect();
     h.bytes(&labels);
-    if let Items::Texts(texts) = dataset.items() {
-        for t in texts {
-            h.str(t);
+    match dataset.items() {
+        Items::Texts(texts) => {
+            for t in texts {
+                h.str(t);
+            }
         }
+        // A marker keeps a pair table apart from a text table holding the same strings.
+        Items::TextPairs(pairs) => {
+            h.str("text pairs");
+            for (a, b) in pairs {
+                h.str(a);
+                h.str(b);
+            }
+        }
+        _ => {}
     }
     h.hex()[..32].to_string()
 }

@@ -20,6 +20,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod albert;
 mod beit;
 pub mod cache;
 mod config;
@@ -28,6 +29,7 @@ pub mod dataset;
 mod deit;
 mod distilbert;
 pub mod domain;
+mod electra;
 mod error;
 pub mod extract;
 mod layers;
@@ -35,6 +37,7 @@ mod model;
 mod model_dir;
 mod swin;
 pub mod text;
+mod text_layers;
 mod van;
 pub mod vision;
 
@@ -47,7 +50,7 @@ pub use error::{FeaturesError, Result};
 pub use extract::{extract, extract_cached, CacheOutcome, ExtractOptions, FeatureSet};
 pub use model::Model;
 pub use model_dir::{ModelDir, Weights};
-pub use text::{Pooling, TextEncoder, TextOptions, TokenizerSource};
+pub use text::{Pooling, TextEncoder, TextInput, TextOptions, TokenizerSource};
 pub use vision::{ImageProcessor, ResizeTo, VisionEncoder};
 
 /// What a model reads.

@@ -3,14 +3,15 @@
 
 use crate::config::SUPPORTED_MODEL_TYPES;
 use crate::error::{FeaturesError, Result};
-use crate::text::{self, TextEncoder};
+use crate::text::{self, TextEncoder, TextInput};
 use crate::vision::{self, VisionEncoder};
 use crate::{Extracted, InputKind, LoadOptions, ModelDir};
 
 /// A model loaded from a Hugging Face directory, dispatched on `config.json`'s `model_type`.
 #[non_exhaustive]
 pub enum Model {
-    /// A BERT-family text encoder (BERT, DistilBERT, RoBERTa).
+    /// A BERT-family text encoder (BERT, DistilBERT, RoBERTa, XLM-RoBERTa, CamemBERT, ELECTRA,
+    /// ALBERT).
     Text(Box<TextEncoder>),
     /// An image model (ViT, DeiT, BEiT, Data2Vec-vision, Swin, ResNet, ConvNeXt, VAN).
     Vision(Box<VisionEncoder>),
@@ -64,8 +65,14 @@ impl Model {
 
     /// Encodes texts (text models only).
     pub fn forward_texts(&self, texts: &[&str]) -> Result<Extracted> {
+        let inputs: Vec<TextInput> = texts.iter().map(|t| TextInput::Single(t)).collect();
+        self.forward_text_inputs(&inputs)
+    }
+
+    /// Encodes texts or pairs of texts (text models only).
+    pub fn forward_text_inputs(&self, inputs: &[TextInput]) -> Result<Extracted> {
         match self {
-            Model::Text(m) => m.forward(texts),
+            Model::Text(m) => m.forward_inputs(inputs),
             Model::Vision(m) => Err(FeaturesError::InvalidArgument(format!(
                 "{} is an image model; it cannot encode text",
                 m.dir().display()

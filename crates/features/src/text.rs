@@ -1,10 +1,21 @@
 //! BERT-family text encoders from a local Hugging Face directory: BERT (candle-transformers'
-//! `bert`), DistilBERT ([`crate::distilbert`]) and RoBERTa (Liu et al., 2019; candle-transformers'
-//! `xlm_roberta`, the same architecture: position ids count from `pad_token_id + 1` over the
-//! non-padding tokens, so at most `max_position_embeddings − pad_token_id − 1` tokens per text),
-//! bare or with their sequence-classification heads (`bert.`/`distilbert.`/`roberta.` prefixes).
-//! RoBERTa's byte-level BPE tokenizer is read from `tokenizer.json`, else built from `vocab.json`
-//! + `merges.txt` (GPT-2 byte-level pre-tokenisation, `<s> … </s>`; Radford et al., 2019).
+//! `bert`), DistilBERT ([`crate::distilbert`]), RoBERTa (Liu et al., 2019) and its multilingual
+//! and French kin XLM-RoBERTa (Conneau et al., ACL 2020) and CamemBERT (Martin et al., ACL 2020),
+//! all three candle-transformers' `xlm_roberta` (position ids count from `pad_token_id + 1` over
+//! the non-padding tokens, so at most `max_position_embeddings − pad_token_id − 1` tokens per
+//! text), ELECTRA's discriminator ([`crate::electra`]), ALBERT ([`crate::albert`]) and DeBERTa-v2
+//! (He et al., ICLR 2021; candle-transformers' `debertav2`, whose tensor names and activations
+//! are Hugging Face's: disentangled attention over log-bucketed relative positions), bare or
+//! with their sequence-classification heads (`bert.`/`distilbert.`/`roberta.`/`electra.`/
+//! `albert.`/`deberta.` prefixes). RoBERTa's byte-level BPE tokenizer is read from `tokenizer.json`, else
+//! built from `vocab.json` + `merges.txt` (GPT-2 byte-level pre-tokenisation, `<s> … </s>`;
+//! Radford et al., 2019). XLM-RoBERTa's, CamemBERT's, ALBERT's and DeBERTa-v2's SentencePiece
+//! (Unigram) tokenizers are read from `tokenizer.json` only.
+//!
+//! A model input is one text or a pair of texts ([`TextInput`]; GLUE's sentence-pair tasks),
+//! joined by the tokenizer's pair template (`[CLS] a [SEP] b [SEP]` with token types 0 and 1 for
+//! BERT, ELECTRA and ALBERT, which embed token types; `<s> a </s></s> b </s>` for the RoBERTa
+//! family, whose single token type is 0 throughout).
 //!
 //! The tokenizer is `tokenizer.json` when present; otherwise a WordPiece tokenizer is built from
 //! `vocab.txt` the way BERT's reference tokenizer works (Devlin et al., NAACL 2019): clean text,
@@ -23,15 +34,21 @@
 //! present, else (BERT only) the pooler when its weights exist, else CLS. When `modules.json`
 //! lists a `Normalize` module the feature is L2-normalised, as sentence-transformers does. Class
 //! probabilities come from the checkpoint's sequence-classification head when it has one:
-//! BERT `softmax(W_c · pooler(H) + b_c)` (`classifier.*`), DistilBERT
+//! BERT and ALBERT `softmax(W_c · pooler(H) + b_c)` (`classifier.*`), DistilBERT
 //! `softmax(W_c · relu(W_p H_0 + b_p) + b_c)` (`pre_classifier.*`, `classifier.*`), RoBERTa
-//! `softmax(W_o · tanh(W_d H_0 + b_d) + b_o)` (`classifier.dense.*`, `classifier.out_proj.*`).
+//! `softmax(W_o · tanh(W_d H_0 + b_d) + b_o)` (`classifier.dense.*`, `classifier.out_proj.*`),
+//! ELECTRA the same with an exact GELU in place of tanh, DeBERTa-v2
+//! `softmax(W_c · act(W_p H_0 + b_p) + b_c)` (`pooler.dense.*`, `classifier.*`, `act` from
+//! `pooler_hidden_act`).
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{Linear, Module};
 use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::debertav2::{
+    Config as DebertaConfig, DebertaV2Model, HiddenAct as DebertaAct,
+};
 use candle_transformers::models::xlm_roberta::{Config as RobertaConfig, XLMRobertaModel};
 use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
 use tokenizers::models::bpe::BPE;
@@ -42,9 +59,11 @@ use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::processors::bert::BertProcessing;
 use tokenizers::processors::roberta::RobertaProcessing;
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{EncodeInput, PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
+use crate::albert::{self, Albert};
 use crate::distilbert::{self, DistilBert};
+use crate::electra::{self, Electra};
 use crate::error::{FeaturesError, Result};
 use crate::model_dir::{ModelDir, Weights};
 
@@ -102,23 +121,116 @@ pub struct TextOptions {
     pub max_length: Option<usize>,
 }
 
+/// One model input: a text, or a pair of texts that the tokenizer's pair template joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextInput<'a> {
+    /// One text.
+    Single(&'a str),
+    /// Two texts (premise and hypothesis, question and passage, ...).
+    Pair(&'a str, &'a str),
+}
+
+impl TextInput<'_> {
+    /// Its length in bytes (both texts of a pair), for sorting inputs by length.
+    pub fn len(&self) -> usize {
+        match self {
+            TextInput::Single(a) => a.len(),
+            TextInput::Pair(a, b) => a.len() + b.len(),
+        }
+    }
+
+    /// Whether it holds no text at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'a> From<TextInput<'a>> for EncodeInput<'a> {
+    fn from(input: TextInput<'a>) -> Self {
+        match input {
+            TextInput::Single(a) => a.into(),
+            TextInput::Pair(a, b) => (a, b).into(),
+        }
+    }
+}
+
+/// The architectures behind the supported `model_type`s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Bert,
+    DistilBert,
+    /// RoBERTa, XLM-RoBERTa and CamemBERT.
+    Roberta,
+    Electra,
+    Albert,
+    DebertaV2,
+}
+
+impl Family {
+    fn of(model_type: &str) -> Option<Self> {
+        Some(match model_type {
+            "bert" => Family::Bert,
+            "distilbert" => Family::DistilBert,
+            "roberta" | "xlm-roberta" | "camembert" => Family::Roberta,
+            "electra" => Family::Electra,
+            "albert" => Family::Albert,
+            "deberta-v2" => Family::DebertaV2,
+            _ => return None,
+        })
+    }
+
+    /// The prefix of the base model's tensors in a checkpoint with a task head.
+    fn prefix(self) -> &'static str {
+        match self {
+            Family::Bert => "bert",
+            Family::DistilBert => "distilbert",
+            Family::Roberta => "roberta",
+            Family::Electra => "electra",
+            Family::Albert => "albert",
+            Family::DebertaV2 => "deberta",
+        }
+    }
+
+    /// The pooler's linear layer under the base model (ALBERT's is one layer, `pooler`).
+    fn pooler_name(self) -> &'static str {
+        match self {
+            Family::Albert => "pooler",
+            _ => "pooler.dense",
+        }
+    }
+}
+
+/// `model_type`s whose tokenizer is a SentencePiece model, read here from `tokenizer.json` only.
+const SENTENCEPIECE_TYPES: &[&str] = &["xlm-roberta", "camembert", "albert", "deberta-v2"];
+
 /// The transformer under the pooling.
 enum Backbone {
     /// candle-transformers' BERT.
     Bert(BertModel),
     /// DistilBERT ([`crate::distilbert`]).
     DistilBert(DistilBert),
-    /// RoBERTa (candle-transformers' `xlm_roberta`, the same architecture).
+    /// RoBERTa, XLM-RoBERTa, CamemBERT (candle-transformers' `xlm_roberta`, the same
+    /// architecture).
     Roberta(XLMRobertaModel),
+    /// ELECTRA ([`crate::electra`]).
+    Electra(Electra),
+    /// ALBERT ([`crate::albert`]).
+    Albert(Albert),
+    /// DeBERTa-v2 and -v3 (candle-transformers' `debertav2`).
+    DebertaV2(Box<DebertaV2Model>),
 }
 
 impl Backbone {
-    /// Last hidden states `(b, L, h)`.
-    fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+    /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
+    /// `(b, L)`.
+    fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
         match self {
-            Backbone::Bert(m) => m.forward(ids, &ids.zeros_like()?, Some(mask)),
+            Backbone::Bert(m) => m.forward(ids, types, Some(mask)),
             Backbone::DistilBert(m) => m.forward(ids, mask),
             Backbone::Roberta(m) => m.forward(ids, mask, &ids.zeros_like()?, None, None, None),
+            Backbone::Electra(m) => m.forward(ids, types, mask),
+            Backbone::Albert(m) => m.forward(ids, types, mask),
+            Backbone::DebertaV2(m) => m.forward(ids, Some(types.clone()), Some(mask.clone())),
         }
     }
 }
@@ -131,14 +243,25 @@ enum Head {
     DistilBert { pre: Linear, out: Linear },
     /// RoBERTa: `out_proj(tanh(dense(H_0)))`.
     Roberta { dense: Linear, out: Linear },
+    /// ELECTRA: `out_proj(gelu(dense(H_0)))` (exact GELU, whatever `hidden_act` says).
+    Electra { dense: Linear, out: Linear },
+    /// DeBERTa-v2: `classifier(act(pooler.dense(H_0)))`, `act` exact GELU or its tanh
+    /// approximation.
+    Deberta {
+        dense: Linear,
+        out: Linear,
+        tanh_gelu: bool,
+    },
 }
 
 impl Head {
     fn num_classes(&self) -> usize {
         match self {
-            Head::Bert(l) | Head::DistilBert { out: l, .. } | Head::Roberta { out: l, .. } => {
-                l.weight().dims()[0]
-            }
+            Head::Bert(l)
+            | Head::DistilBert { out: l, .. }
+            | Head::Roberta { out: l, .. }
+            | Head::Electra { out: l, .. }
+            | Head::Deberta { out: l, .. } => l.weight().dims()[0],
         }
     }
 }
@@ -154,10 +277,12 @@ pub struct TextEncoder {
     pooling: Pooling,
     normalize: bool,
     hidden_size: usize,
+    /// Number of token types the embeddings know; 0 when the model takes none (its inputs'
+    /// token types are not checked).
+    token_types: usize,
 }
 
-/// Model types [`TextEncoder`] runs.
-pub const TEXT_MODEL_TYPES: &[&str] = &["bert", "distilbert", "roberta"];
+pub use crate::config::TEXT_MODEL_TYPES;
 
 /// What the loader needs to know of a family's configuration.
 struct Shape {
@@ -165,6 +290,115 @@ struct Shape {
     heads: usize,
     max_positions: usize,
     pad_id: usize,
+    /// Token types embedded (0: none; the RoBERTa family's single type counts as none).
+    token_types: usize,
+}
+
+/// A family's parsed configuration.
+enum Parsed {
+    Bert(BertConfig),
+    DistilBert(distilbert::Config),
+    Roberta(RobertaConfig),
+    Electra(BertConfig, electra::Extra),
+    Albert(albert::Config),
+    DebertaV2(Box<DebertaConfig>),
+}
+
+impl Parsed {
+    /// Reads `config.json` as `family`'s configuration and checks what the loaders cannot.
+    fn read(dir: &ModelDir, family: Family) -> Result<(Self, Shape)> {
+        let invalid = |message: String| FeaturesError::InvalidConfig {
+            path: dir.path().join("config.json"),
+            message,
+        };
+        let bert_shape = |c: &BertConfig| Shape {
+            hidden: c.hidden_size,
+            heads: c.num_attention_heads,
+            max_positions: c.max_position_embeddings,
+            pad_id: c.pad_token_id,
+            token_types: c.type_vocab_size,
+        };
+        Ok(match family {
+            Family::Roberta => {
+                let c = roberta_config(dir)?;
+                // Positions start at pad_token_id + 1, so that many rows of the table are unused.
+                let offset = c.pad_token_id as usize + 1;
+                let shape = Shape {
+                    hidden: c.hidden_size,
+                    heads: c.num_attention_heads,
+                    max_positions: c.max_position_embeddings.saturating_sub(offset),
+                    pad_id: c.pad_token_id as usize,
+                    token_types: 0,
+                };
+                (Parsed::Roberta(c), shape)
+            }
+            Family::DistilBert => {
+                let c: distilbert::Config = dir.typed_config()?;
+                if c.activation != "gelu" && c.activation != "relu" {
+                    return Err(invalid(format!(
+                        "activation {:?} is not supported (gelu or relu)",
+                        c.activation
+                    )));
+                }
+                let shape = Shape {
+                    hidden: c.dim,
+                    heads: c.n_heads,
+                    max_positions: c.max_position_embeddings,
+                    pad_id: c.pad_token_id,
+                    token_types: 0,
+                };
+                (Parsed::DistilBert(c), shape)
+            }
+            Family::Bert => {
+                let c: BertConfig = dir.typed_config()?;
+                let shape = bert_shape(&c);
+                (Parsed::Bert(c), shape)
+            }
+            Family::Electra => {
+                let c: BertConfig = dir.typed_config()?;
+                let extra: electra::Extra = dir.typed_config()?;
+                let shape = bert_shape(&c);
+                (Parsed::Electra(c, extra), shape)
+            }
+            Family::Albert => {
+                let c: albert::Config = dir.typed_config()?;
+                if let Some(problem) = c.problem() {
+                    return Err(invalid(problem));
+                }
+                let shape = Shape {
+                    hidden: c.hidden_size,
+                    heads: c.num_attention_heads,
+                    max_positions: c.max_position_embeddings,
+                    pad_id: c.pad_token_id,
+                    token_types: c.type_vocab_size,
+                };
+                (Parsed::Albert(c), shape)
+            }
+            Family::DebertaV2 => {
+                let c: DebertaConfig = dir.typed_config()?;
+                let problem = if !c.relative_attention {
+                    Some("relative_attention false (DeBERTa-v2 checkpoints attend relatively)")
+                } else if c.conv_kernel_size.unwrap_or(0) > 0 {
+                    Some("conv_kernel_size > 0 (the convolution branch of DeBERTa-v2-xlarge)")
+                } else if c.embedding_size.is_some_and(|e| e != c.hidden_size) {
+                    Some("embedding_size different from hidden_size")
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    return Err(invalid(format!("{p} is not supported")));
+                }
+                let shape = Shape {
+                    hidden: c.hidden_size,
+                    heads: c.num_attention_heads,
+                    max_positions: c.max_position_embeddings,
+                    pad_id: c.pad_token_id.unwrap_or(0),
+                    token_types: c.type_vocab_size,
+                };
+                (Parsed::DebertaV2(Box::new(c)), shape)
+            }
+        })
+    }
 }
 
 impl TextEncoder {
@@ -175,58 +409,14 @@ impl TextEncoder {
     /// [`TEXT_MODEL_TYPES`], missing tensors or shapes that disagree with `config.json`.
     pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
         let mt = dir.model_type().unwrap_or("<none>");
-        if !TEXT_MODEL_TYPES.contains(&mt) {
+        let Some(family) = Family::of(mt) else {
             return Err(FeaturesError::UnsupportedModelType {
                 dir: dir.path().to_path_buf(),
                 model_type: mt.to_string(),
                 supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
             });
-        }
-        let mut roberta_cfg = None;
-        let (bert_cfg, distil_cfg, shape) = match mt {
-            "roberta" => {
-                let c = roberta_config(dir)?;
-                // Positions start at pad_token_id + 1, so that many rows of the table are unused.
-                let offset = c.pad_token_id as usize + 1;
-                let shape = Shape {
-                    hidden: c.hidden_size,
-                    heads: c.num_attention_heads,
-                    max_positions: c.max_position_embeddings.saturating_sub(offset),
-                    pad_id: c.pad_token_id as usize,
-                };
-                roberta_cfg = Some(c);
-                (None, None, shape)
-            }
-            "distilbert" => {
-                let c: distilbert::Config = dir.typed_config()?;
-                if c.activation != "gelu" && c.activation != "relu" {
-                    return Err(FeaturesError::InvalidConfig {
-                        path: dir.path().join("config.json"),
-                        message: format!(
-                            "activation {:?} is not supported (gelu or relu)",
-                            c.activation
-                        ),
-                    });
-                }
-                let shape = Shape {
-                    hidden: c.dim,
-                    heads: c.n_heads,
-                    max_positions: c.max_position_embeddings,
-                    pad_id: c.pad_token_id,
-                };
-                (None, Some(c), shape)
-            }
-            _ => {
-                let c: BertConfig = dir.typed_config()?;
-                let shape = Shape {
-                    hidden: c.hidden_size,
-                    heads: c.num_attention_heads,
-                    max_positions: c.max_position_embeddings,
-                    pad_id: c.pad_token_id,
-                };
-                (Some(c), None, shape)
-            }
         };
+        let (parsed, shape) = Parsed::read(dir, family)?;
         if shape.heads == 0 || !shape.hidden.is_multiple_of(shape.heads) {
             return Err(FeaturesError::InvalidConfig {
                 path: dir.path().join("config.json"),
@@ -238,11 +428,7 @@ impl TextEncoder {
         }
         let weights = dir.load_weights()?;
         let wrap = |e| FeaturesError::from_weights(dir.path(), e);
-        let base = match mt {
-            "distilbert" => "distilbert",
-            "roberta" => "roberta",
-            _ => "bert",
-        };
+        let base = family.prefix();
         let prefix = if weights.has_prefix(base) {
             format!("{base}.")
         } else {
@@ -254,47 +440,84 @@ impl TextEncoder {
             weights.vb.pp(base)
         };
         let h = shape.hidden;
-        let model = match (&bert_cfg, &distil_cfg, &roberta_cfg) {
-            (Some(c), _, _) => Backbone::Bert(BertModel::load(vb.clone(), c).map_err(wrap)?),
-            (_, Some(c), _) => Backbone::DistilBert(DistilBert::load(c, vb.clone()).map_err(wrap)?),
-            (_, _, Some(c)) => {
+        let model = match &parsed {
+            Parsed::Bert(c) => Backbone::Bert(BertModel::load(vb.clone(), c).map_err(wrap)?),
+            Parsed::DistilBert(c) => {
+                Backbone::DistilBert(DistilBert::load(c, vb.clone()).map_err(wrap)?)
+            }
+            Parsed::Roberta(c) => {
                 Backbone::Roberta(XLMRobertaModel::new(c, vb.clone()).map_err(wrap)?)
             }
-            _ => unreachable!("one configuration is parsed above"),
+            Parsed::Electra(c, extra) => {
+                Backbone::Electra(Electra::load(c, extra, vb.clone()).map_err(wrap)?)
+            }
+            Parsed::Albert(c) => Backbone::Albert(Albert::load(c, vb.clone()).map_err(wrap)?),
+            Parsed::DebertaV2(c) => {
+                Backbone::DebertaV2(Box::new(DebertaV2Model::load(vb.clone(), c).map_err(wrap)?))
+            }
         };
-        let pooler = if weights.has(&format!("{prefix}pooler.dense.weight")) {
-            Some(candle_nn::linear(h, h, vb.pp("pooler").pp("dense")).map_err(wrap)?)
+        let pooler_name = family.pooler_name();
+        let pooler = if weights.has(&format!("{prefix}{pooler_name}.weight")) {
+            Some(candle_nn::linear(h, h, vb.pp(pooler_name)).map_err(wrap)?)
         } else {
             None
         };
-        let classifier = match mt {
-            "distilbert" => load_two_layer_head(dir, &weights, h, "pre_classifier", "classifier")?
+        let two_layer = |first: &str, out: &str| load_two_layer_head(dir, &weights, h, first, out);
+        let classifier = match family {
+            Family::DistilBert => two_layer("pre_classifier", "classifier")?
                 .map(|(pre, out)| Head::DistilBert { pre, out }),
-            "roberta" => {
-                load_two_layer_head(dir, &weights, h, "classifier.dense", "classifier.out_proj")?
-                    .map(|(dense, out)| Head::Roberta { dense, out })
+            Family::Roberta => two_layer("classifier.dense", "classifier.out_proj")?
+                .map(|(dense, out)| Head::Roberta { dense, out }),
+            Family::Electra => two_layer("classifier.dense", "classifier.out_proj")?
+                .map(|(dense, out)| Head::Electra { dense, out }),
+            Family::Bert | Family::Albert => {
+                load_classifier(dir, &weights, h, "classifier")?.map(Head::Bert)
             }
-            _ => load_classifier(dir, &weights, h, "classifier")?.map(Head::Bert),
+            Family::DebertaV2 => two_layer("pooler.dense", "classifier")?.map(|(dense, out)| {
+                let tanh_gelu = matches!(
+                    &parsed,
+                    Parsed::DebertaV2(c) if c.pooler_hidden_act == Some(DebertaAct::GeluApproximate)
+                );
+                Head::Deberta {
+                    dense,
+                    out,
+                    tanh_gelu,
+                }
+            }),
         };
         let (st_pooling, normalize) = sentence_transformers_pooling(dir)?;
         let pooling = match options.pooling.or(st_pooling) {
             Some(p) => p,
-            // BERT's sequence classifier reads the pooler; RoBERTa (trained without a
-            // next-sentence task) classifies from H_0 through its own head, so a pooler that a
-            // RoBERTa checkpoint happens to carry is not its feature.
-            None if pooler.is_some() && mt == "bert" => Pooling::Pooler,
+            // BERT's and ALBERT's sequence classifiers read the pooler; RoBERTa and ELECTRA
+            // (trained without a next-sentence task) classify from H_0 through their own heads,
+            // so a pooler that such a checkpoint happens to carry is not its feature.
+            None if pooler.is_some() && matches!(family, Family::Bert | Family::Albert) => {
+                Pooling::Pooler
+            }
             None => Pooling::Cls,
         };
         if pooling == Pooling::Pooler && pooler.is_none() {
             return Err(FeaturesError::MissingTensor {
                 dir: dir.path().to_path_buf(),
-                tensor: format!("{prefix}pooler.dense.weight"),
+                tensor: format!("{prefix}{pooler_name}.weight"),
             });
         }
         if matches!(classifier, Some(Head::Bert(_))) && pooler.is_none() {
             return Err(FeaturesError::MissingTensor {
                 dir: dir.path().to_path_buf(),
-                tensor: format!("{prefix}pooler.dense.weight (the classifier reads the pooler)"),
+                tensor: format!("{prefix}{pooler_name}.weight (the classifier reads the pooler)"),
+            });
+        }
+        if SENTENCEPIECE_TYPES.contains(&mt)
+            && (options.tokenizer == TokenizerSource::VocabTxt
+                || !dir.path().join("tokenizer.json").is_file())
+        {
+            return Err(FeaturesError::MissingFile {
+                dir: dir.path().to_path_buf(),
+                what: format!(
+                    "tokenizer.json ({mt}'s SentencePiece model file is not read; a fast \
+                     tokenizer saved with Hugging Face transformers writes tokenizer.json)"
+                ),
             });
         }
         let max_length = match options.max_length {
@@ -323,6 +546,7 @@ impl TextEncoder {
             pooling,
             normalize,
             hidden_size: h,
+            token_types: shape.token_types,
         })
     }
 
@@ -358,14 +582,37 @@ impl TextEncoder {
 
     /// Token ids of each text (with special tokens, truncated, not padded).
     pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for t in texts {
+        let inputs: Vec<TextInput> = texts.iter().map(|t| TextInput::Single(t)).collect();
+        Ok(self
+            .encode(&inputs)?
+            .into_iter()
+            .map(|(ids, _)| ids)
+            .collect())
+    }
+
+    /// Token ids and token types of each input (with special tokens, truncated, not padded).
+    ///
+    /// # Errors
+    /// [`FeaturesError::Tokenizer`] when the tokenizer fails, or gives a token type the
+    /// model's embeddings do not have.
+    pub fn encode(&self, inputs: &[TextInput]) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+        let mut out = Vec::with_capacity(inputs.len());
+        for &input in inputs {
             let enc = self
                 .tokenizer
-                .encode(*t, true)
+                .encode(input, true)
                 .map_err(|e| self.tok_err(e.to_string()))?;
             let n = enc.get_attention_mask().iter().filter(|&&m| m == 1).count();
-            out.push(enc.get_ids()[..n].to_vec());
+            let types = &enc.get_type_ids()[..n];
+            if self.token_types > 0 {
+                if let Some(t) = types.iter().find(|&&t| t as usize >= self.token_types) {
+                    return Err(self.tok_err(format!(
+                        "token type {t} is beyond the model's {} token types",
+                        self.token_types
+                    )));
+                }
+            }
+            out.push((enc.get_ids()[..n].to_vec(), types.to_vec()));
         }
         Ok(out)
     }
@@ -380,25 +627,34 @@ impl TextEncoder {
     /// Features `(texts.len(), feature_dim)` and, with a classifier head, probabilities
     /// `(texts.len(), num_classes)`, row-major.
     pub fn forward(&self, texts: &[&str]) -> Result<crate::Extracted> {
-        if texts.is_empty() {
+        let inputs: Vec<TextInput> = texts.iter().map(|t| TextInput::Single(t)).collect();
+        self.forward_inputs(&inputs)
+    }
+
+    /// [`TextEncoder::forward`] of texts or pairs of texts.
+    pub fn forward_inputs(&self, inputs: &[TextInput]) -> Result<crate::Extracted> {
+        if inputs.is_empty() {
             return Ok(crate::Extracted::empty(
                 self.hidden_size,
                 self.num_classes(),
             ));
         }
-        let ids = self.token_ids(texts)?;
-        let len = ids.iter().map(Vec::len).max().unwrap_or(1).max(1);
-        let b = ids.len();
+        let encoded = self.encode(inputs)?;
+        let len = encoded.iter().map(|e| e.0.len()).max().unwrap_or(1).max(1);
+        let b = encoded.len();
         let mut flat = vec![0u32; b * len];
+        let mut types = vec![0u32; b * len];
         let mut mask = vec![0u32; b * len];
-        for (i, row) in ids.iter().enumerate() {
-            flat[i * len..i * len + row.len()].copy_from_slice(row);
-            mask[i * len..i * len + row.len()].fill(1);
+        for (i, (ids, tt)) in encoded.iter().enumerate() {
+            flat[i * len..i * len + ids.len()].copy_from_slice(ids);
+            types[i * len..i * len + tt.len()].copy_from_slice(tt);
+            mask[i * len..i * len + ids.len()].fill(1);
         }
         let dev = Device::Cpu;
         let input = Tensor::from_vec(flat, (b, len), &dev)?;
+        let types = Tensor::from_vec(types, (b, len), &dev)?;
         let mask = Tensor::from_vec(mask, (b, len), &dev)?;
-        let hidden = self.model.forward(&input, &mask)?; // (b, len, h)
+        let hidden = self.model.forward(&input, &types, &mask)?; // (b, len, h)
         let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
         let pooled_head = match &self.pooler {
             Some(p) => Some(p.forward(&cls)?.tanh()?),
@@ -445,6 +701,21 @@ impl TextEncoder {
             }
             (Some(Head::Roberta { dense, out }), _) => {
                 Some(out.forward(&dense.forward(&cls)?.tanh()?)?)
+            }
+            (Some(Head::Electra { dense, out }), _) => {
+                Some(out.forward(&dense.forward(&cls)?.gelu_erf()?)?)
+            }
+            (
+                Some(Head::Deberta {
+                    dense,
+                    out,
+                    tanh_gelu,
+                }),
+                _,
+            ) => {
+                let z = dense.forward(&cls)?;
+                let a = if *tanh_gelu { z.gelu()? } else { z.gelu_erf()? };
+                Some(out.forward(&a)?)
             }
             _ => None,
         };
@@ -793,4 +1064,20 @@ fn wordpiece_from_vocab(dir: &ModelDir, vocab: &Path) -> Result<Tokenizer> {
     tok.with_post_processor(Some(BertProcessing::new((sep, sep_id), (cls, cls_id))));
     tok.with_decoder(Some(WordPieceDecoder::default()));
     Ok(tok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_model_type_has_a_family_and_no_other_supported_type_has_one() {
+        for t in crate::config::SUPPORTED_MODEL_TYPES {
+            assert_eq!(Family::of(t).is_some(), TEXT_MODEL_TYPES.contains(t), "{t}");
+        }
+        assert_eq!(
+            crate::config::SUPPORTED_MODEL_TYPES.len(),
+            TEXT_MODEL_TYPES.len() + crate::vision::VISION_MODEL_TYPES.len()
+        );
+    }
 }

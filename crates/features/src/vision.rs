@@ -45,17 +45,7 @@ use crate::swin::{self, Swin};
 use crate::text::load_classifier;
 use crate::van::{self, Van};
 
-/// Model types [`VisionEncoder`] runs.
-pub const VISION_MODEL_TYPES: &[&str] = &[
-    "vit",
-    "deit",
-    "beit",
-    "data2vec-vision",
-    "swin",
-    "resnet",
-    "convnext",
-    "van",
-];
+pub use crate::config::VISION_MODEL_TYPES;
 
 /// Image preprocessing as a Hugging Face `preprocessor_config.json` describes it.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{
-    assert_close_to_reference, assert_probabilities_sum_to_one, copy_files, fixtures, load_err,
-    load_err_with_config, load_fixture, matrix, max_diff, reference_images, reference_pixels,
-    save_weights_without,
+    assert_close_to_reference, assert_probabilities_sum_to_one, copy_files, data_dir, fixtures,
+    load_err, load_err_with_config, load_fixture, matrix, max_diff, reference_images,
+    reference_pixels, save_weights_without,
 };
 use zoorank_features::{FeaturesError, InputKind, Model};
 
@@ -193,15 +193,6 @@ fn van_runs_on_images_of_another_size() {
     let out = v.forward_pixels(&pixels).unwrap();
     assert_eq!((out.n, out.dim, out.num_classes), (2, 16, 10));
     assert!(out.features.iter().all(|x| x.is_finite()));
-}
-
-/// The shipped zoo data: `$ZOORANK_DATA`, default `../shared/data` beside the workspace.
-fn data_dir() -> std::path::PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-        })
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Datasets from local files, streaming extraction, stratified sampling, the feature cache and
 //! Domain-Similarity embeddings, on the committed fixtures (scikit-learn `digits` PNGs and
-//! arrays, tiny ViT/ResNet checkpoints) and on all-MiniLM-L6-v2 for text.
+//! arrays, tiny ViT/ResNet checkpoints) and on all-MiniLM-L6-v2 and tiny text checkpoints for
+//! text and sentence pairs.
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use common::{copy_dir, fixtures, load, minilm_dir, write_file};
 use zoorank_features::dataset::{stratified_sample, Items};
 use zoorank_features::{
     domain, extract, extract_cached, CacheOutcome, Dataset, DatasetOptions, DirCache,
-    ExtractOptions, FeatureSet, FeaturesError, LoadOptions, ModelDir,
+    ExtractOptions, FeatureSet, FeaturesError, LoadOptions, ModelDir, TextInput,
 };
 
 #[test]
@@ -325,6 +326,7 @@ fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
             &DatasetOptions {
                 label_column: Some(label.into()),
                 text_column: Some(text.into()),
+                ..Default::default()
             },
         )
         .unwrap()
@@ -346,4 +348,119 @@ fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
     assert_ne!(a.extracted.features, b.extracted.features);
     assert_eq!(a.extracted.features, c.extracted.features);
     assert_eq!(c.class_names, vec!["x".to_string(), "y".to_string()]);
+}
+
+/// A GLUE-style sentence-pair table (MRPC's columns) of `n` rows, as CSV.
+fn pair_csv(n: usize) -> String {
+    let words = [
+        "the dog",
+        "a cat runs",
+        "model zoo",
+        "great film",
+        "slow",
+        "i love it",
+    ];
+    let mut csv = String::from("idx,sentence1,sentence2,label\n");
+    for i in 0..n {
+        let (a, b) = (words[i % words.len()], words[(i * 5 + 1) % words.len()]);
+        csv.push_str(&format!("{i},{a},{b},{}\n", i % 2));
+    }
+    csv
+}
+
+#[test]
+fn sentence_pair_tables_are_read_as_pairs_and_extracted_as_the_model_reads_pairs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = write_file(tmp.path(), "mrpc.csv", pair_csv(11));
+    let ds = Dataset::open(&csv, &DatasetOptions::default()).unwrap();
+    let Items::TextPairs(pairs) = ds.items() else {
+        panic!("sentence1/sentence2 are a pair")
+    };
+    assert_eq!(ds.input_kind(), "text");
+    let model = load(&fixtures().join("tiny-electra"));
+    let fs = extract(
+        Some(&model),
+        &ds,
+        &ExtractOptions {
+            batch_size: 3,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!((fs.extracted.n, fs.extracted.num_classes), (11, 3));
+    for (i, (a, b)) in pairs.iter().enumerate() {
+        let one = model.forward_text_inputs(&[TextInput::Pair(a, b)]).unwrap();
+        for (x, y) in one.features.iter().zip(fs.extracted.row(i)) {
+            assert!((x - y).abs() < 1e-5, "row {i}");
+        }
+    }
+    // The same table as JSON lines reads the same pairs.
+    let mut jsonl = String::new();
+    for (i, (a, b)) in pairs.iter().enumerate() {
+        let row = serde_json::json!({"sentence1": a, "sentence2": b, "label": i % 2});
+        jsonl.push_str(&format!("{row}\n"));
+    }
+    let jsonl = write_file(tmp.path(), "mrpc.jsonl", jsonl);
+    let dj = Dataset::open(&jsonl, &DatasetOptions::default()).unwrap();
+    let Items::TextPairs(pj) = dj.items() else {
+        panic!("JSON lines with sentence1/sentence2 are pairs")
+    };
+    assert_eq!(pj, pairs);
+    assert_eq!(dj.labels(), ds.labels());
+}
+
+/// Opens the table `path` with the named text and pair columns (`None`: the reader's choice).
+fn open_columns(
+    path: &Path,
+    text: Option<&str>,
+    pair: Option<&str>,
+) -> Result<Dataset, FeaturesError> {
+    Dataset::open(
+        path,
+        &DatasetOptions {
+            text_column: text.map(str::to_string),
+            text_pair_column: pair.map(str::to_string),
+            ..Default::default()
+        },
+    )
+}
+
+#[test]
+fn a_named_text_column_reads_one_column_and_a_named_pair_column_must_exist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = write_file(tmp.path(), "mrpc.csv", pair_csv(4));
+    let single = open_columns(&csv, Some("sentence2"), None).unwrap();
+    assert!(matches!(single.items(), Items::Texts(_)));
+    let swapped = open_columns(&csv, Some("sentence2"), Some("sentence1")).unwrap();
+    let Items::TextPairs(p) = swapped.items() else {
+        panic!("a named pair column reads pairs")
+    };
+    assert_eq!(p[0], ("a cat runs".to_string(), "the dog".to_string()));
+    for (text, pair, expect) in [
+        (None, "hypothesis", "no text column \"hypothesis\""),
+        (Some("sentence1"), "sentence1", "both \"sentence1\""),
+    ] {
+        let err = open_columns(&csv, text, Some(pair)).unwrap_err();
+        assert!(err.to_string().contains(expect), "{err}");
+    }
+}
+
+#[test]
+fn reading_a_table_as_pairs_or_as_one_column_are_different_cache_entries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = write_file(tmp.path(), "mrpc.csv", pair_csv(6));
+    let dir = ModelDir::open(fixtures().join("tiny-electra")).unwrap();
+    let (lo, opts) = (LoadOptions::default(), ExtractOptions::default());
+    let mut cache = DirCache::new(tmp.path().join("cache"));
+    let pairs = open_columns(&csv, None, None).unwrap();
+    let first = open_columns(&csv, Some("sentence1"), None).unwrap();
+    let mut run = |ds: &Dataset| extract_cached(&dir, &lo, ds, &opts, Some(&mut cache)).unwrap();
+    let (a, o1) = run(&pairs);
+    let (b, o2) = run(&first);
+    let (_, o3) = run(&pairs);
+    assert_eq!(
+        (o1, o2, o3),
+        (CacheOutcome::Miss, CacheOutcome::Miss, CacheOutcome::Hit)
+    );
+    assert_ne!(a.extracted.features, b.extracted.features);
 }

@@ -197,6 +197,7 @@ pub fn score_models<'py>(
     let ds_opts = DatasetOptions {
         label_column: Some(label_column),
         text_column,
+        ..Default::default()
     };
     let data = py.detach(|| {
         guarded(|| {

@@ -29,6 +29,8 @@ pub struct ExtractSpec {
     pub label_column: String,
     /// Text column of CSV / JSON-lines datasets (default: the reader's choice).
     pub text_column: Option<String>,
+    /// Second text column of sentence-pair datasets (default: the reader's choice).
+    pub text_pair_column: Option<String>,
     /// Tokenizer file of text models: `auto`, `json` or `vocab`.
     pub tokenizer: String,
     /// Pooling of text models (`mean`, `max`, `cls`, `pooler`; default: as the model says).
@@ -45,6 +47,7 @@ impl Default for ExtractSpec {
             seed: 0,
             label_column: "label".into(),
             text_column: None,
+            text_pair_column: None,
             tokenizer: "auto".into(),
             pooling: None,
             cache: true,
@@ -93,6 +96,7 @@ impl ExtractSpec {
         DatasetOptions {
             label_column: Some(self.label_column.clone()),
             text_column: self.text_column.clone(),
+            text_pair_column: self.text_pair_column.clone(),
         }
     }
 }

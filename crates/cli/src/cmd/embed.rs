@@ -63,6 +63,12 @@ pub struct ExtractArgs {
     /// Text column of CSV / JSON-lines datasets (default: text, sentence, sentence1, content, review or question).
     #[arg(long)]
     pub text_column: Option<String>,
+    /// Second text column of sentence-pair datasets, read with the text column as one input
+    /// (default, when --text-column is not given: sentence1+sentence2, question1+question2,
+    /// premise+hypothesis or question+sentence, whichever pair the table has first; name
+    /// --text-column alone to read a single column of such a table).
+    #[arg(long)]
+    pub text_pair_column: Option<String>,
     /// Tokenizer file of text models.
     #[arg(long, value_enum, default_value_t = TokenizerArg::Auto)]
     pub tokenizer: TokenizerArg,
@@ -110,6 +116,7 @@ impl ExtractArgs {
         DatasetOptions {
             label_column: Some(self.label_column.clone()),
             text_column: self.text_column.clone(),
+            text_pair_column: self.text_pair_column.clone(),
         }
     }
 }

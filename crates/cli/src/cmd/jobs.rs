@@ -32,7 +32,7 @@ use crate::output;
 pub enum JobsCommand {
     /// Queue work for workers.
     #[command(subcommand)]
-    Submit(SubmitCommand),
+    Submit(Box<SubmitCommand>),
     /// Progress of the queue: jobs queued, running, done and failed, with each failure's error.
     Status {
         /// JSON output.
@@ -158,9 +158,11 @@ fn seconds(what: &str, v: f64) -> anyhow::Result<Duration> {
 /// Runs a `jobs` command.
 pub fn run(cmd: JobsCommand, global: &Global) -> anyhow::Result<()> {
     match cmd {
-        JobsCommand::Submit(SubmitCommand::ScoreZoo(a)) => submit_score_zoo(a, global),
-        JobsCommand::Submit(SubmitCommand::Embed(a)) => submit_embed(a, global),
-        JobsCommand::Submit(SubmitCommand::DatasetAdd(a)) => submit_dataset_add(a, global),
+        JobsCommand::Submit(submit) => match *submit {
+            SubmitCommand::ScoreZoo(a) => submit_score_zoo(a, global),
+            SubmitCommand::Embed(a) => submit_embed(a, global),
+            SubmitCommand::DatasetAdd(a) => submit_dataset_add(a, global),
+        },
         JobsCommand::Status { json } => {
             let st = open_existing_store(&global.db)?.job_status()?;
             if json {
@@ -312,6 +314,7 @@ fn extract_spec(e: &ExtractArgs) -> ExtractSpec {
         seed: e.seed,
         label_column: e.label_column.clone(),
         text_column: e.text_column.clone(),
+        text_pair_column: e.text_pair_column.clone(),
         tokenizer: name(&e.tokenizer),
         pooling: e.pooling.as_ref().map(name),
         cache: !e.no_cache,

@@ -59,6 +59,7 @@ pub struct ScoreArgs {
     /// array mode; the extraction options (--max-samples, --batch-size, --name, ...) do not apply.
     #[arg(long, conflicts_with_all = [
         "name", "batch_size", "max_samples", "seed", "label_column", "text_column",
+        "text_pair_column",
         "tokenizer", "pooling", "no_cache",
     ])]
     pub labels: Option<PathBuf>,

@@ -16,6 +16,13 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The shipped zoo data: `$ZOORANK_DATA`, default `../shared/data` beside the workspace.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("ZOORANK_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
+}
+
 /// Loads the model directory `dir` with default options.
 pub fn try_load(dir: &Path) -> Result<Model, FeaturesError> {
     Model::load(&ModelDir::open(dir).unwrap(), &LoadOptions::default())

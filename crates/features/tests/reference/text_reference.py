@@ -213,16 +213,23 @@ def write_dir(name, config, tensors, files):
     return out
 
 
+def write_wordpiece_dir(name, config, tensors, tokenizer_class):
+    """write_dir with the WordPiece vocabulary (vocab.txt, lower-cased, at most 40 tokens);
+    the tokenizer the reference encodes with."""
+    out = write_dir(name, config, tensors, {
+        "vocab.txt": "\n".join(vocab()) + "\n",
+        "tokenizer_config.json": json.dumps({"do_lower_case": True, "model_max_length": 40,
+                                             "tokenizer_class": tokenizer_class}, indent=2),
+    })
+    return BertWordPieceTokenizer(os.path.join(out, "vocab.txt"), lowercase=True)
+
+
 def main():
     v = vocab()
     cfg = dict(DISTIL, vocab_size=len(v))
     t = make_distilbert(len(v), np.random.default_rng(6_0001))
-    out = write_dir("tiny-distilbert", cfg, t, {
-        "vocab.txt": "\n".join(v) + "\n",
-        "tokenizer_config.json": json.dumps({"do_lower_case": True, "model_max_length": 40,
-                                             "tokenizer_class": "DistilBertTokenizer"}, indent=2),
-    })
-    tok = BertWordPieceTokenizer(os.path.join(out, "vocab.txt"), lowercase=True)
+    tok = write_wordpiece_dir("tiny-distilbert", cfg, t, "DistilBertTokenizer")
+    out = os.path.join(FIX, "tiny-distilbert")
     bpe = ByteLevelBPETokenizer()
     bpe.train_from_iterator(CORPUS, vocab_size=300, min_frequency=2,
                             special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])

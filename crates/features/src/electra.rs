@@ -1,0 +1,68 @@
+//! ELECTRA's encoder (Clark et al., "ELECTRA: Pre-training Text Encoders as Discriminators
+//! Rather Than Generators", ICLR 2020) in Hugging Face's `ElectraModel` layout: the
+//! discriminator that downstream checkpoints fine-tune.
+//!
+//! * embeddings: `X⁰ = LN(E_word[t_i] + E_pos[i] + E_type[s_i]) ∈ R^e` with `e = embedding_size`,
+//!   then `embeddings_project` (`R^e → R^h`) when the checkpoint has it (`e ≠ h`);
+//! * `num_hidden_layers` BERT layers (tensor names `encoder.layer.N.*` and activation as BERT's),
+//!   which candle-transformers' `bert::BertEncoder` runs.
+//!
+//! candle-transformers has no ELECTRA module, and its `BertModel` cannot load these embeddings
+//! (narrower than the hidden size, followed by a projection), so only the encoder is candle's.
+
+use candle_core::{Result, Tensor};
+use candle_nn::{Linear, VarBuilder};
+use candle_transformers::models::bert::{BertEncoder, Config as BertConfig};
+use serde::Deserialize;
+
+use crate::text_layers::{additive_mask, project, EmbeddingSizes, Embeddings};
+
+/// The field of an ELECTRA `config.json` that BERT's configuration lacks.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct Extra {
+    /// Width of the embedding tables (the hidden size when absent).
+    pub embedding_size: Option<usize>,
+}
+
+/// A loaded ELECTRA encoder.
+pub(crate) struct Electra {
+    embeddings: Embeddings,
+    project: Option<Linear>,
+    encoder: BertEncoder,
+}
+
+impl Electra {
+    /// Loads `embeddings.*`, `embeddings_project.*` (when the embedding width differs from the
+    /// hidden size) and `encoder.*` from `vb`.
+    pub(crate) fn load(c: &BertConfig, extra: &Extra, vb: VarBuilder) -> Result<Self> {
+        let width = extra.embedding_size.unwrap_or(c.hidden_size);
+        let sizes = EmbeddingSizes {
+            vocab: c.vocab_size,
+            width,
+            positions: c.max_position_embeddings,
+            token_types: c.type_vocab_size,
+            eps: c.layer_norm_eps,
+        };
+        let project = if width != c.hidden_size || vb.contains_tensor("embeddings_project.weight") {
+            Some(candle_nn::linear(
+                width,
+                c.hidden_size,
+                vb.pp("embeddings_project"),
+            )?)
+        } else {
+            None
+        };
+        Ok(Self {
+            embeddings: Embeddings::load(&sizes, vb.pp("embeddings"))?,
+            project,
+            encoder: BertEncoder::load(vb.pp("encoder"), c)?,
+        })
+    }
+
+    /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
+    /// `(b, L)` (1 = token, 0 = padding).
+    pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let x = project(self.embeddings.forward(ids, types)?, self.project.as_ref())?;
+        self.encoder.forward(&x, &additive_mask(mask)?)
+    }
+}

@@ -1,0 +1,67 @@
+//! Pieces the BERT-like text encoders written in this crate share (ELECTRA, ALBERT): factorised
+//! token embeddings and the additive attention mask.
+//!
+//! Factorised embeddings (Lan et al., ICLR 2020; Clark et al., ICLR 2020) look tokens up in a
+//! table narrower than the transformer, `E = LN(E_word[t_i] + E_pos[i] + E_type[s_i]) ∈ R^e`, and
+//! project them to the hidden width `h` with one linear layer when `e ≠ h`.
+
+use candle_core::{DType, Module, Tensor};
+use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+
+/// Word, position and token-type embeddings of width `e` with their layer norm
+/// (`embeddings.{word,position,token_type}_embeddings`, `embeddings.LayerNorm`).
+pub(crate) struct Embeddings {
+    word: Embedding,
+    position: Embedding,
+    token_type: Embedding,
+    norm: LayerNorm,
+}
+
+/// The sizes of [`Embeddings`].
+pub(crate) struct EmbeddingSizes {
+    pub vocab: usize,
+    pub width: usize,
+    pub positions: usize,
+    pub token_types: usize,
+    pub eps: f64,
+}
+
+impl Embeddings {
+    /// Loads the tables under `vb` (the `embeddings` prefix is the caller's).
+    pub(crate) fn load(s: &EmbeddingSizes, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(Self {
+            word: candle_nn::embedding(s.vocab, s.width, vb.pp("word_embeddings"))?,
+            position: candle_nn::embedding(s.positions, s.width, vb.pp("position_embeddings"))?,
+            token_type: candle_nn::embedding(
+                s.token_types,
+                s.width,
+                vb.pp("token_type_embeddings"),
+            )?,
+            norm: candle_nn::layer_norm(s.width, s.eps, vb.pp("LayerNorm"))?,
+        })
+    }
+
+    /// Embeddings `(b, L, e)` of token ids and token types `(b, L)`; positions count from 0.
+    pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor) -> candle_core::Result<Tensor> {
+        let (_, len) = ids.dims2()?;
+        let positions = Tensor::arange(0u32, len as u32, ids.device())?;
+        let x = (self.word.forward(ids)? + self.token_type.forward(types)?)?
+            .broadcast_add(&self.position.forward(&positions)?)?;
+        self.norm.forward(&x)
+    }
+}
+
+/// Applies `projection` (the embedding-to-hidden map) when the checkpoint has one.
+pub(crate) fn project(x: Tensor, projection: Option<&Linear>) -> candle_core::Result<Tensor> {
+    match projection {
+        Some(p) => p.forward(&x),
+        None => Ok(x),
+    }
+}
+
+/// The additive attention mask `(b, 1, 1, L)` of a 0/1 mask `(b, L)`: 0 on tokens and the most
+/// negative `f32` on padding, as Hugging Face's `get_extended_attention_mask` makes it.
+pub(crate) fn additive_mask(mask: &Tensor) -> candle_core::Result<Tensor> {
+    let (b, len) = mask.dims2()?;
+    ((mask.to_dtype(DType::F32)? - 1.0)? * -(f32::MIN as f64))?.reshape((b, 1, 1, len))
+}
