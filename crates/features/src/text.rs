@@ -146,8 +146,7 @@ impl Head {
 /// A loaded BERT-family encoder with its tokenizer.
 pub struct TextEncoder {
     dir: PathBuf,
-    tokenizer: Tokenizer,
-    tokenizer_path: PathBuf,
+    tokenizer: TextTokenizer,
     model: Backbone,
     pooler: Option<Linear>,
     classifier: Option<Head>,
@@ -167,23 +166,33 @@ struct Shape {
     pad_id: usize,
 }
 
-impl TextEncoder {
-    /// Loads the encoder, its tokenizer, the pooling and the optional classifier head.
+/// A text model's parsed `config.json`: its family and that family's configuration.
+struct Configs<'a> {
+    model_type: &'a str,
+    bert: Option<BertConfig>,
+    distilbert: Option<distilbert::Config>,
+    roberta: Option<RobertaConfig>,
+    shape: Shape,
+}
+
+impl<'a> Configs<'a> {
+    /// Reads `dir`'s configuration.
     ///
     /// # Errors
-    /// Missing `config.json`/weights/tokenizer files, a `model_type` other than
-    /// [`TEXT_MODEL_TYPES`], missing tensors or shapes that disagree with `config.json`.
-    pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
-        let mt = dir.model_type().unwrap_or("<none>");
-        if !TEXT_MODEL_TYPES.contains(&mt) {
+    /// A `model_type` other than [`TEXT_MODEL_TYPES`], or a configuration the family's
+    /// reader refuses.
+    fn read(dir: &'a ModelDir) -> Result<Self> {
+        let model_type = dir.model_type().unwrap_or("<none>");
+
+        if !TEXT_MODEL_TYPES.contains(&model_type) {
             return Err(FeaturesError::UnsupportedModelType {
                 dir: dir.path().to_path_buf(),
-                model_type: mt.to_string(),
+                model_type: model_type.to_string(),
                 supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
             });
         }
-        let mut roberta_cfg = None;
-        let (bert_cfg, distil_cfg, shape) = match mt {
+        let mut roberta = None;
+        let (bert, distilbert, shape) = match model_type {
             "roberta" => {
                 let c = roberta_config(dir)?;
                 // Positions start at pad_token_id + 1, so that many rows of the table are unused.
@@ -194,7 +203,7 @@ impl TextEncoder {
                     max_positions: c.max_position_embeddings.saturating_sub(offset),
                     pad_id: c.pad_token_id as usize,
                 };
-                roberta_cfg = Some(c);
+                roberta = Some(c);
                 (None, None, shape)
             }
             "distilbert" => {
@@ -227,6 +236,30 @@ impl TextEncoder {
                 (Some(c), None, shape)
             }
         };
+        Ok(Self {
+            model_type,
+            bert,
+            distilbert,
+            roberta,
+            shape,
+        })
+    }
+}
+
+impl TextEncoder {
+    /// Loads the encoder, its tokenizer, the pooling and the optional classifier head.
+    ///
+    /// # Errors
+    /// Missing `config.json`/weights/tokenizer files, a `model_type` other than
+    /// [`TEXT_MODEL_TYPES`], missing tensors or shapes that disagree with `config.json`.
+    pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
+        let Configs {
+            model_type: mt,
+            bert: bert_cfg,
+            distilbert: distil_cfg,
+            roberta: roberta_cfg,
+            shape,
+        } = Configs::read(dir)?;
         if shape.heads == 0 || !shape.hidden.is_multiple_of(shape.heads) {
             return Err(FeaturesError::InvalidConfig {
                 path: dir.path().join("config.json"),
@@ -297,26 +330,10 @@ impl TextEncoder {
                 tensor: format!("{prefix}pooler.dense.weight (the classifier reads the pooler)"),
             });
         }
-        let max_length = match options.max_length {
-            Some(0) => {
-                return Err(FeaturesError::InvalidArgument(
-                    "max_length must be at least 1".into(),
-                ))
-            }
-            Some(n) => n.min(shape.max_positions.max(1)),
-            None => default_max_length(dir, shape.max_positions)?,
-        };
-        let (tokenizer, tokenizer_path) = load_tokenizer(
-            dir,
-            options.tokenizer,
-            max_length,
-            shape.pad_id,
-            mt == "roberta",
-        )?;
+        let tokenizer = TextTokenizer::for_shape(dir, options, &shape, mt)?;
         Ok(Self {
             dir: dir.path().to_path_buf(),
             tokenizer,
-            tokenizer_path,
             model,
             pooler,
             classifier,
@@ -353,28 +370,15 @@ impl TextEncoder {
 
     /// The tokenizer file in use.
     pub fn tokenizer_path(&self) -> &Path {
-        &self.tokenizer_path
+        self.tokenizer.path()
     }
 
     /// Token ids of each text (with special tokens, truncated, not padded).
+    ///
+    /// # Errors
+    /// [`FeaturesError::Tokenizer`] when a text cannot be encoded.
     pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let mut out = Vec::with_capacity(texts.len());
-        for t in texts {
-            let enc = self
-                .tokenizer
-                .encode(*t, true)
-                .map_err(|e| self.tok_err(e.to_string()))?;
-            let n = enc.get_attention_mask().iter().filter(|&&m| m == 1).count();
-            out.push(enc.get_ids()[..n].to_vec());
-        }
-        Ok(out)
-    }
-
-    fn tok_err(&self, message: String) -> FeaturesError {
-        FeaturesError::Tokenizer {
-            path: self.tokenizer_path.clone(),
-            message,
-        }
+        self.tokenizer.token_ids(texts)
     }
 
     /// Features `(texts.len(), feature_dim)` and, with a classifier head, probabilities
@@ -599,6 +603,80 @@ fn default_max_length(dir: &ModelDir, max_positions: usize) -> Result<usize> {
     Ok(n.clamp(1, max_positions.max(1)))
 }
 
+/// A text model's tokenizer on its own, read and set up (truncation, padding id) exactly as
+/// [`TextEncoder::load`] does, without loading the weights: all that tokenising needs.
+pub struct TextTokenizer {
+    tokenizer: Tokenizer,
+    path: PathBuf,
+}
+
+impl TextTokenizer {
+    /// Reads `dir`'s configuration (for the length limit and the padding id) and its tokenizer.
+    ///
+    /// # Errors
+    /// A configuration [`TextEncoder::load`] refuses, a missing tokenizer file, or one the
+    /// tokenizers library cannot read ([`FeaturesError::Tokenizer`], naming the file).
+    pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
+        let configs = Configs::read(dir)?;
+        Self::for_shape(dir, options, &configs.shape, configs.model_type)
+    }
+
+    fn for_shape(
+        dir: &ModelDir,
+        options: &TextOptions,
+        shape: &Shape,
+        model_type: &str,
+    ) -> Result<Self> {
+        let max_length = match options.max_length {
+            Some(0) => {
+                return Err(FeaturesError::InvalidArgument(
+                    "max_length must be at least 1".into(),
+                ))
+            }
+            Some(n) => n.min(shape.max_positions.max(1)),
+            None => default_max_length(dir, shape.max_positions)?,
+        };
+        let (tokenizer, path) = load_tokenizer(
+            dir,
+            options.tokenizer,
+            max_length,
+            shape.pad_id,
+            model_type == "roberta",
+        )?;
+        Ok(Self { tokenizer, path })
+    }
+
+    /// The tokenizer file in use.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Token ids of each text (with special tokens, truncated, not padded).
+    ///
+    /// # Errors
+    /// [`FeaturesError::Tokenizer`] when a text cannot be encoded, a panic of the tokenizers
+    /// library included.
+    pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let err = |message: String| FeaturesError::Tokenizer {
+            path: self.path.clone(),
+            message,
+        };
+        let mut out = Vec::with_capacity(texts.len());
+        for t in texts {
+            let enc = without_panics(|| self.tokenizer.encode(*t, true))
+                .map_err(|p| {
+                    err(format!(
+                        "encoding {t:?} panicked in the tokenizers library: {p}"
+                    ))
+                })?
+                .map_err(|e| err(e.to_string()))?;
+            let n = enc.get_attention_mask().iter().filter(|&&m| m == 1).count();
+            out.push(enc.get_ids()[..n].to_vec());
+        }
+        Ok(out)
+    }
+}
+
 fn load_tokenizer(
     dir: &ModelDir,
     source: TokenizerSource,
@@ -626,11 +704,7 @@ fn load_tokenizer(
         if !json.is_file() {
             return Err(missing("tokenizer.json", "tokenizer.json"));
         }
-        let t = Tokenizer::from_file(&json).map_err(|e| FeaturesError::Tokenizer {
-            path: json.clone(),
-            message: e.to_string(),
-        })?;
-        (t, json)
+        (tokenizer_from_json(&json)?, json)
     } else if byte_level_bpe {
         let (vocab, merges) = (dir.path().join("vocab.json"), dir.path().join("merges.txt"));
         if !vocab.is_file() || !merges.is_file() {
@@ -669,6 +743,55 @@ fn load_tokenizer(
         ..Default::default()
     }));
     Ok((tok, path))
+}
+
+/// Reads `tokenizer.json`. The file is checked to be JSON first: the tokenizers library panics,
+/// instead of failing, on a syntax error inside some sections (`decoder`), and on a few
+/// well-formed but invalid ones (a `Precompiled` normalizer without its charsmap), so the
+/// deserialisation itself runs under [`without_panics`].
+fn tokenizer_from_json(json: &Path) -> Result<Tokenizer> {
+    let err = |message: String| FeaturesError::Tokenizer {
+        path: json.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(json).map_err(|e| FeaturesError::io(json, e))?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+        .map_err(|e| err(format!("not valid JSON: {e}")))?;
+    without_panics(|| Tokenizer::from_bytes(&bytes))
+        .map_err(|p| err(format!("the tokenizers library cannot read it ({p})")))?
+        .map_err(|e| err(e.to_string()))
+}
+
+thread_local! {
+    /// Set while [`without_panics`] runs its closure on this thread.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside it into `Err` with the panic's message. Meant for calls into
+/// the tokenizers library on outside files, which panics on some malformed ones: the caller makes
+/// that an error naming the file. While `f` runs, the process's panic hook is not called for
+/// panics on this thread (a wrapper around the hook, installed once, skips it), so no panic
+/// message reaches the user for a failure that is reported as an error.
+fn without_panics<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static WRAP_HOOK: std::sync::Once = std::sync::Once::new();
+    WRAP_HOOK.call_once(|| {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(std::cell::Cell::get) {
+                hook(info);
+            }
+        }));
+    });
+    let outer = CATCHING.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(outer));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
 }
 
 /// A tokenizer's `tokenizer_config.json` (`Null` when the directory has none): the casing
