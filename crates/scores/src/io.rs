@@ -339,15 +339,15 @@ const MAX_NPY_HEADER: usize = 10_000;
 /// backtracks exponentially in the depth of a malformed one (some 90 unclosed `[` take hours).
 const MAX_NPY_NESTING: usize = 8;
 
+/// A `.npy` stream after [`open_npy`]: the header bytes it read, then the rest.
+type CheckedNpy<R> = NpyFile<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>;
+
 /// Reads a `.npy` stream's header and checks it where npyz would hang or overflow before
 /// handing the stream to npyz: longer than [`MAX_NPY_HEADER`], nested deeper than
 /// [`MAX_NPY_NESTING`], a string left open, or a shape with more elements than `u64` counts
 /// ([`ReadError::Header`]). Anything else wrong (magic, version, a missing key, a short file)
 /// is left to npyz, whose error names it.
-fn open_npy<R: Read>(
-    mut r: R,
-    path: &Path,
-) -> Result<NpyFile<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>, ReadError> {
+fn open_npy<R: Read>(mut r: R, path: &Path) -> Result<CheckedNpy<R>, ReadError> {
     let mut head = Vec::new();
     let mut read = |n: usize, head: &mut Vec<u8>| -> Result<bool, ReadError> {
         let before = head.len();
@@ -632,7 +632,7 @@ mod tests {
     /// A `.npy` (format 1.0) with this header text, whatever it holds, and payload.
     fn npy_with_header(mut header: String, payload: &[u8]) -> Vec<u8> {
         // Magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64.
-        while (10 + header.len() + 1) % 64 != 0 {
+        while !(10 + header.len() + 1).is_multiple_of(64) {
             header.push(' ');
         }
         header.push('\n');
