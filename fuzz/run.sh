@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Runs every fuzz target from its committed seeds, one after another.
 #
-#   fuzz/run.sh SECONDS [TARGET...]     # each target for SECONDS (CI: a few seconds)
+#   fuzz/run.sh SECONDS [TARGET...]         # each target for SECONDS (CI: a few seconds)
 #   RUNS=1000000 fuzz/run.sh 0 [TARGET...]  # each target for RUNS executions instead
+#
+# Environment:
+#   FUZZ_SANITIZER  none (default) or address. `none` builds without a sanitizer: the build
+#                   takes a fraction of the time and runs several times faster. The code under
+#                   test is Rust, memory-safe outside `unsafe`; libFuzzer still catches panics,
+#                   hangs (-timeout) and memory growth (-rss_limit_mb) without one. `address`
+#                   adds AddressSanitizer (and its leak checker) for the unsafe code of the
+#                   dependencies.
+#   FUZZ_TARGETS_FEATURES  the fuzz crate's features (default: every target; `""` builds only
+#                   the store's targets, which need neither candle nor the tokenizers library).
+#   FUZZ_LOGS       a folder: each target's whole libFuzzer output goes to FOLDER/TARGET.log
+#                   (default: the last lines are printed).
 #
 # Needs cargo-fuzz and a nightly toolchain (`cargo +nightly fuzz`); exits 0 with a message when
 # either is missing, so CI on a stable-only machine skips it. New inputs go to fuzz/corpus/,
@@ -18,18 +30,30 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   exit 0
 fi
 if ! cargo +nightly --version >/dev/null 2>&1; then
-  echo "fuzz: skipped (no nightly toolchain; libFuzzer's sanitizer flags need one)"
+  echo "fuzz: skipped (no nightly toolchain; libFuzzer's instrumentation flags need one)"
   exit 0
 fi
-jobs="${FUZZ_JOBS:-2}"
+sanitizer="${FUZZ_SANITIZER:-none}"
+features="${FUZZ_TARGETS_FEATURES-scores,features,predict}"
+feature_args=()
+if [ -n "$features" ]; then feature_args=(--features "$features"); fi
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   limit=(-max_total_time="$secs")
   what="$secs s"
   if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); what="$RUNS runs"; fi
-  echo "== fuzz $t ($what)"
-  cargo +nightly fuzz run --features scores,features,predict "$t" "corpus/$t" "seeds/$t" -- \
-    "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -detect_leaks=1 -print_final_stats=1 \
-    2>&1 | tail -n 25
-  test "${PIPESTATUS[0]}" -eq 0
+  echo "== fuzz $t ($what, sanitizer $sanitizer)"
+  run=(cargo +nightly fuzz run -s "$sanitizer" "${feature_args[@]}" "$t" "corpus/$t" "seeds/$t" --
+    "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
+  if [ "$sanitizer" = address ]; then run+=(-detect_leaks=1); fi
+  if [ -n "${FUZZ_LOGS:-}" ]; then
+    mkdir -p "$FUZZ_LOGS"
+    status=0
+    "${run[@]}" >"$FUZZ_LOGS/$t.log" 2>&1 || status=$?
+    grep -E "^(stat::|#[0-9]+ +DONE|Done [0-9]+ runs)" "$FUZZ_LOGS/$t.log" || true
+    if [ "$status" -ne 0 ]; then tail -n 40 "$FUZZ_LOGS/$t.log"; exit "$status"; fi
+  else
+    "${run[@]}" 2>&1 | tail -n 25
+    test "${PIPESTATUS[0]}" -eq 0
+  fi
 done

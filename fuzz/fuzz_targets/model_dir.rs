@@ -1,6 +1,6 @@
 //! A model directory's `config.json` and `model.safetensors` (header and data) on any bytes,
-//! separated by `common::SEPARATOR`: opening, reading a typed configuration and loading the
-//! weights must fail with an error, never panic.
+//! separated by `common::SEPARATOR` (no second part: no weights file): opening, reading a typed
+//! configuration and loading the weights must fail with an error, never panic.
 #![no_main]
 
 #[path = "common/mod.rs"]
@@ -20,15 +20,10 @@ struct Config {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let parts = common::split(data, 2);
-    let dir = common::scratch("model-dir");
-    common::write(&dir, "config.json", parts[0]);
-    if let Some(weights) = parts.get(1) {
-        common::write(&dir, "model.safetensors", weights);
-    }
-    if let Ok(model) = ModelDir::open(&dir) {
+    let dir = common::scratch();
+    common::put_all(dir, &["config.json", "model.safetensors"], &common::split(data, 2));
+    if let Ok(model) = ModelDir::open(dir) {
         let _ = model.typed_config::<Config>();
         let _ = model.load_weights();
     }
-    let _ = std::fs::remove_dir_all(&dir);
 });

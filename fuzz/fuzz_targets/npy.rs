@@ -12,9 +12,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, file)) = data.split_first() else {
         return;
     };
-    let dir = common::scratch("npy");
     let name = if flags & 1 == 0 { "x.npy" } else { "x.npz" };
-    let path = common::write(&dir, name, file);
+    let path = common::put(common::scratch(), name, Some(file));
     if flags & 2 == 0 {
         if let Ok(m) = read_matrix(&path) {
             assert_eq!(m.data.len(), m.rows * m.cols);
@@ -22,5 +21,4 @@ fuzz_target!(|data: &[u8]| {
     } else {
         let _ = read_labels(&path);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 });

@@ -14,8 +14,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, file)) = data.split_first() else {
         return;
     };
-    let dir = common::scratch("records");
-    let path = common::write(&dir, "runs.csv", file);
+    let path = common::put(common::scratch(), "runs.csv", Some(file));
     let delimiter = if flags & 1 == 0 { b',' } else { b'\t' };
     let opts = ImportOptions {
         skip_bad_rows: flags & 2 != 0,
@@ -48,5 +47,4 @@ fuzz_target!(|data: &[u8]| {
         delimiter: Some(delimiter),
     };
     let _ = import_models(&mut store, &path, &spec, opts);
-    let _ = std::fs::remove_dir_all(&dir);
 });

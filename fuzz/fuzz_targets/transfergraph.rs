@@ -23,19 +23,16 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, rest)) = data.split_first() else {
         return;
     };
-    let dir = common::scratch("transfergraph");
-    for (name, bytes) in FILES.iter().zip(common::split(rest, FILES.len())) {
-        common::write(&dir, name, bytes);
-    }
+    let dir = common::scratch();
+    common::put_all(dir, &FILES, &common::split(rest, FILES.len()));
     let opts = ImportOptions {
         skip_bad_rows: flags & 1 != 0,
         dry_run: false,
     };
     let mut store = Store::open_in_memory().unwrap();
-    if import_transfergraph(&mut store, &dir, opts).is_ok() {
-        let again = import_transfergraph(&mut store, &dir, opts).unwrap();
+    if import_transfergraph(&mut store, dir, opts).is_ok() {
+        let again = import_transfergraph(&mut store, dir, opts).unwrap();
         let c = again.counts.unwrap().records;
         assert_eq!((c.new, c.updated), (0, 0), "re-import changed records");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 });

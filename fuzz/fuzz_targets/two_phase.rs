@@ -19,15 +19,12 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flags, rest)) = data.split_first() else {
         return;
     };
-    let dir = common::scratch("two-phase");
-    for (name, bytes) in FILES.iter().zip(common::split(rest, FILES.len())) {
-        common::write(&dir, name, bytes);
-    }
+    let dir = common::scratch();
+    common::put_all(dir, &FILES, &common::split(rest, FILES.len()));
     let opts = ImportOptions {
         skip_bad_rows: flags & 1 != 0,
         dry_run: false,
     };
     let mut store = Store::open_in_memory().unwrap();
-    let _ = import_two_phase(&mut store, &dir, opts);
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = import_two_phase(&mut store, dir, opts);
 });

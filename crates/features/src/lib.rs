@@ -50,7 +50,7 @@ pub use error::{FeaturesError, Result};
 pub use extract::{extract, extract_cached, CacheOutcome, ExtractOptions, FeatureSet};
 pub use model::Model;
 pub use model_dir::{ModelDir, Weights};
-pub use text::{Pooling, TextEncoder, TextInput, TextOptions, TokenizerSource};
+pub use text::{Pooling, TextEncoder, TextInput, TextOptions, TextTokenizer, TokenizerSource};
 pub use vision::{ImageProcessor, ResizeTo, VisionEncoder};
 
 /// What a model reads.

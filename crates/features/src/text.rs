@@ -269,8 +269,7 @@ impl Head {
 /// A loaded BERT-family encoder with its tokenizer.
 pub struct TextEncoder {
     dir: PathBuf,
-    tokenizer: Tokenizer,
-    tokenizer_path: PathBuf,
+    tokenizer: TextTokenizer,
     model: Backbone,
     pooler: Option<Linear>,
     classifier: Option<Head>,
@@ -508,38 +507,10 @@ impl TextEncoder {
                 tensor: format!("{prefix}{pooler_name}.weight (the classifier reads the pooler)"),
             });
         }
-        if SENTENCEPIECE_TYPES.contains(&mt)
-            && (options.tokenizer == TokenizerSource::VocabTxt
-                || !dir.path().join("tokenizer.json").is_file())
-        {
-            return Err(FeaturesError::MissingFile {
-                dir: dir.path().to_path_buf(),
-                what: format!(
-                    "tokenizer.json ({mt}'s SentencePiece model file is not read; a fast \
-                     tokenizer saved with Hugging Face transformers writes tokenizer.json)"
-                ),
-            });
-        }
-        let max_length = match options.max_length {
-            Some(0) => {
-                return Err(FeaturesError::InvalidArgument(
-                    "max_length must be at least 1".into(),
-                ))
-            }
-            Some(n) => n.min(shape.max_positions.max(1)),
-            None => default_max_length(dir, shape.max_positions)?,
-        };
-        let (tokenizer, tokenizer_path) = load_tokenizer(
-            dir,
-            options.tokenizer,
-            max_length,
-            shape.pad_id,
-            mt == "roberta",
-        )?;
+        let tokenizer = TextTokenizer::for_shape(dir, options, &shape, mt)?;
         Ok(Self {
             dir: dir.path().to_path_buf(),
             tokenizer,
-            tokenizer_path,
             model,
             pooler,
             classifier,
@@ -577,17 +548,15 @@ impl TextEncoder {
 
     /// The tokenizer file in use.
     pub fn tokenizer_path(&self) -> &Path {
-        &self.tokenizer_path
+        self.tokenizer.path()
     }
 
     /// Token ids of each text (with special tokens, truncated, not padded).
+    ///
+    /// # Errors
+    /// [`FeaturesError::Tokenizer`] when a text cannot be encoded.
     pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
-        let inputs: Vec<TextInput> = texts.iter().map(|t| TextInput::Single(t)).collect();
-        Ok(self
-            .encode(&inputs)?
-            .into_iter()
-            .map(|(ids, _)| ids)
-            .collect())
+        self.tokenizer.token_ids(texts)
     }
 
     /// Token ids and token types of each input (with special tokens, truncated, not padded).
@@ -596,32 +565,7 @@ impl TextEncoder {
     /// [`FeaturesError::Tokenizer`] when the tokenizer fails, or gives a token type the
     /// model's embeddings do not have.
     pub fn encode(&self, inputs: &[TextInput]) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
-        let mut out = Vec::with_capacity(inputs.len());
-        for &input in inputs {
-            let enc = self
-                .tokenizer
-                .encode(input, true)
-                .map_err(|e| self.tok_err(e.to_string()))?;
-            let n = enc.get_attention_mask().iter().filter(|&&m| m == 1).count();
-            let types = &enc.get_type_ids()[..n];
-            if self.token_types > 0 {
-                if let Some(t) = types.iter().find(|&&t| t as usize >= self.token_types) {
-                    return Err(self.tok_err(format!(
-                        "token type {t} is beyond the model's {} token types",
-                        self.token_types
-                    )));
-                }
-            }
-            out.push((enc.get_ids()[..n].to_vec(), types.to_vec()));
-        }
-        Ok(out)
-    }
-
-    fn tok_err(&self, message: String) -> FeaturesError {
-        FeaturesError::Tokenizer {
-            path: self.tokenizer_path.clone(),
-            message,
-        }
+        self.tokenizer.encode(inputs)
     }
 
     /// Features `(texts.len(), feature_dim)` and, with a classifier head, probabilities
@@ -857,6 +801,128 @@ fn sentence_transformers_pooling(dir: &ModelDir) -> Result<(Option<Pooling>, boo
     Ok((pooling, normalize))
 }
 
+/// A text model's tokenizer on its own, read and set up (truncation, padding id) exactly as
+/// [`TextEncoder::load`] does, without loading the weights: all that tokenising needs.
+pub struct TextTokenizer {
+    tokenizer: Tokenizer,
+    path: PathBuf,
+    /// Token types the model embeds (0: not checked).
+    token_types: usize,
+}
+
+impl TextTokenizer {
+    /// Reads `dir`'s configuration (for the length limit, the padding id and the token types)
+    /// and its tokenizer.
+    ///
+    /// # Errors
+    /// A configuration [`TextEncoder::load`] refuses, a missing tokenizer file, or one the
+    /// tokenizers library cannot read ([`FeaturesError::Tokenizer`], naming the file).
+    pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
+        let mt = dir.model_type().unwrap_or("<none>");
+        let Some(family) = Family::of(mt) else {
+            return Err(FeaturesError::UnsupportedModelType {
+                dir: dir.path().to_path_buf(),
+                model_type: mt.to_string(),
+                supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
+            });
+        };
+        let (_, shape) = Parsed::read(dir, family)?;
+        Self::for_shape(dir, options, &shape, mt)
+    }
+
+    fn for_shape(dir: &ModelDir, options: &TextOptions, shape: &Shape, mt: &str) -> Result<Self> {
+        if SENTENCEPIECE_TYPES.contains(&mt)
+            && (options.tokenizer == TokenizerSource::VocabTxt
+                || !dir.path().join("tokenizer.json").is_file())
+        {
+            return Err(FeaturesError::MissingFile {
+                dir: dir.path().to_path_buf(),
+                what: format!(
+                    "tokenizer.json ({mt}'s SentencePiece model file is not read; a fast \
+                     tokenizer saved with Hugging Face transformers writes tokenizer.json)"
+                ),
+            });
+        }
+        let max_length = match options.max_length {
+            Some(0) => {
+                return Err(FeaturesError::InvalidArgument(
+                    "max_length must be at least 1".into(),
+                ))
+            }
+            Some(n) => n.min(shape.max_positions.max(1)),
+            None => default_max_length(dir, shape.max_positions)?,
+        };
+        let (tokenizer, path) = load_tokenizer(
+            dir,
+            options.tokenizer,
+            max_length,
+            shape.pad_id,
+            mt == "roberta",
+        )?;
+        Ok(Self {
+            tokenizer,
+            path,
+            token_types: shape.token_types,
+        })
+    }
+
+    /// The tokenizer file in use.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Token ids of each text (with special tokens, truncated, not padded).
+    ///
+    /// # Errors
+    /// [`FeaturesError::Tokenizer`] when a text cannot be encoded, a panic of the tokenizers
+    /// library included.
+    pub fn token_ids(&self, texts: &[&str]) -> Result<Vec<Vec<u32>>> {
+        let inputs: Vec<TextInput> = texts.iter().map(|t| TextInput::Single(t)).collect();
+        Ok(self
+            .encode(&inputs)?
+            .into_iter()
+            .map(|(ids, _)| ids)
+            .collect())
+    }
+
+    /// Token ids and token types of each input (with special tokens, truncated, not padded).
+    ///
+    /// # Errors
+    /// [`FeaturesError::Tokenizer`] when the tokenizer fails (a panic of the tokenizers
+    /// library included), or gives a token type the model's embeddings do not have.
+    pub fn encode(&self, inputs: &[TextInput]) -> Result<Vec<(Vec<u32>, Vec<u32>)>> {
+        let mut out = Vec::with_capacity(inputs.len());
+        for &input in inputs {
+            let enc = without_panics(|| self.tokenizer.encode(input, true))
+                .map_err(|p| {
+                    self.err(format!(
+                        "encoding {input:?} panicked in the tokenizers library: {p}"
+                    ))
+                })?
+                .map_err(|e| self.err(e.to_string()))?;
+            let n = enc.get_attention_mask().iter().filter(|&&m| m == 1).count();
+            let types = &enc.get_type_ids()[..n];
+            if self.token_types > 0 {
+                if let Some(t) = types.iter().find(|&&t| t as usize >= self.token_types) {
+                    return Err(self.err(format!(
+                        "token type {t} is beyond the model's {} token types",
+                        self.token_types
+                    )));
+                }
+            }
+            out.push((enc.get_ids()[..n].to_vec(), types.to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn err(&self, message: String) -> FeaturesError {
+        FeaturesError::Tokenizer {
+            path: self.path.clone(),
+            message,
+        }
+    }
+}
+
 /// sentence-transformers' `max_seq_length`, else the tokenizer's `model_max_length`, capped by
 /// the position table.
 fn default_max_length(dir: &ModelDir, max_positions: usize) -> Result<usize> {
@@ -897,11 +963,7 @@ fn load_tokenizer(
         if !json.is_file() {
             return Err(missing("tokenizer.json", "tokenizer.json"));
         }
-        let t = Tokenizer::from_file(&json).map_err(|e| FeaturesError::Tokenizer {
-            path: json.clone(),
-            message: e.to_string(),
-        })?;
-        (t, json)
+        (tokenizer_from_json(&json)?, json)
     } else if byte_level_bpe {
         let (vocab, merges) = (dir.path().join("vocab.json"), dir.path().join("merges.txt"));
         if !vocab.is_file() || !merges.is_file() {
@@ -1064,6 +1126,55 @@ fn wordpiece_from_vocab(dir: &ModelDir, vocab: &Path) -> Result<Tokenizer> {
     tok.with_post_processor(Some(BertProcessing::new((sep, sep_id), (cls, cls_id))));
     tok.with_decoder(Some(WordPieceDecoder::default()));
     Ok(tok)
+}
+
+/// Reads `tokenizer.json`. The file is checked to be JSON first: the tokenizers library panics,
+/// instead of failing, on a syntax error inside some sections (`decoder`), and on a few
+/// well-formed but invalid ones (a `Precompiled` normalizer without its charsmap), so the
+/// deserialisation itself runs under [`without_panics`].
+fn tokenizer_from_json(json: &Path) -> Result<Tokenizer> {
+    let err = |message: String| FeaturesError::Tokenizer {
+        path: json.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(json).map_err(|e| FeaturesError::io(json, e))?;
+    serde_json::from_slice::<serde::de::IgnoredAny>(&bytes)
+        .map_err(|e| err(format!("not valid JSON: {e}")))?;
+    without_panics(|| Tokenizer::from_bytes(&bytes))
+        .map_err(|p| err(format!("the tokenizers library cannot read it ({p})")))?
+        .map_err(|e| err(e.to_string()))
+}
+
+thread_local! {
+    /// Set while [`without_panics`] runs its closure on this thread.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic inside it into `Err` with the panic's message. Meant for calls into
+/// the tokenizers library on outside files, which panics on some malformed ones: the caller makes
+/// that an error naming the file. While `f` runs, the process's panic hook is not called for
+/// panics on this thread (a wrapper around the hook, installed once, skips it), so no panic
+/// message reaches the user for a failure that is reported as an error.
+fn without_panics<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static WRAP_HOOK: std::sync::Once = std::sync::Once::new();
+    WRAP_HOOK.call_once(|| {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !CATCHING.with(std::cell::Cell::get) {
+                hook(info);
+            }
+        }));
+    });
+    let outer = CATCHING.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.with(|c| c.set(outer));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into())
+    })
 }
 
 #[cfg(test)]

@@ -474,3 +474,77 @@ fn at_least_95_percent_of_the_text_zoos_models_have_a_supported_model_type() {
     assert_eq!(total, 24, "the shipped text zoo sample lists 24 models");
     assert!(covered * 100 >= 95 * total, "{covered} of {total}");
 }
+
+/// A copy of tiny RoBERTa's configuration with `tokenizer.json` replaced by `edit` of the
+/// original text, and what loading its tokenizer gives.
+fn load_edited_tokenizer_json(
+    edit: impl Fn(&str) -> String,
+) -> Result<zoorank_features::TextTokenizer, FeaturesError> {
+    let src = fixtures().join("tiny-roberta");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_files(&src, tmp.path(), &["config.json"]);
+    let original = std::fs::read_to_string(src.join("tokenizer.json")).unwrap();
+    let edited = edit(&original);
+    assert_ne!(edited, original, "the edit must change the file");
+    std::fs::write(tmp.path().join("tokenizer.json"), edited).unwrap();
+    zoorank_features::TextTokenizer::load(
+        &ModelDir::open(tmp.path()).unwrap(),
+        &TextOptions::default(),
+    )
+}
+
+#[test]
+fn the_tokenizer_alone_gives_the_encoders_ids() {
+    let dir = ModelDir::open(fixtures().join("tiny-roberta")).unwrap();
+    let long = "the model zoo ".repeat(100);
+    let texts = ["a cat", "", long.as_str()];
+    let alone = zoorank_features::TextTokenizer::load(&dir, &TextOptions::default()).unwrap();
+    let encoder = TextEncoder::load(&dir, &TextOptions::default()).unwrap();
+    assert_eq!(alone.path(), encoder.tokenizer_path());
+    assert_eq!(
+        alone.token_ids(&texts).unwrap(),
+        encoder.token_ids(&texts).unwrap()
+    );
+}
+
+#[test]
+fn a_syntax_error_inside_the_decoder_section_is_an_error_naming_the_file() {
+    // The tokenizers library panics ("Helper") on a syntax error inside `decoder` instead of
+    // returning its error.
+    let err = load_edited_tokenizer_json(|t| {
+        t.replacen(
+            r#""decoder": {"#,
+            r#""decoder": {"type": "ByteLevel", "add_prefix_space": tru, "#,
+            1,
+        )
+    })
+    .err()
+    .unwrap();
+    let msg = err.to_string();
+    assert!(matches!(err, FeaturesError::Tokenizer { .. }), "{msg}");
+    assert!(
+        msg.contains("tokenizer.json") && msg.contains("not valid JSON"),
+        "{msg}"
+    );
+    assert!(msg.contains("line"), "the position of the error: {msg}");
+}
+
+#[test]
+fn a_section_the_tokenizers_library_panics_on_is_an_error_naming_the_file() {
+    // Valid JSON the library panics on ("Precompiled"): a normalizer without its charsmap.
+    let err = load_edited_tokenizer_json(|t| {
+        t.replacen(
+            r#""normalizer": null"#,
+            r#""normalizer": {"type": "Precompiled"}"#,
+            1,
+        )
+    })
+    .err()
+    .unwrap();
+    let msg = err.to_string();
+    assert!(matches!(err, FeaturesError::Tokenizer { .. }), "{msg}");
+    assert!(
+        msg.contains("tokenizer.json") && msg.contains("Precompiled"),
+        "{msg}"
+    );
+}

@@ -103,6 +103,16 @@ pub enum ReadError {
         /// Data bytes after the header.
         has: u64,
     },
+    /// A `.npy` header (or that of an `.npz` member) that is refused before it is parsed: too
+    /// long, nested too deep, a string left open, or a shape with more elements than 64 bits
+    /// count.
+    #[error("{path}: malformed .npy header: {reason}")]
+    Header {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The extension is none of `.npy`, `.npz`, `.csv`.
     #[error("{path}: unknown file type (use .npy, .npz or .csv)")]
     Extension {
@@ -279,7 +289,7 @@ fn read_raw(spec: &Path) -> Result<Raw, ReadError> {
         Some("npy") => {
             let file = std::fs::File::open(&path).map_err(io_err(&path))?;
             let file_len = file.metadata().map_err(io_err(&path))?.len();
-            let npy = NpyFile::new(std::io::BufReader::new(file)).map_err(io_err(&path))?;
+            let npy = open_npy(std::io::BufReader::new(file), &path)?;
             check_npy_length(&npy, &path, file_len)?;
             read_npy(npy, &path)
         }
@@ -297,19 +307,167 @@ fn read_raw(spec: &Path) -> Result<Raw, ReadError> {
                     })
                 }
             };
-            let npy = archive.by_name(&name).map_err(io_err(&path))?;
-            match npy {
-                Some(npy) => read_npy(npy, &path),
-                None => Err(ReadError::Npz {
+            if !names.contains(&name) {
+                return Err(ReadError::Npz {
                     reason: format!("no array named `{name}`"),
                     path,
                     names,
-                }),
+                });
             }
+            let member = npyz::npz::file_name_from_array_name(&name);
+            let file = archive
+                .zip_archive()
+                .by_name(&member)
+                .map_err(|e| ReadError::Io {
+                    path: path.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+                })?;
+            let npy = open_npy(file, &path)?;
+            read_npy(npy, &path)
         }
         Some("csv") => read_csv(&path),
         _ => Err(ReadError::Extension { path }),
     }
+}
+
+/// The longest `.npy` header read. numpy's own reader refuses longer ones unless told otherwise
+/// (its `max_header_size`), as the header is parsed as a Python literal.
+const MAX_NPY_HEADER: usize = 10_000;
+
+/// The deepest nesting of brackets read in a `.npy` header. numpy writes two levels for a plain
+/// array (`{..., 'shape': (n, d)}`) and a few more for structured dtypes; npyz's header parser
+/// backtracks exponentially in the depth of a malformed one (some 90 unclosed `[` take hours).
+const MAX_NPY_NESTING: usize = 8;
+
+/// A `.npy` stream after [`open_npy`]: the header bytes it read, then the rest.
+type CheckedNpy<R> = NpyFile<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>;
+
+/// Reads a `.npy` stream's header and checks it where npyz would hang or overflow before
+/// handing the stream to npyz: longer than [`MAX_NPY_HEADER`], nested deeper than
+/// [`MAX_NPY_NESTING`], a string left open, or a shape with more elements than `u64` counts
+/// ([`ReadError::Header`]). Anything else wrong (magic, version, a missing key, a short file)
+/// is left to npyz, whose error names it.
+fn open_npy<R: Read>(mut r: R, path: &Path) -> Result<CheckedNpy<R>, ReadError> {
+    let mut head = Vec::new();
+    let mut read = |n: usize, head: &mut Vec<u8>| -> Result<bool, ReadError> {
+        let before = head.len();
+        r.by_ref()
+            .take(n as u64)
+            .read_to_end(head)
+            .map_err(io_err(path))?;
+        Ok(head.len() == before + n)
+    };
+    // Magic (6), version (2), header length (2 bytes in version 1, 4 after).
+    if read(8, &mut head)? && head.starts_with(b"\x93NUMPY") {
+        let width = match head[6..8] {
+            [1, 0] => 2,
+            [2 | 3, 0] => 4,
+            _ => 0,
+        };
+        if width > 0 && read(width, &mut head)? {
+            let mut le = [0u8; 4];
+            le[..width].copy_from_slice(&head[8..8 + width]);
+            let len = u32::from_le_bytes(le) as usize;
+            let header_err = |reason: String| ReadError::Header {
+                path: path.to_path_buf(),
+                reason,
+            };
+            if len > MAX_NPY_HEADER {
+                return Err(header_err(format!(
+                    "{len} bytes long; numpy writes and reads at most {MAX_NPY_HEADER}"
+                )));
+            }
+            let start = head.len();
+            if read(len, &mut head)? {
+                check_npy_header(&head[start..]).map_err(header_err)?;
+            }
+        }
+    }
+    NpyFile::new(std::io::Cursor::new(head).chain(r)).map_err(io_err(path))
+}
+
+/// The index of the quote closing the string literal opened by the quote at `text[open]`
+/// (`'...'`, `"..."` or tripled, backslash escapes), as Python's grammar reads it; `None` when
+/// it is not closed (a one-quote string also ends unclosed at a line end).
+fn string_end(text: &[u8], open: usize) -> Option<usize> {
+    let q = text[open];
+    let long = text.get(open..open + 3) == Some(&[q, q, q][..]);
+    let mut i = open + if long { 3 } else { 1 };
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 1,
+            b'\n' | b'\r' if !long => return None,
+            c if c == q && (!long || text.get(i..i + 3) == Some(&[q, q, q][..])) => {
+                return Some(if long { i + 2 } else { i })
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Checks a `.npy` header's text before it is parsed: bracket nesting at most
+/// [`MAX_NPY_NESTING`] outside strings, every string closed, and a `shape` (when it is one npyz
+/// reads) whose element count fits in `u64`.
+fn check_npy_header(text: &[u8]) -> Result<(), String> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < text.len() {
+        match text[i] {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NPY_NESTING {
+                    return Err(format!(
+                        "brackets nested more than {MAX_NPY_NESTING} deep at byte {i}"
+                    ));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'\'' | b'"' => {
+                i = string_end(text, i)
+                    .ok_or_else(|| format!("the string opened at byte {i} is not closed"))?;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // npyz parses the text without one trailing line end.
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let Ok(py_literal::Value::Dict(entries)) = std::str::from_utf8(text)
+        .map_err(|_| ())
+        .and_then(|t| t.parse::<py_literal::Value>().map_err(|_| ()))
+    else {
+        return Ok(());
+    };
+    // Every `shape` entry: npyz keeps the last of repeated keys.
+    for (key, value) in &entries {
+        let (
+            py_literal::Value::String(key),
+            py_literal::Value::Tuple(d) | py_literal::Value::List(d),
+        ) = (key, value)
+        else {
+            continue;
+        };
+        if key != "shape" {
+            continue;
+        }
+        let dims: Vec<u64> = d
+            .iter()
+            .filter_map(|v| match v {
+                py_literal::Value::Integer(n) => u64::try_from(n).ok(),
+                _ => None,
+            })
+            .collect();
+        if dims
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d))
+            .is_none()
+        {
+            return Err(format!("shape {dims:?} has more than 2^64 elements"));
+        }
+    }
+    Ok(())
 }
 
 /// Compares the data bytes after a `.npy` header with what its shape and dtype need: a
@@ -326,7 +484,11 @@ fn check_npy_length<R: Read>(
         // Not a fixed-size dtype: `read_npy` refuses it by name.
         return Ok(());
     };
-    let needs = header.shape().iter().product::<u64>() * item as u64;
+    // `None`: more than 2^64 bytes.
+    let needs = header
+        .shape()
+        .iter()
+        .try_fold(item as u64, |n, &d| n.checked_mul(d));
     // Magic (6) + version (2) + header length (2 bytes in version 1, 4 after) + header.
     let mut head = [0u8; 12];
     std::fs::File::open(path)
@@ -339,6 +501,20 @@ fn check_npy_length<R: Read>(
     };
     let has = file_len.saturating_sub(offset);
     let shape = header.shape().to_vec();
+    let Some(needs) = needs else {
+        return Err(ReadError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "truncated: the header's shape {shape:?} of `{}` needs more than {} data \
+                     bytes, the file has {has}",
+                    descr(&dtype),
+                    u64::MAX
+                ),
+            ),
+        });
+    };
     if has < needs {
         return Err(ReadError::Io {
             path: path.to_path_buf(),
@@ -447,10 +623,16 @@ mod tests {
             ),
         };
         let fortran = if fortran { "True" } else { "False" };
-        let mut header =
-            format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
+        npy_with_header(
+            format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}"),
+            payload,
+        )
+    }
+
+    /// A `.npy` (format 1.0) with this header text, whatever it holds, and payload.
+    fn npy_with_header(mut header: String, payload: &[u8]) -> Vec<u8> {
         // Magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64.
-        while (10 + header.len() + 1) % 64 != 0 {
+        while !(10 + header.len() + 1).is_multiple_of(64) {
             header.push(' ');
         }
         header.push('\n');
@@ -747,6 +929,86 @@ mod tests {
             msg.contains("needs 4800") && msg.contains("has 4784"),
             "{msg}"
         );
+    }
+
+    /// The error reading `header` (with `payload`) as a `.npy` matrix.
+    fn header_error(dir: &Path, header: &str, payload: &[u8]) -> ReadError {
+        let path = write(dir, "h.npy", &npy_with_header(header.to_string(), payload));
+        read_matrix(&path).unwrap_err()
+    }
+
+    #[test]
+    fn deeply_nested_npy_headers_are_refused_before_npyz_parses_them() {
+        // npyz's parser backtracks exponentially on unclosed brackets: 90 of them took hours.
+        let dir = tmp();
+        let start = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
+        for open in ["[", "{", "(", "['a]', ", "{'x': "] {
+            let err = header_error(&dir, &format!("{start}{}", open.repeat(90)), &[]);
+            let msg = err.to_string();
+            assert!(matches!(err, ReadError::Header { .. }), "{open}: {msg}");
+            assert!(
+                msg.contains("h.npy") && msg.contains("nested more than 8 deep"),
+                "{msg}"
+            );
+        }
+        // At the limit the parse is answered (here: refused by npyz) in well under a second.
+        for open in ["[", "{", "{'x': "] {
+            let nested = format!("{{'descr': '<f4', 'x': {}", open.repeat(7));
+            let started = std::time::Instant::now();
+            let err = header_error(&dir, &nested, &[]);
+            assert!(matches!(err, ReadError::Io { .. }), "{err}");
+            assert!(
+                started.elapsed().as_secs_f64() < 1.0,
+                "{:?}",
+                started.elapsed()
+            );
+        }
+        // Brackets inside strings do not count, and numpy's structured dtypes nest a few levels.
+        let names = format!(
+            "{{'descr': [('{}', '<f4')], 'fortran_order': False, 'shape': (1,), }}",
+            "[".repeat(20)
+        );
+        let err = header_error(&dir, &names, &[0; 4]);
+        assert!(matches!(err, ReadError::DType { .. }), "{err}");
+    }
+
+    #[test]
+    fn npy_headers_that_are_too_long_or_leave_a_string_open_are_refused() {
+        let dir = tmp();
+        let long = format!(
+            "{{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': '{}'}}",
+            "a".repeat(20_000)
+        );
+        let msg = header_error(&dir, &long, &[0; 4]).to_string();
+        assert!(
+            msg.contains("bytes long") && msg.contains("at most 10000"),
+            "{msg}"
+        );
+        let open = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 'abc}";
+        let msg = header_error(&dir, open, &[0; 4]).to_string();
+        assert!(
+            msg.contains("string opened at byte 61 is not closed"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn shapes_whose_size_overflows_are_refused_not_wrapped() {
+        let dir = tmp();
+        // 2^32 * 2^32 elements: more than 64 bits count.
+        let huge = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
+        let err = header_error(&dir, huge, &[0; 4]);
+        assert!(matches!(err, ReadError::Header { .. }), "{err}");
+        assert!(err.to_string().contains("more than 2^64 elements"), "{err}");
+        // 2^62 float64 elements count, but their bytes do not: a truncated file, not a wrap.
+        let bytes = "{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904,), }";
+        let err = header_error(&dir, bytes, &[0; 8]);
+        let msg = err.to_string();
+        assert!(
+            msg.contains("needs more than 18446744073709551615 data bytes"),
+            "{msg}"
+        );
+        assert!(msg.contains("the file has 8"), "{msg}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// Separates the files packed into one input (seeds are written with it too).
 pub const SEPARATOR: &[u8] = b"\n=====\n";
@@ -26,18 +27,37 @@ pub fn split(data: &[u8], n: usize) -> Vec<&[u8]> {
     parts
 }
 
-/// A fresh, empty directory for this process's current input (the inputs of one process run
-/// one after another, so it is reused).
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("zoorank-fuzz-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a writable temporary directory");
-    dir
+/// This process's scratch directory, made (empty) on first use and kept: the inputs of one
+/// process run one after another, and each rewrites the files it reads with
+/// [`put`], so no input sees another's files.
+pub fn scratch() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("zoorank-fuzz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a writable temporary directory");
+        dir
+    })
 }
 
-/// Writes `bytes` to `dir/name`.
-pub fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+/// Writes `bytes` to `dir/name`, or removes that file when `bytes` is `None`.
+pub fn put(dir: &Path, name: &str, bytes: Option<&[u8]>) -> PathBuf {
     let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("a writable temporary directory");
+    match bytes {
+        Some(b) => std::fs::write(&p, b).expect("a writable temporary directory"),
+        None => match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("cannot remove {}: {e}", p.display()),
+        },
+    }
     p
+}
+
+/// Writes the parts of a split input as `names`, in order; the names past the last part are
+/// removed.
+pub fn put_all(dir: &Path, names: &[&str], parts: &[&[u8]]) {
+    for (i, name) in names.iter().enumerate() {
+        put(dir, name, parts.get(i).copied());
+    }
 }
