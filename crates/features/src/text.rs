@@ -276,9 +276,6 @@ pub struct TextEncoder {
     pooling: Pooling,
     normalize: bool,
     hidden_size: usize,
-    /// Number of token types the embeddings know; 0 when the model takes none (its inputs'
-    /// token types are not checked).
-    token_types: usize,
 }
 
 pub use crate::config::TEXT_MODEL_TYPES;
@@ -517,7 +514,6 @@ impl TextEncoder {
             pooling,
             normalize,
             hidden_size: h,
-            token_types: shape.token_types,
         })
     }
 
@@ -806,7 +802,8 @@ fn sentence_transformers_pooling(dir: &ModelDir) -> Result<(Option<Pooling>, boo
 pub struct TextTokenizer {
     tokenizer: Tokenizer,
     path: PathBuf,
-    /// Token types the model embeds (0: not checked).
+    /// Number of token types the embeddings know; 0 when the model takes none (its inputs'
+    /// token types are not checked).
     token_types: usize,
 }
 
