@@ -18,6 +18,7 @@
 
 pub mod blob;
 pub mod metrics;
+pub mod npy;
 pub mod zoo;
 
 pub use blob::{BlobCache, BlobError, MemoryCache, StableHash};

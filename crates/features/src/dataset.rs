@@ -634,10 +634,15 @@ fn read_member<R: Read + Seek>(
     name: &str,
     path: &Path,
 ) -> Result<(Vec<usize>, Vec<f64>)> {
-    let npy = npz
-        .by_name(name)
-        .map_err(|e| FeaturesError::io(path, e))?
-        .ok_or_else(|| dataset_err(path, format!("array {name} vanished")))?;
+    // The member is opened through the zip archive so that its header is checked like a
+    // .npy file's before npyz parses it.
+    let member = npyz::npz::file_name_from_array_name(name);
+    let file = npz
+        .zip_archive()
+        .by_name(&member)
+        .map_err(|e| dataset_err(path, format!("array {name}: {e}")))?;
+    let npy = zoorank_core::npy::open_checked(file)
+        .map_err(|e| dataset_err(path, format!("array {name}: {e}")))?;
     read_npy(npy, path)
 }
 
@@ -661,8 +666,8 @@ fn arrays_npy(path: &Path) -> Result<(Items, Vec<String>)> {
     })?;
     let open = |p: &Path| -> Result<(Vec<usize>, Vec<f64>)> {
         let f = std::fs::File::open(p).map_err(|e| FeaturesError::io(p, e))?;
-        let npy =
-            NpyFile::new(std::io::BufReader::new(f)).map_err(|e| dataset_err(p, e.to_string()))?;
+        let npy = zoorank_core::npy::open_checked(std::io::BufReader::new(f))
+            .map_err(|e| dataset_err(p, e.to_string()))?;
         read_npy(npy, p)
     };
     arrays_from(path, open(path)?, open(&labels)?)

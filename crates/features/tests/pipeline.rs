@@ -130,6 +130,18 @@ fn npz_images_and_npy_features() {
 }
 
 #[test]
+fn an_npy_header_npyz_would_hang_on_is_refused_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hostile = zoorank_core::npy::with_header(&zoorank_core::npy::nested_header(), &[]);
+    std::fs::write(tmp.path().join("x.npy"), &hostile).unwrap();
+    std::fs::write(tmp.path().join("x_labels.npy"), &hostile).unwrap();
+    let err = Dataset::open(tmp.path().join("x.npy"), &DatasetOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("x.npy") && err.contains("nested"), "{err}");
+}
+
+#[test]
 fn csv_and_jsonl_texts_give_the_same_features() {
     let tmp = tempfile::tempdir().unwrap();
     let rows = [

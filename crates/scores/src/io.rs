@@ -330,144 +330,16 @@ fn read_raw(spec: &Path) -> Result<Raw, ReadError> {
     }
 }
 
-/// The longest `.npy` header read. numpy's own reader refuses longer ones unless told otherwise
-/// (its `max_header_size`), as the header is parsed as a Python literal.
-const MAX_NPY_HEADER: usize = 10_000;
-
-/// The deepest nesting of brackets read in a `.npy` header. numpy writes two levels for a plain
-/// array (`{..., 'shape': (n, d)}`) and a few more for structured dtypes; npyz's header parser
-/// backtracks exponentially in the depth of a malformed one (some 90 unclosed `[` take hours).
-const MAX_NPY_NESTING: usize = 8;
-
-/// A `.npy` stream after [`open_npy`]: the header bytes it read, then the rest.
-type CheckedNpy<R> = NpyFile<std::io::Chain<std::io::Cursor<Vec<u8>>, R>>;
-
-/// Reads a `.npy` stream's header and checks it where npyz would hang or overflow before
-/// handing the stream to npyz: longer than [`MAX_NPY_HEADER`], nested deeper than
-/// [`MAX_NPY_NESTING`], a string left open, or a shape with more elements than `u64` counts
-/// ([`ReadError::Header`]). Anything else wrong (magic, version, a missing key, a short file)
-/// is left to npyz, whose error names it.
-fn open_npy<R: Read>(mut r: R, path: &Path) -> Result<CheckedNpy<R>, ReadError> {
-    let mut head = Vec::new();
-    let mut read = |n: usize, head: &mut Vec<u8>| -> Result<bool, ReadError> {
-        let before = head.len();
-        r.by_ref()
-            .take(n as u64)
-            .read_to_end(head)
-            .map_err(io_err(path))?;
-        Ok(head.len() == before + n)
-    };
-    // Magic (6), version (2), header length (2 bytes in version 1, 4 after).
-    if read(8, &mut head)? && head.starts_with(b"\x93NUMPY") {
-        let width = match head[6..8] {
-            [1, 0] => 2,
-            [2 | 3, 0] => 4,
-            _ => 0,
-        };
-        if width > 0 && read(width, &mut head)? {
-            let mut le = [0u8; 4];
-            le[..width].copy_from_slice(&head[8..8 + width]);
-            let len = u32::from_le_bytes(le) as usize;
-            let header_err = |reason: String| ReadError::Header {
-                path: path.to_path_buf(),
-                reason,
-            };
-            if len > MAX_NPY_HEADER {
-                return Err(header_err(format!(
-                    "{len} bytes long; numpy writes and reads at most {MAX_NPY_HEADER}"
-                )));
-            }
-            let start = head.len();
-            if read(len, &mut head)? {
-                check_npy_header(&head[start..]).map_err(header_err)?;
-            }
-        }
-    }
-    NpyFile::new(std::io::Cursor::new(head).chain(r)).map_err(io_err(path))
-}
-
-/// The index of the quote closing the string literal opened by the quote at `text[open]`
-/// (`'...'`, `"..."` or tripled, backslash escapes), as Python's grammar reads it; `None` when
-/// it is not closed (a one-quote string also ends unclosed at a line end).
-fn string_end(text: &[u8], open: usize) -> Option<usize> {
-    let q = text[open];
-    let long = text.get(open..open + 3) == Some(&[q, q, q][..]);
-    let mut i = open + if long { 3 } else { 1 };
-    while i < text.len() {
-        match text[i] {
-            b'\\' => i += 1,
-            b'\n' | b'\r' if !long => return None,
-            c if c == q && (!long || text.get(i..i + 3) == Some(&[q, q, q][..])) => {
-                return Some(if long { i + 2 } else { i })
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// Checks a `.npy` header's text before it is parsed: bracket nesting at most
-/// [`MAX_NPY_NESTING`] outside strings, every string closed, and a `shape` (when it is one npyz
-/// reads) whose element count fits in `u64`.
-fn check_npy_header(text: &[u8]) -> Result<(), String> {
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < text.len() {
-        match text[i] {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NPY_NESTING {
-                    return Err(format!(
-                        "brackets nested more than {MAX_NPY_NESTING} deep at byte {i}"
-                    ));
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            b'\'' | b'"' => {
-                i = string_end(text, i)
-                    .ok_or_else(|| format!("the string opened at byte {i} is not closed"))?;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    // npyz parses the text without one trailing line end.
-    let text = text.strip_suffix(b"\n").unwrap_or(text);
-    let Ok(py_literal::Value::Dict(entries)) = std::str::from_utf8(text)
-        .map_err(|_| ())
-        .and_then(|t| t.parse::<py_literal::Value>().map_err(|_| ()))
-    else {
-        return Ok(());
-    };
-    // Every `shape` entry: npyz keeps the last of repeated keys.
-    for (key, value) in &entries {
-        let (
-            py_literal::Value::String(key),
-            py_literal::Value::Tuple(d) | py_literal::Value::List(d),
-        ) = (key, value)
-        else {
-            continue;
-        };
-        if key != "shape" {
-            continue;
-        }
-        let dims: Vec<u64> = d
-            .iter()
-            .filter_map(|v| match v {
-                py_literal::Value::Integer(n) => u64::try_from(n).ok(),
-                _ => None,
-            })
-            .collect();
-        if dims
-            .iter()
-            .try_fold(1u64, |n, &d| n.checked_mul(d))
-            .is_none()
-        {
-            return Err(format!("shape {dims:?} has more than 2^64 elements"));
-        }
-    }
-    Ok(())
+/// A `.npy` stream's header checked where npyz would hang or overflow
+/// ([`zoorank_core::npy::open_checked`]), then read by npyz.
+fn open_npy<R: Read>(r: R, path: &Path) -> Result<zoorank_core::npy::CheckedNpy<R>, ReadError> {
+    zoorank_core::npy::open_checked(r).map_err(|e| match e {
+        zoorank_core::npy::NpyOpenError::Io(e) => io_err(path)(e),
+        zoorank_core::npy::NpyOpenError::Header(reason) => ReadError::Header {
+            path: path.to_path_buf(),
+            reason,
+        },
+    })
 }
 
 /// Compares the data bytes after a `.npy` header with what its shape and dtype need: a

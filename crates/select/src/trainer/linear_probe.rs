@@ -120,7 +120,9 @@ fn bad_npy(path: &Path, message: String) -> SelectError {
 /// [`SelectError::NonFinite`] for NaN or infinite cells.
 pub fn read_matrix_npy(path: &Path) -> Result<(usize, usize, Vec<f64>)> {
     let bytes = read_bytes(path)?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| bad_npy(path, e.to_string()))?;
+    let open =
+        || zoorank_core::npy::open_checked(&bytes[..]).map_err(|e| bad_npy(path, e.to_string()));
+    let npy = open()?;
     let shape = npy.shape().to_vec();
     if shape.len() != 2 {
         return Err(bad_npy(
@@ -134,9 +136,9 @@ pub fn read_matrix_npy(path: &Path) -> Result<(usize, usize, Vec<f64>)> {
             "Fortran-order arrays are not supported".into(),
         ));
     }
-    let values: Vec<f64> = match npy.clone().into_vec::<f64>() {
+    let values: Vec<f64> = match npy.into_vec::<f64>() {
         Ok(v) => v,
-        Err(_) => npy
+        Err(_) => open()?
             .into_vec::<f32>()
             .map_err(|e| bad_npy(path, format!("features must be f32 or f64: {e}")))?
             .into_iter()
@@ -162,7 +164,8 @@ pub fn read_matrix_npy(path: &Path) -> Result<(usize, usize, Vec<f64>)> {
 /// As [`read_matrix_npy`]; negative or fractional labels are [`SelectError::Parse`].
 pub fn read_labels_npy(path: &Path) -> Result<Vec<usize>> {
     let bytes = read_bytes(path)?;
-    let open = || npyz::NpyFile::new(&bytes[..]).map_err(|e| bad_npy(path, e.to_string()));
+    let open =
+        || zoorank_core::npy::open_checked(&bytes[..]).map_err(|e| bad_npy(path, e.to_string()));
     let npy = open()?;
     if npy.shape().len() != 1 {
         return Err(bad_npy(
@@ -428,6 +431,19 @@ impl Trainer for LinearProbeTrainer {
 mod tests {
     use super::*;
     use npyz::WriterBuilder;
+
+    #[test]
+    fn a_header_npyz_would_hang_on_is_refused() {
+        let path =
+            std::env::temp_dir().join(format!("zoorank-select-nested-{}.npy", std::process::id()));
+        let bytes = zoorank_core::npy::with_header(&zoorank_core::npy::nested_header(), &[]);
+        std::fs::write(&path, bytes).unwrap();
+        let err = read_matrix_npy(&path).unwrap_err().to_string();
+        assert!(err.contains("nested"), "{err}");
+        let err = read_labels_npy(&path).unwrap_err().to_string();
+        assert!(err.contains("nested"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+    }
 
     fn write_npy<T: npyz::AutoSerialize + Copy>(path: &Path, shape: &[u64], data: &[T]) {
         let mut buf = Vec::new();
