@@ -248,6 +248,9 @@ fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
     };
     assert_eq!(features(), 3);
     assert_eq!(features(), 0);
+    // The intervals' calibration rankings are cached too, and cleared on their own.
+    let folds = json(zoorank(&db).args(["zoo", "clear-cache", "--what", "calibration", "--json"]));
+    assert!(folds["deleted"].as_u64().unwrap() > 0, "{folds}");
     // The embedder trained just before is still there.
     let all = json(zoorank(&db).args(["zoo", "clear-cache", "--json"]));
     assert_eq!(all["deleted"], 1, "{all}");

@@ -11,7 +11,7 @@ use zoorank_core::{BlobCache, StableHash};
 use zoorank_predict::rank::{ModelScore, PredictError, Ranker, TargetView};
 
 /// Key prefix of the cached fold rankings.
-pub(crate) const PREFIX: &str = "calibration-fold|";
+pub const PREFIX: &str = "calibration-fold|";
 /// Fold rankings kept at most (about 40 requests' worth); older ones are dropped.
 pub(crate) const KEEP: usize = 512;
 

@@ -51,6 +51,7 @@ mod recommend;
 pub use engine::Engine;
 pub use error::EngineError;
 pub use evaluate::{EvalProgress, EvalRequest, Evaluation};
+pub use fold_cache::PREFIX as CALIBRATION_KEY_PREFIX;
 pub use next::{observed_runs, NextPlan, NextRequest, ProposedRun};
 pub use recommend::{
     Explanation, Nearest, ObservedRun, Path, RecommendRequest, Recommendation, RecommendedModel,

@@ -31,8 +31,9 @@ pub enum ZooCommand {
     ///
     /// Example: zoorank zoo records --dataset cifar100 --limit 10
     Records(RecordArgs),
-    /// Delete cached computations kept in the store: extracted features (`zoorank embed`) and
-    /// trained graph embedders (`zoorank recommend` on a new dataset with a graph method).
+    /// Delete cached computations kept in the store: extracted features (`zoorank embed`),
+    /// trained graph embedders (`zoorank recommend` on a new dataset with a graph method) and
+    /// the intervals' calibration rankings (`zoorank recommend`).
     /// Nothing of the zoo itself is touched; whatever is needed again is recomputed.
     ///
     /// Example: zoorank zoo clear-cache --what embedders
@@ -55,6 +56,8 @@ pub enum CacheKind {
     Features,
     /// Trained graph embedders.
     Embedders,
+    /// The interval calibration's fold rankings (`zoorank recommend` with intervals).
+    Calibration,
 }
 
 impl CacheKind {
@@ -64,6 +67,7 @@ impl CacheKind {
             CacheKind::All => "",
             CacheKind::Features => "features/",
             CacheKind::Embedders => zoorank_predict::rank::graph::EMBEDDER_KEY_PREFIX,
+            CacheKind::Calibration => zoorank_engine::CALIBRATION_KEY_PREFIX,
         }
     }
 }
