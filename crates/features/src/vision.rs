@@ -40,6 +40,7 @@ use crate::config::{eps12, gelu, stages, usize_default, yes};
 use crate::convnext::{self, ConvNext};
 use crate::deit::Deit;
 use crate::error::{FeaturesError, Result};
+use crate::layer_choice::Layers;
 use crate::model_dir::ModelDir;
 use crate::swin::{self, Swin};
 use crate::text::load_classifier;
@@ -304,7 +305,7 @@ fn relu() -> String {
 enum Net {
     Vit {
         embeddings: vit::Embeddings,
-        encoder: vit::Encoder,
+        encoder: VitStack,
         layernorm: candle_nn::LayerNorm,
     },
     Deit(Deit),
@@ -335,6 +336,68 @@ pub struct VisionEncoder {
     /// position biases and window masks are laid out for one grid).
     fixed_size: bool,
     channels: usize,
+    layers: Layers,
+}
+
+/// ViT's layer stack (candle-transformers' `vit::Encoder`), whole or one encoder per layer.
+///
+/// `vit::Encoder` keeps its layers private and returns only the last layer's output, so to
+/// read every layer's output each layer is loaded as a one-layer encoder whose tensor names
+/// (`layer.0.*`) are renamed to the checkpoint's `layer.k.*`.
+pub(crate) enum VitStack {
+    /// The whole stack: only the last output.
+    Whole(vit::Encoder),
+    /// One encoder per layer, first to last.
+    Split(Vec<vit::Encoder>),
+}
+
+impl VitStack {
+    /// Loads `encoder.*` from `vb`; with `split` = (the checkpoint's root, the encoder's full
+    /// name such as `vit.encoder`) one encoder per layer.
+    pub(crate) fn load(
+        c: &vit::Config,
+        vb: VarBuilder,
+        split: Option<(&VarBuilder<'static>, &str)>,
+    ) -> candle_core::Result<Self> {
+        let Some((root, name)) = split else {
+            return Ok(VitStack::Whole(vit::Encoder::new(c, vb)?));
+        };
+        let one = vit::Config {
+            num_hidden_layers: 1,
+            ..c.clone()
+        };
+        let mut layers = Vec::with_capacity(c.num_hidden_layers);
+        for k in 0..c.num_hidden_layers {
+            let from = format!("{name}.layer.0.");
+            let to = format!("{name}.layer.{k}.");
+            // Renamed at the root, where tensor names are whole (a renamed sub-builder would
+            // prefix its path twice).
+            let renamed = root
+                .clone()
+                .rename_f(move |n: &str| match n.strip_prefix(&from) {
+                    Some(rest) => format!("{to}{rest}"),
+                    None => n.to_string(),
+                });
+            layers.push(vit::Encoder::new(&one, renamed.pp(name))?);
+        }
+        Ok(VitStack::Split(layers))
+    }
+
+    /// The last layer's output `(b, n, h)` alone (whole), or every layer's (split).
+    pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Vec<Tensor>> {
+        match self {
+            VitStack::Whole(e) => Ok(vec![e.forward(x)?]),
+            VitStack::Split(layers) => {
+                let mut x = x.clone();
+                let mut states = Vec::with_capacity(layers.len());
+                for l in layers {
+                    x = l.forward(&x)?;
+                    states.push(x.clone());
+                }
+                Ok(states)
+            }
+        }
+    }
 }
 
 impl VisionEncoder {
@@ -343,7 +406,28 @@ impl VisionEncoder {
     /// # Errors
     /// Missing files, an unsupported `model_type`, missing tensors or shape mismatches.
     pub fn load(dir: &ModelDir) -> Result<Self> {
+        Self::load_layers(dir, Layers::Last)
+    }
+
+    /// [`VisionEncoder::load`] with features from the hidden layers `layers` says: each
+    /// layer's output pooled as the last one is (final layer norm then `[CLS]` for ViT and
+    /// DeiT, BEiT's pooling).
+    ///
+    /// # Errors
+    /// Those of [`VisionEncoder::load`]; [`FeaturesError::LayersUnsupported`] for `mean`/`best`
+    /// with Swin, ResNet, ConvNeXt or VAN, whose stages differ in width.
+    pub fn load_layers(dir: &ModelDir, layers: Layers) -> Result<Self> {
         let mt = dir.model_type().unwrap_or("<none>").to_string();
+        if layers.needs_every_layer()
+            && matches!(mt.as_str(), "swin" | "resnet" | "convnext" | "van")
+        {
+            return Err(FeaturesError::LayersUnsupported {
+                dir: dir.path().to_path_buf(),
+                layers,
+                family: mt,
+                reason: "a hierarchical model's stages differ in width, so its layers share no feature space to average or compare",
+            });
+        }
         let cfg_path = dir.path().join("config.json");
         let invalid = |message: String| FeaturesError::InvalidConfig {
             path: cfg_path.clone(),
@@ -370,11 +454,14 @@ impl VisionEncoder {
         // (`vit.`, `resnet.`, `convnext.`); a bare backbone holds it at the root.
         // (`data2vec-vision` keeps its backbone under `data2vec_vision.`.)
         let prefix = mt.replace('-', "_");
-        let vb = if weights.has_prefix(&prefix) {
-            weights.vb.pp(&prefix)
+        let (vb, encoder_name) = if weights.has_prefix(&prefix) {
+            (weights.vb.pp(&prefix), format!("{prefix}.encoder"))
         } else {
-            weights.vb.clone()
+            (weights.vb.clone(), "encoder".to_string())
         };
+        let split = layers
+            .needs_every_layer()
+            .then_some((&weights.vb, encoder_name.as_str()));
         let (net, dim, size, channels, head_name) = match mt.as_str() {
             "vit" | "deit" => {
                 let c: VitJson = dir.typed_config()?;
@@ -401,12 +488,12 @@ impl VisionEncoder {
                 };
                 // DeiT's layers are ViT's; only its embeddings and heads differ.
                 let net = if mt == "deit" {
-                    Net::Deit(Deit::load(&cfg, vb).map_err(wrap)?)
+                    Net::Deit(Deit::load(&cfg, vb, split).map_err(wrap)?)
                 } else {
                     Net::Vit {
                         embeddings: vit::Embeddings::new(&cfg, false, vb.pp("embeddings"))
                             .map_err(wrap)?,
-                        encoder: vit::Encoder::new(&cfg, vb.pp("encoder")).map_err(wrap)?,
+                        encoder: VitStack::load(&cfg, vb.pp("encoder"), split).map_err(wrap)?,
                         layernorm: candle_nn::layer_norm(
                             cfg.hidden_size,
                             cfg.layer_norm_eps,
@@ -522,7 +609,13 @@ impl VisionEncoder {
             input_size,
             fixed_size,
             channels,
+            layers,
         })
+    }
+
+    /// Which hidden layers the features come from.
+    pub fn layers(&self) -> Layers {
+        self.layers
     }
 
     /// The preprocessing in use.
@@ -594,34 +687,45 @@ impl VisionEncoder {
         }
         // The distilled DeiT's heads read two tokens; every other head reads the feature.
         let mut tokens = None;
-        let features = match &self.net {
+        let every = self.layers.needs_every_layer();
+        // The feature of each layer (one per layer with `mean`/`best`, else the last alone).
+        let per_layer = match &self.net {
             Net::Vit {
                 embeddings,
                 encoder,
                 layernorm,
             } => {
                 let x = embeddings.forward(pixels, None, false)?;
-                let x = encoder.forward(&x)?;
-                layernorm.forward(&x.narrow(1, 0, 1)?.squeeze(1)?)?
+                encoder
+                    .forward(&x)?
+                    .iter()
+                    .map(|x| layernorm.forward(&x.narrow(1, 0, 1)?.squeeze(1)?))
+                    .collect::<candle_core::Result<Vec<_>>>()?
             }
             Net::Deit(net) => {
-                let (cls, dist) = net.forward(pixels)?;
-                if matches!(self.head, Some(Head::Distilled { .. })) {
-                    let mean = ((&cls + &dist)? * 0.5)?;
-                    tokens = Some((cls, dist));
-                    mean
-                } else {
-                    cls
+                let distilled = matches!(self.head, Some(Head::Distilled { .. }));
+                let mut out = Vec::new();
+                for (cls, dist) in net.forward(pixels)? {
+                    if distilled {
+                        out.push(((&cls + &dist)? * 0.5)?);
+                        tokens = Some((cls, dist));
+                    } else {
+                        out.push(cls);
+                    }
                 }
+                out
             }
-            Net::Beit(net) => net.forward(pixels)?,
-            Net::Swin(net) => net.forward(pixels)?,
-            Net::ResNet(net) => net.forward(pixels)?,
-            Net::ConvNext(net) => net.forward(pixels)?,
-            Net::Van(net) => net.forward(pixels)?,
+            Net::Beit(net) => net.forward(pixels, every)?,
+            Net::Swin(net) => vec![net.forward(pixels)?],
+            Net::ResNet(net) => vec![net.forward(pixels)?],
+            Net::ConvNext(net) => vec![net.forward(pixels)?],
+            Net::Van(net) => vec![net.forward(pixels)?],
         };
+        let features = per_layer
+            .last()
+            .ok_or_else(|| FeaturesError::InvalidArgument("the model has no layer".into()))?;
         let logits = match (&self.head, &tokens) {
-            (Some(Head::Linear(head)), _) => Some(head.forward(&features)?),
+            (Some(Head::Linear(head)), _) => Some(head.forward(features)?),
             (Some(Head::Distilled { cls, distillation }), Some((t_cls, t_dist))) => {
                 Some(((cls.forward(t_cls)? + distillation.forward(t_dist)?)? * 0.5)?)
             }
@@ -631,7 +735,7 @@ impl VisionEncoder {
             Some(z) => Some(candle_nn::ops::softmax(&z, D::Minus1)?),
             None => None,
         };
-        crate::Extracted::from_tensors(&self.dir, &features, probabilities.as_ref())
+        crate::Extracted::from_layers(&self.dir, self.layers, &per_layer, probabilities.as_ref())
     }
 }
 
