@@ -17,8 +17,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::{Conv2d, LayerNorm, VarBuilder};
 use candle_transformers::models::vit;
 
-use crate::layers::{patch_projection, patch_tokens};
-use crate::vision::VitStack;
+use crate::layers::{patch_projection, patch_tokens, VitStack};
 
 /// A loaded DeiT backbone with its final layer norm.
 pub(crate) struct Deit {

@@ -726,11 +726,11 @@ impl TextEncoder {
         let counts = maskf.sum(1)?; // (b, 1)
         let features = match self.pooling {
             Pooling::Mean => hidden
-                .broadcast_mul(&maskf)?
+                .broadcast_mul(maskf)?
                 .sum(1)?
                 .broadcast_div(&counts)?,
             Pooling::MeanSqrtLen => hidden
-                .broadcast_mul(&maskf)?
+                .broadcast_mul(maskf)?
                 .sum(1)?
                 .broadcast_div(&counts.sqrt()?)?,
             Pooling::Max => {

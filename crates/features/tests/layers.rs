@@ -202,7 +202,7 @@ fn the_pooler_as_pooling_is_refused_with_a_hint() {
 fn cache_keys_keep_last_unchanged_and_separate_mean_and_best() {
     let dir = ModelDir::open(fixtures().join("tiny-bert")).unwrap();
     let ds = Dataset::open(
-        &fixtures().join("digits"),
+        fixtures().join("digits"),
         &DatasetOptions {
             label_column: None,
             text_column: None,
