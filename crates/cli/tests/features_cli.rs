@@ -434,3 +434,112 @@ fn score_zoo_and_embed_run_the_new_text_families_on_sentence_pairs() {
     assert_eq!(pairs, auto);
     assert_ne!(pairs, first);
 }
+
+#[test]
+fn layers_flag_rejects_unknown_values_listing_the_valid_forms_and_embed_refuses_best() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    for cmd in ["embed", "score"] {
+        let err = stderr_of_failure(
+            zoorank(&db)
+                .args([cmd, "--layers", "foo", "--model"])
+                .arg(fixtures().join("tiny-vit"))
+                .arg("--dataset")
+                .arg(fixtures().join("digits")),
+            2,
+        );
+        assert!(
+            err.contains("unknown layer choice 'foo' (valid: last, mean, best)"),
+            "{cmd}: {err}"
+        );
+    }
+    let err = stderr_of_failure(
+        zoorank(&db)
+            .args(["embed", "--no-cache", "--layers", "best", "--model"])
+            .arg(fixtures().join("tiny-vit"))
+            .arg("--dataset")
+            .arg(fixtures().join("digits")),
+        1,
+    );
+    assert!(err.contains("embed --layers best"), "{err}");
+    let err = stderr_of_failure(
+        zoorank(&db)
+            .args(["embed", "--no-cache", "--layers", "mean", "--model"])
+            .arg(fixtures().join("tiny-resnet"))
+            .arg("--dataset")
+            .arg(fixtures().join("digits")),
+        1,
+    );
+    assert!(
+        err.contains("--layers mean is not supported for resnet models"),
+        "{err}"
+    );
+}
+
+#[test]
+fn score_zoo_layers_mean_and_best_are_stored_apart_and_best_reports_its_layer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    let zoo = tmp.path().join("zoo");
+    copy_dir(&fixtures().join("tiny-vit"), &zoo.join("vit-a"));
+    copy_dir(&fixtures().join("tiny-vit-headless"), &zoo.join("vit-c"));
+    let run = |layers: &str| {
+        let mut c = score_zoo(&db, &zoo, &fixtures().join("digits"), "logme");
+        c.args(["--json", "--store", "--layers", layers]);
+        json(&mut c)
+    };
+    let last = run("last");
+    let mean = run("mean");
+    let best = run("best");
+    for (l, m, b) in itertools_free_zip(&last, &mean, &best) {
+        assert_eq!(l["method"], "logme");
+        assert!(l.get("layer").is_none(), "{l}");
+        assert_eq!(m["method"], "logme@mean");
+        assert_eq!(m["cache"], "miss", "mean has its own cache entry: {m}");
+        assert_eq!(b["method"], "logme@best");
+        let layer = b["layer"].as_u64().unwrap();
+        assert!((1..=2).contains(&layer), "{b}");
+        // The last layer is one of those `best` compares.
+        assert!(
+            b["value"].as_f64().unwrap() >= l["value"].as_f64().unwrap(),
+            "{b} {l}"
+        );
+        assert_ne!(m["value"], l["value"]);
+    }
+    let stats = json(zoorank(&db).args(["zoo", "stats", "--json"]));
+    assert_eq!(stats["scores"], 6, "2 models × 3 layer choices: {stats}");
+    // `last` still hits the entry it wrote first.
+    let again = json(
+        score_zoo(&db, &zoo, &fixtures().join("digits"), "logme")
+            .args(["--json", "--layers", "last"]),
+    );
+    assert!(again
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["cache"] == "hit"));
+}
+
+/// The lines of three score-zoo runs side by side.
+fn itertools_free_zip<'a>(
+    a: &'a serde_json::Value,
+    b: &'a serde_json::Value,
+    c: &'a serde_json::Value,
+) -> Vec<(
+    &'a serde_json::Value,
+    &'a serde_json::Value,
+    &'a serde_json::Value,
+)> {
+    let (a, b, c) = (
+        a.as_array().unwrap(),
+        b.as_array().unwrap(),
+        c.as_array().unwrap(),
+    );
+    assert_eq!((a.len(), b.len()), (c.len(), c.len()));
+    assert!(!a.is_empty());
+    a.iter()
+        .zip(b)
+        .zip(c)
+        .map(|((x, y), z)| (x, y, z))
+        .collect()
+}

@@ -194,15 +194,38 @@ impl Albert {
     /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
     /// `(b, L)` (1 = token, 0 = padding).
     pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let mut states = self.forward_layers(ids, types, mask, false)?;
+        states
+            .pop()
+            .ok_or_else(|| candle_core::Error::Msg("the encoder has no layer".into()))
+    }
+
+    /// The hidden states `(b, L, h)` after each of the `num_hidden_layers` layers (each one
+    /// run of its group's inner layers, as Hugging Face's `hidden_states` count them), first
+    /// to last, or with `every` false the last alone.
+    pub(crate) fn forward_layers(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        every: bool,
+    ) -> Result<Vec<Tensor>> {
         let mut x = project(self.embeddings.forward(ids, types)?, Some(&self.mapping))?;
         let mask = additive_mask(mask)?;
+        let mut states = Vec::new();
         for i in 0..self.layers {
             // ⌊i / (layers / groups)⌋, in integers.
             let group = &self.groups[i * self.groups.len() / self.layers];
             for layer in group {
                 x = layer.forward(&x, &mask, self.act)?;
             }
+            if every {
+                states.push(x.clone());
+            }
         }
-        Ok(x)
+        if !every {
+            states.push(x);
+        }
+        Ok(states)
     }
 }

@@ -190,8 +190,9 @@ impl Beit {
         })
     }
 
-    /// Pooled features `(b, hidden_size)` of pixels `(b, C, image_size, image_size)`.
-    pub(crate) fn forward(&self, pixels: &Tensor) -> candle_core::Result<Tensor> {
+    /// Pooled features `(b, hidden_size)` of pixels `(b, C, image_size, image_size)`: of the
+    /// last layer, or with `every` of each layer, first to last, pooled as the last one is.
+    pub(crate) fn forward(&self, pixels: &Tensor, every: bool) -> candle_core::Result<Vec<Tensor>> {
         let patches = patch_tokens(&self.patches, pixels)?;
         let b = patches.dim(0)?;
         let cls = self.cls.broadcast_as((b, 1, self.cls.dim(2)?))?;
@@ -199,6 +200,7 @@ impl Beit {
         if let Some(p) = &self.position {
             x = x.broadcast_add(p)?;
         }
+        let mut states = Vec::new();
         for l in &self.layers {
             let y = l
                 .attention
@@ -210,7 +212,18 @@ impl Beit {
                 .forward(&l.intermediate.forward(&l.norm_after.forward(&x)?)?)?;
             let y = scaled(l.out.forward(&y)?, l.lambda_2.as_ref())?;
             x = (x + y)?;
+            if every {
+                states.push(self.pool(&x)?);
+            }
         }
+        if !every {
+            states.push(self.pool(&x)?);
+        }
+        Ok(states)
+    }
+
+    /// The feature `(b, h)` of one layer's tokens `(b, n, h)`.
+    fn pool(&self, x: &Tensor) -> candle_core::Result<Tensor> {
         match &self.pooling {
             Pooling::Mean(norm) => {
                 let n = x.dim(1)?;

@@ -17,7 +17,7 @@ use candle_core::{Module, Tensor};
 use candle_nn::{Conv2d, LayerNorm, VarBuilder};
 use candle_transformers::models::vit;
 
-use crate::layers::{patch_projection, patch_tokens};
+use crate::layers::{patch_projection, patch_tokens, VitStack};
 
 /// A loaded DeiT backbone with its final layer norm.
 pub(crate) struct Deit {
@@ -25,13 +25,18 @@ pub(crate) struct Deit {
     cls: Tensor,
     distillation: Tensor,
     position: Tensor,
-    encoder: vit::Encoder,
+    encoder: VitStack,
     norm: LayerNorm,
 }
 
 impl Deit {
-    /// Loads `embeddings.*`, `encoder.*` and `layernorm.*` from `vb`.
-    pub(crate) fn load(c: &vit::Config, vb: VarBuilder) -> candle_core::Result<Self> {
+    /// Loads `embeddings.*`, `encoder.*` and `layernorm.*` from `vb`; `split` as
+    /// [`VitStack::load`] takes it.
+    pub(crate) fn load(
+        c: &vit::Config,
+        vb: VarBuilder,
+        split: Option<(&VarBuilder<'static>, &str)>,
+    ) -> candle_core::Result<Self> {
         let h = c.hidden_size;
         let grid = c.image_size / c.patch_size;
         let e = vb.pp("embeddings");
@@ -41,21 +46,25 @@ impl Deit {
             cls: e.get((1, 1, h), "cls_token")?,
             distillation: e.get((1, 1, h), "distillation_token")?,
             position: e.get((1, grid * grid + 2, h), "position_embeddings")?,
-            encoder: vit::Encoder::new(c, vb.pp("encoder"))?,
+            encoder: VitStack::load(c, vb.pp("encoder"), split)?,
             norm: candle_nn::layer_norm(h, c.layer_norm_eps, vb.pp("layernorm"))?,
         })
     }
 
     /// The final-layer-normalised `[CLS]` and distillation tokens, each `(b, hidden_size)`, of
-    /// pixels `(b, C, image_size, image_size)`.
-    pub(crate) fn forward(&self, pixels: &Tensor) -> candle_core::Result<(Tensor, Tensor)> {
+    /// pixels `(b, C, image_size, image_size)`: of the last layer, or of every layer (first to
+    /// last) when the stack is split.
+    pub(crate) fn forward(&self, pixels: &Tensor) -> candle_core::Result<Vec<(Tensor, Tensor)>> {
         let patches = patch_tokens(&self.patches, pixels)?;
         let (b, _, h) = patches.dims3()?;
         let cls = self.cls.broadcast_as((b, 1, h))?;
         let dist = self.distillation.broadcast_as((b, 1, h))?;
         let x = Tensor::cat(&[&cls, &dist, &patches], 1)?.broadcast_add(&self.position)?;
-        let x = self.encoder.forward(&x)?;
-        let y = self.norm.forward(&x.narrow(1, 0, 2)?)?;
-        Ok((y.get_on_dim(1, 0)?, y.get_on_dim(1, 1)?))
+        let mut out = Vec::new();
+        for x in self.encoder.forward(&x)? {
+            let y = self.norm.forward(&x.narrow(1, 0, 2)?)?;
+            out.push((y.get_on_dim(1, 0)?, y.get_on_dim(1, 1)?));
+        }
+        Ok(out)
     }
 }

@@ -105,6 +105,20 @@ impl DistilBert {
     /// Last hidden states `(b, L, dim)` of token ids `(b, L)` with attention mask `(b, L)`
     /// (1 = token, 0 = padding).
     pub(crate) fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        let mut states = self.forward_layers(ids, mask, false)?;
+        states
+            .pop()
+            .ok_or_else(|| candle_core::Error::Msg("the encoder has no layer".into()))
+    }
+
+    /// The hidden states `(b, L, dim)` after each block, first to last, or with `every` false
+    /// the last alone.
+    pub(crate) fn forward_layers(
+        &self,
+        ids: &Tensor,
+        mask: &Tensor,
+        every: bool,
+    ) -> candle_core::Result<Vec<Tensor>> {
         let (b, len) = ids.dims2()?;
         let positions = Tensor::arange(0u32, len as u32, ids.device())?;
         let x = self
@@ -117,6 +131,7 @@ impl DistilBert {
         // Additive mask (b, 1, 1, L): 0 for tokens, −1e30 for padding.
         let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e30)?.reshape((b, 1, 1, len))?;
         let scale = 1.0 / (dh as f64).sqrt();
+        let mut states = Vec::new();
         for blk in &self.blocks {
             let split = |t: Tensor| -> candle_core::Result<Tensor> {
                 t.reshape((b, len, self.heads, dh))?
@@ -139,7 +154,13 @@ impl DistilBert {
             let h = blk.lin1.forward(&s)?;
             let h = if self.relu { h.relu()? } else { h.gelu_erf()? };
             x = blk.out_norm.forward(&(blk.lin2.forward(&h)? + &s)?)?;
+            if every {
+                states.push(x.clone());
+            }
         }
-        Ok(x)
+        if !every {
+            states.push(x);
+        }
+        Ok(states)
     }
 }

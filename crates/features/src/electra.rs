@@ -28,7 +28,11 @@ pub(crate) struct Extra {
 pub(crate) struct Electra {
     embeddings: Embeddings,
     project: Option<Linear>,
-    encoder: BertEncoder,
+    /// One single-layer encoder per transformer layer, in order. `BertLayer::forward` is
+    /// private to candle-transformers and `BertEncoder::forward` returns only the last state,
+    /// so each layer is wrapped in an encoder of its own (a clone shares the weights) to read
+    /// every layer's output.
+    layers: Vec<BertEncoder>,
 }
 
 impl Electra {
@@ -55,14 +59,53 @@ impl Electra {
         Ok(Self {
             embeddings: Embeddings::load(&sizes, vb.pp("embeddings"))?,
             project,
-            encoder: BertEncoder::load(vb.pp("encoder"), c)?,
+            layers: single_layer_encoders(BertEncoder::load(vb.pp("encoder"), c)?),
         })
     }
 
     /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
     /// `(b, L)` (1 = token, 0 = padding).
     pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let x = project(self.embeddings.forward(ids, types)?, self.project.as_ref())?;
-        self.encoder.forward(&x, &additive_mask(mask)?)
+        let mut states = self.forward_layers(ids, types, mask, false)?;
+        states
+            .pop()
+            .ok_or_else(|| candle_core::Error::Msg("the encoder has no layer".into()))
     }
+
+    /// The hidden states `(b, L, h)` of every transformer layer, first to last, or with
+    /// `every` false of the last alone.
+    pub(crate) fn forward_layers(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        every: bool,
+    ) -> Result<Vec<Tensor>> {
+        let mut x = project(self.embeddings.forward(ids, types)?, self.project.as_ref())?;
+        let mask = additive_mask(mask)?;
+        let mut states = Vec::with_capacity(if every { self.layers.len() } else { 1 });
+        for layer in &self.layers {
+            x = layer.forward(&x, &mask)?;
+            if every {
+                states.push(x.clone());
+            }
+        }
+        if !every {
+            states.push(x);
+        }
+        Ok(states)
+    }
+}
+
+/// `encoder` split into one encoder per layer (clones share the weight tensors).
+fn single_layer_encoders(encoder: BertEncoder) -> Vec<BertEncoder> {
+    encoder
+        .layers
+        .iter()
+        .map(|layer| {
+            let mut one = encoder.clone();
+            one.layers = vec![layer.clone()];
+            one
+        })
+        .collect()
 }

@@ -117,6 +117,18 @@ pub enum FeaturesError {
         /// The index of the sample in extraction order.
         sample: usize,
     },
+    /// `--layers mean|best` asked of a model whose hidden layers cannot be read or averaged.
+    #[error("{dir}: --layers {layers} is not supported for {family} models: {reason}")]
+    LayersUnsupported {
+        /// The model directory.
+        dir: PathBuf,
+        /// The choice that was asked for.
+        layers: crate::Layers,
+        /// The family (`model_type`, or the pooling that rules it out).
+        family: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// An invalid argument (batch size 0, empty input, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -12,7 +12,7 @@ use npyz::WriterBuilder;
 
 use crate::dataset::{stratified_sample, Batch, Dataset, Items};
 use crate::error::{FeaturesError, Result};
-use crate::{Extracted, InputKind, LoadOptions, Model, ModelDir, TextInput};
+use crate::{Extracted, InputKind, Layers, LoadOptions, Model, ModelDir, TextInput};
 use zoorank_core::BlobCache;
 
 /// Options of [`extract`].
@@ -63,11 +63,14 @@ impl FeatureSet {
             "labels": self.labels,
             "class_names": self.class_names,
             "indices": self.indices,
+            "layers": self.extracted.layers.len(),
         })
         .to_string();
         let mut out = Vec::with_capacity(
             8 + header.len()
-                + 4 * (self.extracted.features.len() + self.extracted.probabilities.len()),
+                + 4 * (self.extracted.features.len()
+                    + self.extracted.probabilities.len()
+                    + self.extracted.layers.iter().map(Vec::len).sum::<usize>()),
         );
         out.extend((header.len() as u64).to_le_bytes());
         out.extend(header.as_bytes());
@@ -76,13 +79,16 @@ impl FeatureSet {
             .features
             .iter()
             .chain(&self.extracted.probabilities)
+            .chain(self.extracted.layers.iter().flatten())
         {
             out.extend(v.to_le_bytes());
         }
         out
     }
 
-    /// Parses [`FeatureSet::to_bytes`]'s output.
+    /// Parses [`FeatureSet::to_bytes`]'s output. Per-layer features ([`crate::Layers::Best`])
+    /// follow the probabilities, `layers × n × dim` values; an entry without a `layers` count
+    /// (written before layers could be kept) has none.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let bad =
             |m: &str| FeaturesError::InvalidArgument(format!("corrupt feature cache entry: {m}"));
@@ -97,6 +103,11 @@ impl FeatureSet {
         }
         let us = |k: &str| h[k].as_u64().map(|v| v as usize).ok_or_else(|| bad(k));
         let (n, dim, nc) = (us("n")?, us("dim")?, us("num_classes")?);
+        let n_layers = if h["layers"].is_null() {
+            0
+        } else {
+            us("layers")?
+        };
         let list = |k: &str| -> Result<Vec<usize>> {
             h[k].as_array()
                 .ok_or_else(|| bad(k))?
@@ -117,14 +128,20 @@ impl FeatureSet {
             })
             .collect::<Result<_>>()?;
         let floats = &bytes[8 + hl..];
-        if floats.len() != 4 * n * (dim + nc) || labels.len() != n || indices.len() != n {
+        if floats.len() != 4 * n * (dim + nc + n_layers * dim)
+            || labels.len() != n
+            || indices.len() != n
+        {
             return Err(bad("sizes"));
         }
         let mut vals = floats
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         let features: Vec<f32> = vals.by_ref().take(n * dim).collect();
-        let probabilities: Vec<f32> = vals.collect();
+        let probabilities: Vec<f32> = vals.by_ref().take(n * nc).collect();
+        let layers: Vec<Vec<f32>> = (0..n_layers)
+            .map(|_| vals.by_ref().take(n * dim).collect())
+            .collect();
         Ok(Self {
             extracted: Extracted {
                 n,
@@ -132,6 +149,7 @@ impl FeatureSet {
                 features,
                 num_classes: nc,
                 probabilities,
+                layers,
             },
             labels,
             class_names,
@@ -224,6 +242,7 @@ pub fn extract(
                     features: rows,
                     num_classes: 0,
                     probabilities: Vec::new(),
+                    layers: Vec::new(),
                 },
                 (None, _) => {
                     unreachable!("checked above: without a model the dataset holds features")
@@ -271,22 +290,35 @@ fn extract_texts(
         order.sort_by_key(|&k| std::cmp::Reverse(texts[window[k]].len()));
         let mut features = vec![0f32; window.len() * dim];
         let mut probabilities = vec![0f32; window.len() * nc];
+        // Per-layer features (with `Layers::Best`), sized by the first batch.
+        let mut layers: Option<Vec<Vec<f32>>> = None;
         for part in order.chunks(batch_size) {
             let batch: Vec<TextInput> = part.iter().map(|&k| texts[window[k]]).collect();
             let out = m.forward_text_inputs(&batch)?;
-            if out.dim != dim || out.num_classes != nc || out.n != part.len() {
+            let layers = layers
+                .get_or_insert_with(|| vec![vec![0f32; window.len() * dim]; out.layers.len()]);
+            if out.dim != dim
+                || out.num_classes != nc
+                || out.n != part.len()
+                || out.layers.len() != layers.len()
+            {
                 return Err(FeaturesError::InvalidArgument(format!(
-                    "model returned {}×{} features and {} classes, expected {}×{dim} and {nc}",
+                    "model returned {}×{} features, {} classes and {} layers, expected {}×{dim}, {nc} and {}",
                     out.n,
                     out.dim,
                     out.num_classes,
-                    part.len()
+                    out.layers.len(),
+                    part.len(),
+                    layers.len()
                 )));
             }
             for (j, &k) in part.iter().enumerate() {
                 features[k * dim..(k + 1) * dim].copy_from_slice(out.row(j));
                 probabilities[k * nc..(k + 1) * nc]
                     .copy_from_slice(&out.probabilities[j * nc..(j + 1) * nc]);
+                for (mine, theirs) in layers.iter_mut().zip(&out.layers) {
+                    mine[k * dim..(k + 1) * dim].copy_from_slice(&theirs[j * dim..(j + 1) * dim]);
+                }
             }
             bar.inc(part.len() as u64);
         }
@@ -296,6 +328,7 @@ fn extract_texts(
             features,
             num_classes: nc,
             probabilities,
+            layers: layers.unwrap_or_default(),
         })?;
     }
     Ok(())
@@ -308,7 +341,7 @@ fn model_path(m: &Model) -> std::path::PathBuf {
     }
 }
 
-/// The cache key of (model directory, dataset, sampling, load options).
+/// The cache key of (model directory, dataset, sampling, load options, layer choice).
 ///
 /// The dataset part is the content hash of its files plus a hash of what was read from them
 /// (class names, labels and, for tables, the texts), so reading another text or label column
@@ -327,8 +360,13 @@ pub fn cache_key(
         None => "all".to_string(),
     };
     let t = &load.text;
+    // `last` keeps the key it had before layers could be chosen, so existing entries still hit.
+    let layers = match load.layers {
+        Layers::Last => String::new(),
+        other => format!(",layers={other}"),
+    };
     Ok(format!(
-        "features/v3/{m}/{d}/{v}/{sampling}/tok={:?},pool={:?},len={:?}",
+        "features/v3/{m}/{d}/{v}/{sampling}/tok={:?},pool={:?},len={:?}{layers}",
         t.tokenizer, t.pooling, t.max_length
     ))
 }

@@ -1,12 +1,13 @@
 //! Layers the vision transformers written in this crate share (BEiT / Data2Vec-vision, Swin):
-//! multi-head self-attention with an additive score term, patch projection and the
-//! relative-position-bias lookup.
+//! multi-head self-attention with an additive score term, patch projection, the
+//! relative-position-bias lookup, and ViT's layer stack read layer by layer (ViT, DeiT).
 //!
 //! candle-transformers' ViT keeps its attention private and has no place for a relative
 //! position bias or a window mask, so the attention is written here once.
 
 use candle_core::{Module, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
+use candle_transformers::models::vit;
 
 /// Multi-head self-attention in Hugging Face's layout (`query`, `key`, `value` linear layers):
 /// `softmax(q kᵀ / √d_h + E) v` per head, heads concatenated (the output projection is the
@@ -143,6 +144,67 @@ pub(crate) fn optional_vector(
         vb.get(dim, name).map(Some)
     } else {
         Ok(None)
+    }
+}
+
+/// ViT's layer stack (candle-transformers' `vit::Encoder`), whole or one encoder per layer.
+///
+/// `vit::Encoder` keeps its layers private and returns only the last layer's output, so to
+/// read every layer's output each layer is loaded as a one-layer encoder whose tensor names
+/// (`layer.0.*`) are renamed to the checkpoint's `layer.k.*`.
+pub(crate) enum VitStack {
+    /// The whole stack: only the last output.
+    Whole(vit::Encoder),
+    /// One encoder per layer, first to last.
+    Split(Vec<vit::Encoder>),
+}
+
+impl VitStack {
+    /// Loads `encoder.*` from `vb`; with `split` = (the checkpoint's root, the encoder's full
+    /// name such as `vit.encoder`) one encoder per layer.
+    pub(crate) fn load(
+        c: &vit::Config,
+        vb: VarBuilder,
+        split: Option<(&VarBuilder<'static>, &str)>,
+    ) -> candle_core::Result<Self> {
+        let Some((root, name)) = split else {
+            return Ok(VitStack::Whole(vit::Encoder::new(c, vb)?));
+        };
+        let one = vit::Config {
+            num_hidden_layers: 1,
+            ..c.clone()
+        };
+        let mut layers = Vec::with_capacity(c.num_hidden_layers);
+        for k in 0..c.num_hidden_layers {
+            let from = format!("{name}.layer.0.");
+            let to = format!("{name}.layer.{k}.");
+            // Renamed at the root, where tensor names are whole (a renamed sub-builder would
+            // prefix its path twice).
+            let renamed = root
+                .clone()
+                .rename_f(move |n: &str| match n.strip_prefix(&from) {
+                    Some(rest) => format!("{to}{rest}"),
+                    None => n.to_string(),
+                });
+            layers.push(vit::Encoder::new(&one, renamed.pp(name))?);
+        }
+        Ok(VitStack::Split(layers))
+    }
+
+    /// The last layer's output `(b, n, h)` alone (whole), or every layer's (split).
+    pub(crate) fn forward(&self, x: &Tensor) -> candle_core::Result<Vec<Tensor>> {
+        match self {
+            VitStack::Whole(e) => Ok(vec![e.forward(x)?]),
+            VitStack::Split(layers) => {
+                let mut x = x.clone();
+                let mut states = Vec::with_capacity(layers.len());
+                for l in layers {
+                    x = l.forward(&x)?;
+                    states.push(x.clone());
+                }
+                Ok(states)
+            }
+        }
     }
 }
 

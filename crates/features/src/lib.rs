@@ -32,6 +32,7 @@ pub mod domain;
 mod electra;
 mod error;
 pub mod extract;
+mod layer_choice;
 mod layers;
 mod model;
 mod model_dir;
@@ -48,6 +49,7 @@ pub use config::SUPPORTED_MODEL_TYPES;
 pub use dataset::{Dataset, DatasetOptions};
 pub use error::{FeaturesError, Result};
 pub use extract::{extract, extract_cached, CacheOutcome, ExtractOptions, FeatureSet};
+pub use layer_choice::{best_layer, Layers, ParseLayersError};
 pub use model::Model;
 pub use model_dir::{ModelDir, Weights};
 pub use text::{Pooling, TextEncoder, TextInput, TextOptions, TextTokenizer, TokenizerSource};
@@ -77,6 +79,9 @@ impl InputKind {
 pub struct LoadOptions {
     /// Options of text models.
     pub text: TextOptions,
+    /// Which hidden layers the features come from ([`Layers`]); families that cannot give
+    /// every layer refuse anything but [`Layers::Last`] when loading.
+    pub layers: Layers,
 }
 
 /// The output of a forward pass over a batch: row-major features and optional probabilities.
@@ -92,6 +97,9 @@ pub struct Extracted {
     pub num_classes: usize,
     /// Class probabilities, `n × num_classes`, row-major (empty when there is no head).
     pub probabilities: Vec<f32>,
+    /// With [`Layers::Best`], the pooled features of each transformer layer, first to last,
+    /// each `n × dim` row-major (the last equals `features`); empty otherwise.
+    pub layers: Vec<Vec<f32>>,
 }
 
 impl Extracted {
@@ -102,6 +110,7 @@ impl Extracted {
             features: Vec::new(),
             num_classes: classes.unwrap_or(0),
             probabilities: Vec::new(),
+            layers: Vec::new(),
         }
     }
 
@@ -122,7 +131,40 @@ impl Extracted {
             features,
             num_classes,
             probabilities,
+            layers: Vec::new(),
         })
+    }
+
+    /// The features of a model run with `choice`, from the pooled features of each of its
+    /// transformer layers `(n, dim)`, first to last, and its head's probabilities: the last
+    /// layer's features ([`Layers::Last`]), their mean over the layers ([`Layers::Mean`]), or
+    /// the last layer's with every layer kept in [`Extracted::layers`] ([`Layers::Best`]).
+    pub(crate) fn from_layers(
+        model: &Path,
+        choice: Layers,
+        per_layer: &[candle_core::Tensor],
+        probabilities: Option<&candle_core::Tensor>,
+    ) -> Result<Self> {
+        let Some(last) = per_layer.last() else {
+            return Err(FeaturesError::InvalidArgument(format!(
+                "{} has no transformer layer",
+                model.display()
+            )));
+        };
+        let mut out = Self::from_tensors(model, last, probabilities)?;
+        if choice == Layers::Last {
+            return Ok(out);
+        }
+        let mut layers = Vec::with_capacity(per_layer.len());
+        for t in &per_layer[..per_layer.len() - 1] {
+            layers.push(finite_rows(model, "features", t)?);
+        }
+        layers.push(out.features.clone());
+        match choice {
+            Layers::Mean => out.features = layer_choice::mean_of(&layers),
+            _ => out.layers = layers,
+        }
+        Ok(out)
     }
 
     /// Feature row `i`.
@@ -132,19 +174,32 @@ impl Extracted {
 
     /// Appends another batch with the same dimensions.
     pub fn append(&mut self, other: Extracted) -> Result<()> {
-        if self.n > 0 && (other.dim != self.dim || other.num_classes != self.num_classes) {
+        if self.n > 0
+            && (other.dim != self.dim
+                || other.num_classes != self.num_classes
+                || other.layers.len() != self.layers.len())
+        {
             return Err(FeaturesError::InvalidArgument(format!(
-                "cannot append a batch of dim {}×{} classes to {}×{}",
-                other.dim, other.num_classes, self.dim, self.num_classes
+                "cannot append a batch of dim {}×{} classes×{} layers to {}×{}×{}",
+                other.dim,
+                other.num_classes,
+                other.layers.len(),
+                self.dim,
+                self.num_classes,
+                self.layers.len()
             )));
         }
         if self.n == 0 {
             self.dim = other.dim;
             self.num_classes = other.num_classes;
+            self.layers = vec![Vec::new(); other.layers.len()];
         }
         self.n += other.n;
         self.features.extend(other.features);
         self.probabilities.extend(other.probabilities);
+        for (mine, theirs) in self.layers.iter_mut().zip(other.layers) {
+            mine.extend(theirs);
+        }
         Ok(())
     }
 }

@@ -22,15 +22,16 @@ impl Model {
     ///
     /// # Errors
     /// [`FeaturesError::UnsupportedModelType`] (listing [`SUPPORTED_MODEL_TYPES`]) and the
-    /// loading errors of [`TextEncoder::load`] and [`VisionEncoder::load`].
+    /// loading errors of [`TextEncoder::load_layers`] and [`VisionEncoder::load_layers`]
+    /// (among them [`FeaturesError::LayersUnsupported`]).
     pub fn load(dir: &ModelDir, options: &LoadOptions) -> Result<Self> {
         match dir.model_type() {
             Some(t) if text::TEXT_MODEL_TYPES.contains(&t) => Ok(Model::Text(Box::new(
-                TextEncoder::load(dir, &options.text)?,
+                TextEncoder::load_layers(dir, &options.text, options.layers)?,
             ))),
-            Some(t) if vision::VISION_MODEL_TYPES.contains(&t) => {
-                Ok(Model::Vision(Box::new(VisionEncoder::load(dir)?)))
-            }
+            Some(t) if vision::VISION_MODEL_TYPES.contains(&t) => Ok(Model::Vision(Box::new(
+                VisionEncoder::load_layers(dir, options.layers)?,
+            ))),
             other => Err(FeaturesError::UnsupportedModelType {
                 dir: dir.path().to_path_buf(),
                 model_type: other.unwrap_or("<none>").to_string(),

@@ -65,6 +65,7 @@ use crate::albert::{self, Albert};
 use crate::distilbert::{self, DistilBert};
 use crate::electra::{self, Electra};
 use crate::error::{FeaturesError, Result};
+use crate::layer_choice::Layers;
 use crate::model_dir::{ModelDir, Weights};
 
 /// How token states become one feature vector per text.
@@ -212,7 +213,9 @@ enum Backbone {
     /// RoBERTa, XLM-RoBERTa, CamemBERT (candle-transformers' `xlm_roberta`, the same
     /// architecture).
     Roberta(XLMRobertaModel),
-    /// ELECTRA ([`crate::electra`]).
+    /// ELECTRA ([`crate::electra`]); also BERT when every layer is wanted: BERT is ELECTRA
+    /// with embeddings as wide as the hidden size, and candle's `BertModel` keeps its encoder
+    /// private, so its layers' outputs can only be read through this path.
     Electra(Electra),
     /// ALBERT ([`crate::albert`]).
     Albert(Albert),
@@ -221,17 +224,38 @@ enum Backbone {
 }
 
 impl Backbone {
-    /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
-    /// `(b, L)`.
-    fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-        match self {
+    /// Hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
+    /// `(b, L)`: the last layer's alone, or with `every` each transformer layer's, first to
+    /// last (the embedding output excluded).
+    fn forward(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        every: bool,
+    ) -> candle_core::Result<Vec<Tensor>> {
+        if every {
+            // Families without a layer loop of their own were refused when loading.
+            return match self {
+                Backbone::DistilBert(m) => m.forward_layers(ids, mask, true),
+                Backbone::Electra(m) => m.forward_layers(ids, types, mask, true),
+                Backbone::Albert(m) => m.forward_layers(ids, types, mask, true),
+                Backbone::Bert(_) | Backbone::Roberta(_) | Backbone::DebertaV2(_) => {
+                    Err(candle_core::Error::Msg(
+                        "this backbone does not expose its hidden layers".into(),
+                    ))
+                }
+            };
+        }
+        let last = match self {
             Backbone::Bert(m) => m.forward(ids, types, Some(mask)),
             Backbone::DistilBert(m) => m.forward(ids, mask),
             Backbone::Roberta(m) => m.forward(ids, mask, &ids.zeros_like()?, None, None, None),
             Backbone::Electra(m) => m.forward(ids, types, mask),
             Backbone::Albert(m) => m.forward(ids, types, mask),
             Backbone::DebertaV2(m) => m.forward(ids, Some(types.clone()), Some(mask.clone())),
-        }
+        }?;
+        Ok(vec![last])
     }
 }
 
@@ -276,6 +300,7 @@ pub struct TextEncoder {
     pooling: Pooling,
     normalize: bool,
     hidden_size: usize,
+    layers: Layers,
 }
 
 pub use crate::config::TEXT_MODEL_TYPES;
@@ -404,6 +429,17 @@ impl TextEncoder {
     /// Missing `config.json`/weights/tokenizer files, a `model_type` other than
     /// [`TEXT_MODEL_TYPES`], missing tensors or shapes that disagree with `config.json`.
     pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
+        Self::load_layers(dir, options, Layers::Last)
+    }
+
+    /// [`TextEncoder::load`] with features from the hidden layers `layers` says.
+    ///
+    /// # Errors
+    /// Those of [`TextEncoder::load`]; [`FeaturesError::LayersUnsupported`] for `mean`/`best`
+    /// with RoBERTa, XLM-RoBERTa, CamemBERT or DeBERTa-v2 (candle-transformers' modules run
+    /// their layers in a private loop) or with the pooler as pooling (trained on the last
+    /// layer's `[CLS]` only).
+    pub fn load_layers(dir: &ModelDir, options: &TextOptions, layers: Layers) -> Result<Self> {
         let mt = dir.model_type().unwrap_or("<none>");
         let Some(family) = Family::of(mt) else {
             return Err(FeaturesError::UnsupportedModelType {
@@ -412,6 +448,18 @@ impl TextEncoder {
                 supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
             });
         };
+        let refuse = |family: String, reason: &'static str| FeaturesError::LayersUnsupported {
+            dir: dir.path().to_path_buf(),
+            layers,
+            family,
+            reason,
+        };
+        if layers.needs_every_layer() && matches!(family, Family::Roberta | Family::DebertaV2) {
+            return Err(refuse(
+                mt.to_string(),
+                "candle-transformers runs these layers in a private loop, so their outputs cannot be read",
+            ));
+        }
         let (parsed, shape) = Parsed::read(dir, family)?;
         if shape.heads == 0 || !shape.hidden.is_multiple_of(shape.heads) {
             return Err(FeaturesError::InvalidConfig {
@@ -437,6 +485,16 @@ impl TextEncoder {
         };
         let h = shape.hidden;
         let model = match &parsed {
+            Parsed::Bert(c) if layers.needs_every_layer() => Backbone::Electra(
+                Electra::load(
+                    c,
+                    &electra::Extra {
+                        embedding_size: None,
+                    },
+                    vb.clone(),
+                )
+                .map_err(wrap)?,
+            ),
             Parsed::Bert(c) => Backbone::Bert(BertModel::load(vb.clone(), c).map_err(wrap)?),
             Parsed::DistilBert(c) => {
                 Backbone::DistilBert(DistilBert::load(c, vb.clone()).map_err(wrap)?)
@@ -498,6 +556,12 @@ impl TextEncoder {
                 tensor: format!("{prefix}{pooler_name}.weight"),
             });
         }
+        if layers.needs_every_layer() && pooling == Pooling::Pooler {
+            return Err(refuse(
+                format!("{mt} (pooling: pooler)"),
+                "the pooler is trained on the last layer's [CLS] only; pass --pooling cls or --pooling mean",
+            ));
+        }
         if matches!(classifier, Some(Head::Bert(_))) && pooler.is_none() {
             return Err(FeaturesError::MissingTensor {
                 dir: dir.path().to_path_buf(),
@@ -514,7 +578,13 @@ impl TextEncoder {
             pooling,
             normalize,
             hidden_size: h,
+            layers,
         })
+    }
+
+    /// Which hidden layers the features come from.
+    pub fn layers(&self) -> Layers {
+        self.layers
     }
 
     /// The model directory.
@@ -594,46 +664,23 @@ impl TextEncoder {
         let input = Tensor::from_vec(flat, (b, len), &dev)?;
         let types = Tensor::from_vec(types, (b, len), &dev)?;
         let mask = Tensor::from_vec(mask, (b, len), &dev)?;
-        let hidden = self.model.forward(&input, &types, &mask)?; // (b, len, h)
+        // Each (b, len, h); one, or one per layer with `mean`/`best`.
+        let states = self
+            .model
+            .forward(&input, &types, &mask, self.layers.needs_every_layer())?;
+        let hidden = states
+            .last()
+            .ok_or_else(|| FeaturesError::InvalidArgument("the model has no layer".into()))?;
         let cls = hidden.narrow(1, 0, 1)?.squeeze(1)?;
         let pooled_head = match &self.pooler {
             Some(p) => Some(p.forward(&cls)?.tanh()?),
             None => None,
         };
         let maskf = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (b, len, 1)
-        let counts = maskf.sum(1)?; // (b, 1)
-        let features = match self.pooling {
-            Pooling::Mean => hidden
-                .broadcast_mul(&maskf)?
-                .sum(1)?
-                .broadcast_div(&counts)?,
-            Pooling::MeanSqrtLen => hidden
-                .broadcast_mul(&maskf)?
-                .sum(1)?
-                .broadcast_div(&counts.sqrt()?)?,
-            Pooling::Max => {
-                // Padded positions get -inf-like values so they never win.
-                let neg = ((maskf.ones_like()? - &maskf)? * -1e30)?;
-                hidden.broadcast_add(&neg)?.max(1)?
-            }
-            Pooling::Cls => cls.clone(),
-            Pooling::Pooler => pooled_head
-                .clone()
-                .ok_or_else(|| FeaturesError::MissingTensor {
-                    dir: self.dir.clone(),
-                    tensor: "pooler.dense.weight".into(),
-                })?,
-        };
-        let features = if self.normalize {
-            let norm = features
-                .sqr()?
-                .sum_keepdim(D::Minus1)?
-                .sqrt()?
-                .clamp(1e-12, f64::MAX)?;
-            features.broadcast_div(&norm)?
-        } else {
-            features
-        };
+        let per_layer = states
+            .iter()
+            .map(|h| self.pool(h, &maskf, pooled_head.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
         let logits = match (&self.classifier, &pooled_head) {
             (Some(Head::Bert(c)), Some(p)) => Some(c.forward(p)?),
             (Some(Head::DistilBert { pre, out }), _) => {
@@ -663,7 +710,55 @@ impl TextEncoder {
             Some(l) => Some(candle_nn::ops::softmax_last_dim(&l)?),
             None => None,
         };
-        crate::Extracted::from_tensors(&self.dir, &features, probabilities.as_ref())
+        crate::Extracted::from_layers(&self.dir, self.layers, &per_layer, probabilities.as_ref())
+    }
+
+    /// The sentence features `(b, h)` of one layer's hidden states `hidden` `(b, len, h)`
+    /// under the mask `maskf` `(b, len, 1)`: the encoder's pooling, then the L2 normalisation
+    /// when the checkpoint asks for it. `pooled_head` is the pooler's output, the feature of
+    /// [`Pooling::Pooler`] (only ever asked for the last layer).
+    fn pool(
+        &self,
+        hidden: &Tensor,
+        maskf: &Tensor,
+        pooled_head: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let counts = maskf.sum(1)?; // (b, 1)
+        let features = match self.pooling {
+            Pooling::Mean => hidden
+                .broadcast_mul(maskf)?
+                .sum(1)?
+                .broadcast_div(&counts)?,
+            Pooling::MeanSqrtLen => hidden
+                .broadcast_mul(maskf)?
+                .sum(1)?
+                .broadcast_div(&counts.sqrt()?)?,
+            Pooling::Max => {
+                // Padded positions get -inf-like values so they never win.
+                let neg = ((maskf.ones_like()? - maskf)? * -1e30)?;
+                hidden.broadcast_add(&neg)?.max(1)?
+            }
+            Pooling::Cls => hidden.narrow(1, 0, 1)?.squeeze(1)?,
+            Pooling::Pooler => {
+                pooled_head
+                    .cloned()
+                    .ok_or_else(|| FeaturesError::MissingTensor {
+                        dir: self.dir.clone(),
+                        tensor: "pooler.dense.weight".into(),
+                    })?
+            }
+        };
+        let features = if self.normalize {
+            let norm = features
+                .sqr()?
+                .sum_keepdim(D::Minus1)?
+                .sqrt()?
+                .clamp(1e-12, f64::MAX)?;
+            features.broadcast_div(&norm)?
+        } else {
+            features
+        };
+        Ok(features)
     }
 }
 

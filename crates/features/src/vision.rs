@@ -40,6 +40,8 @@ use crate::config::{eps12, gelu, stages, usize_default, yes};
 use crate::convnext::{self, ConvNext};
 use crate::deit::Deit;
 use crate::error::{FeaturesError, Result};
+use crate::layer_choice::Layers;
+use crate::layers::VitStack;
 use crate::model_dir::ModelDir;
 use crate::swin::{self, Swin};
 use crate::text::load_classifier;
@@ -304,7 +306,7 @@ fn relu() -> String {
 enum Net {
     Vit {
         embeddings: vit::Embeddings,
-        encoder: vit::Encoder,
+        encoder: VitStack,
         layernorm: candle_nn::LayerNorm,
     },
     Deit(Deit),
@@ -335,6 +337,7 @@ pub struct VisionEncoder {
     /// position biases and window masks are laid out for one grid).
     fixed_size: bool,
     channels: usize,
+    layers: Layers,
 }
 
 impl VisionEncoder {
@@ -343,7 +346,28 @@ impl VisionEncoder {
     /// # Errors
     /// Missing files, an unsupported `model_type`, missing tensors or shape mismatches.
     pub fn load(dir: &ModelDir) -> Result<Self> {
+        Self::load_layers(dir, Layers::Last)
+    }
+
+    /// [`VisionEncoder::load`] with features from the hidden layers `layers` says: each
+    /// layer's output pooled as the last one is (final layer norm then `[CLS]` for ViT and
+    /// DeiT, BEiT's pooling).
+    ///
+    /// # Errors
+    /// Those of [`VisionEncoder::load`]; [`FeaturesError::LayersUnsupported`] for `mean`/`best`
+    /// with Swin, ResNet, ConvNeXt or VAN, whose stages differ in width.
+    pub fn load_layers(dir: &ModelDir, layers: Layers) -> Result<Self> {
         let mt = dir.model_type().unwrap_or("<none>").to_string();
+        if layers.needs_every_layer()
+            && matches!(mt.as_str(), "swin" | "resnet" | "convnext" | "van")
+        {
+            return Err(FeaturesError::LayersUnsupported {
+                dir: dir.path().to_path_buf(),
+                layers,
+                family: mt,
+                reason: "a hierarchical model's stages differ in width, so its layers share no feature space to average or compare",
+            });
+        }
         let cfg_path = dir.path().join("config.json");
         let invalid = |message: String| FeaturesError::InvalidConfig {
             path: cfg_path.clone(),
@@ -370,11 +394,14 @@ impl VisionEncoder {
         // (`vit.`, `resnet.`, `convnext.`); a bare backbone holds it at the root.
         // (`data2vec-vision` keeps its backbone under `data2vec_vision.`.)
         let prefix = mt.replace('-', "_");
-        let vb = if weights.has_prefix(&prefix) {
-            weights.vb.pp(&prefix)
+        let (vb, encoder_name) = if weights.has_prefix(&prefix) {
+            (weights.vb.pp(&prefix), format!("{prefix}.encoder"))
         } else {
-            weights.vb.clone()
+            (weights.vb.clone(), "encoder".to_string())
         };
+        let split = layers
+            .needs_every_layer()
+            .then_some((&weights.vb, encoder_name.as_str()));
         let (net, dim, size, channels, head_name) = match mt.as_str() {
             "vit" | "deit" => {
                 let c: VitJson = dir.typed_config()?;
@@ -401,12 +428,12 @@ impl VisionEncoder {
                 };
                 // DeiT's layers are ViT's; only its embeddings and heads differ.
                 let net = if mt == "deit" {
-                    Net::Deit(Deit::load(&cfg, vb).map_err(wrap)?)
+                    Net::Deit(Deit::load(&cfg, vb, split).map_err(wrap)?)
                 } else {
                     Net::Vit {
                         embeddings: vit::Embeddings::new(&cfg, false, vb.pp("embeddings"))
                             .map_err(wrap)?,
-                        encoder: vit::Encoder::new(&cfg, vb.pp("encoder")).map_err(wrap)?,
+                        encoder: VitStack::load(&cfg, vb.pp("encoder"), split).map_err(wrap)?,
                         layernorm: candle_nn::layer_norm(
                             cfg.hidden_size,
                             cfg.layer_norm_eps,
@@ -522,7 +549,13 @@ impl VisionEncoder {
             input_size,
             fixed_size,
             channels,
+            layers,
         })
+    }
+
+    /// Which hidden layers the features come from.
+    pub fn layers(&self) -> Layers {
+        self.layers
     }
 
     /// The preprocessing in use.
@@ -594,34 +627,45 @@ impl VisionEncoder {
         }
         // The distilled DeiT's heads read two tokens; every other head reads the feature.
         let mut tokens = None;
-        let features = match &self.net {
+        let every = self.layers.needs_every_layer();
+        // The feature of each layer (one per layer with `mean`/`best`, else the last alone).
+        let per_layer = match &self.net {
             Net::Vit {
                 embeddings,
                 encoder,
                 layernorm,
             } => {
                 let x = embeddings.forward(pixels, None, false)?;
-                let x = encoder.forward(&x)?;
-                layernorm.forward(&x.narrow(1, 0, 1)?.squeeze(1)?)?
+                encoder
+                    .forward(&x)?
+                    .iter()
+                    .map(|x| layernorm.forward(&x.narrow(1, 0, 1)?.squeeze(1)?))
+                    .collect::<candle_core::Result<Vec<_>>>()?
             }
             Net::Deit(net) => {
-                let (cls, dist) = net.forward(pixels)?;
-                if matches!(self.head, Some(Head::Distilled { .. })) {
-                    let mean = ((&cls + &dist)? * 0.5)?;
-                    tokens = Some((cls, dist));
-                    mean
-                } else {
-                    cls
+                let distilled = matches!(self.head, Some(Head::Distilled { .. }));
+                let mut out = Vec::new();
+                for (cls, dist) in net.forward(pixels)? {
+                    if distilled {
+                        out.push(((&cls + &dist)? * 0.5)?);
+                        tokens = Some((cls, dist));
+                    } else {
+                        out.push(cls);
+                    }
                 }
+                out
             }
-            Net::Beit(net) => net.forward(pixels)?,
-            Net::Swin(net) => net.forward(pixels)?,
-            Net::ResNet(net) => net.forward(pixels)?,
-            Net::ConvNext(net) => net.forward(pixels)?,
-            Net::Van(net) => net.forward(pixels)?,
+            Net::Beit(net) => net.forward(pixels, every)?,
+            Net::Swin(net) => vec![net.forward(pixels)?],
+            Net::ResNet(net) => vec![net.forward(pixels)?],
+            Net::ConvNext(net) => vec![net.forward(pixels)?],
+            Net::Van(net) => vec![net.forward(pixels)?],
         };
+        let features = per_layer
+            .last()
+            .ok_or_else(|| FeaturesError::InvalidArgument("the model has no layer".into()))?;
         let logits = match (&self.head, &tokens) {
-            (Some(Head::Linear(head)), _) => Some(head.forward(&features)?),
+            (Some(Head::Linear(head)), _) => Some(head.forward(features)?),
             (Some(Head::Distilled { cls, distillation }), Some((t_cls, t_dist))) => {
                 Some(((cls.forward(t_cls)? + distillation.forward(t_dist)?)? * 0.5)?)
             }
@@ -631,7 +675,7 @@ impl VisionEncoder {
             Some(z) => Some(candle_nn::ops::softmax(&z, D::Minus1)?),
             None => None,
         };
-        crate::Extracted::from_tensors(&self.dir, &features, probabilities.as_ref())
+        crate::Extracted::from_layers(&self.dir, self.layers, &per_layer, probabilities.as_ref())
     }
 }
 

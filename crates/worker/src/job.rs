@@ -7,7 +7,7 @@ use std::time::Instant;
 use zoorank_core::BlobCache;
 use zoorank_features::{
     extract_cached, CacheOutcome, Dataset, DatasetOptions, ExtractOptions, FeatureSet,
-    FeaturesError, LoadOptions, ModelDir, Pooling, TextOptions, TokenizerSource,
+    FeaturesError, Layers, LoadOptions, ModelDir, Pooling, TextOptions, TokenizerSource,
 };
 use zoorank_scores::{Matrix, Needs, ScoreInput};
 use zoorank_store::{Batch, NewJob, ScoreRow};
@@ -35,6 +35,8 @@ pub struct ExtractSpec {
     pub tokenizer: String,
     /// Pooling of text models (`mean`, `max`, `cls`, `pooler`; default: as the model says).
     pub pooling: Option<String>,
+    /// Which hidden layers the features come from: `last`, `mean` or `best` ([`Layers`]).
+    pub layers: String,
     /// Read and write the feature cache in the store.
     pub cache: bool,
 }
@@ -50,6 +52,7 @@ impl Default for ExtractSpec {
             text_pair_column: None,
             tokenizer: "auto".into(),
             pooling: None,
+            layers: Layers::Last.id().into(),
             cache: true,
         }
     }
@@ -88,6 +91,7 @@ impl ExtractSpec {
                 pooling,
                 max_length: None,
             },
+            layers: self.layers.parse().map_err(|e| format!("{e}"))?,
         })
     }
 
@@ -120,10 +124,15 @@ pub struct ScoreSpec {
 }
 
 impl ScoreSpec {
-    /// The job's key: the same work submitted twice is one job.
+    /// The job's key: the same work submitted twice is one job. A layer choice other than
+    /// `last` is part of it (`last` keeps the key it had before layers could be chosen).
     pub fn key(&self) -> String {
+        let layers = match self.extract.layers.as_str() {
+            "last" => String::new(),
+            other => format!("|layers={other}"),
+        };
         format!(
-            "score|{}|{}|{}",
+            "score|{}|{}|{}{layers}",
             self.model_dir.display(),
             self.dataset,
             self.methods.join(",")
@@ -206,42 +215,103 @@ pub struct MethodOutcome {
     pub method: String,
     /// The score, or why there is none.
     pub value: Result<f64, String>,
-    /// Seconds the score took.
+    /// Seconds the score took (over every layer when layers were compared).
     pub seconds: f64,
+    /// When the feature set holds every layer's features ([`Layers::Best`]): the layer,
+    /// counted from 1, whose features scored best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+}
+
+/// The method name scores are stored under: the method id for the last layer's features,
+/// `<id>@mean` or `<id>@best` for the other layer choices, so they never overwrite each other.
+pub fn stored_method(id: &str, layers: Layers) -> String {
+    match layers {
+        Layers::Last => id.to_string(),
+        other => format!("{id}@{other}"),
+    }
 }
 
 /// Computes the requested scores on one feature set. A method that needs the model's
-/// classifier probabilities is not computed for a model without a head.
+/// classifier probabilities is not computed for a model without a head. When the set holds
+/// every layer's features (extracted with [`Layers::Best`]) each feature method scores every
+/// layer and keeps the best ([`zoorank_features::best_layer`]), reporting which; methods that
+/// read only the head's probabilities score once.
 pub fn score_features(
     fs: &FeatureSet,
     methods: &[String],
 ) -> Result<Vec<MethodOutcome>, WorkerError> {
     let e = &fs.extracted;
-    let x: Vec<f64> = e.features.iter().map(|&v| v as f64).collect();
     let p: Vec<f64> = e.probabilities.iter().map(|&v| v as f64).collect();
     let y: Vec<i64> = fs.labels.iter().map(|&l| l as i64).collect();
-    let feats = Matrix::new(&x, e.n, e.dim)?;
+    let to_f64 = |v: &[f32]| -> Vec<f64> { v.iter().map(|&v| v as f64).collect() };
+    // The feature matrices to score: the features alone, or every layer's.
+    let layers: Vec<Vec<f64>> = if e.layers.is_empty() {
+        vec![to_f64(&e.features)]
+    } else {
+        e.layers.iter().map(|l| to_f64(l)).collect()
+    };
     let mut out = Vec::new();
     for m in methods {
         let method = zoorank_scores::by_id(m)?;
         let started = Instant::now();
-        let input = if e.num_classes > 0 {
-            ScoreInput::features(feats, &y).with_source_probs(Matrix::new(&p, e.n, e.num_classes)?)
+        let per_layer = if method.needs() == Needs::SourceProbs {
+            1
         } else {
-            ScoreInput::features(feats, &y)
+            layers.len()
         };
-        let value = if method.needs() == Needs::SourceProbs && e.num_classes == 0 {
-            Err("the model has no classifier head".to_string())
+        let mut values = Vec::with_capacity(per_layer);
+        for x in &layers[layers.len() - per_layer..] {
+            let feats = Matrix::new(x, e.n, e.dim)?;
+            let input = if e.num_classes > 0 {
+                ScoreInput::features(feats, &y).with_source_probs(Matrix::new(
+                    &p,
+                    e.n,
+                    e.num_classes,
+                )?)
+            } else {
+                ScoreInput::features(feats, &y)
+            };
+            values.push(
+                if method.needs() == Needs::SourceProbs && e.num_classes == 0 {
+                    Err("the model has no classifier head".to_string())
+                } else {
+                    method.score(&input).map_err(|err| err.to_string())
+                },
+            );
+        }
+        let (value, layer) = if e.layers.is_empty() || per_layer == 1 {
+            (
+                values.pop().unwrap_or_else(|| Err("no features".into())),
+                None,
+            )
         } else {
-            method.score(&input).map_err(|err| err.to_string())
+            pick_best(values)
         };
         out.push(MethodOutcome {
             method: method.id().to_string(),
             value,
             seconds: started.elapsed().as_secs_f64(),
+            layer,
         });
     }
     Ok(out)
+}
+
+/// The best of per-layer outcomes with its layer counted from 1; when every layer failed,
+/// the last layer's error.
+fn pick_best(mut values: Vec<Result<f64, String>>) -> (Result<f64, String>, Option<usize>) {
+    let scores: Vec<f64> = values
+        .iter()
+        .map(|v| v.as_ref().copied().unwrap_or(f64::NAN))
+        .collect();
+    match zoorank_features::best_layer(&scores) {
+        Some(i) => (Ok(scores[i]), Some(i + 1)),
+        None => (
+            values.pop().unwrap_or_else(|| Err("no features".into())),
+            None,
+        ),
+    }
 }
 
 /// What a finished scoring job reports (stored as the job's result).
@@ -287,13 +357,19 @@ pub fn run_score_job(
         return Ok((Batch::default(), summary));
     };
     let methods = score_features(&fs, &spec.methods)?;
+    // `extract` has parsed the spec's options already.
+    let layers = spec
+        .extract
+        .load_options()
+        .map(|l| l.layers)
+        .unwrap_or_default();
     let scores = methods
         .iter()
         .filter_map(|m| {
             m.value.as_ref().ok().map(|&value| ScoreRow {
                 model: spec.model.clone(),
                 dataset: spec.dataset.clone(),
-                method: m.method.clone(),
+                method: stored_method(&m.method, layers),
                 value,
                 runtime: Some(forward_seconds + m.seconds),
             })

@@ -28,8 +28,8 @@ pub use embed::{
     DatasetAddSummary, EmbedSpec, EmbedSummary, DATASET_ADD, EMBED,
 };
 pub use job::{
-    run_score_job, score_features, score_zoo_jobs, ExtractSpec, MethodOutcome, ScoreSpec,
-    ScoreSummary, SCORE,
+    run_score_job, score_features, score_zoo_jobs, stored_method, ExtractSpec, MethodOutcome,
+    ScoreSpec, ScoreSummary, SCORE,
 };
 pub use worker::{default_name, Event, Worker, WorkerOptions, WorkerReport};
 

@@ -96,7 +96,13 @@ fn add(args: AddArgs, global: &Global) -> anyhow::Result<()> {
         _ => None,
     };
     let mut store = open_store(&global.db)?;
-    let (fs, outcome) = features_for(&args.probe, &dataset, &args.extract, Some(&mut store))?;
+    let (fs, outcome) = features_for(
+        &args.probe,
+        &dataset,
+        &args.extract,
+        zoorank_features::Layers::Last,
+        Some(&mut store),
+    )?;
     let embedding =
         domain::dataset_embedding(&fs.extracted).with_context(|| format!("embedding {name}"))?;
     let dim = embedding.len();

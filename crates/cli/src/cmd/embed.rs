@@ -11,8 +11,8 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use zoorank_features::{
-    extract_cached, CacheOutcome, Dataset, DatasetOptions, ExtractOptions, FeatureSet, LoadOptions,
-    ModelDir, Pooling, TextOptions, TokenizerSource,
+    extract_cached, CacheOutcome, Dataset, DatasetOptions, ExtractOptions, FeatureSet, Layers,
+    LoadOptions, ModelDir, Pooling, TextOptions, TokenizerSource,
 };
 use zoorank_store::Store;
 
@@ -91,9 +91,10 @@ impl ExtractArgs {
         }
     }
 
-    /// The library's model-loading options.
-    pub fn load_options(&self) -> LoadOptions {
+    /// The library's model-loading options with features from the hidden layers `layers`.
+    pub fn load_options(&self, layers: Layers) -> LoadOptions {
         LoadOptions {
+            layers,
             text: TextOptions {
                 tokenizer: match self.tokenizer {
                     TokenizerArg::Auto => TokenizerSource::Auto,
@@ -140,20 +141,30 @@ pub struct EmbedArgs {
     /// JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Which hidden layers the features come from: `last` (the model's usual features) or
+    /// `mean` (the mean over the transformer layers of each layer's output, pooled as the
+    /// last one is). `best` needs a score to pick the layer: use it with `score` or
+    /// `score-zoo`. Mean is supported for BERT, DistilBERT, ELECTRA, ALBERT, ViT, DeiT, BEiT and
+    /// Data2Vec-vision; RoBERTa, XLM-R, CamemBERT, DeBERTa-v2, Swin, ResNet, ConvNeXt and VAN
+    /// refuse it, as does the pooler as pooling.
+    #[arg(long, value_name = "last|mean", default_value = "last")]
+    pub layers: Layers,
     #[command(flatten)]
     pub extract: ExtractArgs,
 }
 
-/// Features of `dataset` by the model in `model`, through the store's cache unless disabled.
+/// Features of `dataset` by the model in `model` from the hidden layers `layers`, through the
+/// store's cache unless disabled.
 pub fn features_for(
     model: &Path,
     dataset: &Dataset,
     args: &ExtractArgs,
+    layers: Layers,
     store: Option<&mut Store>,
 ) -> anyhow::Result<(FeatureSet, CacheOutcome)> {
     let dir =
         ModelDir::open(model).with_context(|| format!("opening model {}", model.display()))?;
-    let load = args.load_options();
+    let load = args.load_options(layers);
     let opts = args.extract_options();
     let cache = store
         .filter(|_| !args.no_cache)
@@ -182,6 +193,7 @@ struct Summary {
     feature_dim: usize,
     classes: usize,
     head_classes: usize,
+    layers: &'static str,
     cache: &'static str,
     seconds: f64,
     samples_per_second: f64,
@@ -190,6 +202,11 @@ struct Summary {
 
 /// Runs `zoorank embed`.
 pub fn run(args: EmbedArgs, global: &Global) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.layers != Layers::Best,
+        "embed --layers best has no score to choose a layer by: use `score` or `score-zoo` \
+         with --layers best, or embed with --layers last or mean"
+    );
     let started = Instant::now();
     let dataset = open_dataset(&args.dataset, &args.extract)?;
     let mut store = if args.extract.no_cache {
@@ -197,7 +214,13 @@ pub fn run(args: EmbedArgs, global: &Global) -> anyhow::Result<()> {
     } else {
         Some(open_store(&global.db)?)
     };
-    let (fs, outcome) = features_for(&args.model, &dataset, &args.extract, store.as_mut())?;
+    let (fs, outcome) = features_for(
+        &args.model,
+        &dataset,
+        &args.extract,
+        args.layers,
+        store.as_mut(),
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     if let Some(out) = &args.out {
         let e = &fs.extracted;
@@ -219,6 +242,7 @@ pub fn run(args: EmbedArgs, global: &Global) -> anyhow::Result<()> {
         feature_dim: fs.extracted.dim,
         classes: fs.class_names.len(),
         head_classes: fs.extracted.num_classes,
+        layers: args.layers.id(),
         cache: match outcome {
             CacheOutcome::Hit => "hit",
             CacheOutcome::Miss => "miss",

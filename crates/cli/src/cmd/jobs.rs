@@ -215,7 +215,10 @@ pub fn run(cmd: JobsCommand, global: &Global) -> anyhow::Result<()> {
 fn submit_score_zoo(a: ScoreZooJobArgs, global: &Global) -> anyhow::Result<()> {
     let z = &a.zoo;
     let name = dataset_name(&z.dataset, z.name.as_deref())?;
-    let extract = extract_spec(&z.extract);
+    let extract = ExtractSpec {
+        layers: z.layers.id().into(),
+        ..extract_spec(&z.extract)
+    };
     let specs = score_zoo_jobs(&z.models, &name, &z.dataset, &z.methods, &extract)?;
     let jobs: Vec<_> = specs.iter().map(|s| s.to_job()).collect();
     let what = format!("score {} model(s) on {name}", specs.len());
@@ -317,6 +320,7 @@ fn extract_spec(e: &ExtractArgs) -> ExtractSpec {
         text_pair_column: e.text_pair_column.clone(),
         tokenizer: name(&e.tokenizer),
         pooling: e.pooling.as_ref().map(name),
+        layers: zoorank_features::Layers::Last.id().into(),
         cache: !e.no_cache,
     }
 }

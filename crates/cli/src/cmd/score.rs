@@ -23,7 +23,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::Args;
 use serde::Serialize;
-use zoorank_features::CacheOutcome;
+use zoorank_features::{best_layer, CacheOutcome, Layers};
 use zoorank_scores::io::{read_labels, read_matrix, Array2};
 use zoorank_scores::{
     by_id, canonical_id, LogMe, Matrix, Needs, ScoreInput, TransferabilityScore, IDS,
@@ -60,7 +60,7 @@ pub struct ScoreArgs {
     #[arg(long, conflicts_with_all = [
         "name", "batch_size", "max_samples", "seed", "label_column", "text_column",
         "text_pair_column",
-        "tokenizer", "pooling", "no_cache",
+        "tokenizer", "pooling", "no_cache", "layers",
     ])]
     pub labels: Option<PathBuf>,
     /// Array mode: the model's source-class probabilities on the target samples,
@@ -93,6 +93,16 @@ pub struct ScoreArgs {
     /// extension).
     #[arg(long)]
     pub name: Option<String>,
+    /// Extraction mode: which hidden layers the features come from. `last`: the model's usual
+    /// features. `mean`: the mean over the transformer layers of each layer's output, pooled
+    /// as the last one is. `best`: every layer is scored with each feature method and the best
+    /// kept; the JSON gives its layer (counted from 1) as "layer". --store records mean and
+    /// best scores as `<method>@mean` and `<method>@best`. Supported for BERT, DistilBERT,
+    /// ELECTRA, ALBERT, ViT, DeiT, BEiT and Data2Vec-vision; RoBERTa, XLM-R, CamemBERT,
+    /// DeBERTa-v2, Swin, ResNet, ConvNeXt and VAN refuse mean and best, as does the pooler as
+    /// pooling.
+    #[arg(long, value_name = "last|mean|best", default_value = "last")]
+    pub layers: Layers,
     #[command(flatten)]
     pub extract: ExtractArgs,
 }
@@ -102,6 +112,9 @@ pub struct ScoreArgs {
 struct Scored {
     value: f64,
     seconds: f64,
+    /// With `--layers best`: the layer (counted from 1) whose features scored best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    layer: Option<usize>,
 }
 
 /// The methods asked for, in the order of [`IDS`] for `all`, else as given (deduplicated);
@@ -173,6 +186,50 @@ fn compute(
             Scored {
                 value,
                 seconds: t.elapsed().as_secs_f64(),
+                layer: None,
+            },
+        ));
+    }
+    Ok(results)
+}
+
+/// Runs each method on every layer's features (`layers`, each `n × dim`) and keeps its best
+/// layer; methods that read only the source probabilities run once. A method failing on a
+/// layer fails the whole command, as it would on the last layer alone.
+fn compute_best(
+    chosen: &[Box<dyn TransferabilityScore>],
+    layers: &[Vec<f64>],
+    (n, dim): (usize, usize),
+    probs: Option<Matrix<'_>>,
+    labels: &[i64],
+) -> anyhow::Result<Vec<(&'static str, Scored)>> {
+    let mut results = Vec::new();
+    for m in chosen {
+        let t = Instant::now();
+        let scored = if m.needs() == Needs::SourceProbs {
+            &layers[layers.len() - 1..]
+        } else {
+            layers
+        };
+        let mut values = Vec::with_capacity(scored.len());
+        for (k, x) in scored.iter().enumerate() {
+            let mut input = ScoreInput::features(Matrix::new(x, n, dim)?, labels);
+            if let Some(p) = probs {
+                input = input.with_source_probs(p);
+            }
+            values.push(
+                m.score(&input)
+                    .with_context(|| format!("computing {} on layer {}", m.id(), k + 1))?,
+            );
+        }
+        let best = best_layer(&values)
+            .with_context(|| format!("{} gave no number on any layer", m.id()))?;
+        results.push((
+            m.id(),
+            Scored {
+                value: values[best],
+                seconds: t.elapsed().as_secs_f64(),
+                layer: (scored.len() > 1).then_some(best + 1),
             },
         ));
     }
@@ -180,20 +237,22 @@ fn compute(
 }
 
 /// Writes the results into the store under (model, dataset), with `extra_seconds` (the
-/// feature extraction) added to each method's runtime.
+/// feature extraction) added to each method's runtime; scores of features other than the last
+/// layer's go under `<method>@mean` / `<method>@best`.
 fn store_results(
     global: &Global,
     model: &str,
     dataset: &str,
     results: &[(&'static str, Scored)],
     extra_seconds: f64,
+    layers: Layers,
 ) -> anyhow::Result<()> {
     let rows: Vec<ScoreRow> = results
         .iter()
         .map(|(id, s)| ScoreRow {
             model: model.to_string(),
             dataset: dataset.to_string(),
-            method: id.to_string(),
+            method: zoorank_worker::stored_method(id, layers),
             value: s.value,
             runtime: Some(s.seconds + extra_seconds),
         })
@@ -213,17 +272,26 @@ fn store_results(
 }
 
 fn results_table(results: &[(&'static str, Scored)]) -> String {
+    let with_layer = results.iter().any(|(_, s)| s.layer.is_some());
     let rows = results
         .iter()
         .map(|(id, s)| {
-            vec![
+            let mut row = vec![
                 id.to_string(),
                 format!("{}", s.value),
                 format!("{:.4}", s.seconds),
-            ]
+            ];
+            if with_layer {
+                row.push(s.layer.map(|l| l.to_string()).unwrap_or_else(|| "-".into()));
+            }
+            row
         })
         .collect();
-    output::table(&["method", "value", "seconds"], rows)
+    if with_layer {
+        output::table(&["method", "value", "seconds", "layer"], rows)
+    } else {
+        output::table(&["method", "value", "seconds"], rows)
+    }
 }
 
 /// Runs `zoorank score`.
@@ -266,7 +334,7 @@ fn run_arrays(args: ScoreArgs, labels_path: &Path, global: &Global) -> anyhow::R
             args.model.clone().unwrap_or_default(),
             args.dataset.clone().unwrap_or_default(),
         );
-        store_results(global, &model, &dataset, &results, 0.0)?;
+        store_results(global, &model, &dataset, &results, 0.0, Layers::Last)?;
     }
     if args.json {
         let map: BTreeMap<&str, &Scored> = results.iter().map(|(id, s)| (*id, s)).collect();
@@ -285,6 +353,7 @@ struct ExtractionReport<'a> {
     samples: usize,
     feature_dim: usize,
     head_classes: usize,
+    layers: &'static str,
     cache: &'static str,
     extract_seconds: f64,
     scores: BTreeMap<&'static str, &'a Scored>,
@@ -320,7 +389,13 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
     } else {
         Some(open_store(&global.db)?)
     };
-    let (fs, outcome) = features_for(&model_dir, &dataset, &args.extract, store.as_mut())?;
+    let (fs, outcome) = features_for(
+        &model_dir,
+        &dataset,
+        &args.extract,
+        args.layers,
+        store.as_mut(),
+    )?;
     drop(store);
     let extract_seconds = started.elapsed().as_secs_f64();
     let e = &fs.extracted;
@@ -338,15 +413,26 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
             )
         },
     )?;
-    let x: Vec<f64> = e.features.iter().map(|&v| f64::from(v)).collect();
-    let p: Vec<f64> = e.probabilities.iter().map(|&v| f64::from(v)).collect();
+    let to_f64 = |v: &[f32]| -> Vec<f64> { v.iter().map(|&v| f64::from(v)).collect() };
+    let p = to_f64(&e.probabilities);
     let y: Vec<i64> = fs.labels.iter().map(|&l| l as i64).collect();
-    let mut input = ScoreInput::features(Matrix::new(&x, e.n, e.dim)?, &y);
-    if e.num_classes > 0 {
-        input = input.with_source_probs(Matrix::new(&p, e.n, e.num_classes)?);
+    let probs = if e.num_classes > 0 {
+        Some(Matrix::new(&p, e.n, e.num_classes)?)
+    } else {
+        None
+    };
+    let results = if e.layers.is_empty() {
+        let x = to_f64(&e.features);
+        let mut input = ScoreInput::features(Matrix::new(&x, e.n, e.dim)?, &y);
+        if let Some(p) = probs {
+            input = input.with_source_probs(p);
+        }
+        compute(&chosen, &input)
+    } else {
+        let layers: Vec<Vec<f64>> = e.layers.iter().map(|l| to_f64(l)).collect();
+        compute_best(&chosen, &layers, (e.n, e.dim), probs, &y)
     }
-    let results = compute(&chosen, &input)
-        .with_context(|| format!("scoring {model_name} on {dataset_name}"))?;
+    .with_context(|| format!("scoring {model_name} on {dataset_name}"))?;
     if args.store {
         store_results(
             global,
@@ -354,6 +440,7 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
             &dataset_name,
             &results,
             extract_seconds,
+            args.layers,
         )?;
     }
     let cache = match outcome {
@@ -369,6 +456,7 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
             samples: e.n,
             feature_dim: e.dim,
             head_classes: e.num_classes,
+            layers: args.layers.id(),
             cache,
             extract_seconds,
             scores: results.iter().map(|(id, s)| (*id, s)).collect(),

@@ -18,7 +18,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
-use zoorank_features::{CacheOutcome, FeaturesError};
+use zoorank_features::{CacheOutcome, FeaturesError, Layers};
 use zoorank_store::ScoreRow;
 
 use crate::cmd::dataset::default_name;
@@ -47,6 +47,15 @@ pub struct ZooScoringArgs {
     /// Dataset name in the store (default: the file or directory name without extension).
     #[arg(long)]
     pub name: Option<String>,
+    /// Which hidden layers the features come from. `last`: the model's usual features.
+    /// `mean`: the mean over the transformer layers of each layer's output, pooled as the last
+    /// one is. `best`: every layer is scored with each feature method and the best kept (its
+    /// layer, counted from 1, is the JSON's "layer"). Scores of mean and best are reported and
+    /// stored as `<method>@mean` and `<method>@best`. Models of families that cannot give
+    /// every layer (RoBERTa, XLM-R, CamemBERT, DeBERTa-v2, Swin, ResNet, ConvNeXt, VAN, or the
+    /// pooler as pooling) fail with the reason; the others are scored.
+    #[arg(long, value_name = "last|mean|best", default_value = "last")]
+    pub layers: Layers,
     #[command(flatten)]
     pub extract: ExtractArgs,
 }
@@ -78,8 +87,11 @@ pub struct ScoreZooArgs {
 pub struct ScoreLine {
     /// Model name (its directory name).
     pub model: String,
-    /// Method id.
+    /// Method id; `<id>@mean` or `<id>@best` with `--layers mean|best`.
     pub method: String,
+    /// With `--layers best`: the layer (counted from 1) whose features scored best.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
     /// The score, or `None` when skipped.
     pub value: Option<f64>,
     /// Why it was skipped, if it was.
@@ -159,6 +171,7 @@ impl ScoreLine {
         ScoreLine {
             model: model.to_string(),
             method: method.to_string(),
+            layer: None,
             value: None,
             note,
             error,
@@ -173,11 +186,16 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
     let zoo = &args.zoo;
     let models = zoo_models(&zoo.models)?;
     let name = zoo.dataset_name();
-    let methods: Vec<String> = zoo
+    let ids: Vec<String> = zoo
         .methods
         .iter()
         .map(|m| zoorank_scores::canonical_id(m).map(str::to_string))
         .collect::<Result<_, _>>()?;
+    // The names scores are reported and stored under.
+    let methods: Vec<String> = ids
+        .iter()
+        .map(|m| zoorank_worker::stored_method(m, zoo.layers))
+        .collect();
     let dataset = open_dataset(&zoo.dataset, &zoo.extract)?;
     let needs_store = args.store || !zoo.extract.no_cache;
     let mut store = if needs_store {
@@ -220,7 +238,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
         // A panic in one model's loading or forward pass is that model's failure, not the
         // run's (the store is only written after a model's features are complete).
         let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            features_for(dir, &dataset, &zoo.extract, store.as_mut())
+            features_for(dir, &dataset, &zoo.extract, zoo.layers, store.as_mut())
         }))
         .unwrap_or_else(|p| {
             Err(anyhow::anyhow!(
@@ -260,7 +278,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             CacheOutcome::Miss => "miss",
         };
         let scored = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            zoorank_worker::score_features(&fs, &methods).map_err(anyhow::Error::from)
+            zoorank_worker::score_features(&fs, &ids).map_err(anyhow::Error::from)
         }))
         .unwrap_or_else(|p| Err(anyhow::anyhow!("panicked: {}", panic_text(p.as_ref()))));
         let scored = match scored {
@@ -280,8 +298,10 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             method,
             value: r,
             seconds: secs,
+            layer,
         } in scored
         {
+            let method = zoorank_worker::stored_method(&method, zoo.layers);
             let (value, note) = match r {
                 Ok(v) => (Some(v), None),
                 Err(e) => (None, Some(e)),
@@ -298,6 +318,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             lines.push(ScoreLine {
                 model: model.clone(),
                 method,
+                layer,
                 value,
                 note,
                 error: None,
