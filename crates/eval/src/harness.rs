@@ -28,14 +28,15 @@
 //! expectation); a method that scored fewer than two models of a target has no entry for it and
 //! its average is over the targets it has.
 
+pub use crate::accuracy::{accuracy_metric_names, accuracy_metrics};
 use crate::metrics::{self, MetricError};
-use crate::reveal::{RevealCurve, RevealOptions, REVEAL_METRICS};
+use crate::reveal::{RevealCurve, RevealOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
 use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
 use zoorank_predict::accuracy::strategy::{clusters, Strategy};
-use zoorank_predict::accuracy::{calibrate, Conditioner, Estimate, CALIBRATION_FOLDS};
+use zoorank_predict::accuracy::{CalibrationFolds, Conditioner, Estimate, CALIBRATION_FOLDS};
 use zoorank_predict::rank::{MethodSpec, ModelScore, PredictError, TargetView};
 
 /// Metric names, in table order.
@@ -167,7 +168,8 @@ pub struct EvalOptions {
     pub threads: usize,
     /// Also score the predicted accuracies: `mae` always, and intervals at this coverage
     /// (`coverage@80`, `width@80` for 0.8), calibrated per target on its view's training
-    /// datasets ([`zoorank_predict::accuracy::calibrate`]; one more ranking per fold).
+    /// datasets ([`zoorank_predict::accuracy::calibrate`]; one more ranking per fold). With
+    /// `reveal`, every step of the curves also gets the intervals' coverage and width.
     pub intervals: Option<f64>,
     /// Also simulate the budgeted loop ([`crate::reveal`]) with these options.
     pub reveal: Option<RevealOptions>,
@@ -350,52 +352,6 @@ struct JobExtras {
 
 /// A job's outcome: the scores, the seconds they took, and the extras.
 type JobResult = Result<(Vec<ModelScore>, f64, JobExtras), PredictError>;
-
-/// The names of the accuracy metrics at interval coverage `c` (`mae`, `coverage@80`,
-/// `width@80` for 0.8).
-pub fn accuracy_metric_names(c: f64) -> [String; 3] {
-    let pct = (c * 100.0).round();
-    [
-        "mae".to_string(),
-        format!("coverage@{pct}"),
-        format!("width@{pct}"),
-    ]
-}
-
-/// Mean absolute error of the predicted accuracies, and the share of true accuracies inside
-/// the intervals and their mean width (when the estimates have intervals), over the models
-/// with a ground truth that were not observed.
-pub fn accuracy_metrics(
-    estimates: &[Estimate],
-    truth: &BTreeMap<usize, f64>,
-    c: f64,
-) -> BTreeMap<String, f64> {
-    let [mae, cov, width] = accuracy_metric_names(c);
-    let (mut n, mut err, mut inside, mut wsum, mut nint) = (0usize, 0.0, 0usize, 0.0, 0usize);
-    for e in estimates.iter().filter(|e| !e.observed) {
-        let Some(&t) = truth.get(&e.model) else {
-            continue;
-        };
-        n += 1;
-        err += (e.predicted - t).abs();
-        if let (Some(lo), Some(hi)) = (e.low, e.high) {
-            nint += 1;
-            wsum += hi - lo;
-            if lo <= t && t <= hi {
-                inside += 1;
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    if n > 0 {
-        out.insert(mae, err / n as f64);
-    }
-    if nint > 0 {
-        out.insert(cov, inside as f64 / nint as f64);
-        out.insert(width, wsum / nint as f64);
-    }
-    out
-}
 
 /// Runs `methods` on every target of `zoo` under the protocol.
 pub fn evaluate(
@@ -615,7 +571,12 @@ fn average_curve(
     (0..max_len)
         .map(|k| {
             let mut out = BTreeMap::new();
-            for metric in REVEAL_METRICS {
+            let names: std::collections::BTreeSet<&String> = per_target
+                .values()
+                .filter_map(|c| c.get(k))
+                .flat_map(|m| m.keys())
+                .collect();
+            for metric in names {
                 let (vals, ws): (Vec<f64>, Vec<f64>) = per_target
                     .iter()
                     .filter_map(|(t, c)| Some((*c.get(k)?.get(metric)?, weights[t])))
@@ -641,19 +602,21 @@ fn job_extras(
         return Ok(JobExtras::default());
     }
     let cond = Conditioner::new(view, scores);
-    let estimates = match opts.intervals {
-        Some(c) => {
-            let cal = calibrate(ranker, view, &[], c, CALIBRATION_FOLDS)?;
-            Some(cond.estimates(&[], cal.as_ref()))
-        }
+    let folds = match opts.intervals {
+        Some(_) => Some(CalibrationFolds::rank(ranker, view, CALIBRATION_FOLDS)?),
         None => None,
+    };
+    let estimates = match (&folds, opts.intervals) {
+        (Some(f), Some(c)) => Some(cond.estimates(&[], f.calibrate(&[], c).as_ref())),
+        _ => None,
     };
     let curves = match &opts.reveal {
         Some(r) => {
             let h = zoorank_predict::rank::history::History::new(&view.zoo);
             let cl = clusters(cond.models(), cond.experts(), &h.best);
             // A target where a metric cannot be computed has no curve (as it has no entry).
-            crate::reveal::curves(&cond, &cl, r, truth).unwrap_or_default()
+            let cal = folds.as_ref().zip(opts.intervals);
+            crate::reveal::curves(&cond, &cl, r, truth, cal).unwrap_or_default()
         }
         None => Vec::new(),
     };

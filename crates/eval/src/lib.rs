@@ -15,6 +15,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod accuracy;
 pub mod harness;
 /// The ranking metrics (defined in `zoorank-core`, where the learners' cross-validation
 /// uses them too).

@@ -8,17 +8,20 @@
 //!   model (the user keeps the best run seen);
 //! - `regret`: the best accuracy minus that;
 //! - `w-kendall`: weighted τ of the ranking (revealed models at their recorded value);
-//! - `mae`: mean absolute error of the predicted accuracies of the models not revealed.
+//! - `mae`: mean absolute error of the predicted accuracies of the models not revealed;
+//! - with intervals, `coverage@80` and `width@80` (for 0.8) of those models' intervals,
+//!   calibrated for as many runs as were revealed.
 //!
 //! The loop sees recorded accuracies only through the `reveal` callback, called once per
 //! pick ([`simulate`]); the tests check that accuracies never revealed cannot change a pick.
 
+use crate::accuracy::{accuracy_metric_names, accuracy_metrics};
 use crate::metrics::{self, MetricError};
 use std::collections::BTreeMap;
 use zoorank_core::ModelIdx;
 use zoorank_predict::accuracy::experts::expit;
 use zoorank_predict::accuracy::strategy::Strategy;
-use zoorank_predict::accuracy::{Conditioned, Conditioner, Observation};
+use zoorank_predict::accuracy::{CalibrationFolds, Conditioned, Conditioner, Observation};
 
 /// The metrics of a reveal curve, in table order.
 pub const REVEAL_METRICS: [&str; 4] = ["rel@1", "w-kendall", "regret", "mae"];
@@ -233,6 +236,9 @@ pub struct RevealCurve {
 pub type StrategyCurves = Vec<(Strategy, Vec<BTreeMap<String, f64>>)>;
 
 /// The curves of every strategy on one view: per strategy, the metrics after each reveal.
+/// With `calibration` (the view's folds and a coverage) each step also carries the coverage
+/// and mean width of the intervals calibrated for that many runs (`coverage@80`, `width@80`
+/// for 0.8), over the models not revealed.
 ///
 /// # Errors
 /// As [`step_metrics`].
@@ -241,6 +247,7 @@ pub fn curves(
     clusters: &[usize],
     opts: &RevealOptions,
     truth: &BTreeMap<ModelIdx, f64>,
+    calibration: Option<(&CalibrationFolds, f64)>,
 ) -> Result<StrategyCurves, MetricError> {
     opts.strategies
         .iter()
@@ -250,7 +257,22 @@ pub fn curves(
             });
             let per_k = steps
                 .iter()
-                .map(|(obs, st)| step_metrics(obs, st, truth))
+                .map(|(obs, st)| {
+                    let mut out = step_metrics(obs, st, truth)?;
+                    if let Some((folds, c)) = calibration {
+                        let models: Vec<ModelIdx> = obs.iter().map(|o| o.model).collect();
+                        let cal = folds.calibrate(&models, c);
+                        let est = cond.estimates(obs, cal.as_ref());
+                        let [_, cov, width] = accuracy_metric_names(c);
+                        let acc = accuracy_metrics(&est, truth, c);
+                        for name in [cov, width] {
+                            if let Some(&v) = acc.get(&name) {
+                                out.insert(name, v);
+                            }
+                        }
+                    }
+                    Ok(out)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((strategy, per_k))
         })

@@ -231,3 +231,35 @@ fn a_perfect_ranking_scores_one() {
         assert!((m[k] - 1.0).abs() < 1e-12, "{k} = {}", m[k]);
     }
 }
+
+#[test]
+fn reveal_curves_carry_interval_coverage_and_k0_matches_the_cold_intervals() {
+    // The budget loop's intervals are calibrated for as many runs as were revealed; at K = 0
+    // they are the cold intervals the method report scores.
+    let zoo = image_zoo();
+    let mut o = opts();
+    o.targets = Some(vec!["dtd".into(), "pets".into()]);
+    o.intervals = Some(0.8);
+    o.reveal = Some(zoorank_eval::RevealOptions {
+        max_k: 2,
+        strategies: vec![zoorank_predict::accuracy::strategy::Strategy::Top],
+    });
+    let method: MethodSpec = "trend+lr".parse().unwrap();
+    let r = evaluate(&zoo, &[method], &o).unwrap();
+    let cold = &r.methods["trend+lr"].per_target;
+    let curve = &r.reveal["trend+lr"]["top"];
+    for target in ["dtd", "pets"] {
+        let steps = &curve.per_target[target];
+        assert_eq!(steps.len(), 3, "{target}: K = 0..=2");
+        for (k, m) in steps.iter().enumerate() {
+            let (cov, width) = (m["coverage@80"], m["width@80"]);
+            assert!((0.0..=1.0).contains(&cov), "{target} K={k}: coverage {cov}");
+            assert!(width > 0.0 && width < 1.0, "{target} K={k}: width {width}");
+        }
+        for key in ["coverage@80", "width@80", "mae"] {
+            let (a, b) = (steps[0][key], cold[target][key]);
+            assert!((a - b).abs() < 1e-12, "{target} {key}: {a} vs {b}");
+        }
+    }
+    assert!(curve.weighted_average[1].contains_key("coverage@80"));
+}

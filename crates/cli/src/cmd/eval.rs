@@ -238,18 +238,26 @@ fn print_reveal(ev: &Evaluation) -> anyhow::Result<()> {
         output::println(format!(
             "\nbudget loop, {method}: after K revealed runs (weighted averages)"
         ))?;
+        // The interval metrics (`coverage@80`, `width@80`) when the evaluation has intervals.
+        let mut metrics: Vec<String> = zoorank_eval::REVEAL_METRICS.map(String::from).to_vec();
+        let extra: std::collections::BTreeSet<&String> = by_strategy
+            .values()
+            .flat_map(|c| c.weighted_average.iter().flat_map(|m| m.keys()))
+            .filter(|k| !metrics.contains(k))
+            .collect();
+        metrics.extend(extra.into_iter().cloned());
         let mut rows = Vec::new();
         for (strategy, curve) in by_strategy {
             for (k, m) in curve.weighted_average.iter().enumerate() {
                 let mut row = vec![strategy.clone(), k.to_string()];
-                for metric in zoorank_eval::REVEAL_METRICS {
+                for metric in &metrics {
                     row.push(m.get(metric).map_or("-".into(), |v| format!("{v:.3}")));
                 }
                 rows.push(row);
             }
         }
         let mut header = vec!["strategy", "K"];
-        header.extend(zoorank_eval::REVEAL_METRICS);
+        header.extend(metrics.iter().map(String::as_str));
         output::println(output::table(&header, rows))?;
     }
     Ok(())

@@ -289,6 +289,11 @@ impl Conditioner {
         &self.models
     }
 
+    /// The method's ranking the conditioner was made from.
+    pub fn scores(&self) -> &[ModelScore] {
+        &self.scores
+    }
+
     /// The history's experts (e.g. for clustering the candidates by their records).
     pub fn experts(&self) -> &Experts {
         &self.experts
@@ -393,46 +398,89 @@ pub fn calibrate(
     coverage: f64,
     max_folds: usize,
 ) -> Result<Option<Calibration>, PredictError> {
-    let best = view.zoo.best_accuracies();
-    let folds = fold_datasets(view, &best, MIN_FOLD_MODELS, max_folds);
-    // The folds are independent: ranked in parallel, pooled in fold order (the same value
-    // on any number of threads; the first fold's error in that order is the one returned).
-    let per_fold: Vec<Result<Vec<(f64, f64)>, PredictError>> = folds
-        .par_iter()
-        .map(|&(k, w)| {
-            let inner = fold_view(view, k, &best);
-            let Some(scores) = rank_fold(ranker, &inner)? else {
-                return Ok(Vec::new());
-            };
-            let obs = pseudo_observed(&scores, &best[k], observed_models);
-            let c = Conditioner::new(&inner, &scores).condition(&obs);
-            let res: Vec<f64> = scores
-                .iter()
-                .zip(&c.logits)
-                .zip(&c.observed)
-                .filter(|(_, &o)| !o)
-                .filter_map(|((s, &u), _)| Some(logit(best[k][s.model]?) - u))
-                .collect();
-            let share = w / res.len().max(1) as f64;
-            Ok(res.into_iter().map(|r| (r, share)).collect())
-        })
-        .collect();
-    let mut kept: Vec<Vec<(f64, f64)>> = Vec::new();
-    for fold in per_fold {
-        let fold = fold?;
-        if !fold.is_empty() {
-            kept.push(fold);
+    Ok(CalibrationFolds::rank(ranker, view, max_folds)?.calibrate(observed_models, coverage))
+}
+
+/// The calibration folds of a view, ranked once: a fold's ranking does not depend on the runs
+/// observed on the target, so a budget loop (or its simulation) calibrates after every run by
+/// conditioning the same rankings again.
+#[derive(Debug, Clone)]
+pub struct CalibrationFolds {
+    /// Per fold that could be ranked: its evaluation weight, its ranking prepared for
+    /// conditioning, and its recorded accuracies (per model of the zoo).
+    folds: Vec<(f64, Conditioner, Vec<Option<f64>>)>,
+}
+
+impl CalibrationFolds {
+    /// Ranks up to `max_folds` training datasets of `view`, each hidden in turn (module docs,
+    /// step 3).
+    ///
+    /// # Errors
+    /// The ranker's errors other than a fold it has nothing to learn for.
+    pub fn rank(
+        ranker: &dyn Ranker,
+        view: &TargetView,
+        max_folds: usize,
+    ) -> Result<CalibrationFolds, PredictError> {
+        let best = view.zoo.best_accuracies();
+        let folds = fold_datasets(view, &best, MIN_FOLD_MODELS, max_folds);
+        // The folds are independent: ranked in parallel, kept in fold order (the same value
+        // on any number of threads; the first fold's error in that order is the one returned).
+        let ranked: Vec<Result<Option<(f64, Conditioner, Vec<Option<f64>>)>, PredictError>> = folds
+            .par_iter()
+            .map(|&(k, w)| {
+                let inner = fold_view(view, k, &best);
+                Ok(rank_fold(ranker, &inner)?
+                    .map(|scores| (w, Conditioner::new(&inner, &scores), best[k].clone())))
+            })
+            .collect();
+        let mut kept = Vec::new();
+        for fold in ranked {
+            kept.extend(fold?);
         }
+        Ok(CalibrationFolds { folds: kept })
     }
-    let used = kept.len();
-    Ok(
+
+    /// Folds that could be ranked.
+    pub fn len(&self) -> usize {
+        self.folds.len()
+    }
+
+    /// Whether no fold could be ranked.
+    pub fn is_empty(&self) -> bool {
+        self.folds.is_empty()
+    }
+
+    /// The interval offsets at `coverage` for a target with runs of `observed_models`: each
+    /// fold conditioned on as many pseudo-observed runs, its unobserved models' signed logit
+    /// residuals pooled ([`interval_offsets`]). `None` without folds.
+    pub fn calibrate(&self, observed_models: &[ModelIdx], coverage: f64) -> Option<Calibration> {
+        let kept: Vec<Vec<(f64, f64)>> = self
+            .folds
+            .iter()
+            .map(|(w, cond, truth)| {
+                let obs = pseudo_observed(cond.scores(), truth, observed_models);
+                let c = cond.condition(&obs);
+                let res: Vec<f64> = c
+                    .models
+                    .iter()
+                    .zip(&c.logits)
+                    .zip(&c.observed)
+                    .filter(|(_, &o)| !o)
+                    .filter_map(|((&m, &u), _)| Some(logit(truth[m]?) - u))
+                    .collect();
+                let share = w / res.len().max(1) as f64;
+                res.into_iter().map(|r| (r, share)).collect::<Vec<_>>()
+            })
+            .filter(|f| !f.is_empty())
+            .collect();
         interval_offsets(&kept, coverage).map(|(low, high)| Calibration {
             coverage,
             low,
             high,
-            folds: used,
-        }),
-    )
+            folds: kept.len(),
+        })
+    }
 }
 
 /// The interval offsets `(low, high)` of the folds' weighted residuals `(residual, weight)`:
