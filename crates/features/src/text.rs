@@ -168,6 +168,22 @@ enum Family {
 }
 
 impl Family {
+    /// `dir`'s `model_type` and its family.
+    ///
+    /// # Errors
+    /// [`FeaturesError::UnsupportedModelType`] for a type (or none) no family reads.
+    fn of_dir(dir: &ModelDir) -> Result<(&str, Self)> {
+        let mt = dir.model_type().unwrap_or("<none>");
+        match Family::of(mt) {
+            Some(family) => Ok((mt, family)),
+            None => Err(FeaturesError::UnsupportedModelType {
+                dir: dir.path().to_path_buf(),
+                model_type: mt.to_string(),
+                supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
+            }),
+        }
+    }
+
     fn of(model_type: &str) -> Option<Self> {
         Some(match model_type {
             "bert" => Family::Bert,
@@ -440,14 +456,7 @@ impl TextEncoder {
     /// their layers in a private loop) or with the pooler as pooling (trained on the last
     /// layer's `[CLS]` only).
     pub fn load_layers(dir: &ModelDir, options: &TextOptions, layers: Layers) -> Result<Self> {
-        let mt = dir.model_type().unwrap_or("<none>");
-        let Some(family) = Family::of(mt) else {
-            return Err(FeaturesError::UnsupportedModelType {
-                dir: dir.path().to_path_buf(),
-                model_type: mt.to_string(),
-                supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
-            });
-        };
+        let (mt, family) = Family::of_dir(dir)?;
         let refuse = |family: String, reason: &'static str| FeaturesError::LayersUnsupported {
             dir: dir.path().to_path_buf(),
             layers,
@@ -910,14 +919,7 @@ impl TextTokenizer {
     /// A configuration [`TextEncoder::load`] refuses, a missing tokenizer file, or one the
     /// tokenizers library cannot read ([`FeaturesError::Tokenizer`], naming the file).
     pub fn load(dir: &ModelDir, options: &TextOptions) -> Result<Self> {
-        let mt = dir.model_type().unwrap_or("<none>");
-        let Some(family) = Family::of(mt) else {
-            return Err(FeaturesError::UnsupportedModelType {
-                dir: dir.path().to_path_buf(),
-                model_type: mt.to_string(),
-                supported: crate::config::SUPPORTED_MODEL_TYPES.to_vec(),
-            });
-        };
+        let (mt, family) = Family::of_dir(dir)?;
         let (_, shape) = Parsed::read(dir, family)?;
         Self::for_shape(dir, options, &shape, mt)
     }
