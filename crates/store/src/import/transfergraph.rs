@@ -39,7 +39,7 @@ use crate::{
     run_key, Batch, DatasetRow, DistanceRow, ImportError, Location, ModelRow, RecordRow,
     RowProblem, RunIdentity, ScoreRow, Store,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use zoorank_core::{Modality, Model};
 
@@ -170,11 +170,9 @@ pub(crate) fn parse_dir(
         *report.rows_imported.entry("distances".into()).or_default() += rows.len();
         batch.distances.extend(rows);
     }
-    for n in &known_names {
-        batch
-            .datasets
-            .push(DatasetRow::named(n.clone(), Some(modality)));
-    }
+    batch
+        .datasets
+        .extend(datasets_named(&known_names, modality));
 
     // Models.
     let mut known_models: Option<HashSet<String>> = None;
@@ -224,12 +222,9 @@ pub(crate) fn parse_dir(
     report.read_file(records.file_name(), records.rows.len());
     let recs = parse_records(&records, known_models.as_ref(), &mut problems, &mut report)?;
     let recs = report.settle_records(&records.file_name(), recs, false);
-    let mut record_datasets: Vec<String> = recs.iter().map(|r| r.dataset.clone()).collect();
-    record_datasets.sort();
-    record_datasets.dedup();
-    for d in record_datasets {
-        batch.datasets.push(DatasetRow::named(d, Some(modality)));
-    }
+    batch
+        .datasets
+        .extend(datasets_named(recs.iter().map(|r| &r.dataset), modality));
     report.rows_imported.insert("records".into(), recs.len());
     batch.records = recs;
 
@@ -258,12 +253,9 @@ pub(crate) fn parse_dir(
                 t.file_name()
             ));
         }
-        let mut score_datasets: Vec<String> = scores.iter().map(|s| s.dataset.clone()).collect();
-        score_datasets.sort();
-        score_datasets.dedup();
-        for d in score_datasets {
-            batch.datasets.push(DatasetRow::named(d, Some(modality)));
-        }
+        batch
+            .datasets
+            .extend(datasets_named(scores.iter().map(|s| &s.dataset), modality));
         report.rows_imported.insert("scores".into(), scores.len());
         batch.scores = scores;
     }
@@ -482,20 +474,34 @@ fn parse_models(
     Ok(out)
 }
 
-fn check_model(
+/// One dataset row of `modality` per distinct name of `names`, in name order.
+fn datasets_named<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    modality: Modality,
+) -> Vec<DatasetRow> {
+    let names: BTreeSet<&String> = names.into_iter().collect();
+    names
+        .into_iter()
+        .map(|n| DatasetRow::named(n.clone(), Some(modality)))
+        .collect()
+}
+
+/// The model id in column `col` of `row`, which must be one of the `known` models when the
+/// zoo lists them.
+fn known_model(
     t: &Table,
     row: &Row,
     col: usize,
-    name: &str,
     known: Option<&HashSet<String>>,
-) -> Result<(), RowProblem> {
+) -> Result<String, RowProblem> {
+    let name = t.req_text(row, col)?;
     match known {
         Some(k) if !k.contains(name) => Err(t.problem(
             row,
             Some(col),
             format!("unknown model '{name}' (not in model_config_dataset.csv)"),
         )),
-        _ => Ok(()),
+        _ => Ok(name.to_string()),
     }
 }
 
@@ -526,8 +532,7 @@ fn parse_records(
     for row in &t.rows {
         let parsed = (|| -> Result<RecordRow, RowProblem> {
             t.check_width(row)?;
-            let model = t.req_text(row, c_model)?.to_string();
-            check_model(t, row, c_model, &model, known)?;
+            let model = known_model(t, row, c_model, known)?;
             let dataset = t.req_text(row, c_ds)?.to_string();
             let accuracy = t.req_f64(row, c_acc)?;
             let learning_rate = t.opt_f64(row, c_lr)?;
@@ -585,8 +590,7 @@ fn parse_scores(
     for row in &t.rows {
         let parsed = (|| -> Result<ScoreRow, RowProblem> {
             t.check_width(row)?;
-            let model = t.req_text(row, c_model)?.to_string();
-            check_model(t, row, c_model, &model, known)?;
+            let model = known_model(t, row, c_model, known)?;
             Ok(ScoreRow {
                 model,
                 dataset: t.req_text(row, c_ds)?.to_string(),

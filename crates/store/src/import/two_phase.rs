@@ -218,18 +218,14 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
     batch.datasets = merge_datasets(std::mem::take(&mut batch.datasets));
     let mut seen = std::collections::HashSet::new();
     batch.models.retain(|m| seen.insert(m.model.name.clone()));
-    report
-        .rows_imported
-        .insert("models".into(), batch.models.len());
-    report
-        .rows_imported
-        .insert("datasets".into(), batch.datasets.len());
-    report
-        .rows_imported
-        .insert("records".into(), batch.records.len());
-    report
-        .rows_imported
-        .insert("scores".into(), batch.scores.len());
+    for (kind, n) in [
+        ("models", batch.models.len()),
+        ("datasets", batch.datasets.len()),
+        ("records", batch.records.len()),
+        ("scores", batch.scores.len()),
+    ] {
+        report.rows_imported.insert(kind.into(), n);
+    }
     report.skipped = problems.finish(opts.skip_bad_rows)?;
     Ok((batch, report))
 }
