@@ -7,7 +7,7 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use zoorank_store::import::import_two_phase;
-use zoorank_store::{ImportOptions, Store};
+use zoorank_store::Store;
 
 const FILES: [&str; 3] = [
     "nlp_performance_matrix.tsv",
@@ -16,14 +16,8 @@ const FILES: [&str; 3] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flags, rest)) = data.split_first() else {
+    let Some((dir, opts)) = common::import_dir(data, &FILES) else {
         return;
-    };
-    let dir = common::scratch();
-    common::put_all(dir, &FILES, &common::split(rest, FILES.len()));
-    let opts = ImportOptions {
-        skip_bad_rows: flags & 1 != 0,
-        dry_run: false,
     };
     let mut store = Store::open_in_memory().unwrap();
     let _ = import_two_phase(&mut store, dir, opts);

@@ -94,17 +94,20 @@ fn generic_records_import_and_listing() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("zoo.db");
     let csv = write_file(tmp.path(), "runs.csv", "m,d,acc\na/b,x,0.5\nc/d,x,0.75\n");
-    zoorank(&db)
-        .args(["import", "records"])
-        .arg(&csv)
-        .args([
+    // `import records` of `csv`, its model ids in column `model_col`.
+    let import = |csv: &Path, model_col: &str| {
+        let mut c = zoorank(&db);
+        c.args(["import", "records"]).arg(csv).args([
             "--model-col",
-            "m",
+            model_col,
             "--dataset-col",
             "d",
             "--accuracy-col",
             "acc",
-        ])
+        ]);
+        c
+    };
+    import(&csv, "m")
         .assert()
         .success()
         .stdout(predicate::str::contains("records"));
@@ -118,31 +121,11 @@ fn generic_records_import_and_listing() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("no dataset 'nope'"));
-    zoorank(&db)
-        .args(["import", "records"])
-        .arg(&csv)
-        .args([
-            "--model-col",
-            "model",
-            "--dataset-col",
-            "d",
-            "--accuracy-col",
-            "acc",
-        ])
+    import(&csv, "model")
         .assert()
         .code(1)
         .stderr(predicate::str::contains("missing column 'model'"));
-    zoorank(&db)
-        .args(["import", "records"])
-        .arg(tmp.path().join("absent.csv"))
-        .args([
-            "--model-col",
-            "m",
-            "--dataset-col",
-            "d",
-            "--accuracy-col",
-            "acc",
-        ])
+    import(&tmp.path().join("absent.csv"), "m")
         .assert()
         .code(1)
         .stderr(predicate::str::contains("absent.csv"));

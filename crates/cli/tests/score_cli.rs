@@ -149,28 +149,8 @@ fn store_writes_the_scores_into_the_zoo() {
 /// A `.npy` file (format 1.0) with this dtype, layout and raw payload, written byte by byte
 /// so the tests can produce dtypes and layouts numpy would (complex, strings, Fortran order).
 fn write_npy(path: &Path, descr: &str, fortran: bool, shape: &[usize], payload: &[u8]) {
-    let shape = match shape {
-        [n] => format!("({n},)"),
-        s => format!(
-            "({})",
-            s.iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let fortran = if fortran { "True" } else { "False" };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    out.extend(payload);
-    std::fs::write(path, out).unwrap();
+    let header = zoorank_core::npy::array_header(descr, fortran, shape);
+    std::fs::write(path, zoorank_core::npy::with_header(&header, payload)).unwrap();
 }
 
 /// `zoorank score --json` on these files; the parsed output.

@@ -21,6 +21,25 @@ pub mod metrics;
 pub mod npy;
 pub mod zoo;
 
+/// The message of `e` and of each of its causes, joined by `: ` after `context` when given,
+/// leaving out a cause whose text is already said: how the server and the Python module word
+/// an error.
+pub fn error_chain(e: &(dyn std::error::Error + 'static), context: Option<&str>) -> String {
+    let mut out = context.map(str::to_string).unwrap_or_default();
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
+}
+
 pub use blob::{BlobCache, BlobError, MemoryCache, StableHash};
 pub use zoo::{
     collapse, Collapse, Dataset, DatasetIdx, Distance, Modality, Model, ModelIdx, Record,

@@ -170,6 +170,25 @@ pub fn with_header(header: &str, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The header of a `.npy` array of dtype `descr` (numpy's notation, e.g. `<f8`), in Fortran
+/// or C order, of this shape; with [`with_header`], tests write any array numpy could, even
+/// the dtypes and layouts the readers refuse.
+#[doc(hidden)]
+pub fn array_header(descr: &str, fortran: bool, shape: &[usize]) -> String {
+    let shape = match shape {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let fortran = if fortran { "True" } else { "False" };
+    format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}")
+}
+
 /// A header npyz's parser would take hours on: 90 unclosed brackets in the shape.
 #[doc(hidden)]
 pub fn nested_header() -> String {

@@ -283,12 +283,30 @@ fn draw_legend<'a, DB: DrawingBackend + 'a>(
         .map_err(err)
 }
 
-/// One panel of a per-target grid: a captioned chart over `x` × `y` with its mesh drawn.
+/// How a panel labels its axes: how many labels on x and on y, with how many decimals.
+#[derive(Debug, Clone, Copy)]
+struct Axes {
+    x_labels: usize,
+    x_decimals: usize,
+    y_labels: usize,
+    y_decimals: usize,
+}
+
+/// The axes of the per-target grids: accuracies and scores on both.
+const TARGET_AXES: Axes = Axes {
+    x_labels: 4,
+    x_decimals: 2,
+    y_labels: 5,
+    y_decimals: 2,
+};
+
+/// One panel of a grid: a captioned chart over `x` × `y` with its mesh drawn.
 fn panel_chart<'a, DB: DrawingBackend>(
     panel: &'a DrawingArea<DB, Shift>,
     caption: String,
     x: (f64, f64),
     y: (f64, f64),
+    axes: Axes,
 ) -> Result<Chart<'a, DB>, String> {
     let mut chart = ChartBuilder::on(panel)
         .caption(caption, ("sans-serif", 15))
@@ -299,10 +317,10 @@ fn panel_chart<'a, DB: DrawingBackend>(
         .map_err(err)?;
     chart
         .configure_mesh()
-        .x_labels(4)
-        .y_labels(5)
-        .x_label_formatter(&|v| format!("{v:.2}"))
-        .y_label_formatter(&|v| format!("{v:.2}"))
+        .x_labels(axes.x_labels)
+        .y_labels(axes.y_labels)
+        .x_label_formatter(&|v| format!("{v:.p$}", p = axes.x_decimals))
+        .y_label_formatter(&|v| format!("{v:.p$}", p = axes.y_decimals))
         .draw()
         .map_err(err)?;
     Ok(chart)
@@ -326,7 +344,7 @@ fn scatter<DB: DrawingBackend>(
         );
         let x = padded(pairs.iter().map(|p| p.1));
         let y = padded(pairs.iter().map(|p| p.2));
-        let mut chart = panel_chart(panel, caption, x, y)?;
+        let mut chart = panel_chart(panel, caption, x, y, TARGET_AXES)?;
         chart
             .draw_series(
                 pairs
@@ -373,7 +391,7 @@ fn calibration<DB: DrawingBackend>(
             "{target}  MAE={:.3} cover={cov:.2}",
             m.get("mae").copied().unwrap_or(f64::NAN)
         );
-        let mut chart = panel_chart(panel, caption, (lo, hi), (lo, hi))?;
+        let mut chart = panel_chart(panel, caption, (lo, hi), (lo, hi), TARGET_AXES)?;
         chart
             .draw_series(std::iter::once(PathElement::new(
                 vec![(lo, lo), (hi, hi)],
@@ -428,21 +446,13 @@ fn reveal<DB: DrawingBackend>(
             .unwrap_or(1)
             .max(2) as f64
             - 1.0;
-        let mut chart = ChartBuilder::on(panel)
-            .caption(metric, ("sans-serif", 15))
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(44)
-            .build_cartesian_2d(0.0..kmax, y0..y1)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(6)
-            .y_labels(5)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.3}"))
-            .draw()
-            .map_err(err)?;
+        let axes = Axes {
+            x_labels: 6,
+            x_decimals: 0,
+            y_labels: 5,
+            y_decimals: 3,
+        };
+        let mut chart = panel_chart(panel, metric.to_string(), (0.0, kmax), (y0, y1), axes)?;
         for (i, (strategy, c)) in curves.iter().enumerate() {
             let pts: Vec<(f64, f64)> = c
                 .weighted_average

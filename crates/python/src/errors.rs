@@ -55,21 +55,9 @@ impl ZooErr {
     /// From a Rust error: its class from the error and its causes, its message as the CLI
     /// prints it, after `context` when given.
     pub fn from_error(e: &(dyn Error + 'static), context: Option<&str>) -> ZooErr {
-        let mut message = context.map(str::to_string).unwrap_or_default();
-        let mut cause: Option<&(dyn Error + 'static)> = Some(e);
-        while let Some(c) = cause {
-            let text = c.to_string();
-            if !text.is_empty() && !message.contains(&text) {
-                if !message.is_empty() {
-                    message.push_str(": ");
-                }
-                message.push_str(&text);
-            }
-            cause = c.source();
-        }
         ZooErr {
             kind: classify(e),
-            message,
+            message: zoorank_core::error_chain(e, context),
         }
     }
 }

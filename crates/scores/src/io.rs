@@ -481,38 +481,11 @@ mod tests {
     use super::*;
     use crate::{by_id, ScoreError, ScoreInput};
     use std::io::Write;
+    use zoorank_core::npy;
 
     /// A `.npy` (format 1.0) with this header and raw little-/big-endian payload.
     fn npy_bytes(descr: &str, fortran: bool, shape: &[usize], payload: &[u8]) -> Vec<u8> {
-        let shape = match shape {
-            [n] => format!("({n},)"),
-            s => format!(
-                "({})",
-                s.iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        let fortran = if fortran { "True" } else { "False" };
-        npy_with_header(
-            format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}"),
-            payload,
-        )
-    }
-
-    /// A `.npy` (format 1.0) with this header text, whatever it holds, and payload.
-    fn npy_with_header(mut header: String, payload: &[u8]) -> Vec<u8> {
-        // Magic (6) + version (2) + length (2) + header + '\n', padded to a multiple of 64.
-        while !(10 + header.len() + 1).is_multiple_of(64) {
-            header.push(' ');
-        }
-        header.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend((header.len() as u16).to_le_bytes());
-        out.extend(header.as_bytes());
-        out.extend(payload);
-        out
+        npy::with_header(&npy::array_header(descr, fortran, shape), payload)
     }
 
     fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -805,7 +778,7 @@ mod tests {
 
     /// The error reading `header` (with `payload`) as a `.npy` matrix.
     fn header_error(dir: &Path, header: &str, payload: &[u8]) -> ReadError {
-        let path = write(dir, "h.npy", &npy_with_header(header.to_string(), payload));
+        let path = write(dir, "h.npy", &npy::with_header(header, payload));
         read_matrix(&path).unwrap_err()
     }
 

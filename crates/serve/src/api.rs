@@ -229,6 +229,17 @@ fn page_of<T: serde::Serialize>(items: Vec<T>, offset: usize, limit: usize) -> J
     Json(json!({ "total": total, "offset": offset, "limit": limit, "items": items }))
 }
 
+/// The query parameters of a `/models` or `/datasets` query: the catalog filter's, the
+/// listing's own filters `more`, and the paging.
+fn catalog_params(q: Option<&str>, more: &[&str]) -> Result<Params, ApiError> {
+    let known: Vec<&str> = ["name", "modality", "with_records"]
+        .into_iter()
+        .chain(more.iter().copied())
+        .chain(["offset", "limit"])
+        .collect();
+    Params::parse(q, &known)
+}
+
 /// The catalog filter of a `/models` or `/datasets` query.
 fn catalog_filter(p: &Params) -> Result<CatalogFilter, ApiError> {
     Ok(CatalogFilter {
@@ -239,19 +250,7 @@ fn catalog_filter(p: &Params) -> Result<CatalogFilter, ApiError> {
 }
 
 async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
-    let p = Params::parse(
-        q.as_deref(),
-        &[
-            "name",
-            "architecture",
-            "modality",
-            "with_records",
-            "min_params",
-            "max_params",
-            "offset",
-            "limit",
-        ],
-    )?;
+    let p = catalog_params(q.as_deref(), &["architecture", "min_params", "max_params"])?;
     let filter = catalog_filter(&p)?;
     let arch = p.str("architecture");
     let (min_p, max_p) = (p.num("min_params")?, p.num("max_params")?);
@@ -279,10 +278,7 @@ async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, 
 }
 
 async fn datasets(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
-    let p = Params::parse(
-        q.as_deref(),
-        &["name", "modality", "with_records", "offset", "limit"],
-    )?;
+    let p = catalog_params(q.as_deref(), &[])?;
     let filter = catalog_filter(&p)?;
     let (offset, limit) = paging(&p)?;
     let s = state.snapshot();
@@ -493,6 +489,15 @@ fn eval_request(b: EvalBody, snap: &Snapshot) -> Result<EvalRequest, ApiError> {
     })
 }
 
+/// Queues the evaluation `body` asks for on the zoo as it is now (or finds the same one,
+/// queued or done) and answers with its job.
+fn submit_eval(state: &AppState, body: EvalBody) -> Result<Response, ApiError> {
+    let snap = state.snapshot();
+    let req = eval_request(body, &snap)?;
+    let (view, created) = state.jobs.submit(&snap.version, req)?;
+    Ok(job_response(view, created))
+}
+
 fn job_response(view: crate::jobs::JobView, created: bool) -> Response {
     let status = match view.status {
         crate::jobs::JobStatus::Done | crate::jobs::JobStatus::Failed if !created => StatusCode::OK,
@@ -546,10 +551,7 @@ async fn eval_get(State(state): St, RawQuery(q): RawQuery) -> Result<Response, A
         model_ratios,
         ratio_subsets: p.uint("ratio_subsets", 1, 20)?,
     };
-    let snap = state.snapshot();
-    let req = eval_request(body, &snap)?;
-    let (view, created) = state.jobs.submit(&snap.version, req)?;
-    Ok(job_response(view, created))
+    submit_eval(&state, body)
 }
 
 async fn jobs_post(
@@ -563,10 +565,7 @@ async fn jobs_post(
     } else {
         parse_body(&body)?
     };
-    let snap = state.snapshot();
-    let req = eval_request(b, &snap)?;
-    let (view, created) = state.jobs.submit(&snap.version, req)?;
-    Ok(job_response(view, created))
+    submit_eval(&state, b)
 }
 
 async fn job_get(
@@ -788,6 +787,17 @@ fn delimiter(p: &Params) -> Result<Option<u8>, ApiError> {
     }
 }
 
+/// The query parameters every CSV upload takes besides its own `columns`: the file's modality
+/// and delimiter, and the import options.
+fn upload_params(q: Option<&str>, columns: &[&str]) -> Result<Params, ApiError> {
+    let known: Vec<&str> = columns
+        .iter()
+        .copied()
+        .chain(["modality", "delimiter", "skip_bad_rows", "dry_run"])
+        .collect();
+    Params::parse(q, &known)
+}
+
 /// Writes an uploaded CSV body to a temporary directory as `upload.csv`.
 fn save_upload(body: &[u8]) -> Result<(tempfile::TempDir, std::path::PathBuf), ApiError> {
     if body.is_empty() {
@@ -806,7 +816,7 @@ async fn import_records(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(
+    let p = upload_params(
         q.as_deref(),
         &[
             "model_col",
@@ -819,11 +829,7 @@ async fn import_records(
             "peft_col",
             "seed_col",
             "curve_col",
-            "modality",
-            "delimiter",
             "keep_last",
-            "skip_bad_rows",
-            "dry_run",
         ],
     )?;
     let col = |n: &str| p.str(n).map(str::to_string);
@@ -854,16 +860,7 @@ async fn import_models(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let p = Params::parse(
-        q.as_deref(),
-        &[
-            "id_col",
-            "modality",
-            "delimiter",
-            "skip_bad_rows",
-            "dry_run",
-        ],
-    )?;
+    let p = upload_params(q.as_deref(), &["id_col"])?;
     let spec = ModelsCsvSpec {
         id_col: p.required("id_col")?.to_string(),
         modality: modality_param(&p)?,

@@ -94,19 +94,7 @@ impl IntoResponse for ApiError {
 
 /// The error chain of `e` joined by `: `, leaving out causes whose text is already said.
 pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = String::new();
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !text.is_empty() && !out.contains(&text) {
-            if !out.is_empty() {
-                out.push_str(": ");
-            }
-            out.push_str(&text);
-        }
-        cur = c.source();
-    }
-    out
+    zoorank_core::error_chain(e, None)
 }
 
 /// Maps an engine error: what the request named wrongly is a 4xx, the store failing a 5xx.

@@ -74,8 +74,16 @@ fn csv_body() -> Value {
     json!({ "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } })
 }
 
-fn import_flags() -> Vec<Value> {
+/// The query parameters every CSV upload takes after its own columns (as the server's
+/// `upload_params`).
+fn upload_params() -> Vec<Value> {
     vec![
+        opt("modality", "string", "image or text"),
+        opt(
+            "delimiter",
+            "string",
+            "one ASCII character or 'tab' (default ',')",
+        ),
         opt(
             "skip_bad_rows",
             "boolean",
@@ -89,41 +97,41 @@ fn import_flags() -> Vec<Value> {
     ]
 }
 
+/// The query parameters of a catalog listing of `what` (`/v1/models`, `/v1/datasets`): the
+/// filters every catalog takes, its own filters `more`, and the paging.
+fn catalog_params(what: &str, more: Vec<Value>) -> Vec<Value> {
+    let mut params = vec![
+        opt("name", "string", "name contains (case-insensitive)"),
+        opt("modality", "string", "image or text"),
+        opt(
+            "with_records",
+            "boolean",
+            &format!("only {what} with fine-tuning records"),
+        ),
+    ];
+    params.extend(more);
+    params.extend([
+        opt("offset", "integer", "items to skip (default 0)"),
+        opt("limit", "integer", "items to return, 1..1000 (default 100)"),
+    ]);
+    params
+}
+
 /// The document.
 pub fn document() -> Value {
-    let paging = || {
+    let models_params = catalog_params(
+        "models",
         vec![
-            opt("offset", "integer", "items to skip (default 0)"),
-            opt("limit", "integer", "items to return, 1..1000 (default 100)"),
-        ]
-    };
-    let mut models_params = vec![
-        opt("name", "string", "name contains (case-insensitive)"),
-        opt(
-            "architecture",
-            "string",
-            "architecture class or model type contains (case-insensitive)",
-        ),
-        opt("modality", "string", "image or text"),
-        opt(
-            "with_records",
-            "boolean",
-            "only models with fine-tuning records",
-        ),
-        opt("min_params", "number", "at least this many parameters"),
-        opt("max_params", "number", "at most this many parameters"),
-    ];
-    models_params.extend(paging());
-    let mut datasets_params = vec![
-        opt("name", "string", "name contains (case-insensitive)"),
-        opt("modality", "string", "image or text"),
-        opt(
-            "with_records",
-            "boolean",
-            "only datasets with fine-tuning records",
-        ),
-    ];
-    datasets_params.extend(paging());
+            opt(
+                "architecture",
+                "string",
+                "architecture class or model type contains (case-insensitive)",
+            ),
+            opt("min_params", "number", "at least this many parameters"),
+            opt("max_params", "number", "at most this many parameters"),
+        ],
+    );
+    let datasets_params = catalog_params("datasets", vec![]);
     let recommend_params = vec![
         req("target", "string", "the target dataset's name (GET /v1/datasets)"),
         opt("method", "string", "ranking method id (default trend+lr; e.g. popularity, lr, guard+trend+lr+node2vec, logme)"),
@@ -166,29 +174,15 @@ pub fn document() -> Value {
         opt("peft_col", "string", "PEFT-method column"),
         opt("seed_col", "string", "seed column"),
         opt("curve_col", "string", "per-epoch validation curve column"),
-        opt("modality", "string", "image or text"),
-        opt(
-            "delimiter",
-            "string",
-            "one ASCII character or 'tab' (default ',')",
-        ),
         opt(
             "keep_last",
             "boolean",
             "keep only the last row of each (model, dataset, hyper-parameters)",
         ),
     ];
-    records_csv.extend(import_flags());
-    let mut models_csv = vec![
-        req("id_col", "string", "column with the model id"),
-        opt("modality", "string", "image or text"),
-        opt(
-            "delimiter",
-            "string",
-            "one ASCII character or 'tab' (default ',')",
-        ),
-    ];
-    models_csv.extend(import_flags());
+    records_csv.extend(upload_params());
+    let mut models_csv = vec![req("id_col", "string", "column with the model id")];
+    models_csv.extend(upload_params());
     let eval_body = json!({
         "type": "object", "additionalProperties": false,
         "properties": {

@@ -67,40 +67,27 @@ fn junk_value(rng: &mut StdRng) -> String {
     }
 }
 
-const PARAMS: &[&str] = &[
-    "target",
-    "method",
-    "top",
-    "seed",
-    "explain",
-    "name",
-    "architecture",
-    "modality",
-    "with_records",
-    "min_params",
-    "max_params",
-    "offset",
-    "limit",
-    "methods",
-    "targets",
-    "model_ratios",
-    "ratio_subsets",
-    "include_peft",
-    "model_col",
-    "dataset_col",
-    "accuracy_col",
-    "delimiter",
-    "skip_bad_rows",
-    "dry_run",
-    "id_col",
-    "bogus",
-];
+/// Every query parameter `/openapi.json` lists for some route, and one that no route takes.
+fn params() -> Vec<String> {
+    let doc = zoorank_serve::openapi::document();
+    let mut names: std::collections::BTreeSet<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|ops| ops.as_object().unwrap().values())
+        .flat_map(|op| op["parameters"].as_array().cloned().unwrap_or_default())
+        .filter(|p| p["in"] == "query")
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    names.insert("bogus".into());
+    names.into_iter().collect()
+}
 
-fn query(rng: &mut StdRng) -> String {
+fn query(rng: &mut StdRng, params: &[String]) -> String {
     let n = rng.gen_range(0..5);
     let mut parts = Vec::new();
     for _ in 0..n {
-        let k = PARAMS[rng.gen_range(0..PARAMS.len())];
+        let k = &params[rng.gen_range(0..params.len())];
         // Values are written as they come: some are deliberately invalid escapes.
         parts.push(format!("{k}={}", junk_value(rng).replace(' ', "+")));
     }
@@ -160,6 +147,7 @@ fn thousands_of_malformed_requests_get_no_5xx() {
     let mut client = Client::new(s.addr);
     let mut rng = StdRng::seed_from_u64(17);
     let routes = zoorank_serve::ROUTES;
+    let params = params();
     let mut by_status = std::collections::BTreeMap::<u16, usize>::new();
     let mut unauthorized_writes = 0;
     for i in 0..REQUESTS {
@@ -175,7 +163,7 @@ fn thousands_of_malformed_requests_get_no_5xx() {
             "{id}",
             ["1", "0", "-1", "abc", "99999999999999999999", "%00"][rng.gen_range(0..6)],
         );
-        let q = query(&mut rng);
+        let q = query(&mut rng, &params);
         let url = if q.is_empty() {
             path.clone()
         } else {

@@ -11,10 +11,9 @@
 //! use zoorank_store::{Store, RecordRow};
 //! let mut store = Store::open_in_memory().unwrap();
 //! let row = RecordRow {
-//!     model: "google/vit-base-patch16-224".into(), dataset: "cifar100".into(),
-//!     run_key: String::new(), accuracy: 0.917, learning_rate: Some(0.01), epochs: Some(30.0),
-//!     batch_size: None, train_runtime: None, peft_method: None, curve: None,
-//!     source: "example".into(),
+//!     learning_rate: Some(0.01),
+//!     epochs: Some(30.0),
+//!     ..RecordRow::new("google/vit-base-patch16-224", "cifar100", 0.917, "example")
 //! };
 //! let counts = store.upsert_records(&[row.clone()]).unwrap();
 //! assert_eq!(counts.new, 1);

@@ -64,7 +64,7 @@ impl DatasetRow {
 }
 
 /// A fine-tuning record to upsert. Natural key: (model, dataset, `run_key`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordRow {
     /// Model name (created if unknown).
     pub model: String,
@@ -89,6 +89,24 @@ pub struct RecordRow {
     pub curve: Option<Vec<f64>>,
     /// Where the row came from (file name).
     pub source: String,
+}
+
+impl RecordRow {
+    /// A full fine-tuning run from `source` with only the accuracy known, and an empty run key.
+    pub fn new(
+        model: impl Into<String>,
+        dataset: impl Into<String>,
+        accuracy: f64,
+        source: impl Into<String>,
+    ) -> RecordRow {
+        RecordRow {
+            model: model.into(),
+            dataset: dataset.into(),
+            accuracy,
+            source: source.into(),
+            ..RecordRow::default()
+        }
+    }
 }
 
 /// Builds a record's run key from its hyper-parameters: `name=value` pairs of the present

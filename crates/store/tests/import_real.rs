@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use zoorank_store::import::{self, ModelsCsvSpec, RecordsCsvSpec};
 use zoorank_store::{ImportError, ImportOptions};
 
@@ -105,16 +105,14 @@ fn image_zoo_imports_with_exact_counts_and_reimport_changes_nothing() {
 #[test]
 fn a_corrupted_accuracy_cell_is_named_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("zoo");
-    copy_dir(&data_dir().join("transfergraph-image"), &dir);
-    let path = dir.join("records.csv");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    // Line 11 of the file (its 10th record): corrupt eval_accuracy (the 14th field).
-    let mut fields: Vec<String> = lines[10].split(',').map(str::to_string).collect();
-    fields[13] = "0.9x1".into();
-    lines[10] = fields.join(",");
-    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let dir = common::transfergraph_edited(tmp.path(), "records.csv", |text| {
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // Line 11 of the file (its 10th record): corrupt eval_accuracy (the 14th field).
+        let mut fields: Vec<String> = lines[10].split(',').map(str::to_string).collect();
+        fields[13] = "0.9x1".into();
+        lines[10] = fields.join(",");
+        lines.join("\n") + "\n"
+    });
 
     common::each_backend(|mut store| {
         import::import_two_phase(&mut store, &data_dir().join("two-phase"), STRICT).unwrap();
@@ -345,25 +343,15 @@ fn two_phase_with_a_missing_row_is_refused() {
     });
 }
 
-fn tg_dir_with(tmp: &Path, edit: impl FnOnce(&Path)) -> PathBuf {
-    let dir = tmp.join("zoo");
-    copy_dir(&data_dir().join("transfergraph-image"), &dir);
-    edit(&dir);
-    dir
-}
-
 #[test]
 fn unknown_model_in_scores_is_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tg_dir_with(tmp.path(), |d| {
-        let p = d.join("transferability_score_records.csv");
-        let t = std::fs::read_to_string(&p).unwrap();
-        let t = t.replacen(
-            "1,Aftabhussain/Tomato_Leaf_Classifier,pets,,TaskType.IMAGE_CLASSIFICATION,16,TransferabilityMethod.REG_H_SCORE,Aftabhussain/Tomato_Leaf_Classifier",
-            "1,nobody/unknown,pets,,TaskType.IMAGE_CLASSIFICATION,16,TransferabilityMethod.REG_H_SCORE,nobody/unknown",
-            1,
-        );
-        std::fs::write(&p, t).unwrap();
+    let dir = common::transfergraph_edited(tmp.path(), "transferability_score_records.csv", |t| {
+        t.replacen(
+                "1,Aftabhussain/Tomato_Leaf_Classifier,pets,,TaskType.IMAGE_CLASSIFICATION,16,TransferabilityMethod.REG_H_SCORE,Aftabhussain/Tomato_Leaf_Classifier",
+                "1,nobody/unknown,pets,,TaskType.IMAGE_CLASSIFICATION,16,TransferabilityMethod.REG_H_SCORE,nobody/unknown",
+                1,
+            )
     });
     common::each_backend(|mut store| {
         let msg = import::import_transfergraph(&mut store, &dir, STRICT)
@@ -383,11 +371,9 @@ fn unknown_model_in_scores_is_named() {
 fn non_square_and_asymmetric_distance_matrices_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let name = "dataset_distances_domain_similarity_vit_base_patch16_224.csv";
-    let dir = tg_dir_with(tmp.path(), |d| {
-        let p = d.join(name);
-        let t = std::fs::read_to_string(&p).unwrap();
+    let dir = common::transfergraph_edited(tmp.path(), name, |t| {
         let lines: Vec<&str> = t.lines().collect();
-        std::fs::write(&p, lines[..lines.len() - 1].join("\n") + "\n").unwrap();
+        lines[..lines.len() - 1].join("\n") + "\n"
     });
     common::each_backend(|mut store| {
         let msg = import::import_transfergraph(&mut store, &dir, LENIENT)
@@ -403,11 +389,8 @@ fn non_square_and_asymmetric_distance_matrices_are_refused() {
     });
 
     let tmp2 = tempfile::tempdir().unwrap();
-    let dir = tg_dir_with(tmp2.path(), |d| {
-        let p = d.join(name);
-        let t = std::fs::read_to_string(&p).unwrap();
-        let t = t.replacen(",5.329507827758789,", ",5.5,", 1);
-        std::fs::write(&p, t).unwrap();
+    let dir = common::transfergraph_edited(tmp2.path(), name, |t| {
+        t.replacen(",5.329507827758789,", ",5.5,", 1)
     });
     common::each_backend(|mut store| {
         let msg = import::import_transfergraph(&mut store, &dir, STRICT)
@@ -424,10 +407,8 @@ fn non_square_and_asymmetric_distance_matrices_are_refused() {
 #[test]
 fn missing_column_and_missing_records_file_are_named() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tg_dir_with(tmp.path(), |d| {
-        let p = d.join("records.csv");
-        let t = std::fs::read_to_string(&p).unwrap();
-        std::fs::write(&p, t.replacen("finetuned_dataset", "target", 1)).unwrap();
+    let dir = common::transfergraph_edited(tmp.path(), "records.csv", |t| {
+        t.replacen("finetuned_dataset", "target", 1)
     });
     common::each_backend(|mut store| {
         let msg = import::import_transfergraph(&mut store, &dir, LENIENT)

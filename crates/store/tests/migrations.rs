@@ -6,17 +6,10 @@ mod common;
 
 fn record() -> RecordRow {
     RecordRow {
-        model: "m".into(),
-        dataset: "d".into(),
         run_key: "lr=0.01".into(),
-        accuracy: 0.8,
         learning_rate: Some(0.01),
-        epochs: None,
-        batch_size: None,
-        train_runtime: None,
-        peft_method: None,
         curve: Some(vec![0.5, 0.7, 0.8]),
-        source: "test".into(),
+        ..RecordRow::new("m", "d", 0.8, "test")
     }
 }
 

@@ -43,14 +43,12 @@ fn a_records_csv_with_two_columns_of_one_name_is_refused_naming_both() {
 #[test]
 fn a_transfergraph_records_file_with_a_repeated_column_is_refused_once_not_per_row() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("zoo");
-    copy_dir(&data_dir().join("transfergraph-image"), &dir);
-    let p = dir.join("records.csv");
-    let text = std::fs::read_to_string(&p).unwrap();
-    let (header, rest) = text.split_once('\n').unwrap();
-    assert!(header.contains(",lr,"), "{header}");
-    let header = header.replacen(",batch_size,", ",lr,", 1);
-    std::fs::write(&p, format!("{header}\n{rest}")).unwrap();
+    let dir = common::transfergraph_edited(tmp.path(), "records.csv", |text| {
+        let (header, rest) = text.split_once('\n').unwrap();
+        assert!(header.contains(",lr,"), "{header}");
+        let header = header.replacen(",batch_size,", ",lr,", 1);
+        format!("{header}\n{rest}")
+    });
     let mut store = Store::open_in_memory().unwrap();
     let msg = import::import_transfergraph(&mut store, &dir, LENIENT)
         .unwrap_err()
@@ -184,8 +182,7 @@ fn a_two_phase_matrix_listing_a_model_twice_is_refused_naming_it() {
 #[test]
 fn rows_that_are_not_utf8_are_bad_rows_named_and_skippable() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("zoo");
-    copy_dir(&data_dir().join("transfergraph-image"), &dir);
+    let dir = common::transfergraph_copy(tmp.path());
     let p = dir.join("records.csv");
     let mut bytes = std::fs::read(&p).unwrap();
     // Corrupt one byte of the model name on line 4 (Latin-1 'é' in a UTF-8 file).

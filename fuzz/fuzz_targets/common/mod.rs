@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use zoorank_store::ImportOptions;
 
 /// Separates the files packed into one input (seeds are written with it too).
 pub const SEPARATOR: &[u8] = b"\n=====\n";
@@ -60,4 +61,18 @@ pub fn put_all(dir: &Path, names: &[&str], parts: &[&[u8]]) {
     for (i, name) in names.iter().enumerate() {
         put(dir, name, parts.get(i).copied());
     }
+}
+
+/// Unpacks the input of a directory importer: the first byte's lowest bit asks to skip bad
+/// rows, the rest are the files `names` (see [`split`]), written to the scratch directory.
+/// `None` for an empty input.
+pub fn import_dir(data: &[u8], names: &[&str]) -> Option<(&'static Path, ImportOptions)> {
+    let (&flags, rest) = data.split_first()?;
+    let dir = scratch();
+    put_all(dir, names, &split(rest, names.len()));
+    let opts = ImportOptions {
+        skip_bad_rows: flags & 1 != 0,
+        dry_run: false,
+    };
+    Some((dir, opts))
 }

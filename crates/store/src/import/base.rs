@@ -42,6 +42,12 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// Notes that the file `name` was read, with its `rows` data rows.
+    pub(crate) fn read_file(&mut self, name: String, rows: usize) {
+        self.rows_read.insert(name.clone(), rows);
+        self.files.push(name);
+    }
+
     /// Settles the records read from `file` (see [`super::table::settle_runs`]) and notes what was
     /// dropped or kept as further runs.
     pub(crate) fn settle_records(

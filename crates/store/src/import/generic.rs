@@ -3,7 +3,7 @@
 
 use super::base::{apply_parsed, ImportOptions, ImportReport};
 use super::table::parse_python_list;
-use super::table::{dedup_last, AccuracyRange, Problems, Table};
+use super::table::{dedup_last, AccuracyRange, ModelColumns, Problems, Table};
 use super::transfergraph::merge_datasets;
 use crate::{
     run_key, Batch, DatasetRow, ImportError, ModelRow, RecordRow, RowProblem, RunIdentity, Store,
@@ -182,13 +182,7 @@ pub fn import_records(
             Err(p) => problems.push(p),
         }
     }
-    let mut report = ImportReport {
-        layout: "records-csv".into(),
-        files: vec![t.file_name()],
-        ..ImportReport::default()
-    };
-    report.rows_read.insert(t.file_name(), t.rows.len());
-    report.skipped = problems.finish(opts.skip_bad_rows)?;
+    let mut report = file_report("records-csv", &t, problems, opts)?;
     report.warnings.extend(range.warning(&t));
     let recs = report.settle_records(&t.file_name(), recs, spec.keep_last);
     let mut batch = Batch {
@@ -226,6 +220,23 @@ fn recs_empty(b: &Batch) -> bool {
     b.records.is_empty()
 }
 
+/// The report of an import of the one file `t` in `layout` so far: the rows it read and the
+/// bad ones, which refuse the import unless `opts` skips them.
+fn file_report(
+    layout: &str,
+    t: &Table,
+    problems: Problems,
+    opts: ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let mut report = ImportReport {
+        layout: layout.into(),
+        ..ImportReport::default()
+    };
+    report.read_file(t.file_name(), t.rows.len());
+    report.skipped = problems.finish(opts.skip_bad_rows)?;
+    Ok(report)
+}
+
 /// Which columns of a model-metadata CSV hold what. Typed fields are also recognised by their
 /// usual header names (`architectures`, `model_type`, `number_of_parameters`,
 /// `memory_consumption`, `input_shape`, `dataset`, `accuracy`, `#labels`/`number_of_labels`);
@@ -250,49 +261,24 @@ pub fn import_models(
     let mut problems = Problems::default();
     let t = Table::read(path, spec.delimiter.unwrap_or(b','), &mut problems)?;
     let c_id = t.col(&[spec.id_col.as_str()])?;
-    let c_arch = t.opt_col(&["architectures", "architecture"]);
-    let c_type = t.opt_col(&["model_type"]);
-    let c_params = t.opt_col(&["number_of_parameters", "num_parameters", "parameters"]);
-    let c_mem = t.opt_col(&["memory_consumption", "memory", "memory_bytes"]);
-    let c_input = t.opt_col(&["input_shape", "input_size"]);
     let c_src = t.opt_col(&["dataset", "source_dataset"]);
-    let c_acc = t.opt_col(&["accuracy", "upstream_accuracy"]);
-    let c_nl = t.opt_col(&["#labels", "number_of_labels", "num_labels"]);
-    let typed: HashSet<usize> = [
-        Some(c_id),
-        c_arch,
-        c_type,
-        c_params,
-        c_mem,
-        c_input,
-        c_src,
-        c_acc,
-        c_nl,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let cols = ModelColumns::find(&t);
+    let typed: HashSet<usize> = [Some(c_id), c_src]
+        .into_iter()
+        .flatten()
+        .chain(cols.found())
+        .collect();
     let mut rows = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<ModelRow, RowProblem> {
             t.check_width(row)?;
-            let architecture = t.first_of_list(row, c_arch)?;
-            let extra = t.extra_cells(row, &typed);
+            let name = t.req_text(row, c_id)?.to_string();
             Ok(ModelRow {
                 model: Model {
-                    name: t.req_text(row, c_id)?.to_string(),
-                    modality: spec.modality,
-                    architecture,
-                    model_type: t.text(row, c_type).map(str::to_string),
-                    num_parameters: t.opt_f64(row, c_params)?,
-                    memory_bytes: t.opt_f64(row, c_mem)?,
-                    input_size: t.opt_f64(row, c_input)?,
-                    feature_dim: None,
                     source_dataset: t.text(row, c_src).map(str::to_string),
-                    upstream_accuracy: t.opt_f64(row, c_acc)?,
-                    num_labels: t.opt_f64(row, c_nl)?,
+                    ..cols.model(&t, row, name, spec.modality)?
                 },
-                extra: serde_json::Value::Object(extra),
+                extra: serde_json::Value::Object(t.extra_cells(row, &typed)),
                 metadata: true,
             })
         })();
@@ -301,13 +287,7 @@ pub fn import_models(
             Err(p) => problems.push(p),
         }
     }
-    let mut report = ImportReport {
-        layout: "models-csv".into(),
-        files: vec![t.file_name()],
-        ..ImportReport::default()
-    };
-    report.rows_read.insert(t.file_name(), t.rows.len());
-    report.skipped = problems.finish(opts.skip_bad_rows)?;
+    let mut report = file_report("models-csv", &t, problems, opts)?;
     let (rows, dups) = dedup_last(rows, |m: &ModelRow| m.model.name.clone());
     if dups > 0 {
         report.duplicates.insert(t.file_name(), dups);

@@ -4,6 +4,7 @@
 use crate::{ImportError, Location, RecordRow, RowProblem};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use zoorank_core::{Modality, Model};
 
 /// One data row.
 pub(crate) struct Row {
@@ -293,6 +294,70 @@ fn check_unique(path: &Path, header: &[String]) -> Result<(), ImportError> {
         seen.insert(h, i);
     }
     Ok(())
+}
+
+/// The model-metadata columns of a table, found by their usual header names; the model id's
+/// column, the source dataset's and the feature width's are the importers' own.
+pub(crate) struct ModelColumns {
+    architecture: Option<usize>,
+    model_type: Option<usize>,
+    num_parameters: Option<usize>,
+    memory_bytes: Option<usize>,
+    input_size: Option<usize>,
+    upstream_accuracy: Option<usize>,
+    num_labels: Option<usize>,
+}
+
+impl ModelColumns {
+    pub fn find(t: &Table) -> ModelColumns {
+        ModelColumns {
+            architecture: t.opt_col(&["architectures", "architecture"]),
+            model_type: t.opt_col(&["model_type"]),
+            num_parameters: t.opt_col(&["number_of_parameters", "num_parameters", "parameters"]),
+            memory_bytes: t.opt_col(&["memory_consumption", "memory", "memory_bytes"]),
+            input_size: t.opt_col(&["input_shape", "input_size"]),
+            upstream_accuracy: t.opt_col(&["accuracy", "upstream_accuracy"]),
+            num_labels: t.opt_col(&["#labels", "number_of_labels", "num_labels"]),
+        }
+    }
+
+    /// The columns found, for telling a row's typed cells from the ones kept as `extra`.
+    pub fn found(&self) -> impl Iterator<Item = usize> {
+        [
+            self.architecture,
+            self.model_type,
+            self.num_parameters,
+            self.memory_bytes,
+            self.input_size,
+            self.upstream_accuracy,
+            self.num_labels,
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The model `name` of `modality` with the metadata of `row` in these columns.
+    pub fn model(
+        &self,
+        t: &Table,
+        row: &Row,
+        name: String,
+        modality: Option<Modality>,
+    ) -> Result<Model, RowProblem> {
+        Ok(Model {
+            name,
+            modality,
+            architecture: t.first_of_list(row, self.architecture)?,
+            model_type: t.text(row, self.model_type).map(str::to_string),
+            num_parameters: t.opt_f64(row, self.num_parameters)?,
+            memory_bytes: t.opt_f64(row, self.memory_bytes)?,
+            input_size: t.opt_f64(row, self.input_size)?,
+            feature_dim: None,
+            source_dataset: None,
+            upstream_accuracy: t.opt_f64(row, self.upstream_accuracy)?,
+            num_labels: t.opt_f64(row, self.num_labels)?,
+        })
+    }
 }
 
 /// Collects problems; at the end either fails (strict) or hands them to the report.

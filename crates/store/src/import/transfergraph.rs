@@ -34,12 +34,12 @@
 //!   entries, is refused (with `--skip-bad-rows`, the rows present are imported).
 
 use super::base::{apply_parsed, ImportOptions, ImportReport};
-use super::table::{dedup_last, AccuracyRange, Problems, Row, Table};
+use super::table::{dedup_last, AccuracyRange, ModelColumns, Problems, Row, Table};
 use crate::{
     run_key, Batch, DatasetRow, DistanceRow, ImportError, Location, ModelRow, RecordRow,
     RowProblem, RunIdentity, ScoreRow, Store,
 };
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use zoorank_core::{Modality, Model};
 
@@ -160,8 +160,7 @@ pub(crate) fn parse_dir(
     let mut known_names: HashSet<String> = HashSet::new();
     for path in &distance_files {
         let t = Table::read(path, b',', &mut problems)?;
-        report.files.push(t.file_name());
-        report.rows_read.insert(t.file_name(), t.rows.len());
+        report.read_file(t.file_name(), t.rows.len());
         let method = distance_method(path);
         let rows = parse_distances(&t, &method, &mut problems);
         for r in &rows {
@@ -171,18 +170,15 @@ pub(crate) fn parse_dir(
         *report.rows_imported.entry("distances".into()).or_default() += rows.len();
         batch.distances.extend(rows);
     }
-    for n in &known_names {
-        batch
-            .datasets
-            .push(DatasetRow::named(n.clone(), Some(modality)));
-    }
+    batch
+        .datasets
+        .extend(datasets_named(&known_names, modality));
 
     // Models.
     let mut known_models: Option<HashSet<String>> = None;
     if let Some(path) = file(dir, "model_config_dataset.csv") {
         let t = Table::read(&path, b',', &mut problems)?;
-        report.files.push(t.file_name());
-        report.rows_read.insert(t.file_name(), t.rows.len());
+        report.read_file(t.file_name(), t.rows.len());
         let models = parse_models(&t, modality, &known_names, &mut problems, &mut report)?;
         let (models, dups) = dedup_last(models, |m: &ModelRow| m.model.name.clone());
         if dups > 0 {
@@ -196,8 +192,7 @@ pub(crate) fn parse_dir(
     // Target features.
     if let Some(path) = file(dir, "target_dataset_features.csv") {
         let t = Table::read(&path, b',', &mut problems)?;
-        report.files.push(t.file_name());
-        report.rows_read.insert(t.file_name(), t.rows.len());
+        report.read_file(t.file_name(), t.rows.len());
         let name = t.col(&["finetune_dataset", "dataset", "dataset_name"])?;
         let size = t.col(&["size", "num_samples", "#samples"])?;
         let classes = t.col(&["number_of_classes", "num_classes", "#classes"])?;
@@ -224,26 +219,19 @@ pub(crate) fn parse_dir(
     }
 
     // Records.
-    report.files.push(records.file_name());
-    report
-        .rows_read
-        .insert(records.file_name(), records.rows.len());
+    report.read_file(records.file_name(), records.rows.len());
     let recs = parse_records(&records, known_models.as_ref(), &mut problems, &mut report)?;
     let recs = report.settle_records(&records.file_name(), recs, false);
-    let mut record_datasets: Vec<String> = recs.iter().map(|r| r.dataset.clone()).collect();
-    record_datasets.sort();
-    record_datasets.dedup();
-    for d in record_datasets {
-        batch.datasets.push(DatasetRow::named(d, Some(modality)));
-    }
+    batch
+        .datasets
+        .extend(datasets_named(recs.iter().map(|r| &r.dataset), modality));
     report.rows_imported.insert("records".into(), recs.len());
     batch.records = recs;
 
     // Scores.
     if let Some(path) = file(dir, "transferability_score_records.csv") {
         let t = Table::read(&path, b',', &mut problems)?;
-        report.files.push(t.file_name());
-        report.rows_read.insert(t.file_name(), t.rows.len());
+        report.read_file(t.file_name(), t.rows.len());
         let scores = parse_scores(&t, known_models.as_ref(), &mut problems)?;
         let mut per_method: BTreeMap<String, usize> = BTreeMap::new();
         for s in &scores {
@@ -265,12 +253,9 @@ pub(crate) fn parse_dir(
                 t.file_name()
             ));
         }
-        let mut score_datasets: Vec<String> = scores.iter().map(|s| s.dataset.clone()).collect();
-        score_datasets.sort();
-        score_datasets.dedup();
-        for d in score_datasets {
-            batch.datasets.push(DatasetRow::named(d, Some(modality)));
-        }
+        batch
+            .datasets
+            .extend(datasets_named(scores.iter().map(|s| &s.dataset), modality));
         report.rows_imported.insert("scores".into(), scores.len());
         batch.scores = scores;
     }
@@ -433,38 +418,25 @@ fn parse_models(
     report: &mut ImportReport,
 ) -> Result<Vec<ModelRow>, ImportError> {
     let c_model = t.col(&["model", "model_name"])?;
-    let c_arch = t.opt_col(&["architectures", "architecture"]);
-    let c_type = t.opt_col(&["model_type"]);
-    let c_params = t.opt_col(&["number_of_parameters", "num_parameters"]);
-    let c_mem = t.opt_col(&["memory_consumption", "memory"]);
-    let c_input = t.opt_col(&["input_shape", "input_size"]);
     let c_out = t.opt_col(&["output_shape", "feature_dim"]);
     let c_src = t.opt_col(&["dataset", "source_dataset"]);
     let c_labels = t.opt_col(&["labels"]);
-    let c_acc = t.opt_col(&["accuracy", "upstream_accuracy"]);
-    let c_nl = t.opt_col(&["#labels", "number_of_labels", "num_labels"]);
-    let typed: HashSet<usize> = [
-        Some(c_model),
-        c_arch,
-        c_type,
-        c_params,
-        c_mem,
-        c_input,
-        c_out,
-        c_src,
-        c_acc,
-        c_nl,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
+    let cols = ModelColumns::find(t);
+    let typed: HashSet<usize> = [Some(c_model), c_out, c_src]
+        .into_iter()
+        .flatten()
+        .chain(cols.found())
+        .collect();
     let mut resolved_by_labels = 0usize;
     let mut out = Vec::new();
     for row in &t.rows {
         let parsed = (|| -> Result<ModelRow, RowProblem> {
             t.check_width(row)?;
             let name = t.req_text(row, c_model)?.to_string();
-            let architecture = t.first_of_list(row, c_arch)?;
+            let model = Model {
+                feature_dim: t.opt_f64(row, c_out)?,
+                ..cols.model(t, row, name, Some(modality))?
+            };
             let src_raw = t.text(row, c_src).map(str::to_string);
             let labels = t.text(row, c_labels).map(str::to_string);
             let source_dataset = match (&src_raw, &labels) {
@@ -481,17 +453,8 @@ fn parse_models(
             }
             Ok(ModelRow {
                 model: Model {
-                    name,
-                    modality: Some(modality),
-                    architecture,
-                    model_type: t.text(row, c_type).map(str::to_string),
-                    num_parameters: t.opt_f64(row, c_params)?,
-                    memory_bytes: t.opt_f64(row, c_mem)?,
-                    input_size: t.opt_f64(row, c_input)?,
-                    feature_dim: t.opt_f64(row, c_out)?,
                     source_dataset,
-                    upstream_accuracy: t.opt_f64(row, c_acc)?,
-                    num_labels: t.opt_f64(row, c_nl)?,
+                    ..model
                 },
                 extra: serde_json::Value::Object(extra),
                 metadata: true,
@@ -511,20 +474,34 @@ fn parse_models(
     Ok(out)
 }
 
-fn check_model(
+/// One dataset row of `modality` per distinct name of `names`, in name order.
+fn datasets_named<'a>(
+    names: impl IntoIterator<Item = &'a String>,
+    modality: Modality,
+) -> Vec<DatasetRow> {
+    let names: BTreeSet<&String> = names.into_iter().collect();
+    names
+        .into_iter()
+        .map(|n| DatasetRow::named(n.clone(), Some(modality)))
+        .collect()
+}
+
+/// The model id in column `col` of `row`, which must be one of the `known` models when the
+/// zoo lists them.
+fn known_model(
     t: &Table,
     row: &Row,
     col: usize,
-    name: &str,
     known: Option<&HashSet<String>>,
-) -> Result<(), RowProblem> {
+) -> Result<String, RowProblem> {
+    let name = t.req_text(row, col)?;
     match known {
         Some(k) if !k.contains(name) => Err(t.problem(
             row,
             Some(col),
             format!("unknown model '{name}' (not in model_config_dataset.csv)"),
         )),
-        _ => Ok(()),
+        _ => Ok(name.to_string()),
     }
 }
 
@@ -555,8 +532,7 @@ fn parse_records(
     for row in &t.rows {
         let parsed = (|| -> Result<RecordRow, RowProblem> {
             t.check_width(row)?;
-            let model = t.req_text(row, c_model)?.to_string();
-            check_model(t, row, c_model, &model, known)?;
+            let model = known_model(t, row, c_model, known)?;
             let dataset = t.req_text(row, c_ds)?.to_string();
             let accuracy = t.req_f64(row, c_acc)?;
             let learning_rate = t.opt_f64(row, c_lr)?;
@@ -614,8 +590,7 @@ fn parse_scores(
     for row in &t.rows {
         let parsed = (|| -> Result<ScoreRow, RowProblem> {
             t.check_width(row)?;
-            let model = t.req_text(row, c_model)?.to_string();
-            check_model(t, row, c_model, &model, known)?;
+            let model = known_model(t, row, c_model, known)?;
             Ok(ScoreRow {
                 model,
                 dataset: t.req_text(row, c_ds)?.to_string(),

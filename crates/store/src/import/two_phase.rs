@@ -119,11 +119,9 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
             .filter(|l| !l.is_empty())
             .map(str::to_string)
             .collect();
-        report.files.push(name_of(&list_path));
-        report.rows_read.insert(name_of(&list_path), datasets.len());
+        report.read_file(name_of(&list_path), datasets.len());
         let t = read_matrix(path, &mut problems)?;
-        report.files.push(fname.clone());
-        report.rows_read.insert(fname.clone(), t.rows.len());
+        report.read_file(fname.clone(), t.rows.len());
         if t.rows.len() != datasets.len() {
             problems.push(RowProblem {
                 location: Location {
@@ -153,17 +151,8 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
             for (j, m) in models.iter().enumerate() {
                 match t.req_f64(row, j) {
                     Ok(acc) => batch.records.push(RecordRow {
-                        model: m.clone(),
-                        dataset: ds.clone(),
                         run_key: "two-phase".into(),
-                        accuracy: acc,
-                        learning_rate: None,
-                        epochs: None,
-                        batch_size: None,
-                        train_runtime: None,
-                        peft_method: None,
-                        curve: None,
-                        source: fname.clone(),
+                        ..RecordRow::new(m.clone(), ds.clone(), acc, fname.clone())
                     }),
                     Err(p) => problems.push(p),
                 }
@@ -184,8 +173,7 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
             path,
             &t.header.iter().map(|h| model_name(h)).collect::<Vec<_>>(),
         )?;
-        report.files.push(fname.clone());
-        report.rows_read.insert(fname.clone(), t.rows.len());
+        report.read_file(fname.clone(), t.rows.len());
         if t.rows.len() != 1 {
             problems.push(RowProblem {
                 location: Location {
@@ -230,18 +218,14 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
     batch.datasets = merge_datasets(std::mem::take(&mut batch.datasets));
     let mut seen = std::collections::HashSet::new();
     batch.models.retain(|m| seen.insert(m.model.name.clone()));
-    report
-        .rows_imported
-        .insert("models".into(), batch.models.len());
-    report
-        .rows_imported
-        .insert("datasets".into(), batch.datasets.len());
-    report
-        .rows_imported
-        .insert("records".into(), batch.records.len());
-    report
-        .rows_imported
-        .insert("scores".into(), batch.scores.len());
+    for (kind, n) in [
+        ("models", batch.models.len()),
+        ("datasets", batch.datasets.len()),
+        ("records", batch.records.len()),
+        ("scores", batch.scores.len()),
+    ] {
+        report.rows_imported.insert(kind.into(), n);
+    }
     report.skipped = problems.finish(opts.skip_bad_rows)?;
     Ok((batch, report))
 }

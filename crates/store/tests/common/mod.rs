@@ -34,6 +34,26 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of the published TransferGraph image zoo in `tmp/zoo`, for a test to spoil.
+pub fn transfergraph_copy(tmp: &Path) -> PathBuf {
+    let dir = tmp.join("zoo");
+    copy_dir(&data_dir().join("transfergraph-image"), &dir);
+    dir
+}
+
+/// [`transfergraph_copy`] with the text of its file `name` rewritten by `edit`.
+pub fn transfergraph_edited(
+    tmp: &Path,
+    name: &str,
+    edit: impl FnOnce(String) -> String,
+) -> PathBuf {
+    let dir = transfergraph_copy(tmp);
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+    dir
+}
+
 #[allow(unused_imports)]
 pub use zoorank_store::testing::PgDb;
 
