@@ -56,48 +56,8 @@ pub fn read_runs(
     spec: &RecordsCsvSpec,
     dataset: &str,
 ) -> Result<Vec<(String, f64)>, ImportError> {
-    let mut problems = Problems::default();
-    let t = Table::read(path, spec.delimiter.unwrap_or(b','), &mut problems)?;
-    let c_model = t.col(&[spec.model_col.as_str()])?;
-    let c_acc = t.col(&[spec.accuracy_col.as_str()])?;
-    let c_ds = if spec.dataset_col.is_empty() || !t.has(&spec.dataset_col) {
-        None
-    } else {
-        Some(t.col(&[spec.dataset_col.as_str()])?)
-    };
-    let mut runs = Vec::new();
-    for row in &t.rows {
-        let parsed = (|| -> Result<Option<(String, f64)>, RowProblem> {
-            t.check_width(row)?;
-            if let Some(c) = c_ds {
-                if t.req_text(row, c)? != dataset {
-                    return Ok(None);
-                }
-            }
-            let acc = t.req_f64(row, c_acc)?;
-            if !(0.0..=1.0).contains(&acc) {
-                return Err(t.problem(
-                    row,
-                    Some(c_acc),
-                    format!("accuracy {acc} is not in [0, 1]"),
-                ));
-            }
-            Ok(Some((t.req_text(row, c_model)?.to_string(), acc)))
-        })();
-        match parsed {
-            Ok(Some(r)) => runs.push(r),
-            Ok(None) => {}
-            Err(p) => problems.push(p),
-        }
-    }
-    problems.finish(false)?;
-    if runs.is_empty() {
-        return Err(ImportError::NoRuns {
-            file: t.file_name(),
-            dataset: dataset.to_string(),
-        });
-    }
-    Ok(runs)
+    let runs = super::runs::read_observed_runs(path, spec, dataset, "", Default::default())?;
+    Ok(runs.into_iter().map(|r| (r.model, r.accuracy)).collect())
 }
 
 /// Imports a results CSV described by `spec`. Models and datasets it names are created.
