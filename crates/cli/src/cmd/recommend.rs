@@ -56,9 +56,7 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         coverage: (!a.no_intervals).then_some(a.coverage),
         ..a.ranking.request()?
     })?;
-    for w in &rec.warnings {
-        eprintln!("warning: {w}");
-    }
+    rec.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     if a.json {
         return output::print_json(&rec);
     }
@@ -68,8 +66,11 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
 /// The table, the explanations when asked for, and the evidence.
 fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
     let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
-    let observed = (rec.observed_runs > 0)
-        .then(|| format!("; conditioned on {} observed run(s)", rec.observed_runs));
+    let probes = (rec.probe_runs > 0).then(|| format!(" and {} probe(s)", rec.probe_runs));
+    let observed = (rec.observed_runs + rec.probe_runs > 0).then(|| {
+        let (n, probes) = (rec.observed_runs, probes.unwrap_or_default());
+        format!("; conditioned on {n} observed run(s){probes}")
+    });
     output::println(format!(
         "top {} of {} models for '{}' by {} (the target's own records are hidden from the method{}):",
         rec.models.len(),
@@ -78,10 +79,13 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
         rec.method,
         observed.unwrap_or_default()
     ))?;
-    let interval = |r: &RecommendedModel| match (r.observed, r.predicted_low, r.predicted_high) {
-        (true, ..) => "observed".into(),
-        (false, Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]"),
-        _ => "-".into(),
+    let interval = |r: &RecommendedModel| {
+        let probe = r.probe_accuracy.map_or(String::new(), |p| format!(" (probe {p:.3})"));
+        match (r.observed, r.predicted_low, r.predicted_high) {
+            (true, ..) => format!("observed{probe}"),
+            (false, Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]{probe}"),
+            _ => format!("-{probe}"),
+        }
     };
     let rows = rec
         .models
@@ -99,8 +103,8 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    let cov = rec.coverage.map(|c| format!("{:.0} % ", c * 100.0));
-    let cov = format!("{}interval", cov.unwrap_or_default());
+    let cov = rec.coverage.map_or(String::new(), |c| format!("{:.0} % ", c * 100.0));
+    let cov = format!("{cov}interval");
     let header = [
         "#",
         "model",
