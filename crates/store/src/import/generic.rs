@@ -44,22 +44,6 @@ pub struct RecordsCsvSpec {
     pub keep_last: bool,
 }
 
-/// Reads the runs a user made on one target from a results CSV with the columns of
-/// [`RecordsCsvSpec`] (model, accuracy, and the dataset column when the file holds several
-/// datasets: then only rows of `dataset` are kept). Nothing is written. Every bad row is an
-/// error naming its line and column; a file without any run of the target is one too.
-///
-/// # Errors
-/// [`ImportError`] for an unreadable file, a missing column or a bad row.
-pub fn read_runs(
-    path: &Path,
-    spec: &RecordsCsvSpec,
-    dataset: &str,
-) -> Result<Vec<(String, f64)>, ImportError> {
-    let runs = super::runs::read_observed_runs(path, spec, dataset, "", Default::default())?;
-    Ok(runs.into_iter().map(|r| (r.model, r.accuracy)).collect())
-}
-
 /// Imports a results CSV described by `spec`. Models and datasets it names are created.
 /// A record is identified by (model, dataset, the hyper-parameter columns given); distinct rows
 /// with the same identity are separate runs unless [`RecordsCsvSpec::keep_last`] is set (see

@@ -17,7 +17,9 @@ use std::str::FromStr;
 
 /// What kind of run an observed accuracy comes from; serialised as its id
 /// (`finetune`, `linear-probe`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(into = "String", try_from = "String")]
 pub enum RunKind {
     /// The model fine-tuned on the target: its accuracy is the model's accuracy there.
@@ -85,12 +87,28 @@ pub struct RunRow {
     pub kind: RunKind,
 }
 
-/// Reads the runs on `dataset` like [`super::read_runs`], each with its kind: the cell of
+/// Reads the runs a user made on one target from a results CSV with the columns of
+/// [`RecordsCsvSpec`] (model, accuracy, and the dataset column when the file holds several
+/// datasets: then only rows of `dataset` are kept). Nothing is written. Every bad row is an
+/// error naming its line and column; a file without any run of the target is one too.
+///
+/// # Errors
+/// [`ImportError`] for an unreadable file, a missing column or a bad row.
+pub fn read_runs(
+    path: &Path,
+    spec: &RecordsCsvSpec,
+    dataset: &str,
+) -> Result<Vec<(String, f64)>, ImportError> {
+    let runs = read_observed_runs(path, spec, dataset, "", Default::default())?;
+    Ok(runs.into_iter().map(|r| (r.model, r.accuracy)).collect())
+}
+
+/// Reads the runs on `dataset` like [`read_runs`], each with its kind: the cell of
 /// `kind_col` when the file has that column (a file without it is all `default_kind`; an
 /// empty cell is `default_kind` too), else `default_kind`.
 ///
 /// # Errors
-/// As [`super::read_runs`]; an unknown kind is a bad row naming its line and column.
+/// As [`read_runs`]; an unknown kind is a bad row naming its line and column.
 pub fn read_observed_runs(
     path: &Path,
     spec: &RecordsCsvSpec,
@@ -227,7 +245,10 @@ mod tests {
         }
         let e = "knn".parse::<RunKind>().unwrap_err();
         assert!(e.contains("finetune") && e.contains("linear-probe"), "{e}");
-        assert_eq!(serde_json::to_string(&RunKind::LinearProbe).unwrap(), "\"linear-probe\"");
+        assert_eq!(
+            serde_json::to_string(&RunKind::LinearProbe).unwrap(),
+            "\"linear-probe\""
+        );
     }
 
     #[test]
@@ -252,13 +273,15 @@ mod tests {
         assert_eq!(back, runs);
         // Without the kind column every run is the default kind.
         std::fs::write(&path, "model,accuracy\nm,0.5\n").unwrap();
-        let back =
-            read_observed_runs(&path, &spec(), "dtd", "kind", RunKind::LinearProbe).unwrap();
+        let back = read_observed_runs(&path, &spec(), "dtd", "kind", RunKind::LinearProbe).unwrap();
         assert_eq!(back[0].kind, RunKind::LinearProbe);
         std::fs::write(&path, "model,accuracy,kind\nm,0.5,ft\nn,0.4,knn\n").unwrap();
         let e = read_observed_runs(&path, &spec(), "dtd", "kind", RunKind::Finetune)
             .unwrap_err()
             .to_string();
-        assert!(e.contains(":3") && e.contains("unknown run kind 'knn'"), "{e}");
+        assert!(
+            e.contains(":3") && e.contains("unknown run kind 'knn'"),
+            "{e}"
+        );
     }
 }
