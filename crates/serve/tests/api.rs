@@ -129,7 +129,10 @@ fn recommend_answers_what_the_engine_answers_and_caches_it() {
         })
         .unwrap();
     assert_eq!(v, serde_json::to_value(&want).unwrap());
-    assert_eq!((v["observed_runs"].as_u64(), v["probe_runs"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (v["observed_runs"].as_u64(), v["probe_runs"].as_u64()),
+        (Some(1), Some(1))
+    );
 }
 
 #[test]
