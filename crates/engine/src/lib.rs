@@ -11,7 +11,9 @@
 //!   optionally each model's explanation. New datasets (no record of their own) take the
 //!   inductive graph path with the embedder kept in the store, behind the same call;
 //! - [`Engine::next`] a [`NextRequest`] → a [`NextPlan`]: which models to run next on the
-//!   target given the runs made (fine-tunes or linear probes);
+//!   target given the runs made (fine-tunes or linear probes), and
+//!   [`Engine::run_budget`] the loop that runs them with a trainer ([`BudgetRequest`] →
+//!   [`BudgetOutcome`]);
 //! - [`Engine::evaluate`] an [`EvalRequest`] → an [`Evaluation`]: the leave-one-dataset-out
 //!   protocol's figures per method and target.
 //!
@@ -42,6 +44,7 @@
 //! //! ```
 #![warn(missing_docs)]
 
+mod budget;
 pub mod catalog;
 mod engine;
 mod error;
@@ -50,6 +53,7 @@ mod fold_cache;
 mod next;
 mod recommend;
 
+pub use budget::{BudgetOutcome, BudgetRequest, LoopRun};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use evaluate::{EvalProgress, EvalRequest, Evaluation};

@@ -5,11 +5,11 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::recommend::{ObservedRun, RecommendRequest};
 use serde::{Deserialize, Serialize};
+use zoorank_core::ModelIdx;
 use zoorank_predict::accuracy::experts::expit;
 use zoorank_predict::accuracy::strategy::{clusters, Strategy};
 use zoorank_predict::accuracy::{Conditioner, Observation};
 use zoorank_predict::rank::history::History;
-use zoorank_core::ModelIdx;
 use zoorank_predict::rank::MethodSpec;
 use zoorank_store::import::RunKind;
 

@@ -484,12 +484,13 @@ impl Engine {
 
     /// Run `i` of a request, resolved and checked.
     fn observation(&self, i: usize, r: &ObservedRun) -> Result<Observation, EngineError> {
-        let model = self.zoo.model_index(&r.model).ok_or_else(|| {
-            EngineError::UnknownObservedModel {
-                row: i + 1,
-                model: r.model.clone(),
-            }
-        })?;
+        let model =
+            self.zoo
+                .model_index(&r.model)
+                .ok_or_else(|| EngineError::UnknownObservedModel {
+                    row: i + 1,
+                    model: r.model.clone(),
+                })?;
         if !(0.0..=1.0).contains(&r.accuracy) {
             return Err(EngineError::ObservedAccuracy {
                 row: i + 1,

@@ -1,9 +1,12 @@
 //! What `recommend` and `next` both take: the target, the method, the seed and `--observed`,
-//! the runs already made on the target (read from a CSV).
+//! the runs already made on the target (read from a CSV); and how their tables show them.
 
 use anyhow::Context;
 use clap::Args;
-use zoorank_engine::{MethodSpec, ObservedRun, RecommendRequest, RunKind, DEFAULT_METHOD};
+use zoorank_engine::{
+    MethodSpec, ObservedRun, RecommendRequest, Recommendation, RecommendedModel, RunKind,
+    DEFAULT_METHOD,
+};
 
 /// The ranking a command asks the engine for, shared by `recommend` and `next`.
 #[derive(Debug, Args)]
@@ -89,5 +92,26 @@ impl ObservedArgs {
             .into_iter()
             .map(|r| ObservedRun::new(r.model, r.accuracy, r.kind))
             .collect())
+    }
+}
+
+/// "N observed run(s)", with " and M probe(s)" when the recommendation had probes.
+pub fn runs_summary(rec: &Recommendation) -> String {
+    match rec.probe_runs {
+        0 => format!("{} observed run(s)", rec.observed_runs),
+        p => format!("{} observed run(s) and {p} probe(s)", rec.observed_runs),
+    }
+}
+
+/// A model's interval cell: `observed` for a fine-tuned one, else its interval, followed by
+/// its probe accuracy when it was probed.
+pub fn interval_cell(r: &RecommendedModel) -> String {
+    let probe = r
+        .probe_accuracy
+        .map_or(String::new(), |p| format!(" (probe {p:.3})"));
+    match (r.observed, r.predicted_low, r.predicted_high) {
+        (true, ..) => format!("observed{probe}"),
+        (false, Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]{probe}"),
+        _ => format!("-{probe}"),
     }
 }

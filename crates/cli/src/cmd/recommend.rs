@@ -1,10 +1,10 @@
 //! `zoorank recommend`: print the engine's [`Recommendation`] for a target.
 
-use crate::cmd::observed::RankingArgs;
+use crate::cmd::observed::{self, RankingArgs};
 use crate::global::Global;
 use crate::output;
 use clap::Args;
-use zoorank_engine::{Engine, RecommendRequest, Recommendation, RecommendedModel};
+use zoorank_engine::{Engine, RecommendRequest, Recommendation};
 
 /// Arguments of `recommend`.
 ///
@@ -66,11 +66,8 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
 /// The table, the explanations when asked for, and the evidence.
 fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
     let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
-    let probes = (rec.probe_runs > 0).then(|| format!(" and {} probe(s)", rec.probe_runs));
-    let observed = (rec.observed_runs + rec.probe_runs > 0).then(|| {
-        let (n, probes) = (rec.observed_runs, probes.unwrap_or_default());
-        format!("; conditioned on {n} observed run(s){probes}")
-    });
+    let observed = (rec.observed_runs + rec.probe_runs > 0)
+        .then(|| format!("; conditioned on {}", observed::runs_summary(rec)));
     output::println(format!(
         "top {} of {} models for '{}' by {} (the target's own records are hidden from the method{}):",
         rec.models.len(),
@@ -79,14 +76,6 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
         rec.method,
         observed.unwrap_or_default()
     ))?;
-    let interval = |r: &RecommendedModel| {
-        let probe = r.probe_accuracy.map_or(String::new(), |p| format!(" (probe {p:.3})"));
-        match (r.observed, r.predicted_low, r.predicted_high) {
-            (true, ..) => format!("observed{probe}"),
-            (false, Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]{probe}"),
-            _ => format!("-{probe}"),
-        }
-    };
     let rows = rec
         .models
         .iter()
@@ -97,13 +86,15 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
                 r.rank.to_string(),
                 r.model.clone(),
                 num(r.predicted_accuracy),
-                interval(r),
+                observed::interval_cell(r),
                 num(r.recorded_accuracy),
                 output::join_or(near, "-"),
             ]
         })
         .collect();
-    let cov = rec.coverage.map_or(String::new(), |c| format!("{:.0} % ", c * 100.0));
+    let cov = rec
+        .coverage
+        .map_or(String::new(), |c| format!("{:.0} % ", c * 100.0));
     let cov = format!("{cov}interval");
     let header = [
         "#",

@@ -70,10 +70,7 @@ pub fn condition_with_probes(
             let mx = runs.iter().map(|&(i, _)| row(j, i)).sum::<f64>() / k;
             let my = runs.iter().map(|&(_, y)| y).sum::<f64>() / k;
             let sxx: f64 = runs.iter().map(|&(i, _)| (row(j, i) - mx).powi(2)).sum();
-            let sxy: f64 = runs
-                .iter()
-                .map(|&(i, y)| (row(j, i) - mx) * (y - my))
-                .sum();
+            let sxy: f64 = runs.iter().map(|&(i, y)| (row(j, i) - mx) * (y - my)).sum();
             Some((mx, my, sxx, sxy))
         };
         let (ft, pr) = (group(observed), group(probes));
@@ -313,7 +310,10 @@ mod tests {
             .collect();
         let fit = condition_with_probes(&cold, &models, &experts, &prior, &[], &pr);
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        assert!((mean(&fit.mean) - mean(&cold)).abs() < 1e-9, "the cold level");
+        assert!(
+            (mean(&fit.mean) - mean(&cold)).abs() < 1e-9,
+            "the cold level"
+        );
         assert!(
             fit.mean.windows(2).all(|w| w[0] > w[1]),
             "d1's order: {:?}",
