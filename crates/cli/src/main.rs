@@ -120,6 +120,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Next(a) => cmd::next::run(a, &global),
         Command::Cluster(a) => cmd::cluster::run(a, &global),
         Command::Recall(a) => cmd::recall::run(a, &global),
+        Command::Select(a) if a.budget.is_some() => cmd::select_loop::run(a, &global),
         Command::Select(a) => cmd::select::run(a, &global),
         Command::Score(a) => cmd::score::run(a, &global),
         Command::Serve(a) => cmd::serve::run(a, &global),

@@ -65,6 +65,15 @@ pub enum EngineError {
         /// The value given.
         accuracy: f64,
     },
+    /// The budget loop could not append a run to its runs file.
+    #[error("writing the runs made to {path}")]
+    RunsOut {
+        /// The runs file.
+        path: PathBuf,
+        /// Cause.
+        #[source]
+        source: zoorank_store::ImportError,
+    },
     /// An interval coverage outside (0, 1).
     #[error("interval coverage {0}: must be strictly between 0 and 1 (e.g. 0.8)")]
     Coverage(f64),

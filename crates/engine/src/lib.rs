@@ -10,6 +10,10 @@
 //!   model ranked for the target by predicted fine-tuning accuracy, with the evidence, and
 //!   optionally each model's explanation. New datasets (no record of their own) take the
 //!   inductive graph path with the embedder kept in the store, behind the same call;
+//! - [`Engine::next`] a [`NextRequest`] → a [`NextPlan`]: which models to run next on the
+//!   target given the runs made (fine-tunes or linear probes), and
+//!   [`Engine::run_budget`] the loop that runs them with a trainer ([`BudgetRequest`] →
+//!   [`BudgetOutcome`]);
 //! - [`Engine::evaluate`] an [`EvalRequest`] → an [`Evaluation`]: the leave-one-dataset-out
 //!   protocol's figures per method and target.
 //!
@@ -40,6 +44,7 @@
 //! //! ```
 #![warn(missing_docs)]
 
+mod budget;
 pub mod catalog;
 mod engine;
 mod error;
@@ -48,6 +53,7 @@ mod fold_cache;
 mod next;
 mod recommend;
 
+pub use budget::{BudgetOutcome, BudgetRequest, LoopRun};
 pub use engine::Engine;
 pub use error::EngineError;
 pub use evaluate::{EvalProgress, EvalRequest, Evaluation};
@@ -61,6 +67,7 @@ pub use zoorank_eval::Protocol;
 pub use zoorank_predict::accuracy::strategy::Strategy;
 pub use zoorank_predict::accuracy::DEFAULT_COVERAGE;
 pub use zoorank_predict::rank::{MethodIdError, MethodSpec};
+pub use zoorank_store::import::RunKind;
 
 /// The README's Rust examples, compiled and run as doctests.
 #[doc = include_str!("../../../README.md")]

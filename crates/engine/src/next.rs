@@ -5,11 +5,13 @@ use crate::engine::Engine;
 use crate::error::EngineError;
 use crate::recommend::{ObservedRun, RecommendRequest};
 use serde::{Deserialize, Serialize};
+use zoorank_core::ModelIdx;
 use zoorank_predict::accuracy::experts::expit;
 use zoorank_predict::accuracy::strategy::{clusters, Strategy};
 use zoorank_predict::accuracy::{Conditioner, Observation};
 use zoorank_predict::rank::history::History;
 use zoorank_predict::rank::MethodSpec;
+use zoorank_store::import::RunKind;
 
 /// What to plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +22,10 @@ pub struct NextRequest {
     pub budget: usize,
     /// How to pick them.
     pub strategy: Strategy,
+    /// Models not to propose, besides those fine-tuned already (e.g. models already probed
+    /// when the runs are linear probes, or whose run failed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 impl NextRequest {
@@ -32,6 +38,7 @@ impl NextRequest {
             },
             budget,
             strategy: Strategy::Explore,
+            exclude: Vec::new(),
         }
     }
 }
@@ -45,8 +52,11 @@ pub struct NextPlan {
     pub method: MethodSpec,
     /// The strategy.
     pub strategy: Strategy,
-    /// Runs already made (given in the request).
+    /// Fine-tuning runs already made (given in the request).
     pub observed_runs: usize,
+    /// Linear-probe runs already made (given in the request).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub probe_runs: usize,
     /// The proposals.
     pub runs: Vec<ProposedRun>,
 }
@@ -77,16 +87,34 @@ impl Engine {
     /// run and come out as predicted (so a batch spreads over clusters and uncertainty);
     /// after real results come in, add them as observed runs and ask again.
     ///
+    /// Linear-probe runs among the observed ones move the predictions as
+    /// [`Engine::recommend`] does; a probed model may still be proposed for fine-tuning
+    /// unless it is in `req.exclude`.
+    ///
     /// # Errors
-    /// As [`Engine::recommend`].
+    /// As [`Engine::recommend`], and [`EngineError::UnknownObservedModel`] for an excluded
+    /// model the zoo lacks.
     pub fn next(&mut self, req: &NextRequest) -> Result<NextPlan, EngineError> {
         let (view, scores) = self.ranked_view(&req.recommend)?;
-        let mut observed = self.observations(&req.recommend.observed)?;
+        let (mut observed, probes) = self.observations(&req.recommend.observed)?;
         let n_given = observed.len();
+        let excluded: Vec<ModelIdx> = req
+            .exclude
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                self.zoo
+                    .model_index(m)
+                    .ok_or_else(|| EngineError::UnknownObservedModel {
+                        row: i + 1,
+                        model: m.clone(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
         let cond = Conditioner::new(&view, &scores);
         let h = History::new(&view.zoo);
         let cl = clusters(cond.models(), cond.experts(), &h.best);
-        let first = cond.condition(&observed);
+        let first = cond.condition_with_probes(&observed, &probes);
         let mut rank_of: Vec<(usize, f64)> = first.scores.iter().copied().enumerate().collect();
         rank_of.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut rank = vec![0; rank_of.len()];
@@ -95,7 +123,13 @@ impl Engine {
         }
         let mut runs = Vec::new();
         for order in 1..=req.budget {
-            let state = cond.condition(&observed);
+            let mut state = cond.condition_with_probes(&observed, &probes);
+            // An excluded model counts as run: never proposed, and its cluster visited.
+            for (i, m) in state.models.iter().enumerate() {
+                if excluded.contains(m) {
+                    state.observed[i] = true;
+                }
+            }
             let Some(m) = req.strategy.pick(&state, &cl) else {
                 break;
             };
@@ -138,15 +172,20 @@ impl Engine {
             method: req.recommend.method.clone(),
             strategy: req.strategy,
             observed_runs: n_given,
+            probe_runs: probes.len(),
             runs,
         })
     }
 }
 
-/// Observed runs from `(model, accuracy)` pairs.
+/// Observed fine-tuning runs from `(model, accuracy)` pairs.
 pub fn observed_runs(pairs: impl IntoIterator<Item = (String, f64)>) -> Vec<ObservedRun> {
     pairs
         .into_iter()
-        .map(|(model, accuracy)| ObservedRun { model, accuracy })
+        .map(|(model, accuracy)| ObservedRun::new(model, accuracy, RunKind::Finetune))
         .collect()
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

@@ -16,6 +16,7 @@ use zoorank_predict::rank::graph::{EmbedderSource, GraphRanker};
 use zoorank_predict::rank::history::History;
 use zoorank_predict::rank::registry::Ranked;
 use zoorank_predict::rank::{MethodSpec, ModelScore, TargetView};
+use zoorank_store::import::RunKind;
 
 /// Training datasets hidden in turn to calibrate a graph method's intervals (each trains
 /// the graph embedding again).
@@ -57,8 +58,28 @@ pub struct RecommendRequest {
 pub struct ObservedRun {
     /// The model's name.
     pub model: String,
-    /// Its accuracy on the target (fine-tuning or a linear probe), in [0, 1].
+    /// Its accuracy on the target, in [0, 1].
     pub accuracy: f64,
+    /// What kind of run it was (`finetune` when absent). A fine-tune's accuracy is the
+    /// model's; a linear probe's only tells how the models order on the target
+    /// ([`zoorank_predict::accuracy::probes`]).
+    #[serde(default, skip_serializing_if = "is_finetune")]
+    pub kind: RunKind,
+}
+
+impl ObservedRun {
+    /// A run of `kind`.
+    pub fn new(model: impl Into<String>, accuracy: f64, kind: RunKind) -> ObservedRun {
+        ObservedRun {
+            model: model.into(),
+            accuracy,
+            kind,
+        }
+    }
+}
+
+fn is_finetune(k: &RunKind) -> bool {
+    *k == RunKind::Finetune
 }
 
 impl RecommendRequest {
@@ -98,9 +119,13 @@ pub struct Recommendation {
     /// How many of the zoo's datasets calibrated the intervals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration_datasets: Option<usize>,
-    /// How many runs on the target the ranking was conditioned on.
+    /// How many fine-tuning runs on the target the ranking was conditioned on.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub observed_runs: usize,
+    /// How many linear-probe runs on the target the ranking was conditioned on (they move
+    /// the order, not the level).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub probe_runs: usize,
     /// The ranked models, best first.
     pub models: Vec<RecommendedModel>,
     /// What went wrong without spoiling the ranking (e.g. the embedder cache could not be
@@ -127,9 +152,14 @@ pub struct RecommendedModel {
     /// Upper bound.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_high: Option<f64>,
-    /// Whether the accuracy was observed (given in the request) rather than predicted.
+    /// Whether the accuracy was observed (a fine-tune given in the request) rather than
+    /// predicted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub observed: bool,
+    /// The model's linear-probe accuracy given in the request, when there is one: evidence
+    /// of its order, never its predicted fine-tuning accuracy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_accuracy: Option<f64>,
     /// The best recorded accuracy on the target, when the store has one (hidden from the
     /// method; shown for comparison).
     pub recorded_accuracy: Option<f64>,
@@ -249,7 +279,7 @@ impl Engine {
             method: req.method.to_string(),
             source,
         };
-        let observed = self.observations(&req.observed)?;
+        let (observed, probes) = self.observations(&req.observed)?;
         if let Some(c) = req.coverage.filter(|c| !(*c > 0.0 && *c < 1.0)) {
             return Err(EngineError::Coverage(c));
         }
@@ -272,7 +302,7 @@ impl Engine {
             }
             None => None,
         };
-        let estimates = cond.estimates(&observed, calibration.as_ref());
+        let estimates = cond.estimates_with_probes(&observed, &probes, calibration.as_ref());
         let h = History::new(&view.zoo);
         let mut evidence = evidence(zoo, &h, &req.method, target, ranked.embedder);
         if !observed.is_empty() {
@@ -280,6 +310,19 @@ impl Engine {
                 "{} observed run(s) on the target: they take their recorded value, and the \
                  others move with the datasets whose records fit them best",
                 observed.len()
+            ));
+        }
+        if let Some(offset) = cond.probe_offset(&observed, &probes) {
+            let level = if observed.is_empty() {
+                "the cold prediction's level"
+            } else {
+                "the fine-tunes' level"
+            };
+            evidence.push(format!(
+                "{} linear-probe run(s) on the target: they weigh the datasets by how well their \
+                 order fits and move the ranking, not the level (fitted probe offset \
+                 {offset:+.2} logit from {level}); probed models keep a prediction",
+                probes.len()
             ));
         }
         if let Some(cal) = &calibration {
@@ -317,6 +360,11 @@ impl Engine {
                 predicted_low: s.low,
                 predicted_high: s.high,
                 observed: s.observed,
+                probe_accuracy: probes
+                    .iter()
+                    .filter(|o| o.model == s.model)
+                    .map(|o| o.accuracy)
+                    .reduce(f64::max),
                 recorded_accuracy: gt.get(&s.model).copied(),
                 nearest_records: by_dist
                     .iter()
@@ -347,6 +395,7 @@ impl Engine {
             coverage: calibration.map(|c| c.coverage),
             calibration_datasets: calibration.map(|c| c.folds),
             observed_runs: observed.len(),
+            probe_runs: probes.len(),
             models,
             warnings: ranked
                 .cache_errors
@@ -375,7 +424,8 @@ impl Engine {
         let new_target = zoo.ground_truth(target, true).is_empty();
         let held = zoo.without_target_history(target);
         let mut cands = candidates(zoo, &held, target);
-        for o in self.observations(&req.observed)? {
+        let (observed, probes) = self.observations(&req.observed)?;
+        for o in observed.iter().chain(&probes) {
             if !cands.contains(&o.model) {
                 cands.push(o.model);
             }
@@ -415,33 +465,43 @@ impl Engine {
         self.rank_request(req).map(|(v, r)| (v, r.scores))
     }
 
-    /// The observed runs of a request, resolved to model indices and checked.
+    /// The observed runs of a request, resolved to model indices and checked: the fine-tunes
+    /// and the linear probes.
     pub(crate) fn observations(
         &self,
         runs: &[ObservedRun],
-    ) -> Result<Vec<Observation>, EngineError> {
-        runs.iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let model = self.zoo.model_index(&r.model).ok_or_else(|| {
-                    EngineError::UnknownObservedModel {
-                        row: i + 1,
-                        model: r.model.clone(),
-                    }
+    ) -> Result<(Vec<Observation>, Vec<Observation>), EngineError> {
+        let (mut finetunes, mut probes) = (Vec::new(), Vec::new());
+        for (i, r) in runs.iter().enumerate() {
+            let o = self.observation(i, r)?;
+            match r.kind {
+                RunKind::Finetune => finetunes.push(o),
+                RunKind::LinearProbe => probes.push(o),
+            }
+        }
+        Ok((finetunes, probes))
+    }
+
+    /// Run `i` of a request, resolved and checked.
+    fn observation(&self, i: usize, r: &ObservedRun) -> Result<Observation, EngineError> {
+        let model =
+            self.zoo
+                .model_index(&r.model)
+                .ok_or_else(|| EngineError::UnknownObservedModel {
+                    row: i + 1,
+                    model: r.model.clone(),
                 })?;
-                if !(0.0..=1.0).contains(&r.accuracy) {
-                    return Err(EngineError::ObservedAccuracy {
-                        row: i + 1,
-                        model: r.model.clone(),
-                        accuracy: r.accuracy,
-                    });
-                }
-                Ok(Observation {
-                    model,
-                    accuracy: r.accuracy,
-                })
-            })
-            .collect()
+        if !(0.0..=1.0).contains(&r.accuracy) {
+            return Err(EngineError::ObservedAccuracy {
+                row: i + 1,
+                model: r.model.clone(),
+                accuracy: r.accuracy,
+            });
+        }
+        Ok(Observation {
+            model,
+            accuracy: r.accuracy,
+        })
     }
 }
 

@@ -187,6 +187,7 @@ fn predictions_have_intervals_and_move_with_observed_runs() {
             },
             budget: 3,
             strategy: zoorank_engine::Strategy::Clusters,
+            exclude: Vec::new(),
         })
         .unwrap();
     assert_eq!(plan.runs.len(), 3);

@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use pyo3::prelude::*;
 use zoorank_core::Modality;
-use zoorank_engine::{Engine, EvalRequest, MethodSpec, RecommendRequest};
+use zoorank_engine::{Engine, EvalRequest, MethodSpec, ObservedRun, RecommendRequest, RunKind};
 use zoorank_store::import::{self, RecordsCsvSpec};
 use zoorank_store::{ImportOptions, ImportReport, Store};
 
@@ -197,7 +197,7 @@ impl ZooHandle {
     }
 
     /// The engine's Recommendation as `recommend --json` prints it.
-    #[pyo3(signature = (target, method=None, top=None, seed=0, explain=false, observed=Vec::new(), coverage=Some(0.8)))]
+    #[pyo3(signature = (target, method=None, top=None, seed=0, explain=false, observed=Vec::new(), coverage=Some(0.8), observed_probes=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn recommend(
         &self,
@@ -209,12 +209,16 @@ impl ZooHandle {
         explain: bool,
         observed: Vec<(String, f64)>,
         coverage: Option<f64>,
+        observed_probes: Vec<(String, f64)>,
     ) -> PyResult<Py<PyAny>> {
+        let probe = |(m, a): (String, f64)| ObservedRun::new(m, a, RunKind::LinearProbe);
+        let mut observed = zoorank_engine::observed_runs(observed);
+        observed.extend(observed_probes.into_iter().map(probe));
         let mut req = RecommendRequest {
             top,
             seed,
             explain,
-            observed: zoorank_engine::observed_runs(observed),
+            observed,
             coverage,
             ..RecommendRequest::new(target)
         };

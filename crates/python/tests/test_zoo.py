@@ -155,6 +155,20 @@ def test_recommend_with_observed_runs_equals_the_cli(image_zoo: zoorank.Zoo, ima
         image_zoo.recommend("dtd", observed={"nope": 0.5})
 
 
+def test_recommend_with_probe_runs_equals_the_cli(image_zoo: zoorank.Zoo, image_db: Path, cli: Path, tmp_path: Path) -> None:
+    cold = image_zoo.recommend("dtd", top=3, coverage=None)
+    first, second = cold.models[0]["model"], cold.models[1]["model"]
+    rec = image_zoo.recommend("dtd", coverage=None, observed={first: 0.7}, observed_probes={second: 0.4})
+    runs = tmp_path / "runs.csv"
+    runs.write_text(f"model,accuracy,kind\n{first},0.7,finetune\n{second},0.4,probe\n")
+    args = ["recommend", "--target", "dtd", "--top", "100000", "--no-intervals", "--observed", str(runs), "--json"]
+    assert rec.data == cli_json(cli, "--db", str(image_db), *args)
+    assert rec.data["observed_runs"] == 1 and rec.data["probe_runs"] == 1
+    [probed] = [m for m in rec.models if m["model"] == second]
+    # A probed model keeps a prediction: its probe value is shown apart.
+    assert probed["probe_accuracy"] == 0.4 and probed["predicted_accuracy"] != 0.4 and not probed.get("observed")
+
+
 def test_recommendation_to_pandas_and_explain(image_zoo: zoorank.Zoo) -> None:
     rec = image_zoo.recommend("dtd", top=5)
     df = rec.to_pandas()

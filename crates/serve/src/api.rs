@@ -346,6 +346,12 @@ async fn recommend_post(
     check_name("target", &target)?;
     let mut merged = serde_json::to_value(RecommendRequest::new(target))
         .map_err(|e| ApiError::internal(format!("serialising the default request: {e}")))?;
+    // The observed runs (each `{model, accuracy, kind}`, kind `finetune` by default or
+    // `linear-probe`) are left out of the default's JSON when empty; they are a field all
+    // the same.
+    if let Some(o) = merged.as_object_mut() {
+        o.entry("observed").or_insert(Value::Array(Vec::new()));
+    }
     for (k, v) in fields {
         match merged.get_mut(&k) {
             Some(slot) => *slot = v,

@@ -6,7 +6,7 @@ mod common;
 use common::{auth, shared, TestServer, TOKEN};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use zoorank_engine::{Engine, RecommendRequest};
+use zoorank_engine::{Engine, ObservedRun, RecommendRequest, RunKind};
 
 fn get(s: &TestServer, path: &str) -> (u16, Value) {
     let r = s.client().get(path).unwrap();
@@ -110,6 +110,29 @@ fn recommend_answers_what_the_engine_answers_and_caches_it() {
     assert_eq!(v["method"], "popularity");
     assert_eq!(v["models"].as_array().unwrap().len(), 3);
     assert!(v["models"][0]["explain"].is_object(), "{v}");
+    // Observed runs with their kind, as the engine's request has them.
+    let (ft, probe) = (&want.models[0].model, &want.models[1].model);
+    let runs = vec![
+        ObservedRun::new(ft, 0.7, RunKind::Finetune),
+        ObservedRun::new(probe, 0.4, RunKind::LinearProbe),
+    ];
+    let body = json!({"target": "dtd", "top": 5, "coverage": null, "observed": [
+        {"model": ft, "accuracy": 0.7}, {"model": probe, "accuracy": 0.4, "kind": "linear-probe"}]});
+    let (status, v) = post(s, "/v1/recommend", body.to_string().as_bytes(), false);
+    assert_eq!(status, 200, "{v}");
+    let want = engine
+        .recommend(&RecommendRequest {
+            top: Some(5),
+            coverage: None,
+            observed: runs,
+            ..RecommendRequest::new("dtd")
+        })
+        .unwrap();
+    assert_eq!(v, serde_json::to_value(&want).unwrap());
+    assert_eq!(
+        (v["observed_runs"].as_u64(), v["probe_runs"].as_u64()),
+        (Some(1), Some(1))
+    );
 }
 
 #[test]

@@ -14,5 +14,6 @@ pub mod recommend;
 pub mod score;
 pub mod score_zoo;
 pub mod select;
+pub mod select_loop;
 pub mod serve;
 pub mod zoo;

@@ -25,6 +25,10 @@ pub struct NextArgs {
     /// models that behave alike).
     #[arg(long, default_value_t = Strategy::Explore)]
     pub strategy: Strategy,
+    /// Models not to propose, comma-separated (e.g. those already probed, when the next runs
+    /// are linear probes). Fine-tuned models in --observed are never proposed.
+    #[arg(long, value_delimiter = ',')]
+    pub exclude: Vec<String>,
     /// JSON output: {target, method, strategy, observed_runs, runs[order, model,
     /// predicted_accuracy, rank, uncertainty, cluster_size, why]}.
     #[arg(long)]
@@ -41,6 +45,7 @@ pub fn run(a: NextArgs, global: &Global) -> anyhow::Result<()> {
         },
         budget: a.budget,
         strategy: a.strategy,
+        exclude: a.exclude,
     })?;
     if a.json {
         return output::print_json(&plan);
@@ -50,12 +55,16 @@ pub fn run(a: NextArgs, global: &Global) -> anyhow::Result<()> {
 
 fn print_human(plan: &NextPlan) -> anyhow::Result<()> {
     output::println(format!(
-        "next {} run(s) on '{}' ({} by {}, {} run(s) observed so far):",
+        "next {} run(s) on '{}' ({} by {}, {} run(s) observed so far{}):",
         plan.runs.len(),
         plan.target,
         plan.strategy,
         plan.method,
-        plan.observed_runs
+        plan.observed_runs,
+        match plan.probe_runs {
+            0 => String::new(),
+            n => format!(", {n} probe(s)"),
+        }
     ))?;
     let rows = plan
         .runs

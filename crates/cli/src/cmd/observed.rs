@@ -1,9 +1,12 @@
 //! What `recommend` and `next` both take: the target, the method, the seed and `--observed`,
-//! the runs already made on the target (read from a CSV).
+//! the runs already made on the target (read from a CSV); and how their tables show them.
 
 use anyhow::Context;
 use clap::Args;
-use zoorank_engine::{observed_runs, MethodSpec, ObservedRun, RecommendRequest, DEFAULT_METHOD};
+use zoorank_engine::{
+    MethodSpec, ObservedRun, RecommendRequest, Recommendation, RecommendedModel, RunKind,
+    DEFAULT_METHOD,
+};
 
 /// The ranking a command asks the engine for, shared by `recommend` and `next`.
 #[derive(Debug, Args)]
@@ -34,13 +37,16 @@ impl RankingArgs {
     }
 }
 
-/// Runs already made on the target (`--observed`), shared by `recommend` and `next`.
+/// Runs already made on the target (`--observed`), shared by `recommend`, `next` and
+/// `select --budget`.
 #[derive(Debug, Args)]
 pub struct ObservedArgs {
-    /// CSV of runs already made on the target (fine-tunes), with the columns of
-    /// `import records`: the model and accuracy columns, and the dataset column when the
-    /// file holds other datasets too (only the target's rows are read). Observed models take
-    /// their value; every other prediction moves with what they reveal.
+    /// CSV of runs already made on the target, with the columns of `import records`: the
+    /// model and accuracy columns, the dataset column when the file holds other datasets too
+    /// (only the target's rows are read), and optionally a kind column (--kind-col).
+    /// Fine-tuned models take their value; every other prediction moves with what they
+    /// reveal. Linear-probe runs move the ranking but not the level: a probed model keeps a
+    /// predicted fine-tuning accuracy. `select --budget --runs-out` writes this format.
     #[arg(long, value_name = "CSV")]
     pub observed: Option<std::path::PathBuf>,
     /// Model column of --observed.
@@ -52,6 +58,14 @@ pub struct ObservedArgs {
     /// Accuracy column of --observed (values in [0, 1]).
     #[arg(long, default_value = "accuracy")]
     pub accuracy_col: String,
+    /// Run-kind column of --observed: finetune (also fine-tune, ft) or linear-probe (also
+    /// probe, lp); an empty cell, or a file without the column, is --observed-kind. Any
+    /// other value is refused, naming its row.
+    #[arg(long, default_value = "kind")]
+    pub kind_col: String,
+    /// Kind of the --observed runs whose row does not say (finetune or linear-probe).
+    #[arg(long, default_value_t = RunKind::Finetune)]
+    pub observed_kind: RunKind,
 }
 
 impl ObservedArgs {
@@ -66,8 +80,38 @@ impl ObservedArgs {
             accuracy_col: self.accuracy_col.clone(),
             ..Default::default()
         };
-        let runs = zoorank_store::import::read_runs(path, &spec, target)
-            .with_context(|| format!("reading observed runs from {}", path.display()))?;
-        Ok(observed_runs(runs))
+        let runs = zoorank_store::import::read_observed_runs(
+            path,
+            &spec,
+            target,
+            &self.kind_col,
+            self.observed_kind,
+        )
+        .with_context(|| format!("reading observed runs from {}", path.display()))?;
+        Ok(runs
+            .into_iter()
+            .map(|r| ObservedRun::new(r.model, r.accuracy, r.kind))
+            .collect())
+    }
+}
+
+/// "N observed run(s)", with " and M probe(s)" when the recommendation had probes.
+pub fn runs_summary(rec: &Recommendation) -> String {
+    match rec.probe_runs {
+        0 => format!("{} observed run(s)", rec.observed_runs),
+        p => format!("{} observed run(s) and {p} probe(s)", rec.observed_runs),
+    }
+}
+
+/// A model's interval cell: `observed` for a fine-tuned one, else its interval, followed by
+/// its probe accuracy when it was probed.
+pub fn interval_cell(r: &RecommendedModel) -> String {
+    let probe = r
+        .probe_accuracy
+        .map_or(String::new(), |p| format!(" (probe {p:.3})"));
+    match (r.observed, r.predicted_low, r.predicted_high) {
+        (true, ..) => format!("observed{probe}"),
+        (false, Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]{probe}"),
+        _ => format!("-{probe}"),
     }
 }

@@ -54,6 +54,8 @@ pub fn run(a: QuickstartArgs, global: &Global) -> anyhow::Result<()> {
                     model_col: "model".into(),
                     dataset_col: "dataset".into(),
                     accuracy_col: "accuracy".into(),
+                    kind_col: "kind".into(),
+                    observed_kind: zoorank_engine::RunKind::Finetune,
                 },
             },
             top: 10,

@@ -1,10 +1,10 @@
 //! `zoorank recommend`: print the engine's [`Recommendation`] for a target.
 
-use crate::cmd::observed::RankingArgs;
+use crate::cmd::observed::{self, RankingArgs};
 use crate::global::Global;
 use crate::output;
 use clap::Args;
-use zoorank_engine::{Engine, RecommendRequest, Recommendation, RecommendedModel};
+use zoorank_engine::{Engine, RecommendRequest, Recommendation};
 
 /// Arguments of `recommend`.
 ///
@@ -56,9 +56,7 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
         coverage: (!a.no_intervals).then_some(a.coverage),
         ..a.ranking.request()?
     })?;
-    for w in &rec.warnings {
-        eprintln!("warning: {w}");
-    }
+    rec.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
     if a.json {
         return output::print_json(&rec);
     }
@@ -68,8 +66,8 @@ pub fn run(a: RecommendArgs, global: &Global) -> anyhow::Result<()> {
 /// The table, the explanations when asked for, and the evidence.
 fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
     let num = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.3}"));
-    let observed = (rec.observed_runs > 0)
-        .then(|| format!("; conditioned on {} observed run(s)", rec.observed_runs));
+    let observed = (rec.observed_runs + rec.probe_runs > 0)
+        .then(|| format!("; conditioned on {}", observed::runs_summary(rec)));
     output::println(format!(
         "top {} of {} models for '{}' by {} (the target's own records are hidden from the method{}):",
         rec.models.len(),
@@ -78,11 +76,6 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
         rec.method,
         observed.unwrap_or_default()
     ))?;
-    let interval = |r: &RecommendedModel| match (r.observed, r.predicted_low, r.predicted_high) {
-        (true, ..) => "observed".into(),
-        (false, Some(lo), Some(hi)) => format!("[{lo:.3}, {hi:.3}]"),
-        _ => "-".into(),
-    };
     let rows = rec
         .models
         .iter()
@@ -93,14 +86,16 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
                 r.rank.to_string(),
                 r.model.clone(),
                 num(r.predicted_accuracy),
-                interval(r),
+                observed::interval_cell(r),
                 num(r.recorded_accuracy),
                 output::join_or(near, "-"),
             ]
         })
         .collect();
-    let cov = rec.coverage.map(|c| format!("{:.0} % ", c * 100.0));
-    let cov = format!("{}interval", cov.unwrap_or_default());
+    let cov = rec
+        .coverage
+        .map_or(String::new(), |c| format!("{:.0} % ", c * 100.0));
+    let cov = format!("{cov}interval");
     let header = [
         "#",
         "model",

@@ -1,7 +1,10 @@
 //! `zoorank select`: fine selection — train the candidate models a few epochs at a time,
-//! stop the losers early (successive halving with convergence trends), report the winner.
+//! stop the losers early (successive halving with convergence trends), report the winner —
+//! or, with `--budget K`, the budget loop: K full runs, each proposed by `next` from the
+//! results so far ([`crate::cmd::select_loop`]).
 
 use crate::cmd::import::{open_existing_store, open_store};
+use crate::cmd::observed::ObservedArgs;
 use crate::cmd::recall::{recall_in_zoo, RecallOptions};
 use crate::global::Global;
 use crate::output;
@@ -10,6 +13,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::path::PathBuf;
 use zoorank_core::Zoo;
+use zoorank_engine::{MethodSpec, Strategy, DEFAULT_METHOD};
 use zoorank_select::fine::{
     select, successive_halving_epochs, HalvingKey, SelectParams, SelectionOutcome, PROXY_EPOCH_COST,
 };
@@ -39,6 +43,19 @@ pub enum Halving {
 }
 
 /// `zoorank select` arguments.
+///
+/// Without --budget: fine selection among the candidates by successive halving. With
+/// --budget K: the budget loop — ask `next` for one model (--strategy, --method), run it to
+/// completion (--max-epochs) with the trainer, take its best validation accuracy as the run's
+/// result (a linear-probe trainer's runs are recorded as probes), add it to the observed runs
+/// (--observed: earlier runs), ask again, K times; then print the recommendation conditioned on
+/// every run. --runs-out appends each run as it ends, in the format --observed reads, so an
+/// interrupted loop resumes with --observed FILE --runs-out FILE. A failed run (a command
+/// exiting non-zero, a curve too short) is reported, spends its budget slot and is not
+/// retried; the loop goes on, and exits 1 only when no run succeeded.
+///
+/// Example: zoorank select --target dtd --budget 5 --trainer command --command 'python
+/// train.py --model {model} --data {dataset} --epochs {epochs}' --runs-out runs.csv
 ///
 /// Epoch record (one JSON object per line, per epoch): {"model": .., "dataset": ..,
 /// "epoch": 1, "val_accuracy": 0.81, "test_accuracy": 0.80, "seconds": 35.2}; test_accuracy
@@ -70,7 +87,7 @@ pub struct SelectArgs {
     /// Linear-probe learning rate.
     #[arg(long, default_value_t = 0.01)]
     pub lr: f64,
-    /// Linear-probe seed.
+    /// Seed of the linear probe (and, with --budget, of the ranking's learner).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Benchmark curves (JSON lines) for convergence trends, besides --curves and the store's
@@ -101,7 +118,26 @@ pub struct SelectArgs {
     pub save: bool,
     #[command(flatten)]
     pub recall: RecallOptions,
-    /// JSON output.
+    /// Budget loop: make this many full runs, each proposed from the results so far (see
+    /// above); --top then is how many models of the final recommendation to show.
+    #[arg(long, value_name = "K")]
+    pub budget: Option<usize>,
+    /// Budget loop: how to pick each run (explore, top, clusters; see `zoorank next --help`).
+    #[arg(long, default_value_t = Strategy::Explore)]
+    pub strategy: Strategy,
+    /// Budget loop: ranking method id (see `zoorank eval --help`).
+    #[arg(long, default_value = DEFAULT_METHOD)]
+    pub method: MethodSpec,
+    #[command(flatten)]
+    pub runs: ObservedArgs,
+    /// Budget loop: CSV the runs made are appended to as they end (model, dataset, accuracy,
+    /// kind; what --observed reads).
+    #[arg(long, value_name = "CSV")]
+    pub runs_out: Option<PathBuf>,
+    /// Budget loop: no intervals on the final recommendation (faster).
+    #[arg(long)]
+    pub no_intervals: bool,
+    /// JSON output (with --budget: the runs made and the final recommendation).
     #[arg(long)]
     pub json: bool,
 }
@@ -147,7 +183,37 @@ fn curves_of_store(zoo: &Zoo) -> Vec<Vec<EpochRecord>> {
         .collect()
 }
 
-/// Runs `zoorank select`.
+/// The trainer `args` ask for (`replay`: the curves read from --curves).
+pub fn build_trainer(
+    args: &SelectArgs,
+    replay: Option<&ReplayTrainer>,
+) -> anyhow::Result<Box<dyn Trainer>> {
+    Ok(match args.trainer {
+        TrainerKind::Replay => Box::new(
+            replay
+                .cloned()
+                .context("--trainer replay needs --curves FILE")?,
+        ),
+        TrainerKind::Command => Box::new(CommandTrainer::new(
+            args.command
+                .clone()
+                .context("--trainer command needs --command TEMPLATE")?,
+            args.state.clone(),
+        )?),
+        TrainerKind::LinearProbe => Box::new(LinearProbeTrainer::new(
+            args.features
+                .clone()
+                .context("--trainer linear-probe needs --features DIR")?,
+            LinearProbeParams {
+                learning_rate: args.lr,
+                seed: args.seed,
+                ..LinearProbeParams::default()
+            },
+        )?),
+    })
+}
+
+/// Runs `zoorank select`'s fine selection (`--budget` runs [`crate::cmd::select_loop`]).
 pub fn run(args: SelectArgs, global: &Global) -> anyhow::Result<()> {
     let replay = match &args.curves {
         Some(p) => Some(
@@ -211,29 +277,7 @@ pub fn run(args: SelectArgs, global: &Global) -> anyhow::Result<()> {
     let trends = ConvergenceTrends::from_curves(bench.iter().map(Vec::as_slice), &args.target, 3);
     let benchmark_runs: usize = candidates.iter().map(|m| trends.n_runs(m)).sum();
 
-    let mut trainer: Box<dyn Trainer> = match args.trainer {
-        TrainerKind::Replay => Box::new(
-            replay
-                .clone()
-                .context("--trainer replay needs --curves FILE")?,
-        ),
-        TrainerKind::Command => Box::new(CommandTrainer::new(
-            args.command
-                .clone()
-                .context("--trainer command needs --command TEMPLATE")?,
-            args.state.clone(),
-        )?),
-        TrainerKind::LinearProbe => Box::new(LinearProbeTrainer::new(
-            args.features
-                .clone()
-                .context("--trainer linear-probe needs --features DIR")?,
-            LinearProbeParams {
-                learning_rate: args.lr,
-                seed: args.seed,
-                ..LinearProbeParams::default()
-            },
-        )?),
-    };
+    let mut trainer = build_trainer(&args, replay.as_ref())?;
     let mut params = if args.no_trends {
         SelectParams::successive_halving(args.max_epochs)
     } else {

@@ -28,6 +28,7 @@
 //! the ceiling (0.97 vs 0.99) count like one in the middle (0.70 vs 0.83).
 
 pub mod experts;
+pub mod probes;
 pub mod strategy;
 
 use crate::rank::cv::{fold_datasets, fold_view, rank_fold};
@@ -338,7 +339,16 @@ impl Conditioner {
         observed: &[Observation],
         calibration: Option<&Calibration>,
     ) -> Vec<Estimate> {
-        let c = self.condition(observed);
+        self.estimates_of(self.condition(observed), observed, calibration)
+    }
+
+    /// The estimates of the conditioned state `c` (`observed`: the fine-tunes it holds).
+    fn estimates_of(
+        &self,
+        c: Conditioned,
+        observed: &[Observation],
+        calibration: Option<&Calibration>,
+    ) -> Vec<Estimate> {
         let mut out: Vec<Estimate> = (0..c.models.len())
             .map(|i| {
                 let u = c.logits[i];

@@ -304,18 +304,25 @@ class Zoo:
         explain: bool = False,
         observed: Optional[Mapping[str, float]] = None,
         coverage: Optional[float] = 0.8,
+        observed_probes: Optional[Mapping[str, float]] = None,
     ) -> Recommendation:
         """Ranks every candidate model for the dataset ``target`` by predicted fine-tuning
         accuracy (``method``: a method id such as ``"trend+lr"``, the default, or
         ``"guard+trend+lr+node2vec"``; ``top``: keep the best ``top``). The target's own
         records are hidden from the method and shown beside its prediction. ``observed``
         maps models already fine-tuned on the target to their accuracy: they keep it and the
-        rest of the ranking moves with them. ``coverage``: of the intervals
+        rest of the ranking moves with them. ``observed_probes`` maps models linear-probed on
+        the target to their probe accuracy: they move the ranking of the others but not the
+        level, and a probed model keeps a predicted fine-tuning accuracy (its probe value is
+        shown as ``probe_accuracy``). ``coverage``: of the intervals
         ``predicted_low``..``predicted_high`` (``None``: no intervals, faster). The values
         are those of ``zoorank recommend --json``."""
         runs = [(str(m), float(a)) for m, a in (observed or {}).items()]
-        request = dict(target=target, method=method, top=top, seed=seed, observed=runs, coverage=coverage)
-        data = self._handle.recommend(target, method, top, seed, explain, runs, coverage)
+        probes = [(str(m), float(a)) for m, a in (observed_probes or {}).items()]
+        request = dict(
+            target=target, method=method, top=top, seed=seed, observed=runs, coverage=coverage, observed_probes=probes
+        )
+        data = self._handle.recommend(target, method, top, seed, explain, runs, coverage, probes)
         return Recommendation(data, zoo=self, request=request)
 
     def evaluate(

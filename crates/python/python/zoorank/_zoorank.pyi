@@ -58,6 +58,7 @@ class ZooHandle:
         explain: bool = False,
         observed: list[tuple[str, float]] = ...,
         coverage: Optional[float] = ...,
+        observed_probes: list[tuple[str, float]] = ...,
     ) -> dict[str, Any]: ...
     def evaluate(
         self,

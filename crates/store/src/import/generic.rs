@@ -44,62 +44,6 @@ pub struct RecordsCsvSpec {
     pub keep_last: bool,
 }
 
-/// Reads the runs a user made on one target from a results CSV with the columns of
-/// [`RecordsCsvSpec`] (model, accuracy, and the dataset column when the file holds several
-/// datasets: then only rows of `dataset` are kept). Nothing is written. Every bad row is an
-/// error naming its line and column; a file without any run of the target is one too.
-///
-/// # Errors
-/// [`ImportError`] for an unreadable file, a missing column or a bad row.
-pub fn read_runs(
-    path: &Path,
-    spec: &RecordsCsvSpec,
-    dataset: &str,
-) -> Result<Vec<(String, f64)>, ImportError> {
-    let mut problems = Problems::default();
-    let t = Table::read(path, spec.delimiter.unwrap_or(b','), &mut problems)?;
-    let c_model = t.col(&[spec.model_col.as_str()])?;
-    let c_acc = t.col(&[spec.accuracy_col.as_str()])?;
-    let c_ds = if spec.dataset_col.is_empty() || !t.has(&spec.dataset_col) {
-        None
-    } else {
-        Some(t.col(&[spec.dataset_col.as_str()])?)
-    };
-    let mut runs = Vec::new();
-    for row in &t.rows {
-        let parsed = (|| -> Result<Option<(String, f64)>, RowProblem> {
-            t.check_width(row)?;
-            if let Some(c) = c_ds {
-                if t.req_text(row, c)? != dataset {
-                    return Ok(None);
-                }
-            }
-            let acc = t.req_f64(row, c_acc)?;
-            if !(0.0..=1.0).contains(&acc) {
-                return Err(t.problem(
-                    row,
-                    Some(c_acc),
-                    format!("accuracy {acc} is not in [0, 1]"),
-                ));
-            }
-            Ok(Some((t.req_text(row, c_model)?.to_string(), acc)))
-        })();
-        match parsed {
-            Ok(Some(r)) => runs.push(r),
-            Ok(None) => {}
-            Err(p) => problems.push(p),
-        }
-    }
-    problems.finish(false)?;
-    if runs.is_empty() {
-        return Err(ImportError::NoRuns {
-            file: t.file_name(),
-            dataset: dataset.to_string(),
-        });
-    }
-    Ok(runs)
-}
-
 /// Imports a results CSV described by `spec`. Models and datasets it names are created.
 /// A record is identified by (model, dataset, the hyper-parameter columns given); distinct rows
 /// with the same identity are separate runs unless [`RecordsCsvSpec::keep_last`] is set (see

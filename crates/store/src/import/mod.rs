@@ -19,11 +19,13 @@
 
 mod base;
 mod generic;
+mod runs;
 mod table;
 mod transfergraph;
 mod two_phase;
 
-pub use generic::{import_models, import_records, read_runs, ModelsCsvSpec, RecordsCsvSpec};
+pub use generic::{import_models, import_records, ModelsCsvSpec, RecordsCsvSpec};
+pub use runs::{append_runs, read_observed_runs, read_runs, RunKind, RunRow, RUNS_HEADER};
 pub use transfergraph::{import_transfergraph, TransferGraphLayout};
 pub use two_phase::import_two_phase;
 
