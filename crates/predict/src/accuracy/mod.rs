@@ -416,9 +416,19 @@ pub fn calibrate(
 /// conditioning the same rankings again.
 #[derive(Debug, Clone)]
 pub struct CalibrationFolds {
-    /// Per fold that could be ranked: its evaluation weight, its ranking prepared for
-    /// conditioning, and its recorded accuracies (per model of the zoo).
-    folds: Vec<(f64, Conditioner, Vec<Option<f64>>)>,
+    /// The folds that could be ranked, in fold order.
+    folds: Vec<Fold>,
+}
+
+/// One calibration fold: a training dataset hidden and ranked.
+#[derive(Debug, Clone)]
+struct Fold {
+    /// Its evaluation weight.
+    weight: f64,
+    /// Its ranking, prepared for conditioning.
+    ranking: Conditioner,
+    /// Its recorded accuracies, per model of the zoo.
+    truth: Vec<Option<f64>>,
 }
 
 impl CalibrationFolds {
@@ -436,12 +446,15 @@ impl CalibrationFolds {
         let folds = fold_datasets(view, &best, MIN_FOLD_MODELS, max_folds);
         // The folds are independent: ranked in parallel, kept in fold order (the same value
         // on any number of threads; the first fold's error in that order is the one returned).
-        let ranked: Vec<Result<Option<(f64, Conditioner, Vec<Option<f64>>)>, PredictError>> = folds
+        let ranked: Vec<Result<Option<Fold>, PredictError>> = folds
             .par_iter()
-            .map(|&(k, w)| {
+            .map(|&(k, weight)| {
                 let inner = fold_view(view, k, &best);
-                Ok(rank_fold(ranker, &inner)?
-                    .map(|scores| (w, Conditioner::new(&inner, &scores), best[k].clone())))
+                Ok(rank_fold(ranker, &inner)?.map(|scores| Fold {
+                    weight,
+                    ranking: Conditioner::new(&inner, &scores),
+                    truth: best[k].clone(),
+                }))
             })
             .collect();
         let mut kept = Vec::new();
@@ -468,18 +481,18 @@ impl CalibrationFolds {
         let kept: Vec<Vec<(f64, f64)>> = self
             .folds
             .iter()
-            .map(|(w, cond, truth)| {
-                let obs = pseudo_observed(cond.scores(), truth, observed_models);
-                let c = cond.condition(&obs);
+            .map(|f| {
+                let obs = pseudo_observed(f.ranking.scores(), &f.truth, observed_models);
+                let c = f.ranking.condition(&obs);
                 let res: Vec<f64> = c
                     .models
                     .iter()
                     .zip(&c.logits)
                     .zip(&c.observed)
                     .filter(|(_, &o)| !o)
-                    .filter_map(|((&m, &u), _)| Some(logit(truth[m]?) - u))
+                    .filter_map(|((&m, &u), _)| Some(logit(f.truth[m]?) - u))
                     .collect();
-                let share = w / res.len().max(1) as f64;
+                let share = f.weight / res.len().max(1) as f64;
                 res.into_iter().map(|r| (r, share)).collect::<Vec<_>>()
             })
             .filter(|f| !f.is_empty())
