@@ -177,13 +177,7 @@ pub fn condition(
     prior: &[f64],
     observed: &[(usize, f64)],
 ) -> (Vec<f64>, Vec<f64>) {
-    let row = |j: usize, i: usize| -> f64 {
-        if j == 0 {
-            cold[i]
-        } else {
-            experts.rows[j - 1][candidates[i]]
-        }
-    };
+    let row = expert_row(cold, candidates, experts);
     let n_experts = experts.rows.len() + 1;
     let n = cold.len();
     let s2 = 2.0 * experts.sigma * experts.sigma;
@@ -220,26 +214,73 @@ pub fn condition(
         scales.push(slope);
         log_w.push(pj.max(1e-300).ln() - sse / s2);
     }
-    let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = log_w.iter().map(|l| (l - top).exp()).collect();
-    let total: f64 = w.iter().sum();
-    let mut mean = Vec::with_capacity(n);
-    let mut spread = Vec::with_capacity(n);
-    for (i, &c) in cold.iter().enumerate() {
-        let pred = |j: usize| offsets[j] + scales[j] * row(j, i);
-        let m = (0..n_experts).map(|j| w[j] * pred(j)).sum::<f64>() / total;
-        let v = (0..n_experts)
-            .map(|j| w[j] * (pred(j) - m).powi(2))
-            .sum::<f64>()
-            / total;
-        mean.push(if observed.is_empty() { c } else { m });
-        spread.push(v.sqrt());
-    }
+    let mix = Mixture::new(&log_w, n, |j, i| offsets[j] + scales[j] * row(j, i));
+    let mut mean = if observed.is_empty() {
+        cold.to_vec()
+    } else {
+        mix.mean
+    };
+    let mut spread = mix.spread;
     for &(i, y) in observed {
         mean[i] = y;
         spread[i] = 0.0;
     }
     (mean, spread)
+}
+
+/// Expert `j`'s logit accuracy for candidate position `i`: the method's cold prediction for
+/// `j = 0`, training dataset `j − 1`'s row otherwise.
+pub(crate) fn expert_row<'a>(
+    cold: &'a [f64],
+    candidates: &'a [ModelIdx],
+    experts: &'a Experts,
+) -> impl Fn(usize, usize) -> f64 + 'a {
+    move |j, i| {
+        if j == 0 {
+            cold[i]
+        } else {
+            experts.rows[j - 1][candidates[i]]
+        }
+    }
+}
+
+/// The experts' mixture over `n` candidates: weights `exp(log_w − max log_w)` and, per
+/// candidate, the weighted mean and standard deviation of the experts' predictions.
+pub(crate) struct Mixture {
+    /// Unnormalised weight per expert.
+    pub w: Vec<f64>,
+    /// Sum of `w`.
+    pub total: f64,
+    /// Weighted mean prediction per candidate.
+    pub mean: Vec<f64>,
+    /// Weighted standard deviation per candidate.
+    pub spread: Vec<f64>,
+}
+
+impl Mixture {
+    /// Mixes `pred(j, i)`, expert `j`'s prediction for candidate `i`, with log weights `log_w`.
+    pub(crate) fn new(log_w: &[f64], n: usize, pred: impl Fn(usize, usize) -> f64) -> Mixture {
+        let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = log_w.iter().map(|l| (l - top).exp()).collect();
+        let total: f64 = w.iter().sum();
+        let mut mean = Vec::with_capacity(n);
+        let mut spread = Vec::with_capacity(n);
+        for i in 0..n {
+            let m = (0..w.len()).map(|j| w[j] * pred(j, i)).sum::<f64>() / total;
+            let v = (0..w.len())
+                .map(|j| w[j] * (pred(j, i) - m).powi(2))
+                .sum::<f64>()
+                / total;
+            mean.push(m);
+            spread.push(v.sqrt());
+        }
+        Mixture {
+            w,
+            total,
+            mean,
+            spread,
+        }
+    }
 }
 
 /// One view's ranking, ready to be conditioned on observed runs again and again (a budget

@@ -47,13 +47,7 @@ pub fn condition_with_probes(
     observed: &[(usize, f64)],
     probes: &[(usize, f64)],
 ) -> ProbeFit {
-    let row = |j: usize, i: usize| -> f64 {
-        if j == 0 {
-            cold[i]
-        } else {
-            experts.rows[j - 1][candidates[i]]
-        }
-    };
+    let row = super::expert_row(cold, candidates, experts);
     let n_experts = experts.rows.len() + 1;
     let n = cold.len();
     let s2 = 2.0 * experts.sigma * experts.sigma;
@@ -95,30 +89,17 @@ pub fn condition_with_probes(
         lines.push((intercept, slope, offset));
         log_w.push(pj.max(1e-300).ln() - (sse(observed, ft) + sse(probes, pr)) / s2);
     }
-    let top = log_w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = log_w.iter().map(|l| (l - top).exp()).collect();
-    let total: f64 = w.iter().sum();
-    let mut mean = Vec::with_capacity(n);
-    let mut spread = Vec::with_capacity(n);
-    for i in 0..n {
-        let pred = |j: usize| lines[j].0 + lines[j].1 * row(j, i);
-        let m = (0..n_experts).map(|j| w[j] * pred(j)).sum::<f64>() / total;
-        let v = (0..n_experts)
-            .map(|j| w[j] * (pred(j) - m).powi(2))
-            .sum::<f64>()
-            / total;
-        mean.push(m);
-        spread.push(v.sqrt());
-    }
+    let mix = super::Mixture::new(&log_w, n, |j, i| lines[j].0 + lines[j].1 * row(j, i));
+    let (mut mean, mut spread) = (mix.mean, mix.spread);
     for &(i, y) in observed {
         mean[i] = y;
         spread[i] = 0.0;
     }
     let probe_offset = (!probes.is_empty()).then(|| {
         (0..n_experts)
-            .map(|j| w[j] * lines[j].2.unwrap_or(0.0))
+            .map(|j| mix.w[j] * lines[j].2.unwrap_or(0.0))
             .sum::<f64>()
-            / total
+            / mix.total
     });
     ProbeFit {
         mean,
