@@ -21,7 +21,9 @@ use serde::Deserialize;
 
 use crate::config::usize_default;
 use crate::layers::SelfAttention;
-use crate::text_layers::{additive_mask, project, EmbeddingSizes, Embeddings};
+use crate::text_layers::{
+    additive_mask, last_state, project, EmbeddingSizes, Embeddings, LayerStates,
+};
 
 /// The fields of an ALBERT `config.json` this implementation reads (defaults as Hugging Face's
 /// `AlbertConfig`).
@@ -194,10 +196,7 @@ impl Albert {
     /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
     /// `(b, L)` (1 = token, 0 = padding).
     pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let mut states = self.forward_layers(ids, types, mask, false)?;
-        states
-            .pop()
-            .ok_or_else(|| candle_core::Error::Msg("the encoder has no layer".into()))
+        last_state(self.forward_layers(ids, types, mask, false)?)
     }
 
     /// The hidden states `(b, L, h)` after each of the `num_hidden_layers` layers (each one
@@ -212,20 +211,15 @@ impl Albert {
     ) -> Result<Vec<Tensor>> {
         let mut x = project(self.embeddings.forward(ids, types)?, Some(&self.mapping))?;
         let mask = additive_mask(mask)?;
-        let mut states = Vec::new();
+        let mut states = LayerStates::new(every);
         for i in 0..self.layers {
             // ⌊i / (layers / groups)⌋, in integers.
             let group = &self.groups[i * self.groups.len() / self.layers];
             for layer in group {
                 x = layer.forward(&x, &mask, self.act)?;
             }
-            if every {
-                states.push(x.clone());
-            }
+            states.after_layer(&x);
         }
-        if !every {
-            states.push(x);
-        }
-        Ok(states)
+        Ok(states.finish(x))
     }
 }

@@ -18,6 +18,7 @@ use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
 use crate::config::usize_default;
+use crate::text_layers::{last_state, LayerStates};
 
 /// The fields of a DistilBERT `config.json` this implementation reads.
 #[derive(Debug, Clone, Deserialize)]
@@ -105,10 +106,7 @@ impl DistilBert {
     /// Last hidden states `(b, L, dim)` of token ids `(b, L)` with attention mask `(b, L)`
     /// (1 = token, 0 = padding).
     pub(crate) fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-        let mut states = self.forward_layers(ids, mask, false)?;
-        states
-            .pop()
-            .ok_or_else(|| candle_core::Error::Msg("the encoder has no layer".into()))
+        last_state(self.forward_layers(ids, mask, false)?)
     }
 
     /// The hidden states `(b, L, dim)` after each block, first to last, or with `every` false
@@ -131,7 +129,7 @@ impl DistilBert {
         // Additive mask (b, 1, 1, L): 0 for tokens, −1e30 for padding.
         let bias = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e30)?.reshape((b, 1, 1, len))?;
         let scale = 1.0 / (dh as f64).sqrt();
-        let mut states = Vec::new();
+        let mut states = LayerStates::new(every);
         for blk in &self.blocks {
             let split = |t: Tensor| -> candle_core::Result<Tensor> {
                 t.reshape((b, len, self.heads, dh))?
@@ -154,13 +152,8 @@ impl DistilBert {
             let h = blk.lin1.forward(&s)?;
             let h = if self.relu { h.relu()? } else { h.gelu_erf()? };
             x = blk.out_norm.forward(&(blk.lin2.forward(&h)? + &s)?)?;
-            if every {
-                states.push(x.clone());
-            }
+            states.after_layer(&x);
         }
-        if !every {
-            states.push(x);
-        }
-        Ok(states)
+        Ok(states.finish(x))
     }
 }

@@ -15,7 +15,9 @@ use candle_nn::{Linear, VarBuilder};
 use candle_transformers::models::bert::{BertEncoder, Config as BertConfig};
 use serde::Deserialize;
 
-use crate::text_layers::{additive_mask, project, EmbeddingSizes, Embeddings};
+use crate::text_layers::{
+    additive_mask, last_state, project, EmbeddingSizes, Embeddings, LayerStates,
+};
 
 /// The field of an ELECTRA `config.json` that BERT's configuration lacks.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,10 +68,7 @@ impl Electra {
     /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
     /// `(b, L)` (1 = token, 0 = padding).
     pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let mut states = self.forward_layers(ids, types, mask, false)?;
-        states
-            .pop()
-            .ok_or_else(|| candle_core::Error::Msg("the encoder has no layer".into()))
+        last_state(self.forward_layers(ids, types, mask, false)?)
     }
 
     /// The hidden states `(b, L, h)` of every transformer layer, first to last, or with
@@ -83,17 +82,12 @@ impl Electra {
     ) -> Result<Vec<Tensor>> {
         let mut x = project(self.embeddings.forward(ids, types)?, self.project.as_ref())?;
         let mask = additive_mask(mask)?;
-        let mut states = Vec::with_capacity(if every { self.layers.len() } else { 1 });
+        let mut states = LayerStates::new(every);
         for layer in &self.layers {
             x = layer.forward(&x, &mask)?;
-            if every {
-                states.push(x.clone());
-            }
+            states.after_layer(&x);
         }
-        if !every {
-            states.push(x);
-        }
-        Ok(states)
+        Ok(states.finish(x))
     }
 }
 

@@ -65,3 +65,42 @@ pub(crate) fn additive_mask(mask: &Tensor) -> candle_core::Result<Tensor> {
     let (b, len) = mask.dims2()?;
     ((mask.to_dtype(DType::F32)? - 1.0)? * -(f32::MIN as f64))?.reshape((b, 1, 1, len))
 }
+
+/// Hidden states kept while an encoder's layers run: each layer's output, first to last, when
+/// every layer is wanted (`--layers mean|best`), else the last alone.
+pub(crate) struct LayerStates {
+    every: bool,
+    kept: Vec<Tensor>,
+}
+
+impl LayerStates {
+    /// Keeps every layer's output when `every`.
+    pub(crate) fn new(every: bool) -> Self {
+        Self {
+            every,
+            kept: Vec::new(),
+        }
+    }
+
+    /// Called with each layer's output `x`.
+    pub(crate) fn after_layer(&mut self, x: &Tensor) {
+        if self.every {
+            self.kept.push(x.clone());
+        }
+    }
+
+    /// The states, given the last layer's output.
+    pub(crate) fn finish(mut self, last: Tensor) -> Vec<Tensor> {
+        if !self.every {
+            self.kept.push(last);
+        }
+        self.kept
+    }
+}
+
+/// The last of an encoder's hidden states (its `forward` without every layer).
+pub(crate) fn last_state(mut states: Vec<Tensor>) -> candle_core::Result<Tensor> {
+    states
+        .pop()
+        .ok_or_else(|| candle_core::Error::Msg("the encoder has no layer".into()))
+}
