@@ -6,7 +6,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use pyo3::prelude::*;
 use zoorank_core::Modality;
-use zoorank_engine::{Engine, EvalRequest, MethodSpec, ObservedRun, RecommendRequest, RunKind};
+use zoorank_engine::{
+    Engine, EvalRequest, MethodSpec, NextRequest, ObservedRun, RecommendRequest, RunKind, Strategy,
+};
 use zoorank_store::import::{self, RecordsCsvSpec};
 use zoorank_store::{ImportOptions, ImportReport, Store};
 
@@ -227,6 +229,39 @@ impl ZooHandle {
         }
         let rec = py.detach(|| guarded(|| self.engine().recommend(&req).plain()))?;
         Ok(to_python(py, &rec)?.unbind())
+    }
+
+    /// The engine's NextPlan as `next --json` prints it: which `budget` models to run next.
+    #[pyo3(signature = (target, budget=3, strategy=None, method=None, seed=0, observed=Vec::new(), observed_probes=Vec::new(), exclude=Vec::new()))]
+    #[allow(clippy::too_many_arguments)]
+    fn next(
+        &self,
+        py: Python<'_>,
+        target: String,
+        budget: usize,
+        strategy: Option<String>,
+        method: Option<String>,
+        seed: u64,
+        observed: Vec<(String, f64)>,
+        observed_probes: Vec<(String, f64)>,
+        exclude: Vec<String>,
+    ) -> PyResult<Py<PyAny>> {
+        let probe = |(m, a): (String, f64)| ObservedRun::new(m, a, RunKind::LinearProbe);
+        let mut req = NextRequest::new(target, budget);
+        req.recommend.seed = seed;
+        req.recommend.observed = zoorank_engine::observed_runs(observed);
+        req.recommend
+            .observed
+            .extend(observed_probes.into_iter().map(probe));
+        req.exclude = exclude;
+        if let Some(m) = method {
+            req.recommend.method = method_spec(&m)?;
+        }
+        if let Some(s) = strategy {
+            req.strategy = s.parse::<Strategy>().map_err(ZooErr::value)?;
+        }
+        let plan = py.detach(|| guarded(|| self.engine().next(&req).plain()))?;
+        Ok(to_python(py, &plan)?.unbind())
     }
 
     /// The engine's Evaluation as `eval --json` prints it.

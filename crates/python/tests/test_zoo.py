@@ -169,6 +169,23 @@ def test_recommend_with_probe_runs_equals_the_cli(image_zoo: zoorank.Zoo, image_
     assert probed["probe_accuracy"] == 0.4 and probed["predicted_accuracy"] != 0.4 and not probed.get("observed")
 
 
+def test_next_equals_the_cli_and_never_proposes_a_model_already_run(
+    image_zoo: zoorank.Zoo, image_db: Path, cli: Path, tmp_path: Path
+) -> None:
+    cold = image_zoo.recommend("dtd", top=2, coverage=None)
+    first = cold.models[0]["model"]
+    plan = image_zoo.next("dtd", budget=3, strategy="clusters", observed={first: 0.7})
+    runs = tmp_path / "runs.csv"
+    runs.write_text(f"model,accuracy\n{first},0.7\n")
+    args = ["next", "--target", "dtd", "--budget", "3", "--strategy", "clusters", "--observed", str(runs), "--json"]
+    assert plan == cli_json(cli, "--db", str(image_db), *args)
+    proposed = [r["model"] for r in plan["runs"]]
+    assert len(proposed) == 3 and first not in proposed
+    assert plan["observed_runs"] == 1
+    with pytest.raises(ValueError, match="strategy"):
+        image_zoo.next("dtd", strategy="bogus")
+
+
 def test_recommendation_to_pandas_and_explain(image_zoo: zoorank.Zoo) -> None:
     rec = image_zoo.recommend("dtd", top=5)
     df = rec.to_pandas()

@@ -325,6 +325,30 @@ class Zoo:
         data = self._handle.recommend(target, method, top, seed, explain, runs, coverage, probes)
         return Recommendation(data, zoo=self, request=request)
 
+    def next(
+        self,
+        target: str,
+        budget: int = 3,
+        strategy: Optional[str] = None,
+        method: Optional[str] = None,
+        seed: int = 0,
+        observed: Optional[Mapping[str, float]] = None,
+        observed_probes: Optional[Mapping[str, float]] = None,
+        exclude: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Which ``budget`` models to fine-tune next on ``target``, in order, and why: runs
+        likely to be good that also tell the most about the rest (``strategy``: ``"explore"``,
+        the default, ``"top"`` or ``"clusters"``). ``observed`` / ``observed_probes``: runs
+        already made, as in :meth:`recommend`; ``exclude``: models not to propose. Each pick
+        assumes the earlier ones came out as predicted; after running them, pass their results
+        as ``observed`` and ask again. The value is what ``zoorank next --json`` prints."""
+        runs = [(str(m), float(a)) for m, a in (observed or {}).items()]
+        probes = [(str(m), float(a)) for m, a in (observed_probes or {}).items()]
+        plan: dict[str, Any] = self._handle.next(
+            target, budget, strategy, method, seed, runs, probes, [str(m) for m in exclude]
+        )
+        return plan
+
     def evaluate(
         self,
         methods: Optional[Sequence[str]] = None,

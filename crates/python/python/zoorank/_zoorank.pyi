@@ -60,6 +60,17 @@ class ZooHandle:
         coverage: Optional[float] = ...,
         observed_probes: list[tuple[str, float]] = ...,
     ) -> dict[str, Any]: ...
+    def next(
+        self,
+        target: str,
+        budget: int = 3,
+        strategy: Optional[str] = None,
+        method: Optional[str] = None,
+        seed: int = 0,
+        observed: list[tuple[str, float]] = ...,
+        observed_probes: list[tuple[str, float]] = ...,
+        exclude: list[str] = ...,
+    ) -> dict[str, Any]: ...
     def evaluate(
         self,
         methods: Optional[list[str]] = None,
