@@ -11,7 +11,7 @@
 # TEXT_BATCH (32). Each side runs REPEAT times (1), alternating zoorank and PyTorch, and the
 # table shows each side's fastest run: on a machine shared with other work the fastest run is
 # the one least slowed by it (every run's samples/s is kept in results.jsonl). With the
-# defaults and REPEAT=1 the run takes about 10 minutes on 2 cores.
+# defaults and REPEAT=1 the run takes about 3 minutes on 2 idle cores, 7-9 when they are shared.
 #
 # Checkpoints are random-weight models at published sizes built from transformers'
 # configuration classes (no download; crates/features/benches/torch_families.py lists the
