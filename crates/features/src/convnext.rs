@@ -18,6 +18,7 @@ use candle_nn::{Conv2d, Conv2dConfig, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
 use crate::config::{eps12, gelu_name, stages, usize_default};
+use crate::depthwise::DepthWise;
 use crate::layers::patch_projection;
 
 /// The fields of a ConvNeXt `config.json` this implementation reads (defaults: convnext-tiny).
@@ -50,7 +51,7 @@ fn channels_first(norm: &LayerNorm, x: &Tensor) -> candle_core::Result<Tensor> {
 }
 
 struct Block {
-    dwconv: Conv2d,
+    dwconv: DepthWise,
     norm: LayerNorm,
     pw1: Linear,
     pw2: Linear,
@@ -110,17 +111,7 @@ impl ConvNext {
                     None
                 };
                 blocks.push(Block {
-                    dwconv: candle_nn::conv2d(
-                        cout,
-                        cout,
-                        7,
-                        Conv2dConfig {
-                            padding: 3,
-                            groups: cout,
-                            ..Default::default()
-                        },
-                        vl.pp("dwconv"),
-                    )?,
+                    dwconv: DepthWise::load(cout, 7, 3, 1, vl.pp("dwconv"))?,
                     norm: candle_nn::layer_norm(cout, INNER_EPS, vl.pp("layernorm"))?,
                     pw1: candle_nn::linear(cout, 4 * cout, vl.pp("pwconv1"))?,
                     pw2: candle_nn::linear(4 * cout, cout, vl.pp("pwconv2"))?,

@@ -27,6 +27,7 @@ mod config;
 mod convnext;
 pub mod dataset;
 mod deit;
+mod depthwise;
 mod distilbert;
 pub mod domain;
 mod electra;

@@ -19,6 +19,7 @@ use candle_nn::{BatchNorm, Conv2d, Conv2dConfig, LayerNorm, VarBuilder};
 use serde::Deserialize;
 
 use crate::config::{eps6, gelu_name, stages, usize_default};
+use crate::depthwise::DepthWise;
 
 /// The fields of a VAN `config.json` this implementation reads (defaults: van-base).
 #[derive(Debug, Clone, Deserialize)]
@@ -81,14 +82,14 @@ impl Config {
 struct Layer {
     pre_norm: BatchNorm,
     pre_projection: Conv2d,
-    depth_wise: Conv2d,
-    depth_wise_dilated: Conv2d,
+    depth_wise: DepthWise,
+    depth_wise_dilated: DepthWise,
     point_wise: Conv2d,
     post_projection: Conv2d,
     attention_scale: Tensor,
     post_norm: BatchNorm,
     mlp_in: Conv2d,
-    mlp_depth_wise: Conv2d,
+    mlp_depth_wise: DepthWise,
     mlp_out: Conv2d,
     mlp_scale: Tensor,
 }
@@ -113,15 +114,6 @@ fn conv(
     vb: VarBuilder,
 ) -> candle_core::Result<Conv2d> {
     candle_nn::conv2d(cin, cout, k, cfg, vb)
-}
-
-fn depth_wise(c: usize, padding: usize, dilation: usize) -> Conv2dConfig {
-    Conv2dConfig {
-        padding,
-        dilation,
-        groups: c,
-        ..Default::default()
-    }
 }
 
 /// A per-channel scale `(C)` as `(1, C, 1, 1)` for NCHW tensors.
@@ -161,20 +153,14 @@ impl Van {
                 layers.push(Layer {
                     pre_norm: candle_nn::batch_norm(h, BN_EPS, vl.pp("pre_normomalization"))?,
                     pre_projection: conv(h, h, 1, one, va.pp("pre_projection").pp("conv"))?,
-                    depth_wise: conv(h, h, 5, depth_wise(h, 2, 1), lka.pp("depth_wise"))?,
-                    depth_wise_dilated: conv(
-                        h,
-                        h,
-                        7,
-                        depth_wise(h, 9, 3),
-                        lka.pp("depth_wise_dilated"),
-                    )?,
+                    depth_wise: DepthWise::load(h, 5, 2, 1, lka.pp("depth_wise"))?,
+                    depth_wise_dilated: DepthWise::load(h, 7, 9, 3, lka.pp("depth_wise_dilated"))?,
                     point_wise: conv(h, h, 1, one, lka.pp("point_wise"))?,
                     post_projection: conv(h, h, 1, one, va.pp("post_projection"))?,
                     attention_scale: channel_scale(vl.pp("attention_scaling"), h)?,
                     post_norm: candle_nn::batch_norm(h, BN_EPS, vl.pp("post_normalization"))?,
                     mlp_in: conv(h, m, 1, one, vm.pp("in_dense"))?,
-                    mlp_depth_wise: conv(m, m, 3, depth_wise(m, 1, 1), vm.pp("depth_wise"))?,
+                    mlp_depth_wise: DepthWise::load(m, 3, 1, 1, vm.pp("depth_wise"))?,
                     mlp_out: conv(m, h, 1, one, vm.pp("out_dense"))?,
                     mlp_scale: channel_scale(vl.pp("mlp_scaling"), h)?,
                 });
