@@ -36,13 +36,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1  # everything is local; never wai
 bench="$root/crates/features/benches/torch_families.py"
 work="$root/target/bench-families"
 mkdir -p "$work/models" "$work/runs"
-if [ -n "${ZOORANK_BIN:-}" ]; then
-  bin="$ZOORANK_BIN"
-else
-  target="${CARGO_TARGET_DIR:-$root/target}"
-  (cd "$root" && cargo build --release -q -p zoorank-cli)
-  bin="$target/release/zoorank"
-fi
+bin="$("$root/scripts/zoorank-bin.sh")"
 "$py" "$bench" data "$work" --images "$n_images" --texts "$n_texts"
 results="$work/runs/results.jsonl"
 : > "$results"

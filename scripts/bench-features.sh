@@ -26,13 +26,7 @@ out.writerow(["text", "label"])
 for i in range(n):
     out.writerow([" ".join(rng.choice(words) for _ in range(rng.randint(4, 60))), i % 4])
 PY
-if [ -n "${ZOORANK_BIN:-}" ]; then
-  bin="$ZOORANK_BIN"
-else
-  target="${CARGO_TARGET_DIR:-$root/target}"
-  (cd "$root" && cargo build --release -q -p zoorank-cli)
-  bin="$target/release/zoorank"
-fi
+bin="$("$root/scripts/zoorank-bin.sh")"
 rm -f "$work/bench.db"
 /usr/bin/time -v "$bin" --db "$work/bench.db" embed --no-cache --json --tokenizer json \
   --model "$model" --dataset "$work/texts.csv" --batch-size "$batch" --out "$work/zoorank.npy" \

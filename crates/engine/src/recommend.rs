@@ -302,7 +302,8 @@ impl Engine {
             }
             None => None,
         };
-        let estimates = cond.estimates_with_probes(&observed, &probes, calibration.as_ref());
+        let (estimates, probe_offset) =
+            cond.estimates_with_probes(&observed, &probes, calibration.as_ref());
         let h = History::new(&view.zoo);
         let mut evidence = evidence(zoo, &h, &req.method, target, ranked.embedder);
         if !observed.is_empty() {
@@ -312,7 +313,7 @@ impl Engine {
                 observed.len()
             ));
         }
-        if let Some(offset) = cond.probe_offset(&observed, &probes) {
+        if let Some(offset) = probe_offset {
             let level = if observed.is_empty() {
                 "the cold prediction's level"
             } else {

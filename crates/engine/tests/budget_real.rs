@@ -2,8 +2,11 @@
 //! the ranking but never stand for a model's fine-tuned accuracy, and the loop's runs are
 //! those `recommend` would be given by hand.
 
+#[path = "../../experiments/src/common.rs"]
+mod common;
+
+use common::PUBLISHED as TARGETS;
 use rand::{Rng, SeedableRng};
-use std::path::PathBuf;
 use zoorank_core::metrics::weighted_tau;
 use zoorank_engine::{
     BudgetRequest, Engine, LoopRun, ObservedRun, RecommendRequest, Recommendation, RunKind,
@@ -11,26 +14,10 @@ use zoorank_engine::{
 };
 use zoorank_select::trainer::{EpochRecord, ReplayTrainer, Trainer};
 use zoorank_select::SelectError;
-use zoorank_store::import::{self, read_observed_runs, RecordsCsvSpec};
-use zoorank_store::{ImportOptions, Store};
-
-fn data_dir() -> PathBuf {
-    std::env::var_os("ZOORANK_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data"))
-        })
-}
+use zoorank_store::import::{read_observed_runs, RecordsCsvSpec};
 
 fn engine() -> Engine {
-    let mut store = Store::open_in_memory().unwrap();
-    let opts = ImportOptions {
-        skip_bad_rows: true,
-        dry_run: false,
-    };
-    import::import_transfergraph(&mut store, &data_dir().join("transfergraph-image"), opts)
-        .unwrap();
-    Engine::from_store(store).unwrap()
+    Engine::from_store(common::image_store().unwrap()).unwrap()
 }
 
 /// Every candidate, no intervals.
@@ -62,18 +49,6 @@ fn tau(rec: &Recommendation, keep: impl Fn(&str) -> bool) -> f64 {
         .unzip();
     weighted_tau(&s, &t).unwrap()
 }
-
-/// The eval targets of the ranking figures (README, BENCHMARKS.md).
-const TARGETS: [&str; 8] = [
-    "stanfordcars",
-    "svhn",
-    "caltech101",
-    "pets",
-    "cifar100",
-    "flowers",
-    "smallnorb_label_elevation",
-    "dtd",
-];
 
 #[test]
 fn informative_probes_reorder_the_rest_without_lowering_the_level() {

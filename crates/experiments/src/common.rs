@@ -1,5 +1,5 @@
-//! What the experiments (and `crates/eval/tests/protocol_real.rs`, which includes this file)
-//! share: the real TransferGraph image zoo, read from `$ZOORANK_DATA` (default
+//! What the experiments (and `crates/eval/tests/protocol_real.rs` and
+//! `crates/engine/tests/budget_real.rs`, which include this file) share: the real TransferGraph image zoo, read from `$ZOORANK_DATA` (default
 //! `../shared/data` beside the workspace), and the published targets.
 
 // The eval tests include this file and use part of it.
@@ -28,8 +28,8 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
 }
 
-/// The image zoo, imported into an in-memory store (bad rows skipped, as the README does).
-pub fn image_zoo() -> Result<Zoo, Box<dyn std::error::Error>> {
+/// An in-memory store holding the image zoo (bad rows skipped, as the README does).
+pub fn image_store() -> Result<Store, Box<dyn std::error::Error>> {
     let mut store = Store::open_in_memory()?;
     import::import_transfergraph(
         &mut store,
@@ -39,5 +39,10 @@ pub fn image_zoo() -> Result<Zoo, Box<dyn std::error::Error>> {
             dry_run: false,
         },
     )?;
-    Ok(store.load_zoo()?)
+    Ok(store)
+}
+
+/// The image zoo of [`image_store`].
+pub fn image_zoo() -> Result<Zoo, Box<dyn std::error::Error>> {
+    Ok(image_store()?.load_zoo()?)
 }

@@ -341,18 +341,22 @@ impl Conditioner {
         &self.experts
     }
 
-    /// Conditions on `observed` (runs of models that are not candidates are ignored).
-    pub fn condition(&self, observed: &[Observation]) -> Conditioned {
+    /// Positions and logits of the runs of candidates among `runs`.
+    pub(super) fn positions(&self, runs: &[Observation]) -> Vec<(usize, f64)> {
         let pos: BTreeMap<ModelIdx, usize> = self
             .models
             .iter()
             .enumerate()
             .map(|(i, &m)| (m, i))
             .collect();
-        let obs: Vec<(usize, f64)> = observed
-            .iter()
+        runs.iter()
             .filter_map(|o| Some((*pos.get(&o.model)?, logit(o.accuracy))))
-            .collect();
+            .collect()
+    }
+
+    /// Conditions on `observed` (runs of models that are not candidates are ignored).
+    pub fn condition(&self, observed: &[Observation]) -> Conditioned {
+        let obs = self.positions(observed);
         let (logits, spread) =
             condition(&self.cold, &self.models, &self.experts, &self.prior, &obs);
         let mut is_obs = vec![false; self.models.len()];

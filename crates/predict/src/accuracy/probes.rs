@@ -19,9 +19,7 @@
 //! alone move the order and leave the level (and the intervals' calibration) as it was cold.
 //! A probed model is not observed: it keeps a prediction, never its probe value.
 
-use super::experts::logit;
 use super::{Calibration, Conditioned, Conditioner, Estimate, Observation, SCALE_PRIOR};
-use std::collections::BTreeMap;
 use zoorank_core::ModelIdx;
 
 /// The mixture's conditioned logits with probe runs (module docs).
@@ -109,19 +107,6 @@ pub fn condition_with_probes(
 }
 
 impl Conditioner {
-    /// Positions and logits of the runs of candidates among `runs`.
-    fn positions(&self, runs: &[Observation]) -> Vec<(usize, f64)> {
-        let pos: BTreeMap<ModelIdx, usize> = self
-            .models
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| (m, i))
-            .collect();
-        runs.iter()
-            .filter_map(|o| Some((*pos.get(&o.model)?, logit(o.accuracy))))
-            .collect()
-    }
-
     /// [`Conditioner::condition`] on fine-tunes `observed` and linear probes `probes` (module
     /// docs). Only the fine-tuned candidates are marked observed; without a probe of a
     /// candidate this is [`Conditioner::condition`].
@@ -130,9 +115,19 @@ impl Conditioner {
         observed: &[Observation],
         probes: &[Observation],
     ) -> Conditioned {
+        self.fit_with_probes(observed, probes).0
+    }
+
+    /// The conditioned state and the fitted offset of the probes from the fine-tune level
+    /// ([`ProbeFit::probe_offset`], `None` without a probe of a candidate).
+    fn fit_with_probes(
+        &self,
+        observed: &[Observation],
+        probes: &[Observation],
+    ) -> (Conditioned, Option<f64>) {
         let pr = self.positions(probes);
         if pr.is_empty() {
-            return self.condition(observed);
+            return (self.condition(observed), None);
         }
         let obs = self.positions(observed);
         let fit = condition_with_probes(
@@ -147,47 +142,28 @@ impl Conditioner {
         for &(i, _) in &obs {
             is_obs[i] = true;
         }
-        Conditioned {
+        let state = Conditioned {
             models: self.models.clone(),
             scores: fit.mean.clone(),
             logits: fit.mean,
             spread: fit.spread,
             observed: is_obs,
-        }
-    }
-
-    /// The fitted offset of the probes from the fine-tune level ([`ProbeFit::probe_offset`]);
-    /// `None` without a probe of a candidate.
-    pub fn probe_offset(&self, observed: &[Observation], probes: &[Observation]) -> Option<f64> {
-        let pr = self.positions(probes);
-        if pr.is_empty() {
-            return None;
-        }
-        let obs = self.positions(observed);
-        condition_with_probes(
-            &self.cold,
-            &self.models,
-            &self.experts,
-            &self.prior,
-            &obs,
-            &pr,
-        )
-        .probe_offset
+        };
+        (state, fit.probe_offset)
     }
 
     /// [`Conditioner::estimates`] on fine-tunes `observed` and linear probes `probes`: a
-    /// probed candidate keeps a predicted accuracy and interval.
+    /// probed candidate keeps a predicted accuracy and interval. Also returns the fitted
+    /// offset of the probes from the fine-tune level (logit; `None` without a probe of a
+    /// candidate).
     pub fn estimates_with_probes(
         &self,
         observed: &[Observation],
         probes: &[Observation],
         calibration: Option<&Calibration>,
-    ) -> Vec<Estimate> {
-        self.estimates_of(
-            self.condition_with_probes(observed, probes),
-            observed,
-            calibration,
-        )
+    ) -> (Vec<Estimate>, Option<f64>) {
+        let (state, offset) = self.fit_with_probes(observed, probes);
+        (self.estimates_of(state, observed, calibration), offset)
     }
 }
 
