@@ -15,6 +15,11 @@
 #                   the store's targets, which need neither candle nor the tokenizers library).
 #   FUZZ_LOGS       a folder: each target's whole libFuzzer output goes to FOLDER/TARGET.log
 #                   (default: the last lines are printed).
+#   FUZZ_TARGET_DIR the build folder (default target for `none`, target-asan for `address`, so
+#                   switching sanitizers does not rebuild everything).
+#   FUZZ_JOBS       how many targets run at once (default 1). Above 1 the targets are built
+#                   first, then run as separate processes, each with its log in FUZZ_LOGS
+#                   (default fuzz/logs); the script fails if any of them failed.
 #
 # Needs cargo-fuzz and a nightly toolchain (`cargo +nightly fuzz`); exits 0 with a message when
 # either is missing, so CI on a stable-only machine skips it. New inputs go to fuzz/corpus/,
@@ -37,23 +42,44 @@ sanitizer="${FUZZ_SANITIZER:-none}"
 features="${FUZZ_TARGETS_FEATURES-scores,features,predict}"
 feature_args=()
 if [ -n "$features" ]; then feature_args=(--features "$features"); fi
-for t in "${targets[@]}"; do
+tdir="${FUZZ_TARGET_DIR:-target}"
+if [ "$sanitizer" = address ]; then tdir="${FUZZ_TARGET_DIR:-target-asan}"; fi
+jobs="${FUZZ_JOBS:-1}"
+if [ "$jobs" -gt 1 ]; then FUZZ_LOGS="${FUZZ_LOGS:-logs}"; fi
+if [ -n "${FUZZ_LOGS:-}" ]; then mkdir -p "$FUZZ_LOGS"; fi
+# Builds every target once, so the runs started side by side don't wait on each other's build.
+cargo +nightly fuzz build -s "$sanitizer" --target-dir "$tdir" "${feature_args[@]}"
+
+# Runs one target to its limit; with FUZZ_LOGS set its output goes to the target's log.
+fuzz_one() {
+  local t="$1"
   mkdir -p "corpus/$t"
-  limit=(-max_total_time="$secs")
-  what="$secs s"
+  local limit=(-max_total_time="$secs") what="$secs s"
   if [ -n "${RUNS:-}" ]; then limit=(-runs="$RUNS"); what="$RUNS runs"; fi
   echo "== fuzz $t ($what, sanitizer $sanitizer)"
-  run=(cargo +nightly fuzz run -s "$sanitizer" "${feature_args[@]}" "$t" "corpus/$t" "seeds/$t" --
+  local run=(cargo +nightly fuzz run -s "$sanitizer" --target-dir "$tdir" "${feature_args[@]}" "$t" "corpus/$t" "seeds/$t" --
     "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1)
   if [ "$sanitizer" = address ]; then run+=(-detect_leaks=1); fi
   if [ -n "${FUZZ_LOGS:-}" ]; then
-    mkdir -p "$FUZZ_LOGS"
-    status=0
+    local status=0
     "${run[@]}" >"$FUZZ_LOGS/$t.log" 2>&1 || status=$?
+    echo "== fuzz $t: exit $status"
     grep -E "^(stat::|#[0-9]+ +DONE|Done [0-9]+ runs)" "$FUZZ_LOGS/$t.log" || true
-    if [ "$status" -ne 0 ]; then tail -n 40 "$FUZZ_LOGS/$t.log"; exit "$status"; fi
-  else
-    "${run[@]}" 2>&1 | tail -n 25
-    test "${PIPESTATUS[0]}" -eq 0
+    if [ "$status" -ne 0 ]; then tail -n 40 "$FUZZ_LOGS/$t.log"; fi
+    return "$status"
   fi
+  "${run[@]}" 2>&1 | tail -n 25
+  test "${PIPESTATUS[0]}" -eq 0
+}
+
+failed=0
+for t in "${targets[@]}"; do
+  if [ "$jobs" -le 1 ]; then
+    fuzz_one "$t" || exit $?
+    continue
+  fi
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || failed=1; done
+  fuzz_one "$t" &
 done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || failed=1; done
+exit "$failed"
