@@ -82,7 +82,10 @@ pub(crate) fn leep_value(
             *v = if pz[z] > 0.0 { *v / pz[z] } else { 0.0 };
         }
     }
-    let total: f64 = p
+    // The per-sample logs in parallel, summed in sample order: rayon's own parallel sum
+    // associates the terms as its work stealing happens to split them, so the last bits of
+    // the value would change from run to run.
+    let logs: Vec<f64> = p
         .data()
         .par_chunks(cs)
         .zip(labels.idx.par_iter())
@@ -94,7 +97,8 @@ pub(crate) fn leep_value(
                 .sum();
             eep.ln()
         })
-        .sum();
+        .collect();
+    let total: f64 = logs.iter().sum();
     finite(method, total / n as f64)
 }
 
@@ -152,6 +156,26 @@ mod tests {
             .sum::<f64>()
             / n as f64;
         assert!((got - want).abs() <= 1e-12 * want.abs(), "{got} vs {want}");
+    }
+
+    /// Every run gives the same bits, on a pool with more threads than parts: the per-sample
+    /// terms are summed in sample order, not in the tree rayon's work stealing happens to
+    /// build.
+    #[test]
+    fn repeated_runs_give_the_same_bits() {
+        let n = 40 * JOINT_MIN_ROWS + 3;
+        let (p, y) = data(n);
+        let input = ScoreInput::source_probs(Matrix::new(&p, n, 3).unwrap(), &y);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(8)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let first = Leep.score(&input).unwrap();
+            for _ in 0..100 {
+                assert_eq!(Leep.score(&input).unwrap().to_bits(), first.to_bits());
+            }
+        });
     }
 
     /// With bad rows in two parts, the error names the first one.

@@ -243,13 +243,16 @@ impl LogMe {
         d: usize,
     ) -> Result<f64, ScoreError> {
         let c = labels.n_classes();
-        let total: f64 = (0..c)
+        // Classes in parallel, summed in class order (rayon's parallel sum would associate
+        // the terms differently from run to run).
+        let per_class: Vec<f64> = (0..c)
             .into_par_iter()
             .map(|k| {
                 let xk: Vec<f64> = x.iter().map(|row| row[k]).collect();
                 self.class_evidence(sigma, &xk, labels.counts[k] as f64, n, d)
             })
-            .sum();
+            .collect();
+        let total: f64 = per_class.iter().sum();
         finite(ID, total / c as f64)
     }
 }
