@@ -177,11 +177,23 @@ pub(crate) fn centered(f: &Matrix<'_>) -> (Mat<f64>, Vec<f64>) {
 /// the row-major reads and the column-major writes stay in cache, blocks of `TILE` columns in
 /// parallel (each writes its own columns).
 pub(crate) fn col_major(f: &Matrix<'_>, shift: Option<&[f64]>) -> Mat<f64> {
+    col_major_as(f, shift, |v| v)
+}
+
+/// [`col_major`], each shifted value converted by `cast` (e.g. rounded to `f32`).
+pub(crate) fn col_major_as<T>(
+    f: &Matrix<'_>,
+    shift: Option<&[f64]>,
+    cast: impl Fn(f64) -> T + Sync,
+) -> Mat<T>
+where
+    T: faer::traits::ComplexField + Copy + Send + Sync,
+{
     use rayon::prelude::*;
     const TILE: usize = 64;
     let (n, d) = (f.rows(), f.cols());
     let data = f.data();
-    let mut x = Mat::<f64>::zeros(n, d);
+    let mut x = Mat::<T>::zeros(n, d);
     x.par_col_chunks_mut(TILE)
         .enumerate()
         .for_each(|(t, mut block)| {
@@ -198,7 +210,7 @@ pub(crate) fn col_major(f: &Matrix<'_>, shift: Option<&[f64]>) -> Mat<f64> {
                         .expect("fresh matrices are column-major")
                         .as_slice_mut();
                     for i in i0..i1 {
-                        col[i] = data[i * d + j] - s;
+                        col[i] = cast(data[i * d + j] - s);
                     }
                 }
             }
