@@ -359,21 +359,31 @@ impl Conditioner {
         let obs = self.positions(observed);
         let (logits, spread) =
             condition(&self.cold, &self.models, &self.experts, &self.prior, &obs);
-        let mut is_obs = vec![false; self.models.len()];
-        for &(i, _) in &obs {
-            is_obs[i] = true;
+        let own = obs
+            .is_empty()
+            .then(|| self.scores.iter().map(|s| s.score).collect());
+        self.state(&obs, logits, spread, own)
+    }
+
+    /// The state for conditioned `logits` and `spread` with the candidates at `obs` marked
+    /// observed, ranked by `scores` when given, else by the logits.
+    pub(super) fn state(
+        &self,
+        obs: &[(usize, f64)],
+        logits: Vec<f64>,
+        spread: Vec<f64>,
+        scores: Option<Vec<f64>>,
+    ) -> Conditioned {
+        let mut observed = vec![false; self.models.len()];
+        for &(i, _) in obs {
+            observed[i] = true;
         }
-        let scores = if obs.is_empty() {
-            self.scores.iter().map(|s| s.score).collect()
-        } else {
-            logits.clone()
-        };
         Conditioned {
             models: self.models.clone(),
+            scores: scores.unwrap_or_else(|| logits.clone()),
             logits,
             spread,
-            observed: is_obs,
-            scores,
+            observed,
         }
     }
 

@@ -138,17 +138,7 @@ impl Conditioner {
             &obs,
             &pr,
         );
-        let mut is_obs = vec![false; self.models.len()];
-        for &(i, _) in &obs {
-            is_obs[i] = true;
-        }
-        let state = Conditioned {
-            models: self.models.clone(),
-            scores: fit.mean.clone(),
-            logits: fit.mean,
-            spread: fit.spread,
-            observed: is_obs,
-        };
+        let state = self.state(&obs, fit.mean, fit.spread, None);
         (state, fit.probe_offset)
     }
 
