@@ -90,12 +90,14 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
     for j in 0..d {
         centers[(0, j)] = x[(first, j)];
     }
+    // Each sample's squared distance to its nearest centre so far, and that centre (the
+    // first on ties): the first Lloyd assignment, without a product.
     let mut mind = vec![f64::INFINITY; n];
+    let mut assign = vec![0usize; n];
     let tiles = Tiles::new(x);
-    let update = |mind: &mut [f64], c: &[f64]| tiles.nearer(mind, c);
     let row_of =
         |centers: &Mat<f64>, r: usize| -> Vec<f64> { (0..d).map(|j| centers[(r, j)]).collect() };
-    update(&mut mind, &row_of(&centers, 0));
+    tiles.nearer(&mut mind, &mut assign, &row_of(&centers, 0), 0);
     for r in 1..k {
         let total: f64 = mind.iter().sum();
         let pick = if total > 0.0 {
@@ -115,7 +117,7 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
         for j in 0..d {
             centers[(r, j)] = x[(pick, j)];
         }
-        update(&mut mind, &row_of(&centers, r));
+        tiles.nearer(&mut mind, &mut assign, &row_of(&centers, r), r);
     }
     // Lloyd iterations. The samples row-major, for the norms and the new centres; the
     // products as centres × samples, so that each sample's distances are contiguous and the
@@ -128,10 +130,34 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
         .chunks_exact(d)
         .map(|r| r.iter().map(|v| v.powi(2)).sum())
         .collect();
-    let mut assign = vec![usize::MAX; n];
     let mut prod = Mat::<f64>::zeros(k, n);
     let mut next = vec![0.0; k * d];
-    for _ in 0..20 {
+    for round in 0..20 {
+        // Each centre the mean of its samples, summed in sample order; centres in parallel.
+        let mut members = vec![Vec::new(); k];
+        for (i, &a) in assign.iter().enumerate() {
+            members[a].push(i);
+        }
+        next.par_chunks_mut(d)
+            .zip(&members)
+            .for_each(|(c, members)| {
+                c.iter_mut().for_each(|v| *v = 0.0);
+                for &i in members {
+                    for (v, &xv) in c.iter_mut().zip(&rows[i * d..(i + 1) * d]) {
+                        *v += xv;
+                    }
+                }
+            });
+        for (r, members) in members.iter().enumerate() {
+            if !members.is_empty() {
+                for j in 0..d {
+                    centers[(r, j)] = next[r * d + j] / members.len() as f64;
+                }
+            }
+        }
+        if round == 19 {
+            break;
+        }
         faer::linalg::matmul::matmul(
             prod.as_mut(),
             Accum::Replace,
@@ -163,28 +189,6 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
             break;
         }
         assign = nearest;
-        // Each centre the mean of its samples, summed in sample order; centres in parallel.
-        let mut members = vec![Vec::new(); k];
-        for (i, &a) in assign.iter().enumerate() {
-            members[a].push(i);
-        }
-        next.par_chunks_mut(d)
-            .zip(&members)
-            .for_each(|(c, members)| {
-                c.iter_mut().for_each(|v| *v = 0.0);
-                for &i in members {
-                    for (v, &xv) in c.iter_mut().zip(&rows[i * d..(i + 1) * d]) {
-                        *v += xv;
-                    }
-                }
-            });
-        for (r, members) in members.iter().enumerate() {
-            if !members.is_empty() {
-                for j in 0..d {
-                    centers[(r, j)] = next[r * d + j] / members.len() as f64;
-                }
-            }
-        }
     }
     assign
 }
@@ -212,21 +216,22 @@ impl Tiles {
         Self { data, n, d }
     }
 
-    /// `mind[i] = min(mind[i], ‖xᵢ − c‖²)`: the O(n·k·d) part of the k-means++
-    /// initialisation, tiles in parallel; the AVX2 build of the loop where the CPU has it (the
-    /// crate is compiled for baseline x86-64, SSE2): twice the values per instruction and the
-    /// same arithmetic, so the same bits.
-    fn nearer(&self, mind: &mut [f64], c: &[f64]) {
+    /// `mind[i] = min(mind[i], ‖xᵢ − c‖²)`, and `owner[i] = r` where `c` (centre `r`) is
+    /// nearer: the O(n·k·d) part of the k-means++ initialisation, tiles in parallel; the AVX2
+    /// build of the loop where the CPU has it (the crate is compiled for baseline x86-64,
+    /// SSE2): twice the values per instruction and the same arithmetic, so the same bits.
+    fn nearer(&self, mind: &mut [f64], owner: &mut [usize], c: &[f64], r: usize) {
         use rayon::prelude::*;
         mind.par_chunks_mut(KMEANS_ROWS)
+            .zip(owner.par_chunks_mut(KMEANS_ROWS))
             .zip(self.data.par_chunks(KMEANS_ROWS * self.d))
-            .for_each(|(m, tile)| {
+            .for_each(|((m, o), tile)| {
                 #[cfg(target_arch = "x86_64")]
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: the CPU supports AVX2, checked on the line above.
-                    return unsafe { nearer_tile_avx2(tile, m, c) };
+                    return unsafe { nearer_tile_avx2(tile, m, o, c, r) };
                 }
-                nearer_tile(tile, m, c)
+                nearer_tile(tile, m, o, c, r)
             });
         debug_assert_eq!(mind.len(), self.n);
     }
@@ -234,22 +239,38 @@ impl Tiles {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn nearer_tile_avx2(tile: &[f64], m: &mut [f64], c: &[f64]) {
-    nearer_tile(tile, m, c)
+unsafe fn nearer_tile_avx2(tile: &[f64], m: &mut [f64], o: &mut [usize], c: &[f64], r: usize) {
+    nearer_tile(tile, m, o, c, r)
 }
 
 /// [`Tiles::nearer`] for one tile of `m.len()` samples.
 #[inline(always)]
-fn nearer_tile(tile: &[f64], m: &mut [f64], c: &[f64]) {
+fn nearer_tile(tile: &[f64], m: &mut [f64], o: &mut [usize], c: &[f64], r: usize) {
     let mut acc = vec![0.0; m.len()];
     for (col, &cj) in tile.chunks_exact(m.len()).zip(c) {
         for (a, &v) in acc.iter_mut().zip(col) {
             *a += (v - cj) * (v - cj);
         }
     }
-    for (mi, a) in m.iter_mut().zip(acc) {
-        *mi = mi.min(a);
+    for ((mi, oi), a) in m.iter_mut().zip(o).zip(acc) {
+        if a < *mi {
+            *mi = a;
+            *oi = r;
+        }
     }
+}
+
+/// `(k, d)`: row `r` the sum of the samples (rows of `x`) assigned to `r`, in sample order;
+/// columns in parallel.
+fn component_sums(x: &Mat<f64>, assign: &[usize], k: usize) -> Mat<f64> {
+    use rayon::prelude::*;
+    let mut out = vec![0.0; k * x.ncols()];
+    out.par_chunks_mut(k).enumerate().for_each(|(j, col)| {
+        for (&a, &v) in assign.iter().zip(x.col_as_slice(j)) {
+            col[a] += v;
+        }
+    });
+    Mat::from_fn(k, x.ncols(), |r, j| out[j * k + r])
 }
 
 /// Diagonal-covariance EM; returns the posteriors `(n, k)` row-major.
@@ -263,7 +284,8 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize, tol: f64) 
     // are the transposed responsibilities the M-step multiplies by. Initialised one-hot from
     // k-means.
     let mut post = vec![0.0; n * k];
-    for (i, &a) in kmeans_labels(x, k, seed).iter().enumerate() {
+    let assign = kmeans_labels(x, k, seed);
+    for (i, &a) in assign.iter().enumerate() {
         post[i * k + a] = 1.0;
     }
     let mut lower = f64::NEG_INFINITY;
@@ -282,15 +304,29 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize, tol: f64) 
             nk.iter_mut().zip(row).for_each(|(s, v)| *s += v);
         }
         nk.iter_mut().for_each(|s| *s += 10.0 * f64::EPSILON);
-        faer::linalg::matmul::matmul(sx.as_mut(), Accum::Replace, resp_t, x.as_ref(), 1.0, par());
-        faer::linalg::matmul::matmul(
-            sx2.as_mut(),
-            Accum::Replace,
-            resp_t,
-            x2.as_ref(),
-            1.0,
-            par(),
-        );
+        if it == 0 {
+            // One-hot responsibilities: the products are each component's sums of its
+            // samples, O(n·d) instead of O(n·k·d).
+            sx = component_sums(x, &assign, k);
+            sx2 = component_sums(&x2, &assign, k);
+        } else {
+            faer::linalg::matmul::matmul(
+                sx.as_mut(),
+                Accum::Replace,
+                resp_t,
+                x.as_ref(),
+                1.0,
+                par(),
+            );
+            faer::linalg::matmul::matmul(
+                sx2.as_mut(),
+                Accum::Replace,
+                resp_t,
+                x2.as_ref(),
+                1.0,
+                par(),
+            );
+        }
         let means = Mat::from_fn(k, d, |r, j| sx[(r, j)] / nk[r]);
         let prec = Mat::from_fn(k, d, |r, j| {
             let var = sx2[(r, j)] / nk[r] - means[(r, j)].powi(2) + REG_COVAR;
