@@ -29,8 +29,8 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{Device, Module, ModuleT, Tensor, D};
-use candle_nn::{BatchNorm, Conv2d, Conv2dConfig, Linear, VarBuilder};
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
 use candle_transformers::models::vit;
 use image::{imageops::FilterType, DynamicImage, RgbImage};
 use serde::Deserialize;
@@ -679,10 +679,14 @@ impl VisionEncoder {
     }
 }
 
-/// One convolution + batch norm (+ ReLU), Hugging Face's `ResNetConvLayer`.
+/// One convolution + batch norm (+ ReLU), Hugging Face's `ResNetConvLayer`, with the batch
+/// norm folded into the convolution at load time: inference uses the running statistics, so
+/// `γ (conv(x) − μ) / √(σ² + ε) + β` is a convolution with weights scaled by
+/// `s = γ / √(σ² + ε)` per output channel and bias `β − μ s`. One pass over each layer's output
+/// instead of the four separate element-wise passes (subtract, divide, scale, shift) of
+/// candle's `BatchNorm`, each into a fresh tensor. The fold is computed in float64.
 struct ConvBn {
     conv: Conv2d,
-    bn: BatchNorm,
     relu: bool,
 }
 
@@ -700,13 +704,23 @@ impl ConvBn {
             stride,
             ..Default::default()
         };
-        let conv = candle_nn::conv2d_no_bias(cin, cout, k, cfg, vb.pp("convolution"))?;
-        let bn = candle_nn::batch_norm(cout, 1e-5, vb.pp("normalization"))?;
-        Ok(Self { conv, bn, relu })
+        let f64_of = |t: Tensor| t.to_dtype(DType::F64);
+        let w = f64_of(vb.pp("convolution").get((cout, cin, k, k), "weight")?)?;
+        let bn = vb.pp("normalization");
+        let gamma = f64_of(bn.get(cout, "weight")?)?;
+        let beta = f64_of(bn.get(cout, "bias")?)?;
+        let mean = f64_of(bn.get(cout, "running_mean")?)?;
+        let var = f64_of(bn.get(cout, "running_var")?)?;
+        let scale = (gamma / (var + 1e-5)?.sqrt()?)?;
+        let w = w.broadcast_mul(&scale.reshape((cout, 1, 1, 1))?)?;
+        let b = (beta - (mean * &scale)?)?;
+        let dtype = vb.dtype();
+        let conv = Conv2d::new(w.to_dtype(dtype)?, Some(b.to_dtype(dtype)?), cfg);
+        Ok(Self { conv, relu })
     }
 
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let y = self.bn.forward_t(&self.conv.forward(x)?, false)?;
+        let y = self.conv.forward(x)?;
         if self.relu {
             y.relu()
         } else {
