@@ -372,3 +372,23 @@ pub(crate) fn pca(
     let scores = product(x.as_ref(), comps.as_ref());
     Ok(scores)
 }
+
+/// `Σ (aₜ − bₜ)²`, in eight interleaved partial sums (a single running sum waits on each
+/// addition in turn).
+pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    const LANES: usize = 8;
+    let mut acc = [0.0f64; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(p, q)| (p - q) * (p - q))
+        .sum();
+    for (pa, pb) in ca.zip(cb) {
+        for l in 0..LANES {
+            acc[l] += (pa[l] - pb[l]) * (pa[l] - pb[l]);
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}

@@ -34,7 +34,7 @@
 
 use crate::error::{finite, ScoreError};
 use crate::input::{features_and_labels, Matrix, ScoreInput};
-use crate::linalg::{col_major, col_major_as, column_means, par};
+use crate::linalg::{col_major, col_major_as, column_means, par, squared_distance};
 use crate::TransferabilityScore;
 use faer::{Accum, Mat, MatRef};
 use rayon::prelude::*;
@@ -225,26 +225,6 @@ fn scan_rows<T: Copy + Into<f64> + Sync>(
                 }
             }
         });
-}
-
-/// `Σ (aₜ − bₜ)²`, in eight interleaved partial sums (a single running sum waits on each
-/// addition in turn).
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    const LANES: usize = 8;
-    let mut acc = [0.0f64; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(p, q)| (p - q) * (p - q))
-        .sum();
-    for (pa, pb) in ca.zip(cb) {
-        for l in 0..LANES {
-            acc[l] += (pa[l] - pb[l]) * (pa[l] - pb[l]);
-        }
-    }
-    acc.iter().sum::<f64>() + tail
 }
 
 /// The largest distance a full list keeps (a candidate farther than it is not taken), or

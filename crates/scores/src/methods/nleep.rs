@@ -40,7 +40,7 @@
 
 use crate::error::ScoreError;
 use crate::input::{features_and_labels, Matrix, ScoreInput};
-use crate::linalg::{par, pca, Keep};
+use crate::linalg::{par, pca, squared_distance, Keep};
 use crate::methods::leep::leep_value;
 use crate::TransferabilityScore;
 use faer::{Accum, Mat};
@@ -84,6 +84,15 @@ const KMEANS_ROWS: usize = 256;
 /// Hard k-means labels: seeded k-means++ then Lloyd iterations.
 fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
     let (n, d) = (x.nrows(), x.ncols());
+    // The samples row-major, for the exact distances and the new centres, and their squared
+    // norms.
+    let rows: Vec<f64> = (0..n)
+        .flat_map(|i| (0..d).map(move |j| x[(i, j)]))
+        .collect();
+    let norms: Vec<f64> = rows
+        .chunks_exact(d)
+        .map(|r| r.iter().map(|v| v.powi(2)).sum())
+        .collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut centers = Mat::<f64>::zeros(k, d);
     let first = rng.gen_range(0..n);
@@ -95,9 +104,7 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
     let mut mind = vec![f64::INFINITY; n];
     let mut assign = vec![0usize; n];
     let tiles = Tiles::new(x);
-    let row_of =
-        |centers: &Mat<f64>, r: usize| -> Vec<f64> { (0..d).map(|j| centers[(r, j)]).collect() };
-    tiles.nearer(&mut mind, &mut assign, &row_of(&centers, 0), 0);
+    tiles.nearer(&mut mind, &mut assign, &rows, &norms, first, 0);
     for r in 1..k {
         let total: f64 = mind.iter().sum();
         let pick = if total > 0.0 {
@@ -117,20 +124,12 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
         for j in 0..d {
             centers[(r, j)] = x[(pick, j)];
         }
-        tiles.nearer(&mut mind, &mut assign, &row_of(&centers, r), r);
+        tiles.nearer(&mut mind, &mut assign, &rows, &norms, pick, r);
     }
-    // Lloyd iterations. The samples row-major, for the norms and the new centres; the
-    // products as centres × samples, so that each sample's distances are contiguous and the
-    // samples are assigned in parallel.
+    drop(tiles);
+    // Lloyd iterations.
     use rayon::prelude::*;
-    let rows: Vec<f64> = (0..n)
-        .flat_map(|i| (0..d).map(move |j| x[(i, j)]))
-        .collect();
-    let norms: Vec<f64> = rows
-        .chunks_exact(d)
-        .map(|r| r.iter().map(|v| v.powi(2)).sum())
-        .collect();
-    let mut prod = Mat::<f64>::zeros(k, n);
+    let mut screen = Screen::new(x, k);
     let mut next = vec![0.0; k * d];
     for round in 0..20 {
         // Each centre the mean of its samples, summed in sample order; centres in parallel.
@@ -158,33 +157,7 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
         if round == 19 {
             break;
         }
-        faer::linalg::matmul::matmul(
-            prod.as_mut(),
-            Accum::Replace,
-            centers.as_ref(),
-            x.transpose(),
-            1.0,
-            par(),
-        );
-        let cn: Vec<f64> = (0..k)
-            .map(|r| (0..d).map(|j| centers[(r, j)].powi(2)).sum())
-            .collect();
-        let prod = &prod;
-        let nearest: Vec<usize> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut best = 0;
-                let mut bd = f64::INFINITY;
-                for (r, &p) in prod.col_as_slice(i).iter().enumerate() {
-                    let dd = norms[i] + cn[r] - 2.0 * p;
-                    if dd < bd {
-                        bd = dd;
-                        best = r;
-                    }
-                }
-                best
-            })
-            .collect();
+        let nearest = screen.nearest(&rows, &norms, &centers);
         if nearest == assign {
             break;
         }
@@ -193,14 +166,122 @@ fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
     assign
 }
 
-/// The samples in tiles of [`KMEANS_ROWS`]: tile `t` holds samples `t·KMEANS_ROWS..` column
-/// after column, contiguous. One pass over a tile streams from memory; over the column-major
-/// matrix the same pass reads hundreds of 2 KiB pieces 80 KiB apart (at `n = 10,000`), which
-/// the hardware prefetchers do not follow, and ran at half the speed.
+/// Lloyd's assignment step: every sample's nearest centre, the first on ties, by the float64
+/// distance `‖xᵢ − c‖²`, found through a float32 screen.
+///
+/// The products centres × samples are computed in float32 (twice the arithmetic rate of
+/// float64, half the memory), as `k × n` so that each sample's are contiguous. With the
+/// norms in float64, `aᵣ = ‖xᵢ‖² + ‖cᵣ‖² − 2·fl₃₂(cᵣ·xᵢ)` is within `eᵣ = 2γ‖xᵢ‖‖cᵣ‖` of the
+/// true distance, `γ = γ_{d+3}` covering the `d` products and sums in any order and the
+/// rounding of both factors to float32. Every centre whose interval `aᵣ ± eᵣ` reaches below
+/// the smallest upper end `min (aᵣ + eᵣ)` may be the nearest; those candidates (one or a few
+/// on general data) are measured again in float64 and the nearest kept. So the assignment is
+/// the float64 one, at the float32 product's cost.
+struct Screen {
+    /// The samples `(n, d)` in float32.
+    x32: Mat<f32>,
+    /// The products `(k, n)`.
+    prod: Mat<f32>,
+    /// `γ_{d+3}` for float32 with 0.1 % on top (second-order terms).
+    gamma: f64,
+    /// Absolute slack: float32 underflow (2⁻¹⁴⁹ per product and factor) and the float64
+    /// rounding of the norms and of `aᵣ`, per unit of `‖xᵢ‖² + ‖cᵣ‖² + 1`.
+    tiny: f64,
+}
+
+impl Screen {
+    fn new(x: &Mat<f64>, k: usize) -> Self {
+        let (n, d) = (x.nrows(), x.ncols());
+        let u = f64::from(f32::EPSILON) / 2.0;
+        let m = (d as f64 + 3.0) * u;
+        Self {
+            x32: Mat::from_fn(n, d, |i, j| x[(i, j)] as f32),
+            prod: Mat::zeros(k, n),
+            gamma: m / (1.0 - m) * 1.001,
+            tiny: 8.0 * d as f64 * (f64::EPSILON + 2f64.powi(-149)),
+        }
+    }
+
+    /// The nearest of `centers` to every sample; `rows` the samples row-major, `norms` their
+    /// squared norms.
+    fn nearest(&mut self, rows: &[f64], norms: &[f64], centers: &Mat<f64>) -> Vec<usize> {
+        use rayon::prelude::*;
+        let (k, d) = (centers.nrows(), centers.ncols());
+        let c32 = Mat::from_fn(k, d, |r, j| centers[(r, j)] as f32);
+        faer::linalg::matmul::matmul(
+            self.prod.as_mut(),
+            Accum::Replace,
+            c32.as_ref(),
+            self.x32.transpose(),
+            1.0f32,
+            par(),
+        );
+        let crow: Vec<f64> = (0..k)
+            .flat_map(|r| (0..d).map(move |j| centers[(r, j)]))
+            .collect();
+        let cn: Vec<f64> = crow
+            .chunks_exact(d)
+            .map(|c| c.iter().map(|v| v * v).sum())
+            .collect();
+        let cabs: Vec<f64> = cn.iter().map(|v| v.sqrt()).collect();
+        let (prod, gamma, tiny) = (&self.prod, self.gamma, self.tiny);
+        (0..norms.len())
+            .into_par_iter()
+            .map(|i| {
+                let (xn, xabs) = (norms[i], norms[i].sqrt());
+                let col = prod.col_as_slice(i);
+                let interval = |r: usize| {
+                    let a = xn + cn[r] - 2.0 * f64::from(col[r]);
+                    let e = 2.0 * gamma * xabs * cabs[r] + tiny * (xn + cn[r] + 1.0);
+                    (a, e)
+                };
+                // A product that overflowed float32 bounds nothing: its centre stays a
+                // candidate.
+                let mut upper = f64::INFINITY;
+                for r in 0..k {
+                    let (a, e) = interval(r);
+                    if a.is_finite() {
+                        upper = upper.min(a + e);
+                    }
+                }
+                let xi = &rows[i * d..(i + 1) * d];
+                let mut best = (f64::INFINITY, 0);
+                for r in 0..k {
+                    let (a, e) = interval(r);
+                    if !a.is_finite() || a - e <= upper {
+                        let dd = squared_distance(xi, &crow[r * d..(r + 1) * d]);
+                        if dd < best.0 {
+                            best = (dd, r);
+                        }
+                    }
+                }
+                best.1
+            })
+            .collect()
+    }
+}
+
+/// The samples in float32, in tiles of [`KMEANS_ROWS`]: tile `t` holds samples
+/// `t·KMEANS_ROWS..` column after column, contiguous. One pass over a tile streams from
+/// memory; over a column-major matrix the same pass reads hundreds of short pieces far apart,
+/// which the hardware prefetchers do not follow, and ran at half the speed.
+///
+/// The k-means++ initialisation makes one pass over all samples per centre (`k = 5·c` of
+/// them), each bound by memory bandwidth: in float32 the pass reads half the bytes. It is a
+/// screen: the float32 distance decides only that a centre is certainly *not* nearer than a
+/// sample's nearest so far; the few samples it cannot rule out are measured in float64,
+/// summed in the same order as the float64 pass did, so the distances, the picks and the
+/// result are the float64 ones.
 struct Tiles {
-    data: Vec<f64>,
-    n: usize,
+    data: Vec<f32>,
     d: usize,
+    /// The screen's error bound per unit of `‖xᵢ‖² + ‖c‖²`: `Σⱼ (x̃ⱼ − c̃ⱼ)²` in float32 (both
+    /// factors rounded to float32, `d` differences, squares and sums in any order) is within
+    /// `γ_{d+6} Σⱼ (|xⱼ| + |cⱼ|)² ≤ 2γ_{d+6} (‖x‖² + ‖c‖²)` of the exact sum; 0.1 % on top for
+    /// the second-order terms.
+    rel: f64,
+    /// Absolute slack for float32 underflow (2⁻¹⁴⁹ per term and factor).
+    abs: f64,
 }
 
 impl Tiles {
@@ -210,52 +291,86 @@ impl Tiles {
         for i0 in (0..n).step_by(KMEANS_ROWS) {
             let rows = KMEANS_ROWS.min(n - i0);
             for j in 0..d {
-                data.extend_from_slice(&x.col_as_slice(j)[i0..i0 + rows]);
+                data.extend(x.col_as_slice(j)[i0..i0 + rows].iter().map(|&v| v as f32));
             }
         }
-        Self { data, n, d }
+        let m = (d as f64 + 6.0) * f64::from(f32::EPSILON) / 2.0;
+        Self {
+            data,
+            d,
+            rel: 2.0 * m / (1.0 - m) * 1.001,
+            abs: 8.0 * d as f64 * 2f64.powi(-149),
+        }
     }
 
-    /// `mind[i] = min(mind[i], ‖xᵢ − c‖²)`, and `owner[i] = r` where `c` (centre `r`) is
-    /// nearer: the O(n·k·d) part of the k-means++ initialisation, tiles in parallel; the AVX2
-    /// build of the loop where the CPU has it (the crate is compiled for baseline x86-64,
-    /// SSE2): twice the values per instruction and the same arithmetic, so the same bits.
-    fn nearer(&self, mind: &mut [f64], owner: &mut [usize], c: &[f64], r: usize) {
+    /// `mind[i] = min(mind[i], ‖xᵢ − c‖²)`, and `owner[i] = r` where `c` (centre `r`, sample
+    /// `pick`) is nearer: the O(n·k·d) part of the k-means++ initialisation, tiles in
+    /// parallel. `rows` holds the samples row-major in float64, `norms` their squared norms.
+    fn nearer(
+        &self,
+        mind: &mut [f64],
+        owner: &mut [usize],
+        rows: &[f64],
+        norms: &[f64],
+        pick: usize,
+        r: usize,
+    ) {
         use rayon::prelude::*;
+        let d = self.d;
+        let c = &rows[pick * d..(pick + 1) * d];
+        let c32: Vec<f32> = c.iter().map(|&v| v as f32).collect();
         mind.par_chunks_mut(KMEANS_ROWS)
             .zip(owner.par_chunks_mut(KMEANS_ROWS))
-            .zip(self.data.par_chunks(KMEANS_ROWS * self.d))
-            .for_each(|((m, o), tile)| {
-                #[cfg(target_arch = "x86_64")]
-                if std::arch::is_x86_feature_detected!("avx2") {
-                    // SAFETY: the CPU supports AVX2, checked on the line above.
-                    return unsafe { nearer_tile_avx2(tile, m, o, c, r) };
+            .zip(self.data.par_chunks(KMEANS_ROWS * d))
+            .enumerate()
+            .for_each(|(t, ((m, o), tile))| {
+                let i0 = t * KMEANS_ROWS;
+                let mut acc = vec![0.0f32; m.len()];
+                squared_distances_f32(tile, &c32, &mut acc);
+                for (l, (a, (mi, oi))) in acc.iter().zip(m.iter_mut().zip(o)).enumerate() {
+                    let i = i0 + l;
+                    let bound = self.rel * (norms[i] + norms[pick]) + self.abs;
+                    // (An overflowed float32 sum rules nothing out.)
+                    if a.is_finite() && f64::from(*a) - bound > *mi {
+                        continue;
+                    }
+                    // Summed in column order, as the float64 pass over the tiles did.
+                    let exact = rows[i * d..(i + 1) * d]
+                        .iter()
+                        .zip(c)
+                        .fold(0.0, |s, (&v, &cj)| s + (v - cj) * (v - cj));
+                    if exact < *mi {
+                        *mi = exact;
+                        *oi = r;
+                    }
                 }
-                nearer_tile(tile, m, o, c, r)
             });
-        debug_assert_eq!(mind.len(), self.n);
     }
+}
+
+/// `acc[l] = Σⱼ (tile[j·len + l] − c[j])²` for the `len = acc.len()` samples of a tile, in
+/// float32; the AVX2 build of the loop where the CPU has it (the crate is compiled for
+/// baseline x86-64, SSE2): twice the values per instruction.
+fn squared_distances_f32(tile: &[f32], c: &[f32], acc: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked on the line above.
+        return unsafe { squared_distances_f32_avx2(tile, c, acc) };
+    }
+    squared_distances_f32_portable(tile, c, acc)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn nearer_tile_avx2(tile: &[f64], m: &mut [f64], o: &mut [usize], c: &[f64], r: usize) {
-    nearer_tile(tile, m, o, c, r)
+unsafe fn squared_distances_f32_avx2(tile: &[f32], c: &[f32], acc: &mut [f32]) {
+    squared_distances_f32_portable(tile, c, acc)
 }
 
-/// [`Tiles::nearer`] for one tile of `m.len()` samples.
 #[inline(always)]
-fn nearer_tile(tile: &[f64], m: &mut [f64], o: &mut [usize], c: &[f64], r: usize) {
-    let mut acc = vec![0.0; m.len()];
-    for (col, &cj) in tile.chunks_exact(m.len()).zip(c) {
+fn squared_distances_f32_portable(tile: &[f32], c: &[f32], acc: &mut [f32]) {
+    for (col, &cj) in tile.chunks_exact(acc.len()).zip(c) {
         for (a, &v) in acc.iter_mut().zip(col) {
             *a += (v - cj) * (v - cj);
-        }
-    }
-    for ((mi, oi), a) in m.iter_mut().zip(o).zip(acc) {
-        if a < *mi {
-            *mi = a;
-            *oi = r;
         }
     }
 }
@@ -431,5 +546,104 @@ impl TransferabilityScore for NLeep {
         let post = gmm_posteriors(&reduced, k, self.seed, self.max_iter, self.tol);
         let probs = Matrix::new(&post, n, k)?;
         leep_value(ID, &probs, &labels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` rows: ten base points, then their twins (the base moved by 10⁻⁹ in column 0: the
+    /// same float32 values, a float64 distance that differs in the tenth digit), then rows
+    /// that are exact ties (integer grid points, repeats), a row whose float32 squares
+    /// overflow, and points near the bases (1 % noise), which the twins split about evenly:
+    /// a screen without its error bound gets about half of those wrong.
+    fn awkward(n: usize, d: usize, seed: u64) -> Mat<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let base = Mat::from_fn(10, d, |_, _| rng.gen::<f64>() * 4.0 - 2.0);
+        Mat::from_fn(n, d, |i, j| match i {
+            0..=9 => base[(i, j)],
+            10..=19 => base[(i - 10, j)] + if j == 0 { 1e-9 } else { 0.0 },
+            20 => 1e20 * (j as f64 + 1.0),
+            _ if i % 4 == 0 => f64::from(rng.gen_range(-2i32..=2)),
+            _ if i % 4 == 1 => ((i / 4) % 3) as f64 + j as f64 * 0.5,
+            _ => base[(i % 10, j)] + 0.01 * (rng.gen::<f64>() - 0.5),
+        })
+    }
+
+    fn rows_of(x: &Mat<f64>) -> Vec<f64> {
+        (0..x.nrows())
+            .flat_map(|i| (0..x.ncols()).map(move |j| x[(i, j)]))
+            .collect()
+    }
+
+    #[test]
+    fn the_float32_screen_finds_the_float64_nearest_centre_first_on_ties() {
+        let (n, d, k) = (600, 37, 40);
+        let x = awkward(n, d, 1);
+        let rows = rows_of(&x);
+        let norms: Vec<f64> = rows
+            .chunks_exact(d)
+            .map(|r| r.iter().map(|v| v * v).sum())
+            .collect();
+        // Centres: the bases and their twins, copies of samples (exact ties with them and
+        // with each other), and means.
+        let centers = Mat::from_fn(k, d, |r, j| match r {
+            0..=19 => x[(r, j)],
+            20..=29 => x[((r * 7) % n, j)],
+            _ => (x[(r, j)] + x[(r + 1, j)]) / 2.0,
+        });
+        let crow = rows_of(&centers);
+        let got = Screen::new(&x, k).nearest(&rows, &norms, &centers);
+        for i in 0..n {
+            let xi = &rows[i * d..(i + 1) * d];
+            let mut best = (f64::INFINITY, 0);
+            for r in 0..k {
+                let dd = squared_distance(xi, &crow[r * d..(r + 1) * d]);
+                if dd < best.0 {
+                    best = (dd, r);
+                }
+            }
+            assert_eq!(got[i], best.1, "sample {i}");
+        }
+    }
+
+    #[test]
+    fn the_float32_tiles_give_the_float64_distances_and_owners() {
+        let (n, d) = (700, 29);
+        let x = awkward(n, d, 2);
+        let rows = rows_of(&x);
+        let norms: Vec<f64> = rows
+            .chunks_exact(d)
+            .map(|r| r.iter().map(|v| v * v).sum())
+            .collect();
+        let tiles = Tiles::new(&x);
+        let (mut mind, mut owner) = (vec![f64::INFINITY; n], vec![0usize; n]);
+        let (mut want_d, mut want_o) = (vec![f64::INFINITY; n], vec![0usize; n]);
+        for (r, pick) in [0, 5, 6, 3, 10, 11, 250, 256, 699, 5]
+            .into_iter()
+            .enumerate()
+        {
+            tiles.nearer(&mut mind, &mut owner, &rows, &norms, pick, r);
+            for i in 0..n {
+                // The float64 pass: summed over the columns in order.
+                let mut a = 0.0;
+                for j in 0..d {
+                    a += (x[(i, j)] - x[(pick, j)]) * (x[(i, j)] - x[(pick, j)]);
+                }
+                if a < want_d[i] {
+                    want_d[i] = a;
+                    want_o[i] = r;
+                }
+            }
+            for i in 0..n {
+                assert_eq!(
+                    mind[i].to_bits(),
+                    want_d[i].to_bits(),
+                    "sample {i}, centre {r}"
+                );
+                assert_eq!(owner[i], want_o[i], "sample {i}, centre {r}");
+            }
+        }
     }
 }
