@@ -15,6 +15,33 @@ macro_rules! id_and_needs {
     };
 }
 
+/// A function whose body is compiled twice, for the crate's target (baseline x86-64: SSE2)
+/// and for AVX2, and which runs the AVX2 build where the CPU has it. For loops the compiler
+/// vectorises by itself: AVX2 handles twice the values per instruction with the same
+/// arithmetic in the same order, so both builds give the same bits.
+macro_rules! avx2_where_available {
+    ($(#[$attr:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? $body:block) => {
+        $(#[$attr])*
+        fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[inline(always)]
+            fn portable($($arg: $ty),*) $(-> $ret)? $body
+
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2($($arg: $ty),*) $(-> $ret)? {
+                portable($($arg),*)
+            }
+
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked on the line above.
+                return unsafe { avx2($($arg),*) };
+            }
+            portable($($arg),*)
+        }
+    };
+}
+
 pub mod gbc;
 pub mod h_score;
 pub mod knn;

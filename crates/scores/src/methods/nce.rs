@@ -98,37 +98,21 @@ fn prefetch(v: &f64) {
     let _ = v;
 }
 
-/// Hard predictions of rows `i0..i0 + z.len()` into `z`; the first row that is not a
-/// probability vector, if any. Runs the AVX2 build of the loop where the CPU has it (the
-/// crate is compiled for baseline x86-64, SSE2): twice the values per instruction, the same
-/// association of the sums, so the same bits.
-fn scan(p: &Matrix<'_>, i0: usize, z: &mut [u32]) -> Option<usize> {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked on the line above.
-        return unsafe { scan_avx2(p, i0, z) };
-    }
-    scan_portable(p, i0, z)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn scan_avx2(p: &Matrix<'_>, i0: usize, z: &mut [u32]) -> Option<usize> {
-    scan_portable(p, i0, z)
-}
-
-#[inline(always)]
-fn scan_portable(p: &Matrix<'_>, i0: usize, z: &mut [u32]) -> Option<usize> {
-    for (r, zi) in z.iter_mut().enumerate() {
-        let row = p.row(i0 + r);
-        let ahead = p.row((i0 + r + PREFETCH_ROWS).min(p.rows() - 1));
-        let (sum, min, max) = sum_min_max(row, ahead);
-        if check_prob_row(i0 + r, row, sum, min).is_err() {
-            return Some(i0 + r);
+avx2_where_available! {
+    /// Hard predictions of rows `i0..i0 + z.len()` into `z`; the first row that is not a
+    /// probability vector, if any.
+    fn scan(p: &Matrix<'_>, i0: usize, z: &mut [u32]) -> Option<usize> {
+        for (r, zi) in z.iter_mut().enumerate() {
+            let row = p.row(i0 + r);
+            let ahead = p.row((i0 + r + PREFETCH_ROWS).min(p.rows() - 1));
+            let (sum, min, max) = sum_min_max(row, ahead);
+            if check_prob_row(i0 + r, row, sum, min).is_err() {
+                return Some(i0 + r);
+            }
+            *zi = first_position(row, max) as u32;
         }
-        *zi = first_position(row, max) as u32;
+        None
     }
-    None
 }
 
 /// Sum, minimum and maximum of a row in one pass (NaN compares false, so a NaN entry shows

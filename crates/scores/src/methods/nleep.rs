@@ -348,29 +348,14 @@ impl Tiles {
     }
 }
 
-/// `acc[l] = Σⱼ (tile[j·len + l] − c[j])²` for the `len = acc.len()` samples of a tile, in
-/// float32; the AVX2 build of the loop where the CPU has it (the crate is compiled for
-/// baseline x86-64, SSE2): twice the values per instruction.
-fn squared_distances_f32(tile: &[f32], c: &[f32], acc: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2, checked on the line above.
-        return unsafe { squared_distances_f32_avx2(tile, c, acc) };
-    }
-    squared_distances_f32_portable(tile, c, acc)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn squared_distances_f32_avx2(tile: &[f32], c: &[f32], acc: &mut [f32]) {
-    squared_distances_f32_portable(tile, c, acc)
-}
-
-#[inline(always)]
-fn squared_distances_f32_portable(tile: &[f32], c: &[f32], acc: &mut [f32]) {
-    for (col, &cj) in tile.chunks_exact(acc.len()).zip(c) {
-        for (a, &v) in acc.iter_mut().zip(col) {
-            *a += (v - cj) * (v - cj);
+avx2_where_available! {
+    /// `acc[l] = Σⱼ (tile[j·len + l] − c[j])²` for the `len = acc.len()` samples of a tile,
+    /// in float32.
+    fn squared_distances_f32(tile: &[f32], c: &[f32], acc: &mut [f32]) {
+        for (col, &cj) in tile.chunks_exact(acc.len()).zip(c) {
+            for (a, &v) in acc.iter_mut().zip(col) {
+                *a += (v - cj) * (v - cj);
+            }
         }
     }
 }
