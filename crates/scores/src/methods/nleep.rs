@@ -26,6 +26,11 @@
 //! and `10⁻⁵`). The Lloyd iterations only initialise EM, so their cap of 20 does not limit
 //! what EM converges to, only which local optimum it starts towards.
 //!
+//! The k-means that initialises EM measures its distances through float32 screens with
+//! float64 rechecks (see `Tiles` and `Screen`): the k-means++ passes and Lloyd's products run
+//! on float32 copies, and every decision the float32 values cannot settle within their proved
+//! error bound is made again in float64, so the assignments are the float64 ones.
+//!
 //! Checked against references (`tests/nleep.rs`): the PCA dimension count against
 //! scikit-learn/numpy on seven data sets, and the whole pipeline on data whose mixture is
 //! determined (far-apart clusters, one-hot posteriors: NLEEP = LEEP of the true clusters).
