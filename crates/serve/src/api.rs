@@ -662,15 +662,17 @@ fn record_row(i: usize, r: RecordIn, source: &str) -> Result<RecordRow, ApiError
             ("seed", r.seed.map(|v| v.to_string())),
             ("peft", peft.clone()),
         ]),
-        model: r.model,
-        dataset: r.dataset,
-        accuracy: r.accuracy,
-        learning_rate: r.learning_rate,
-        epochs: r.epochs,
-        batch_size: r.batch_size,
-        train_runtime: r.train_runtime,
-        peft_method: peft,
-        curve: r.curve,
+        run: zoorank_core::Record {
+            model: r.model,
+            dataset: r.dataset,
+            accuracy: r.accuracy,
+            learning_rate: r.learning_rate,
+            epochs: r.epochs,
+            batch_size: r.batch_size,
+            train_runtime: r.train_runtime,
+            peft_method: peft,
+            curve: r.curve,
+        },
         source: source.to_string(),
     })
 }
@@ -715,8 +717,12 @@ async fn records_post(
         ..Batch::default()
     };
     if modality.is_some() {
-        let mut models: Vec<&str> = batch.records.iter().map(|r| r.model.as_str()).collect();
-        let mut dsets: Vec<&str> = batch.records.iter().map(|r| r.dataset.as_str()).collect();
+        let mut models: Vec<&str> = batch.records.iter().map(|r| r.run.model.as_str()).collect();
+        let mut dsets: Vec<&str> = batch
+            .records
+            .iter()
+            .map(|r| r.run.dataset.as_str())
+            .collect();
         models.sort_unstable();
         models.dedup();
         dsets.sort_unstable();
@@ -727,7 +733,7 @@ async fn records_post(
             .collect();
         let dsets = dsets
             .into_iter()
-            .map(|d| zoorank_store::DatasetRow::named(d, modality))
+            .map(|d| zoorank_store::DatasetRow::of(d, modality))
             .collect();
         batch.models = models;
         batch.datasets = dsets;
