@@ -7,7 +7,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{copy_dir, fixtures, load, minilm_dir, write_file};
+use common::{copy_dir, fixtures, load, minilm_dir, temp_file, write_file};
 use zoorank_features::dataset::{stratified_sample, Items};
 use zoorank_features::{
     domain, extract, extract_cached, CacheOutcome, Dataset, DatasetOptions, DirCache,
@@ -323,12 +323,7 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
 
 #[test]
 fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
-    let tmp = tempfile::tempdir().unwrap();
-    let csv = write_file(
-        tmp.path(),
-        "two.csv",
-        "text,title,label,topic\nthe dog runs,a cat,pos,x\na boring film,the zoo,neg,x\ngreat model,slow dog,pos,y\nbad cats,good film,neg,y\n",
-    );
+    let (tmp, csv) = temp_file("two.csv", "text,title,label,topic\nthe dog runs,a cat,pos,x\na boring film,the zoo,neg,x\ngreat model,slow dog,pos,y\nbad cats,good film,neg,y\n");
     let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
     let (lo, opts) = (LoadOptions::default(), ExtractOptions::default());
     let mut cache = DirCache::new(tmp.path().join("cache"));
