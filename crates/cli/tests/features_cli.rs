@@ -5,16 +5,26 @@
 
 mod common;
 
+use assert_cmd::Command;
 use common::{
-    copy_digit_classes, copy_dir, fixtures, json, minilm_dir, score_zoo, stderr_of_failure,
-    write_file, zoorank,
+    copy_digit_classes, copy_dir, fixture_zoo, fixtures, json, minilm_dir, score_zoo,
+    stderr_of_failure, temp_file, temp_store, write_file, zoorank,
 };
 use std::path::{Path, PathBuf};
 
+/// `zoorank args <fixture model>` on the store `db` with `--dataset` the digits fixture.
+fn on_digits(db: &Path, args: &[&str], model: &str) -> Command {
+    let mut c = zoorank(db);
+    c.args(args)
+        .arg(fixtures().join(model))
+        .arg("--dataset")
+        .arg(fixtures().join("digits"));
+    c
+}
+
 #[test]
 fn embed_writes_npy_and_second_run_hits_the_cache() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     let out = tmp.path().join("f.npy");
     let run = |db: &Path| {
         let mut c = zoorank(db);
@@ -71,8 +81,7 @@ fn embed_reports_unsupported_model_type() {
 
 #[test]
 fn dataset_add_stores_metadata_embedding_and_distances() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     for (name, classes) in [("low", 0..5), ("high", 5..10), ("mixed", 3..8)] {
         copy_digit_classes(classes, &tmp.path().join(name));
     }
@@ -105,9 +114,7 @@ fn dataset_add_stores_metadata_embedding_and_distances() {
 
 #[test]
 fn embed_text_csv_with_minilm_and_vocab_only_tokenizer() {
-    let tmp = tempfile::tempdir().unwrap();
-    let csv = write_file(
-        tmp.path(),
+    let (tmp, csv) = temp_file(
         "reviews.csv",
         "text,label\nwonderful film,pos\ndull plot,neg\nloved it,pos\nterrible acting,neg\n",
     );
@@ -127,13 +134,17 @@ fn embed_text_csv_with_minilm_and_vocab_only_tokenizer() {
 
 #[test]
 fn score_zoo_stores_scores_resumes_and_hits_the_cache() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
-    let zoo = tmp.path().join("zoo");
-    copy_dir(&fixtures().join("tiny-vit"), &zoo.join("vit-a"));
-    copy_dir(&fixtures().join("tiny-resnet"), &zoo.join("resnet-b"));
-    // A bare ViTModel without a classifier head: LEEP is skipped for it, LogME computed.
-    copy_dir(&fixtures().join("tiny-vit-headless"), &zoo.join("vit-c"));
+    let (tmp, db) = temp_store();
+    // A bare ViTModel without a classifier head (vit-c): LEEP is skipped for it, LogME
+    // computed.
+    let zoo = fixture_zoo(
+        tmp.path(),
+        &[
+            ("tiny-vit", "vit-a"),
+            ("tiny-resnet", "resnet-b"),
+            ("tiny-vit-headless", "vit-c"),
+        ],
+    );
     std::fs::create_dir_all(zoo.join("not-a-model")).unwrap();
     let run = |store: bool| {
         let mut c = score_zoo(&db, &zoo, &fixtures().join("digits"), "logme,leep");
@@ -232,8 +243,7 @@ fn reviews_csv(dir: &Path) -> PathBuf {
 
 #[test]
 fn score_extracts_minilm_features_like_embed_then_score_and_reruns_from_the_cache() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     let model = tmp.path().join("all-MiniLM-L6-v2");
     std::os::unix::fs::symlink(minilm_dir(), &model).unwrap();
     let csv = reviews_csv(tmp.path());
@@ -322,11 +332,11 @@ fn score_extraction_mode_feeds_the_head_probabilities_to_leep_and_nce() {
 
     // Without a head, leep is refused by name before any score runs.
     let err = stderr_of_failure(
-        zoorank(&tmp.path().join("zoo.db"))
-            .args(["score", "--method", "leep", "--model"])
-            .arg(fixtures().join("tiny-vit-headless"))
-            .arg("--dataset")
-            .arg(fixtures().join("digits")),
+        &mut on_digits(
+            &tmp.path().join("zoo.db"),
+            &["score", "--method", "leep", "--model"],
+            "tiny-vit-headless",
+        ),
         1,
     );
     assert!(err.contains("has no classifier head"), "{err}");
@@ -334,8 +344,7 @@ fn score_extraction_mode_feeds_the_head_probabilities_to_leep_and_nce() {
 
 #[test]
 fn score_modes_are_exclusive_with_usage_errors() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     let usage = |args: &[&str]| stderr_of_failure(zoorank(&db).arg("score").args(args), 2);
     // Neither mode.
     let e = usage(&[]);
@@ -437,15 +446,10 @@ fn score_zoo_and_embed_run_the_new_text_families_on_sentence_pairs() {
 
 #[test]
 fn layers_flag_rejects_unknown_values_listing_the_valid_forms_and_embed_refuses_best() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     for cmd in ["embed", "score"] {
         let err = stderr_of_failure(
-            zoorank(&db)
-                .args([cmd, "--layers", "foo", "--model"])
-                .arg(fixtures().join("tiny-vit"))
-                .arg("--dataset")
-                .arg(fixtures().join("digits")),
+            &mut on_digits(&db, &[cmd, "--layers", "foo", "--model"], "tiny-vit"),
             2,
         );
         assert!(
@@ -454,20 +458,20 @@ fn layers_flag_rejects_unknown_values_listing_the_valid_forms_and_embed_refuses_
         );
     }
     let err = stderr_of_failure(
-        zoorank(&db)
-            .args(["embed", "--no-cache", "--layers", "best", "--model"])
-            .arg(fixtures().join("tiny-vit"))
-            .arg("--dataset")
-            .arg(fixtures().join("digits")),
+        &mut on_digits(
+            &db,
+            &["embed", "--no-cache", "--layers", "best", "--model"],
+            "tiny-vit",
+        ),
         1,
     );
     assert!(err.contains("embed --layers best"), "{err}");
     let err = stderr_of_failure(
-        zoorank(&db)
-            .args(["embed", "--no-cache", "--layers", "mean", "--model"])
-            .arg(fixtures().join("tiny-resnet"))
-            .arg("--dataset")
-            .arg(fixtures().join("digits")),
+        &mut on_digits(
+            &db,
+            &["embed", "--no-cache", "--layers", "mean", "--model"],
+            "tiny-resnet",
+        ),
         1,
     );
     assert!(
@@ -478,11 +482,11 @@ fn layers_flag_rejects_unknown_values_listing_the_valid_forms_and_embed_refuses_
 
 #[test]
 fn score_zoo_layers_mean_and_best_are_stored_apart_and_best_reports_its_layer() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
-    let zoo = tmp.path().join("zoo");
-    copy_dir(&fixtures().join("tiny-vit"), &zoo.join("vit-a"));
-    copy_dir(&fixtures().join("tiny-vit-headless"), &zoo.join("vit-c"));
+    let (tmp, db) = temp_store();
+    let zoo = fixture_zoo(
+        tmp.path(),
+        &[("tiny-vit", "vit-a"), ("tiny-vit-headless", "vit-c")],
+    );
     let run = |layers: &str| {
         let mut c = score_zoo(&db, &zoo, &fixtures().join("digits"), "logme");
         c.args(["--json", "--store", "--layers", layers]);

@@ -3,7 +3,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{copy_dir, data_dir, import_two_phase, succeeds, write_file, zoorank};
+use common::{copy_dir, data_dir, import_two_phase, succeeds, temp_store, write_file, zoorank};
 use predicates::prelude::*;
 use std::path::Path;
 
@@ -13,8 +13,7 @@ fn stats_json(db: &Path) -> Vec<u8> {
 
 #[test]
 fn image_zoo_import_then_stats_json_reports_the_bar_counts() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     let dir = data_dir().join("transfergraph-image");
     // Strict import refuses the two broken score lines, names them, exits 1.
     zoorank(&db)
@@ -58,8 +57,7 @@ fn image_zoo_import_then_stats_json_reports_the_bar_counts() {
 
 #[test]
 fn a_failed_import_leaves_stats_byte_identical() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     import_two_phase(&db);
     let before = stats_json(&db);
     let dir = tmp.path().join("corrupt");
@@ -91,8 +89,7 @@ fn a_failed_import_leaves_stats_byte_identical() {
 
 #[test]
 fn generic_records_import_and_listing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     let csv = write_file(tmp.path(), "runs.csv", "m,d,acc\na/b,x,0.5\nc/d,x,0.75\n");
     // `import records` of `csv`, its model ids in column `model_col`.
     let import = |csv: &Path, model_col: &str| {
@@ -131,6 +128,16 @@ fn generic_records_import_and_listing() {
         .stderr(predicate::str::contains("absent.csv"));
 }
 
+/// Runs `zoorank args` (without a store), which must succeed with `part` on stdout.
+fn help_contains(args: &[&str], part: &str) {
+    Command::cargo_bin("zoorank")
+        .unwrap()
+        .args(args)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(part));
+}
+
 #[test]
 fn every_command_has_help_with_an_example() {
     for args in [
@@ -143,19 +150,9 @@ fn every_command_has_help_with_an_example() {
         &["zoo", "datasets", "--help"],
         &["zoo", "records", "--help"],
     ] {
-        Command::cargo_bin("zoorank")
-            .unwrap()
-            .args(args)
-            .assert()
-            .success()
-            .stdout(predicate::str::contains("Example"));
+        help_contains(args, "Example");
     }
-    Command::cargo_bin("zoorank")
-        .unwrap()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Exit codes"));
+    help_contains(&["--help"], "Exit codes");
     Command::cargo_bin("zoorank")
         .unwrap()
         .arg("frobnicate")
@@ -180,8 +177,7 @@ const BIG_CSV_COLUMNS: [&str; 8] = [
 #[test]
 fn sigkill_during_an_import_leaves_the_store_as_before() {
     use std::io::Write;
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     import_two_phase(&db);
     let before = stats_json(&db);
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{copy_dir, fixtures, json, succeeds, zoorank};
+use common::{copy_dir, fixtures, json, succeeds, temp_store, zoorank};
 use std::path::Path;
 
 fn copy_class(class: usize, dst: &Path) {
@@ -16,8 +16,7 @@ fn copy_class(class: usize, dst: &Path) {
 
 #[test]
 fn recommend_ranks_models_for_a_new_dataset_from_its_distances_and_says_so() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     // Three labelled image sets: two with history, one new.
     for (name, classes) in [("low", 0..5), ("high", 5..10), ("new", 3..8)] {
         for c in classes {

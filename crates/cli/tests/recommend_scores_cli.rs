@@ -5,13 +5,12 @@
 
 mod common;
 
-use common::{import_image_zoo, json, zoorank};
+use common::{import_image_zoo, json, temp_store, zoorank};
 use predicates::prelude::*;
 
 #[test]
 fn score_links_of_the_target_follow_its_logme_scores() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     import_image_zoo(&db);
     let out = json(zoorank(&db).args([
         "recommend",

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, succeeds, write_file, zoorank};
+use common::{json, succeeds, temp_file, temp_store, write_file, zoorank};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -41,8 +41,7 @@ fn data(case: &str, part: &str) -> PathBuf {
 
 #[test]
 fn score_matches_reference_on_gaussian_n_below_d_and_collinear() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     for case in ["gaussian", "n_lt_d", "collinear"] {
         let got = score_json(
             &db,
@@ -74,12 +73,7 @@ fn method_all_runs_every_method_whose_inputs_are_given() {
 
 #[test]
 fn nan_features_are_refused_with_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let csv = write_file(
-        tmp.path(),
-        "x.csv",
-        "a,b\n1.0,2.0\n3.0,nan\n0.5,0.1\n2.0,2.5\n",
-    );
+    let (tmp, csv) = temp_file("x.csv", "a,b\n1.0,2.0\n3.0,nan\n0.5,0.1\n2.0,2.5\n");
     let labels = write_file(tmp.path(), "y.csv", "0\n0\n1\n1\n");
     refused_as_not_finite_at(
         score_cmd(&tmp.path().join("zoo.db"), &csv, &labels).args(["--method", "logme"]),
@@ -97,8 +91,7 @@ fn refused_as_not_finite_at(c: &mut assert_cmd::Command, position: &str) {
 
 #[test]
 fn bad_requests_fail_clearly() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     // Features of the gaussian case with the labels of `labels_case`.
     let refused = |labels_case: &str, args: &[&str]| {
         score_cmd(&db, data("gaussian", "x"), data(labels_case, "y"))
@@ -121,8 +114,7 @@ fn bad_requests_fail_clearly() {
 
 #[test]
 fn store_writes_the_scores_into_the_zoo() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     score_cmd(&db, data("gaussian", "x"), data("gaussian", "y"))
         .args([
             "--method",
@@ -217,8 +209,7 @@ fn npz_members_named_file_colon_name_match_reference() {
 
 #[test]
 fn fortran_order_and_integer_dtypes_give_the_reference_scores() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     let x = zoorank_scores::io::read_matrix(&data("gaussian", "x")).unwrap();
     let y = zoorank_scores::io::read_labels(&data("gaussian", "y")).unwrap();
     let (n, d) = (x.rows, x.cols);
@@ -279,8 +270,7 @@ fn fortran_order_and_integer_dtypes_give_the_reference_scores() {
 
 #[test]
 fn wrong_dtype_rank_or_length_fails_with_what_and_where() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     let run = |features: &Path, labels: &Path, probs: Option<&Path>, method: &str| {
         let mut cmd = score_cmd(&db, features, labels);
         if let Some(p) = probs {
@@ -345,8 +335,7 @@ fn nan_in_npy_features_is_refused_with_its_position() {
 
 #[test]
 fn logme_published_flag_reproduces_the_published_fixed_point() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     let text = std::fs::read_to_string(reference_dir().join("fixtures.json")).unwrap();
     let fixtures: serde_json::Value = serde_json::from_str(&text).unwrap();
     let case = &fixtures["cases"]["n_lt_d"];

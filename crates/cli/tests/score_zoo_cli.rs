@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{copy_digit_classes, copy_dir, fixtures, json, score_zoo, zoorank};
+use common::{
+    copy_digit_classes, copy_dir, fixture_zoo, fixtures, json, score_zoo, temp_store, zoorank,
+};
 use std::path::Path;
 
 /// A zoo of 20 tiny random-weight checkpoints (ViT and ResNet in Hugging Face layout), the
@@ -24,8 +26,7 @@ fn zoo_with_one_corrupt_model(zoo: &Path) {
 
 #[test]
 fn score_zoo_scores_nineteen_models_and_names_the_corrupt_twentieth() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     let zoo = tmp.path().join("zoo");
     zoo_with_one_corrupt_model(&zoo);
     let data = tmp.path().join("digits");
@@ -83,9 +84,10 @@ fn score_zoo_scores_nineteen_models_and_names_the_corrupt_twentieth() {
 #[test]
 fn score_zoo_table_output_marks_the_failed_model_and_exits_3() {
     let tmp = tempfile::tempdir().unwrap();
-    let zoo = tmp.path().join("zoo");
-    copy_dir(&fixtures().join("tiny-resnet"), &zoo.join("good"));
-    copy_dir(&fixtures().join("tiny-resnet"), &zoo.join("bad"));
+    let zoo = fixture_zoo(
+        tmp.path(),
+        &[("tiny-resnet", "good"), ("tiny-resnet", "bad")],
+    );
     // Not JSON at all: the configuration cannot be read.
     std::fs::write(zoo.join("bad").join("config.json"), "{ not json").unwrap();
     let data = tmp.path().join("digits");

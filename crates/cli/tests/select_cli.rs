@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{data_dir, import_image_zoo, import_two_phase, json, stderr_of_failure, zoorank};
+use common::{
+    data_dir, import_image_zoo, import_two_phase, json, stderr_of_failure, temp_store, zoorank,
+};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -12,8 +14,7 @@ fn curves() -> PathBuf {
 
 #[test]
 fn recall_on_multirc_after_importing_two_phase_recalls_albert() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     import_two_phase(&db);
     let r = json(zoorank(&db).args(["recall", "--target", "multirc", "--top", "10", "--json"]));
     let ranking = r["ranking"].as_array().unwrap();
@@ -33,8 +34,7 @@ fn recall_on_multirc_after_importing_two_phase_recalls_albert() {
 
 #[test]
 fn cluster_from_two_phase_reports_both_silhouettes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (_tmp, db) = temp_store();
     let r = json(
         zoorank(&db)
             .args(["cluster", "--from", "two-phase", "--json", "--dir"])

@@ -83,26 +83,38 @@ fn big_csv(rows: usize) -> Vec<u8> {
 const IMPORT: &str =
     "/v1/import/records?model_col=model&dataset_col=task&accuracy_col=acc&seed_col=seed";
 
+/// Posts an import of `rows` generated rows to the server at `addr` and runs `interrupt`
+/// while it is in flight; the server's answer, or the error of a connection it dropped.
+fn import_interrupted(
+    addr: SocketAddr,
+    rows: usize,
+    interrupt: impl FnOnce(),
+) -> std::io::Result<zoorank_serve::client::Response> {
+    let csv = big_csv(rows);
+    let auth = format!("Bearer {TOKEN}");
+    std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            Client::new(addr)
+                .with_timeout(Duration::from_secs(120))
+                .request("POST", IMPORT, &[("Authorization", &auth)], &csv)
+        });
+        interrupt();
+        h.join().unwrap()
+    })
+}
+
 #[test]
 fn kill_9_during_an_import_leaves_the_store_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let (db, token) = image_store(dir.path());
     let (mut child, addr) = serve(&db, &token);
     let before = zoo_version(addr);
-    let csv = big_csv(300_000);
-    let auth = format!("Bearer {TOKEN}");
     let t0 = Instant::now();
-    let answer = std::thread::scope(|s| {
-        let h = s.spawn(|| {
-            Client::new(addr)
-                .with_timeout(Duration::from_secs(120))
-                .request("POST", IMPORT, &[("Authorization", &auth)], &csv)
-        });
+    let answer = import_interrupted(addr, 300_000, || {
         // The body is on the wire in well under a second; the import takes seconds.
         std::thread::sleep(Duration::from_millis(1200));
         child.0.kill().unwrap(); // SIGKILL
         child.0.wait().unwrap();
-        h.join().unwrap()
     });
     eprintln!("killed after {:?}", t0.elapsed());
     assert!(
@@ -114,6 +126,7 @@ fn kill_9_during_an_import_leaves_the_store_as_it_was() {
     let (_child, addr) = serve(&db, &token);
     assert_eq!(zoo_version(addr), before);
     // And takes the next import.
+    let auth = format!("Bearer {TOKEN}");
     let r = Client::new(addr)
         .request("POST", IMPORT, &[("Authorization", &auth)], &big_csv(100))
         .unwrap();
@@ -127,21 +140,13 @@ fn sigterm_lets_an_import_in_flight_finish() {
     let (db, token) = image_store(dir.path());
     let (mut child, addr) = serve(&db, &token);
     let before = zoo_version(addr);
-    let csv = big_csv(50_000);
-    let auth = format!("Bearer {TOKEN}");
-    let answer = std::thread::scope(|s| {
-        let h = s.spawn(|| {
-            Client::new(addr)
-                .with_timeout(Duration::from_secs(120))
-                .request("POST", IMPORT, &[("Authorization", &auth)], &csv)
-        });
+    let answer = import_interrupted(addr, 50_000, || {
         std::thread::sleep(Duration::from_millis(300));
         let ok = std::process::Command::new("kill")
             .args(["-TERM", &child.0.id().to_string()])
             .status()
             .unwrap();
         assert!(ok.success());
-        h.join().unwrap()
     });
     let status = child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");

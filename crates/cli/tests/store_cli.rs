@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json, write_file, zoorank};
+use common::{json, temp_file, temp_store, write_file, zoorank};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -110,9 +110,7 @@ fn read_only_commands_create_no_store() {
 
 #[test]
 fn repeated_runs_are_kept_and_counted_and_keep_last_keeps_the_last() {
-    let tmp = tempfile::tempdir().unwrap();
-    let csv = write_file(
-        tmp.path(),
+    let (tmp, csv) = temp_file(
         "runs.csv",
         "model,task,acc,lr\na,x,0.5,0.1\na,x,0.7,0.01\na,x,0.5,0.1\nb,x,0.6,0.1\n",
     );
@@ -158,8 +156,7 @@ fn repeated_runs_are_kept_and_counted_and_keep_last_keeps_the_last() {
 
 #[test]
 fn an_error_names_its_cause_once() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("zoo.db");
+    let (tmp, db) = temp_store();
     let out = import_m_d_acc(&db, tmp.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);

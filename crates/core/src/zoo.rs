@@ -96,20 +96,29 @@ pub struct Dataset {
 impl Dataset {
     /// A dataset with a name and no metadata.
     pub fn named(name: impl Into<String>) -> Dataset {
+        Dataset::of(name, None)
+    }
+
+    /// A dataset with a name and, when known, its modality; nothing else.
+    pub fn of(name: impl Into<String>, modality: Option<Modality>) -> Dataset {
         Dataset {
             name: name.into(),
+            modality,
             ..Dataset::default()
         }
     }
 }
 
 /// One fine-tuning run of a model on a dataset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Record {
+///
+/// The model and dataset are keys of type `K`: positions in a [`Zoo`] (the default), or names
+/// where no zoo has numbered them yet (the store takes records keyed by name).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record<K = ModelIdx> {
     /// The fine-tuned model.
-    pub model: ModelIdx,
+    pub model: K,
     /// The dataset it was fine-tuned on.
-    pub dataset: DatasetIdx,
+    pub dataset: K,
     /// Evaluation accuracy (or the dataset's metric; may be negative, e.g. Matthews
     /// correlation).
     pub accuracy: f64,
@@ -127,9 +136,9 @@ pub struct Record {
     pub curve: Option<Vec<f64>>,
 }
 
-impl Record {
+impl<K> Record<K> {
     /// A full fine-tuning record with only the accuracy known.
-    pub fn new(model: ModelIdx, dataset: DatasetIdx, accuracy: f64) -> Record {
+    pub fn new(model: K, dataset: K, accuracy: f64) -> Record<K> {
         Record {
             model,
             dataset,
@@ -144,13 +153,13 @@ impl Record {
     }
 }
 
-/// A feature-based transferability score of a model on a dataset.
+/// A feature-based transferability score of a model on a dataset, keyed like [`Record`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScoreRecord {
+pub struct ScoreRecord<K = ModelIdx> {
     /// The scored model.
-    pub model: ModelIdx,
+    pub model: K,
     /// The target dataset.
-    pub dataset: DatasetIdx,
+    pub dataset: K,
     /// Stable method id, e.g. `logme`, `reg-h-score`, `leep`.
     pub method: String,
     /// Score value; higher means better expected transfer.
@@ -159,13 +168,14 @@ pub struct ScoreRecord {
     pub runtime: Option<f64>,
 }
 
-/// A distance between two datasets' embeddings (smaller = more similar).
+/// A distance between two datasets' embeddings (smaller = more similar), keyed like
+/// [`Record`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Distance {
+pub struct Distance<K = DatasetIdx> {
     /// First dataset.
-    pub a: DatasetIdx,
+    pub a: K,
     /// Second dataset.
-    pub b: DatasetIdx,
+    pub b: K,
     /// How the distance was computed, e.g. `domain-similarity:google/vit-base-patch16-224`.
     pub method: String,
     /// The distance.

@@ -15,7 +15,7 @@
 //! fontconfig), SVG does not, so a machine without fonts still gets the SVG files and an error
 //! naming the PNG that failed.
 
-use crate::harness::EvalReport;
+use crate::harness::{EvalReport, MethodReport};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -48,6 +48,35 @@ pub enum PlotError {
 
 const SIZE: (u32, u32) = (1200, 800);
 
+/// The two backends behind one drawing API (plotters' chart types are generic over the
+/// backend, so each figure is written once as a generic function and called for both).
+enum Canvas<'a> {
+    Svg(Area<SVGBackend<'a>>),
+    Png(Area<BitMapBackend<'a>>),
+}
+
+/// `$figure(area, $args...)` on the drawing area of either backend of `$canvas`.
+macro_rules! draw_on {
+    ($canvas:expr, $figure:ident($($arg:expr),*)) => {
+        match $canvas {
+            Canvas::Svg(a) => $figure(a, $($arg),*),
+            Canvas::Png(a) => $figure(a, $($arg),*),
+        }
+    };
+}
+
+/// A drawing area without a coordinate system, as every figure starts from.
+type Area<DB> = DrawingArea<DB, Shift>;
+
+/// What a per-target grid figure draws: one method of a report, on `rows` × `cols` panels.
+#[derive(Clone, Copy)]
+struct MethodGrid<'r> {
+    report: &'r EvalReport,
+    method: &'r str,
+    rows: usize,
+    cols: usize,
+}
+
 /// Writes every figure of `report` into `dir` (created if missing); returns the files written.
 pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     if report.methods.is_empty() {
@@ -59,46 +88,57 @@ pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
     })?;
     type Draw<'r> = Box<dyn Fn(&mut Canvas) -> DrawResult + 'r>;
     let mut figures: Vec<(String, (u32, u32), Draw)> = Vec::new();
-    for (method, mr) in &report.methods {
-        if mr.predictions.is_empty() {
-            continue;
+    // Each per-target grid figure: its file prefix, its number of panels for a method, and
+    // how it draws.
+    type Panels = fn(&MethodReport) -> usize;
+    type GridFigure = fn(&mut Canvas, MethodGrid) -> DrawResult;
+    let grids: [(&str, Panels, GridFigure); 2] = [
+        (
+            "scatter",
+            |mr| mr.predictions.len(),
+            |c, g| draw_on!(c, scatter(g)),
+        ),
+        (
+            "calibration",
+            |mr| mr.calibration.len(),
+            |c, g| draw_on!(c, calibration(g)),
+        ),
+    ];
+    for (kind, panels, figure) in grids {
+        for (method, mr) in &report.methods {
+            if panels(mr) == 0 {
+                continue;
+            }
+            let (g, size) = MethodGrid::of(report, method, panels(mr));
+            figures.push((
+                format!("{kind}-{}", file_safe(method)),
+                size,
+                Box::new(move |c| figure(c, g)),
+            ));
         }
-        let (rows, cols, size) = grid(mr.predictions.len());
-        figures.push((
-            format!("scatter-{}", file_safe(method)),
-            size,
-            Box::new(move |c| c.scatter(report, method, rows, cols)),
-        ));
-    }
-    for (method, mr) in &report.methods {
-        if mr.calibration.is_empty() {
-            continue;
-        }
-        let (rows, cols, size) = grid(mr.calibration.len());
-        figures.push((
-            format!("calibration-{}", file_safe(method)),
-            size,
-            Box::new(move |c| c.calibration(report, method, rows, cols)),
-        ));
     }
     for method in report.reveal.keys() {
         figures.push((
             format!("reveal-{}", file_safe(method)),
             (1140, 380),
-            Box::new(move |c| c.reveal(report, method)),
+            Box::new(move |c| draw_on!(c, reveal(report, method))),
         ));
     }
-    figures.push(("rel-at-k".into(), SIZE, Box::new(|c| c.rel_at_k(report))));
+    figures.push((
+        "rel-at-k".into(),
+        SIZE,
+        Box::new(|c| draw_on!(c, rel_at_k(report))),
+    ));
     figures.push((
         "correlations".into(),
         SIZE,
-        Box::new(|c| c.correlations(report)),
+        Box::new(|c| draw_on!(c, correlations(report))),
     ));
     for metric in ["pearson", "w-kendall", "rel@1"] {
         figures.push((
             format!("per-target-{}", file_safe(metric)),
             SIZE,
-            Box::new(move |c| c.per_target(report, metric)),
+            Box::new(move |c| draw_on!(c, per_target(report, metric))),
         ));
     }
     // Every SVG first: they need no font, so they exist even where PNG text cannot render.
@@ -123,14 +163,34 @@ pub fn write_plots(report: &EvalReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
     Ok(written)
 }
 
-/// Method ids may hold `+` and `@`; keep file names to letters, digits, `-`, `_` and `.`.
-/// Rows, columns and pixel size of a near-square grid of `n` per-target panels.
-fn grid(n: usize) -> (usize, usize, (u32, u32)) {
-    let cols = (n as f64).sqrt().ceil() as usize;
-    let rows = n.div_ceil(cols);
-    (rows, cols, (380 * cols as u32, 300 * rows as u32 + 40))
+impl<'r> MethodGrid<'r> {
+    /// A near-square grid of `n` per-target panels for `method`, and its pixel size.
+    fn of(report: &'r EvalReport, method: &'r str, n: usize) -> (MethodGrid<'r>, (u32, u32)) {
+        let cols = (n as f64).sqrt().ceil() as usize;
+        let rows = n.div_ceil(cols);
+        let size = (380 * cols as u32, 300 * rows as u32 + 40);
+        let g = MethodGrid {
+            report,
+            method,
+            rows,
+            cols,
+        };
+        (g, size)
+    }
+
+    /// `area` cleared, titled, and split into the grid's panels (one per target).
+    fn panels<DB: DrawingBackend>(
+        &self,
+        area: &Area<DB>,
+        title: &str,
+    ) -> Result<Vec<Area<DB>>, String> {
+        area.fill(&WHITE).map_err(err)?;
+        let area = area.titled(title, ("sans-serif", 22)).map_err(err)?;
+        Ok(area.split_evenly((self.rows, self.cols)))
+    }
 }
 
+/// Method ids may hold `+` and `@`; keep file names to letters, digits, `-`, `_` and `.`.
 fn file_safe(id: &str) -> String {
     id.chars()
         .map(|c| match c {
@@ -146,58 +206,6 @@ type DrawResult = Result<(), String>;
 
 fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
-}
-
-/// The two backends behind one drawing API (plotters' chart types are generic over the
-/// backend, so each figure is written once as a generic function and called for both).
-enum Canvas<'a> {
-    Svg(DrawingArea<SVGBackend<'a>, Shift>),
-    Png(DrawingArea<BitMapBackend<'a>, Shift>),
-}
-
-impl Canvas<'_> {
-    fn scatter(&mut self, r: &EvalReport, method: &str, rows: usize, cols: usize) -> DrawResult {
-        match self {
-            Canvas::Svg(a) => scatter(a, r, method, rows, cols),
-            Canvas::Png(a) => scatter(a, r, method, rows, cols),
-        }
-    }
-    fn calibration(
-        &mut self,
-        r: &EvalReport,
-        method: &str,
-        rows: usize,
-        cols: usize,
-    ) -> DrawResult {
-        match self {
-            Canvas::Svg(a) => calibration(a, r, method, rows, cols),
-            Canvas::Png(a) => calibration(a, r, method, rows, cols),
-        }
-    }
-    fn reveal(&mut self, r: &EvalReport, method: &str) -> DrawResult {
-        match self {
-            Canvas::Svg(a) => reveal(a, r, method),
-            Canvas::Png(a) => reveal(a, r, method),
-        }
-    }
-    fn rel_at_k(&mut self, r: &EvalReport) -> DrawResult {
-        match self {
-            Canvas::Svg(a) => rel_at_k(a, r),
-            Canvas::Png(a) => rel_at_k(a, r),
-        }
-    }
-    fn correlations(&mut self, r: &EvalReport) -> DrawResult {
-        match self {
-            Canvas::Svg(a) => correlations(a, r),
-            Canvas::Png(a) => correlations(a, r),
-        }
-    }
-    fn per_target(&mut self, r: &EvalReport, metric: &str) -> DrawResult {
-        match self {
-            Canvas::Svg(a) => per_target(a, r, metric),
-            Canvas::Png(a) => per_target(a, r, metric),
-        }
-    }
 }
 
 fn color(i: usize) -> RGBColor {
@@ -235,24 +243,12 @@ fn padded(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// `area` cleared, titled, and split into a `rows` × `cols` grid of panels (one per target).
-fn titled_grid<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
-    rows: usize,
-    cols: usize,
-) -> Result<Vec<DrawingArea<DB, Shift>>, String> {
-    area.fill(&WHITE).map_err(err)?;
-    let area = area.titled(title, ("sans-serif", 22)).map_err(err)?;
-    Ok(area.split_evenly((rows, cols)))
-}
-
 /// A chart over two `f64` axes, the only kind these figures draw.
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// A whole-figure chart: `title` above, the x labels given `x_label_area` pixels.
 fn figure_chart<'a, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
+    area: &'a Area<DB>,
     title: &str,
     x_label_area: u32,
     x: std::ops::Range<f64>,
@@ -302,7 +298,7 @@ const TARGET_AXES: Axes = Axes {
 
 /// One panel of a grid: a captioned chart over `x` × `y` with its mesh drawn.
 fn panel_chart<'a, DB: DrawingBackend>(
-    panel: &'a DrawingArea<DB, Shift>,
+    panel: &'a Area<DB>,
     caption: String,
     x: (f64, f64),
     y: (f64, f64),
@@ -326,16 +322,10 @@ fn panel_chart<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
-fn scatter<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    report: &EvalReport,
-    method: &str,
-    rows: usize,
-    cols: usize,
-) -> DrawResult {
-    let mr = &report.methods[method];
+fn scatter<DB: DrawingBackend>(area: &Area<DB>, g: MethodGrid) -> DrawResult {
+    let (mr, method) = (&g.report.methods[g.method], g.method);
     let title = format!("{method}: score (x) vs true fine-tuning accuracy (y), per target");
-    let panels = titled_grid(area, &title, rows, cols)?;
+    let panels = g.panels(area, &title)?;
     for ((target, pairs), panel) in mr.predictions.iter().zip(panels.iter()) {
         let m = &mr.per_target[target];
         let caption = format!(
@@ -369,16 +359,10 @@ fn scatter<DB: DrawingBackend>(
 /// Per target: predicted accuracy (x) against the recorded one (y), each model's interval as a
 /// vertical bar through its recorded point's x, and the diagonal: points on the diagonal are
 /// exact, bars crossing it cover.
-fn calibration<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    report: &EvalReport,
-    method: &str,
-    rows: usize,
-    cols: usize,
-) -> DrawResult {
-    let mr = &report.methods[method];
+fn calibration<DB: DrawingBackend>(area: &Area<DB>, g: MethodGrid) -> DrawResult {
+    let (mr, method) = (&g.report.methods[g.method], g.method);
     let title = format!("{method}: predicted (x) vs recorded accuracy (y), with intervals");
-    let panels = titled_grid(area, &title, rows, cols)?;
+    let panels = g.panels(area, &title)?;
     for ((target, pts), panel) in mr.calibration.iter().zip(panels.iter()) {
         let m = &mr.per_target[target];
         let cov = m
@@ -418,11 +402,7 @@ fn calibration<DB: DrawingBackend>(
 
 /// The budget loop of one method: Rel@1, weighted τ and MAE (weighted averages) against the
 /// number of runs revealed, one line per strategy.
-fn reveal<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    report: &EvalReport,
-    method: &str,
-) -> DrawResult {
+fn reveal<DB: DrawingBackend>(area: &Area<DB>, report: &EvalReport, method: &str) -> DrawResult {
     let curves = &report.reveal[method];
     area.fill(&WHITE).map_err(err)?;
     let area = area
@@ -472,7 +452,7 @@ fn reveal<DB: DrawingBackend>(
     Ok(())
 }
 
-fn rel_at_k<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, report: &EvalReport) -> DrawResult {
+fn rel_at_k<DB: DrawingBackend>(area: &Area<DB>, report: &EvalReport) -> DrawResult {
     area.fill(&WHITE).map_err(err)?;
     let vals = report.methods.values().flat_map(|mr| {
         (1..=5).filter_map(|k| mr.weighted_average.get(&format!("rel@{k}")).copied())
@@ -515,7 +495,7 @@ fn rel_at_k<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, report: &EvalRepo
 
 /// Grouped bars: `groups` along x, one bar per series in each group, heights `value(g, s)`.
 fn grouped_bars<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    area: &Area<DB>,
     title: &str,
     groups: &[String],
     series: &[String],
@@ -566,10 +546,7 @@ fn grouped_bars<DB: DrawingBackend>(
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 0.85)
 }
 
-fn correlations<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    report: &EvalReport,
-) -> DrawResult {
+fn correlations<DB: DrawingBackend>(area: &Area<DB>, report: &EvalReport) -> DrawResult {
     let methods: Vec<String> = report.methods.keys().cloned().collect();
     let metrics: Vec<String> = ["pearson", "spearman", "kendall", "w-kendall"]
         .iter()
@@ -590,7 +567,7 @@ fn correlations<DB: DrawingBackend>(
 }
 
 fn per_target<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    area: &Area<DB>,
     report: &EvalReport,
     metric: &str,
 ) -> DrawResult {

@@ -161,11 +161,7 @@ fn in_sample_fit(
     n_cols: usize,
     y: &[f64],
 ) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
-    let features = Features {
-        data: x,
-        n_rows,
-        n_cols,
-    };
+    let features = Features::new(x, n_rows, n_cols);
     // A vanishing penalty: ordinary least squares, kept numerically safe.
     let fitted = Ridge::new(RidgeParams { alphas: vec![1e-8] }).fit_ridge(features, y)?;
     Ok((0..n_rows)

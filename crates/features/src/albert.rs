@@ -21,9 +21,7 @@ use serde::Deserialize;
 
 use crate::config::usize_default;
 use crate::layers::SelfAttention;
-use crate::text_layers::{
-    additive_mask, last_state, project, EmbeddingSizes, Embeddings, LayerStates,
-};
+use crate::text_layers::{project, EmbeddingSizes, Embeddings, LayeredEncoder};
 
 /// The fields of an ALBERT `config.json` this implementation reads (defaults as Hugging Face's
 /// `AlbertConfig`).
@@ -192,34 +190,26 @@ impl Albert {
             act: Activation::parse(&c.hidden_act).unwrap_or(Activation::GeluTanh),
         })
     }
+}
 
-    /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
-    /// `(b, L)` (1 = token, 0 = padding).
-    pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        last_state(self.forward_layers(ids, types, mask, false)?)
+/// The states are those after each of the `num_hidden_layers` layers, each one run of its
+/// group's inner layers, as Hugging Face's `hidden_states` count them.
+impl LayeredEncoder for Albert {
+    fn embed(&self, ids: &Tensor, types: &Tensor) -> Result<Tensor> {
+        project(self.embeddings.forward(ids, types)?, Some(&self.mapping))
     }
 
-    /// The hidden states `(b, L, h)` after each of the `num_hidden_layers` layers (each one
-    /// run of its group's inner layers, as Hugging Face's `hidden_states` count them), first
-    /// to last, or with `every` false the last alone.
-    pub(crate) fn forward_layers(
-        &self,
-        ids: &Tensor,
-        types: &Tensor,
-        mask: &Tensor,
-        every: bool,
-    ) -> Result<Vec<Tensor>> {
-        let mut x = project(self.embeddings.forward(ids, types)?, Some(&self.mapping))?;
-        let mask = additive_mask(mask)?;
-        let mut states = LayerStates::new(every);
-        for i in 0..self.layers {
-            // ⌊i / (layers / groups)⌋, in integers.
-            let group = &self.groups[i * self.groups.len() / self.layers];
-            for layer in group {
-                x = layer.forward(&x, &mask, self.act)?;
-            }
-            states.after_layer(&x);
+    fn depth(&self) -> usize {
+        self.layers
+    }
+
+    fn layer(&self, i: usize, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        // ⌊i / (layers / groups)⌋, in integers.
+        let group = &self.groups[i * self.groups.len() / self.layers];
+        let mut x = x.clone();
+        for layer in group {
+            x = layer.forward(&x, mask, self.act)?;
         }
-        Ok(states.finish(x))
+        Ok(x)
     }
 }

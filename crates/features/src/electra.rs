@@ -15,9 +15,7 @@ use candle_nn::{Linear, VarBuilder};
 use candle_transformers::models::bert::{BertEncoder, Config as BertConfig};
 use serde::Deserialize;
 
-use crate::text_layers::{
-    additive_mask, last_state, project, EmbeddingSizes, Embeddings, LayerStates,
-};
+use crate::text_layers::{project, EmbeddingSizes, Embeddings, LayeredEncoder};
 
 /// The field of an ELECTRA `config.json` that BERT's configuration lacks.
 #[derive(Debug, Clone, Deserialize)]
@@ -64,30 +62,20 @@ impl Electra {
             layers: single_layer_encoders(BertEncoder::load(vb.pp("encoder"), c)?),
         })
     }
+}
 
-    /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention mask
-    /// `(b, L)` (1 = token, 0 = padding).
-    pub(crate) fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        last_state(self.forward_layers(ids, types, mask, false)?)
+/// Every transformer layer is one of `forward_layers`'s states.
+impl LayeredEncoder for Electra {
+    fn embed(&self, ids: &Tensor, types: &Tensor) -> Result<Tensor> {
+        project(self.embeddings.forward(ids, types)?, self.project.as_ref())
     }
 
-    /// The hidden states `(b, L, h)` of every transformer layer, first to last, or with
-    /// `every` false of the last alone.
-    pub(crate) fn forward_layers(
-        &self,
-        ids: &Tensor,
-        types: &Tensor,
-        mask: &Tensor,
-        every: bool,
-    ) -> Result<Vec<Tensor>> {
-        let mut x = project(self.embeddings.forward(ids, types)?, self.project.as_ref())?;
-        let mask = additive_mask(mask)?;
-        let mut states = LayerStates::new(every);
-        for layer in &self.layers {
-            x = layer.forward(&x, &mask)?;
-            states.after_layer(&x);
-        }
-        Ok(states.finish(x))
+    fn depth(&self) -> usize {
+        self.layers.len()
+    }
+
+    fn layer(&self, i: usize, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        self.layers[i].forward(x, mask)
     }
 }
 

@@ -67,6 +67,7 @@ use crate::electra::{self, Electra};
 use crate::error::{FeaturesError, Result};
 use crate::layer_choice::Layers;
 use crate::model_dir::{ModelDir, Weights};
+use crate::text_layers::LayeredEncoder;
 
 /// How token states become one feature vector per text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,6 +98,45 @@ impl LayerStates {
     }
 }
 
+/// An encoder of token ids and token types whose layers run one after another over the
+/// embeddings (ELECTRA's and ALBERT's, which share BERT's inputs and mask); `forward` and
+/// `forward_layers` follow from the embeddings and one layer's step.
+pub(crate) trait LayeredEncoder {
+    /// The embeddings `(b, L, h)` of token ids and token types `(b, L)`, at the hidden size.
+    fn embed(&self, ids: &Tensor, types: &Tensor) -> candle_core::Result<Tensor>;
+
+    /// How many layers `forward_layers` reports.
+    fn depth(&self) -> usize;
+
+    /// The output of layer `i` (from 0) given its input `x` and the additive mask.
+    fn layer(&self, i: usize, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor>;
+
+    /// Last hidden states `(b, L, h)` of token ids and token types `(b, L)` with attention
+    /// mask `(b, L)` (1 = token, 0 = padding).
+    fn forward(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+        last_state(self.forward_layers(ids, types, mask, false)?)
+    }
+
+    /// The hidden states `(b, L, h)` after each of the `depth()` layers, first to last, or
+    /// with `every` false the last alone.
+    fn forward_layers(
+        &self,
+        ids: &Tensor,
+        types: &Tensor,
+        mask: &Tensor,
+        every: bool,
+    ) -> candle_core::Result<Vec<Tensor>> {
+        let mut x = self.embed(ids, types)?;
+        let mask = additive_mask(mask)?;
+        let mut states = LayerStates::new(every);
+        for i in 0..self.depth() {
+            x = self.layer(i, &x, &mask)?;
+            states.after_layer(&x);
+        }
+        Ok(states.finish(x))
+    }
+}
+
 /// The last of an encoder's hidden states (its `forward` without every layer).
 pub(crate) fn last_state(mut states: Vec<Tensor>) -> candle_core::Result<Tensor> {
     states

@@ -5,10 +5,10 @@
 mod common;
 
 use common::{
-    assert_close_to_reference, config, copy_files, crop_pct_processor, fixtures, load, load_err,
-    load_fixture, matrix, reference_images, reference_pixels, save_weights_without,
+    assert_close_to_reference, crop_pct_processor, fixtures, load, load_err_with, load_err_without,
+    load_fixture, matrix, reference_images, reference_pixels, vision,
 };
-use zoorank_features::{FeaturesError, InputKind, Model, ModelDir};
+use zoorank_features::{FeaturesError, InputKind, ModelDir};
 
 fn reference() -> serde_json::Value {
     serde_json::from_str(include_str!("fixtures/convnext_reference.json")).unwrap()
@@ -22,10 +22,7 @@ fn tiny_convnext_matches_float64_reference() {
     // tests/vision.rs), as the reference feeds them.
     let images: Vec<image::RgbImage> = reference_images(&r).iter().map(|i| i.to_rgb8()).collect();
     let pixels = reference_pixels(&images);
-    let Model::Vision(v) = &model else {
-        panic!("a ConvNeXt is an image model")
-    };
-    let out = v.forward_pixels(&pixels).unwrap();
+    let out = vision(&model).forward_pixels(&pixels).unwrap();
     assert_close_to_reference(
         "convnext",
         &out,
@@ -51,23 +48,19 @@ fn convnext_reads_its_crop_pct_preprocessing_and_runs_on_images() {
 
 #[test]
 fn convnext_without_a_tensor_or_with_a_wrong_width_names_it() {
-    let src = fixtures().join("tiny-convnext");
-    let tmp = tempfile::tempdir().unwrap();
-    copy_files(&src, tmp.path(), &["config.json"]);
-    save_weights_without(&src, tmp.path(), |t| {
+    match load_err_without("tiny-convnext", |t| {
         t == "convnext.encoder.stages.1.layers.1.pwconv2.bias"
-    });
-    match load_err(tmp.path()) {
+    }) {
         FeaturesError::MissingTensor { tensor, .. } => {
             assert_eq!(tensor, "convnext.encoder.stages.1.layers.1.pwconv2.bias")
         }
         e => panic!("expected MissingTensor, got {e}"),
     }
-    let mut cfg = config(&src);
-    cfg["hidden_sizes"] = serde_json::json!([8, 16, 32]);
-    std::fs::write(tmp.path().join("config.json"), cfg.to_string()).unwrap();
-    copy_files(&src, tmp.path(), &["model.safetensors"]);
-    match load_err(tmp.path()) {
+    match load_err_with(
+        "tiny-convnext",
+        "hidden_sizes",
+        serde_json::json!([8, 16, 32]),
+    ) {
         FeaturesError::ShapeMismatch { tensor, .. } => {
             assert!(tensor.starts_with("convnext.encoder.stages.2."), "{tensor}")
         }

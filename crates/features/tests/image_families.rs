@@ -6,11 +6,11 @@
 mod common;
 
 use common::{
-    assert_close_to_reference, assert_probabilities_sum_to_one, copy_files, data_dir, fixtures,
-    load_err, load_err_with_config, load_fixture, matrix, max_diff, reference_images,
-    reference_pixels, save_weights_without,
+    assert_close_to_reference, assert_probabilities_sum_to_one, data_dir, load_err_with,
+    load_err_without, load_fixture, matrix, max_diff, reference_images, reference_pixels,
+    uniform_pixels, vision,
 };
-use zoorank_features::{FeaturesError, InputKind, Model};
+use zoorank_features::{FeaturesError, InputKind};
 
 fn reference() -> serde_json::Value {
     serde_json::from_str(include_str!("fixtures/image_families_reference.json")).unwrap()
@@ -22,10 +22,9 @@ fn check(name: &str, dim: usize) {
     let model = load_fixture(name, InputKind::Image, dim, Some(10));
     let r = reference();
     let images: Vec<image::RgbImage> = reference_images(&r).iter().map(|i| i.to_rgb8()).collect();
-    let Model::Vision(v) = &model else {
-        panic!("{name} is an image model")
-    };
-    let out = v.forward_pixels(&reference_pixels(&images)).unwrap();
+    let out = vision(&model)
+        .forward_pixels(&reference_pixels(&images))
+        .unwrap();
     let (features, probabilities) = (
         matrix(&r[name]["features"]),
         matrix(&r[name]["probabilities"]),
@@ -84,13 +83,9 @@ fn tiny_van_matches_float64_reference() {
 
 #[test]
 fn distilled_deit_without_its_second_head_names_it() {
-    let src = fixtures().join("tiny-deit-distilled");
-    let tmp = tempfile::tempdir().unwrap();
-    copy_files(&src, tmp.path(), &["config.json"]);
-    save_weights_without(&src, tmp.path(), |t| {
+    match load_err_without("tiny-deit-distilled", |t| {
         t.starts_with("distillation_classifier")
-    });
-    match load_err(tmp.path()) {
+    }) {
         FeaturesError::MissingTensor { tensor, .. } => {
             assert_eq!(tensor, "distillation_classifier.weight")
         }
@@ -100,13 +95,9 @@ fn distilled_deit_without_its_second_head_names_it() {
 
 #[test]
 fn beit_without_a_layer_bias_table_names_it() {
-    let src = fixtures().join("tiny-beit");
-    let tmp = tempfile::tempdir().unwrap();
-    copy_files(&src, tmp.path(), &["config.json"]);
     let missing =
         "beit.encoder.layer.1.attention.attention.relative_position_bias.relative_position_bias_table";
-    save_weights_without(&src, tmp.path(), |t| t == missing);
-    match load_err(tmp.path()) {
+    match load_err_without("tiny-beit", |t| t == missing) {
         FeaturesError::MissingTensor { tensor, .. } => assert_eq!(tensor, missing),
         e => panic!("expected MissingTensor, got {e}"),
     }
@@ -114,9 +105,11 @@ fn beit_without_a_layer_bias_table_names_it() {
 
 #[test]
 fn data2vec_vision_that_claims_mean_pooling_without_its_pooler_names_the_tensor() {
-    match load_err_with_config("tiny-data2vec-vision", |cfg| {
-        cfg["use_mean_pooling"] = serde_json::json!(true)
-    }) {
+    match load_err_with(
+        "tiny-data2vec-vision",
+        "use_mean_pooling",
+        serde_json::json!(true),
+    ) {
         FeaturesError::MissingTensor { tensor, .. } => {
             assert_eq!(tensor, "data2vec_vision.pooler.layernorm.weight")
         }
@@ -124,41 +117,41 @@ fn data2vec_vision_that_claims_mean_pooling_without_its_pooler_names_the_tensor(
     }
 }
 
-#[test]
-fn swin_whose_grid_is_smaller_than_its_window_is_a_config_error() {
-    match load_err_with_config("tiny-swin", |cfg| cfg["window_size"] = serde_json::json!(5)) {
+/// Loading the fixture `name` with its configuration's `key` set to `value` is refused as an
+/// invalid configuration whose message names `part`.
+fn assert_invalid_config(name: &str, key: &str, value: serde_json::Value, part: &str) {
+    match load_err_with(name, key, value) {
         FeaturesError::InvalidConfig { message, .. } => {
-            assert!(message.contains("smaller than window_size 5"), "{message}")
+            assert!(message.contains(part), "{message}")
         }
         e => panic!("expected InvalidConfig, got {e}"),
     }
 }
 
 #[test]
+fn swin_whose_grid_is_smaller_than_its_window_is_a_config_error() {
+    assert_invalid_config(
+        "tiny-swin",
+        "window_size",
+        serde_json::json!(5),
+        "smaller than window_size 5",
+    );
+}
+
+#[test]
 fn swin_with_mismatched_heads_is_a_config_error() {
-    match load_err_with_config("tiny-swin", |cfg| {
-        cfg["num_heads"] = serde_json::json!([2, 2])
-    }) {
-        FeaturesError::InvalidConfig { message, .. } => {
-            assert!(message.contains("num_heads"), "{message}")
-        }
-        e => panic!("expected InvalidConfig, got {e}"),
-    }
+    assert_invalid_config(
+        "tiny-swin",
+        "num_heads",
+        serde_json::json!([2, 2]),
+        "num_heads",
+    );
 }
 
 #[test]
 fn swin_refuses_pixels_of_another_size_with_a_clear_error() {
     let model = load_fixture("tiny-swin", InputKind::Image, 32, Some(10));
-    let Model::Vision(v) = &model else {
-        panic!("a Swin is an image model")
-    };
-    let pixels = candle_core::Tensor::zeros(
-        (1, 3, 24, 24),
-        candle_core::DType::F32,
-        &candle_core::Device::Cpu,
-    )
-    .unwrap();
-    match v.forward_pixels(&pixels) {
+    match vision(&model).forward_pixels(&uniform_pixels((1, 3, 24, 24), 0.0)) {
         Err(FeaturesError::InvalidArgument(m)) => assert!(m.contains("(32, 32)"), "{m}"),
         Err(e) => panic!("expected InvalidArgument, got {e}"),
         Ok(_) => panic!("expected an error"),
@@ -167,9 +160,7 @@ fn swin_refuses_pixels_of_another_size_with_a_clear_error() {
 
 #[test]
 fn van_with_a_wrong_stage_width_names_the_tensor() {
-    match load_err_with_config("tiny-van", |cfg| {
-        cfg["hidden_sizes"] = serde_json::json!([8, 24])
-    }) {
+    match load_err_with("tiny-van", "hidden_sizes", serde_json::json!([8, 24])) {
         FeaturesError::ShapeMismatch { tensor, .. } => {
             assert!(tensor.starts_with("van.encoder.stages.1."), "{tensor}")
         }
@@ -181,16 +172,9 @@ fn van_with_a_wrong_stage_width_names_the_tensor() {
 fn van_runs_on_images_of_another_size() {
     // A convolutional network: any size goes, resized by its processor or not.
     let model = load_fixture("tiny-van", InputKind::Image, 16, Some(10));
-    let Model::Vision(v) = &model else {
-        panic!("a VAN is an image model")
-    };
-    let pixels = candle_core::Tensor::ones(
-        (2, 3, 40, 48),
-        candle_core::DType::F32,
-        &candle_core::Device::Cpu,
-    )
-    .unwrap();
-    let out = v.forward_pixels(&pixels).unwrap();
+    let out = vision(&model)
+        .forward_pixels(&uniform_pixels((2, 3, 40, 48), 1.0))
+        .unwrap();
     assert_eq!((out.n, out.dim, out.num_classes), (2, 16, 10));
     assert!(out.features.iter().all(|x| x.is_finite()));
 }

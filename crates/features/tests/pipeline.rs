@@ -7,12 +7,21 @@ use std::path::Path;
 
 mod common;
 
-use common::{copy_dir, fixtures, load, minilm_dir, write_file};
+use common::{copy_dir, fixtures, load, minilm_dir, temp_file, write_file};
 use zoorank_features::dataset::{stratified_sample, Items};
 use zoorank_features::{
     domain, extract, extract_cached, CacheOutcome, Dataset, DatasetOptions, DirCache,
-    ExtractOptions, FeatureSet, FeaturesError, LoadOptions, ModelDir, TextInput,
+    ExtractOptions, FeatureSet, FeaturesError, LoadOptions, Model, ModelDir, TextInput,
 };
+
+/// The features of every sample of `ds` by `model`, `batch_size` samples per forward pass.
+fn extract_in_batches_of(batch_size: usize, model: &Model, ds: &Dataset) -> FeatureSet {
+    let opts = ExtractOptions {
+        batch_size,
+        ..Default::default()
+    };
+    extract(Some(model), ds, &opts).unwrap()
+}
 
 #[test]
 fn image_folder_by_class() {
@@ -303,15 +312,7 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
     let jsonl = write_file(tmp.path(), "t.jsonl", jsonl);
     let ds = Dataset::open(jsonl, &DatasetOptions::default()).unwrap();
     let model = load(&minilm_dir());
-    let fs = extract(
-        Some(&model),
-        &ds,
-        &ExtractOptions {
-            batch_size: 2,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let fs = extract_in_batches_of(2, &model, &ds);
     assert_eq!(fs.indices, (0..19).collect::<Vec<_>>());
     for (i, t) in texts.iter().enumerate() {
         let one = model.forward_texts(&[t.as_str()]).unwrap();
@@ -323,12 +324,7 @@ fn length_sorted_text_batches_return_rows_in_dataset_order() {
 
 #[test]
 fn another_text_or_label_column_of_the_same_file_misses_the_cache() {
-    let tmp = tempfile::tempdir().unwrap();
-    let csv = write_file(
-        tmp.path(),
-        "two.csv",
-        "text,title,label,topic\nthe dog runs,a cat,pos,x\na boring film,the zoo,neg,x\ngreat model,slow dog,pos,y\nbad cats,good film,neg,y\n",
-    );
+    let (tmp, csv) = temp_file("two.csv", "text,title,label,topic\nthe dog runs,a cat,pos,x\na boring film,the zoo,neg,x\ngreat model,slow dog,pos,y\nbad cats,good film,neg,y\n");
     let dir = ModelDir::open(fixtures().join("tiny-distilbert")).unwrap();
     let (lo, opts) = (LoadOptions::default(), ExtractOptions::default());
     let mut cache = DirCache::new(tmp.path().join("cache"));
@@ -390,15 +386,7 @@ fn sentence_pair_tables_are_read_as_pairs_and_extracted_as_the_model_reads_pairs
     };
     assert_eq!(ds.input_kind(), "text");
     let model = load(&fixtures().join("tiny-electra"));
-    let fs = extract(
-        Some(&model),
-        &ds,
-        &ExtractOptions {
-            batch_size: 3,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let fs = extract_in_batches_of(3, &model, &ds);
     assert_eq!((fs.extracted.n, fs.extracted.num_classes), (11, 3));
     for (i, (a, b)) in pairs.iter().enumerate() {
         let one = model.forward_text_inputs(&[TextInput::Pair(a, b)]).unwrap();

@@ -475,22 +475,25 @@ fn at_least_95_percent_of_the_text_zoos_models_have_a_supported_model_type() {
     assert!(covered * 100 >= 95 * total, "{covered} of {total}");
 }
 
-/// A copy of tiny RoBERTa's configuration with `tokenizer.json` replaced by `edit` of the
-/// original text, and what loading its tokenizer gives.
-fn load_edited_tokenizer_json(
-    edit: impl Fn(&str) -> String,
-) -> Result<zoorank_features::TextTokenizer, FeaturesError> {
+/// The message of the error that loading tiny RoBERTa's tokenizer gives with the first `from`
+/// of its `tokenizer.json` replaced by `to`; the error must be a [`FeaturesError::Tokenizer`].
+fn tokenizer_json_error(from: &str, to: &str) -> String {
     let src = fixtures().join("tiny-roberta");
     let tmp = tempfile::tempdir().unwrap();
     copy_files(&src, tmp.path(), &["config.json"]);
     let original = std::fs::read_to_string(src.join("tokenizer.json")).unwrap();
-    let edited = edit(&original);
+    let edited = original.replacen(from, to, 1);
     assert_ne!(edited, original, "the edit must change the file");
     std::fs::write(tmp.path().join("tokenizer.json"), edited).unwrap();
-    zoorank_features::TextTokenizer::load(
+    let err = zoorank_features::TextTokenizer::load(
         &ModelDir::open(tmp.path()).unwrap(),
         &TextOptions::default(),
     )
+    .err()
+    .unwrap();
+    let msg = err.to_string();
+    assert!(matches!(err, FeaturesError::Tokenizer { .. }), "{msg}");
+    msg
 }
 
 #[test]
@@ -511,17 +514,10 @@ fn the_tokenizer_alone_gives_the_encoders_ids() {
 fn a_syntax_error_inside_the_decoder_section_is_an_error_naming_the_file() {
     // The tokenizers library panics ("Helper") on a syntax error inside `decoder` instead of
     // returning its error.
-    let err = load_edited_tokenizer_json(|t| {
-        t.replacen(
-            r#""decoder": {"#,
-            r#""decoder": {"type": "ByteLevel", "add_prefix_space": tru, "#,
-            1,
-        )
-    })
-    .err()
-    .unwrap();
-    let msg = err.to_string();
-    assert!(matches!(err, FeaturesError::Tokenizer { .. }), "{msg}");
+    let msg = tokenizer_json_error(
+        r#""decoder": {"#,
+        r#""decoder": {"type": "ByteLevel", "add_prefix_space": tru, "#,
+    );
     assert!(
         msg.contains("tokenizer.json") && msg.contains("not valid JSON"),
         "{msg}"
@@ -532,17 +528,10 @@ fn a_syntax_error_inside_the_decoder_section_is_an_error_naming_the_file() {
 #[test]
 fn a_section_the_tokenizers_library_panics_on_is_an_error_naming_the_file() {
     // Valid JSON the library panics on ("Precompiled"): a normalizer without its charsmap.
-    let err = load_edited_tokenizer_json(|t| {
-        t.replacen(
-            r#""normalizer": null"#,
-            r#""normalizer": {"type": "Precompiled"}"#,
-            1,
-        )
-    })
-    .err()
-    .unwrap();
-    let msg = err.to_string();
-    assert!(matches!(err, FeaturesError::Tokenizer { .. }), "{msg}");
+    let msg = tokenizer_json_error(
+        r#""normalizer": null"#,
+        r#""normalizer": {"type": "Precompiled"}"#,
+    );
     assert!(
         msg.contains("tokenizer.json") && msg.contains("Precompiled"),
         "{msg}"

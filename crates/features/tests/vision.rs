@@ -5,9 +5,9 @@
 mod common;
 
 use common::{
-    assert_close_to_reference, assert_probabilities_sum_to_one, copy_files, crop_pct_processor,
-    fixtures, floats, load, load_err, load_err_with_config, load_fixture, matrix, reference_images,
-    reference_pixels, save_weights_without,
+    assert_close_to_reference, assert_probabilities_sum_to_one, crop_pct_processor, fixtures,
+    floats, load, load_err_with, load_err_without, load_fixture, matrix, reference_images,
+    reference_pixels,
 };
 use zoorank_features::{FeaturesError, InputKind, Model, ModelDir};
 
@@ -71,7 +71,7 @@ fn crop_pct_preprocessing_is_close_to_pillow() {
 
 #[test]
 fn vit_weights_with_wrong_patch_size_name_the_tensor() {
-    match load_err_with_config("tiny-vit", |cfg| cfg["patch_size"] = serde_json::json!(4)) {
+    match load_err_with("tiny-vit", "patch_size", serde_json::json!(4)) {
         FeaturesError::ShapeMismatch { tensor, .. } => {
             assert!(
                 tensor.contains("patch_embeddings.projection.weight"),
@@ -84,12 +84,8 @@ fn vit_weights_with_wrong_patch_size_name_the_tensor() {
 
 #[test]
 fn resnet_without_a_tensor_names_it() {
-    let src = fixtures().join("tiny-resnet");
-    let tmp = tempfile::tempdir().unwrap();
-    copy_files(&src, tmp.path(), &["config.json"]);
     let missing = "resnet.encoder.stages.1.layers.1.layer.1.normalization.running_var";
-    save_weights_without(&src, tmp.path(), |t| t == missing);
-    match load_err(tmp.path()) {
+    match load_err_without("tiny-resnet", |t| t == missing) {
         FeaturesError::MissingTensor { tensor, .. } => assert_eq!(tensor, missing),
         e => panic!("expected MissingTensor, got {e}"),
     }

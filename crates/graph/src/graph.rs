@@ -27,6 +27,12 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// [`Graph::from_edges`] on `n` nodes of kind [`NodeKind::Other`] (a plain graph, as the
+    /// walks and encoders see it).
+    pub fn untyped(n: usize, edges: &[(usize, usize, f64)]) -> Result<Graph, GraphError> {
+        Graph::from_edges(vec![NodeKind::Other; n], edges)
+    }
+
     /// Builds the graph on `kinds.len()` nodes from undirected edges `(a, b, weight)`.
     ///
     /// # Errors
@@ -124,11 +130,7 @@ mod tests {
 
     #[test]
     fn edges_are_symmetric_merged_and_sorted() {
-        let g = Graph::from_edges(
-            vec![NodeKind::Other; 4],
-            &[(2, 0, 0.5), (0, 1, 1.0), (0, 2, 0.7), (3, 3, 1.0)],
-        )
-        .unwrap();
+        let g = Graph::untyped(4, &[(2, 0, 0.5), (0, 1, 1.0), (0, 2, 0.7), (3, 3, 1.0)]).unwrap();
         assert_eq!(g.n_edges(), 2);
         assert_eq!(g.neighbors(0), &[1, 2]);
         assert_eq!(g.weight(0, 2), Some(0.7));

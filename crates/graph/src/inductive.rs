@@ -43,9 +43,9 @@
 //! use zoorank_graph::{FittedEmbedder, Graph, InductiveEmbedder, Node2Vec, Node2VecParams, NodeKind};
 //! // Two triangles joined by one edge; then node 6 arrives, linked to the first triangle.
 //! let mut edges = vec![(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0), (3, 4, 1.0), (4, 5, 1.0), (3, 5, 1.0), (2, 3, 0.1)];
-//! let g0 = Graph::from_edges(vec![NodeKind::Other; 6], &edges).unwrap();
+//! let g0 = Graph::untyped(6, &edges).unwrap();
 //! edges.extend([(6, 0, 1.0), (6, 1, 1.0)]);
-//! let g1 = Graph::from_edges(vec![NodeKind::Other; 7], &edges).unwrap();
+//! let g1 = Graph::untyped(7, &edges).unwrap();
 //! let n2v = Node2Vec::new(Node2VecParams { dim: 16, ..Node2VecParams::default() }).unwrap();
 //! let fitted = n2v.fit(&g0, 7).unwrap();
 //! let e = fitted.extend(&g1, None, &[6], 7).unwrap();

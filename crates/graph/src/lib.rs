@@ -26,10 +26,10 @@
 //! module imports one that imports it back (`scripts/module_cycles.py` checks it).
 //!
 //! ```
-//! use zoorank_graph::{Graph, GraphEmbedder, Node2Vec, Node2VecParams, NodeKind};
+//! use zoorank_graph::{Graph, GraphEmbedder, Node2Vec, Node2VecParams};
 //! // Two triangles joined by one edge.
 //! let edges = [(0, 1, 1.0), (1, 2, 1.0), (0, 2, 1.0), (3, 4, 1.0), (4, 5, 1.0), (3, 5, 1.0), (2, 3, 0.1)];
-//! let g = Graph::from_edges(vec![NodeKind::Other; 6], &edges).unwrap();
+//! let g = Graph::untyped(6, &edges).unwrap();
 //! let n2v = Node2Vec::new(Node2VecParams { dim: 16, ..Node2VecParams::default() }).unwrap();
 //! let emb = n2v.embed(&g, 7).unwrap();
 //! assert_eq!((emb.n_nodes, emb.dim), (6, 16));

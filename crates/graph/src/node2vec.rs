@@ -651,7 +651,7 @@ mod tests {
             }
         }
         e.push((5, 12, 0.2));
-        Graph::from_edges(vec![NodeKind::Other; 24], &e).unwrap()
+        Graph::untyped(24, &e).unwrap()
     }
 
     fn small(plus: bool) -> Node2Vec {
@@ -703,8 +703,8 @@ mod tests {
     #[test]
     fn walks_follow_edges_and_have_full_length() {
         // A path 0-1-2-3 plus a star 4-{5,6,7} and an isolated node 8.
-        let g = Graph::from_edges(
-            vec![NodeKind::Other; 9],
+        let g = Graph::untyped(
+            9,
             &[
                 (0, 1, 1.0),
                 (1, 2, 0.5),
@@ -745,7 +745,7 @@ mod tests {
     fn return_parameter_controls_backtracking() {
         // On a path, the only choices are back or forward: a small p makes walks turn back.
         let edges: Vec<(usize, usize, f64)> = (0..29).map(|i| (i, i + 1, 1.0)).collect();
-        let g = Graph::from_edges(vec![NodeKind::Other; 30], &edges).unwrap();
+        let g = Graph::untyped(30, &edges).unwrap();
         let back_rate = |p: f64| {
             let n = Node2Vec::new(Node2VecParams {
                 p,
@@ -794,8 +794,8 @@ mod tests {
     #[test]
     fn node2vec_plus_grades_a_weak_common_neighbour_as_outward() {
         // t = 0, v = 1; x1 = 2 tightly and x2 = 3 weakly linked to t.
-        let g = Graph::from_edges(
-            vec![NodeKind::Other; 4],
+        let g = Graph::untyped(
+            4,
             &[
                 (0, 1, 1.0),
                 (1, 2, 1.0),
@@ -856,7 +856,7 @@ mod tests {
 
     #[test]
     fn isolated_nodes_get_their_seeded_initial_vector() {
-        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0)]).unwrap();
+        let g = Graph::untyped(3, &[(0, 1, 1.0)]).unwrap();
         let e = small(false).embed(&g, 9).unwrap();
         assert!(e.row(2).iter().all(|x| x.abs() <= 0.5 / 32.0 + 1e-9));
     }

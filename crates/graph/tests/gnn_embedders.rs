@@ -2,14 +2,14 @@
 //! prediction, are deterministic for a seed, and run on the features of a real-looking zoo.
 
 use zoorank_core::{Dataset, Model, Record, Zoo};
-use zoorank_graph::{Gat, GnnParams, Graph, GraphEmbedder, GraphSage, NodeFeatures, NodeKind};
+use zoorank_graph::{Gat, GnnParams, Graph, GraphEmbedder, GraphSage, NodeFeatures};
 
 mod common;
 
 /// Two 5-cliques joined by one weak edge, one-hot node features (so automorphic nodes can
 /// still be told apart).
 fn communities() -> (Graph, NodeFeatures) {
-    let g = Graph::from_edges(vec![NodeKind::Other; 10], &common::two_cliques(5, 0.1)).unwrap();
+    let g = Graph::untyped(10, &common::two_cliques(5, 0.1)).unwrap();
     let mut data = vec![0.0; 100];
     for i in 0..10 {
         data[i * 10 + i] = 1.0;

@@ -24,7 +24,7 @@ fn communities(new_node: bool) -> Graph {
     } else {
         2 * C
     };
-    Graph::from_edges(vec![NodeKind::Other; n], &e).unwrap()
+    Graph::untyped(n, &e).unwrap()
 }
 
 /// Seeded random node features (8 columns); the first `n` rows are the same for any `n`, so
@@ -204,7 +204,7 @@ fn mismatched_extensions_are_typed_errors() {
         let id = learner.id();
         let fitted = learner.fit(&g0, 2).unwrap();
         let feats = gnn.then_some(&f1);
-        let small = Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0)]).unwrap();
+        let small = Graph::untyped(3, &[(0, 1, 1.0)]).unwrap();
         assert_eq!(
             fitted.extend(&small, feats, &[], 0),
             Err(GraphError::GraphShrank {

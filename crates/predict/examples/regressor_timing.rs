@@ -33,11 +33,7 @@ fn main() {
             r.iter().take(5).sum::<f64>() + (3.0 * r[p - 1]).sin() + r[p - 2] * r[p - 3]
         })
         .collect();
-    let feats = Features {
-        data: &x,
-        n_rows: n,
-        n_cols: p,
-    };
+    let feats = Features::new(&x, n, p);
     println!("table {n} × {p}");
     for kind in RegressorKind::ALL {
         let id = kind.id();

@@ -28,11 +28,7 @@ fn task(n: usize, seed: u64) -> (Vec<f64>, Vec<f64>) {
 }
 
 fn features(data: &[f64]) -> Features<'_> {
-    Features {
-        data,
-        n_rows: data.len() / P,
-        n_cols: P,
-    }
+    Features::new(data, data.len() / P, P)
 }
 
 fn mse(a: &[f64], b: &[f64]) -> f64 {
@@ -88,11 +84,7 @@ fn prediction_checks_the_column_count() {
     for kind in RegressorKind::ALL {
         let id = kind.id();
         let fitted = kind.build().fit(features(&xtr), &ytr, 0).unwrap();
-        let wrong = Features {
-            data: &xtr[..10],
-            n_rows: 2,
-            n_cols: 5,
-        };
+        let wrong = Features::new(&xtr[..10], 2, 5);
         assert!(
             matches!(
                 fitted.predict(wrong),

@@ -4,7 +4,9 @@
 //! (Python 3.11.7, NumPy 2.4.6; versions also inside the JSON).
 
 use serde::Deserialize;
-use zoorank_predict::regress::{Features, FittedRegressor, RegressError, Ridge, RidgeParams};
+use zoorank_predict::regress::{
+    Features, FittedRegressor, FittedRidge, RegressError, Ridge, RidgeParams,
+};
 
 #[derive(Deserialize)]
 struct Case {
@@ -16,9 +18,8 @@ struct Case {
     x_test: Vec<f64>,
     alphas: Vec<f64>,
     loo_mse: Vec<f64>,
-    alpha: f64,
-    coef: Vec<f64>,
-    intercept: f64,
+    #[serde(flatten)]
+    fit: RefFit,
     predictions: Vec<f64>,
 }
 
@@ -32,9 +33,34 @@ struct GroupedCase {
     groups: Vec<usize>,
     alphas: Vec<f64>,
     cv_mse: Vec<f64>,
+    #[serde(flatten)]
+    fit: RefFit,
+}
+
+/// What the reference fit chose: α, the coefficients and the intercept.
+#[derive(Deserialize)]
+struct RefFit {
     alpha: f64,
     coef: Vec<f64>,
     intercept: f64,
+}
+
+impl RefFit {
+    /// Asserts that `fit` of the case `name` has the cross-validation errors `cv` (labelled
+    /// `label` in messages) and this fit's α, coefficients and intercept.
+    fn check(&self, name: &str, fit: &FittedRidge, label: &str, cv: &[f64]) {
+        for (k, (got, want)) in fit.cv_mse.iter().zip(cv).enumerate() {
+            assert!(
+                close(*got, *want, 1e-8),
+                "{name}: {label}[{k}] {got} vs {want}"
+            );
+        }
+        assert_eq!(fit.alpha, self.alpha, "{name}: chosen alpha");
+        for (got, want) in fit.coef.iter().zip(&self.coef) {
+            assert!(close(*got, *want, 1e-8), "{name}: coef {got} vs {want}");
+        }
+        assert!(close(fit.intercept, self.intercept, 1e-8), "{name}");
+    }
 }
 
 #[derive(Deserialize)]
@@ -65,29 +91,10 @@ fn ridge_matches_brute_force_leave_one_out() {
             "{}: default grid",
             c.name
         );
-        let x = Features {
-            data: &c.x,
-            n_rows: c.n_rows,
-            n_cols: c.n_cols,
-        };
+        let x = Features::new(&c.x, c.n_rows, c.n_cols);
         let fit = ridge.fit_ridge(x, &c.y).unwrap();
-        for (k, (got, want)) in fit.cv_mse.iter().zip(&c.loo_mse).enumerate() {
-            assert!(
-                close(*got, *want, 1e-8),
-                "{}: loo[{k}] {got} vs {want}",
-                c.name
-            );
-        }
-        assert_eq!(fit.alpha, c.alpha, "{}: chosen alpha", c.name);
-        for (got, want) in fit.coef.iter().zip(&c.coef) {
-            assert!(close(*got, *want, 1e-8), "{}: coef {got} vs {want}", c.name);
-        }
-        assert!(close(fit.intercept, c.intercept, 1e-8), "{}", c.name);
-        let test = Features {
-            data: &c.x_test,
-            n_rows: c.predictions.len(),
-            n_cols: c.n_cols,
-        };
+        c.fit.check(&c.name, &fit, "loo", &c.loo_mse);
+        let test = Features::new(&c.x_test, c.predictions.len(), c.n_cols);
         let pred = fit.predict(test).unwrap();
         for (got, want) in pred.iter().zip(&c.predictions) {
             assert!(close(*got, *want, 1e-8), "{}: pred {got} vs {want}", c.name);
@@ -103,24 +110,9 @@ fn grouped_ridge_matches_brute_force_leave_one_group_out() {
         let ridge = Ridge::new(RidgeParams {
             alphas: c.alphas.clone(),
         });
-        let x = Features {
-            data: &c.x,
-            n_rows: c.n_rows,
-            n_cols: c.n_cols,
-        };
+        let x = Features::new(&c.x, c.n_rows, c.n_cols);
         let fit = ridge.fit_grouped(x, &c.y, &c.groups).unwrap();
-        for (k, (got, want)) in fit.cv_mse.iter().zip(&c.cv_mse).enumerate() {
-            assert!(
-                close(*got, *want, 1e-8),
-                "{}: cv[{k}] {got} vs {want}",
-                c.name
-            );
-        }
-        assert_eq!(fit.alpha, c.alpha, "{}: chosen alpha", c.name);
-        for (got, want) in fit.coef.iter().zip(&c.coef) {
-            assert!(close(*got, *want, 1e-8), "{}: coef {got} vs {want}", c.name);
-        }
-        assert!(close(fit.intercept, c.intercept, 1e-8), "{}", c.name);
+        c.fit.check(&c.name, &fit, "cv", &c.cv_mse);
         // Row-wise LOO on the same data picks its own α; both are valid fits.
         let loo = ridge.fit_ridge(x, &c.y).unwrap();
         println!(
@@ -134,11 +126,7 @@ fn grouped_ridge_matches_brute_force_leave_one_group_out() {
 fn grouped_ridge_rejects_bad_groups() {
     let f = fixtures();
     let c = &f.grouped_cases[0];
-    let x = Features {
-        data: &c.x,
-        n_rows: c.n_rows,
-        n_cols: c.n_cols,
-    };
+    let x = Features::new(&c.x, c.n_rows, c.n_cols);
     let ridge = Ridge::default();
     assert!(matches!(
         ridge.fit_grouped(x, &c.y, &c.groups[1..]),

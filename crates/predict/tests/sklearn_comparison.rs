@@ -31,16 +31,8 @@ fn r2(pred: &[f64], y: &[f64]) -> f64 {
 fn test_r2_close_to_scikit_learn() {
     let t: Task = serde_json::from_str(include_str!("reference/synthetic_task.json")).unwrap();
     let p = t.n_cols;
-    let train = Features {
-        data: &t.x_train,
-        n_rows: t.y_train.len(),
-        n_cols: p,
-    };
-    let test = Features {
-        data: &t.x_test,
-        n_rows: t.y_test.len(),
-        n_cols: p,
-    };
+    let train = Features::new(&t.x_train, t.y_train.len(), p);
+    let test = Features::new(&t.x_test, t.y_test.len(), p);
     for (id, margin) in [("lr", 0.01), ("rf", 0.03), ("xgb", 0.03), ("fm", f64::NAN)] {
         let fitted = id
             .parse::<RegressorKind>()

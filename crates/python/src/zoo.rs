@@ -104,28 +104,27 @@ impl ZooHandle {
         self.engine().zoo_version().to_string()
     }
 
-    #[pyo3(signature = (dir, skip_bad_rows=false, dry_run=false))]
-    fn import_transfergraph(
+    /// Imports the directory `dir` of the layout `transfergraph` or `two-phase`.
+    #[pyo3(signature = (layout, dir, skip_bad_rows=false, dry_run=false))]
+    fn import_dir(
         &self,
         py: Python<'_>,
+        layout: &str,
         dir: PathBuf,
         skip_bad_rows: bool,
         dry_run: bool,
     ) -> PyResult<Py<PyAny>> {
+        let importer = match layout {
+            "transfergraph" => import::import_transfergraph,
+            "two-phase" => import::import_two_phase,
+            _ => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "unknown layout '{layout}' (transfergraph or two-phase)"
+                )))
+            }
+        };
         let o = opts(skip_bad_rows, dry_run);
-        self.import(py, &dir, |s| import::import_transfergraph(s, &dir, o))
-    }
-
-    #[pyo3(signature = (dir, skip_bad_rows=false, dry_run=false))]
-    fn import_two_phase(
-        &self,
-        py: Python<'_>,
-        dir: PathBuf,
-        skip_bad_rows: bool,
-        dry_run: bool,
-    ) -> PyResult<Py<PyAny>> {
-        let o = opts(skip_bad_rows, dry_run);
-        self.import(py, &dir, |s| import::import_two_phase(s, &dir, o))
+        self.import(py, &dir, |s| importer(s, &dir, o))
     }
 
     #[pyo3(signature = (

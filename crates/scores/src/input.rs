@@ -224,15 +224,21 @@ pub(crate) fn row_sum_min(row: &[f64]) -> (f64, f64) {
     (sum, min)
 }
 
+/// The matrix `m`, the input `input` of `method`, which must have been given.
+fn given<'a>(
+    method: &'static str,
+    m: Option<Matrix<'a>>,
+    input: &'static str,
+) -> Result<Matrix<'a>, ScoreError> {
+    m.ok_or(ScoreError::MissingInput { method, input })
+}
+
 /// Validated features and labels for `method`.
 pub(crate) fn features_and_labels<'a>(
     method: &'static str,
     input: &ScoreInput<'a>,
 ) -> Result<(Matrix<'a>, Labels), ScoreError> {
-    let f = input.features.ok_or(ScoreError::MissingInput {
-        method,
-        input: "features",
-    })?;
+    let f = given(method, input.features, "features")?;
     let labels = encode_labels(method, input.labels)?;
     check_matrix("features", &f, labels.n())?;
     Ok((f, labels))
@@ -248,12 +254,9 @@ pub(crate) fn probs_and_labels<'a>(
     method: &'static str,
     input: &ScoreInput<'a>,
 ) -> Result<(Matrix<'a>, Labels), ScoreError> {
-    let p = input.source_probs.ok_or(ScoreError::MissingInput {
-        method,
-        input: "source-model probabilities",
-    })?;
-    let labels = encode_labels(method, input.labels)?;
     let what = "source-model probabilities";
+    let p = given(method, input.source_probs, what)?;
+    let labels = encode_labels(method, input.labels)?;
     if p.rows == 0 || p.cols == 0 {
         return Err(ScoreError::Empty {
             what,

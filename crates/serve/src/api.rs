@@ -249,53 +249,63 @@ fn catalog_filter(p: &Params) -> Result<CatalogFilter, ApiError> {
     })
 }
 
-async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
-    let p = catalog_params(q.as_deref(), &["architecture", "min_params", "max_params"])?;
-    let filter = catalog_filter(&p)?;
-    let arch = p.str("architecture");
-    let (min_p, max_p) = (p.num("min_params")?, p.num("max_params")?);
-    let (offset, limit) = paging(&p)?;
-    let s = state.snapshot();
-    let items: Vec<Value> = s
-        .zoo
-        .models
+/// The page of the catalog `entries` (models or datasets) that `keep(i, entry)` lets
+/// through, each as its JSON with `annotate(i, json)` adding its counts.
+fn catalog_page<T: serde::Serialize>(
+    p: &Params,
+    entries: &[T],
+    keep: impl Fn(usize, &T) -> bool,
+    annotate: impl Fn(usize, &mut Value),
+) -> Result<Json<Value>, ApiError> {
+    let (offset, limit) = paging(p)?;
+    let items: Vec<Value> = entries
         .iter()
         .enumerate()
-        .filter(|(i, m)| {
-            filter.keeps(&m.name, m.modality, s.counts.per_model[*i])
-                && (contains_text(m.architecture.as_deref(), arch)
-                    || contains_text(m.model_type.as_deref(), arch))
-                && min_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n >= v))
-                && max_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n <= v))
-        })
-        .map(|(i, m)| {
-            let mut v = serde_json::to_value(m).unwrap_or(Value::Null);
-            v["records"] = s.counts.per_model[i].into();
+        .filter(|(i, e)| keep(*i, e))
+        .map(|(i, e)| {
+            let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+            annotate(i, &mut v);
             v
         })
         .collect();
     Ok(page_of(items, offset, limit))
 }
 
+async fn models(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
+    let p = catalog_params(q.as_deref(), &["architecture", "min_params", "max_params"])?;
+    let filter = catalog_filter(&p)?;
+    let arch = p.str("architecture");
+    let (min_p, max_p) = (p.num("min_params")?, p.num("max_params")?);
+    let s = state.snapshot();
+    let records = &s.counts.per_model;
+    catalog_page(
+        &p,
+        &s.zoo.models,
+        |i, m| {
+            filter.keeps(&m.name, m.modality, records[i])
+                && (contains_text(m.architecture.as_deref(), arch)
+                    || contains_text(m.model_type.as_deref(), arch))
+                && min_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n >= v))
+                && max_p.is_none_or(|v| m.num_parameters.is_some_and(|n| n <= v))
+        },
+        |i, v| v["records"] = records[i].into(),
+    )
+}
+
 async fn datasets(State(state): St, RawQuery(q): RawQuery) -> Result<Json<Value>, ApiError> {
     let p = catalog_params(q.as_deref(), &[])?;
     let filter = catalog_filter(&p)?;
-    let (offset, limit) = paging(&p)?;
     let s = state.snapshot();
-    let items: Vec<Value> = s
-        .zoo
-        .datasets
-        .iter()
-        .enumerate()
-        .filter(|(i, d)| filter.keeps(&d.name, d.modality, s.counts.per_dataset[*i]))
-        .map(|(i, d)| {
-            let mut v = serde_json::to_value(d).unwrap_or(Value::Null);
-            v["records"] = s.counts.per_dataset[i].into();
-            v["models"] = s.counts.models_per_dataset[i].into();
-            v
-        })
-        .collect();
-    Ok(page_of(items, offset, limit))
+    let (records, models) = (&s.counts.per_dataset, &s.counts.models_per_dataset);
+    catalog_page(
+        &p,
+        &s.zoo.datasets,
+        |i, d| filter.keeps(&d.name, d.modality, records[i]),
+        |i, v| {
+            v["records"] = records[i].into();
+            v["models"] = models[i].into();
+        },
+    )
 }
 
 /// Checks a recommendation request before it reaches an engine.
@@ -662,15 +672,17 @@ fn record_row(i: usize, r: RecordIn, source: &str) -> Result<RecordRow, ApiError
             ("seed", r.seed.map(|v| v.to_string())),
             ("peft", peft.clone()),
         ]),
-        model: r.model,
-        dataset: r.dataset,
-        accuracy: r.accuracy,
-        learning_rate: r.learning_rate,
-        epochs: r.epochs,
-        batch_size: r.batch_size,
-        train_runtime: r.train_runtime,
-        peft_method: peft,
-        curve: r.curve,
+        run: zoorank_core::Record {
+            model: r.model,
+            dataset: r.dataset,
+            accuracy: r.accuracy,
+            learning_rate: r.learning_rate,
+            epochs: r.epochs,
+            batch_size: r.batch_size,
+            train_runtime: r.train_runtime,
+            peft_method: peft,
+            curve: r.curve,
+        },
         source: source.to_string(),
     })
 }
@@ -715,8 +727,12 @@ async fn records_post(
         ..Batch::default()
     };
     if modality.is_some() {
-        let mut models: Vec<&str> = batch.records.iter().map(|r| r.model.as_str()).collect();
-        let mut dsets: Vec<&str> = batch.records.iter().map(|r| r.dataset.as_str()).collect();
+        let mut models: Vec<&str> = batch.records.iter().map(|r| r.run.model.as_str()).collect();
+        let mut dsets: Vec<&str> = batch
+            .records
+            .iter()
+            .map(|r| r.run.dataset.as_str())
+            .collect();
         models.sort_unstable();
         models.dedup();
         dsets.sort_unstable();
@@ -727,7 +743,7 @@ async fn records_post(
             .collect();
         let dsets = dsets
             .into_iter()
-            .map(|d| zoorank_store::DatasetRow::named(d, modality))
+            .map(|d| zoorank_store::DatasetRow::of(d, modality))
             .collect();
         batch.models = models;
         batch.datasets = dsets;

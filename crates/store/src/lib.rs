@@ -10,11 +10,9 @@
 //! ```
 //! use zoorank_store::{Store, RecordRow};
 //! let mut store = Store::open_in_memory().unwrap();
-//! let row = RecordRow {
-//!     learning_rate: Some(0.01),
-//!     epochs: Some(30.0),
-//!     ..RecordRow::new("google/vit-base-patch16-224", "cifar100", 0.917, "example")
-//! };
+//! let mut row = RecordRow::new("google/vit-base-patch16-224", "cifar100", 0.917, "example");
+//! row.run.learning_rate = Some(0.01);
+//! row.run.epochs = Some(30.0);
 //! let counts = store.upsert_records(&[row.clone()]).unwrap();
 //! assert_eq!(counts.new, 1);
 //! assert_eq!(store.upsert_records(&[row]).unwrap().unchanged, 1);

@@ -17,46 +17,25 @@ pub(crate) enum Value {
     Blob(Vec<u8>),
 }
 
-impl From<i64> for Value {
-    fn from(v: i64) -> Value {
-        Value::Int(v)
-    }
+/// `impl From<$t> for Value`, each converting its argument `$v` to `$value`.
+macro_rules! value_from {
+    ($($t:ty => |$v:ident| $value:expr),* $(,)?) => {
+        $(impl From<$t> for Value {
+            fn from($v: $t) -> Value {
+                $value
+            }
+        })*
+    };
 }
 
-impl From<f64> for Value {
-    fn from(v: f64) -> Value {
-        Value::Real(v)
-    }
-}
-
-impl From<&str> for Value {
-    fn from(v: &str) -> Value {
-        Value::Text(v.to_string())
-    }
-}
-
-impl From<String> for Value {
-    fn from(v: String) -> Value {
-        Value::Text(v)
-    }
-}
-
-impl From<&String> for Value {
-    fn from(v: &String) -> Value {
-        Value::Text(v.clone())
-    }
-}
-
-impl From<&[u8]> for Value {
-    fn from(v: &[u8]) -> Value {
-        Value::Blob(v.to_vec())
-    }
-}
-
-impl From<Vec<u8>> for Value {
-    fn from(v: Vec<u8>) -> Value {
-        Value::Blob(v)
-    }
+value_from! {
+    i64 => |v| Value::Int(v),
+    f64 => |v| Value::Real(v),
+    &str => |v| Value::Text(v.to_string()),
+    String => |v| Value::Text(v),
+    &String => |v| Value::Text(v.clone()),
+    &[u8] => |v| Value::Blob(v.to_vec()),
+    Vec<u8> => |v| Value::Blob(v),
 }
 
 impl<T: Into<Value>> From<Option<T>> for Value {
@@ -96,50 +75,93 @@ impl Row {
         }
     }
 
-    pub(crate) fn int(&self, i: usize) -> Result<i64, StoreError> {
-        self.opt_int(i)?.ok_or_else(|| self.wrong(i, "an integer"))
-    }
-
-    pub(crate) fn opt_int(&self, i: usize) -> Result<Option<i64>, StoreError> {
+    /// Column `i` as a `T`, `None` when NULL; any other type is corruption.
+    fn opt_of<T: FromValue>(&self, i: usize) -> Result<Option<T>, StoreError> {
         match self.at(i) {
             Value::Null => Ok(None),
-            Value::Int(v) => Ok(Some(*v)),
-            _ => Err(self.wrong(i, "an integer")),
+            v => T::from_value(v)
+                .map(Some)
+                .ok_or_else(|| self.wrong(i, T::WHAT)),
         }
+    }
+
+    /// Column `i` as a `T`, which must not be NULL.
+    fn of<T: FromValue>(&self, i: usize) -> Result<T, StoreError> {
+        self.opt_of(i)?.ok_or_else(|| self.wrong(i, T::WHAT))
+    }
+
+    pub(crate) fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.of(i)
     }
 
     pub(crate) fn real(&self, i: usize) -> Result<f64, StoreError> {
-        self.opt_real(i)?.ok_or_else(|| self.wrong(i, "a number"))
+        self.of(i)
     }
 
     pub(crate) fn opt_real(&self, i: usize) -> Result<Option<f64>, StoreError> {
-        match self.at(i) {
-            Value::Null => Ok(None),
-            Value::Real(v) => Ok(Some(*v)),
-            // SQLite hands back a REAL column's whole numbers as stored (e.g. `30`) when they
-            // were written as integers.
-            Value::Int(v) => Ok(Some(*v as f64)),
-            _ => Err(self.wrong(i, "a number")),
-        }
+        self.opt_of(i)
     }
 
     pub(crate) fn text(&self, i: usize) -> Result<String, StoreError> {
-        self.opt_text(i)?.ok_or_else(|| self.wrong(i, "text"))
+        self.of(i)
     }
 
     pub(crate) fn opt_text(&self, i: usize) -> Result<Option<String>, StoreError> {
-        match self.at(i) {
-            Value::Null => Ok(None),
-            Value::Text(v) => Ok(Some(v.clone())),
-            _ => Err(self.wrong(i, "text")),
-        }
+        self.opt_of(i)
     }
 
     pub(crate) fn opt_blob(&self, i: usize) -> Result<Option<Vec<u8>>, StoreError> {
-        match self.at(i) {
-            Value::Null => Ok(None),
-            Value::Blob(v) => Ok(Some(v.clone())),
-            _ => Err(self.wrong(i, "bytes")),
+        self.opt_of(i)
+    }
+}
+
+/// A Rust type a result column is read as ([`Row`]'s accessors).
+trait FromValue: Sized {
+    /// What the column should hold, for the corruption message.
+    const WHAT: &'static str;
+    /// The value as `Self`, `None` when it is another type (NULL included).
+    fn from_value(v: &Value) -> Option<Self>;
+}
+
+impl FromValue for i64 {
+    const WHAT: &'static str = "an integer";
+    fn from_value(v: &Value) -> Option<i64> {
+        match v {
+            Value::Int(v) => Some(*v),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for f64 {
+    const WHAT: &'static str = "a number";
+    fn from_value(v: &Value) -> Option<f64> {
+        match v {
+            Value::Real(v) => Some(*v),
+            // SQLite hands back a REAL column's whole numbers as stored (e.g. `30`) when they
+            // were written as integers.
+            Value::Int(v) => Some(*v as f64),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for String {
+    const WHAT: &'static str = "text";
+    fn from_value(v: &Value) -> Option<String> {
+        match v {
+            Value::Text(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Vec<u8> {
+    const WHAT: &'static str = "bytes";
+    fn from_value(v: &Value) -> Option<Vec<u8>> {
+        match v {
+            Value::Blob(v) => Some(v.clone()),
+            _ => None,
         }
     }
 }

@@ -38,55 +38,18 @@ impl ModelRow {
     }
 }
 
-/// A dataset to upsert. `None` fields keep what the store already has.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DatasetRow {
-    /// Name (natural key).
-    pub name: String,
-    /// Image or text.
-    pub modality: Option<Modality>,
-    /// Number of samples.
-    pub num_samples: Option<f64>,
-    /// Number of classes.
-    pub num_classes: Option<f64>,
-}
-
-impl DatasetRow {
-    /// A dataset known only by name and modality.
-    pub fn named(name: impl Into<String>, modality: Option<Modality>) -> DatasetRow {
-        DatasetRow {
-            name: name.into(),
-            modality,
-            num_samples: None,
-            num_classes: None,
-        }
-    }
-}
+/// A dataset to upsert (natural key: the name). `None` fields keep what the store already has.
+pub type DatasetRow = Dataset;
 
 /// A fine-tuning record to upsert. Natural key: (model, dataset, `run_key`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordRow {
-    /// Model name (created if unknown).
-    pub model: String,
-    /// Dataset name (created if unknown).
-    pub dataset: String,
+    /// The run, its model and dataset by name (created if unknown); the accuracy must be
+    /// finite.
+    pub run: Record<String>,
     /// Identifies the run among the model's runs on the dataset (the hyper-parameters, see
     /// [`run_key`]).
     pub run_key: String,
-    /// Accuracy (finite).
-    pub accuracy: f64,
-    /// Learning rate.
-    pub learning_rate: Option<f64>,
-    /// Epochs.
-    pub epochs: Option<f64>,
-    /// Batch size.
-    pub batch_size: Option<f64>,
-    /// Training seconds.
-    pub train_runtime: Option<f64>,
-    /// PEFT method (`None` = full fine-tuning).
-    pub peft_method: Option<String>,
-    /// Per-epoch validation accuracy.
-    pub curve: Option<Vec<f64>>,
     /// Where the row came from (file name).
     pub source: String,
 }
@@ -100,11 +63,9 @@ impl RecordRow {
         source: impl Into<String>,
     ) -> RecordRow {
         RecordRow {
-            model: model.into(),
-            dataset: dataset.into(),
-            accuracy,
+            run: Record::new(model.into(), dataset.into(), accuracy),
+            run_key: String::new(),
             source: source.into(),
-            ..RecordRow::default()
         }
     }
 }
@@ -124,33 +85,13 @@ pub fn run_key(params: &[(&str, Option<String>)]) -> String {
         .join(";")
 }
 
-/// A feature-based score to upsert. Natural key: (model, dataset, method).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ScoreRow {
-    /// Model name (created if unknown).
-    pub model: String,
-    /// Dataset name (created if unknown).
-    pub dataset: String,
-    /// Method id, e.g. `logme`.
-    pub method: String,
-    /// Value (finite).
-    pub value: f64,
-    /// Seconds to compute.
-    pub runtime: Option<f64>,
-}
+/// A feature-based score to upsert, model and dataset by name (created if unknown). Natural
+/// key: (model, dataset, method); the value must be finite.
+pub type ScoreRow = ScoreRecord<String>;
 
-/// A dataset distance to upsert. Natural key: (unordered pair, method).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DistanceRow {
-    /// One dataset (created if unknown).
-    pub a: String,
-    /// The other dataset (created if unknown).
-    pub b: String,
-    /// Method id, e.g. `domain-similarity:vit_base_patch16_224`.
-    pub method: String,
-    /// Distance (finite, ≥ 0).
-    pub value: f64,
-}
+/// A dataset distance to upsert, datasets by name (created if unknown). Natural key:
+/// (unordered pair, method); the value must be finite and ≥ 0.
+pub type DistanceRow = Distance<String>;
 
 /// How many rows an upsert added, changed and left as they were.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -1229,12 +1170,12 @@ fn apply_records(
     for r in rows {
         finite(
             "record accuracy",
-            || format!("{} on {}", r.model, r.dataset),
-            r.accuracy,
+            || format!("{} on {}", r.run.model, r.run.dataset),
+            r.run.accuracy,
         )?;
     }
     let mut runs: HashMap<(i64, i64), Vec<Run>> = HashMap::new();
-    for d in touched(db, ids, rows.iter().map(|r| r.dataset.as_str()))? {
+    for d in touched(db, ids, rows.iter().map(|r| r.run.dataset.as_str()))? {
         for x in db.query(
             "SELECT model_id, id, run_key, accuracy, learning_rate, epochs, batch_size,
                     train_runtime, peft_method, curve, source
@@ -1249,8 +1190,8 @@ fn apply_records(
     }
     let mut inserts: Vec<Vec<Value>> = Vec::new();
     for r in rows {
-        let (m, _) = ids.model(db, &r.model)?;
-        let (d, _) = ids.dataset(db, &r.dataset)?;
+        let (m, _) = ids.model(db, &r.run.model)?;
+        let (d, _) = ids.dataset(db, &r.run.dataset)?;
         let new = StoredRun::of(r);
         let pair = runs.entry((m, d)).or_default();
         let family = |o: &&mut Run| o.stored.in_family(&r.run_key);
@@ -1495,10 +1436,11 @@ struct StoredRun {
 }
 
 impl StoredRun {
-    fn of(r: &RecordRow) -> StoredRun {
+    fn of(row: &RecordRow) -> StoredRun {
+        let r = &row.run;
         StoredRun {
             id: 0,
-            key: r.run_key.clone(),
+            key: row.run_key.clone(),
             accuracy: r.accuracy,
             learning_rate: r.learning_rate,
             epochs: r.epochs,
@@ -1509,7 +1451,7 @@ impl StoredRun {
                 .curve
                 .as_ref()
                 .map(|c| serde_json::to_string(c).expect("a Vec<f64> always serialises")),
-            source: r.source.clone(),
+            source: row.source.clone(),
         }
     }
 

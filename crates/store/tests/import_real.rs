@@ -12,12 +12,7 @@ use common::{copy_dir, data_dir, LENIENT, STRICT};
 #[test]
 fn image_zoo_strict_import_refuses_the_two_broken_score_lines_and_writes_nothing() {
     common::each_backend(|mut store| {
-        let err = import::import_transfergraph(
-            &mut store,
-            &data_dir().join("transfergraph-image"),
-            STRICT,
-        )
-        .unwrap_err();
+        let err = common::import_image_zoo(&mut store, STRICT).unwrap_err();
         let ImportError::BadRows { problems } = &err else {
             panic!("expected BadRows, got {err}");
         };
@@ -119,10 +114,7 @@ fn a_corrupted_accuracy_cell_is_named_and_nothing_is_written() {
         let before = store.stats().unwrap();
         let err = import::import_transfergraph(&mut store, &dir, STRICT).unwrap_err();
         let msg = err.to_string();
-        assert!(
-            msg.contains("records.csv:11, column 'eval_accuracy'"),
-            "{msg}"
-        );
+        common::assert_contains(&msg, "records.csv:11, column 'eval_accuracy'");
         assert!(msg.contains("'0.9x1' is not a finite number"), "{msg}");
         assert_eq!(store.stats().unwrap(), before);
         // Lenient: everything else goes in, the bad record is reported.
@@ -141,9 +133,9 @@ fn text_sample_is_refused_strictly_and_imports_leniently() {
         // The sample is cut from the full files: its distance matrix is not square and its last
         // record names a model whose metadata row was cut.
         assert!(msg.contains("not square"), "{msg}");
-        assert!(
-            msg.contains("unknown model 'cambridgeltl/guardian_news_distilbert-base-uncased'"),
-            "{msg}"
+        common::assert_contains(
+            &msg,
+            "unknown model 'cambridgeltl/guardian_news_distilbert-base-uncased'",
         );
         assert_eq!(store.stats().unwrap().records, 0);
 
@@ -354,14 +346,10 @@ fn unknown_model_in_scores_is_named() {
             )
     });
     common::each_backend(|mut store| {
-        let msg = import::import_transfergraph(&mut store, &dir, STRICT)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            msg.contains(
-                "transferability_score_records.csv:3, column 'model': unknown model 'nobody/unknown'"
-            ),
-            "{msg}"
+        let msg = common::transfergraph_refusal(&mut store, &dir, STRICT);
+        common::assert_contains(
+            &msg,
+            "transferability_score_records.csv:3, column 'model': unknown model 'nobody/unknown'",
         );
         assert_eq!(store.stats().unwrap().models, 0);
     });
@@ -393,13 +381,8 @@ fn non_square_and_asymmetric_distance_matrices_are_refused() {
         t.replacen(",5.329507827758789,", ",5.5,", 1)
     });
     common::each_backend(|mut store| {
-        let msg = import::import_transfergraph(&mut store, &dir, STRICT)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            msg.contains("asymmetric distance: 5.5 here but 5.329507827758789"),
-            "{msg}"
-        );
+        let msg = common::transfergraph_refusal(&mut store, &dir, STRICT);
+        common::assert_contains(&msg, "asymmetric distance: 5.5 here but 5.329507827758789");
         assert_eq!(store.stats().unwrap().distances, 0);
     });
 }
@@ -411,22 +394,17 @@ fn missing_column_and_missing_records_file_are_named() {
         t.replacen("finetuned_dataset", "target", 1)
     });
     common::each_backend(|mut store| {
-        let msg = import::import_transfergraph(&mut store, &dir, LENIENT)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            msg.contains("records.csv:1: missing column 'finetuned_dataset' or 'dataset_name'"),
-            "{msg}"
+        let msg = common::transfergraph_refusal(&mut store, &dir, LENIENT);
+        common::assert_contains(
+            &msg,
+            "records.csv:1: missing column 'finetuned_dataset' or 'dataset_name'",
         );
 
         let empty = tempfile::tempdir().unwrap();
         let msg = import::import_transfergraph(&mut store, empty.path(), STRICT)
             .unwrap_err()
             .to_string();
-        assert!(
-            msg.contains("missing fine-tuning records (expected records.csv)"),
-            "{msg}"
-        );
+        common::assert_contains(&msg, "missing fine-tuning records (expected records.csv)");
     });
 }
 
@@ -469,17 +447,14 @@ fn generic_records_and_models_import() {
         let msg = import::import_records(&mut store, &p, &bad, STRICT)
             .unwrap_err()
             .to_string();
-        assert!(
-            msg.contains("runs.csv:1: missing column 'accuracy'"),
-            "{msg}"
-        );
+        common::assert_contains(&msg, "runs.csv:1: missing column 'accuracy'");
         std::fs::write(&p, "who,task,acc,lr,curve\nm3,t1,abc,0.1,\n").unwrap();
         let msg = import::import_records(&mut store, &p, &spec, STRICT)
             .unwrap_err()
             .to_string();
-        assert!(
-            msg.contains("runs.csv:2, column 'acc': 'abc' is not a finite number"),
-            "{msg}"
+        common::assert_contains(
+            &msg,
+            "runs.csv:2, column 'acc': 'abc' is not a finite number",
         );
         assert_eq!(store.stats().unwrap().records, 4);
 
@@ -507,15 +482,11 @@ fn generic_records_and_models_import() {
 #[test]
 fn dry_run_writes_nothing() {
     common::each_backend(|mut store| {
-        let r = import::import_transfergraph(
-            &mut store,
-            &data_dir().join("transfergraph-image"),
-            ImportOptions {
-                skip_bad_rows: true,
-                dry_run: true,
-            },
-        )
-        .unwrap();
+        let dry_run = ImportOptions {
+            skip_bad_rows: true,
+            dry_run: true,
+        };
+        let r = common::import_image_zoo(&mut store, dry_run).unwrap();
         assert!(r.counts.is_none());
         assert_eq!(r.rows_imported["records"], 2254);
         assert_eq!(store.stats().unwrap().records, 0);

@@ -5,12 +5,11 @@ use zoorank_store::{RecordRow, Store, SCHEMA_VERSION};
 mod common;
 
 fn record() -> RecordRow {
-    RecordRow {
-        run_key: "lr=0.01".into(),
-        learning_rate: Some(0.01),
-        curve: Some(vec![0.5, 0.7, 0.8]),
-        ..RecordRow::new("m", "d", 0.8, "test")
-    }
+    let mut row = RecordRow::new("m", "d", 0.8, "test");
+    row.run_key = "lr=0.01".into();
+    row.run.learning_rate = Some(0.01);
+    row.run.curve = Some(vec![0.5, 0.7, 0.8]);
+    row
 }
 
 #[test]
@@ -111,7 +110,7 @@ fn a_newer_schema_is_refused() {
 fn non_finite_values_are_refused() {
     let mut store = Store::open_in_memory().unwrap();
     let mut r = record();
-    r.accuracy = f64::NAN;
+    r.run.accuracy = f64::NAN;
     assert!(store.upsert_records(&[r]).is_err());
     assert!(store.put_embedding("x", "m", &[f32::INFINITY]).is_err());
     assert_eq!(store.stats().unwrap().records, 0);

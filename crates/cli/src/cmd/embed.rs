@@ -153,6 +153,27 @@ pub struct EmbedArgs {
     pub extract: ExtractArgs,
 }
 
+/// The features a score is computed from: the dataset's name in the store, the hidden layers
+/// and the extraction options (`score` in extraction mode, `score-zoo`, `jobs score-zoo`).
+#[derive(Debug, Args)]
+pub struct ScoredFeatureArgs {
+    /// Dataset name in the store (default: the file or directory name without extension).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Which hidden layers the features come from. `last`: the model's usual features.
+    /// `mean`: the mean over the transformer layers of each layer's output, pooled as the last
+    /// one is. `best`: every layer is scored with each feature method and the best kept (its
+    /// layer, counted from 1, is the JSON's "layer"). Scores of mean and best are reported and
+    /// stored as `<method>@mean` and `<method>@best`. Supported for BERT, DistilBERT, ELECTRA,
+    /// ALBERT, ViT, DeiT, BEiT and Data2Vec-vision; models of the families that cannot give
+    /// every layer (RoBERTa, XLM-R, CamemBERT, DeBERTa-v2, Swin, ResNet, ConvNeXt, VAN, or the
+    /// pooler as pooling) fail with the reason (`score-zoo` scores the others).
+    #[arg(long, value_name = "last|mean|best", default_value = "last")]
+    pub layers: Layers,
+    #[command(flatten)]
+    pub extract: ExtractArgs,
+}
+
 /// Features of `dataset` by the model in `model` from the hidden layers `layers`, through the
 /// store's cache unless disabled.
 pub fn features_for(

@@ -214,10 +214,10 @@ pub fn run(cmd: JobsCommand, global: &Global) -> anyhow::Result<()> {
 
 fn submit_score_zoo(a: ScoreZooJobArgs, global: &Global) -> anyhow::Result<()> {
     let z = &a.zoo;
-    let name = dataset_name(&z.dataset, z.name.as_deref())?;
+    let name = dataset_name(&z.dataset, z.extraction.name.as_deref())?;
     let extract = ExtractSpec {
-        layers: z.layers.id().into(),
-        ..extract_spec(&z.extract)
+        layers: z.extraction.layers.id().into(),
+        ..extract_spec(&z.extraction.extract)
     };
     let specs = score_zoo_jobs(&z.models, &name, &z.dataset, &z.methods, &extract)?;
     let jobs: Vec<_> = specs.iter().map(|s| s.to_job()).collect();

@@ -31,7 +31,7 @@ use zoorank_scores::{
 use zoorank_store::ScoreRow;
 
 use crate::cmd::dataset::default_name;
-use crate::cmd::embed::{features_for, open_dataset, ExtractArgs};
+use crate::cmd::embed::{features_for, open_dataset, ScoredFeatureArgs};
 use crate::cmd::import::open_store;
 use crate::global::Global;
 use crate::output;
@@ -89,22 +89,10 @@ pub struct ScoreArgs {
     /// Write the scores into the zoo store (array mode needs --model and --dataset as names).
     #[arg(long, requires_all = ["model", "dataset"])]
     pub store: bool,
-    /// Extraction mode: dataset name for --store (default: the file or directory name without
-    /// extension).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Extraction mode: which hidden layers the features come from. `last`: the model's usual
-    /// features. `mean`: the mean over the transformer layers of each layer's output, pooled
-    /// as the last one is. `best`: every layer is scored with each feature method and the best
-    /// kept; the JSON gives its layer (counted from 1) as "layer". --store records mean and
-    /// best scores as `<method>@mean` and `<method>@best`. Supported for BERT, DistilBERT,
-    /// ELECTRA, ALBERT, ViT, DeiT, BEiT and Data2Vec-vision; RoBERTa, XLM-R, CamemBERT,
-    /// DeBERTa-v2, Swin, ResNet, ConvNeXt and VAN refuse mean and best, as does the pooler as
-    /// pooling.
-    #[arg(long, value_name = "last|mean|best", default_value = "last")]
-    pub layers: Layers,
+    /// Extraction mode: the dataset's name for --store, the hidden layers and the extraction
+    /// options.
     #[command(flatten)]
-    pub extract: ExtractArgs,
+    pub extraction: ScoredFeatureArgs,
 }
 
 /// One method's result.
@@ -379,12 +367,13 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
     }
     let model_name = default_name(&model_dir);
     let dataset_name = args
+        .extraction
         .name
         .clone()
         .unwrap_or_else(|| default_name(&dataset_path));
     let started = Instant::now();
-    let dataset = open_dataset(&dataset_path, &args.extract)?;
-    let mut store = if args.extract.no_cache {
+    let dataset = open_dataset(&dataset_path, &args.extraction.extract)?;
+    let mut store = if args.extraction.extract.no_cache {
         None
     } else {
         Some(open_store(&global.db)?)
@@ -392,8 +381,8 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
     let (fs, outcome) = features_for(
         &model_dir,
         &dataset,
-        &args.extract,
-        args.layers,
+        &args.extraction.extract,
+        args.extraction.layers,
         store.as_mut(),
     )?;
     drop(store);
@@ -440,7 +429,7 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
             &dataset_name,
             &results,
             extract_seconds,
-            args.layers,
+            args.extraction.layers,
         )?;
     }
     let cache = match outcome {
@@ -456,7 +445,7 @@ fn run_extraction(args: ScoreArgs, global: &Global) -> anyhow::Result<()> {
             samples: e.n,
             feature_dim: e.dim,
             head_classes: e.num_classes,
-            layers: args.layers.id(),
+            layers: args.extraction.layers.id(),
             cache,
             extract_seconds,
             scores: results.iter().map(|(id, s)| (*id, s)).collect(),

@@ -18,11 +18,11 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
-use zoorank_features::{CacheOutcome, FeaturesError, Layers};
+use zoorank_features::{CacheOutcome, FeaturesError};
 use zoorank_store::ScoreRow;
 
 use crate::cmd::dataset::default_name;
-use crate::cmd::embed::{features_for, open_dataset, ExtractArgs};
+use crate::cmd::embed::{features_for, open_dataset, ScoredFeatureArgs};
 use crate::cmd::import::open_store;
 use crate::global::Global;
 use crate::output;
@@ -44,26 +44,15 @@ pub struct ZooScoringArgs {
     /// probabilities (leep, nce) are skipped for models without a head.
     #[arg(long, value_delimiter = ',', default_value = "logme")]
     pub methods: Vec<String>,
-    /// Dataset name in the store (default: the file or directory name without extension).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Which hidden layers the features come from. `last`: the model's usual features.
-    /// `mean`: the mean over the transformer layers of each layer's output, pooled as the last
-    /// one is. `best`: every layer is scored with each feature method and the best kept (its
-    /// layer, counted from 1, is the JSON's "layer"). Scores of mean and best are reported and
-    /// stored as `<method>@mean` and `<method>@best`. Models of families that cannot give
-    /// every layer (RoBERTa, XLM-R, CamemBERT, DeBERTa-v2, Swin, ResNet, ConvNeXt, VAN, or the
-    /// pooler as pooling) fail with the reason; the others are scored.
-    #[arg(long, value_name = "last|mean|best", default_value = "last")]
-    pub layers: Layers,
     #[command(flatten)]
-    pub extract: ExtractArgs,
+    pub extraction: ScoredFeatureArgs,
 }
 
 impl ZooScoringArgs {
     /// The dataset's name in the store: `--name`, or the dataset path's default name.
     pub fn dataset_name(&self) -> String {
-        self.name
+        self.extraction
+            .name
             .clone()
             .unwrap_or_else(|| default_name(&self.dataset))
     }
@@ -194,10 +183,10 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
     // The names scores are reported and stored under.
     let methods: Vec<String> = ids
         .iter()
-        .map(|m| zoorank_worker::stored_method(m, zoo.layers))
+        .map(|m| zoorank_worker::stored_method(m, zoo.extraction.layers))
         .collect();
-    let dataset = open_dataset(&zoo.dataset, &zoo.extract)?;
-    let needs_store = args.store || !zoo.extract.no_cache;
+    let dataset = open_dataset(&zoo.dataset, &zoo.extraction.extract)?;
+    let needs_store = args.store || !zoo.extraction.extract.no_cache;
     let mut store = if needs_store {
         Some(open_store(&global.db)?)
     } else {
@@ -238,7 +227,13 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
         // A panic in one model's loading or forward pass is that model's failure, not the
         // run's (the store is only written after a model's features are complete).
         let extracted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            features_for(dir, &dataset, &zoo.extract, zoo.layers, store.as_mut())
+            features_for(
+                dir,
+                &dataset,
+                &zoo.extraction.extract,
+                zoo.extraction.layers,
+                store.as_mut(),
+            )
         }))
         .unwrap_or_else(|p| {
             Err(anyhow::anyhow!(
@@ -301,7 +296,7 @@ pub fn run(args: ScoreZooArgs, global: &Global) -> anyhow::Result<()> {
             layer,
         } in scored
         {
-            let method = zoorank_worker::stored_method(&method, zoo.layers);
+            let method = zoorank_worker::stored_method(&method, zoo.extraction.layers);
             let (value, note) = match r {
                 Ok(v) => (Some(v), None),
                 Err(e) => (None, Some(e)),

@@ -310,32 +310,30 @@ pub fn run(args: SelectArgs, global: &Global) -> anyhow::Result<()> {
             .filter(|r| r.model == outcome.selected)
             .map(|r| r.val_accuracy)
             .collect();
-        store.upsert_records(&[zoorank_store::RecordRow {
-            model: outcome.selected.clone(),
-            dataset: args.target.clone(),
-            run_key: format!(
-                "zoorank-select;trainer={};epochs={}",
-                trainer.name(),
-                args.max_epochs
-            ),
-            accuracy: outcome
+        let mut row = zoorank_store::RecordRow::new(
+            outcome.selected.clone(),
+            args.target.clone(),
+            outcome
                 .selected_test_accuracy
                 .unwrap_or(outcome.selected_val_accuracy),
-            learning_rate: None,
-            epochs: Some(args.max_epochs as f64),
-            batch_size: None,
-            train_runtime: Some(
-                outcome
-                    .records
-                    .iter()
-                    .filter(|r| r.model == outcome.selected)
-                    .filter_map(|r| r.seconds)
-                    .sum(),
-            ),
-            peft_method: None,
-            curve: Some(curve),
-            source: format!("zoorank select --trainer {}", trainer.name()),
-        }])?;
+            format!("zoorank select --trainer {}", trainer.name()),
+        );
+        row.run_key = format!(
+            "zoorank-select;trainer={};epochs={}",
+            trainer.name(),
+            args.max_epochs
+        );
+        row.run.epochs = Some(args.max_epochs as f64);
+        row.run.train_runtime = Some(
+            outcome
+                .records
+                .iter()
+                .filter(|r| r.model == outcome.selected)
+                .filter_map(|r| r.seconds)
+                .sum(),
+        );
+        row.run.curve = Some(curve);
+        store.upsert_records(&[row])?;
     }
 
     let bf = candidates.len() * args.max_epochs;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 #[path = "../../../features/tests/common/test_data.rs"]
 mod test_data;
-pub use test_data::{copy_dir, minilm_dir, write_file};
+pub use test_data::{copy_dir, minilm_dir, temp_file, write_file};
 
 /// The published zoo data: `$ZOORANK_DATA`, default `../shared/data` beside the workspace.
 pub fn data_dir() -> PathBuf {
@@ -21,6 +21,16 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../features/tests/fixtures")
 }
 
+/// A zoo directory `dir/zoo` of the features crate's fixture models, each `(fixture, name)`
+/// copied to `zoo/<name>`; its path.
+pub fn fixture_zoo(dir: &Path, models: &[(&str, &str)]) -> PathBuf {
+    let zoo = dir.join("zoo");
+    for (fixture, name) in models {
+        copy_dir(&fixtures().join(fixture), &zoo.join(name));
+    }
+    zoo
+}
+
 /// Copies the `digits` fixture's `classes` (one folder of PNGs each) into `dst/<class>`: a
 /// small labelled image dataset.
 pub fn copy_digit_classes(classes: impl IntoIterator<Item = usize>, dst: &Path) {
@@ -30,6 +40,14 @@ pub fn copy_digit_classes(classes: impl IntoIterator<Item = usize>, dst: &Path) 
             &dst.join(c.to_string()),
         );
     }
+}
+
+/// A new temporary directory (removed when dropped) and the path of a store `zoo.db` in it,
+/// not yet created.
+pub fn temp_store() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("zoo.db");
+    (tmp, db)
 }
 
 /// The `zoorank` binary on the store `db` (never the caller's `$ZOORANK_DB`).

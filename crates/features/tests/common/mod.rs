@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use zoorank_features::{
     Extracted, FeaturesError, ImageProcessor, InputKind, LoadOptions, Model, ModelDir, ResizeTo,
+    VisionEncoder,
 };
 
 mod test_data;
-pub use test_data::{copy_dir, minilm_dir, write_file};
+pub use test_data::{copy_dir, minilm_dir, temp_file, write_file};
 
 /// The committed fixtures: tiny checkpoints, `digits` PNGs, arrays and reference JSON.
 pub fn fixtures() -> PathBuf {
@@ -60,6 +61,33 @@ pub fn load_err(dir: &Path) -> FeaturesError {
         Err(e) => e,
         Ok(_) => panic!("expected an error"),
     }
+}
+
+/// The image encoder of `model`, which must be an image model.
+pub fn vision(model: &Model) -> &VisionEncoder {
+    let Model::Vision(v) = model else {
+        panic!("expected an image model")
+    };
+    v
+}
+
+/// A batch of `(b, 3, h, w)` pixels, every one `value`.
+pub fn uniform_pixels(shape: (usize, usize, usize, usize), value: f32) -> candle_core::Tensor {
+    candle_core::Tensor::full(value, shape, &candle_core::Device::Cpu).unwrap()
+}
+
+/// The error of loading the fixture `name` with its `config.json`'s `key` set to `value`.
+pub fn load_err_with(name: &str, key: &str, value: serde_json::Value) -> FeaturesError {
+    load_err_with_config(name, |cfg| cfg[key] = value)
+}
+
+/// The error of loading the image fixture `name` without the tensors `drop` selects.
+pub fn load_err_without(name: &str, drop: impl Fn(&str) -> bool) -> FeaturesError {
+    let src = fixtures().join(name);
+    let tmp = tempfile::tempdir().unwrap();
+    copy_files(&src, tmp.path(), &["config.json"]);
+    save_weights_without(&src, tmp.path(), drop);
+    load_err(tmp.path())
 }
 
 /// `config.json` of the model directory `dir`, to edit and write elsewhere.

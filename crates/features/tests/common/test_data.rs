@@ -27,6 +27,14 @@ pub fn write_file(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf
     path
 }
 
+/// A new temporary directory (removed when dropped) holding the file `name` with `contents`,
+/// and the file's path.
+pub fn temp_file(name: &str, contents: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write_file(tmp.path(), name, contents);
+    (tmp, path)
+}
+
 /// Copies the directory tree `src` to `dst`.
 pub fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();

@@ -105,7 +105,6 @@ gnn_embedder!(Gat, Arch::Gat);
 mod tests {
     use super::*;
     use crate::gnn::train::tests_support::tiny_graph;
-    use crate::graph::NodeKind;
 
     /// Both embedders with `params`, as trait objects.
     fn both(params: GnnParams) -> [(Box<dyn GraphEmbedder>, &'static str); 2] {
@@ -184,8 +183,7 @@ mod tests {
             );
         }
         let (g, _) = tiny_graph();
-        let f =
-            NodeFeatures::structural(&Graph::from_edges(vec![NodeKind::Other; 2], &[]).unwrap());
+        let f = NodeFeatures::structural(&Graph::untyped(2, &[]).unwrap());
         let s = GraphSage::new(GnnParams::default())
             .unwrap()
             .with_features(f);
@@ -210,7 +208,7 @@ mod tests {
 
     #[test]
     fn edgeless_graph_gives_untrained_finite_embeddings() {
-        let g = Graph::from_edges(vec![NodeKind::Other; 3], &[]).unwrap();
+        let g = Graph::untyped(3, &[]).unwrap();
         let e = GraphSage::new(GnnParams {
             dim: 4,
             hidden: 4,

@@ -248,12 +248,11 @@ mod tests {
 #[cfg(test)]
 pub(crate) mod tests_support {
     use super::*;
-    use crate::graph::NodeKind;
 
     /// Node 0 linked to 1 (weight 1) and to 2 (weight 3): a neighbourhood whose weighted mean
     /// and softmax are easy to compute by hand.
     pub(crate) fn star() -> Graph {
-        Graph::from_edges(vec![NodeKind::Other; 3], &[(0, 1, 1.0), (0, 2, 3.0)]).unwrap()
+        Graph::untyped(3, &[(0, 1, 1.0), (0, 2, 3.0)]).unwrap()
     }
 
     /// 6 nodes, 7 weighted edges (two triangles and a bridge, one isolated-ish pendant), 3
@@ -268,7 +267,7 @@ pub(crate) mod tests_support {
             (4, 5, 0.7),
             (3, 5, 0.3),
         ];
-        let g = Graph::from_edges(vec![NodeKind::Other; 6], &edges).unwrap();
+        let g = Graph::untyped(6, &edges).unwrap();
         let mut r = rng(11);
         let v: Vec<f64> = (0..18).map(|_| r.gen_range(-1.0..1.0)).collect();
         (g, floats(v, &[6, 3], DType::F64).unwrap())

@@ -129,10 +129,27 @@ pub(crate) fn median(mut v: Vec<f64>) -> Option<f64> {
     })
 }
 
+/// A zoo of `b.len()` models and `datasets` datasets whose records follow the additive model
+/// exactly: `logit acc(m, d) = a[d] + b[m]` for every model `m` on each of the first
+/// `a.len()` datasets (the others have no record).
+#[cfg(test)]
+pub(crate) fn additive_zoo(a: &[f64], b: &[f64], datasets: usize) -> zoorank_core::Zoo {
+    let mut z = zoorank_core::Zoo::from_names(
+        (0..b.len()).map(|m| format!("m{m}")),
+        (0..datasets).map(|d| format!("d{d}")),
+    );
+    for (d, ad) in a.iter().enumerate() {
+        for (m, bm) in b.iter().enumerate() {
+            z.records
+                .push(zoorank_core::Record::new(m, d, expit(ad + bm)));
+        }
+    }
+    z
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zoorank_core::{Record, Zoo};
 
     #[test]
     fn logit_and_expit_invert_each_other_inside_the_floor() {
@@ -148,15 +165,7 @@ mod tests {
         // logit acc = a_d + b_m exactly: the fit leaves no residual and the rows are the data.
         let a = [0.5, 2.0, -0.3];
         let b = [0.0, 1.0, -1.0, 0.4];
-        let mut z = Zoo::from_names(
-            (0..4).map(|m| format!("m{m}")),
-            (0..3).map(|d| format!("d{d}")),
-        );
-        for (d, ad) in a.iter().enumerate() {
-            for (m, bm) in b.iter().enumerate() {
-                z.records.push(Record::new(m, d, expit(ad + bm)));
-            }
-        }
+        let z = additive_zoo(&a, &b, 3);
         let h = History::new(&z);
         let e = Experts::new(&h, None);
         assert_eq!(e.datasets, vec![0, 1, 2]);

@@ -159,7 +159,7 @@ impl Conditioner {
 
 #[cfg(test)]
 mod tests {
-    use super::super::experts::{expit, Experts};
+    use super::super::experts::{additive_zoo, expit, Experts};
     use super::super::{condition, priors};
     use super::*;
     use crate::rank::history::History;
@@ -193,15 +193,7 @@ mod tests {
         // An exactly additive history, logit acc(m, d) = a_d + b_m: every dataset fits the
         // runs exactly, so the fit must recover the target and the probes' offset exactly.
         let (a, b) = ([0.5, 2.0, -0.3], [0.0, 1.0, -1.0, 0.4, 1.8, -0.6]);
-        let mut z = Zoo::from_names(
-            (0..6).map(|m| format!("m{m}")),
-            (0..4).map(|d| format!("d{d}")),
-        );
-        for (d, ad) in a.iter().enumerate() {
-            for (m, bm) in b.iter().enumerate() {
-                z.records.push(Record::new(m, d, expit(ad + bm)));
-            }
-        }
+        let z = additive_zoo(&a, &b, 4);
         let h = History::new(&z);
         let experts = Experts::new(&h, Some(3));
         let prior = priors(&experts, &h, 3);

@@ -56,11 +56,7 @@ pub(crate) fn fit_and_rank_with(
             target: zoo.datasets[view.target].name.clone(),
         });
     }
-    let x = Features {
-        data: &d.x_train,
-        n_rows: d.y_train.len(),
-        n_cols: d.n_cols,
-    };
+    let x = Features::new(&d.x_train, d.y_train.len(), d.n_cols);
     let distinct_groups = d
         .groups
         .first()
@@ -78,11 +74,7 @@ pub(crate) fn fit_and_rank_with(
         } else {
             regressor.build().fit(x, &d.y_train, view.seed)?
         };
-    let z = fitted.predict(Features {
-        data: &d.x_target,
-        n_rows: view.candidates.len(),
-        n_cols: d.n_cols,
-    })?;
+    let z = fitted.predict(Features::new(&d.x_target, view.candidates.len(), d.n_cols))?;
     let moments = h.expected_moments(view.target);
     let range = h.accuracy_range();
     Ok(view
@@ -140,11 +132,7 @@ fn fit_lr_choosing_top_weight(
     let mut best: Option<(f64, crate::regress::FittedRidge)> = None;
     for &w in weights {
         let (x, y, g) = top_weighted_rows(d, w);
-        let feats = Features {
-            data: &x,
-            n_rows: y.len(),
-            n_cols: d.n_cols,
-        };
+        let feats = Features::new(&x, y.len(), d.n_cols);
         let (fit, oof) = Ridge::default().fit_grouped_oof(feats, &y, &g)?;
         let mut by_group: std::collections::BTreeMap<DatasetIdx, (Vec<f64>, Vec<f64>)> =
             Default::default();

@@ -13,6 +13,16 @@ pub struct Features<'a> {
 }
 
 impl<'a> Features<'a> {
+    /// The table of `n_rows` × `n_cols` values `data`, row after row (checked by
+    /// [`Features::validate`], not here).
+    pub fn new(data: &'a [f64], n_rows: usize, n_cols: usize) -> Features<'a> {
+        Features {
+            data,
+            n_rows,
+            n_cols,
+        }
+    }
+
     /// Row `i` as a slice (`i < n_rows`; call [`Features::validate`] first).
     pub fn row(&self, i: usize) -> &'a [f64] {
         &self.data[i * self.n_cols..(i + 1) * self.n_cols]

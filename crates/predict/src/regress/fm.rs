@@ -471,11 +471,7 @@ mod tests {
             |p| p.init_std = -0.1,
         ];
         let data: Vec<f64> = (0..20).map(|v| v as f64).collect();
-        let x = Features {
-            data: &data,
-            n_rows: 10,
-            n_cols: 2,
-        };
+        let x = Features::new(&data, 10, 2);
         let y: Vec<f64> = (0..10).map(|v| v as f64).collect();
         assert_each_rejected(&edits, |p| FactorizationMachine::new(p).fit(x, &y, 0));
     }

@@ -155,11 +155,7 @@ mod tests {
     #[test]
     fn max_depth_counts_splits() {
         let x: Vec<f64> = (0..64).map(f64::from).collect();
-        let feats = Features {
-            data: &x,
-            n_rows: 64,
-            n_cols: 1,
-        };
+        let feats = Features::new(&x, 64, 1);
         for depth in 1..=4u16 {
             let rf = RandomForest::new(ForestParams {
                 n_trees: 1,
@@ -178,11 +174,7 @@ mod tests {
     #[test]
     fn invalid_parameters_are_rejected() {
         let x: Vec<f64> = (0..10).map(f64::from).collect();
-        let feats = Features {
-            data: &x,
-            n_rows: 10,
-            n_cols: 1,
-        };
+        let feats = Features::new(&x, 10, 1);
         let edits: [fn(&mut ForestParams); 6] = [
             |p| p.n_trees = 0,
             |p| p.max_depth = 0,

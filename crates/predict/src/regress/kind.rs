@@ -92,11 +92,7 @@ mod tests {
     #[test]
     fn invalid_input_is_rejected_by_every_regressor() {
         let data = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0];
-        let ok = Features {
-            data: &data,
-            n_rows: 4,
-            n_cols: 2,
-        };
+        let ok = Features::new(&data, 4, 2);
         let y = [1.0, 2.0, 3.0, 4.0];
         for kind in RegressorKind::ALL {
             let r = kind.build();
@@ -123,27 +119,11 @@ mod tests {
                 Err(RegressError::NonFiniteTarget { index: 1, .. })
             ));
             assert!(matches!(
-                r.fit(
-                    Features {
-                        data: &[],
-                        n_rows: 4,
-                        n_cols: 0
-                    },
-                    &y,
-                    0
-                ),
+                r.fit(Features::new(&[], 4, 0), &y, 0),
                 Err(RegressError::NoFeatures)
             ));
             assert!(matches!(
-                r.fit(
-                    Features {
-                        data: &data[..2],
-                        n_rows: 1,
-                        n_cols: 2
-                    },
-                    &y[..1],
-                    0
-                ),
+                r.fit(Features::new(&data[..2], 1, 2), &y[..1], 0),
                 Err(RegressError::TooFewRows { .. })
             ));
         }
@@ -152,11 +132,7 @@ mod tests {
     #[test]
     fn standardizer_maps_constant_columns_to_zero() {
         let data = [1.0, 0.1, 2.0, 0.1, 3.0, 0.1];
-        let x = Features {
-            data: &data,
-            n_rows: 3,
-            n_cols: 2,
-        };
+        let x = Features::new(&data, 3, 2);
         let s = Standardizer::fit(&x);
         let z = s.transform(&x);
         assert!(z.iter().all(|v| v.is_finite()));

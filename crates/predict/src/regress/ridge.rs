@@ -309,11 +309,7 @@ impl Ridge {
                     train_y.len()
                 )));
             }
-            let fold = Features {
-                data: &train,
-                n_rows: train_y.len(),
-                n_cols: p,
-            };
+            let fold = Features::new(&train, train_y.len(), p);
             let system = SvdSystem::new(&fold, &train_y)?;
             for (k, &alpha) in self.params.alphas.iter().enumerate() {
                 let (coef, intercept) = system.coefficients(alpha);
@@ -367,11 +363,7 @@ mod tests {
     #[test]
     fn invalid_alpha_grid() {
         let data = [0.0, 1.0, 2.0, 3.0];
-        let x = Features {
-            data: &data,
-            n_rows: 4,
-            n_cols: 1,
-        };
+        let x = Features::new(&data, 4, 1);
         let y = [0.0, 1.0, 2.0, 3.5];
         for alphas in [vec![], vec![1.0, 0.0], vec![f64::NAN]] {
             let r = Ridge::new(RidgeParams { alphas });
@@ -388,11 +380,7 @@ mod tests {
         let (n, p) = (6, 15);
         let data: Vec<f64> = (0..n * p).map(|k| ((k * 37 % 11) as f64).sin()).collect();
         let y: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let x = Features {
-            data: &data,
-            n_rows: n,
-            n_cols: p,
-        };
+        let x = Features::new(&data, n, p);
         let f = Ridge::default().fit_ridge(x, &y).unwrap();
         assert!(f.cv_mse.iter().all(|m| m.is_finite()));
         assert!(f.predict(x).unwrap().iter().all(|v| v.is_finite()));
@@ -408,11 +396,7 @@ mod tests {
             .map(|i| data[i * p] - 2.0 * data[i * p + 2] + 0.1 * ((i * 5 % 7) as f64))
             .collect();
         let groups: Vec<usize> = (0..n).map(|i| i % 4).collect();
-        let x = Features {
-            data: &data,
-            n_rows: n,
-            n_cols: p,
-        };
+        let x = Features::new(&data, n, p);
         let (fit, oof) = Ridge::default().fit_grouped_oof(x, &y, &groups).unwrap();
         assert_eq!(fit, Ridge::default().fit_grouped(x, &y, &groups).unwrap());
         let at = Ridge::new(RidgeParams {
@@ -423,14 +407,7 @@ mod tests {
             let sub: Vec<f64> = rows.iter().flat_map(|&i| x.row(i).to_vec()).collect();
             let sub_y: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
             let f = at
-                .fit_ridge(
-                    Features {
-                        data: &sub,
-                        n_rows: rows.len(),
-                        n_cols: p,
-                    },
-                    &sub_y,
-                )
+                .fit_ridge(Features::new(&sub, rows.len(), p), &sub_y)
                 .unwrap();
             for i in (0..n).filter(|&i| groups[i] == g) {
                 let want = f.intercept

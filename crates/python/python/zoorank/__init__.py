@@ -246,11 +246,11 @@ class Zoo:
         """Imports a TransferGraph directory (``records.csv``, ``model_config_dataset.csv``,
         ...) in one transaction; returns the import report. Any bad row refuses the whole
         import (``ZooValueError`` naming each one) unless ``skip_bad_rows``."""
-        return self._handle.import_transfergraph(os.fspath(dir), skip_bad_rows, dry_run)
+        return self._handle.import_dir("transfergraph", os.fspath(dir), skip_bad_rows, dry_run)
 
     def import_two_phase(self, dir: PathLike, skip_bad_rows: bool = False, dry_run: bool = False) -> dict[str, Any]:
         """Imports the two-phase benchmark's performance matrices and LEEP tables."""
-        return self._handle.import_two_phase(os.fspath(dir), skip_bad_rows, dry_run)
+        return self._handle.import_dir("two-phase", os.fspath(dir), skip_bad_rows, dry_run)
 
     def import_records(
         self,

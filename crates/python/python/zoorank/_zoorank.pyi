@@ -22,11 +22,8 @@ class ZooHandle:
     def path(self) -> Path: ...
     @property
     def zoo_version(self) -> str: ...
-    def import_transfergraph(
-        self, dir: _Path, skip_bad_rows: bool = False, dry_run: bool = False
-    ) -> dict[str, Any]: ...
-    def import_two_phase(
-        self, dir: _Path, skip_bad_rows: bool = False, dry_run: bool = False
+    def import_dir(
+        self, layout: str, dir: _Path, skip_bad_rows: bool = False, dry_run: bool = False
     ) -> dict[str, Any]: ...
     def import_records(
         self,

@@ -41,50 +41,46 @@ use crate::linalg::{
     centered, centered_gram, class_sums_rows_shifted, column_means, eigh, gram_rank_tol, gram_rows,
     product,
 };
-use crate::TransferabilityScore;
 use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
 use faer::{Mat, Par, Side};
 
-const ID: &str = "h-score";
+unit_score! {
+    /// H-Score (Bao et al., ICIP 2019). See the [module docs](self).
+    HScore, "h-score", Features
+}
 
-/// H-Score (Bao et al., ICIP 2019). See the [module docs](self).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct HScore;
-
-impl TransferabilityScore for HScore {
-    id_and_needs!(Features);
-
-    fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
-        let (f, labels) = features_and_labels(ID, input)?;
-        let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
-        let mean = column_means(&f);
-        let mut h = 0.0;
-        if n >= d {
-            let g = centered_gram(&f, &mean);
-            let sums = class_sums_rows_shifted(&f, &labels, Some(&mean));
-            h = match by_cholesky(&g, &sums, &labels, n, d)? {
-                Some(h) => h,
-                None => by_eigenvectors(&g, &sums, &labels, n, d)?,
-            };
-        } else {
-            let (x, _) = centered(&f);
-            let (vals, u, tol) = spectrum(&gram_rows(x.as_ref()), n, d)?;
-            let mut sums = vec![0.0; c];
-            for (i, &l) in vals.iter().enumerate() {
-                if l > tol {
-                    sums.iter_mut().for_each(|s| *s = 0.0);
-                    let col = u.col(i);
-                    for s in 0..n {
-                        sums[labels.idx[s]] += col[s];
-                    }
-                    h += (0..c)
-                        .map(|k| sums[k] * sums[k] / labels.counts[k] as f64)
-                        .sum::<f64>();
+/// The score of `input` (see [`HScore`]).
+fn score(input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
+    let (f, labels) = features_and_labels(ID, input)?;
+    let (n, d, c) = (f.rows(), f.cols(), labels.n_classes());
+    let mean = column_means(&f);
+    let mut h = 0.0;
+    if n >= d {
+        let g = centered_gram(&f, &mean);
+        let sums = class_sums_rows_shifted(&f, &labels, Some(&mean));
+        let between = Between::new(&g, &sums, &labels, n);
+        h = match between.by_cholesky()? {
+            Some(h) => h,
+            None => between.by_eigenvectors()?,
+        };
+    } else {
+        let (x, _) = centered(&f);
+        let (vals, u, tol) = spectrum(&gram_rows(x.as_ref()), n, d)?;
+        let mut sums = vec![0.0; c];
+        for (i, &l) in vals.iter().enumerate() {
+            if l > tol {
+                sums.iter_mut().for_each(|s| *s = 0.0);
+                let col = u.col(i);
+                for s in 0..n {
+                    sums[labels.idx[s]] += col[s];
                 }
+                h += (0..c)
+                    .map(|k| sums[k] * sums[k] / labels.counts[k] as f64)
+                    .sum::<f64>();
             }
         }
-        finite(ID, h)
     }
+    finite(ID, h)
 }
 
 /// The eigenpairs of the symmetric Gram matrix `g` of `n` × `d` features and the cut-off at or
@@ -99,60 +95,68 @@ fn spectrum(g: &Mat<f64>, n: usize, d: usize) -> Result<(Vec<f64>, Mat<f64>, f64
     Ok((vals, v, gram_rank_tol(lmax, n, d)))
 }
 
-/// `Σ_k ‖L⁻¹ s_k‖² / n_k` with `g = LLᵀ`, when the bound of the module docs shows every
-/// eigenvalue of `g` above the pseudo-inverse cut-off; `None` when it does not (or when the
-/// factorisation fails), for the eigenvector route.
-fn by_cholesky(
-    g: &Mat<f64>,
-    sums: &Mat<f64>,
-    labels: &Labels,
+/// The between-class term `Σ_k n_k m_kᵀ g⁺ m_k` of `n` samples (with `n ≥ d`), from the centred
+/// `d` × `d` Gram matrix `g` and the class sums `sums` (`d` × classes) of the centred features.
+struct Between<'a> {
+    g: &'a Mat<f64>,
+    sums: &'a Mat<f64>,
+    labels: &'a Labels,
     n: usize,
-    d: usize,
-) -> Result<Option<f64>, ScoreError> {
-    let trace: f64 = (0..d).map(|j| g[(j, j)]).sum();
-    if !(trace > 0.0) {
-        return Err(ScoreError::ZeroVariance { method: ID });
-    }
-    let Ok(llt) = g.llt(Side::Lower) else {
-        return Ok(None);
-    };
-    let mut inv = Mat::<f64>::identity(d, d);
-    solve_lower_triangular_in_place(llt.L(), inv.as_mut(), Par::Seq);
-    let inv_sq: f64 = (0..d)
-        .map(|j| inv.col(j).iter().skip(j).map(|v| v * v).sum::<f64>())
-        .sum();
-    if !(inv_sq.recip() > gram_rank_tol(trace, n, d)) {
-        return Ok(None);
-    }
-    let mut z = sums.clone();
-    solve_lower_triangular_in_place(llt.L(), z.as_mut(), Par::Seq);
-    let h = (0..labels.n_classes())
-        .map(|k| z.col(k).iter().map(|v| v * v).sum::<f64>() / labels.counts[k] as f64)
-        .sum();
-    Ok(Some(h))
 }
 
-/// `Σᵢ λᵢ⁻¹ Σ_k (vᵢᵀ s_k)² / n_k` over the eigenpairs of `g` above the pseudo-inverse cut-off.
-fn by_eigenvectors(
-    g: &Mat<f64>,
-    sums: &Mat<f64>,
-    labels: &Labels,
-    n: usize,
-    d: usize,
-) -> Result<f64, ScoreError> {
-    let (vals, v, tol) = spectrum(g, n, d)?;
-    let proj = product(v.transpose(), sums.as_ref());
-    let mut h = 0.0;
-    for (i, &l) in vals.iter().enumerate() {
-        if l > tol {
-            // n_k (vᵢᵀ m_k)² = (vᵢᵀ s_k)² / n_k with s_k the class sum.
-            let s: f64 = (0..labels.n_classes())
-                .map(|k| proj[(i, k)].powi(2) / labels.counts[k] as f64)
-                .sum();
-            h += s / l;
-        }
+impl<'a> Between<'a> {
+    fn new(g: &'a Mat<f64>, sums: &'a Mat<f64>, labels: &'a Labels, n: usize) -> Self {
+        Between { g, sums, labels, n }
     }
-    Ok(h)
+
+    /// `Σ_k ‖L⁻¹ s_k‖² / n_k` with `g = LLᵀ`, when the bound of the module docs shows every
+    /// eigenvalue of `g` above the pseudo-inverse cut-off; `None` when it does not (or when the
+    /// factorisation fails), for the eigenvector route.
+    fn by_cholesky(&self) -> Result<Option<f64>, ScoreError> {
+        let Between { g, sums, labels, n } = *self;
+        let d = g.nrows();
+        let trace: f64 = (0..d).map(|j| g[(j, j)]).sum();
+        if !(trace > 0.0) {
+            return Err(ScoreError::ZeroVariance { method: ID });
+        }
+        let Ok(llt) = g.llt(Side::Lower) else {
+            return Ok(None);
+        };
+        let mut inv = Mat::<f64>::identity(d, d);
+        solve_lower_triangular_in_place(llt.L(), inv.as_mut(), Par::Seq);
+        let inv_sq: f64 = (0..d)
+            .map(|j| inv.col(j).iter().skip(j).map(|v| v * v).sum::<f64>())
+            .sum();
+        if !(inv_sq.recip() > gram_rank_tol(trace, n, d)) {
+            return Ok(None);
+        }
+        let mut z = sums.clone();
+        solve_lower_triangular_in_place(llt.L(), z.as_mut(), Par::Seq);
+        let h = (0..labels.n_classes())
+            .map(|k| z.col(k).iter().map(|v| v * v).sum::<f64>() / labels.counts[k] as f64)
+            .sum();
+        Ok(Some(h))
+    }
+
+    /// `Σᵢ λᵢ⁻¹ Σ_k (vᵢᵀ s_k)² / n_k` over the eigenpairs of `g` above the pseudo-inverse
+    /// cut-off.
+    fn by_eigenvectors(&self) -> Result<f64, ScoreError> {
+        let Between { g, sums, labels, n } = *self;
+        let d = g.nrows();
+        let (vals, v, tol) = spectrum(g, n, d)?;
+        let proj = product(v.transpose(), sums.as_ref());
+        let mut h = 0.0;
+        for (i, &l) in vals.iter().enumerate() {
+            if l > tol {
+                // n_k (vᵢᵀ m_k)² = (vᵢᵀ s_k)² / n_k with s_k the class sum.
+                let s: f64 = (0..labels.n_classes())
+                    .map(|k| proj[(i, k)].powi(2) / labels.counts[k] as f64)
+                    .sum();
+                h += s / l;
+            }
+        }
+        Ok(h)
+    }
 }
 
 #[cfg(test)]
@@ -198,8 +202,9 @@ mod tests {
     fn cholesky_route_equals_the_eigenvector_route_when_it_applies() {
         let (n, d) = (400, 25);
         let (g, sums, labels) = parts(n, d, false);
-        let fast = by_cholesky(&g, &sums, &labels, n, d).unwrap().unwrap();
-        let slow = by_eigenvectors(&g, &sums, &labels, n, d).unwrap();
+        let between = Between::new(&g, &sums, &labels, n);
+        let fast = between.by_cholesky().unwrap().unwrap();
+        let slow = between.by_eigenvectors().unwrap();
         assert!(
             (fast - slow).abs() <= 1e-10 * slow.abs(),
             "{fast} vs {slow}"
@@ -210,6 +215,7 @@ mod tests {
     fn cholesky_route_declines_a_rank_deficient_gram_matrix() {
         let (n, d) = (400, 25);
         let (g, sums, labels) = parts(n, d, true);
-        assert_eq!(by_cholesky(&g, &sums, &labels, n, d).unwrap(), None);
+        let between = Between::new(&g, &sums, &labels, n);
+        assert_eq!(between.by_cholesky().unwrap(), None);
     }
 }

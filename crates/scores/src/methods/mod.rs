@@ -42,6 +42,30 @@ macro_rules! avx2_where_available {
     };
 }
 
+/// A score without parameters: `const ID` (its id `$id`), the unit struct `$name` with its
+/// docs, and its [`TransferabilityScore`](crate::TransferabilityScore) implementation, which
+/// needs `$needs` and runs the module's `fn score(input)`.
+macro_rules! unit_score {
+    ($(#[$meta:meta])* $name:ident, $id:literal, $needs:ident) => {
+        const ID: &str = $id;
+
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, Default)]
+        pub struct $name;
+
+        impl crate::TransferabilityScore for $name {
+            id_and_needs!($needs);
+
+            fn score(
+                &self,
+                input: &crate::input::ScoreInput<'_>,
+            ) -> Result<f64, crate::error::ScoreError> {
+                score(input)
+            }
+        }
+    };
+}
+
 pub mod gbc;
 pub mod h_score;
 pub mod knn;

@@ -19,57 +19,52 @@
 
 use crate::error::{finite, ScoreError};
 use crate::input::{check_prob_row, probs_and_labels, Matrix, ScoreInput};
-use crate::TransferabilityScore;
 
-const ID: &str = "nce";
+unit_score! {
+    /// NCE (Tran et al., ICCV 2019). See the [module docs](self).
+    Nce, "nce", SourceProbs
+}
 
-/// NCE (Tran et al., ICCV 2019). See the [module docs](self).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Nce;
-
-impl TransferabilityScore for Nce {
-    id_and_needs!(SourceProbs);
-
-    fn score(&self, input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
-        let (p, labels) = probs_and_labels(ID, input)?;
-        let (cs, c) = (p.cols(), labels.n_classes());
-        // One read of the probability matrix, rows in parallel: each row's sum, minimum and
-        // maximum in one vectorised pass, then the first position of the maximum (the row is
-        // in L1 by then). The pass prefetches the row two ahead: hardware prefetchers stop at
-        // 4 KiB page boundaries, and without the hint the scan ran at about half the speed of
-        // numpy's `argmax` (whose arrays sit on huge pages). Only the hard prediction is kept, as a `u32` per row (a row of 2³²
-        // values would take 32 GiB); the first bad row in input order is reported.
-        use rayon::prelude::*;
-        let mut z = vec![0u32; p.rows()];
-        let first_bad = z
-            .par_chunks_mut(ROWS_PER_TASK)
-            .enumerate()
-            .filter_map(|(t, zs)| scan(&p, t * ROWS_PER_TASK, zs))
-            .min();
-        if let Some(i) = first_bad {
-            let row = p.row(i);
-            let (sum, min, _) = sum_min_max(row, row);
-            check_prob_row(i, row, sum, min)?;
-        }
-        // Joint counts over (class, prediction), then Σ_{y,z} (n_yz/n) log(n_yz / n_z).
-        let mut joint = vec![0usize; c * cs];
-        let mut nz = vec![0usize; cs];
-        for (&k, &zi) in labels.idx.iter().zip(&z) {
-            joint[k * cs + zi as usize] += 1;
-            nz[zi as usize] += 1;
-        }
-        let total: f64 = joint
-            .chunks_exact(cs)
-            .map(|row| {
-                row.iter()
-                    .zip(&nz)
-                    .filter(|(&j, _)| j > 0)
-                    .map(|(&j, &m)| j as f64 * (j as f64 / m as f64).ln())
-                    .sum::<f64>()
-            })
-            .sum();
-        finite(ID, total / p.rows() as f64)
+/// The score of `input` (see [`Nce`]).
+fn score(input: &ScoreInput<'_>) -> Result<f64, ScoreError> {
+    let (p, labels) = probs_and_labels(ID, input)?;
+    let (cs, c) = (p.cols(), labels.n_classes());
+    // One read of the probability matrix, rows in parallel: each row's sum, minimum and
+    // maximum in one vectorised pass, then the first position of the maximum (the row is
+    // in L1 by then). The pass prefetches the row two ahead: hardware prefetchers stop at
+    // 4 KiB page boundaries, and without the hint the scan ran at about half the speed of
+    // numpy's `argmax` (whose arrays sit on huge pages). Only the hard prediction is kept, as a `u32` per row (a row of 2³²
+    // values would take 32 GiB); the first bad row in input order is reported.
+    use rayon::prelude::*;
+    let mut z = vec![0u32; p.rows()];
+    let first_bad = z
+        .par_chunks_mut(ROWS_PER_TASK)
+        .enumerate()
+        .filter_map(|(t, zs)| scan(&p, t * ROWS_PER_TASK, zs))
+        .min();
+    if let Some(i) = first_bad {
+        let row = p.row(i);
+        let (sum, min, _) = sum_min_max(row, row);
+        check_prob_row(i, row, sum, min)?;
     }
+    // Joint counts over (class, prediction), then Σ_{y,z} (n_yz/n) log(n_yz / n_z).
+    let mut joint = vec![0usize; c * cs];
+    let mut nz = vec![0usize; cs];
+    for (&k, &zi) in labels.idx.iter().zip(&z) {
+        joint[k * cs + zi as usize] += 1;
+        nz[zi as usize] += 1;
+    }
+    let total: f64 = joint
+        .chunks_exact(cs)
+        .map(|row| {
+            row.iter()
+                .zip(&nz)
+                .filter(|(&j, _)| j > 0)
+                .map(|(&j, &m)| j as f64 * (j as f64 / m as f64).ln())
+                .sum::<f64>()
+        })
+        .sum();
+    finite(ID, total / p.rows() as f64)
 }
 
 /// Rows per parallel task: enough work (½ MB of a 1,000-column matrix) to amortise the

@@ -10,7 +10,7 @@ use crate::{
 };
 use std::collections::HashSet;
 use std::path::Path;
-use zoorank_core::{Modality, Model};
+use zoorank_core::{Modality, Model, Record};
 
 /// Which columns of a results CSV hold what. Only model, dataset and accuracy are required.
 #[derive(Debug, Clone, Default)]
@@ -99,8 +99,6 @@ pub fn import_records(
                 }
             };
             Ok(RecordRow {
-                model: t.req_text(row, c_model)?.to_string(),
-                dataset: t.req_text(row, c_ds)?.to_string(),
                 run_key: run_key(&[
                     ("lr", learning_rate.map(|v| v.to_string())),
                     ("epochs", epochs.map(|v| v.to_string())),
@@ -108,19 +106,23 @@ pub fn import_records(
                     ("seed", seed.map(|v| v.to_string())),
                     ("peft", peft_method.clone()),
                 ]),
-                accuracy: t.req_f64(row, c_acc)?,
-                learning_rate,
-                epochs,
-                batch_size,
-                train_runtime: t.opt_f64(row, c_rt)?,
-                peft_method,
-                curve,
+                run: Record {
+                    model: t.req_text(row, c_model)?.to_string(),
+                    dataset: t.req_text(row, c_ds)?.to_string(),
+                    accuracy: t.req_f64(row, c_acc)?,
+                    learning_rate,
+                    epochs,
+                    batch_size,
+                    train_runtime: t.opt_f64(row, c_rt)?,
+                    peft_method,
+                    curve,
+                },
                 source: t.file_name(),
             })
         })();
         match parsed {
             Ok(r) => {
-                range.note(row.line, r.accuracy);
+                range.note(row.line, r.run.accuracy);
                 recs.push(r)
             }
             Err(p) => problems.push(p),
@@ -137,7 +139,7 @@ pub fn import_records(
         },
         ..Batch::default()
     };
-    let mut models: Vec<String> = recs.iter().map(|r| r.model.clone()).collect();
+    let mut models: Vec<String> = recs.iter().map(|r| r.run.model.clone()).collect();
     models.sort();
     models.dedup();
     if spec.modality.is_some() {
@@ -147,7 +149,7 @@ pub fn import_records(
     }
     batch.datasets = merge_datasets(
         recs.iter()
-            .map(|r| DatasetRow::named(r.dataset.clone(), spec.modality))
+            .map(|r| DatasetRow::of(r.run.dataset.clone(), spec.modality))
             .collect(),
     );
     report.rows_imported.insert("records".into(), recs.len());

@@ -422,7 +422,13 @@ pub(crate) struct Settled {
 /// same measured values) are dropped. The store then tells stored runs apart the same way
 /// ([`RunIdentity`](crate::RunIdentity)).
 pub(crate) fn settle_runs(recs: Vec<RecordRow>, keep_last: bool) -> (Vec<RecordRow>, Settled) {
-    let key = |r: &RecordRow| (r.model.clone(), r.dataset.clone(), r.run_key.clone());
+    let key = |r: &RecordRow| {
+        (
+            r.run.model.clone(),
+            r.run.dataset.clone(),
+            r.run_key.clone(),
+        )
+    };
     if keep_last {
         let (kept, dropped) = dedup_last(recs, key);
         return (
@@ -441,15 +447,16 @@ pub(crate) fn settle_runs(recs: Vec<RecordRow>, keep_last: bool) -> (Vec<RecordR
     for r in recs {
         let measure = (
             key(&r),
-            r.accuracy.to_bits(),
+            r.run.accuracy.to_bits(),
             [
-                bits(r.learning_rate),
-                bits(r.epochs),
-                bits(r.batch_size),
-                bits(r.train_runtime),
+                bits(r.run.learning_rate),
+                bits(r.run.epochs),
+                bits(r.run.batch_size),
+                bits(r.run.train_runtime),
             ],
-            r.peft_method.clone(),
-            r.curve
+            r.run.peft_method.clone(),
+            r.run
+                .curve
                 .as_ref()
                 .map(|c| c.iter().map(|v| v.to_bits()).collect::<Vec<_>>()),
         );

@@ -41,7 +41,7 @@ use crate::{
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use zoorank_core::{Modality, Model};
+use zoorank_core::{Modality, Model, Record};
 
 /// Which variant of the TransferGraph layout a directory holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,9 +222,10 @@ pub(crate) fn parse_dir(
     report.read_file(records.file_name(), records.rows.len());
     let recs = parse_records(&records, known_models.as_ref(), &mut problems, &mut report)?;
     let recs = report.settle_records(&records.file_name(), recs, false);
-    batch
-        .datasets
-        .extend(datasets_named(recs.iter().map(|r| &r.dataset), modality));
+    batch.datasets.extend(datasets_named(
+        recs.iter().map(|r| &r.run.dataset),
+        modality,
+    ));
     report.rows_imported.insert("records".into(), recs.len());
     batch.records = recs;
 
@@ -482,7 +483,7 @@ fn datasets_named<'a>(
     let names: BTreeSet<&String> = names.into_iter().collect();
     names
         .into_iter()
-        .map(|n| DatasetRow::named(n.clone(), Some(modality)))
+        .map(|n| DatasetRow::of(n.clone(), Some(modality)))
         .collect()
 }
 
@@ -551,22 +552,24 @@ fn parse_records(
                 key.push((h.as_str(), t.text(row, Some(*i)).map(str::to_string)));
             }
             Ok(RecordRow {
-                model,
-                dataset,
                 run_key: run_key(&key),
-                accuracy,
-                learning_rate,
-                epochs,
-                batch_size,
-                train_runtime: t.opt_f64(row, c_rt)?,
-                peft_method,
-                curve: None,
+                run: Record {
+                    model,
+                    dataset,
+                    accuracy,
+                    learning_rate,
+                    epochs,
+                    batch_size,
+                    train_runtime: t.opt_f64(row, c_rt)?,
+                    peft_method,
+                    curve: None,
+                },
                 source: t.file_name(),
             })
         })();
         match parsed {
             Ok(r) => {
-                range.note(row.line, r.accuracy);
+                range.note(row.line, r.run.accuracy);
                 out.push(r)
             }
             Err(p) => problems.push(p),

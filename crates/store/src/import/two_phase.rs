@@ -147,7 +147,7 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
                 problems.push(p);
                 continue;
             }
-            batch.datasets.push(DatasetRow::named(ds.clone(), modality));
+            batch.datasets.push(DatasetRow::of(ds.clone(), modality));
             for (j, m) in models.iter().enumerate() {
                 match t.req_f64(row, j) {
                     Ok(acc) => batch.records.push(RecordRow {
@@ -186,7 +186,7 @@ fn parse_dir(dir: &Path, opts: ImportOptions) -> Result<(Batch, ImportReport), I
         }
         batch
             .datasets
-            .push(DatasetRow::named(target.to_string(), modality));
+            .push(DatasetRow::of(target.to_string(), modality));
         for row in t.rows.iter().take(1) {
             if let Err(p) = t.check_exact_width(row) {
                 problems.push(p);

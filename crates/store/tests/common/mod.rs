@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use zoorank_store::ImportOptions;
+use zoorank_store::{import, ImportOptions, Store};
 
 /// The published zoo data: `$ZOORANK_DATA`, default `../shared/data` beside the workspace.
 pub fn data_dir() -> PathBuf {
@@ -52,6 +52,28 @@ pub fn transfergraph_edited(
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, edit(text)).unwrap();
     dir
+}
+
+/// Imports the published TransferGraph image zoo into `store` with `opts`.
+pub fn import_image_zoo(
+    store: &mut Store,
+    opts: ImportOptions,
+) -> Result<import::ImportReport, zoorank_store::ImportError> {
+    import::import_transfergraph(store, &data_dir().join("transfergraph-image"), opts)
+}
+
+/// The error of importing the TransferGraph zoo `dir` into `store` with `opts`, which must
+/// fail, as text.
+pub fn transfergraph_refusal(store: &mut Store, dir: &Path, opts: ImportOptions) -> String {
+    import::import_transfergraph(store, dir, opts)
+        .unwrap_err()
+        .to_string()
+}
+
+/// Asserts that `text` contains `part`, showing `text` when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{text}");
 }
 
 #[allow(unused_imports)]
