@@ -49,7 +49,7 @@ pub struct Report {
     pub errors: usize,
     /// First error seen.
     pub first_error: Option<String>,
-    /// Imports committed while the requests ran.
+    /// Imports that overlapped the requests: under way or committed while they ran.
     pub imports: usize,
     /// Zoo versions the answers came from.
     pub versions: usize,
@@ -120,12 +120,18 @@ pub fn run(addr: SocketAddr, load: &Load) -> Report {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let importing = AtomicBool::new(false);
+    // Imports started and finished: those that overlap the load are the ones started
+    // before it ended less the ones finished before it began (one still under way at the
+    // end counts; one that finished before the first request does not).
+    let started = AtomicUsize::new(0);
     let imports = AtomicUsize::new(0);
+    let mut finished_before = 0;
     let mut t0 = Instant::now();
     let (mut latencies, errors, first_error, versions, seconds, imported) =
         std::thread::scope(|s| {
             let importer = load.import_every.map(|every| {
                 let (stop, imports, token, importing) = (&stop, &imports, &load.token, &importing);
+                let started = &started;
                 let n = load.import_records;
                 s.spawn(move || {
                     let mut c = Client::new(addr);
@@ -145,6 +151,7 @@ pub fn run(addr: SocketAddr, load: &Load) -> Report {
                             })
                             .collect();
                         let body = serde_json::json!({ "records": recs, "modality": "image" });
+                        started.fetch_add(1, Ordering::SeqCst);
                         importing.store(true, Ordering::Relaxed);
                         let r = c.request(
                             "POST",
@@ -154,7 +161,7 @@ pub fn run(addr: SocketAddr, load: &Load) -> Report {
                         );
                         match r {
                             Ok(r) if r.status == 200 => {
-                                imports.fetch_add(1, Ordering::Relaxed);
+                                imports.fetch_add(1, Ordering::SeqCst);
                             }
                             Ok(r) => panic!("import refused: {} {}", r.status, r.text()),
                             Err(e) => panic!("import failed: {e}"),
@@ -172,6 +179,7 @@ pub fn run(addr: SocketAddr, load: &Load) -> Report {
                 std::thread::sleep(Duration::from_millis(20));
             }
             t0 = Instant::now();
+            finished_before = imports.load(Ordering::SeqCst);
             let workers: Vec<_> = (0..load.clients)
                 .map(|_| {
                     let (next, paths) = (&next, &paths);
@@ -230,7 +238,7 @@ pub fn run(addr: SocketAddr, load: &Load) -> Report {
                 versions.extend(v);
             }
             let seconds = t0.elapsed().as_secs_f64();
-            let imported = imports.load(Ordering::Relaxed);
+            let imported = started.load(Ordering::SeqCst) - finished_before;
             stop.store(true, Ordering::Relaxed);
             if let Some(h) = importer {
                 h.join().expect("importer thread");
