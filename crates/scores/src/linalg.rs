@@ -17,6 +17,31 @@ pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
     out
 }
 
+/// Clears the upper halves of the vector registers on this thread and on every rayon worker.
+///
+/// faer's products (and the decompositions built on them) run private-gemm-x86's generated
+/// AVX2 / AVX-512 kernels, which return without `vzeroupper`. On Intel cores every
+/// legacy-SSE instruction that later runs on such a thread (this crate's scalar float code,
+/// compiled for baseline x86-64, and its calls into glibc's `exp`) then carries a false
+/// dependency on those upper bits until something clears them: NLEEP's E-step loop ran ten
+/// times slower after its products for that alone (docs/benchmarks/scores.md, seventh round).
+/// Called after the kernels that precede scalar work; a no-op without AVX.
+pub(crate) fn clear_upper_vector_state() {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        /// # Safety
+        /// The CPU supports AVX.
+        #[target_feature(enable = "avx")]
+        unsafe fn zero_upper() {
+            std::arch::x86_64::_mm256_zeroupper();
+        }
+        // SAFETY: AVX was detected just above.
+        let zero_upper = || unsafe { zero_upper() };
+        rayon::broadcast(|_| zero_upper());
+        zero_upper();
+    }
+}
+
 /// Rows per part of a parallel Gram product, at least.
 const GRAM_MIN_ROWS: usize = 2048;
 /// Parts of a parallel Gram product, at most.
@@ -238,13 +263,29 @@ pub(crate) fn gram_rank_tol(lambda_max: f64, n: usize, d: usize) -> f64 {
     lambda_max.max(0.0) * (n.max(d) as f64) * f64::EPSILON
 }
 
+/// `eˣ`, with the arguments whose result rounds to zero answered without calling `exp`.
+///
+/// Below −745.14 the double-precision `eˣ` is exactly 0, but glibc reaches that answer through
+/// its underflow path (which sets `errno`), several times slower than an ordinary call. The
+/// E-step of a mixture with hundreds of well-separated components passes mostly such
+/// arguments: there this guard removed a third of NLEEP's time. The result is bit-identical to
+/// `x.exp()` for every `x` (NaN included).
+#[inline]
+pub(crate) fn exp_or_zero(x: f64) -> f64 {
+    if x < -746.0 {
+        0.0
+    } else {
+        x.exp()
+    }
+}
+
 /// log-sum-exp of a slice (−∞ for an empty slice or all −∞).
 pub(crate) fn log_sum_exp(v: &[f64]) -> f64 {
     let m = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if m == f64::NEG_INFINITY {
         return m;
     }
-    m + v.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+    m + v.iter().map(|x| exp_or_zero(x - m)).sum::<f64>().ln()
 }
 
 /// Per-class sums of the rows of a row-major matrix, as a `(d, c)` matrix.
@@ -391,4 +432,56 @@ pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
         }
     }
     acc.iter().sum::<f64>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp_or_zero;
+
+    #[test]
+    fn clearing_the_vector_state_leaves_products_and_scalar_code_exact() {
+        use faer::Mat;
+        let a = Mat::<f64>::from_fn(64, 48, |i, j| (i * 7 + j * 3) as f64 / 11.0 - 2.0);
+        let b = Mat::<f64>::from_fn(48, 40, |i, j| (i + 2 * j) as f64 / 5.0 - 3.0);
+        let p = super::product(a.as_ref(), b.as_ref());
+        super::clear_upper_vector_state();
+        let q = super::product(a.as_ref(), b.as_ref());
+        for i in 0..64 {
+            for j in 0..40 {
+                let want: f64 = (0..48).map(|t| a[(i, t)] * b[(t, j)]).sum();
+                assert!((p[(i, j)] - want).abs() <= 1e-9 * want.abs().max(1.0));
+                assert_eq!(p[(i, j)].to_bits(), q[(i, j)].to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn exp_or_zero_is_exp_to_the_bit() {
+        let mut xs = vec![
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NAN,
+            -0.0,
+            0.0,
+            -708.4,
+            -745.1332191019411,
+            -745.1332191019412,
+            -745.2,
+            -745.99999,
+            -746.0,
+            -746.0000001,
+            -1e300,
+            f64::MIN,
+        ];
+        // A sweep across the subnormal range and the cut-off.
+        xs.extend((0..20_000).map(|i| -700.0 - 0.0025 * i as f64));
+        for x in xs {
+            let (got, want) = (exp_or_zero(x), x.exp());
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "x = {x:e}: {got:e} vs {want:e}"
+            );
+        }
+    }
 }

@@ -262,6 +262,7 @@ where
                 T::one_impl(),
                 par(),
             );
+            crate::linalg::clear_upper_vector_state();
             let p = prod.as_ref().submatrix(0, 0, hi, hj);
             // Block I's samples against every sample of block J (on the diagonal block:
             // every other sample of the block).
@@ -329,6 +330,7 @@ fn screen_rows(
                 1.0,
                 par(),
             );
+            crate::linalg::clear_upper_vector_state();
             scan_rows(
                 prod.as_ref().submatrix(0, 0, chunk.len(), hj),
                 &mut out.near[r0 * k..(r0 + chunk.len()) * k],

@@ -221,6 +221,8 @@ impl Screen {
             1.0f32,
             par(),
         );
+        // The screen below is scalar code on the threads that ran the product's kernels.
+        crate::linalg::clear_upper_vector_state();
         let crow: Vec<f64> = (0..k)
             .flat_map(|r| (0..d).map(move |j| centers[(r, j)]))
             .collect();
@@ -378,6 +380,23 @@ fn component_sums(x: &Mat<f64>, assign: &[usize], k: usize) -> Mat<f64> {
     Mat::from_fn(k, x.ncols(), |r, j| out[j * k + r])
 }
 
+/// A responsibility `e^{log p(x, z) − log p(x)}`, stored as 0 below the smallest normal double.
+///
+/// Subnormal responsibilities (a few percent of them with hundreds of well-separated
+/// components) make every multiply-add of the M-step's product that meets them take a
+/// microcode assist on Intel cores: flushing them cut NLEEP's time by a quarter there. Each
+/// changes by less than 2⁻¹⁰²², far below the 10ε added to every component's total, so no
+/// component's mass, mean or variance moves by a representable amount unless it is dead
+/// either way (docs/benchmarks/scores.md, seventh round).
+fn responsibility(log_ratio: f64) -> f64 {
+    let v = crate::linalg::exp_or_zero(log_ratio);
+    if v < f64::MIN_POSITIVE {
+        0.0
+    } else {
+        v
+    }
+}
+
 /// Diagonal-covariance EM; returns the posteriors `(n, k)` row-major.
 fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize, tol: f64) -> Vec<f64> {
     use rayon::prelude::*;
@@ -465,6 +484,8 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize, tol: f64) 
             1.0,
             par(),
         );
+        // The products leave the workers' vector registers dirty; the loop below is scalar.
+        crate::linalg::clear_upper_vector_state();
         let (a, b, consts) = (&a, &b, &consts);
         post.par_chunks_mut(k)
             .zip(lse.par_iter_mut())
@@ -475,7 +496,7 @@ fn gmm_posteriors(x: &Mat<f64>, k: usize, seed: u64, max_iter: usize, tol: f64) 
                     *o = c - 0.5 * av + bv;
                 }
                 *l = crate::linalg::log_sum_exp(out);
-                out.iter_mut().for_each(|o| *o = (*o - *l).exp());
+                out.iter_mut().for_each(|o| *o = responsibility(*o - *l));
             });
         // Summed in sample order, so the stopping test (and the result) is the same on any
         // number of threads.
@@ -565,6 +586,19 @@ mod tests {
         (0..x.nrows())
             .flat_map(|i| (0..x.ncols()).map(move |j| x[(i, j)]))
             .collect()
+    }
+
+    #[test]
+    fn responsibilities_below_the_smallest_normal_are_zero_and_the_rest_exact() {
+        // e^{-708.39} is just above 2^-1022; e^{-708.40} and e^{-745} are subnormal.
+        for x in [0.0, -1.0, -50.0, -700.0, -708.39] {
+            assert_eq!(responsibility(x).to_bits(), x.exp().to_bits(), "x = {x}");
+            assert!(responsibility(x) >= f64::MIN_POSITIVE);
+        }
+        for x in [-708.40, -720.0, -745.0, -746.0, -1e9, f64::NEG_INFINITY] {
+            assert!(x.exp() < f64::MIN_POSITIVE);
+            assert_eq!(responsibility(x).to_bits(), 0.0f64.to_bits(), "x = {x}");
+        }
     }
 
     #[test]
