@@ -62,10 +62,12 @@ REFERENCES = {
     # Not a score: one read of the probability matrix (numpy's sum, one thread; zoorank's on
     # every core), the floor under NCE and LEEP on both sides.
     "read-probs": lambda x, y, p: float(p.sum()),
+    "gram": lambda x, y, p: float(np.trace(x.T @ x)),
+    "gram+eigh": lambda x, y, p: float(np.linalg.eigh(x.T @ x)[0][-1]),
 }
 SLOW = {"nleep", "parc", "logistic", "knn", "lfc", "sfda"}
 # Speed bars: reference_s / zoorank_s at least this.
-BARS = {"logme": 5.0, "h-score": 5.0, "read-probs": 0.0}
+BARS = {"logme": 5.0, "h-score": 5.0, "read-probs": 0.0, "gram": 0.0, "gram+eigh": 0.0}
 DEFAULT_BAR = 2.0
 
 
@@ -122,7 +124,9 @@ def main():
     ap.add_argument("--cs", type=int, default=1000, help="source classes for LEEP/NCE")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--methods", default=",".join(REFERENCES),
-                    help="comma-separated; read-probs times one plain read of the probabilities")
+                    help="comma-separated; read-probs times one plain read of the probabilities, gram "
+                         "the features' FᵀF and gram+eigh its eigendecomposition too (no scores: "
+                         "the floor of H-Score and LogME)")
     ap.add_argument("--keep-openblas-env", action="store_true",
                     help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE for numpy")
     ap.add_argument("--bin", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"),

@@ -7,7 +7,8 @@
 //! ```
 //! Prints `method,value,seconds` (best of `--repeat` runs) per method. The pseudo-method
 //! `read-probs` is no score: it sums the probability matrix on every core, the floor of any
-//! method that reads it once (NCE, LEEP).
+//! method that reads it once (NCE, LEEP). `gram` (the features' `FᵀF`) and `gram+eigh` (and
+//! its eigendecomposition) are no scores either: they are the floor of H-Score and LogME.
 
 use std::path::Path;
 use std::time::Instant;
@@ -63,6 +64,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 best = best.min(t.elapsed().as_secs_f64());
             }
             println!("read-probs,{value},{best}");
+            continue;
+        }
+        if m == "gram" || m == "gram+eigh" {
+            let f = input.features.ok_or("gram needs the features")?;
+            let mut best = f64::INFINITY;
+            let mut value = 0.0;
+            for _ in 0..repeat.max(1) {
+                let t = Instant::now();
+                value = if m == "gram" {
+                    zoorank_scores::floor::gram(&f)
+                } else {
+                    zoorank_scores::floor::gram_eigh(&f)?
+                };
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            println!("{m},{value},{best}");
             continue;
         }
         let method = by_id(m)?;

@@ -56,6 +56,31 @@ pub mod io;
 mod linalg;
 mod methods;
 
+/// The dense kernels under LogME and the H-Scores, for `examples/bench_scores` to time the
+/// floor those scores cannot go under (docs/benchmarks/scores.md); not part of the API.
+#[doc(hidden)]
+pub mod floor {
+    use crate::input::Matrix;
+    use crate::linalg::{eigh, gram_rows, transposed_view};
+    use crate::ScoreError;
+
+    /// `FᵀF` of row-major features, as LogME and H-Score compute it; returns its trace.
+    pub fn gram(f: &Matrix<'_>) -> f64 {
+        let g = gram_rows(transposed_view(f));
+        (0..g.nrows()).map(|i| g[(i, i)]).sum()
+    }
+
+    /// `FᵀF` and its symmetric eigendecomposition, as LogME computes them at `n ≥ d`;
+    /// returns the largest eigenvalue.
+    ///
+    /// # Errors
+    /// When the eigendecomposition fails.
+    pub fn gram_eigh(f: &Matrix<'_>) -> Result<f64, ScoreError> {
+        let (vals, _) = eigh(&gram_rows(transposed_view(f)), "floor")?;
+        Ok(vals.last().copied().unwrap_or(0.0))
+    }
+}
+
 pub use error::ScoreError;
 pub use input::{Matrix, Needs, RowBlocks, ScoreInput};
 pub use methods::{

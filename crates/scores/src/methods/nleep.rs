@@ -382,8 +382,8 @@ fn component_sums(x: &Mat<f64>, assign: &[usize], k: usize) -> Mat<f64> {
 
 /// A responsibility `e^{log p(x, z) − log p(x)}`, stored as 0 below the smallest normal double.
 ///
-/// Subnormal responsibilities (a few percent of them with hundreds of well-separated
-/// components) make every multiply-add of the M-step's product that meets them take a
+/// Subnormal responsibilities (some appear whenever hundreds of well-separated components
+/// meet) make every multiply-add of the M-step's product that meets them take a
 /// microcode assist on Intel cores: flushing them cut NLEEP's time by a quarter there. Each
 /// changes by less than 2⁻¹⁰²², far below the 10ε added to every component's total, so no
 /// component's mass, mean or variance moves by a representable amount unless it is dead
