@@ -86,18 +86,25 @@ const REG_COVAR: f64 = 1e-6;
 /// Samples per parallel task of the k-means++ distance updates.
 const KMEANS_ROWS: usize = 256;
 
+/// The rows of `x` as one row-major buffer, and each row's squared norm.
+fn rows_and_norms(x: &Mat<f64>) -> (Vec<f64>, Vec<f64>) {
+    let d = x.ncols();
+    let rows: Vec<f64> = (0..x.nrows())
+        .flat_map(|i| (0..d).map(move |j| x[(i, j)]))
+        .collect();
+    let norms = rows
+        .chunks_exact(d.max(1))
+        .map(|r| r.iter().map(|v| v * v).sum())
+        .collect();
+    (rows, norms)
+}
+
 /// Hard k-means labels: seeded k-means++ then Lloyd iterations.
 fn kmeans_labels(x: &Mat<f64>, k: usize, seed: u64) -> Vec<usize> {
     let (n, d) = (x.nrows(), x.ncols());
     // The samples row-major, for the exact distances and the new centres, and their squared
     // norms.
-    let rows: Vec<f64> = (0..n)
-        .flat_map(|i| (0..d).map(move |j| x[(i, j)]))
-        .collect();
-    let norms: Vec<f64> = rows
-        .chunks_exact(d)
-        .map(|r| r.iter().map(|v| v.powi(2)).sum())
-        .collect();
+    let (rows, norms) = rows_and_norms(x);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut centers = Mat::<f64>::zeros(k, d);
     let first = rng.gen_range(0..n);
@@ -223,13 +230,7 @@ impl Screen {
         );
         // The screen below is scalar code on the threads that ran the product's kernels.
         crate::linalg::clear_upper_vector_state();
-        let crow: Vec<f64> = (0..k)
-            .flat_map(|r| (0..d).map(move |j| centers[(r, j)]))
-            .collect();
-        let cn: Vec<f64> = crow
-            .chunks_exact(d)
-            .map(|c| c.iter().map(|v| v * v).sum())
-            .collect();
+        let (crow, cn) = rows_and_norms(centers);
         let cabs: Vec<f64> = cn.iter().map(|v| v.sqrt()).collect();
         let (prod, gamma, tiny) = (&self.prod, self.gamma, self.tiny);
         (0..norms.len())
@@ -582,12 +583,6 @@ mod tests {
         })
     }
 
-    fn rows_of(x: &Mat<f64>) -> Vec<f64> {
-        (0..x.nrows())
-            .flat_map(|i| (0..x.ncols()).map(move |j| x[(i, j)]))
-            .collect()
-    }
-
     #[test]
     fn responsibilities_below_the_smallest_normal_are_zero_and_the_rest_exact() {
         // e^{-708.39} is just above 2^-1022; e^{-708.40} and e^{-745} are subnormal.
@@ -605,11 +600,7 @@ mod tests {
     fn the_float32_screen_finds_the_float64_nearest_centre_first_on_ties() {
         let (n, d, k) = (600, 37, 40);
         let x = awkward(n, d, 1);
-        let rows = rows_of(&x);
-        let norms: Vec<f64> = rows
-            .chunks_exact(d)
-            .map(|r| r.iter().map(|v| v * v).sum())
-            .collect();
+        let (rows, norms) = rows_and_norms(&x);
         // Centres: the bases and their twins, copies of samples (exact ties with them and
         // with each other), and means.
         let centers = Mat::from_fn(k, d, |r, j| match r {
@@ -617,7 +608,7 @@ mod tests {
             20..=29 => x[((r * 7) % n, j)],
             _ => (x[(r, j)] + x[(r + 1, j)]) / 2.0,
         });
-        let crow = rows_of(&centers);
+        let (crow, _) = rows_and_norms(&centers);
         let got = Screen::new(&x, k).nearest(&rows, &norms, &centers);
         for i in 0..n {
             let xi = &rows[i * d..(i + 1) * d];
@@ -636,11 +627,7 @@ mod tests {
     fn the_float32_tiles_give_the_float64_distances_and_owners() {
         let (n, d) = (700, 29);
         let x = awkward(n, d, 2);
-        let rows = rows_of(&x);
-        let norms: Vec<f64> = rows
-            .chunks_exact(d)
-            .map(|r| r.iter().map(|v| v * v).sum())
-            .collect();
+        let (rows, norms) = rows_and_norms(&x);
         let tiles = Tiles::new(&x);
         let (mut mind, mut owner) = (vec![f64::INFINITY; n], vec![0usize; n]);
         let (mut want_d, mut want_o) = (vec![f64::INFINITY; n], vec![0usize; n]);
