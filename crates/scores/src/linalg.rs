@@ -25,7 +25,8 @@ pub(crate) fn product(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
 /// compiled for baseline x86-64, and its calls into glibc's `exp`) then carries a false
 /// dependency on those upper bits until something clears them: NLEEP's E-step loop ran ten
 /// times slower after its products for that alone (docs/benchmarks/scores.md, seventh round).
-/// Called after the kernels that precede scalar work; a no-op without AVX.
+/// Called after the kernels that precede scalar work; a no-op without AVX. Called from a rayon
+/// worker it clears only that worker.
 pub(crate) fn clear_upper_vector_state() {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx") {
@@ -37,7 +38,11 @@ pub(crate) fn clear_upper_vector_state() {
         }
         // SAFETY: AVX was detected just above.
         let zero_upper = || unsafe { zero_upper() };
-        rayon::broadcast(|_| zero_upper());
+        // From inside the pool (a caller scoring in parallel) a broadcast would wait for every
+        // other worker to finish what it is doing; there only this thread is cleared.
+        if rayon::current_thread_index().is_none() {
+            rayon::broadcast(|_| zero_upper());
+        }
         zero_upper();
     }
 }
@@ -453,6 +458,19 @@ mod tests {
                 assert_eq!(p[(i, j)].to_bits(), q[(i, j)].to_bits());
             }
         }
+    }
+
+    #[test]
+    fn clearing_the_vector_state_from_inside_the_pool_returns() {
+        use rayon::prelude::*;
+        let n: usize = (0..64usize)
+            .into_par_iter()
+            .map(|i| {
+                super::clear_upper_vector_state();
+                i
+            })
+            .sum();
+        assert_eq!(n, 64 * 63 / 2);
     }
 
     #[test]
