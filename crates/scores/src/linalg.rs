@@ -77,7 +77,8 @@ pub(crate) fn centered_gram(f: &Matrix<'_>, mean: &[f64]) -> Mat<f64> {
     let d = f.cols();
     let data = f.data();
     gram_by_parts(f.rows(), d, |lo, len| {
-        let block = Mat::from_fn(len, d, |i, j| data[(lo + i) * d + j] - mean[j]);
+        let mut block = Mat::<f64>::zeros(len, d);
+        copy_tiles(data, d, lo..lo + len, 0, Some(mean), &|v| v, block.as_mut());
         lower_gram(block.as_ref())
     })
 }
@@ -220,32 +221,47 @@ where
     T: faer::traits::ComplexField + Copy + Send + Sync,
 {
     use rayon::prelude::*;
-    const TILE: usize = 64;
     let (n, d) = (f.rows(), f.cols());
     let data = f.data();
     let mut x = Mat::<T>::zeros(n, d);
     x.par_col_chunks_mut(TILE)
         .enumerate()
-        .for_each(|(t, mut block)| {
-            let j0 = t * TILE;
-            for i0 in (0..n).step_by(TILE) {
-                let i1 = (i0 + TILE).min(n);
-                for jj in 0..block.ncols() {
-                    let j = j0 + jj;
-                    let s = shift.map_or(0.0, |m| m[j]);
-                    let col = block
-                        .as_mut()
-                        .col_mut(jj)
-                        .try_as_col_major_mut()
-                        .expect("fresh matrices are column-major")
-                        .as_slice_mut();
-                    for i in i0..i1 {
-                        col[i] = cast(data[i * d + j] - s);
-                    }
-                }
-            }
-        });
+        .for_each(|(t, block)| copy_tiles(data, d, 0..n, t * TILE, shift, &cast, block));
     x
+}
+
+/// Side of the square tiles in which row-major data are copied column-major.
+const TILE: usize = 64;
+
+/// `block[(i − rows.start, jj)] = cast(data[i·d + j0 + jj] − shift[j0 + jj])` for the rows
+/// `rows` of the row-major `(·, d)` matrix `data`, one column of `block` per `jj`, in
+/// `TILE × TILE` tiles so that the row-major reads and the column-major writes both stay in
+/// cache (a plain column-by-column copy reads `data` with a stride of `d` values).
+fn copy_tiles<T: Copy>(
+    data: &[f64],
+    d: usize,
+    rows: std::ops::Range<usize>,
+    j0: usize,
+    shift: Option<&[f64]>,
+    cast: &(impl Fn(f64) -> T + ?Sized),
+    mut block: faer::MatMut<'_, T>,
+) {
+    for i0 in rows.clone().step_by(TILE) {
+        let i1 = (i0 + TILE).min(rows.end);
+        for jj in 0..block.ncols() {
+            let j = j0 + jj;
+            let s = shift.map_or(0.0, |m| m[j]);
+            let col = block
+                .as_mut()
+                .col_mut(jj)
+                .try_as_col_major_mut()
+                .expect("fresh matrices are column-major")
+                .as_slice_mut();
+            for i in i0..i1 {
+                col[i - rows.start] = cast(data[i * d + j] - s);
+            }
+        }
+    }
 }
 
 /// Eigendecomposition of a symmetric matrix: eigenvalues ascending and eigenvectors.
