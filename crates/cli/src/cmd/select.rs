@@ -385,29 +385,22 @@ pub fn run(args: SelectArgs, global: &Global) -> anyhow::Result<()> {
         report.speedup_vs_successive_halving,
         o.seconds
     ))?;
-    let rows = o
-        .eliminations
-        .iter()
-        .map(|e| {
-            vec![
-                e.epoch.to_string(),
-                e.model.clone(),
-                format!("{:?}", e.reason).to_lowercase(),
-                format!("{:.4}", e.val_accuracy),
-                output::opt_num(e.prediction),
-                e.dominated_by.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "epoch",
-            "stopped",
-            "why",
-            "val acc",
-            "predicted final",
-            "dominated by",
-        ],
-        rows,
-    ))
+    let header = [
+        "epoch",
+        "stopped",
+        "why",
+        "val acc",
+        "predicted final",
+        "dominated by",
+    ];
+    output::print_table(&header, &o.eliminations, |e| {
+        vec![
+            e.epoch.to_string(),
+            e.model.clone(),
+            format!("{:?}", e.reason).to_lowercase(),
+            format!("{:.4}", e.val_accuracy),
+            output::opt_num(e.prediction),
+            e.dominated_by.clone().unwrap_or_default(),
+        ]
+    })
 }
