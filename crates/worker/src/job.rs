@@ -43,10 +43,12 @@ pub struct ExtractSpec {
 
 impl Default for ExtractSpec {
     fn default() -> Self {
+        // Batch size, sample cap and seed as the features crate's extraction defaults them.
+        let extraction = ExtractOptions::default();
         ExtractSpec {
-            batch_size: 32,
-            max_samples: None,
-            seed: 0,
+            batch_size: extraction.batch_size,
+            max_samples: extraction.max_samples,
+            seed: extraction.seed,
             label_column: "label".into(),
             text_column: None,
             text_pair_column: None,
