@@ -165,20 +165,13 @@ fn curves_of_store(zoo: &Zoo) -> Vec<Vec<EpochRecord>> {
         .iter()
         .filter_map(|r| {
             let c = r.curve.as_ref().filter(|c| !c.is_empty())?;
-            let n = c.len();
-            Some(
-                c.iter()
-                    .enumerate()
-                    .map(|(i, &v)| EpochRecord {
-                        model: zoo.models[r.model].name.clone(),
-                        dataset: zoo.datasets[r.dataset].name.clone(),
-                        epoch: i + 1,
-                        val_accuracy: v,
-                        test_accuracy: (i + 1 == n).then_some(r.accuracy),
-                        seconds: None,
-                    })
-                    .collect(),
-            )
+            let (model, dataset) = (&zoo.models[r.model].name, &zoo.datasets[r.dataset].name);
+            let mut curve: Vec<EpochRecord> = EpochRecord::of_curve(model, dataset, c).collect();
+            // The record's accuracy is the test accuracy after the curve's last epoch.
+            if let Some(last) = curve.last_mut() {
+                last.test_accuracy = Some(r.accuracy);
+            }
+            Some(curve)
         })
         .collect()
 }
