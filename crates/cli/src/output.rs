@@ -38,6 +38,15 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     t.to_string()
 }
 
+/// Prints a [`table`] of `items`, one row each as `row` makes it.
+pub fn print_table<T>(
+    header: &[&str],
+    items: impl IntoIterator<Item = T>,
+    row: impl FnMut(T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    println(table(header, items.into_iter().map(row).collect()))
+}
+
 /// The items joined by `, `, or `empty` when there are none.
 pub fn join_or(items: impl Iterator<Item = String>, empty: &str) -> String {
     let joined = items.collect::<Vec<_>>().join(", ");

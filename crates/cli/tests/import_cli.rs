@@ -5,10 +5,19 @@ mod common;
 use assert_cmd::Command;
 use common::{copy_dir, data_dir, import_two_phase, succeeds, temp_store, write_file, zoorank};
 use predicates::prelude::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn stats_json(db: &Path) -> Vec<u8> {
     succeeds(zoorank(db).args(["zoo", "stats", "--json"])).stdout
+}
+
+/// A new store holding the two-phase zoo, with its `zoo stats --json` before anything else is
+/// done to it.
+fn two_phase_store() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+    let (tmp, db) = temp_store();
+    import_two_phase(&db);
+    let before = stats_json(&db);
+    (tmp, db, before)
 }
 
 #[test]
@@ -57,9 +66,7 @@ fn image_zoo_import_then_stats_json_reports_the_bar_counts() {
 
 #[test]
 fn a_failed_import_leaves_stats_byte_identical() {
-    let (tmp, db) = temp_store();
-    import_two_phase(&db);
-    let before = stats_json(&db);
+    let (tmp, db, before) = two_phase_store();
     let dir = tmp.path().join("corrupt");
     copy_dir(&data_dir().join("transfergraph-image"), &dir);
     let p = dir.join("records.csv");
@@ -177,9 +184,7 @@ const BIG_CSV_COLUMNS: [&str; 8] = [
 #[test]
 fn sigkill_during_an_import_leaves_the_store_as_before() {
     use std::io::Write;
-    let (tmp, db) = temp_store();
-    import_two_phase(&db);
-    let before = stats_json(&db);
+    let (tmp, db, before) = two_phase_store();
 
     // A results file big enough that its transaction spills pages into the WAL before it
     // commits.

@@ -67,6 +67,29 @@ fn zoo_version(addr: SocketAddr) -> (String, u64) {
     )
 }
 
+/// `zoorank serve` on a new image store under a test's directory.
+struct ServedStore {
+    db: PathBuf,
+    token: PathBuf,
+    child: Served,
+    addr: SocketAddr,
+    /// [`zoo_version`] before the test changes anything.
+    before: (String, u64),
+}
+
+fn served_image_store(dir: &Path) -> ServedStore {
+    let (db, token) = image_store(dir);
+    let (child, addr) = serve(&db, &token);
+    let before = zoo_version(addr);
+    ServedStore {
+        db,
+        token,
+        child,
+        addr,
+        before,
+    }
+}
+
 /// A results CSV of `rows` runs on new datasets (about 45 bytes a row).
 fn big_csv(rows: usize) -> Vec<u8> {
     let mut s = String::from("model,task,acc,seed\n");
@@ -106,15 +129,13 @@ fn import_interrupted(
 #[test]
 fn kill_9_during_an_import_leaves_the_store_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, token) = image_store(dir.path());
-    let (mut child, addr) = serve(&db, &token);
-    let before = zoo_version(addr);
+    let mut s = served_image_store(dir.path());
     let t0 = Instant::now();
-    let answer = import_interrupted(addr, 300_000, || {
+    let answer = import_interrupted(s.addr, 300_000, || {
         // The body is on the wire in well under a second; the import takes seconds.
         std::thread::sleep(Duration::from_millis(1200));
-        child.0.kill().unwrap(); // SIGKILL
-        child.0.wait().unwrap();
+        s.child.0.kill().unwrap(); // SIGKILL
+        s.child.0.wait().unwrap();
     });
     eprintln!("killed after {:?}", t0.elapsed());
     assert!(
@@ -123,45 +144,43 @@ fn kill_9_during_an_import_leaves_the_store_as_it_was() {
         answer.map(|r| r.status)
     );
     // Reopened, the store is exactly what it was.
-    let (_child, addr) = serve(&db, &token);
-    assert_eq!(zoo_version(addr), before);
+    let (_child, addr) = serve(&s.db, &s.token);
+    assert_eq!(zoo_version(addr), s.before);
     // And takes the next import.
     let auth = format!("Bearer {TOKEN}");
     let r = Client::new(addr)
         .request("POST", IMPORT, &[("Authorization", &auth)], &big_csv(100))
         .unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(zoo_version(addr).1, before.1 + 100);
+    assert_eq!(zoo_version(addr).1, s.before.1 + 100);
 }
 
 #[test]
 fn sigterm_lets_an_import_in_flight_finish() {
     let dir = tempfile::tempdir().unwrap();
-    let (db, token) = image_store(dir.path());
-    let (mut child, addr) = serve(&db, &token);
-    let before = zoo_version(addr);
-    let answer = import_interrupted(addr, 50_000, || {
+    let mut s = served_image_store(dir.path());
+    let answer = import_interrupted(s.addr, 50_000, || {
         std::thread::sleep(Duration::from_millis(300));
         let ok = std::process::Command::new("kill")
-            .args(["-TERM", &child.0.id().to_string()])
+            .args(["-TERM", &s.child.0.id().to_string()])
             .status()
             .unwrap();
         assert!(ok.success());
     });
-    let status = child.0.wait().unwrap();
+    let status = s.child.0.wait().unwrap();
     assert!(status.success(), "exit status {status:?}");
     // Either the import was answered and is in the store whole, or it had not reached the
     // server and nothing of it is there: never a part.
-    let engine = zoorank_engine::Engine::open(&db).unwrap();
+    let engine = zoorank_engine::Engine::open(&s.db).unwrap();
     let records = engine.zoo().records.len() as u64;
     match answer {
         Ok(r) => {
             assert_eq!(r.status, 200, "{}", r.text());
-            assert_eq!(records, before.1 + 50_000);
+            assert_eq!(records, s.before.1 + 50_000);
         }
         Err(e) => {
             eprintln!("the import did not reach the server before it stopped: {e}");
-            assert_eq!(records, before.1);
+            assert_eq!(records, s.before.1);
         }
     }
 }

@@ -14,6 +14,7 @@
 //! | [`rel_at_k`] | `top_at_k / max_m t_m` |
 //! | [`target_weight`] | `max_m t_m − mean_m t_m` (the weight of a target in the average) |
 //! | [`weighted_average`] | `Σ wᵢ vᵢ / Σ wᵢ` |
+//! | [`cosine`] | `Σ aᵢ bᵢ / (‖a‖ ‖b‖)` (0 for a zero vector; a vector similarity, not a ranking metric) |
 //!
 //! The correlations reproduce `scipy.stats` (`pearsonr`, `spearmanr`, `kendalltau` with its
 //! default τ-b, `weightedtau` with all defaults); `crates/eval/tests/reference/make_fixtures.py` records the
@@ -510,6 +511,20 @@ pub fn weighted_average(values: &[f64], weights: &[f64]) -> Result<f64, MetricEr
     }
     let num: f64 = values.iter().zip(weights).map(|(v, w)| v * w).sum();
     Ok(num / total)
+}
+
+/// Cosine similarity `Σ aᵢ bᵢ / (‖a‖ ‖b‖)` of two vectors of equal length, 0 when either is
+/// zero. Unlike the metrics above it takes any values and never fails: it compares vectors
+/// (embeddings, accuracy profiles), not a ranking with its ground truth.
+pub fn cosine(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if na > 0.0 && nb > 0.0 {
+        dot / (na * nb)
+    } else {
+        0.0
+    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use common::PUBLISHED as TARGETS;
 use rand::{Rng, SeedableRng};
 use zoorank_core::metrics::weighted_tau;
 use zoorank_engine::{
-    BudgetRequest, Engine, LoopRun, ObservedRun, RecommendRequest, Recommendation, RunKind,
-    Strategy,
+    BudgetOutcome, BudgetRequest, Engine, LoopRun, ObservedRun, RecommendRequest, Recommendation,
+    RunKind, Strategy,
 };
 use zoorank_select::trainer::{EpochRecord, ReplayTrainer, Trainer};
 use zoorank_select::SelectError;
@@ -163,6 +163,11 @@ fn budget(target: &str, k: usize, observed: Vec<ObservedRun>) -> BudgetRequest {
     }
 }
 
+/// Runs the loop of `req` without watching its progress.
+fn run_loop(engine: &mut Engine, req: &BudgetRequest, trainer: &mut dyn Trainer) -> BudgetOutcome {
+    engine.run_budget(req, trainer, &mut |_| {}).unwrap()
+}
+
 #[test]
 fn replayed_runs_give_the_ranking_of_the_same_runs_given_by_hand() {
     let mut engine = engine();
@@ -201,20 +206,16 @@ fn a_loop_resumed_from_its_runs_file_continues_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runs.csv");
     let replay = replay_of_records(&mut engine, "pets", 1.0);
-    let straight = engine
-        .run_budget(
-            &budget("pets", 4, Vec::new()),
-            &mut replay.clone(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let straight = run_loop(
+        &mut engine,
+        &budget("pets", 4, Vec::new()),
+        &mut replay.clone(),
+    );
     let with_file = |k: usize, observed: Vec<ObservedRun>| BudgetRequest {
         runs_out: Some(file.clone()),
         ..budget("pets", k, observed)
     };
-    let first = engine
-        .run_budget(&with_file(2, Vec::new()), &mut replay.clone(), &mut |_| {})
-        .unwrap();
+    let first = run_loop(&mut engine, &with_file(2, Vec::new()), &mut replay.clone());
     let spec = RecordsCsvSpec {
         model_col: "model".into(),
         dataset_col: "dataset".into(),
@@ -233,9 +234,7 @@ fn a_loop_resumed_from_its_runs_file_continues_where_it_stopped() {
         first.observed_runs(),
         "the file holds the runs made"
     );
-    let second = engine
-        .run_budget(&with_file(2, read()), &mut replay.clone(), &mut |_| {})
-        .unwrap();
+    let second = run_loop(&mut engine, &with_file(2, read()), &mut replay.clone());
     assert_eq!(second.earlier_runs, 2);
     assert_eq!(read(), straight.observed_runs());
     assert_eq!(second.recommendation, straight.recommendation);
@@ -268,18 +267,14 @@ impl Trainer for FailingFor {
 fn a_failed_run_is_reported_spends_its_slot_and_is_not_retried() {
     let mut engine = engine();
     let replay = replay_of_records(&mut engine, "dtd", 1.0);
-    let straight = engine
-        .run_budget(
-            &budget("dtd", 1, Vec::new()),
-            &mut replay.clone(),
-            &mut |_| {},
-        )
-        .unwrap();
+    let straight = run_loop(
+        &mut engine,
+        &budget("dtd", 1, Vec::new()),
+        &mut replay.clone(),
+    );
     let first = straight.runs[0].proposal.model.clone();
     let mut failing = FailingFor(first.clone(), replay);
-    let out = engine
-        .run_budget(&budget("dtd", 3, Vec::new()), &mut failing, &mut |_| {})
-        .unwrap();
+    let out = run_loop(&mut engine, &budget("dtd", 3, Vec::new()), &mut failing);
     assert_eq!(out.runs.len(), 3);
     assert_eq!(out.runs[0].proposal.model, first);
     let e = out.runs[0].error.as_deref().unwrap();
@@ -301,16 +296,14 @@ fn probe_runs_of_the_loop_are_recorded_as_probes_and_never_repeated() {
         0.5,
         RunKind::LinearProbe,
     )];
-    let out = engine
-        .run_budget(
-            &BudgetRequest {
-                kind: RunKind::LinearProbe,
-                ..budget("flowers", 4, earlier.clone())
-            },
-            &mut probes,
-            &mut |_| {},
-        )
-        .unwrap();
+    let out = run_loop(
+        &mut engine,
+        &BudgetRequest {
+            kind: RunKind::LinearProbe,
+            ..budget("flowers", 4, earlier.clone())
+        },
+        &mut probes,
+    );
     let rec = &out.recommendation;
     assert_eq!((rec.observed_runs, rec.probe_runs), (0, 5));
     let mut models: Vec<&str> = out.runs.iter().map(|r| r.proposal.model.as_str()).collect();

@@ -22,14 +22,6 @@ impl Embeddings {
 
     /// Cosine similarity of nodes `a` and `b` (0 when either vector is zero).
     pub fn cosine(&self, a: usize, b: usize) -> f64 {
-        let (x, y) = (self.row(a), self.row(b));
-        let dot: f64 = x.iter().zip(y).map(|(u, v)| u * v).sum();
-        let nx = x.iter().map(|u| u * u).sum::<f64>().sqrt();
-        let ny = y.iter().map(|u| u * u).sum::<f64>().sqrt();
-        if nx > 0.0 && ny > 0.0 {
-            dot / (nx * ny)
-        } else {
-            0.0
-        }
+        zoorank_core::metrics::cosine(self.row(a), self.row(b))
     }
 }

@@ -431,16 +431,11 @@ mod tests {
     fn replay(curves: &[(&str, &[f64])]) -> ReplayTrainer {
         let mut recs = Vec::new();
         for (m, c) in curves {
-            for (i, &v) in c.iter().enumerate() {
-                recs.push(EpochRecord {
-                    model: m.to_string(),
-                    dataset: "t".into(),
-                    epoch: i + 1,
-                    val_accuracy: v,
-                    test_accuracy: Some(v),
-                    seconds: Some(1.0),
-                });
-            }
+            recs.extend(EpochRecord::of_curve(m, "t", c).map(|r| EpochRecord {
+                test_accuracy: Some(r.val_accuracy),
+                seconds: Some(1.0),
+                ..r
+            }));
         }
         ReplayTrainer::from_records(recs).unwrap()
     }

@@ -43,6 +43,7 @@ use crate::error::{ensure_param, Result, SelectError};
 use crate::matrix::PerformanceMatrix;
 use crate::similarity::ModelDistances;
 use serde::Serialize;
+use zoorank_core::metrics::cosine;
 
 /// How a proxy is put on a positive, higher-is-better scale before the product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -169,17 +170,6 @@ impl RecallOutcome {
     /// 1-based rank of a model by name.
     pub fn rank_of(&self, name: &str) -> Option<usize> {
         self.ranking.iter().find(|r| r.name == name).map(|r| r.rank)
-    }
-}
-
-fn cosine(a: &[f64], b: &[f64]) -> f64 {
-    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
-    if na > 0.0 && nb > 0.0 {
-        dot / (na * nb)
-    } else {
-        0.0
     }
 }
 

@@ -157,15 +157,14 @@ mod tests {
     use super::*;
 
     fn curve(model: &str, dataset: &str, val: &[f64], fin: f64) -> Vec<EpochRecord> {
-        val.iter()
-            .enumerate()
-            .map(|(i, &v)| EpochRecord {
-                model: model.into(),
-                dataset: dataset.into(),
-                epoch: i + 1,
-                val_accuracy: v,
-                test_accuracy: Some(if i + 1 == val.len() { fin } else { v }),
-                seconds: None,
+        EpochRecord::of_curve(model, dataset, val)
+            .map(|r| EpochRecord {
+                test_accuracy: Some(if r.epoch == val.len() {
+                    fin
+                } else {
+                    r.val_accuracy
+                }),
+                ..r
             })
             .collect()
     }

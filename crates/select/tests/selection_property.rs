@@ -6,16 +6,11 @@ use zoorank_select::trainer::{EpochRecord, ReplayTrainer};
 use zoorank_select::trends::ConvergenceTrends;
 
 fn records(model: &str, dataset: &str, curve: &[f64]) -> Vec<EpochRecord> {
-    curve
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| EpochRecord {
-            model: model.into(),
-            dataset: dataset.into(),
-            epoch: i + 1,
-            val_accuracy: v,
-            test_accuracy: Some(v),
+    EpochRecord::of_curve(model, dataset, curve)
+        .map(|r| EpochRecord {
+            test_accuracy: Some(r.val_accuracy),
             seconds: Some(1.0),
+            ..r
         })
         .collect()
 }

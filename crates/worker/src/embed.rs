@@ -3,7 +3,7 @@
 //! probe embedding with its distances to the datasets already embedded by that probe (what
 //! `zoorank dataset add` does, one job per dataset).
 
-use crate::job::{cache_name, extract, model_dirs, ExtractSpec};
+use crate::job::{cache_name, extract, per_model_dir, ExtractSpec};
 use crate::WorkerError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -130,19 +130,18 @@ pub fn embed_zoo_jobs(
             "embed jobs only fill the store's feature cache: they cannot run without it".into(),
         ));
     }
-    extract.load_options().map_err(WorkerError::Zoo)?;
-    let dataset_path =
-        std::path::absolute(dataset_path).unwrap_or_else(|_| dataset_path.to_path_buf());
-    Ok(model_dirs(models)?
-        .into_iter()
-        .map(|(model, model_dir)| EmbedSpec {
+    per_model_dir(
+        models,
+        dataset_path,
+        extract,
+        |model, model_dir, dataset_path| EmbedSpec {
             model,
             model_dir,
             dataset: dataset.to_string(),
-            dataset_path: dataset_path.clone(),
+            dataset_path,
             extract: extract.clone(),
-        })
-        .collect())
+        },
+    )
 }
 
 /// Runs one `embed` job: the forward pass, through the feature cache.

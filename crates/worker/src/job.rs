@@ -43,10 +43,12 @@ pub struct ExtractSpec {
 
 impl Default for ExtractSpec {
     fn default() -> Self {
+        // Batch size, sample cap and seed as the features crate's extraction defaults them.
+        let extraction = ExtractOptions::default();
         ExtractSpec {
-            batch_size: 32,
-            max_samples: None,
-            seed: 0,
+            batch_size: extraction.batch_size,
+            max_samples: extraction.max_samples,
+            seed: extraction.seed,
             label_column: "label".into(),
             text_column: None,
             text_pair_column: None,
@@ -163,25 +165,42 @@ pub fn score_zoo_jobs(
         .iter()
         .map(|m| zoorank_scores::canonical_id(m).map(str::to_string))
         .collect::<Result<_, _>>()?;
+    per_model_dir(
+        models,
+        dataset_path,
+        extract,
+        |model, model_dir, dataset_path| ScoreSpec {
+            model,
+            model_dir,
+            dataset: dataset.to_string(),
+            dataset_path,
+            methods: methods.clone(),
+            extract: extract.clone(),
+        },
+    )
+}
+
+/// One job spec per model directory under `models` ([`model_dirs`]), made by `spec` from the
+/// model's name, its directory and the dataset's absolute path. `extract` is checked first, so
+/// options that cannot load fail at submission, not on every worker.
+pub(crate) fn per_model_dir<T>(
+    models: &Path,
+    dataset_path: &Path,
+    extract: &ExtractSpec,
+    spec: impl Fn(String, PathBuf, PathBuf) -> T,
+) -> Result<Vec<T>, WorkerError> {
     extract.load_options().map_err(WorkerError::Zoo)?;
     let dataset_path =
         std::path::absolute(dataset_path).unwrap_or_else(|_| dataset_path.to_path_buf());
     Ok(model_dirs(models)?
         .into_iter()
-        .map(|(model, model_dir)| ScoreSpec {
-            model,
-            model_dir,
-            dataset: dataset.to_string(),
-            dataset_path: dataset_path.clone(),
-            methods: methods.clone(),
-            extract: extract.clone(),
-        })
+        .map(|(model, model_dir)| spec(model, model_dir, dataset_path.clone()))
         .collect())
 }
 
 /// The model directories under `models` (sub-directories with a `config.json`) as (name,
 /// absolute path), by name; an error when there are none.
-pub(crate) fn model_dirs(models: &Path) -> Result<Vec<(String, PathBuf)>, WorkerError> {
+fn model_dirs(models: &Path) -> Result<Vec<(String, PathBuf)>, WorkerError> {
     let list = std::fs::read_dir(models)
         .map_err(|e| WorkerError::Zoo(format!("cannot list {}: {e}", models.display())))?;
     let mut out = Vec::new();

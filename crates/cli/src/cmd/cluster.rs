@@ -237,23 +237,16 @@ pub fn run(args: ClusterArgs, global: &Global) -> anyhow::Result<()> {
                 ],
             ],
         ))?;
-        let rows = r
-            .clusters
-            .iter()
-            .filter(|c| c.members.len() > 1)
-            .map(|c| {
-                vec![
-                    c.id.to_string(),
-                    c.members.len().to_string(),
-                    c.representative.clone().unwrap_or_default(),
-                    format!("{:.4}", c.best_mean_accuracy),
-                ]
-            })
-            .collect();
-        output::println(output::table(
-            &["cluster", "size", "representative", "mean acc"],
-            rows,
-        ))?;
+        let merged = r.clusters.iter().filter(|c| c.members.len() > 1);
+        let header = ["cluster", "size", "representative", "mean acc"];
+        output::print_table(&header, merged, |c| {
+            vec![
+                c.id.to_string(),
+                c.members.len().to_string(),
+                c.representative.clone().unwrap_or_default(),
+                format!("{:.4}", c.best_mean_accuracy),
+            ]
+        })?;
     }
     Ok(())
 }

@@ -243,27 +243,20 @@ pub fn print_report(what: &str, r: &ImportReport, dry_run: bool) -> anyhow::Resu
         "imported"
     };
     output::println(format!("{verb} {what} (layout: {})", r.layout))?;
-    let rows: Vec<Vec<String>> = r
-        .rows_read
-        .iter()
-        .map(|(f, n)| {
-            vec![
-                f.clone(),
-                n.to_string(),
-                r.duplicates.get(f).copied().unwrap_or(0).to_string(),
-                r.repeats_kept.get(f).copied().unwrap_or(0).to_string(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "file",
-            "rows read",
-            "repeats dropped",
-            "repeats kept as runs",
-        ],
-        rows,
-    ))?;
+    let header = [
+        "file",
+        "rows read",
+        "repeats dropped",
+        "repeats kept as runs",
+    ];
+    output::print_table(&header, &r.rows_read, |(f, n)| {
+        vec![
+            f.clone(),
+            n.to_string(),
+            r.duplicates.get(f).copied().unwrap_or(0).to_string(),
+            r.repeats_kept.get(f).copied().unwrap_or(0).to_string(),
+        ]
+    })?;
     if let Some(c) = &r.counts {
         let rows = [
             ("models", c.models),

@@ -66,23 +66,16 @@ fn print_human(plan: &NextPlan) -> anyhow::Result<()> {
             n => format!(", {n} probe(s)"),
         }
     ))?;
-    let rows = plan
-        .runs
-        .iter()
-        .map(|r| {
-            vec![
-                r.order.to_string(),
-                r.model.clone(),
-                format!("{:.3}", r.predicted_accuracy),
-                r.rank.to_string(),
-                r.why.clone(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &["#", "model", "predicted", "rank", "why"],
-        rows,
-    ))?;
+    let header = ["#", "model", "predicted", "rank", "why"];
+    output::print_table(&header, &plan.runs, |r| {
+        vec![
+            r.order.to_string(),
+            r.model.clone(),
+            format!("{:.3}", r.predicted_accuracy),
+            r.rank.to_string(),
+            r.why.clone(),
+        ]
+    })?;
     output::println(
         "after the runs: add model,accuracy rows to the --observed CSV and ask again (zoorank recommend --observed re-ranks the rest)",
     )

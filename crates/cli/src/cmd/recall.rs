@@ -150,33 +150,26 @@ pub fn run(args: RecallArgs, global: &Global) -> anyhow::Result<()> {
         r.outcome.proxy_computations,
         r.outcome.proxy_computations_saved
     ))?;
-    let rows = r
-        .outcome
-        .recalled()
-        .map(|m| {
-            vec![
-                m.rank.to_string(),
-                m.name.clone(),
-                format!("{:.4}", m.score),
-                format!("{:.4}", m.mean_accuracy),
-                m.cluster.to_string(),
-                if m.representative {
-                    "yes".into()
-                } else {
-                    String::new()
-                },
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "rank",
-            "model",
-            "recall score",
-            "mean bench. acc",
-            "cluster",
-            "representative",
-        ],
-        rows,
-    ))
+    let header = [
+        "rank",
+        "model",
+        "recall score",
+        "mean bench. acc",
+        "cluster",
+        "representative",
+    ];
+    output::print_table(&header, r.outcome.recalled(), |m| {
+        vec![
+            m.rank.to_string(),
+            m.name.clone(),
+            format!("{:.4}", m.score),
+            format!("{:.4}", m.mean_accuracy),
+            m.cluster.to_string(),
+            if m.representative {
+                "yes".into()
+            } else {
+                String::new()
+            },
+        ]
+    })
 }

@@ -76,22 +76,6 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
         rec.method,
         observed.unwrap_or_default()
     ))?;
-    let rows = rec
-        .models
-        .iter()
-        .map(|r| {
-            let near = r.nearest_records.iter();
-            let near = near.map(|n| format!("{} {:.3}", n.dataset, n.accuracy));
-            vec![
-                r.rank.to_string(),
-                r.model.clone(),
-                num(r.predicted_accuracy),
-                observed::interval_cell(r),
-                num(r.recorded_accuracy),
-                output::join_or(near, "-"),
-            ]
-        })
-        .collect();
     let cov = rec
         .coverage
         .map_or(String::new(), |c| format!("{:.0} % ", c * 100.0));
@@ -104,7 +88,18 @@ fn print_human(rec: &Recommendation) -> anyhow::Result<()> {
         "recorded",
         "its accuracy on the nearest datasets",
     ];
-    output::println(output::table(&header, rows))?;
+    output::print_table(&header, &rec.models, |r| {
+        let near = r.nearest_records.iter();
+        let near = near.map(|n| format!("{} {:.3}", n.dataset, n.accuracy));
+        vec![
+            r.rank.to_string(),
+            r.model.clone(),
+            num(r.predicted_accuracy),
+            observed::interval_cell(r),
+            num(r.recorded_accuracy),
+            output::join_or(near, "-"),
+        ]
+    })?;
     if rec.models.iter().any(|r| r.explain.is_some()) {
         output::println("why (target —similarity— dataset —accuracy— model; strongest first):")?;
     }

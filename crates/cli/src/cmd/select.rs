@@ -165,20 +165,13 @@ fn curves_of_store(zoo: &Zoo) -> Vec<Vec<EpochRecord>> {
         .iter()
         .filter_map(|r| {
             let c = r.curve.as_ref().filter(|c| !c.is_empty())?;
-            let n = c.len();
-            Some(
-                c.iter()
-                    .enumerate()
-                    .map(|(i, &v)| EpochRecord {
-                        model: zoo.models[r.model].name.clone(),
-                        dataset: zoo.datasets[r.dataset].name.clone(),
-                        epoch: i + 1,
-                        val_accuracy: v,
-                        test_accuracy: (i + 1 == n).then_some(r.accuracy),
-                        seconds: None,
-                    })
-                    .collect(),
-            )
+            let (model, dataset) = (&zoo.models[r.model].name, &zoo.datasets[r.dataset].name);
+            let mut curve: Vec<EpochRecord> = EpochRecord::of_curve(model, dataset, c).collect();
+            // The record's accuracy is the test accuracy after the curve's last epoch.
+            if let Some(last) = curve.last_mut() {
+                last.test_accuracy = Some(r.accuracy);
+            }
+            Some(curve)
         })
         .collect()
 }
@@ -385,29 +378,22 @@ pub fn run(args: SelectArgs, global: &Global) -> anyhow::Result<()> {
         report.speedup_vs_successive_halving,
         o.seconds
     ))?;
-    let rows = o
-        .eliminations
-        .iter()
-        .map(|e| {
-            vec![
-                e.epoch.to_string(),
-                e.model.clone(),
-                format!("{:?}", e.reason).to_lowercase(),
-                format!("{:.4}", e.val_accuracy),
-                output::opt_num(e.prediction),
-                e.dominated_by.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "epoch",
-            "stopped",
-            "why",
-            "val acc",
-            "predicted final",
-            "dominated by",
-        ],
-        rows,
-    ))
+    let header = [
+        "epoch",
+        "stopped",
+        "why",
+        "val acc",
+        "predicted final",
+        "dominated by",
+    ];
+    output::print_table(&header, &o.eliminations, |e| {
+        vec![
+            e.epoch.to_string(),
+            e.model.clone(),
+            format!("{:?}", e.reason).to_lowercase(),
+            format!("{:.4}", e.val_accuracy),
+            output::opt_num(e.prediction),
+            e.dominated_by.clone().unwrap_or_default(),
+        ]
+    })
 }

@@ -97,33 +97,26 @@ fn print_human(o: &BudgetOutcome) -> anyhow::Result<()> {
         o.trainer,
         o.earlier_runs
     ))?;
-    let rows = o
-        .runs
-        .iter()
-        .map(|r| {
-            vec![
-                r.proposal.order.to_string(),
-                r.proposal.model.clone(),
-                r.kind.to_string(),
-                format!("{:.3}", r.proposal.predicted_accuracy),
-                r.error
-                    .as_ref()
-                    .map_or_else(|| output::opt_num(r.accuracy), |e| format!("failed: {e}")),
-                r.proposal.why.clone(),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &[
-            "#",
-            "model",
-            "kind",
-            "predicted",
-            "result",
-            "why it was run",
-        ],
-        rows,
-    ))?;
+    let header = [
+        "#",
+        "model",
+        "kind",
+        "predicted",
+        "result",
+        "why it was run",
+    ];
+    output::print_table(&header, &o.runs, |r| {
+        vec![
+            r.proposal.order.to_string(),
+            r.proposal.model.clone(),
+            r.kind.to_string(),
+            format!("{:.3}", r.proposal.predicted_accuracy),
+            r.error
+                .as_ref()
+                .map_or_else(|| output::opt_num(r.accuracy), |e| format!("failed: {e}")),
+            r.proposal.why.clone(),
+        ]
+    })?;
     if let Some(why) = &o.stopped_early {
         output::println(format!("stopped early: {why}"))?;
     }
@@ -135,20 +128,12 @@ fn print_human(o: &BudgetOutcome) -> anyhow::Result<()> {
         rec.target,
         observed::runs_summary(rec)
     ))?;
-    let rows = rec
-        .models
-        .iter()
-        .map(|m| {
-            vec![
-                m.rank.to_string(),
-                m.model.clone(),
-                output::opt_num(m.predicted_accuracy),
-                observed::interval_cell(m),
-            ]
-        })
-        .collect();
-    output::println(output::table(
-        &["#", "model", "predicted", "interval"],
-        rows,
-    ))
+    output::print_table(&["#", "model", "predicted", "interval"], &rec.models, |m| {
+        vec![
+            m.rank.to_string(),
+            m.model.clone(),
+            output::opt_num(m.predicted_accuracy),
+            observed::interval_cell(m),
+        ]
+    })
 }

@@ -210,7 +210,7 @@ fn print_listing<T: Serialize>(
     if json {
         return output::print_json(&items);
     }
-    output::println(output::table(header, items.iter().map(row).collect()))?;
+    output::print_table(header, items, row)?;
     output::println(format!("{} {noun}(s)", items.len()))
 }
 

@@ -51,6 +51,18 @@ impl<'a> Features<'a> {
         }
         Ok(())
     }
+
+    /// Checks that a per-row vector (`what`, of length `len`) has one entry per row.
+    pub(crate) fn check_rows(&self, what: &'static str, len: usize) -> Result<(), RegressError> {
+        if len != self.n_rows {
+            return Err(RegressError::ShapeMismatch {
+                what,
+                expected: self.n_rows,
+                got: len,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A regression method with its hyper-parameters: fits a [`FittedRegressor`].
@@ -163,13 +175,7 @@ pub(crate) fn validate_training(
     min_rows: usize,
 ) -> Result<(), RegressError> {
     x.validate()?;
-    if y.len() != x.n_rows {
-        return Err(RegressError::ShapeMismatch {
-            what: "target length (n_rows)",
-            expected: x.n_rows,
-            got: y.len(),
-        });
-    }
+    x.check_rows("target length (n_rows)", y.len())?;
     if let Some(index) = y.iter().position(|v| !v.is_finite()) {
         return Err(RegressError::NonFiniteTarget {
             index,

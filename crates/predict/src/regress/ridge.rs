@@ -275,13 +275,7 @@ impl Ridge {
     ) -> Result<(FittedRidge, Vec<f64>), RegressError> {
         validate_training(ID, &x, y, RIDGE_MIN_ROWS)?;
         self.validate_alphas()?;
-        if groups.len() != x.n_rows {
-            return Err(RegressError::ShapeMismatch {
-                what: "groups length (n_rows)",
-                expected: x.n_rows,
-                got: groups.len(),
-            });
-        }
+        x.check_rows("groups length (n_rows)", groups.len())?;
         let mut distinct = groups.to_vec();
         distinct.sort_unstable();
         distinct.dedup();

@@ -25,6 +25,23 @@ pub struct EpochRecord {
 }
 
 impl EpochRecord {
+    /// The records of a learning curve of `model` on `dataset`: epoch `i + 1` reached the
+    /// validation accuracy `val[i]`; no test accuracy or time is known.
+    pub fn of_curve<'a>(
+        model: &'a str,
+        dataset: &'a str,
+        val: &'a [f64],
+    ) -> impl Iterator<Item = EpochRecord> + 'a {
+        val.iter().enumerate().map(|(i, &v)| EpochRecord {
+            model: model.into(),
+            dataset: dataset.into(),
+            epoch: i + 1,
+            val_accuracy: v,
+            test_accuracy: None,
+            seconds: None,
+        })
+    }
+
     /// Parses one JSON line; `what` and `line` locate it in errors.
     ///
     /// # Errors
