@@ -64,7 +64,8 @@ pub mod floor {
     use crate::linalg::{eigh, gram_rows, transposed_view};
     use crate::ScoreError;
 
-    /// `FᵀF` of row-major features, as LogME and H-Score compute it; returns its trace.
+    /// `FᵀF` of row-major features, as LogME computes it (H-Score's Gram of the centred
+    /// features is the same product on centred copies of the row parts); returns its trace.
     pub fn gram(f: &Matrix<'_>) -> f64 {
         let g = gram_rows(transposed_view(f));
         (0..g.nrows()).map(|i| g[(i, i)]).sum()
