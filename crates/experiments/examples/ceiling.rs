@@ -12,7 +12,19 @@
 //!   truth** (in-sample — it cheats on purpose);
 //! - `oracle-features`: the same in-sample least squares over the columns **and** the whole
 //!   feature row `lr` learns from (model metadata, dataset metadata, score percentiles,
-//!   history summaries; `zoorank_predict::rank::table`), built on the leave-one-out view.
+//!   history summaries; `zoorank_predict::rank::table`), built on the leave-one-out view;
+//! - `oracle-mix`: the in-sample least squares over the columns and the score of a zoorank
+//!   method (`--method`, default `trend+lr`) ranking the leave-one-out view: the family the
+//!   budget loop mixes its experts from (`zoorank_predict::accuracy`);
+//! - `oracle-all`: `oracle-features` with the method's score as one more column.
+//!
+//! With `--reveal K` a second table bounds the budget loop (`zoorank eval --reveal K`): the
+//! fitted oracles' predictions with K models shown at their recorded accuracy, as the loop
+//! shows the runs it made. Either the method's top K (what the `top` strategy runs first) or
+//! the K truly best models (a strategy that knew the answer). The budget loop conditions a
+//! combination of the method's prediction and the other datasets' results on the runs it
+//! saw; the in-sample fit over all of that, on the target's own truth, with the best runs
+//! revealed, is what such a loop cannot beat on the metric the fit targets.
 //!
 //! No honest ranker that only weights and combines other datasets' results can beat
 //! `oracle-linear` on the metric it fits (Pearson); the other metrics show where even such a
@@ -20,23 +32,54 @@
 //! beyond it needs information the zoo does not store, or a nonlinear model that generalises
 //! better than an in-sample linear fit.
 //!
-//! `cargo run --release -p zoorank-experiments --example ceiling [targets,comma,separated]`
-//! (default: the 8 published image targets). Data from `$ZOORANK_DATA` (default
+//! `cargo run --release -p zoorank-experiments --example ceiling [targets,comma,separated]
+//! [--method M] [--reveal K] [--logit]` (`--logit`: the oracles fit the accuracies' logits;
+//! default: the 8 published image targets, `trend+lr`, no reveal). Data from `$ZOORANK_DATA` (default
 //! `../shared/data`).
 
 use zoorank_core::metrics::{pearson, rel_at_k, target_weight, weighted_average, weighted_tau};
 use zoorank_eval::leave_one_out;
+use zoorank_predict::accuracy::experts::logit;
 use zoorank_predict::rank::history::History;
 use zoorank_predict::rank::table::{FeatureTable, TableSpec};
+use zoorank_predict::rank::MethodSpec;
 use zoorank_predict::regress::{Features, Ridge, RidgeParams};
 
 use zoorank_experiments::common;
 
+/// The command line: targets, `--method M`, `--reveal K`.
+struct Args {
+    targets: String,
+    method: MethodSpec,
+    reveal: usize,
+    /// Fit the oracles to the logit of the accuracies (the scale the budget loop conditions
+    /// on) rather than to the accuracies.
+    logit: bool,
+}
+
+fn args() -> Result<Args, Box<dyn std::error::Error>> {
+    let mut out = Args {
+        targets: common::PUBLISHED.join(","),
+        method: "trend+lr".parse()?,
+        reveal: 0,
+        logit: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--method" => out.method = it.next().ok_or("--method needs a value")?.parse()?,
+            "--reveal" => out.reveal = it.next().ok_or("--reveal needs a value")?.parse()?,
+            "--logit" => out.logit = true,
+            _ => out.targets = a,
+        }
+    }
+    Ok(out)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let targets_arg = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| common::PUBLISHED.join(","));
+    let args = args()?;
     let zoo = common::image_zoo()?;
+    let ranker = args.method.ranker(&zoo.score_methods())?;
     let best = zoo.best_accuracies();
     let collapsed: Vec<usize> = zoo.collapsed_datasets().iter().map(|c| c.dataset).collect();
     // Min-max normalised columns of every usable dataset.
@@ -57,11 +100,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "oracle-column",
         "oracle-linear",
         "oracle-features",
+        "oracle-mix",
+        "oracle-all",
     ];
     let mut rows: Vec<[Vec<f64>; 3]> = vec![Default::default(); names.len()];
+    // Per fitted oracle: w-τ with the method's top K revealed, w-τ with the true top K
+    // revealed, Rel@1 with the method's top K revealed.
+    const FITTED: usize = 2;
+    let mut revealed: Vec<[Vec<f64>; 3]> = vec![Default::default(); names.len() - FITTED];
     let mut weights = Vec::new();
     println!("| target | ranker | Pearson | w-τ | Rel@1 |\n|---|---|---|---|---|");
-    for name in targets_arg.split(',') {
+    for name in args.targets.split(',') {
         let t = zoo
             .dataset_index(name)
             .ok_or_else(|| format!("no dataset {name}"))?;
@@ -69,6 +118,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .filter(|&m| best[t][m].is_some())
             .collect();
         let truth: Vec<f64> = models.iter().map(|&m| best[t][m].unwrap_or(0.0)).collect();
+        // What the fitted oracles fit and what a revealed run shows (same order as `truth`).
+        let fit_to: Vec<f64> = if args.logit {
+            truth.iter().map(|&a| logit(a)).collect()
+        } else {
+            truth.clone()
+        };
         let cols: Vec<Vec<f64>> = usable
             .iter()
             .filter(|&&d| d != t)
@@ -106,7 +161,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for i in 0..n {
             x.extend(cols.iter().map(|c| c[i]));
         }
-        let linear = in_sample_fit(&x, n, cols.len(), &truth)?;
+        let linear = in_sample_fit(&x, n, cols.len(), &fit_to)?;
         // lr's feature rows for the target's models, on the view without the target's records.
         let view = leave_one_out(&zoo, t, false, 0);
         let h = History::new(&view.zoo);
@@ -123,9 +178,61 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             table.push_row(&view.zoo, &h, m, t, &mut xf);
             xf.extend(cols.iter().map(|c| c[i]));
         }
-        let featured = in_sample_fit(&xf, n, width, &truth)?;
+        let featured = in_sample_fit(&xf, n, width, &fit_to)?;
+        // The method's score of each model (its worst score where it ranks none).
+        let scored: std::collections::BTreeMap<usize, f64> = ranker
+            .rank(&view)?
+            .into_iter()
+            .map(|s| (s.model, s.score))
+            .collect();
+        let worst = scored.values().copied().fold(f64::INFINITY, f64::min);
+        let method: Vec<f64> = models
+            .iter()
+            .map(|m| scored.get(m).copied().unwrap_or(worst))
+            .collect();
+        let mut xm = Vec::with_capacity(n * (cols.len() + 1));
+        for (i, row) in x.chunks(cols.len()).enumerate() {
+            xm.extend_from_slice(row);
+            xm.push(method[i]);
+        }
+        let mix = in_sample_fit(&xm, n, cols.len() + 1, &fit_to)?;
+        let mut xa = Vec::with_capacity(n * (width + 1));
+        for (i, row) in xf.chunks(width).enumerate() {
+            xa.extend_from_slice(row);
+            xa.push(method[i]);
+        }
+        let all = in_sample_fit(&xa, n, width + 1, &fit_to)?;
         weights.push(target_weight(&truth)?);
-        for (k, pred) in [pop, column, linear, featured].iter().enumerate() {
+        if args.reveal > 0 {
+            let top_of = |s: &[f64]| {
+                let mut order: Vec<usize> = (0..n).collect();
+                order.sort_by(|&a, &b| s[b].total_cmp(&s[a]));
+                order.truncate(args.reveal);
+                order
+            };
+            let (by_method, by_truth) = (top_of(&method), top_of(&truth));
+            for (k, pred) in [&linear, &featured, &mix, &all].into_iter().enumerate() {
+                let show = |picks: &[usize]| {
+                    let mut p = pred.clone();
+                    for &i in picks {
+                        p[i] = fit_to[i];
+                    }
+                    p
+                };
+                let seen = by_method
+                    .iter()
+                    .map(|&i| truth[i])
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let best = truth.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let p = show(&by_method);
+                let top = truth[top_of(&p)[0]];
+                let r = &mut revealed[k];
+                r[0].push(weighted_tau(&p, &truth)?);
+                r[1].push(weighted_tau(&show(&by_truth), &truth)?);
+                r[2].push(top.max(seen) / best);
+            }
+        }
+        for (k, pred) in [pop, column, linear, featured, mix, all].iter().enumerate() {
             let m = [
                 pearson(pred, &truth)?,
                 weighted_tau(pred, &truth)?,
@@ -150,6 +257,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             weighted_average(&r[1], &weights)?,
             weighted_average(&r[2], &weights)?
         );
+    }
+    if args.reveal > 0 {
+        let k = args.reveal;
+        println!(
+            "\nwith {k} runs revealed (`{}` ranks for oracle-mix and oracle-all and picks the method's top {k}):\n",
+            args.method
+        );
+        println!(
+            "| ranker | w-τ, method's top {k} shown | w-τ, true top {k} shown | Rel@1, method's top {k} run |\n|---|---|---|---|"
+        );
+        for (j, r) in revealed.iter().enumerate() {
+            println!(
+                "| {} | {:.3} | {:.3} | {:.3} |",
+                names[j + FITTED],
+                weighted_average(&r[0], &weights)?,
+                weighted_average(&r[1], &weights)?,
+                weighted_average(&r[2], &weights)?
+            );
+        }
     }
     Ok(())
 }
