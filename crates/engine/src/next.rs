@@ -141,7 +141,13 @@ impl Engine {
             let size = cl.iter().filter(|&&c| c == cl[i]).count();
             let predicted = expit(state.logits[i]);
             let spread = state.spread[i];
+            let trained_first = state.trained_on_target[i] && state.observed.iter().any(|&o| o);
             let why = match req.strategy {
+                _ if trained_first => format!(
+                    "already fine-tuned on '{}' (its name or source dataset says so), so likely \
+                     among the best; such models run right after the first pick (rank {})",
+                    req.recommend.target, rank[i]
+                ),
                 Strategy::Top => format!("best predicted model not yet run (rank {})", rank[i]),
                 Strategy::Explore => format!(
                     "rank {}; the zoo's datasets disagree about it by ±{spread:.2} logit, so its \

@@ -222,6 +222,29 @@ fn predictions_have_intervals_and_move_with_observed_runs() {
 }
 
 #[test]
+fn after_the_first_proposal_next_runs_the_model_already_fine_tuned_on_the_target() {
+    // `Ahmed9275/Vit-Cifar100` was fine-tuned on cifar100 (its name and source dataset say
+    // so); the method's own first pick stays first, the trained model comes second, and the
+    // proposal says why.
+    let mut engine = Engine::from_store(image_store()).unwrap();
+    let plan = engine
+        .next(&zoorank_engine::NextRequest::new("cifar100", 3))
+        .unwrap();
+    let names: Vec<&str> = plan.runs.iter().map(|r| r.model.as_str()).collect();
+    assert_eq!(names.len(), 3);
+    assert_ne!(names[0], "Ahmed9275/Vit-Cifar100");
+    assert_eq!(names[1], "Ahmed9275/Vit-Cifar100", "{names:?}");
+    assert!(
+        plan.runs[1]
+            .why
+            .starts_with("already fine-tuned on 'cifar100'"),
+        "{}",
+        plan.runs[1].why
+    );
+    assert!(!plan.runs[2].why.starts_with("already fine-tuned"));
+}
+
+#[test]
 fn bad_requests_are_errors_that_name_what_is_wrong() {
     let mut engine = Engine::from_store(image_store()).unwrap();
     let e = engine.recommend(&request("no-such-set", "lr")).unwrap_err();

@@ -197,6 +197,7 @@ mod tests {
             spread: vec![0.0; 3],
             observed: vec![true, false, false],
             scores: vec![0.0, 1.0, 2.0],
+            trained_on_target: vec![false; 3],
         };
         let truth: BTreeMap<ModelIdx, f64> = [(0, 0.9), (1, 0.5), (2, 0.6)].into();
         let obs = [Observation {

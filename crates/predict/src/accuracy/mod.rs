@@ -290,6 +290,7 @@ impl Mixture {
 pub struct Conditioner {
     scores: Vec<ModelScore>,
     models: Vec<ModelIdx>,
+    trained_on_target: Vec<bool>,
     experts: Experts,
     cold: Vec<f64>,
     prior: Vec<f64>,
@@ -308,6 +309,9 @@ pub struct Conditioned {
     pub observed: Vec<bool>,
     /// Ranking score per candidate: the method's own without observed runs, else the logit.
     pub scores: Vec<f64>,
+    /// Per candidate, whether the zoo says it was already fine-tuned on the target
+    /// ([`strategy::trained_on_target`]).
+    pub trained_on_target: Vec<bool>,
 }
 
 impl Conditioner {
@@ -317,9 +321,11 @@ impl Conditioner {
         let experts = Experts::new(&h, Some(view.target));
         let cold = cold_logits(scores, &experts, &h);
         let prior = priors(&experts, &h, view.target);
+        let models: Vec<ModelIdx> = scores.iter().map(|s| s.model).collect();
         Conditioner {
             scores: scores.to_vec(),
-            models: scores.iter().map(|s| s.model).collect(),
+            trained_on_target: strategy::trained_on_target(&view.zoo, &models, view.target),
+            models,
             experts,
             cold,
             prior,
@@ -380,6 +386,7 @@ impl Conditioner {
         }
         Conditioned {
             models: self.models.clone(),
+            trained_on_target: self.trained_on_target.clone(),
             scores: scores.unwrap_or_else(|| logits.clone()),
             logits,
             spread,
