@@ -43,17 +43,13 @@ import string
 import sys
 
 import numpy as np
-from tokenizers import Tokenizer
 from tokenizers.decoders import Metaspace as MetaspaceDecoder
-from tokenizers.models import Unigram
-from tokenizers.normalizers import NFKC
-from tokenizers.pre_tokenizers import Metaspace
-from tokenizers.processors import TemplateProcessing
 
 from reference_ops import FIX, gaussian, gelu, layer_norm, softmax
 from text_reference import (BERT_NORMS, SENTENCES, WORDS, add_blocks, bert_like_weights,
                             dense_out_head, embedding_weights, float64, make_roberta_like,
                             self_attention, vocab, write_dir, write_wordpiece_dir)
+from tokenizer_ops import unigram as unigram_tokenizer, with_specials
 
 PAIRS = [
     ("The model zoo is great!", "I love this film, it runs fast."),
@@ -294,15 +290,9 @@ def unigram(specials, unk, single, pair):
     chars = sorted(set(string.ascii_lowercase + string.ascii_uppercase + ".,!?'"))
     vocab = ([(t, 0.0) for t in specials] + [(w, -3.0 - 0.1 * i) for i, w in enumerate(words)]
              + [(p, -6.0 - 0.1 * i) for i, p in enumerate(pieces)] + [(c, -9.0) for c in chars])
-    tok = Tokenizer(Unigram(vocab, unk_id=specials.index(unk)))
-    tok.normalizer = NFKC()
-    tok.pre_tokenizer = Metaspace()
+    tok = unigram_tokenizer(vocab, specials.index(unk))
     tok.decoder = MetaspaceDecoder()
-    tok.add_special_tokens(specials)
-    tok.post_processor = TemplateProcessing(
-        single=single, pair=pair,
-        special_tokens=[(s, specials.index(s)) for s in specials if s in single + pair])
-    return tok
+    return with_specials(tok, specials, single, pair)
 
 
 def write_unigram_dir(name, config, tensors, tok):
