@@ -9,7 +9,6 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use zoorank_store::import::import_transfergraph;
-use zoorank_store::Store;
 
 const FILES: [&str; 5] = [
     "records.csv",
@@ -20,13 +19,11 @@ const FILES: [&str; 5] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((dir, opts)) = common::import_dir(data, &FILES) else {
-        return;
-    };
-    let mut store = Store::open_in_memory().unwrap();
-    if import_transfergraph(&mut store, dir, opts).is_ok() {
-        let again = import_transfergraph(&mut store, dir, opts).unwrap();
-        let c = again.counts.unwrap().records;
-        assert_eq!((c.new, c.updated), (0, 0), "re-import changed records");
-    }
+    common::on_import_dir(data, &FILES, |store, dir, opts| {
+        if import_transfergraph(store, dir, opts).is_ok() {
+            let again = import_transfergraph(store, dir, opts).unwrap();
+            let c = again.counts.unwrap().records;
+            assert_eq!((c.new, c.updated), (0, 0), "re-import changed records");
+        }
+    });
 });

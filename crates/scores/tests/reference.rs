@@ -4,10 +4,8 @@
 
 mod common;
 
-use common::{close, fixtures, generate};
-use zoorank_scores::{
-    by_id, LogMe, LogMeSolver, Logistic, Matrix, ScoreInput, TransferabilityScore,
-};
+use common::{assert_close, close, fixtures, generate};
+use zoorank_scores::{by_id, LogMe, LogMeSolver, Logistic, ScoreInput, TransferabilityScore};
 
 fn method(id: &str) -> Box<dyn TransferabilityScore> {
     if id == "logistic" {
@@ -40,9 +38,7 @@ fn synthetic_cases_match_reference() {
     for (name, case) in &fx.cases {
         let Some(params) = &case.params else { continue };
         let data = generate(params);
-        let x = Matrix::new(&data.x, data.n, data.d).unwrap();
-        let p = Matrix::new(&data.p, data.n, data.cs).unwrap();
-        let input = ScoreInput::features(x, &data.y).with_source_probs(p);
+        let input = data.input(&data.y);
         for (id, &want) in &case.expected {
             let got = method(id).score(&input).unwrap();
             if !close(got, want, tolerance(id)) {
@@ -66,10 +62,7 @@ fn iris_matches_reference_and_published_values() {
     let fx = fixtures();
     for (id, &want) in &fx.cases["iris"].expected {
         let got = method(id).score(&input).unwrap();
-        assert!(
-            close(got, want, tolerance(id)),
-            "iris/{id}: got {got}, reference {want}"
-        );
+        assert_close(got, want, tolerance(id), format_args!("iris/{id}"));
     }
     // Values published in shared/DEPENDENCIES.md (numpy/sklearn on iris, float64).
     let published = [
@@ -79,15 +72,8 @@ fn iris_matches_reference_and_published_values() {
     ];
     for (id, want, tol) in published {
         let got = by_id(id).unwrap().score(&input).unwrap();
-        assert!(
-            close(got, want, tol),
-            "iris/{id}: got {got}, published {want}"
-        );
+        assert_close(got, want, tol, format_args!("iris/{id}, published"));
     }
-}
-
-fn case_input(data: &common::Data) -> ScoreInput<'_> {
-    ScoreInput::features(Matrix::new(&data.x, data.n, data.d).unwrap(), &data.y)
 }
 
 #[test]
@@ -99,11 +85,8 @@ fn logme_published_option_reproduces_the_published_fixed_point() {
             continue;
         };
         let data = generate(params);
-        let got = LogMe::published().score(&case_input(&data)).unwrap();
-        assert!(
-            close(got, want, 1e-9),
-            "{name}: got {got}, published {want}"
-        );
+        let got = LogMe::published().score(&data.features()).unwrap();
+        assert_close(got, want, 1e-9, format_args!("{name}, published"));
         checked += 1;
     }
     assert_eq!(checked, 6);
@@ -115,18 +98,20 @@ fn logme_default_is_the_maximum_of_the_evidence_at_every_shape() {
     assert_eq!(fx.logme_cases.len(), 9);
     for (name, case) in &fx.logme_cases {
         let data = generate(&case.params);
-        let input = case_input(&data);
+        let input = data.features();
         let max = LogMe::default().score(&input).unwrap();
-        assert!(
-            close(max, case.max, tolerance("logme")),
-            "{name}: got {max}, direct maximum {}",
-            case.max
+        assert_close(
+            max,
+            case.max,
+            tolerance("logme"),
+            format_args!("{name}, direct maximum"),
         );
         let published = LogMe::published().score(&input).unwrap();
-        assert!(
-            close(published, case.published, 1e-9),
-            "{name}: published option {published}, reference {}",
-            case.published
+        assert_close(
+            published,
+            case.published,
+            1e-9,
+            format_args!("{name}, published option"),
         );
         let converged = LogMe {
             solver: LogMeSolver::FixedPoint {
@@ -136,10 +121,11 @@ fn logme_default_is_the_maximum_of_the_evidence_at_every_shape() {
         }
         .score(&input)
         .unwrap();
-        assert!(
-            close(converged, case.fixed_point_converged, 1e-9),
-            "{name}: converged fixed point {converged}, reference {}",
-            case.fixed_point_converged
+        assert_close(
+            converged,
+            case.fixed_point_converged,
+            1e-9,
+            format_args!("{name}, converged fixed point"),
         );
         // The maximum is never below a point the fixed point reaches.
         assert!(
@@ -164,7 +150,7 @@ fn logistic_default_stopping_is_within_two_samples_of_the_converged_accuracy() {
     for (name, case) in &fx.cases {
         let Some(params) = &case.params else { continue };
         let data = generate(params);
-        let input = case_input(&data);
+        let input = data.features();
         let converged = method("logistic").score(&input).unwrap();
         let default = Logistic::default().score(&input).unwrap();
         let bound = if name == "c100" {

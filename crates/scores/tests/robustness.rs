@@ -105,8 +105,7 @@ fn nan_and_infinity_are_refused_with_their_position() {
 fn mismatched_lengths_empty_input_and_wrong_shapes_are_refused() {
     let data = generate(&params(12, 30, 4, 3, 0.5));
     let short = &data.y[..29];
-    let input = ScoreInput::features(Matrix::new(&data.x, 30, 4).unwrap(), short)
-        .with_source_probs(Matrix::new(&data.p, 30, data.cs).unwrap());
+    let input = data.input(short);
     each_refuses(&input, |e| {
         matches!(
             e,
@@ -137,7 +136,7 @@ fn mismatched_lengths_empty_input_and_wrong_shapes_are_refused() {
 #[test]
 fn missing_inputs_are_named() {
     let data = generate(&params(13, 30, 4, 3, 0.5));
-    let only_x = ScoreInput::features(Matrix::new(&data.x, 30, 4).unwrap(), &data.y);
+    let only_x = data.features();
     let only_p = ScoreInput::source_probs(Matrix::new(&data.p, 30, data.cs).unwrap(), &data.y);
     each(&only_x, |id, needs, r| {
         if needs == Needs::SourceProbs {
@@ -167,8 +166,7 @@ fn missing_inputs_are_named() {
 fn one_class_is_refused() {
     let data = generate(&params(14, 30, 4, 3, 0.5));
     let y = vec![5i64; 30];
-    let input = ScoreInput::features(Matrix::new(&data.x, 30, 4).unwrap(), &y)
-        .with_source_probs(Matrix::new(&data.p, 30, data.cs).unwrap());
+    let input = data.input(&y);
     each_refuses(&input, |e| {
         matches!(
             e,
@@ -184,27 +182,24 @@ fn one_class_is_refused() {
 #[test]
 fn probabilities_must_be_distributions() {
     let data = generate(&params(15, 30, 4, 3, 0.5));
+    // LEEP and NCE each refuse the source probabilities `p`, naming row `bad`.
+    let refused = |p: &[f64], bad: usize| {
+        let input = ScoreInput::source_probs(Matrix::new(p, 30, data.cs).unwrap(), &data.y);
+        for id in ["leep", "nce"] {
+            let r = by_id(id).unwrap().score(&input);
+            assert!(
+                matches!(r, Err(ScoreError::NotProbabilities { row, .. }) if row == bad),
+                "{id}: {r:?}"
+            );
+        }
+    };
     let mut p = data.p.clone();
     p[4 * data.cs] += 0.5; // row 4 sums to 1.5
-    let input = ScoreInput::source_probs(Matrix::new(&p, 30, data.cs).unwrap(), &data.y);
-    for id in ["leep", "nce"] {
-        let r = by_id(id).unwrap().score(&input);
-        assert!(
-            matches!(r, Err(ScoreError::NotProbabilities { row: 4, .. })),
-            "{id}: {r:?}"
-        );
-    }
+    refused(&p, 4);
     let mut p = data.p.clone();
     p[2 * data.cs + 1] = -0.1;
     p[2 * data.cs] += 0.1;
-    let input = ScoreInput::source_probs(Matrix::new(&p, 30, data.cs).unwrap(), &data.y);
-    for id in ["leep", "nce"] {
-        let r = by_id(id).unwrap().score(&input);
-        assert!(
-            matches!(r, Err(ScoreError::NotProbabilities { row: 2, .. })),
-            "{id}: {r:?}"
-        );
-    }
+    refused(&p, 2);
 }
 
 /// Constant features: a typed error or a finite value, never NaN or a panic. The documented
@@ -260,8 +255,7 @@ fn a_class_with_one_sample_is_handled() {
     let data = generate(&params(17, 61, 5, 3, 0.8));
     let mut y = data.y.clone();
     y[60] = 99; // a class with one sample
-    let input = ScoreInput::features(Matrix::new(&data.x, 61, 5).unwrap(), &y)
-        .with_source_probs(Matrix::new(&data.p, 61, data.cs).unwrap());
+    let input = data.input(&y);
     each(&input, |id, _, r| {
         assert!(r.as_ref().is_ok_and(|v| v.is_finite()), "{id}: {r:?}")
     });
@@ -304,12 +298,7 @@ fn logme_and_hscore_increase_as_classes_separate() {
         let mut last = f64::NEG_INFINITY;
         for sep in [0.0, 0.3, 0.7, 1.5, 3.0] {
             let data = generate(&params(19, 200, 8, 4, sep));
-            let v = m
-                .score(&ScoreInput::features(
-                    Matrix::new(&data.x, 200, 8).unwrap(),
-                    &data.y,
-                ))
-                .unwrap();
+            let v = m.score(&data.features()).unwrap();
             assert!(
                 v > last,
                 "{id}: {v} at separation {sep} is not above {last}"
@@ -353,8 +342,7 @@ proptest! {
             perm.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
         }
         let (x2, y2, p2) = permuted(&data, &perm);
-        let a = ScoreInput::features(Matrix::new(&data.x, 45, 6).unwrap(), &data.y)
-            .with_source_probs(Matrix::new(&data.p, 45, data.cs).unwrap());
+        let a = data.input(&data.y);
         let b = ScoreInput::features(Matrix::new(&x2, 45, 6).unwrap(), &y2)
             .with_source_probs(Matrix::new(&p2, 45, data.cs).unwrap());
         for m in all() {
@@ -370,10 +358,8 @@ proptest! {
     fn label_names_do_not_matter(seed in 0u64..1000, offset in -1000i64..1000) {
         let data = generate(&params(seed, 45, 6, 3, 0.6));
         let renamed: Vec<i64> = data.y.iter().map(|&l| offset - 7 * l).collect();
-        let a = ScoreInput::features(Matrix::new(&data.x, 45, 6).unwrap(), &data.y)
-            .with_source_probs(Matrix::new(&data.p, 45, data.cs).unwrap());
-        let b = ScoreInput::features(Matrix::new(&data.x, 45, 6).unwrap(), &renamed)
-            .with_source_probs(Matrix::new(&data.p, 45, data.cs).unwrap());
+        let a = data.input(&data.y);
+        let b = data.input(&renamed);
         for m in all() {
             assert_same(m.id(), m.score(&a).unwrap(), m.score(&b).unwrap(), "renaming labels");
         }

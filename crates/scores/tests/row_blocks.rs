@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{close, fixtures, generate, CaseParams};
+use common::{assert_close, fixtures, generate, CaseParams};
 use zoorank_scores::{LogMe, Matrix, RowBlocks, ScoreError, ScoreInput, TransferabilityScore};
 
 /// Column-major `(n, d)` values, as a Fortran-order array holds them.
@@ -61,10 +61,11 @@ fn check(blocks: &dyn RowBlocks, y: &[i64], what: &str) {
     for method in [LogMe::default(), LogMe::published()] {
         let want = in_memory(blocks, y, &method);
         let got = method.score_blocks(blocks, y).unwrap();
-        assert!(
-            close(got, want, 1e-12),
-            "{what} ({}): blocks {got}, in memory {want}",
-            method.id()
+        assert_close(
+            got,
+            want,
+            1e-12,
+            format_args!("{what} ({}): blocks against in memory", method.id()),
         );
         assert!(method.reads_row_blocks());
         let through_trait = method.score_row_blocks(blocks, y).unwrap().unwrap();
@@ -111,7 +112,12 @@ fn blocks_equal_the_in_memory_score_over_several_parts_and_a_partial_block() {
         ))
         .unwrap();
     let got = LogMe::default().score_blocks(&f32s, &data.y).unwrap();
-    assert!(close(got, want, 1e-12), "{got} vs {want}");
+    assert_close(
+        got,
+        want,
+        1e-12,
+        "float32 blocks against their row-major copy",
+    );
 }
 
 #[test]

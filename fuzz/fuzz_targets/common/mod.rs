@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use zoorank_store::ImportOptions;
+use zoorank_store::{ImportOptions, Store};
 
 /// Separates the files packed into one input (seeds are written with it too).
 pub const SEPARATOR: &[u8] = b"\n=====\n";
@@ -75,4 +75,16 @@ pub fn import_dir(data: &[u8], names: &[&str]) -> Option<(&'static Path, ImportO
         dry_run: false,
     };
     Some((dir, opts))
+}
+
+/// Runs `import` on a fresh in-memory store with the directory and options that `data`
+/// unpacks to (see [`import_dir`]); nothing for an empty input.
+pub fn on_import_dir(
+    data: &[u8],
+    names: &[&str],
+    import: impl FnOnce(&mut Store, &'static Path, ImportOptions),
+) {
+    if let Some((dir, opts)) = import_dir(data, names) {
+        import(&mut Store::open_in_memory().unwrap(), dir, opts);
+    }
 }

@@ -43,16 +43,13 @@ import string
 import sys
 
 import numpy as np
-from tokenizers import Tokenizer
 from tokenizers.decoders import Metaspace as MetaspaceDecoder
-from tokenizers.models import Unigram
-from tokenizers.normalizers import NFKC
-from tokenizers.pre_tokenizers import Metaspace
-from tokenizers.processors import TemplateProcessing
 
 from reference_ops import FIX, gaussian, gelu, layer_norm, softmax
-from text_reference import (SENTENCES, WORDS, add_blocks, embedding_weights, float64,
+from text_reference import (BERT_NORMS, SENTENCES, WORDS, add_blocks, bert_like_weights,
+                            dense_out_head, embedding_weights, float64, make_roberta_like,
                             self_attention, vocab, write_dir, write_wordpiece_dir)
+from tokenizer_ops import unigram as unigram_tokenizer, with_specials
 
 PAIRS = [
     ("The model zoo is great!", "I love this film, it runs fast."),
@@ -65,32 +62,6 @@ LABELS = dict(id2label={"0": "neg", "1": "neu", "2": "pos"}, label2id={"neg": 0,
 def gelu_new(x):
     """The tanh approximation of GELU, Hugging Face's "gelu_new" (ALBERT's default)."""
     return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
-
-
-def bert_linears(h, it):
-    return {"attention.self.query": (h, h), "attention.self.key": (h, h),
-            "attention.self.value": (h, h), "attention.output.dense": (h, h),
-            "intermediate.dense": (it, h), "output.dense": (h, it)}
-
-
-BERT_NORMS = ("attention.output.LayerNorm", "output.LayerNorm")
-
-
-def bert_like_weights(randn, p, cfg, width, token_types, extra):
-    """Random embeddings of `width` under `p`, then the tensors `extra(randn)` draws (heads,
-    projections), then BERT-named layers `p`encoder.layer.N of `cfg`'s sizes."""
-    h, it = cfg["hidden_size"], cfg["intermediate_size"]
-    t = embedding_weights(randn, p, cfg["vocab_size"], cfg["max_position_embeddings"], width,
-                          token_types=token_types)
-    t.update(extra(randn))
-    return add_blocks(t, randn, p + "encoder.layer.", cfg["num_hidden_layers"],
-                      bert_linears(h, it), BERT_NORMS, h)
-
-
-def dense_out_head(randn, h):
-    """RoBERTa's and ELECTRA's head: classifier.dense (h -> h), classifier.out_proj (h -> 3)."""
-    return {"classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
-            "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3)}
 
 
 def embed(f, p, ids, positions, types, eps):
@@ -164,12 +135,6 @@ def roberta_like(model_type, arch):
 
 XLMR = roberta_like("xlm-roberta", "XLMRobertaForSequenceClassification")
 CAMEMBERT = roberta_like("camembert", "CamembertForSequenceClassification")
-
-
-def make_roberta_like(cfg, rng):
-    h = cfg["hidden_size"]
-    return bert_like_weights(gaussian(rng), "roberta.", cfg, h, 1,
-                             lambda randn: dense_out_head(randn, h))
 
 
 def roberta_like_forward(cfg, ids, t):
@@ -325,15 +290,9 @@ def unigram(specials, unk, single, pair):
     chars = sorted(set(string.ascii_lowercase + string.ascii_uppercase + ".,!?'"))
     vocab = ([(t, 0.0) for t in specials] + [(w, -3.0 - 0.1 * i) for i, w in enumerate(words)]
              + [(p, -6.0 - 0.1 * i) for i, p in enumerate(pieces)] + [(c, -9.0) for c in chars])
-    tok = Tokenizer(Unigram(vocab, unk_id=specials.index(unk)))
-    tok.normalizer = NFKC()
-    tok.pre_tokenizer = Metaspace()
+    tok = unigram_tokenizer(vocab, specials.index(unk))
     tok.decoder = MetaspaceDecoder()
-    tok.add_special_tokens(specials)
-    tok.post_processor = TemplateProcessing(
-        single=single, pair=pair,
-        special_tokens=[(s, specials.index(s)) for s in specials if s in single + pair])
-    return tok
+    return with_specials(tok, specials, single, pair)
 
 
 def write_unigram_dir(name, config, tensors, tok):

@@ -102,6 +102,32 @@ def add_blocks(t, randn, prefix, n_layers, linears, norms, width):
     return t
 
 
+def bert_linears(h, it):
+    return {"attention.self.query": (h, h), "attention.self.key": (h, h),
+            "attention.self.value": (h, h), "attention.output.dense": (h, h),
+            "intermediate.dense": (it, h), "output.dense": (h, it)}
+
+
+BERT_NORMS = ("attention.output.LayerNorm", "output.LayerNorm")
+
+
+def bert_like_weights(randn, p, cfg, width, token_types, extra):
+    """Random embeddings of `width` under `p`, then the tensors `extra(randn)` draws (heads,
+    projections), then BERT-named layers `p`encoder.layer.N of `cfg`'s sizes."""
+    h, it = cfg["hidden_size"], cfg["intermediate_size"]
+    t = embedding_weights(randn, p, cfg["vocab_size"], cfg["max_position_embeddings"], width,
+                          token_types=token_types)
+    t.update(extra(randn))
+    return add_blocks(t, randn, p + "encoder.layer.", cfg["num_hidden_layers"],
+                      bert_linears(h, it), BERT_NORMS, h)
+
+
+def dense_out_head(randn, h):
+    """RoBERTa's and ELECTRA's head: classifier.dense (h -> h), classifier.out_proj (h -> 3)."""
+    return {"classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
+            "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3)}
+
+
 # ---------------------------------------------------------------- DistilBERT
 DISTIL = dict(model_type="distilbert", architectures=["DistilBertForSequenceClassification"],
               vocab_size=None, dim=32, n_layers=2, n_heads=4, hidden_dim=64, activation="gelu",
@@ -164,19 +190,11 @@ CORPUS = [
 ] * 4
 
 
-def make_roberta(nv, rng):
-    randn = gaussian(rng)
-    h, it = ROBERTA["hidden_size"], ROBERTA["intermediate_size"]
-    p = "roberta."
-    t = embedding_weights(randn, p, nv, ROBERTA["max_position_embeddings"], h, token_types=1)
-    t.update({
-        "classifier.dense.weight": randn(h, h), "classifier.dense.bias": randn(h),
-        "classifier.out_proj.weight": randn(3, h), "classifier.out_proj.bias": randn(3),
-    })
-    return add_blocks(t, randn, p + "encoder.layer.", ROBERTA["num_hidden_layers"], {
-        "attention.self.query": (h, h), "attention.self.key": (h, h), "attention.self.value": (h, h),
-        "attention.output.dense": (h, h), "intermediate.dense": (it, h), "output.dense": (h, it),
-    }, ("attention.output.LayerNorm", "output.LayerNorm"), h)
+def make_roberta_like(cfg, rng):
+    """Random weights of RoBERTa's layout (XLM-R's and CamemBERT's too) at `cfg`'s sizes."""
+    h = cfg["hidden_size"]
+    return bert_like_weights(gaussian(rng), "roberta.", cfg, h, 1,
+                             lambda randn: dense_out_head(randn, h))
 
 
 def roberta_forward(ids, t):
@@ -235,7 +253,7 @@ def main():
                             special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     bpe.post_processor = RobertaProcessing(("</s>", 2), ("<s>", 0))
     rcfg = dict(ROBERTA, vocab_size=bpe.get_vocab_size())
-    rt = make_roberta(rcfg["vocab_size"], np.random.default_rng(6_0002))
+    rt = make_roberta_like(rcfg, np.random.default_rng(6_0002))
     rout = write_dir("tiny-roberta", rcfg, rt, {
         "tokenizer.json": bpe._tokenizer.to_str(pretty=True),
         "tokenizer_config.json": json.dumps({"model_max_length": 40,

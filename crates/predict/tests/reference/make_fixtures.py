@@ -34,6 +34,24 @@ def ridge(Z, y, alpha):
     return ym - zm @ beta, beta
 
 
+def provenance(versions=None):
+    """What made a fixture file: this script, the Python and NumPy versions, and the
+    `versions` of any other library it used (name -> version)."""
+    return {
+        "script": "crates/predict/tests/reference/make_fixtures.py",
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        **(versions or {}),
+    }
+
+
+def write_json(path, doc):
+    """Writes `doc` to `path` as one line of JSON and a newline."""
+    with open(path, "w") as f:
+        json.dump(doc, f)
+        f.write("\n")
+
+
 def data(name, X, y):
     """The fields every case opens with: its name and training data."""
     return {
@@ -128,18 +146,11 @@ def main():
     y = X @ [0.5, -1.0, 0.0, 0.3, 0.0] + rng.normal(scale=0.8, size=5)[groups] \
         + rng.normal(scale=0.3, size=n)
     grouped = [grouped_case("grouped", X, y, groups)]
-    out = {
-        "provenance": {
-            "script": "crates/predict/tests/reference/make_fixtures.py",
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-        },
+    write_json("ridge_fixtures.json", {
+        "provenance": provenance(),
         "cases": cases,
         "grouped_cases": grouped,
-    }
-    with open("ridge_fixtures.json", "w") as f:
-        json.dump(out, f)
-        f.write("\n")
+    })
     synthetic_task()
 
 
@@ -175,23 +186,15 @@ def synthetic_task():
                                          random_state=0),
     }
     r2 = {k: float(r2_score(yte, m.fit(Xtr, ytr).predict(Xte))) for k, m in models.items()}
-    out = {
-        "provenance": {
-            "script": "crates/predict/tests/reference/make_fixtures.py",
-            "python": sys.version.split()[0],
-            "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__,
-        },
+    write_json("synthetic_task.json", {
+        "provenance": provenance({"scikit-learn": sklearn.__version__}),
         "n_cols": 6,
         "x_train": Xtr.ravel().tolist(),
         "y_train": ytr.tolist(),
         "x_test": Xte.ravel().tolist(),
         "y_test": yte.tolist(),
         "sklearn_test_r2": r2,
-    }
-    with open("synthetic_task.json", "w") as f:
-        json.dump(out, f)
-        f.write("\n")
+    })
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt::Display;
+use zoorank_scores::{Matrix, ScoreInput};
 
 /// Generator parameters of one fixture case.
 #[derive(Debug, Clone, Deserialize)]
@@ -102,6 +104,20 @@ pub struct Data {
     pub cs: usize,
 }
 
+impl Data {
+    /// The features with the data's labels.
+    pub fn features(&self) -> ScoreInput<'_> {
+        ScoreInput::features(Matrix::new(&self.x, self.n, self.d).unwrap(), &self.y)
+    }
+
+    /// The features and the source probabilities with the labels `y`: the data's own, or
+    /// others for the same rows.
+    pub fn input<'a>(&'a self, y: &'a [i64]) -> ScoreInput<'a> {
+        ScoreInput::features(Matrix::new(&self.x, self.n, self.d).unwrap(), y)
+            .with_source_probs(Matrix::new(&self.p, self.n, self.cs).unwrap())
+    }
+}
+
 pub fn generate(c: &CaseParams) -> Data {
     let mut rng = SplitMix64::new(c.seed);
     let y: Vec<i64> = match &c.counts {
@@ -154,4 +170,13 @@ pub fn generate(c: &CaseParams) -> Data {
 /// Relative closeness with a tiny absolute floor.
 pub fn close(got: f64, want: f64, rel: f64) -> bool {
     (got - want).abs() <= rel * want.abs().max(1e-12)
+}
+
+/// Asserts [`close`]; a failure names `what` and both values.
+#[track_caller]
+pub fn assert_close(got: f64, want: f64, rel: f64, what: impl Display) {
+    assert!(
+        close(got, want, rel),
+        "{what}: got {got}, want {want} (relative tolerance {rel})"
+    );
 }
