@@ -30,6 +30,7 @@
 pub mod experts;
 pub mod probes;
 pub mod strategy;
+pub mod trained;
 
 use crate::rank::cv::{fold_datasets, fold_view, rank_fold};
 use crate::rank::history::History;
@@ -310,7 +311,7 @@ pub struct Conditioned {
     /// Ranking score per candidate: the method's own without observed runs, else the logit.
     pub scores: Vec<f64>,
     /// Per candidate, whether the zoo says it was already fine-tuned on the target
-    /// ([`strategy::trained_on_target`]).
+    /// ([`trained::trained_on_target`]).
     pub trained_on_target: Vec<bool>,
 }
 
@@ -324,7 +325,7 @@ impl Conditioner {
         let models: Vec<ModelIdx> = scores.iter().map(|s| s.model).collect();
         Conditioner {
             scores: scores.to_vec(),
-            trained_on_target: strategy::trained_on_target(&view.zoo, &models, view.target),
+            trained_on_target: trained::trained_on_target(&view.zoo, &models, view.target),
             models,
             experts,
             cold,

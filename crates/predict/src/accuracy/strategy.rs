@@ -11,20 +11,19 @@
 //! | `explore` | the largest predicted logit + one expert standard deviation (an upper confidence bound): likely to be good **and** informative, since the models the experts disagree on are those a run tells most about |
 //!
 //! Every strategy makes its first pick by its own rule. After that, while candidates that the
-//! zoo says were already fine-tuned on the target are left ([`trained_on_target`]: their
-//! source dataset or their name says so), it picks among those first. Such a model has
-//! learnt the target's task, which the history cannot show (its records are of other
-//! datasets); on the two-phase zoo the best model of CoLA, QQP and QNLI is one of them, and
-//! popularity ranks CoLA's 15th. The first pick stays the method's, so a zoo whose models are
-//! named after their data does not trade the method's best guess for a name.
+//! zoo says were already fine-tuned on the target are left (their source dataset or their
+//! name says so: [`super::trained::trained_on_target`]), it picks among those first. Such a
+//! model has learnt the target's task, which the history cannot show (its records are of
+//! other datasets); on the two-phase zoo the best model of CoLA, QQP and QNLI is one of them,
+//! and popularity ranks CoLA's 15th. The first pick stays the method's, so a zoo whose models
+//! are named after their data does not trade the method's best guess for a name.
 
 use super::experts::Experts;
 use super::Conditioned;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
-use zoorank_core::{DatasetIdx, ModelIdx, Zoo};
+use zoorank_core::ModelIdx;
 use zoorank_select::cluster::hierarchical;
 use zoorank_select::similarity::{model_distances, DEFAULT_K};
 use zoorank_select::PerformanceMatrix;
@@ -141,37 +140,6 @@ impl FromStr for Strategy {
     }
 }
 
-/// Per model of `models`, whether `zoo` says it was already fine-tuned on dataset `target`:
-/// its source dataset is the target (names compared case-insensitively), or its name holds
-/// every word of the target's name. The target's name is taken after its last `/` (`glue/cola`
-/// → `cola`), and words are runs of letters and digits, compared lower-case. So
-/// `bert-base-uncased-finetuned-cola` is trained on `cola` and on `glue/cola`, and a
-/// `vit-cifar10` model is not trained on `cifar100`. Model hubs name fine-tunes after their
-/// data; a zoo whose names do not is simply left as it is.
-pub fn trained_on_target(zoo: &Zoo, models: &[ModelIdx], target: DatasetIdx) -> Vec<bool> {
-    let name = &zoo.datasets[target].name;
-    let wanted = words(name.rsplit('/').next().unwrap_or(name));
-    models
-        .iter()
-        .map(|&m| {
-            let model = &zoo.models[m];
-            let by_source = model
-                .source_dataset
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(name));
-            by_source || (!wanted.is_empty() && wanted.is_subset(&words(&model.name)))
-        })
-        .collect()
-}
-
-/// The lower-case runs of ASCII letters and digits of `s`.
-fn words(s: &str) -> BTreeSet<String> {
-    s.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect()
-}
-
 /// A cluster id per candidate of `models`: average-linkage clusters (cut at
 /// [`CLUSTER_THRESHOLD`]) of the models' accuracies over the experts' training datasets,
 /// compared by the mean of their five largest gaps (the two-phase paper's similarity). A model
@@ -234,34 +202,6 @@ mod tests {
         // ... and the others once they have all run.
         s.observed[3] = true;
         assert_eq!(Strategy::Top.pick(&s, &[0, 1, 2, 3]), Some(1));
-    }
-
-    #[test]
-    fn trained_on_target_reads_source_datasets_and_whole_words_of_names() {
-        let mut z = Zoo::from_names(
-            [
-                "someone/bert-base-uncased-finetuned-cola",
-                "someone/vit-cifar10",
-                "someone/vit-base",
-                "org/Swin-Tiny-Finetuned-EuroSAT",
-                "someone/smallnorb-elevation",
-            ],
-            [
-                "glue/cola",
-                "cifar100",
-                "eurosat",
-                "smallnorb_label_elevation",
-            ],
-        );
-        z.models[2].source_dataset = Some("CIFAR100".into());
-        let all: Vec<ModelIdx> = (0..5).collect();
-        let t = |d| trained_on_target(&z, &all, d);
-        assert_eq!(t(0), [true, false, false, false, false]);
-        // cifar10 is not cifar100; the source dataset counts, whatever its case.
-        assert_eq!(t(1), [false, false, true, false, false]);
-        assert_eq!(t(2), [false, false, false, true, false]);
-        // Every word of the target must be there.
-        assert_eq!(t(3), [false; 5]);
     }
 
     #[test]
