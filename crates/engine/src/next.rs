@@ -141,7 +141,7 @@ impl Engine {
             let size = cl.iter().filter(|&&c| c == cl[i]).count();
             let predicted = expit(state.logits[i]);
             let spread = state.spread[i];
-            let trained_first = state.trained_on_target[i] && state.observed.iter().any(|&o| o);
+            let trained_first = state.trained_on_target[i] && state.past_first_pick();
             let why = match req.strategy {
                 _ if trained_first => format!(
                     "already fine-tuned on '{}' (its name or source dataset says so), so likely \

@@ -33,9 +33,9 @@
 //! better than an in-sample linear fit.
 //!
 //! `cargo run --release -p zoorank-experiments --example ceiling [targets,comma,separated]
-//! [--method M] [--reveal K] [--logit]` (`--logit`: the oracles fit the accuracies' logits;
-//! default: the 8 published image targets, `trend+lr`, no reveal). Data from `$ZOORANK_DATA` (default
-//! `../shared/data`).
+//! [--method M] [--reveal K] [--logit]` (defaults: the 8 published image targets, `trend+lr`,
+//! no reveal; `--logit`: the oracles fit the accuracies' logits). Data from `$ZOORANK_DATA`
+//! (default `../shared/data`).
 
 use zoorank_core::metrics::{pearson, rel_at_k, target_weight, weighted_average, weighted_tau};
 use zoorank_eval::leave_one_out;
@@ -190,18 +190,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .iter()
             .map(|m| scored.get(m).copied().unwrap_or(worst))
             .collect();
-        let mut xm = Vec::with_capacity(n * (cols.len() + 1));
-        for (i, row) in x.chunks(cols.len()).enumerate() {
-            xm.extend_from_slice(row);
-            xm.push(method[i]);
-        }
-        let mix = in_sample_fit(&xm, n, cols.len() + 1, &fit_to)?;
-        let mut xa = Vec::with_capacity(n * (width + 1));
-        for (i, row) in xf.chunks(width).enumerate() {
-            xa.extend_from_slice(row);
-            xa.push(method[i]);
-        }
-        let all = in_sample_fit(&xa, n, width + 1, &fit_to)?;
+        let mix = in_sample_fit(&with_column(&x, &method), n, cols.len() + 1, &fit_to)?;
+        let all = in_sample_fit(&with_column(&xf, &method), n, width + 1, &fit_to)?;
         weights.push(target_weight(&truth)?);
         if args.reveal > 0 {
             let top_of = |s: &[f64]| {
@@ -211,6 +201,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 order
             };
             let (by_method, by_truth) = (top_of(&method), top_of(&truth));
+            let seen = by_method
+                .iter()
+                .map(|&i| truth[i])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let best = truth.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             for (k, pred) in [&linear, &featured, &mix, &all].into_iter().enumerate() {
                 let show = |picks: &[usize]| {
                     let mut p = pred.clone();
@@ -219,11 +214,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                     p
                 };
-                let seen = by_method
-                    .iter()
-                    .map(|&i| truth[i])
-                    .fold(f64::NEG_INFINITY, f64::max);
-                let best = truth.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let p = show(&by_method);
                 let top = truth[top_of(&p)[0]];
                 let r = &mut revealed[k];
@@ -278,6 +268,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// The row-major `x` (one row per entry of `column`) with `column` appended to every row.
+fn with_column(x: &[f64], column: &[f64]) -> Vec<f64> {
+    let width = x.len() / column.len().max(1);
+    let mut out = Vec::with_capacity(x.len() + column.len());
+    for (row, &c) in x.chunks(width.max(1)).zip(column) {
+        out.extend_from_slice(row);
+        out.push(c);
+    }
+    out
 }
 
 /// Fitted values of a (nearly unpenalised) least-squares fit of `y` on the row-major `x`.

@@ -315,6 +315,15 @@ pub struct Conditioned {
     pub trained_on_target: Vec<bool>,
 }
 
+impl Conditioned {
+    /// Whether some candidate was run (or counts as run): from then on the budget loop's
+    /// strategies pick among the candidates trained on the target first
+    /// ([`strategy::Strategy::pick`]).
+    pub fn past_first_pick(&self) -> bool {
+        self.observed.iter().any(|&o| o)
+    }
+}
+
 impl Conditioner {
     /// Prepares `scores` (the method's ranking of `view`'s candidates).
     pub fn new(view: &TargetView, scores: &[ModelScore]) -> Conditioner {

@@ -62,8 +62,7 @@ impl Strategy {
             .copied()
             .filter(|&i| state.trained_on_target.get(i) == Some(&true))
             .collect();
-        let any_run = state.observed.iter().any(|&o| o);
-        let open = if any_run && !trained.is_empty() {
+        let open = if state.past_first_pick() && !trained.is_empty() {
             trained
         } else {
             all
