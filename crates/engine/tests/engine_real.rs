@@ -245,6 +245,28 @@ fn after_the_first_proposal_next_runs_the_model_already_fine_tuned_on_the_target
 }
 
 #[test]
+fn a_survey_plan_runs_the_best_predicted_then_spreads_over_the_ranking_and_says_so() {
+    let mut engine = Engine::from_store(image_store()).unwrap();
+    let ranking = engine.recommend(&request("dtd", "trend+lr")).unwrap();
+    let n = ranking.models.len();
+    let plan = engine
+        .next(&zoorank_engine::NextRequest {
+            strategy: zoorank_engine::Strategy::Survey,
+            ..zoorank_engine::NextRequest::new("dtd", 3)
+        })
+        .unwrap();
+    let ranks: Vec<usize> = plan.runs.iter().map(|r| r.rank).collect();
+    assert_eq!(ranks[0], 1, "{ranks:?}");
+    assert!(plan.runs[0].why.starts_with("best predicted"));
+    // The second run lies near the middle of the ranking, the third in its upper half.
+    assert!(ranks[1].abs_diff(n / 2) <= n / 10, "{ranks:?} of {n}");
+    assert!(ranks[2] > 1 && ranks[2] < ranks[1], "{ranks:?}");
+    for r in &plan.runs[1..] {
+        assert!(r.why.starts_with("survey run"), "{}", r.why);
+    }
+}
+
+#[test]
 fn bad_requests_are_errors_that_name_what_is_wrong() {
     let mut engine = Engine::from_store(image_store()).unwrap();
     let e = engine.recommend(&request("no-such-set", "lr")).unwrap_err();

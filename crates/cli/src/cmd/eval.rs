@@ -77,9 +77,10 @@ pub struct EvalArgs {
     #[arg(long, value_name = "N")]
     pub reveal: Option<usize>,
     /// Strategies for --reveal (comma-separated): explore (predicted + expert disagreement),
-    /// top (best predicted first), clusters (best of each cluster of similar models); after
-    /// the first pick each runs the models already fine-tuned on the target first (their name
-    /// or source dataset says so). Default: all three.
+    /// top (best predicted first), clusters (best of each cluster of similar models), survey
+    /// (the best predicted, then runs spread over the ranking, for the most accurate
+    /// predictions of the rest); after the first pick each runs the models already fine-tuned
+    /// on the target first (their name or source dataset says so). Default: all four.
     #[arg(long, value_delimiter = ',', requires = "reveal")]
     pub strategy: Option<Vec<Strategy>>,
     /// JSON output: {"methods": {"<id>": {"per_target", "weighted_average", "seconds_per_target"}}, ...}.

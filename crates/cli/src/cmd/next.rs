@@ -22,8 +22,11 @@ pub struct NextArgs {
     pub budget: usize,
     /// How to pick: explore (predicted accuracy + how much the zoo's datasets disagree about
     /// the model), top (best predicted first), clusters (best predicted of each cluster of
-    /// models that behave alike). After the first pick, every strategy first proposes the
-    /// models already fine-tuned on the target (their name or source dataset says so).
+    /// models that behave alike), survey (the best predicted, then models spread over the
+    /// ranking, at ½, ¼, ¾, … of it: these runs place the predictions of the rest best, at the
+    /// cost of runs on models not expected to win). After the first pick, every strategy first
+    /// proposes the models already fine-tuned on the target (their name or source dataset
+    /// says so).
     #[arg(long, default_value_t = Strategy::Explore)]
     pub strategy: Strategy,
     /// Models not to propose, comma-separated (e.g. those already probed, when the next runs

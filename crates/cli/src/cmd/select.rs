@@ -122,7 +122,7 @@ pub struct SelectArgs {
     /// above); --top then is how many models of the final recommendation to show.
     #[arg(long, value_name = "K")]
     pub budget: Option<usize>,
-    /// Budget loop: how to pick each run (explore, top, clusters; see `zoorank next --help`).
+    /// Budget loop: how to pick each run (explore, top, clusters, survey; see `zoorank next --help`).
     #[arg(long, default_value_t = Strategy::Explore)]
     pub strategy: Strategy,
     /// Budget loop: ranking method id (see `zoorank eval --help`).

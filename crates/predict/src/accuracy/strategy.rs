@@ -9,6 +9,7 @@
 //! | `top` | the best-predicted model not yet run |
 //! | `clusters` | two-phase recall: the best-predicted model of each cluster of models that behave alike on the zoo's datasets, clusters in the order of their best prediction, one model per cluster before a second |
 //! | `explore` | the largest predicted logit + one expert standard deviation (an upper confidence bound): likely to be good **and** informative, since the models the experts disagree on are those a run tells most about |
+//! | `survey` | the best-predicted model first, then models spread over the current ranking, at rank fractions ½, ¼, ¾, ⅛, … of the models not yet run ([`survey_fraction`]): runs far apart in the ranking show both how good the target's models are and how far apart they lie, so the predictions of the rest come out closest; the price is runs spent on models not expected to be the best |
 //!
 //! Every strategy makes its first pick by its own rule. After that, while candidates that the
 //! zoo says were already fine-tuned on the target are left (their source dataset or their
@@ -44,11 +45,24 @@ pub enum Strategy {
     Clusters,
     /// Upper confidence bound.
     Explore,
+    /// The best predicted, then runs spread over the ranking.
+    Survey,
 }
 
 impl Strategy {
     /// Every strategy, the default (`explore`) first.
-    pub const ALL: [Strategy; 3] = [Strategy::Explore, Strategy::Top, Strategy::Clusters];
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Explore,
+        Strategy::Top,
+        Strategy::Clusters,
+        Strategy::Survey,
+    ];
+
+    /// Whether the strategy spends its runs on finding the best model (all but `survey`,
+    /// which spends them on placing the predictions of the rest).
+    pub fn seeks_the_best(self) -> bool {
+        self != Strategy::Survey
+    }
 
     /// The next model to run among the candidates of `state` not yet observed (`None` when
     /// every one was). `clusters` is one cluster id per candidate (see [`clusters`]). After
@@ -62,11 +76,8 @@ impl Strategy {
             .copied()
             .filter(|&i| state.trained_on_target.get(i) == Some(&true))
             .collect();
-        let open = if state.past_first_pick() && !trained.is_empty() {
-            trained
-        } else {
-            all
-        };
+        let trained_first = state.past_first_pick() && !trained.is_empty();
+        let open = if trained_first { trained } else { all };
         let open = open.iter().copied();
         let best_by = |key: &dyn Fn(usize) -> f64| {
             open.clone()
@@ -80,6 +91,19 @@ impl Strategy {
         match self {
             Strategy::Top => best_by(&|i| state.scores[i]),
             Strategy::Explore => best_by(&|i| state.logits[i] + EXPLORE_KAPPA * state.spread[i]),
+            Strategy::Survey if trained_first => best_by(&|i| state.scores[i]),
+            Strategy::Survey => {
+                let mut ranked: Vec<usize> = open.collect();
+                ranked.sort_by(|&a, &b| {
+                    state.scores[b]
+                        .total_cmp(&state.scores[a])
+                        .then(state.models[a].cmp(&state.models[b]))
+                });
+                let at = (survey_fraction(state) * ranked.len() as f64) as usize;
+                ranked
+                    .get(at.min(ranked.len().saturating_sub(1)))
+                    .map(|&i| state.models[i])
+            }
             Strategy::Clusters => {
                 // Runs so far per cluster; the least-run clusters compete, by their best
                 // open prediction.
@@ -104,12 +128,34 @@ impl Strategy {
     }
 }
 
+/// Where `survey`'s next pick lies in the ranking of the models not yet run (0 = the best
+/// predicted, ½ = the middle): the `j`-th term of the base-2 van der Corput sequence (0, ½, ¼,
+/// ¾, ⅛, ⅝, …), `j` the runs made so far of models not trained on the target (those are the
+/// strategies' shared rule, not survey runs). Every prefix of the sequence is spread evenly
+/// over the ranking, so the picks need no budget: after any number of runs they cover it
+/// about as well as that many runs can.
+pub fn survey_fraction(state: &Conditioned) -> f64 {
+    let j = (0..state.observed.len())
+        .filter(|&i| state.observed[i] && state.trained_on_target.get(i) != Some(&true))
+        .count();
+    let (mut x, mut digit, mut rest) = (0.0, 0.5, j);
+    while rest > 0 {
+        if rest & 1 == 1 {
+            x += digit;
+        }
+        digit /= 2.0;
+        rest >>= 1;
+    }
+    x
+}
+
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Strategy::Top => "top",
             Strategy::Clusters => "clusters",
             Strategy::Explore => "explore",
+            Strategy::Survey => "survey",
         })
     }
 }
@@ -134,7 +180,11 @@ impl FromStr for Strategy {
             .into_iter()
             .find(|x| x.to_string() == s)
             .ok_or_else(|| {
-                format!("unknown strategy '{s}': valid strategies are explore, top, clusters")
+                let valid: Vec<String> = Strategy::ALL.iter().map(|x| x.to_string()).collect();
+                format!(
+                    "unknown strategy '{s}': valid strategies are {}",
+                    valid.join(", ")
+                )
             })
     }
 }
@@ -222,11 +272,48 @@ mod tests {
     }
 
     #[test]
+    fn survey_runs_the_best_then_spreads_over_the_ranking() {
+        // 9 candidates, scores 8..0: model i is ranked i-th.
+        let scores: Vec<f64> = (0..9).rev().map(f64::from).collect();
+        let mut s = state(&scores, &[0.0; 9], &[false; 9]);
+        let cl: Vec<usize> = (0..9).collect();
+        let mut picks = Vec::new();
+        while let Some(m) = Strategy::Survey.pick(&s, &cl) {
+            picks.push(m);
+            s.observed[m] = true;
+        }
+        // Best; then the middle of the 8 left (rank 4 of 1..8: model 5); then a quarter
+        // down the 7 left (model 2); three quarters down the 6 left (model 7); ...
+        assert_eq!(&picks[..4], &[0, 5, 2, 7]);
+        assert_eq!(picks.len(), 9);
+        let fractions: Vec<f64> = (0..5)
+            .map(|j| {
+                let mut t = state(&scores, &[0.0; 9], &[false; 9]);
+                for o in t.observed.iter_mut().take(j) {
+                    *o = true;
+                }
+                survey_fraction(&t)
+            })
+            .collect();
+        assert_eq!(fractions, vec![0.0, 0.5, 0.25, 0.75, 0.125]);
+        // Runs of models trained on the target are not survey runs.
+        let mut t = state(
+            &scores,
+            &[0.0; 9],
+            &[true, true, false, false, false, false, false, false, false],
+        );
+        t.trained_on_target[1] = true;
+        assert_eq!(survey_fraction(&t), 0.5);
+        assert!(!Strategy::Survey.seeks_the_best());
+        assert!(Strategy::ALL.iter().filter(|s| s.seeks_the_best()).count() == 3);
+    }
+
+    #[test]
     fn ids_round_trip_and_unknown_ones_list_the_valid() {
         for s in Strategy::ALL {
             assert_eq!(s.to_string().parse::<Strategy>(), Ok(s));
         }
         let e = "greedy".parse::<Strategy>().unwrap_err();
-        assert!(e.contains("explore, top, clusters"), "{e}");
+        assert!(e.contains("explore, top, clusters, survey"), "{e}");
     }
 }

@@ -338,7 +338,9 @@ class Zoo:
     ) -> dict[str, Any]:
         """Which ``budget`` models to fine-tune next on ``target``, in order, and why: runs
         likely to be good that also tell the most about the rest (``strategy``: ``"explore"``,
-        the default, ``"top"`` or ``"clusters"``; after the first pick, each proposes first the
+        the default, ``"top"``, ``"clusters"`` or ``"survey"``, which spreads its runs over the
+        ranking for the most accurate predictions of the rest rather than the best run; after
+        the first pick, each proposes first the
         models whose name or source dataset says they were already fine-tuned on ``target``).
         ``observed`` / ``observed_probes``: runs
         already made, as in :meth:`recommend`; ``exclude``: models not to propose. Each pick
