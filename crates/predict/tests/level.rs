@@ -1,7 +1,8 @@
 //! The level of accuracy `History::expected_moments` predicts for a dataset without records:
 //! the estimator is chosen by leaving training datasets out, so it follows what the history
 //! shows (a robust median when one dataset's runs failed, a size law when the means follow
-//! #classes).
+//! #classes). `History::descriptors_level`, the level the predicted accuracies are moved to,
+//! follows the datasets' samples per class and distance from the models' pre-training.
 
 use zoorank_core::{Dataset, Model, Record, Zoo};
 use zoorank_predict::rank::history::{History, LevelEstimator};
@@ -83,4 +84,63 @@ fn the_accuracy_range_spans_the_training_records() {
         "{lo} {hi}"
     );
     assert_eq!(History::new(&Zoo::default()).accuracy_range(), None);
+}
+
+#[test]
+fn means_that_follow_the_descriptors_are_predicted_from_them() {
+    // Eight datasets whose mean accuracy is 0.6 + 0.1 · log10(samples per class) − 0.02 ·
+    // (distance from the models' source): four models on each, all from one source dataset.
+    let mut z = Zoo::default();
+    let src = z.add_dataset(Dataset::named("src"));
+    for m in 0..4 {
+        let mut model = Model::named(format!("m{m}"));
+        model.source_dataset = Some("src".into());
+        z.add_model(model);
+    }
+    let law = |spc: f64, dist: f64| 0.6 + 0.1 * spc.log10() - 0.02 * dist;
+    let add = |z: &mut Zoo, name: String, spc: f64, dist: f64, records: bool| {
+        let mut ds = Dataset::named(name);
+        ds.num_classes = Some(10.0);
+        ds.num_samples = Some(10.0 * spc);
+        let d = z.add_dataset(ds);
+        z.distances.push(zoorank_core::Distance {
+            a: src,
+            b: d,
+            method: "ds".into(),
+            value: dist,
+        });
+        if records {
+            for m in 0..4 {
+                let mu = law(spc, dist);
+                z.records
+                    .push(Record::new(m, d, mu + 0.02 * (m as f64 - 1.5) / 1.5));
+            }
+        }
+        d
+    };
+    for (i, (spc, dist)) in [
+        (20.0, 2.0),
+        (50.0, 9.0),
+        (100.0, 4.0),
+        (300.0, 8.0),
+        (1000.0, 3.0),
+        (40.0, 6.0),
+        (2000.0, 10.0),
+        (500.0, 1.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        add(&mut z, format!("d{i}"), spc, dist, true);
+    }
+    let new = add(&mut z, "new".into(), 150.0, 7.0, false);
+    let h = History::new(&z);
+    let level = h.descriptors_level(new).unwrap();
+    assert!((level - law(150.0, 7.0)).abs() < 1e-3, "{level}");
+    // The cross-validated estimators know nothing of the distance.
+    let (mu, _) = h.expected_moments(new).unwrap();
+    assert!((mu - law(150.0, 7.0)).abs() > 0.01, "{mu}");
+    // Without distances there is no descriptors' level.
+    z.distances.clear();
+    assert_eq!(History::new(&z).descriptors_level(new), None);
 }

@@ -207,8 +207,22 @@ impl History {
         )
     }
 
+    /// The mean accuracy [`LevelEstimator::Descriptors`] predicts on `d` (which has no records
+    /// in view), from the other training datasets: `None` unless `d` and at least four of them
+    /// have both descriptors ([`History::descriptors`]).
+    pub fn descriptors_level(&self, d: DatasetIdx) -> Option<f64> {
+        let pool: Vec<DatasetIdx> = self
+            .train_datasets
+            .iter()
+            .copied()
+            .filter(|&e| e != d)
+            .collect();
+        self.level(LevelEstimator::Descriptors, d, &pool)
+            .map(|m| m.0)
+    }
+
     /// Predicted mean and spread of the accuracies on `d` (which has no records in view):
-    /// the estimator of [`LevelEstimator`] that best predicts the other training datasets'
+    /// the estimator of [`LevelEstimator::ALL`] that best predicts the other training datasets'
     /// means, each left out in turn (so the choice is cross-validated over training datasets
     /// only), applied to `d`. `None` without at least one other training dataset.
     pub fn expected_moments(&self, d: DatasetIdx) -> Option<(f64, f64)> {
@@ -277,13 +291,20 @@ impl History {
                 median(moments.iter().map(|m| m.1).collect()),
                 median(moments.iter().map(|m| m.2).collect()),
             )),
-            LevelEstimator::Size => {
-                // Least squares of the mean on [log #classes, log #samples] (ridge 1e-3 on
-                // standardised columns), spread by the median.
-                let x0 = self.size[d]?;
+            LevelEstimator::Size | LevelEstimator::Descriptors => {
+                // Least squares of the mean on two features (ridge 1e-3 on standardised
+                // columns), spread by the median.
+                let features = |e: DatasetIdx| match est {
+                    LevelEstimator::Size => self.size[e],
+                    _ => match self.descriptors(e) {
+                        [Some(a), Some(b)] => Some([a, b]),
+                        _ => None,
+                    },
+                };
+                let x0 = features(d)?;
                 let rows: Vec<([f64; 2], f64)> = moments
                     .iter()
-                    .filter_map(|&(e, mu, _)| Some((self.size[e]?, mu)))
+                    .filter_map(|&(e, mu, _)| Some((features(e)?, mu)))
                     .collect();
                 if rows.len() < 4 {
                     return None;
@@ -313,10 +334,16 @@ pub enum LevelEstimator {
     Median,
     /// Linear in log #classes and log #samples (harder with more classes, fewer samples).
     Size,
+    /// Linear in the trend's descriptors ([`History::descriptors`]: log samples per class and
+    /// the distance from the models' pre-training; harder with fewer samples per class,
+    /// farther from what the models saw).
+    Descriptors,
 }
 
 impl LevelEstimator {
-    /// Every estimator, in the order ties are broken.
+    /// The estimators [`History::expected_moments`] chooses among by cross-validation, in the
+    /// order ties are broken ([`LevelEstimator::Descriptors`] sets the level of the predicted
+    /// accuracies instead: [`History::descriptors_level`]).
     pub const ALL: [LevelEstimator; 3] = [
         LevelEstimator::WeightedMean,
         LevelEstimator::Median,

@@ -1,0 +1,172 @@
+//! Can the zoo's metadata place a new dataset's level of accuracy? A bound on the cold-start
+//! MAE of predicted accuracies, measured on the real TransferGraph image zoo.
+//!
+//! A cold prediction has a level (how good the target's models are on average) and a shape
+//! (how they differ). This experiment gives every predictor the **true shape**: the target's
+//! own recorded accuracies, moved together in logit space until their mean is the predicted
+//! level. What error is left is the level's alone, so it bounds from below the MAE of any
+//! method whose level comes from that predictor.
+//!
+//! Level predictors, each from the leave-one-out view of the target (its records hidden):
+//! - the estimators of [`LevelEstimator::ALL`]: the similarity-weighted mean of the other
+//!   datasets' means, their median, and the least squares on log #classes and log #samples;
+//! - `cross-validated`: [`History::expected_moments`], the one of those that best predicts the
+//!   training datasets, each left out in turn (the level of `lr`'s own predictions);
+//! - `cross-validated with descriptors`: the same rule with [`LevelEstimator::Descriptors`]
+//!   among the candidates;
+//! - `descriptors (engine)`: [`History::descriptors_level`], the least squares on the trend's
+//!   dataset descriptors (log samples per class and the distance from the models'
+//!   pre-training), kept inside the training datasets' means: the level the engine gives its
+//!   cold predicted accuracies wherever the descriptors are known
+//!   ([`zoorank_predict::accuracy::cold_logits`]).
+//!
+//! `cargo run --release -p zoorank-experiments --example levels`. Data from `$ZOORANK_DATA`
+//! (default `../shared/data`).
+
+use zoorank_core::metrics::{target_weight, weighted_average};
+use zoorank_core::DatasetIdx;
+use zoorank_eval::leave_one_out;
+use zoorank_experiments::common;
+use zoorank_predict::accuracy::experts::{expit, logit};
+use zoorank_predict::rank::history::{History, LevelEstimator};
+
+/// The image zoo's validation targets (where the engine's choices were made).
+const VALIDATION: [&str; 4] = [
+    "eurosat",
+    "kitti",
+    "diabetic_retinopathy_detection",
+    "smallnorb_label_azimuth",
+];
+
+/// Column names of the table, in the order of [`predictions`].
+const PREDICTORS: [&str; 6] = [
+    "weighted-mean",
+    "median",
+    "size",
+    "cross-validated",
+    "cross-validated with descriptors",
+    "descriptors (engine)",
+];
+
+/// Estimator `k` of [`LevelEstimator::ALL`] followed by [`LevelEstimator::Descriptors`].
+fn estimator(k: usize) -> LevelEstimator {
+    LevelEstimator::ALL
+        .get(k)
+        .copied()
+        .unwrap_or(LevelEstimator::Descriptors)
+}
+
+/// [`History::expected_moments`]'s rule over the first `n` of [`estimator`]: the one with
+/// the smallest absolute error over the training datasets, each left out in turn, applied to
+/// `d`.
+fn cross_validated(h: &History, n: usize, d: DatasetIdx, pool: &[DatasetIdx]) -> Option<f64> {
+    let mut best: Option<(f64, usize)> = None;
+    for k in 0..n {
+        let mut err = 0.0;
+        let mut ok = true;
+        for &e in pool {
+            let rest: Vec<DatasetIdx> = pool.iter().copied().filter(|&x| x != e).collect();
+            match h.level(estimator(k), e, &rest) {
+                Some((mu, _)) => err += (mu - h.moments[e]?.0).abs(),
+                None => ok = false,
+            }
+        }
+        if ok && best.is_none_or(|(b, _)| err < b) {
+            best = Some((err, k));
+        }
+    }
+    h.level(estimator(best?.1), d, pool).map(|m| m.0)
+}
+
+/// Every predictor's level for `d` (in [`PREDICTORS`] order).
+fn predictions(h: &History, d: DatasetIdx) -> Vec<Option<f64>> {
+    let pool: Vec<DatasetIdx> = h
+        .train_datasets
+        .iter()
+        .copied()
+        .filter(|&e| e != d && h.moments[e].is_some())
+        .collect();
+    let mut out: Vec<Option<f64>> = LevelEstimator::ALL
+        .iter()
+        .map(|&e| h.level(e, d, &pool).map(|m| m.0))
+        .collect();
+    out.push(h.expected_moments(d).map(|m| m.0));
+    out.push(cross_validated(h, LevelEstimator::ALL.len() + 1, d, &pool));
+    out.push(h.descriptors_level(d));
+    out
+}
+
+/// MAE of `truth` moved by one logit offset until its mean is `level` (the true shape at the
+/// predicted level). A level outside (0, 1) is taken to the nearest reachable mean.
+fn shape_mae(truth: &[f64], level: f64) -> f64 {
+    let mean_at = |delta: f64| {
+        truth.iter().map(|&a| expit(logit(a) + delta)).sum::<f64>() / truth.len() as f64
+    };
+    let (mut lo, mut hi) = (-30.0, 30.0);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mean_at(mid) < level {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let delta = 0.5 * (lo + hi);
+    truth
+        .iter()
+        .map(|&a| (expit(logit(a) + delta) - a).abs())
+        .sum::<f64>()
+        / truth.len() as f64
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let zoo = common::image_zoo()?;
+    for (title, targets) in [
+        ("8 published targets", &common::PUBLISHED[..]),
+        ("4 validation targets", &VALIDATION[..]),
+    ] {
+        println!("\n{title}: predicted level (true-shape MAE)\n");
+        println!("| target | true mean | {} |", PREDICTORS.join(" | "));
+        println!("|---|---|{}", "---|".repeat(PREDICTORS.len()));
+        let mut maes: Vec<Vec<f64>> = vec![Vec::new(); PREDICTORS.len()];
+        let mut weights = Vec::new();
+        for name in targets {
+            let t = zoo
+                .dataset_index(name)
+                .ok_or_else(|| format!("no dataset '{name}' in the image zoo"))?;
+            let truth: Vec<f64> = zoo
+                .ground_truth(t, false)
+                .into_iter()
+                .map(|x| x.1)
+                .collect();
+            let mean = truth.iter().sum::<f64>() / truth.len() as f64;
+            let h = History::new(&leave_one_out(&zoo, t, false, 0).zoo);
+            let cells: Vec<String> = predictions(&h, t)
+                .into_iter()
+                .zip(&mut maes)
+                .map(|(p, col)| match p {
+                    Some(mu) => {
+                        let e = shape_mae(&truth, mu);
+                        col.push(e);
+                        format!("{mu:.3} ({e:.3})")
+                    }
+                    None => {
+                        col.push(f64::NAN);
+                        "–".to_string()
+                    }
+                })
+                .collect();
+            weights.push(target_weight(&truth)?);
+            println!("| {name} | {mean:.3} | {} |", cells.join(" | "));
+        }
+        let avg: Vec<String> = maes
+            .iter()
+            .map(|col| match weighted_average(col, &weights) {
+                Ok(v) if v.is_finite() => format!("{v:.3}"),
+                _ => "–".to_string(),
+            })
+            .collect();
+        println!("| weighted MAE | | {} |", avg.join(" | "));
+    }
+    Ok(())
+}
