@@ -27,6 +27,7 @@ use zoorank_core::metrics::{target_weight, weighted_average};
 use zoorank_core::DatasetIdx;
 use zoorank_eval::leave_one_out;
 use zoorank_experiments::common;
+use zoorank_predict::accuracy::at_mean_accuracy;
 use zoorank_predict::accuracy::experts::{expit, logit};
 use zoorank_predict::rank::history::{History, LevelEstimator};
 
@@ -97,24 +98,13 @@ fn predictions(h: &History, d: DatasetIdx) -> Vec<Option<f64>> {
 }
 
 /// MAE of `truth` moved by one logit offset until its mean is `level` (the true shape at the
-/// predicted level). A level outside (0, 1) is taken to the nearest reachable mean.
+/// predicted level; [`at_mean_accuracy`], as the engine moves its cold predictions).
 fn shape_mae(truth: &[f64], level: f64) -> f64 {
-    let mean_at = |delta: f64| {
-        truth.iter().map(|&a| expit(logit(a) + delta)).sum::<f64>() / truth.len() as f64
-    };
-    let (mut lo, mut hi) = (-30.0, 30.0);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mean_at(mid) < level {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let delta = 0.5 * (lo + hi);
-    truth
+    let logits: Vec<f64> = truth.iter().map(|&a| logit(a)).collect();
+    at_mean_accuracy(&logits, level)
         .iter()
-        .map(|&a| (expit(logit(a) + delta) - a).abs())
+        .zip(truth)
+        .map(|(&x, &a)| (expit(x) - a).abs())
         .sum::<f64>()
         / truth.len() as f64
 }

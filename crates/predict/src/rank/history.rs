@@ -211,14 +211,17 @@ impl History {
     /// in view), from the other training datasets: `None` unless `d` and at least four of them
     /// have both descriptors ([`History::descriptors`]).
     pub fn descriptors_level(&self, d: DatasetIdx) -> Option<f64> {
-        let pool: Vec<DatasetIdx> = self
-            .train_datasets
+        self.level(LevelEstimator::Descriptors, d, &self.others(d))
+            .map(|m| m.0)
+    }
+
+    /// The training datasets other than `d`.
+    fn others(&self, d: DatasetIdx) -> Vec<DatasetIdx> {
+        self.train_datasets
             .iter()
             .copied()
             .filter(|&e| e != d)
-            .collect();
-        self.level(LevelEstimator::Descriptors, d, &pool)
-            .map(|m| m.0)
+            .collect()
     }
 
     /// Predicted mean and spread of the accuracies on `d` (which has no records in view):
@@ -226,12 +229,7 @@ impl History {
     /// means, each left out in turn (so the choice is cross-validated over training datasets
     /// only), applied to `d`. `None` without at least one other training dataset.
     pub fn expected_moments(&self, d: DatasetIdx) -> Option<(f64, f64)> {
-        let pool: Vec<DatasetIdx> = self
-            .train_datasets
-            .iter()
-            .copied()
-            .filter(|&e| e != d)
-            .collect();
+        let pool = self.others(d);
         let mut best: Option<(f64, LevelEstimator)> = None;
         if pool.len() >= 3 {
             for est in LevelEstimator::ALL {
