@@ -142,7 +142,6 @@ impl Engine {
             let predicted = expit(state.logits[i]);
             let spread = state.spread[i];
             let trained_first = state.trained_on_target[i] && state.past_first_pick();
-            let fraction = survey_fraction(&state);
             let why = match req.strategy {
                 _ if trained_first => format!(
                     "already fine-tuned on '{}' (its name or source dataset says so), so likely \
@@ -150,15 +149,16 @@ impl Engine {
                     req.recommend.target, rank[i]
                 ),
                 Strategy::Top => format!("best predicted model not yet run (rank {})", rank[i]),
-                Strategy::Survey if fraction == 0.0 => {
-                    format!("best predicted model not yet run (rank {})", rank[i])
-                }
-                Strategy::Survey => format!(
-                    "survey run {:.0} % down the ranking (rank {}): its result places the level \
-                     and spread of the other predictions; not expected to be among the best",
-                    100.0 * fraction,
-                    rank[i]
-                ),
+                Strategy::Survey => match survey_fraction(&state) {
+                    0.0 => format!("best predicted model not yet run (rank {})", rank[i]),
+                    fraction => format!(
+                        "survey run {:.0} % down the ranking (rank {}): its result places the \
+                         level and spread of the other predictions; not expected to be among \
+                         the best",
+                        100.0 * fraction,
+                        rank[i]
+                    ),
+                },
                 Strategy::Explore => format!(
                     "rank {}; the zoo's datasets disagree about it by ±{spread:.2} logit, so its \
                      run tells the most among the likely good ones",

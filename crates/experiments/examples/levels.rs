@@ -49,36 +49,6 @@ const PREDICTORS: [&str; 6] = [
     "descriptors (engine)",
 ];
 
-/// Estimator `k` of [`LevelEstimator::ALL`] followed by [`LevelEstimator::Descriptors`].
-fn estimator(k: usize) -> LevelEstimator {
-    LevelEstimator::ALL
-        .get(k)
-        .copied()
-        .unwrap_or(LevelEstimator::Descriptors)
-}
-
-/// [`History::expected_moments`]'s rule over the first `n` of [`estimator`]: the one with
-/// the smallest absolute error over the training datasets, each left out in turn, applied to
-/// `d`.
-fn cross_validated(h: &History, n: usize, d: DatasetIdx, pool: &[DatasetIdx]) -> Option<f64> {
-    let mut best: Option<(f64, usize)> = None;
-    for k in 0..n {
-        let mut err = 0.0;
-        let mut ok = true;
-        for &e in pool {
-            let rest: Vec<DatasetIdx> = pool.iter().copied().filter(|&x| x != e).collect();
-            match h.level(estimator(k), e, &rest) {
-                Some((mu, _)) => err += (mu - h.moments[e]?.0).abs(),
-                None => ok = false,
-            }
-        }
-        if ok && best.is_none_or(|(b, _)| err < b) {
-            best = Some((err, k));
-        }
-    }
-    h.level(estimator(best?.1), d, pool).map(|m| m.0)
-}
-
 /// Every predictor's level for `d` (in [`PREDICTORS`] order).
 fn predictions(h: &History, d: DatasetIdx) -> Vec<Option<f64>> {
     let pool: Vec<DatasetIdx> = h
@@ -92,7 +62,9 @@ fn predictions(h: &History, d: DatasetIdx) -> Vec<Option<f64>> {
         .map(|&e| h.level(e, d, &pool).map(|m| m.0))
         .collect();
     out.push(h.expected_moments(d).map(|m| m.0));
-    out.push(cross_validated(h, LevelEstimator::ALL.len() + 1, d, &pool));
+    let mut with_descriptors = LevelEstimator::ALL.to_vec();
+    with_descriptors.push(LevelEstimator::Descriptors);
+    out.push(h.cross_validated_moments(d, &with_descriptors).map(|m| m.0));
     out.push(h.descriptors_level(d));
     out
 }

@@ -102,7 +102,7 @@ pub struct Estimate {
 /// level the descriptors predict ([`at_mean_accuracy`]): the method keeps its shape, the
 /// level comes from how much data per class the target has and how far it lies from the
 /// models' pre-training. On the image zoo's validation targets this took `trend+lr`'s cold
-/// MAE from 0.073 to 0.048 (BENCHMARKS.md, "Cold start"). Conditioning on runs refits every
+/// MAE from 0.073 to 0.050 (BENCHMARKS.md, "Cold start"). Conditioning on runs refits every
 /// expert's offset, so with one run or more the offset no longer matters.
 pub fn cold_logits(
     scores: &[ModelScore],

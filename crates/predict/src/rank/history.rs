@@ -225,14 +225,26 @@ impl History {
     }
 
     /// Predicted mean and spread of the accuracies on `d` (which has no records in view):
-    /// the estimator of [`LevelEstimator::ALL`] that best predicts the other training datasets'
-    /// means, each left out in turn (so the choice is cross-validated over training datasets
-    /// only), applied to `d`. `None` without at least one other training dataset.
+    /// [`History::cross_validated_moments`] over [`LevelEstimator::ALL`].
     pub fn expected_moments(&self, d: DatasetIdx) -> Option<(f64, f64)> {
+        self.cross_validated_moments(d, &LevelEstimator::ALL)
+    }
+
+    /// The estimator of `candidates` that best predicts the other training datasets' means,
+    /// each left out in turn (so the choice is cross-validated over training datasets only),
+    /// applied to `d` (the first candidate when fewer than three datasets can be left out,
+    /// or when the chosen one cannot predict `d`). `None` without at least one other training
+    /// dataset.
+    pub fn cross_validated_moments(
+        &self,
+        d: DatasetIdx,
+        candidates: &[LevelEstimator],
+    ) -> Option<(f64, f64)> {
         let pool = self.others(d);
+        let first = *candidates.first()?;
         let mut best: Option<(f64, LevelEstimator)> = None;
         if pool.len() >= 3 {
-            for est in LevelEstimator::ALL {
+            for &est in candidates {
                 let mut err = 0.0;
                 let mut ok = true;
                 for &e in &pool {
@@ -250,9 +262,9 @@ impl History {
                 }
             }
         }
-        let est = best.map_or(LevelEstimator::WeightedMean, |(_, e)| e);
+        let est = best.map_or(first, |(_, e)| e);
         self.level(est, d, &pool)
-            .or_else(|| self.level(LevelEstimator::WeightedMean, d, &pool))
+            .or_else(|| self.level(first, d, &pool))
     }
 
     /// `est`'s prediction of the mean and spread of accuracies on `d` from the datasets in
