@@ -298,18 +298,21 @@ fn three_survey_runs_place_the_rest_within_four_points_and_closer_than_the_best_
 }
 
 #[test]
-fn cold_predicted_accuracies_take_their_level_from_the_descriptors_and_cover_within_the_band() {
-    // No run on the target: trend+lr's 80 % intervals cover between 75 % and 90 % of the
-    // published targets' recorded accuracies (weighted), and the predictions' level comes
-    // from the targets' samples per class and distance from pre-training (MAE 0.215 with the
-    // level of the other datasets' typical means, which stanfordcars and dtd lie far below).
+fn cold_predicted_accuracies_take_their_level_from_the_descriptors_and_cover_what_they_claim() {
+    // No run on the target: the predictions' level comes from the targets' samples per
+    // class, distance from pre-training and number of classes (MAE 0.215 with the level of
+    // the other datasets' typical means, which stanfordcars and dtd lie far below), and
+    // trend+lr's 80 % intervals cover at least 80 % of the published targets' recorded
+    // accuracies (weighted) while spanning well under the 0.70 they needed with the level
+    // of two descriptors.
     let zoo = image_zoo();
     let mut o = opts();
     o.intervals = Some(0.8);
     let method: MethodSpec = "trend+lr".parse().unwrap();
     let r = evaluate(&zoo, &[method], &o).unwrap();
     let w = &r.methods["trend+lr"].weighted_average;
-    let (mae, cov) = (w["mae"], w["coverage@80"]);
-    assert!((0.75..=0.90).contains(&cov), "coverage {cov}");
-    assert!(mae < 0.15, "MAE {mae}");
+    let (mae, cov, width) = (w["mae"], w["coverage@80"], w["width@80"]);
+    assert!((0.80..=0.97).contains(&cov), "coverage {cov}");
+    assert!(width < 0.62, "width {width}");
+    assert!(mae < 0.13, "MAE {mae}");
 }

@@ -14,11 +14,16 @@
 //!   training datasets, each left out in turn (the level of `lr`'s own predictions);
 //! - `cross-validated with descriptors`: the same rule with [`LevelEstimator::Descriptors`]
 //!   among the candidates;
-//! - `descriptors (engine)`: [`History::descriptors_level`], the least squares on the trend's
-//!   dataset descriptors (log samples per class and the distance from the models'
-//!   pre-training), kept inside the training datasets' means: the level the engine gives its
-//!   cold predicted accuracies wherever the descriptors are known
-//!   ([`zoorank_predict::accuracy::cold_logits`]).
+//! - `descriptors alone`: the least squares on the trend's dataset descriptors (log samples
+//!   per class and the distance from the models' pre-training), kept inside the training
+//!   datasets' means;
+//! - `descriptors and #classes (engine)`: [`History::descriptors_level`], the same with log
+//!   #classes as a third column: the level the engine gives its cold predicted accuracies
+//!   wherever the descriptors are known ([`zoorank_predict::accuracy::cold_logits`]);
+//! - `in-sample …`: the same two least squares fitted with the target's own mean among the
+//!   points (a deliberate cheat). They show how much of the level the features could explain
+//!   if the fit did not have to generalise from the other datasets (11 on the image zoo): not
+//!   a bound for an honest predictor, but the room there is.
 //!
 //! `cargo run --release -p zoorank-experiments --example levels`. Data from `$ZOORANK_DATA`
 //! (default `../shared/data`).
@@ -30,6 +35,7 @@ use zoorank_experiments::common;
 use zoorank_predict::accuracy::at_mean_accuracy;
 use zoorank_predict::accuracy::experts::{expit, logit};
 use zoorank_predict::rank::history::{History, LevelEstimator};
+use zoorank_predict::regress::{Features, Ridge, RidgeParams};
 
 /// The image zoo's validation targets (where the engine's choices were made).
 const VALIDATION: [&str; 4] = [
@@ -40,17 +46,21 @@ const VALIDATION: [&str; 4] = [
 ];
 
 /// Column names of the table, in the order of [`predictions`].
-const PREDICTORS: [&str; 6] = [
+const PREDICTORS: [&str; 9] = [
     "weighted-mean",
     "median",
     "size",
     "cross-validated",
     "cross-validated with descriptors",
-    "descriptors (engine)",
+    "descriptors alone",
+    "descriptors and #classes (engine)",
+    "in-sample descriptors (cheat)",
+    "in-sample descriptors and #classes (cheat)",
 ];
 
-/// Every predictor's level for `d` (in [`PREDICTORS`] order).
-fn predictions(h: &History, d: DatasetIdx) -> Vec<Option<f64>> {
+/// Every predictor's level for `d` (in [`PREDICTORS`] order): `h` summarises the view without
+/// `d`'s records, `full` the whole zoo (for the in-sample fits, which see `d`'s own mean).
+fn predictions(h: &History, full: &History, d: DatasetIdx) -> Vec<Option<f64>> {
     let pool: Vec<DatasetIdx> = h
         .train_datasets
         .iter()
@@ -65,8 +75,59 @@ fn predictions(h: &History, d: DatasetIdx) -> Vec<Option<f64>> {
     let mut with_descriptors = LevelEstimator::ALL.to_vec();
     with_descriptors.push(LevelEstimator::Descriptors);
     out.push(h.cross_validated_moments(d, &with_descriptors).map(|m| m.0));
+    let descriptors = |e: DatasetIdx| match full.descriptors(e) {
+        [Some(a), Some(b)] => Some(vec![a, b]),
+        _ => None,
+    };
+    let with_classes = |e: DatasetIdx| {
+        let mut x = descriptors(e)?;
+        x.push(full.size[e]?[0]);
+        Some(x)
+    };
+    out.push(fitted_level(h, d, false, descriptors));
     out.push(h.descriptors_level(d));
+    out.push(fitted_level(full, d, true, descriptors));
+    out.push(fitted_level(full, d, true, with_classes));
     out
+}
+
+/// The least-squares fit of the training datasets' mean accuracies on `features`, evaluated at
+/// `d`. With `in_sample`, `d`'s own mean is among the fitted points: a deliberate cheat, which
+/// shows how well the features could place the means if the fit did not have to generalise.
+/// Without, `d` is left out (as its records are from `h`) and the level is kept inside the
+/// fitted means, as the engine keeps its own.
+fn fitted_level(
+    h: &History,
+    d: DatasetIdx,
+    in_sample: bool,
+    features: impl Fn(DatasetIdx) -> Option<Vec<f64>>,
+) -> Option<f64> {
+    let x0 = features(d)?;
+    let rows: Vec<(Vec<f64>, f64)> = h
+        .train_datasets
+        .iter()
+        .filter(|&&e| in_sample || e != d)
+        .filter_map(|&e| Some((features(e)?, h.moments[e]?.0)))
+        .collect();
+    let width = x0.len();
+    if rows.len() <= width + 1 {
+        return None;
+    }
+    let x: Vec<f64> = rows.iter().flat_map(|r| r.0.iter().copied()).collect();
+    let y: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let fitted = Ridge::new(RidgeParams { alphas: vec![1e-8] })
+        .fit_ridge(Features::new(&x, rows.len(), width), &y)
+        .ok()?;
+    let level = fitted.intercept + x0.iter().zip(&fitted.coef).map(|(a, b)| a * b).sum::<f64>();
+    if in_sample {
+        return Some(level);
+    }
+    let (lo, hi) = y
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    Some(level.clamp(lo, hi))
 }
 
 /// MAE of `truth` moved by one logit offset until its mean is `level` (the true shape at the
@@ -83,6 +144,15 @@ fn shape_mae(truth: &[f64], level: f64) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let zoo = common::image_zoo()?;
+    let full = History::new(&zoo);
+    println!(
+        "{} training datasets, {} with both descriptors",
+        full.train_datasets.len(),
+        full.train_datasets
+            .iter()
+            .filter(|&&e| full.descriptors(e).iter().all(Option::is_some))
+            .count()
+    );
     for (title, targets) in [
         ("8 published targets", &common::PUBLISHED[..]),
         ("4 validation targets", &VALIDATION[..]),
@@ -103,7 +173,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect();
             let mean = truth.iter().sum::<f64>() / truth.len() as f64;
             let h = History::new(&leave_one_out(&zoo, t, false, 0).zoo);
-            let cells: Vec<String> = predictions(&h, t)
+            let cells: Vec<String> = predictions(&h, &full, t)
                 .into_iter()
                 .zip(&mut maes)
                 .map(|(p, col)| match p {

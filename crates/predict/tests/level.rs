@@ -2,7 +2,8 @@
 //! the estimator is chosen by leaving training datasets out, so it follows what the history
 //! shows (a robust median when one dataset's runs failed, a size law when the means follow
 //! #classes). `History::descriptors_level`, the level the predicted accuracies are moved to,
-//! follows the datasets' samples per class and distance from the models' pre-training.
+//! follows the datasets' samples per class, distance from the models' pre-training and number
+//! of classes.
 
 use zoorank_core::{Dataset, Model, Record, Zoo};
 use zoorank_predict::rank::history::{History, LevelEstimator};
@@ -88,8 +89,9 @@ fn the_accuracy_range_spans_the_training_records() {
 
 #[test]
 fn means_that_follow_the_descriptors_are_predicted_from_them() {
-    // Eight datasets whose mean accuracy is 0.6 + 0.1 · log10(samples per class) − 0.02 ·
-    // (distance from the models' source): four models on each, all from one source dataset.
+    // Eight datasets whose mean accuracy is 0.7 + 0.1 · log10(samples per class) − 0.02 ·
+    // (distance from the models' source) − 0.05 · log10(#classes): four models on each, all
+    // from one source dataset.
     let mut z = Zoo::default();
     let src = z.add_dataset(Dataset::named("src"));
     for m in 0..4 {
@@ -97,11 +99,13 @@ fn means_that_follow_the_descriptors_are_predicted_from_them() {
         model.source_dataset = Some("src".into());
         z.add_model(model);
     }
-    let law = |spc: f64, dist: f64| 0.6 + 0.1 * spc.log10() - 0.02 * dist;
-    let add = |z: &mut Zoo, name: String, spc: f64, dist: f64, records: bool| {
+    let law = |spc: f64, dist: f64, classes: f64| {
+        0.7 + 0.1 * spc.log10() - 0.02 * dist - 0.05 * classes.log10()
+    };
+    let add = |z: &mut Zoo, name: String, spc: f64, dist: f64, classes: f64, records: bool| {
         let mut ds = Dataset::named(name);
-        ds.num_classes = Some(10.0);
-        ds.num_samples = Some(10.0 * spc);
+        ds.num_classes = Some(classes);
+        ds.num_samples = Some(classes * spc);
         let d = z.add_dataset(ds);
         z.distances.push(zoorank_core::Distance {
             a: src,
@@ -111,35 +115,36 @@ fn means_that_follow_the_descriptors_are_predicted_from_them() {
         });
         if records {
             for m in 0..4 {
-                let mu = law(spc, dist);
+                let mu = law(spc, dist, classes);
                 z.records
                     .push(Record::new(m, d, mu + 0.02 * (m as f64 - 1.5) / 1.5));
             }
         }
         d
     };
-    for (i, (spc, dist)) in [
-        (20.0, 2.0),
-        (50.0, 9.0),
-        (100.0, 4.0),
-        (300.0, 8.0),
-        (1000.0, 3.0),
-        (40.0, 6.0),
-        (2000.0, 10.0),
-        (500.0, 1.0),
+    for (i, (spc, dist, classes)) in [
+        (20.0, 2.0, 10.0),
+        (50.0, 9.0, 100.0),
+        (100.0, 4.0, 37.0),
+        (300.0, 8.0, 5.0),
+        (1000.0, 3.0, 200.0),
+        (40.0, 6.0, 2.0),
+        (2000.0, 10.0, 20.0),
+        (500.0, 1.0, 60.0),
     ]
     .into_iter()
     .enumerate()
     {
-        add(&mut z, format!("d{i}"), spc, dist, true);
+        add(&mut z, format!("d{i}"), spc, dist, classes, true);
     }
-    let new = add(&mut z, "new".into(), 150.0, 7.0, false);
+    let new = add(&mut z, "new".into(), 150.0, 7.0, 30.0, false);
     let h = History::new(&z);
     let level = h.descriptors_level(new).unwrap();
-    assert!((level - law(150.0, 7.0)).abs() < 1e-3, "{level}");
+    let truth = law(150.0, 7.0, 30.0);
+    assert!((level - truth).abs() < 1e-3, "{level} against {truth}");
     // The cross-validated estimators know nothing of the distance.
     let (mu, _) = h.expected_moments(new).unwrap();
-    assert!((mu - law(150.0, 7.0)).abs() > 0.01, "{mu}");
+    assert!((mu - truth).abs() > 0.01, "{mu}");
     // Without distances there is no descriptors' level.
     z.distances.clear();
     assert_eq!(History::new(&z).descriptors_level(new), None);

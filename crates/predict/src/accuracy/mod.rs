@@ -36,7 +36,7 @@ pub mod trained;
 use crate::rank::cv::{fold_datasets, fold_view, rank_fold};
 use crate::rank::history::History;
 use crate::rank::{ModelScore, PredictError, Ranker, TargetView};
-use experts::{expit, logit, median, Experts};
+use experts::{expit, logit, Experts};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use zoorank_core::{DatasetIdx, ModelIdx};
@@ -100,10 +100,11 @@ pub struct Estimate {
 /// Where the target's descriptors are known ([`History::descriptors_level`]), the whole map
 /// is then moved by one logit offset so that the candidates' mean predicted accuracy is the
 /// level the descriptors predict ([`at_mean_accuracy`]): the method keeps its shape, the
-/// level comes from how much data per class the target has and how far it lies from the
-/// models' pre-training. On the image zoo's validation targets this took `trend+lr`'s cold
-/// MAE from 0.073 to 0.050 (BENCHMARKS.md, "Cold start"). Conditioning on runs refits every
-/// expert's offset, so with one run or more the offset no longer matters.
+/// level comes from how much data per class the target has, how far it lies from the
+/// models' pre-training and how many classes it has. On the image zoo's validation targets
+/// this took `trend+lr`'s cold MAE from 0.073 to 0.037 (BENCHMARKS.md, "Cold start").
+/// Conditioning on runs refits every expert's offset, so with one run or more the offset no
+/// longer matters.
 pub fn cold_logits(
     scores: &[ModelScore],
     experts: &Experts,
@@ -694,14 +695,6 @@ fn weighted_quantile(mut v: Vec<(f64, f64)>, level: f64) -> Option<f64> {
         }
     }
     v.last().map(|x| x.0)
-}
-
-/// The median of what the experts predict, for callers that report a level (`None` without
-/// history).
-pub fn typical_level(view: &TargetView) -> Option<f64> {
-    let h = History::new(&view.zoo);
-    let e = Experts::new(&h, Some(view.target));
-    median(e.level.clone()).map(expit)
 }
 
 #[cfg(test)]

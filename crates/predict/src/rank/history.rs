@@ -208,8 +208,8 @@ impl History {
     }
 
     /// The mean accuracy [`LevelEstimator::Descriptors`] predicts on `d` (which has no records
-    /// in view), from the other training datasets: `None` unless `d` and at least four of them
-    /// have both descriptors ([`History::descriptors`]).
+    /// in view), from the other training datasets: `None` unless `d` and at least five of them
+    /// have both descriptors ([`History::descriptors`]) and a number of classes.
     pub fn descriptors_level(&self, d: DatasetIdx) -> Option<f64> {
         self.level(LevelEstimator::Descriptors, d, &self.others(d))
             .map(|m| m.0)
@@ -302,24 +302,27 @@ impl History {
                 median(moments.iter().map(|m| m.2).collect()),
             )),
             LevelEstimator::Size | LevelEstimator::Descriptors => {
-                // Least squares of the mean on two features (ridge 1e-3 on standardised
+                // Least squares of the mean on the features (ridge 1e-3 on standardised
                 // columns), spread by the median.
-                let features = |e: DatasetIdx| match est {
-                    LevelEstimator::Size => self.size[e],
-                    _ => match self.descriptors(e) {
-                        [Some(a), Some(b)] => Some([a, b]),
-                        _ => None,
-                    },
+                let features = |e: DatasetIdx| -> Option<Vec<f64>> {
+                    let [classes, samples] = self.size[e]?;
+                    match est {
+                        LevelEstimator::Size => Some(vec![classes, samples]),
+                        _ => match self.descriptors(e) {
+                            [Some(a), Some(b)] => Some(vec![a, b, classes]),
+                            _ => None,
+                        },
+                    }
                 };
                 let x0 = features(d)?;
-                let rows: Vec<([f64; 2], f64)> = moments
+                let rows: Vec<(Vec<f64>, f64)> = moments
                     .iter()
                     .filter_map(|&(e, mu, _)| Some((features(e)?, mu)))
                     .collect();
-                if rows.len() < 4 {
+                if rows.len() < x0.len() + 2 {
                     return None;
                 }
-                let mu = fit_two_feature_ridge(&rows, x0)?;
+                let mu = fit_ridge_level(&rows, &x0)?;
                 // No extrapolation beyond the levels seen.
                 let (lo, hi) = rows
                     .iter()
@@ -346,7 +349,7 @@ pub enum LevelEstimator {
     Size,
     /// Linear in the trend's descriptors ([`History::descriptors`]: log samples per class and
     /// the distance from the models' pre-training; harder with fewer samples per class,
-    /// farther from what the models saw).
+    /// farther from what the models saw) and log #classes.
     Descriptors,
 }
 
@@ -373,9 +376,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// `Σ_k b_k (t_k − x̄_k) / sd_k` for the ridge slopes `b` (penalty `lambda`, no penalty on the
 /// intercept) of `y` on the columns of `x` standardised over `points` (a constant column gets
-/// sd 1 and slope 0). Two columns at most: solved by Gaussian elimination on the k × k normal
-/// equations, which a positive penalty keeps positive definite (no linear-algebra crate is
-/// worth it for a 2 × 2 system).
+/// sd 1 and slope 0). Three columns at most: solved by Gaussian elimination on the k × k
+/// normal equations, which a positive penalty keeps positive definite (no linear-algebra crate
+/// is worth it for a 3 × 3 system).
 fn ridge_trend(points: &[(Vec<f64>, f64)], t: &[f64], lambda: f64) -> f64 {
     let k = t.len();
     let n = points.len() as f64;
@@ -426,31 +429,19 @@ fn ridge_trend(points: &[(Vec<f64>, f64)], t: &[f64], lambda: f64) -> f64 {
 }
 
 /// Prediction at `x0` of a ridge fit (α = 1e-3, standardised columns, free intercept) of
-/// `rows` = (features, value); `None` when a column is constant.
-fn fit_two_feature_ridge(rows: &[([f64; 2], f64)], x0: [f64; 2]) -> Option<f64> {
+/// `rows` = (features, value); a constant column gets no slope, and `None` when every column
+/// is constant (nothing to fit).
+fn fit_ridge_level(rows: &[(Vec<f64>, f64)], x0: &[f64]) -> Option<f64> {
     let n = rows.len() as f64;
-    let (m0, m1, my) = rows.iter().fold((0.0, 0.0, 0.0), |(a, b, c), r| {
-        (a + r.0[0] / n, b + r.0[1] / n, c + r.1 / n)
-    });
-    let sd = |m: f64, k: usize| (rows.iter().map(|r| (r.0[k] - m).powi(2)).sum::<f64>() / n).sqrt();
-    let (s0, s1) = (sd(m0, 0), sd(m1, 1));
-    if s0 < 1e-12 || s1 < 1e-12 {
+    let varies = |k: usize| {
+        let m = rows.iter().map(|r| r.0[k]).sum::<f64>() / n;
+        rows.iter().any(|r| (r.0[k] - m).abs() > 1e-12)
+    };
+    if !(0..x0.len()).any(varies) {
         return None;
     }
-    // Normal equations of the standardised 2-column problem.
-    let (mut a00, mut a01, mut a11, mut b0, mut b1) = (1e-3, 0.0, 1e-3, 0.0, 0.0);
-    for (x, y) in rows {
-        let (u, v) = ((x[0] - m0) / s0, (x[1] - m1) / s1);
-        a00 += u * u;
-        a01 += u * v;
-        a11 += v * v;
-        b0 += u * (y - my);
-        b1 += v * (y - my);
-    }
-    let det = a00 * a11 - a01 * a01;
-    let c0 = (a11 * b0 - a01 * b1) / det;
-    let c1 = (a00 * b1 - a01 * b0) / det;
-    Some(my + c0 * (x0[0] - m0) / s0 + c1 * (x0[1] - m1) / s1)
+    let my = rows.iter().map(|r| r.1).sum::<f64>() / n;
+    Some(my + ridge_trend(rows, x0, 1e-3))
 }
 
 pub(crate) fn mean(it: impl Iterator<Item = f64>) -> Option<f64> {
