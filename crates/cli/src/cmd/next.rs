@@ -30,7 +30,9 @@ pub struct NextArgs {
     #[arg(long, default_value_t = Strategy::Explore)]
     pub strategy: Strategy,
     /// Models not to propose, comma-separated (e.g. those already probed, when the next runs
-    /// are linear probes). Fine-tuned models in --observed are never proposed.
+    /// are linear probes). The strategies count them as runs made: their cluster counts as
+    /// visited, and a survey counts them among its runs. Fine-tuned models in --observed are
+    /// never proposed.
     #[arg(long, value_delimiter = ',')]
     pub exclude: Vec<String>,
     /// JSON output: {target, method, strategy, observed_runs, runs[order, model,

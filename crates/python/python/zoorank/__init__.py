@@ -343,7 +343,8 @@ class Zoo:
         the first pick, each proposes first the
         models whose name or source dataset says they were already fine-tuned on ``target``).
         ``observed`` / ``observed_probes``: runs
-        already made, as in :meth:`recommend`; ``exclude``: models not to propose. Each pick
+        already made, as in :meth:`recommend`; ``exclude``: models not to propose (the
+        strategies count them as runs made: e.g. probes already run). Each pick
         assumes the earlier ones came out as predicted; after running them, pass their results
         as ``observed`` and ask again. The value is what ``zoorank next --json`` prints."""
         runs = [(str(m), float(a)) for m, a in (observed or {}).items()]
