@@ -189,4 +189,21 @@ fn the_budget_loop_replays_runs_resumes_from_its_file_and_reports_failed_runs() 
         e.contains("unknown run kind 'knn'") && e.contains(":2"),
         "{e}"
     );
+    // A budget of no runs is refused by both commands that take one, before any work.
+    for cmd in ["next", "select"] {
+        let e = stderr_of_failure(
+            zoorank(&db).args([cmd, "--target", "dtd", "--budget", "0"]),
+            2,
+        );
+        assert!(e.contains("at least 1"), "{cmd}: {e}");
+    }
+    // An excluded model the zoo lacks is named as excluded.
+    let e = stderr_of_failure(
+        zoorank(&db).args(["next", "--target", "dtd", "--exclude", "no/such"]),
+        1,
+    );
+    assert!(
+        e.contains("excluded model #1") && e.contains("no/such"),
+        "{e}"
+    );
 }

@@ -55,6 +55,16 @@ pub enum EngineError {
         /// The name given.
         model: String,
     },
+    /// A model to exclude from the proposals is not in the zoo.
+    #[error(
+        "excluded model #{position}: no model '{model}' in the zoo (list them with `zoorank zoo models`)"
+    )]
+    UnknownExcludedModel {
+        /// 1-based position among the excluded models.
+        position: usize,
+        /// The name given.
+        model: String,
+    },
     /// An observed run's accuracy is not in [0, 1].
     #[error("observed run #{row} of '{model}': accuracy {accuracy} is not in [0, 1]")]
     ObservedAccuracy {

@@ -92,7 +92,7 @@ impl Engine {
     /// unless it is in `req.exclude`.
     ///
     /// # Errors
-    /// As [`Engine::recommend`], and [`EngineError::UnknownObservedModel`] for an excluded
+    /// As [`Engine::recommend`], and [`EngineError::UnknownExcludedModel`] for an excluded
     /// model the zoo lacks.
     pub fn next(&mut self, req: &NextRequest) -> Result<NextPlan, EngineError> {
         let (view, scores) = self.ranked_view(&req.recommend)?;
@@ -105,8 +105,8 @@ impl Engine {
             .map(|(i, m)| {
                 self.zoo
                     .model_index(m)
-                    .ok_or_else(|| EngineError::UnknownObservedModel {
-                        row: i + 1,
+                    .ok_or_else(|| EngineError::UnknownExcludedModel {
+                        position: i + 1,
                         model: m.clone(),
                     })
             })

@@ -192,6 +192,17 @@ fn predictions_have_intervals_and_move_with_observed_runs() {
         .unwrap();
     assert_eq!(plan.runs.len(), 3);
     assert!(plan.runs.iter().all(|r| !top.contains(&r.model.as_str())));
+    // A model to exclude that the zoo lacks is named as such, not as an observed run.
+    let err = engine
+        .next(&zoorank_engine::NextRequest {
+            exclude: vec!["no/such-model".into()],
+            ..zoorank_engine::NextRequest::new("dtd", 1)
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::UnknownExcludedModel { position: 1, .. }),
+        "{err}"
+    );
     let mut names: Vec<&str> = plan.runs.iter().map(|r| r.model.as_str()).collect();
     names.dedup();
     assert_eq!(names.len(), 3);

@@ -114,6 +114,16 @@ pub fn from_engine(e: &EngineError) -> ApiError {
             field: Some("target".into()),
         },
         EngineError::MethodId(_) => ApiError::field("method", msg),
+        // The observed runs and the coverage are the request's own fields: naming a model the
+        // zoo lacks, or giving an impossible number, is the caller's error.
+        EngineError::UnknownObservedModel { .. } => ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "unknown_model",
+            message: msg,
+            field: Some("observed".into()),
+        },
+        EngineError::ObservedAccuracy { .. } => ApiError::field("observed", msg),
+        EngineError::Coverage(_) => ApiError::field("coverage", msg),
         EngineError::ModelRatio(_) => ApiError::field("model_ratios", msg),
         // A method that cannot rank this target (e.g. a stored score the zoo lacks on it):
         // the request asked for something this zoo cannot answer.

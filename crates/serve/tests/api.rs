@@ -185,6 +185,28 @@ fn bad_queries_are_4xx_naming_the_field() {
         assert_eq!(got, 400, "{}: {v}", String::from_utf8_lossy(body));
         assert_eq!(field(&v), want, "{}: {v}", String::from_utf8_lossy(body));
     }
+    // What the engine refuses in a well-formed body is the caller's error too, not the
+    // server's: a model the zoo lacks, an impossible accuracy or coverage.
+    let refused: &[(&[u8], u16, &str)] = &[
+        (
+            br#"{"target": "dtd", "observed": [{"model": "no/such", "accuracy": 0.5}]}"#,
+            422,
+            "observed",
+        ),
+        (
+            br#"{"target": "dtd", "observed": [{"model": "facebook/convnext-large-224-22k", "accuracy": 1.5}]}"#,
+            400,
+            "observed",
+        ),
+        (br#"{"target": "dtd", "coverage": 1.5}"#, 400, "coverage"),
+    ];
+    for &(body, status, want) in refused {
+        let (got, v) = post(s, "/v1/recommend", body, false);
+        let text = String::from_utf8_lossy(body);
+        assert_eq!(got, status, "{text}: {v}");
+        assert_eq!(field(&v), want, "{text}: {v}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty());
+    }
 }
 
 #[test]

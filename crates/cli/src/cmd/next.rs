@@ -17,8 +17,8 @@ use zoorank_engine::{Engine, NextPlan, NextRequest, RecommendRequest, Strategy};
 pub struct NextArgs {
     #[command(flatten)]
     pub ranking: RankingArgs,
-    /// How many runs to propose.
-    #[arg(long, default_value_t = 3)]
+    /// How many runs to propose (at least 1).
+    #[arg(long, default_value_t = 3, value_parser = parse_budget)]
     pub budget: usize,
     /// How to pick: explore (predicted accuracy + how much the zoo's datasets disagree about
     /// the model), top (best predicted first), clusters (best predicted of each cluster of
@@ -42,6 +42,15 @@ pub struct NextArgs {
 }
 
 /// Runs `next`.
+/// A budget of runs: a whole number, at least 1.
+pub(crate) fn parse_budget(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("a budget of 0 runs does nothing: give at least 1".into()),
+        Ok(k) => Ok(k),
+        Err(_) => Err(format!("'{s}' is not a whole number of runs (e.g. 3)")),
+    }
+}
+
 pub fn run(a: NextArgs, global: &Global) -> anyhow::Result<()> {
     let mut engine = Engine::open(&global.db)?;
     let plan = engine.next(&NextRequest {

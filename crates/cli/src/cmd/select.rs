@@ -120,7 +120,7 @@ pub struct SelectArgs {
     pub recall: RecallOptions,
     /// Budget loop: make this many full runs, each proposed from the results so far (see
     /// above); --top then is how many models of the final recommendation to show.
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = crate::cmd::next::parse_budget)]
     pub budget: Option<usize>,
     /// Budget loop: how to pick each run (explore, top, clusters, survey; see `zoorank next --help`).
     #[arg(long, default_value_t = Strategy::Explore)]
