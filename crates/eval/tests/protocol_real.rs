@@ -304,7 +304,7 @@ fn cold_predicted_accuracies_take_their_level_from_the_descriptors_and_cover_wha
     // the other datasets' typical means, which stanfordcars and dtd lie far below), and
     // trend+lr's 80 % intervals cover at least 80 % of the published targets' recorded
     // accuracies (weighted) while spanning well under the 0.70 they needed with the level
-    // of two descriptors.
+    // of two descriptors and the split-conformal correction made once per tail.
     let zoo = image_zoo();
     let mut o = opts();
     o.intervals = Some(0.8);
@@ -312,7 +312,7 @@ fn cold_predicted_accuracies_take_their_level_from_the_descriptors_and_cover_wha
     let r = evaluate(&zoo, &[method], &o).unwrap();
     let w = &r.methods["trend+lr"].weighted_average;
     let (mae, cov, width) = (w["mae"], w["coverage@80"], w["width@80"]);
-    assert!((0.80..=0.97).contains(&cov), "coverage {cov}");
-    assert!(width < 0.62, "width {width}");
+    assert!((0.80..=0.95).contains(&cov), "coverage {cov}");
+    assert!(width < 0.52, "width {width}");
     assert!(mae < 0.13, "MAE {mae}");
 }

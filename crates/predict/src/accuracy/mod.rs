@@ -622,23 +622,28 @@ impl CalibrationFolds {
 }
 
 /// The interval offsets `(low, high)` of the folds' weighted residuals `(residual, weight)`:
-/// weighted quantiles of the pooled residuals at the split-conformal levels for `n` folds,
-/// `((n + 1)·t − 1) / n` and `(n + 1)(1 − t) / n` with `t = (1 − coverage) / 2` (clamped to
-/// `[0, 1]`: the smallest and largest residual when `n` is too small for the coverage).
+/// weighted quantiles of the pooled residuals at `t` and `1 − t` for the split-conformal tail
+/// of `n` folds, `t = (1 − coverage·(n + 1)/n) / 2` (0 when `n` is too small for the
+/// coverage: the smallest and largest residual).
 ///
 /// The exchangeable units are the datasets, not the (model, dataset) pairs: every model's
 /// residual on a dataset shares that dataset's level error, and the levels are what a zoo
 /// gets most wrong (on the image zoo the folds' median residuals range from −2.4 to +4.5
-/// logits, far more than the scatter around them). Pooled quantiles at the plain levels `t`
-/// and `1 − t` treat each residual as its own draw and cover a new dataset whose level lies
-/// beyond the calibration datasets' badly (leave-one-out over the image zoo's 12 datasets
-/// with records: 5 of them covered at ≤ 0.39); counting datasets in the finite-sample rule
-/// widens the band to what `n` datasets can vouch for. `None` without residuals.
+/// logits, far more than the scatter around them). Pooled quantiles at the plain levels
+/// `(1 − coverage) / 2` and `(1 + coverage) / 2` treat each residual as its own draw and
+/// cover a new dataset whose level lies beyond the calibration datasets' badly
+/// (leave-one-out over the image zoo's 12 datasets with records: 5 of them covered at
+/// ≤ 0.39). Counting datasets: of n exchangeable units and a new one, the new one falls
+/// inside a band that holds a share s of the n with probability about s·n/(n + 1), so a
+/// band holding `coverage·(n + 1)/n` of the folds' mass covers `coverage`, and at most
+/// 1/(n + 1) more. The correction is made once for the band, not once per tail: per tail, it
+/// would guard each side against a new dataset beyond all the others, as if one dataset
+/// could lie beyond both sides at once (BENCHMARKS.md, "Cold start"). `None` without
+/// residuals.
 fn interval_offsets(folds: &[Vec<(f64, f64)>], coverage: f64) -> Option<(f64, f64)> {
-    let tail = (1.0 - coverage) / 2.0;
     let n = folds.len() as f64;
-    let low_level = (((n + 1.0) * tail - 1.0) / n).clamp(0.0, 1.0);
-    let high_level = ((n + 1.0) * (1.0 - tail) / n).clamp(0.0, 1.0);
+    let low_level = ((1.0 - coverage * (n + 1.0) / n) / 2.0).clamp(0.0, 0.5);
+    let high_level = 1.0 - low_level;
     let pooled: Vec<(f64, f64)> = folds.iter().flatten().copied().collect();
     let low = weighted_quantile(pooled.clone(), low_level);
     let high = weighted_quantile(pooled, high_level);
@@ -745,14 +750,19 @@ mod tests {
 
     #[test]
     fn interval_offsets_count_datasets_in_the_conformal_levels() {
-        // Each fold a constant level error: the band must reach from the lowest to the highest
-        // fold while n datasets cannot vouch for a tail of (1 − coverage) / 2.
+        // Each fold a constant level error. With 9 folds an 80 % band must hold 8/9 of their
+        // mass: one fold (1/9) is more than either tail of 1/18, so the band reaches from the
+        // lowest fold to the highest.
         let folds: Vec<Vec<(f64, f64)>> = (0..9).map(|k| vec![(k as f64 - 4.0, 0.1); 5]).collect();
         assert_eq!(interval_offsets(&folds, 0.8), Some((-4.0, 4.0)));
-        // With 39 folds, 80 % drops one fold's worth at each end: levels 3/39 and 36/39.
+        // With 39 folds it holds 0.8 · 40/39 = 32/39 of them: 3.5 folds' worth is dropped at
+        // each end, so the band runs from the 4th fold to the 36th.
         let folds: Vec<Vec<(f64, f64)>> = (0..39).map(|k| vec![(k as f64, 1.0); 2]).collect();
         let (lo, hi) = interval_offsets(&folds, 0.8).unwrap();
-        assert_eq!((lo, hi), (2.0, 35.0));
+        assert_eq!((lo, hi), (3.0, 35.0));
+        // Four folds: 0.8 · 5/4 = 1, the band must hold them all, from the lowest to the highest.
+        let few: Vec<Vec<(f64, f64)>> = (0..4).map(|k| vec![(k as f64, 1.0)]).collect();
+        assert_eq!(interval_offsets(&few, 0.8), Some((0.0, 3.0)));
         // A narrower coverage never widens the band.
         let (lo5, hi5) = interval_offsets(&folds, 0.5).unwrap();
         assert!(lo5 >= lo && hi5 <= hi && lo5 <= hi5);
