@@ -41,6 +41,21 @@ impl ApiError {
         }
     }
 
+    /// A 422 about `field`: the request is well formed, but names what this zoo cannot
+    /// serve (`code` says what).
+    pub fn unprocessable(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message: message.into(),
+            field: Some(field.into()),
+        }
+    }
+
     /// A 500: the server failed (the message says what it was doing).
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
@@ -107,32 +122,19 @@ pub fn from_engine(e: &EngineError) -> ApiError {
             message: msg,
             field: Some("target".into()),
         },
-        EngineError::NoCandidates { .. } => ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "no_candidates",
-            message: msg,
-            field: Some("target".into()),
-        },
+        EngineError::NoCandidates { .. } => ApiError::unprocessable("no_candidates", "target", msg),
         EngineError::MethodId(_) => ApiError::field("method", msg),
         // The observed runs and the coverage are the request's own fields: naming a model the
         // zoo lacks, or giving an impossible number, is the caller's error.
-        EngineError::UnknownObservedModel { .. } => ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "unknown_model",
-            message: msg,
-            field: Some("observed".into()),
-        },
+        EngineError::UnknownObservedModel { .. } => {
+            ApiError::unprocessable("unknown_model", "observed", msg)
+        }
         EngineError::ObservedAccuracy { .. } => ApiError::field("observed", msg),
         EngineError::Coverage(_) => ApiError::field("coverage", msg),
         EngineError::ModelRatio(_) => ApiError::field("model_ratios", msg),
         // A method that cannot rank this target (e.g. a stored score the zoo lacks on it):
         // the request asked for something this zoo cannot answer.
-        EngineError::Rank { .. } => ApiError {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "cannot_rank",
-            message: msg,
-            field: Some("method".into()),
-        },
+        EngineError::Rank { .. } => ApiError::unprocessable("cannot_rank", "method", msg),
         EngineError::NothingToEvaluate => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_evaluate", msg)
         }
