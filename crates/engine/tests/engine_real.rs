@@ -192,6 +192,9 @@ fn predictions_have_intervals_and_move_with_observed_runs() {
         .unwrap();
     assert_eq!(plan.runs.len(), 3);
     assert!(plan.runs.iter().all(|r| !top.contains(&r.model.as_str())));
+    let mut names: Vec<&str> = plan.runs.iter().map(|r| r.model.as_str()).collect();
+    names.dedup();
+    assert_eq!(names.len(), 3);
     // A model to exclude that the zoo lacks is named as such, not as an observed run.
     let err = engine
         .next(&zoorank_engine::NextRequest {
@@ -203,9 +206,6 @@ fn predictions_have_intervals_and_move_with_observed_runs() {
         matches!(err, EngineError::UnknownExcludedModel { position: 1, .. }),
         "{err}"
     );
-    let mut names: Vec<&str> = plan.runs.iter().map(|r| r.model.as_str()).collect();
-    names.dedup();
-    assert_eq!(names.len(), 3);
     // Bad runs name what is wrong.
     let mut bad = |model: &str, acc: f64| {
         engine

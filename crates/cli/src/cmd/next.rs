@@ -41,7 +41,6 @@ pub struct NextArgs {
     pub json: bool,
 }
 
-/// Runs `next`.
 /// A budget of runs: a whole number, at least 1.
 pub(crate) fn parse_budget(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
@@ -51,6 +50,7 @@ pub(crate) fn parse_budget(s: &str) -> Result<usize, String> {
     }
 }
 
+/// Runs `next`.
 pub fn run(a: NextArgs, global: &Global) -> anyhow::Result<()> {
     let mut engine = Engine::open(&global.db)?;
     let plan = engine.next(&NextRequest {
